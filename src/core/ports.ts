@@ -1,0 +1,96 @@
+// The seams inside the engine: what the watchers and the controller need from
+// storage (config file, history, lock) and from the outside world (clock,
+// logger). Each is implemented once in src/core and passed in, so tests build
+// the pieces with real files and real sockets, and nothing reaches for globals.
+
+import type {
+  ActionStatus,
+  EngineEvent,
+  HistoryEvent,
+  PairHistory,
+  PairSettings,
+  PairState,
+  Problem,
+} from '../shared/model.js';
+
+/** The state a pair carries across restarts, written as `<state>` (and `<action-progress>`) in the XML. */
+export interface PersistedState {
+  state: PairState;
+  /** ISO 8601 */
+  since: string;
+  /** The operator's reason for the last manual transition, if any. */
+  reason?: string;
+  /** The failover/failback action of the current episode, persisted before and after every attempt. */
+  action?: ActionStatus;
+}
+
+export interface PairRecord {
+  settings: PairSettings;
+  persisted?: PersistedState;
+}
+
+export interface FailoverConfig {
+  pairs: PairRecord[];
+}
+
+export type ParseResult = { ok: true; config: FailoverConfig } | { ok: false; problems: Problem[] };
+
+/** `<serverdir>/pbxctrl-failover.xml`: read, validated as a whole, written atomically. */
+export interface ConfigStore {
+  readonly path: string;
+  /**
+   * Read and validate the file. A missing or empty file is a configuration with no pairs.
+   * Throws MonitorError('invalid', …, problems) naming pair and field for anything wrong;
+   * never modifies the file it could not read.
+   */
+  load(): Promise<FailoverConfig>;
+  /**
+   * Write atomically and durably (temp file, fsync, rename, fsync dir), keeping the previous
+   * good file as `.bak`, and keeping unknown elements/attributes from what was last read.
+   * Writes are serialized; the promise settles when this one is on disk.
+   */
+  save(config: FailoverConfig): Promise<void>;
+  /** Parse and validate XML text without touching the disk (for import and `validate`). */
+  parse(xml: string): ParseResult;
+  /** The XML this configuration would be written as; secrets replaced by SECRET_MASK when masked. */
+  serialize(config: FailoverConfig, opts?: { masked?: boolean }): string;
+}
+
+/** `<serverdir>/history/`: append-only events per pair plus per-minute check aggregates. */
+export interface HistoryStore {
+  /** Record an engine event: successful checks only count in the minute aggregates; all else is appended. */
+  record(event: EngineEvent): void;
+  query(pair: string, fromMs: number, toMs: number): Promise<PairHistory>;
+  /** Events of every pair whose type is one of `types`, in time order. */
+  queryAll(types: ReadonlyArray<HistoryEvent['type']>, fromMs: number, toMs: number): Promise<HistoryEvent[]>;
+  /** Delete what is older than the retention. */
+  prune(nowMs: number): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One writer per serverdir. */
+export interface ServerdirLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Clock {
+  /** Monotonic milliseconds (performance.now()), for scheduling and latency. */
+  monotonic(): number;
+  /** Wall-clock epoch milliseconds, for timestamps. */
+  now(): number;
+}
+
+export const systemClock: Clock = {
+  monotonic: () => performance.now(),
+  now: () => Date.now(),
+};
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -1,0 +1,131 @@
+// The one contract between the engine and every view of it. The controller in
+// src/core implements MonitorApi; the headless service maps it onto /api/
+// paths; the Electron shell maps it onto IPC channels; the renderer codes
+// against Backend, which is MonitorApi plus a live event subscription.
+
+import type {
+  CheckResult,
+  EngineEvent,
+  HistoryEvent,
+  ImportResult,
+  PairDetail,
+  PairHistory,
+  PairSettings,
+  PairStatus,
+  Problem,
+} from './model.js';
+
+export interface Reasoned {
+  reason: string;
+  /** Who did it; the desktop fills in the OS user, the service takes it from the body or says "api". */
+  operator?: string;
+}
+
+export interface RearmRequest extends Reasoned {
+  /** Fire the pair's failback action URL (controlled failback). */
+  failback: boolean;
+}
+
+export interface TimeRange {
+  /** ISO 8601 or epoch milliseconds; defaults: the last 24 hours. */
+  from?: string;
+  to?: string;
+}
+
+export interface HealthInfo {
+  ok: true;
+  version: string;
+}
+
+export type ApiErrorCode = 'invalid' | 'not-found' | 'conflict' | 'unauthorized' | 'too-large' | 'internal';
+
+/** An error as it crosses HTTP and IPC: a message for a person plus, for invalid input, every problem. */
+export interface ApiErrorBody {
+  error: ApiErrorCode;
+  message: string;
+  problems?: Problem[];
+}
+
+export const HTTP_STATUS_OF: Record<ApiErrorCode, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  internal: 500,
+};
+
+/** Thrown by the controller; carried as ApiErrorBody over HTTP and IPC. */
+export class MonitorError extends Error {
+  readonly code: ApiErrorCode;
+  readonly problems: Problem[] | undefined;
+  constructor(code: ApiErrorCode, message: string, problems?: Problem[]) {
+    super(message);
+    this.name = 'MonitorError';
+    this.code = code;
+    this.problems = problems;
+  }
+  toBody(): ApiErrorBody {
+    return this.problems ? { error: this.code, message: this.message, problems: this.problems } : { error: this.code, message: this.message };
+  }
+}
+
+/** Everything an operator can ask of the engine. */
+export interface MonitorApi {
+  health(): Promise<HealthInfo>;
+  listPairs(): Promise<PairStatus[]>;
+  getPair(id: string): Promise<PairDetail>;
+  /** Validated like the XML; secrets equal to SECRET_MASK keep the stored value (update only). */
+  addPair(settings: PairSettings, by?: Reasoned): Promise<PairDetail>;
+  updatePair(id: string, settings: PairSettings, by?: Reasoned): Promise<PairDetail>;
+  removePair(id: string, by?: Reasoned): Promise<void>;
+  /** Controlled failover: state -> failover and the action fired, from starting, waiting, verifying or paused. */
+  failover(id: string, req: Reasoned): Promise<PairStatus>;
+  /** failover -> starting, optionally firing the failback action. */
+  rearm(id: string, req: RearmRequest): Promise<PairStatus>;
+  pause(id: string, req: Reasoned): Promise<PairStatus>;
+  resume(id: string, req: Reasoned): Promise<PairStatus>;
+  /** Fire a failed action again (a fresh series of attempts). */
+  retryAction(id: string, by?: Reasoned): Promise<PairStatus>;
+  history(id: string, range?: TimeRange): Promise<PairHistory>;
+  /** Operator events of every pair (manual failover, re-arm, pause, resume, settings changes, import). */
+  audit(range?: TimeRange): Promise<HistoryEvent[]>;
+  /** Alert events of every pair, newest last. */
+  alerts(range?: TimeRange): Promise<HistoryEvent[]>;
+  /** pbxctrl-failover.xml as it would be written; secrets masked when `masked`. */
+  exportXml(opts?: { masked?: boolean }): Promise<string>;
+  /** Validate the whole file first; with dryRun only report the changes. Throws MonitorError('invalid') listing every problem. */
+  importXml(xml: string, opts?: { dryRun?: boolean } & Partial<Reasoned>): Promise<ImportResult>;
+  /** One check of each URL of these settings (primary, standby, validation), for the editor's "test now". */
+  testUrls(settings: PairSettings): Promise<CheckResult[]>;
+}
+
+export type Unsubscribe = () => void;
+
+export type ConnectionState = 'connecting' | 'live' | 'lost';
+
+/** What the renderer talks to: IPC in the desktop app, HTTP + SSE in a browser. */
+export interface Backend extends MonitorApi {
+  readonly kind: 'desktop' | 'http';
+  /** Engine events; delivered in order, possibly batched. */
+  subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe;
+  onConnection(listener: (state: ConnectionState) => void): Unsubscribe;
+}
+
+/** The HTTP paths of the headless service (a contract with tools outside the project). */
+export const API_PATHS = {
+  health: '/api/health',
+  pairs: '/api/pairs',
+  pair: (id: string) => `/api/pairs/${encodeURIComponent(id)}`,
+  failover: (id: string) => `/api/pairs/${encodeURIComponent(id)}/failover`,
+  rearm: (id: string) => `/api/pairs/${encodeURIComponent(id)}/rearm`,
+  pause: (id: string) => `/api/pairs/${encodeURIComponent(id)}/pause`,
+  resume: (id: string) => `/api/pairs/${encodeURIComponent(id)}/resume`,
+  retryAction: (id: string) => `/api/pairs/${encodeURIComponent(id)}/action/retry`,
+  history: (id: string) => `/api/pairs/${encodeURIComponent(id)}/history`,
+  audit: '/api/audit',
+  alerts: '/api/alerts',
+  events: '/api/events',
+  configXml: '/api/config.xml',
+  testUrls: '/api/test-urls',
+} as const;

@@ -1,0 +1,81 @@
+// The desktop bridge's contract: one channel per MonitorApi method, plus the
+// desktop-only channels. The preload exposes exactly these as methods of
+// `window.pbxMonitor`; main registers handlers only through typed wrappers.
+
+import type { ApiErrorBody, MonitorApi } from './api.js';
+import type { EngineEvent } from './model.js';
+
+/** Every invoke channel starts with this prefix; the preload refuses anything else. */
+export const IPC_PREFIX = 'pbx:';
+
+type MethodName = keyof MonitorApi;
+
+/** Request/response channels that mirror MonitorApi one to one. */
+export type ApiChannel = `${typeof IPC_PREFIX}${MethodName}`;
+
+export const API_METHODS = [
+  'health',
+  'listPairs',
+  'getPair',
+  'addPair',
+  'updatePair',
+  'removePair',
+  'failover',
+  'rearm',
+  'pause',
+  'resume',
+  'retryAction',
+  'history',
+  'audit',
+  'alerts',
+  'exportXml',
+  'importXml',
+  'testUrls',
+] as const satisfies readonly MethodName[];
+
+// A compile-time check that API_METHODS lists every method of MonitorApi.
+type Missing = Exclude<MethodName, (typeof API_METHODS)[number]>;
+const allMethodsListed: Missing extends never ? true : Missing = true;
+void allMethodsListed;
+
+export const apiChannel = (method: MethodName): ApiChannel => `${IPC_PREFIX}${method}`;
+
+/** Desktop-only request/response channels. */
+export interface DesktopChannels {
+  'pbx:desktop:getPreferences': { args: []; result: DesktopPreferences };
+  'pbx:desktop:setPreferences': { args: [Partial<DesktopPreferences>]; result: DesktopPreferences };
+  'pbx:desktop:openExternal': { args: [string]; result: boolean };
+}
+
+export interface DesktopPreferences {
+  openAtLogin: boolean;
+  /** ISO 8601 time until which desktop notifications are held back, or undefined. */
+  mutedUntil?: string;
+  /** Operator name recorded in the audit log; defaults to the OS user. */
+  operator: string;
+}
+
+/** Main -> renderer messages. */
+export const EVENTS_CHANNEL = 'pbx:events';
+/** Main asks the renderer to show a pair (a notification or tray item was clicked). */
+export const SHOW_PAIR_CHANNEL = 'pbx:show-pair';
+
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
+
+export type ApiArgs<M extends MethodName> = Parameters<MonitorApi[M]>;
+export type ApiResult<M extends MethodName> = Awaited<ReturnType<MonitorApi[M]>>;
+
+/** The API half of the bridge: one method per channel, each answering an IpcResult. */
+export type ApiBridge = {
+  [M in MethodName]: (...args: ApiArgs<M>) => Promise<IpcResult<ApiResult<M>>>;
+};
+
+/** The global `window.pbxMonitor` that the preload exposes in the renderer (never a raw ipcRenderer). */
+export interface DesktopBridge {
+  api: ApiBridge;
+  getPreferences(): Promise<IpcResult<DesktopPreferences>>;
+  setPreferences(prefs: Partial<DesktopPreferences>): Promise<IpcResult<DesktopPreferences>>;
+  openExternal(url: string): Promise<IpcResult<boolean>>;
+  onEvents(listener: (events: EngineEvent[]) => void): () => void;
+  onShowPair(listener: (pairId: string) => void): () => void;
+}

@@ -1,0 +1,291 @@
+// The operator's vocabulary: pairs, their settings, their live status and the
+// events the engine emits. Plain data only: everything here crosses IPC, HTTP
+// and SSE as JSON, so no classes, no Dates (ISO 8601 strings instead), no Maps.
+
+export const PAIR_STATES = ['starting', 'waiting', 'verifying', 'failover', 'paused'] as const;
+export type PairState = (typeof PAIR_STATES)[number];
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export const BODY_ENCODINGS = ['json', 'xml', 'form', 'plain'] as const;
+export type BodyEncoding = (typeof BODY_ENCODINGS)[number];
+
+export const AUTH_KINDS = ['none', 'basic', 'bearer'] as const;
+export type AuthKind = (typeof AUTH_KINDS)[number];
+
+/** What the UI and API show instead of a secret. Sending it back means "keep the stored secret". */
+export const SECRET_MASK = '••••••••';
+
+/** Template variables the app fills in when it fires an action URL. */
+export const TEMPLATE_VARIABLES = [
+  'pair',
+  'name',
+  'from',
+  'to',
+  'reason',
+  'manual',
+  'time',
+  'epoch',
+  'primary',
+  'standby',
+  'user',
+  'pass',
+] as const;
+export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+
+export interface ActionHeader {
+  name: string;
+  value: string;
+}
+
+/** A request fired on failover (or failback), modelled on Vodia's action URLs. */
+export interface ActionSettings {
+  method: HttpMethod;
+  url: string;
+  encoding: BodyEncoding;
+  auth: AuthKind;
+  /** Basic auth user name; also the `{user}` variable. */
+  user?: string;
+  /** Basic auth password or Bearer token; also the `{pass}` variable. A secret. */
+  pass?: string;
+  headers: ActionHeader[];
+  body?: string;
+  /** Attempts in all (the XML attribute is called `retries`), default 5. */
+  retries: number;
+  /** Connect and read timeout in seconds, default 10. */
+  timeout: number;
+}
+
+export interface ValidationSettings {
+  /** How many of `urls` must answer with an accepted status; 0 only when `urls` is empty. */
+  quorum: number;
+  urls: string[];
+}
+
+/** Settings of one primary/standby pair, as `<pair>` in pbxctrl-failover.xml. */
+export interface PairSettings {
+  /** Lower-case letters, digits, `-` and `_`. */
+  id: string;
+  name: string;
+  primaryUrl: string;
+  standbyUrl?: string;
+  /** Seconds between checks of the primary, at least 0.1. */
+  interval: number;
+  /** Failed checks in a row that are tolerated; the next one is the failure event. */
+  toleratedFailures: number;
+  /** Seconds a check may take; when left out, min(interval, 5). */
+  timeout?: number;
+  /** Accepted statuses: "200", "200-299", "200,204" (default "200"). */
+  acceptStatus: string;
+  validation: ValidationSettings;
+  action: ActionSettings;
+  failbackAction?: ActionSettings;
+}
+
+/** A problem with input: which pair, which field, what is wrong. */
+export interface Problem {
+  pair?: string;
+  /** Dotted path in the operator's terms, e.g. `action.url`, `validation.quorum`, `interval`. */
+  field: string;
+  message: string;
+}
+
+export type CheckTarget = 'primary' | 'standby' | 'validation';
+
+export interface CheckResult {
+  target: CheckTarget;
+  url: string;
+  ok: boolean;
+  status?: number;
+  latencyMs: number;
+  /** Why the check failed, in words: "timed out after 5 s", "connection refused", "status 503". */
+  error?: string;
+  /** ISO 8601 time the check completed. */
+  at: string;
+}
+
+export type ActionKind = 'failover' | 'failback';
+export type ActionPhase = 'pending' | 'running' | 'succeeded' | 'failed';
+
+export interface ActionAttempt {
+  attempt: number;
+  at: string;
+  ok: boolean;
+  status?: number;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface ActionStatus {
+  kind: ActionKind;
+  phase: ActionPhase;
+  manual: boolean;
+  reason: string;
+  startedAt: string;
+  finishedAt?: string;
+  attempts: ActionAttempt[];
+  /** The request as it will be / was sent, secrets masked (for the confirmation dialog and the log). */
+  request?: MaskedRequest;
+}
+
+export interface MaskedRequest {
+  method: HttpMethod;
+  url: string;
+  headers: ActionHeader[];
+  body?: string;
+}
+
+/** What decided the last transition out of waiting/verifying (shown by the dashboard). */
+export interface Decision {
+  at: string;
+  to: PairState;
+  primary: CheckResult[];
+  validation: CheckResult[];
+}
+
+/** Live status of one pair, as in GET /api/pairs. */
+export interface PairStatus {
+  id: string;
+  name: string;
+  state: PairState;
+  /** ISO 8601 time the pair entered `state`. */
+  since: string;
+  consecutiveFailures: number;
+  toleratedFailures: number;
+  interval: number;
+  lastPrimary?: CheckResult;
+  lastStandby?: CheckResult;
+  lastValidation?: CheckResult[];
+  /** The failover or failback action of the current episode, if any. */
+  action?: ActionStatus;
+  /** In failover, the primary answers again: risk of two active PBXs. */
+  primaryAnswering: boolean;
+  /** The standby URL is configured and its last check failed. */
+  standbyDown: boolean;
+  /** The last verification found the watcher cut off from its validation URLs. */
+  isolated: boolean;
+  lastDecision?: Decision;
+  /** Reason given by the operator for the last manual transition (pause, failover, re-arm). */
+  reason?: string;
+}
+
+/** GET /api/pairs/:id: status plus settings with every secret masked. */
+export interface PairDetail extends PairStatus {
+  settings: PairSettings;
+}
+
+export const ALERT_KINDS = [
+  'verifying',
+  'failover',
+  'action-failed',
+  'action-succeeded',
+  'isolated',
+  'primary-recovered',
+  'primary-answering',
+  'standby-down',
+  'standby-up',
+  'config-problem',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export type Severity = 'info' | 'warning' | 'critical';
+
+export const OPERATOR_ACTIONS = [
+  'failover',
+  'rearm',
+  'pause',
+  'resume',
+  'retry-action',
+  'add',
+  'update',
+  'remove',
+  'import',
+] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+
+interface EventBase {
+  /** Pair id; `*` for events about the whole configuration (import). */
+  pair: string;
+  at: string;
+}
+
+export interface StateEvent extends EventBase {
+  type: 'state';
+  from: PairState;
+  to: PairState;
+  reason: string;
+  manual: boolean;
+  operator?: string;
+}
+
+export interface CheckEvent extends EventBase {
+  type: 'check';
+  result: CheckResult;
+  consecutiveFailures: number;
+}
+
+export interface ActionEvent extends EventBase {
+  type: 'action';
+  kind: ActionKind;
+  phase: ActionPhase;
+  attempt?: ActionAttempt;
+}
+
+export interface AlertEvent extends EventBase {
+  type: 'alert';
+  alert: AlertKind;
+  severity: Severity;
+  message: string;
+}
+
+export interface OperatorEvent extends EventBase {
+  type: 'operator';
+  action: OperatorAction;
+  operator: string;
+  reason: string;
+  outcome: 'ok' | 'failed';
+  detail?: string;
+}
+
+/** The pair list changed (added, updated, removed): clients refetch the pair. */
+export interface ConfigEvent extends EventBase {
+  type: 'config';
+  change: 'added' | 'updated' | 'removed';
+}
+
+export type EngineEvent = StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent;
+export type EngineEventType = EngineEvent['type'];
+
+/** History keeps every event except successful checks, which only count in the minute aggregates. */
+export type HistoryEvent = EngineEvent;
+
+/** One minute of checks of one target of one pair, for timelines. */
+export interface MinuteAggregate {
+  /** Start of the minute, ISO 8601. */
+  minute: string;
+  target: 'primary' | 'standby';
+  checks: number;
+  failures: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+export interface PairHistory {
+  pair: string;
+  from: string;
+  to: string;
+  events: HistoryEvent[];
+  minutes: MinuteAggregate[];
+}
+
+export interface ImportChange {
+  pair: string;
+  change: 'added' | 'changed' | 'removed' | 'unchanged';
+  /** Changed fields, by dotted path. */
+  fields?: string[];
+}
+
+export interface ImportResult {
+  applied: boolean;
+  changes: ImportChange[];
+}
