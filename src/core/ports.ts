@@ -3,6 +3,7 @@
 // logger). Each is implemented once in src/core and passed in, so tests build
 // the pieces with real files and real sockets, and nothing reaches for globals.
 
+import type { MonitorApi, Unsubscribe } from '../shared/api.js';
 import type {
   ActionStatus,
   EngineEvent,
@@ -54,6 +55,8 @@ export interface ConfigStore {
   parse(xml: string): ParseResult;
   /** The XML this configuration would be written as; secrets replaced by SECRET_MASK when masked. */
   serialize(config: FailoverConfig, opts?: { masked?: boolean }): string;
+  /** True when the file on disk is no longer what this store last read or wrote (edited by hand). */
+  changedOnDisk(): Promise<boolean>;
 }
 
 /** `<serverdir>/history/`: append-only events per pair plus per-minute check aggregates. */
@@ -94,3 +97,23 @@ export const systemClock: Clock = {
 };
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** The running engine on one serverdir: what the headless service and the Electron shell start. */
+export interface Monitor extends MonitorApi {
+  readonly serverdir: string;
+  /** Every engine event, one at a time, in order. */
+  subscribe(listener: (event: EngineEvent) => void): Unsubscribe;
+  /** Stop checks, finish writes, flush history, release the lock. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface MonitorOptions {
+  serverdir: string;
+  version: string;
+  log?: Logger;
+  clock?: Clock;
+  /** Days of history kept, default 90. */
+  historyRetentionDays?: number;
+  /** Operator name recorded when a request names none ("api" for the service, the OS user for the desktop). */
+  defaultOperator?: string;
+}

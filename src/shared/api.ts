@@ -129,3 +129,10 @@ export const API_PATHS = {
   configXml: '/api/config.xml',
   testUrls: '/api/test-urls',
 } as const;
+
+/**
+ * GET /api/events is Server-Sent Events. Each message is `event: events` with `data:` a JSON array of
+ * EngineEvent (batched, in order); comment lines (`: ping`) keep the connection alive. Browsers read it
+ * with fetch() and a stream reader, because EventSource cannot send the Authorization header.
+ */
+export const SSE_EVENT_NAME = 'events';
