@@ -1,0 +1,78 @@
+// Action-URL templates: `{pair}`, `{to}`, … filled in when an action fires,
+// each value escaped for the place it stands in (URL, JSON, XML, form, header).
+// Pure: runs in the engine, the service and the dashboard's editor alike.
+
+import type { BodyEncoding } from './model.js';
+
+export type TemplateContext = 'url' | 'json' | 'xml' | 'form' | 'plain' | 'header';
+
+// Only braces around a plain identifier are a variable, so `{"a":1}` in a JSON body stays as it is.
+const VARIABLE = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Names of the variables in `text`, each once, in order of first use. */
+export function templateVariables(text: string): string[] {
+  const names = new Set<string>();
+  for (const m of text.matchAll(VARIABLE)) names.add(m[1]!);
+  return [...names];
+}
+
+/** Fill in the variables of `text`; names without a value are left as they are. */
+export function renderTemplate(text: string, values: Record<string, string>, context: TemplateContext): string {
+  return text.replace(VARIABLE, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(values, name) ? escapeFor(context, String(values[name])) : whole,
+  );
+}
+
+export function escapeFor(context: TemplateContext, value: string): string {
+  switch (context) {
+    case 'url':
+      return encodeURIComponent(wellFormed(value));
+    case 'json':
+      return JSON.stringify(value).slice(1, -1);
+    case 'xml':
+      return escapeXml(value);
+    case 'form':
+      return formEncode(value);
+    case 'header':
+      // A CR or LF would split the header (request smuggling); other controls are refused by HTTP clients.
+      return value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
+    case 'plain':
+      return value;
+  }
+}
+
+export function bodyContext(encoding: BodyEncoding): TemplateContext {
+  return encoding;
+}
+
+export function contentTypeOf(encoding: BodyEncoding): string {
+  switch (encoding) {
+    case 'json':
+      return 'application/json';
+    case 'xml':
+      return 'application/xml; charset=utf-8';
+    case 'form':
+      return 'application/x-www-form-urlencoded';
+    case 'plain':
+      return 'text/plain; charset=utf-8';
+  }
+}
+
+function escapeXml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+// application/x-www-form-urlencoded as the WHATWG URL standard defines it: space is `+`, and only
+// alphanumerics and `*-._` stay unencoded (encodeURIComponent would also leave `!'()~`).
+function formEncode(value: string): string {
+  return encodeURIComponent(wellFormed(value))
+    .replace(/%20/g, '+')
+    .replace(/[!'()~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+// encodeURIComponent throws on a lone surrogate; a reason typed by an operator must never break an action.
+function wellFormed(value: string): string {
+  return value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}

@@ -1,0 +1,586 @@
+// Validation of a pair's settings, the same rules for the XML file, the API and
+// the dashboard's editor: every problem names the pair and the field and says
+// what is wrong in words, and all problems are collected, not just the first.
+
+import {
+  AUTH_KINDS,
+  BODY_ENCODINGS,
+  HTTP_METHODS,
+  SECRET_MASK,
+  TEMPLATE_VARIABLES,
+  type ActionHeader,
+  type ActionSettings,
+  type AuthKind,
+  type BodyEncoding,
+  type HttpMethod,
+  type PairSettings,
+  type Problem,
+  type ValidationSettings,
+} from './model.js';
+import { renderTemplate, templateVariables } from './template.js';
+
+export const LIMITS = {
+  idPattern: /^[a-z0-9_-]{1,64}$/,
+  nameMaxLength: 200,
+  urlMaxLength: 2048,
+  bodyMaxLength: 65536,
+  headerValueMaxLength: 8192,
+  maxHeaders: 50,
+  intervalMin: 0.1,
+  intervalMax: 86400,
+  toleratedFailuresMax: 1000,
+  timeoutMax: 300,
+  actionTimeoutMin: 0.1,
+  retriesMin: 1,
+  retriesMax: 20,
+  maxValidationUrls: 20,
+} as const;
+
+export const DEFAULTS = {
+  acceptStatus: '200',
+  method: 'POST' as HttpMethod,
+  encoding: 'json' as BodyEncoding,
+  auth: 'none' as AuthKind,
+  retries: 5,
+  actionTimeout: 10,
+  maxDefaultTimeout: 5,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Small rules the engine uses at run time too
+
+/** Parse "200", "200-299" or "200,204,300-302" into ranges; a message when the spec is wrong. */
+export function parseAcceptStatus(spec: string): { ranges: [number, number][] } | { error: string } {
+  if (spec.length > 200) return { error: 'is too long' };
+  const parts = spec.split(',').map((p) => p.trim());
+  const ranges: [number, number][] = [];
+  for (const part of parts) {
+    const m = /^(\d{3})(?:\s*-\s*(\d{3}))?$/.exec(part);
+    if (!m) return { error: `"${part}" is not a status or a range like 200-299 (use e.g. "200", "200-299" or "200,204")` };
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (lo < 100 || hi > 599) return { error: `"${part}" is outside the HTTP statuses 100-599` };
+    if (lo > hi) return { error: `"${part}" is an empty range (the first status must not be greater than the second)` };
+    ranges.push([lo, hi]);
+  }
+  return { ranges };
+}
+
+export function acceptsStatus(spec: string, status: number): boolean {
+  const parsed = parseAcceptStatus(spec);
+  return 'ranges' in parsed && parsed.ranges.some(([lo, hi]) => status >= lo && status <= hi);
+}
+
+/** Seconds a check of this pair may take: its timeout, or min(interval, 5). */
+export function effectiveTimeout(s: Pick<PairSettings, 'interval' | 'timeout'>): number {
+  return s.timeout ?? Math.min(s.interval, DEFAULTS.maxDefaultTimeout);
+}
+
+const SECRET_HEADER = /auth|token|secret|passw|api[-_]?key|cookie|session|credential|signature/i;
+
+/** Headers whose value is a secret: shown masked, never logged. */
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
+
+function isSecretParam(name: string): boolean {
+  return isSecretHeader(name) || /^(key|pass|pwd|sig)$/i.test(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masking
+
+/** Replace the password in `scheme://user:pass@host` and values of secret query parameters with SECRET_MASK. */
+export function maskUrl(url: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/s.exec(url);
+  if (!m) return url;
+  let authority = m[2]!;
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) {
+    const userinfo = authority.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0 && colon < userinfo.length - 1) authority = `${userinfo.slice(0, colon + 1)}${SECRET_MASK}${authority.slice(at)}`;
+  }
+  return m[1]! + authority + maskQuery(m[3]!);
+}
+
+function maskQuery(rest: string): string {
+  const q = rest.indexOf('?');
+  if (q < 0) return rest;
+  const hash = rest.indexOf('#', q);
+  const end = hash < 0 ? rest.length : hash;
+  const params = rest
+    .slice(q + 1, end)
+    .split('&')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      if (eq < 0) return p;
+      const value = p.slice(eq + 1);
+      const onlyVariable = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value);
+      return value && !onlyVariable && isSecretParam(safeDecode(p.slice(0, eq))) ? `${p.slice(0, eq)}=${SECRET_MASK}` : p;
+    });
+  return rest.slice(0, q + 1) + params.join('&') + rest.slice(end);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
+function maskAction(a: ActionSettings): ActionSettings {
+  const out: ActionSettings = {
+    ...a,
+    url: maskUrl(a.url),
+    headers: a.headers.map((h) => (isSecretHeader(h.name) && h.value !== '' ? { name: h.name, value: SECRET_MASK } : { ...h })),
+  };
+  if (a.pass !== undefined && a.pass !== '') out.pass = SECRET_MASK;
+  return out;
+}
+
+/** A copy of the settings with every secret replaced by SECRET_MASK (for the API, the UI and logs). */
+export function maskSettings(s: PairSettings): PairSettings {
+  const out: PairSettings = {
+    ...s,
+    primaryUrl: maskUrl(s.primaryUrl),
+    validation: { quorum: s.validation.quorum, urls: s.validation.urls.map(maskUrl) },
+    action: maskAction(s.action),
+  };
+  if (s.standbyUrl !== undefined) out.standbyUrl = maskUrl(s.standbyUrl);
+  if (s.failbackAction) out.failbackAction = maskAction(s.failbackAction);
+  return out;
+}
+
+function allUrls(s: PairSettings): string[] {
+  const urls = [s.primaryUrl, ...s.validation.urls, s.action.url];
+  if (s.standbyUrl !== undefined) urls.push(s.standbyUrl);
+  if (s.failbackAction) urls.push(s.failbackAction.url);
+  return urls;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of one pair
+
+export type ValidationResult = { ok: true; settings: PairSettings } | { ok: false; problems: Problem[] };
+
+type Input = Record<string, unknown>;
+
+class Collector {
+  readonly problems: Problem[] = [];
+  constructor(readonly pair: string | undefined) {}
+  add(field: string, message: string): void {
+    this.problems.push(this.pair === undefined ? { field, message } : { pair: this.pair, field, message });
+  }
+}
+
+/**
+ * Check settings that arrive as JSON from the API or are mapped from the XML; fill in defaults.
+ * With `existing`, a secret sent back as SECRET_MASK keeps the stored secret.
+ */
+export function validatePairSettings(input: unknown, opts: { existing?: PairSettings } = {}): ValidationResult {
+  if (!isObject(input)) return { ok: false, problems: [{ field: 'pair', message: 'must be an object with the pair settings' }] };
+  const rawId = input['id'];
+  const c = new Collector(typeof rawId === 'string' && rawId !== '' ? rawId.slice(0, 100) : undefined);
+  const existing = opts.existing;
+
+  const id = readId(c, rawId);
+  const name = readName(c, input['name'], id);
+  const primaryUrl = readUrl(c, 'primaryUrl', input['primaryUrl'], { required: true, existing });
+  const standbyUrl = readUrl(c, 'standbyUrl', input['standbyUrl'], { required: false, existing });
+  const interval = readNumber(c, 'interval', input['interval'], {
+    required: true,
+    min: LIMITS.intervalMin,
+    max: LIMITS.intervalMax,
+    unit: 'seconds',
+  });
+  const toleratedFailures = readNumber(c, 'toleratedFailures', input['toleratedFailures'], {
+    required: true,
+    min: 0,
+    max: LIMITS.toleratedFailuresMax,
+    integer: true,
+    unit: 'failures',
+  });
+  const timeout = readNumber(c, 'timeout', input['timeout'], { required: false, exclusiveMin: 0, max: LIMITS.timeoutMax, unit: 'seconds' });
+  const acceptStatus = readAcceptStatus(c, input['acceptStatus']);
+  const validation = readValidation(c, input['validation'], existing);
+  const action = readAction(c, 'action', input['action'], existing?.action, existing);
+  const failbackAction =
+    input['failbackAction'] === undefined || input['failbackAction'] === null
+      ? undefined
+      : readAction(c, 'failbackAction', input['failbackAction'], existing?.failbackAction, existing);
+
+  if (c.problems.length > 0) return { ok: false, problems: c.problems };
+  const settings: PairSettings = {
+    id: id!,
+    name: name!,
+    primaryUrl: primaryUrl!,
+    interval: interval!,
+    toleratedFailures: toleratedFailures!,
+    acceptStatus: acceptStatus!,
+    validation: validation!,
+    action: action!,
+  };
+  if (standbyUrl !== undefined) settings.standbyUrl = standbyUrl;
+  if (timeout !== undefined) settings.timeout = timeout;
+  if (failbackAction !== undefined) settings.failbackAction = failbackAction;
+  return { ok: true, settings };
+}
+
+/** Problems of a whole list of valid pairs: duplicate ids. */
+export function validatePairList(list: PairSettings[]): Problem[] {
+  const problems: Problem[] = [];
+  const firstIndex = new Map<string, number>();
+  list.forEach((p, i) => {
+    const first = firstIndex.get(p.id);
+    if (first === undefined) firstIndex.set(p.id, i);
+    else problems.push({ pair: p.id, field: 'id', message: `duplicate pair id "${p.id}": pair #${i + 1} has the same id as pair #${first + 1}` });
+  });
+  return problems;
+}
+
+function isObject(v: unknown): v is Input {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+// Characters XML 1.0 cannot carry even when escaped; a setting must survive being written to the file.
+const NOT_STORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function unstorable(s: string): string | undefined {
+  const m = NOT_STORABLE.exec(s);
+  return m ? `contains a character that cannot be stored (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})` : undefined;
+}
+
+function readId(c: Collector, v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return void c.add('id', 'is required (lower-case letters, digits, - and _, up to 64)');
+  if (typeof v !== 'string') return void c.add('id', `must be text, got ${describe(v)}`);
+  if (!LIMITS.idPattern.test(v)) return void c.add('id', `${describe(v)} may only contain lower-case letters, digits, - and _ (1 to 64 of them)`);
+  return v;
+}
+
+function readName(c: Collector, v: unknown, id: string | undefined): string | undefined {
+  if (v === undefined || v === null) return id;
+  if (typeof v !== 'string') return void c.add('name', `must be text, got ${describe(v)}`);
+  const name = v.trim();
+  if (name === '') return void c.add('name', 'must not be empty (leave it out to use the id)');
+  if (name.length > LIMITS.nameMaxLength) return void c.add('name', `must be at most ${LIMITS.nameMaxLength} characters (it has ${name.length})`);
+  if (CONTROL.test(name) || unstorable(name)) return void c.add('name', 'must not contain line breaks or control characters');
+  return name;
+}
+
+interface NumberRule {
+  required: boolean;
+  min?: number;
+  exclusiveMin?: number;
+  max: number;
+  integer?: boolean;
+  unit: string;
+}
+
+function readNumber(c: Collector, field: string, v: unknown, rule: NumberRule): number | undefined {
+  if (v === undefined || v === null) return rule.required ? void c.add(field, 'is required') : undefined;
+  if (typeof v !== 'number') return void c.add(field, `must be a number, got ${describe(v)}`);
+  if (!Number.isFinite(v)) return void c.add(field, 'must be a finite number');
+  if (rule.integer && !Number.isInteger(v)) return void c.add(field, `must be a whole number, got ${v}`);
+  if (rule.min !== undefined && v < rule.min) return void c.add(field, `must be at least ${rule.min} ${rule.unit}, got ${v}`);
+  if (rule.exclusiveMin !== undefined && v <= rule.exclusiveMin) return void c.add(field, `must be more than ${rule.exclusiveMin} ${rule.unit}, got ${v}`);
+  if (v > rule.max) return void c.add(field, `must be at most ${rule.max} ${rule.unit}, got ${v}`);
+  return v;
+}
+
+function readAcceptStatus(c: Collector, v: unknown): string | undefined {
+  if (v === undefined || v === null) return DEFAULTS.acceptStatus;
+  if (typeof v !== 'string') return void c.add('acceptStatus', `must be text like "200" or "200-299", got ${describe(v)}`);
+  const spec = v.trim();
+  const parsed = parseAcceptStatus(spec);
+  if ('error' in parsed) return void c.add('acceptStatus', parsed.error);
+  return spec;
+}
+
+interface UrlRule {
+  required: boolean;
+  /** Action URLs may contain template variables. */
+  template?: boolean;
+  existing?: PairSettings | undefined;
+}
+
+// Harmless stand-ins for the variables, so that a template URL can be checked as a URL.
+const PLACEHOLDERS: Record<string, string> = Object.fromEntries(TEMPLATE_VARIABLES.map((n) => [n, 'x']));
+
+function readUrl(c: Collector, field: string, v: unknown, rule: UrlRule): string | undefined {
+  if (v === undefined || v === null || (v === '' && !rule.required)) return rule.required ? void c.add(field, 'is required') : undefined;
+  if (typeof v !== 'string') return void c.add(field, `must be a URL (text), got ${describe(v)}`);
+  let url = v.trim();
+  if (url === '') return void c.add(field, 'is required');
+  if (url.includes(SECRET_MASK)) {
+    const kept = rule.existing && allUrls(rule.existing).find((u) => maskUrl(u) === url);
+    if (kept === undefined) return void c.add(field, 'contains a masked secret (••••••••) that does not match the stored URL; type the password again');
+    url = kept;
+  }
+  if (url.length > LIMITS.urlMaxLength) return void c.add(field, `is too long (at most ${LIMITS.urlMaxLength} characters)`);
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) return void c.add(field, 'must not contain spaces, line breaks or control characters (encode a space as %20)');
+  const bad = unstorable(url);
+  if (bad) return void c.add(field, bad);
+  const variables = templateVariables(url);
+  if (rule.template) {
+    if (!checkVariables(c, field, url)) return undefined;
+  } else if (variables.length > 0) {
+    return void c.add(field, `variables like {${variables[0]}} are filled in only in action URLs; give the address itself`);
+  }
+  const concrete = rule.template ? renderTemplate(url, PLACEHOLDERS, 'url') : url;
+  let parsed: URL;
+  try {
+    parsed = new URL(concrete);
+  } catch {
+    return void c.add(field, `${describe(url)} is not a valid absolute URL (like http://192.0.2.10/)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return void c.add(field, `must start with http:// or https://, not ${parsed.protocol}//`);
+  if (parsed.hostname === '') return void c.add(field, 'must name a host');
+  return url;
+}
+
+/** True when every variable in `text` is known; otherwise a problem naming the first unknown one. */
+function checkVariables(c: Collector, field: string, text: string): boolean {
+  const unknown = templateVariables(text).filter((n) => !(TEMPLATE_VARIABLES as readonly string[]).includes(n));
+  if (unknown.length === 0) return true;
+  const known = TEMPLATE_VARIABLES.map((n) => `{${n}}`).join(', ');
+  const names = unknown.map((n) => `{${n}}`).join(', ');
+  c.add(field, `unknown variable${unknown.length > 1 ? 's' : ''} ${names}; known: ${known}`);
+  return false;
+}
+
+function readValidation(c: Collector, v: unknown, existing: PairSettings | undefined): ValidationSettings | undefined {
+  if (v === undefined || v === null) return { quorum: 0, urls: [] };
+  if (!isObject(v)) return void c.add('validation', `must be an object with quorum and urls, got ${describe(v)}`);
+  const rawUrls = v['urls'] ?? [];
+  if (!Array.isArray(rawUrls)) return void c.add('validation.urls', `must be a list of URLs, got ${describe(rawUrls)}`);
+  if (rawUrls.length > LIMITS.maxValidationUrls) {
+    c.add('validation.urls', `at most ${LIMITS.maxValidationUrls} validation URLs, got ${rawUrls.length}`);
+    return undefined;
+  }
+  const urls = rawUrls.map((u, i) => readUrl(c, `validation.urls[${i}]`, u, { required: true, existing }));
+  const quorum = readNumber(c, 'validation.quorum', v['quorum'] ?? (rawUrls.length > 0 ? 1 : 0), {
+    required: true,
+    min: rawUrls.length > 0 ? 1 : 0,
+    max: rawUrls.length,
+    integer: true,
+    unit: rawUrls.length > 0 ? `(of ${rawUrls.length} validation URL${rawUrls.length > 1 ? 's' : ''})` : '(there are no validation URLs)',
+  });
+  if (quorum === undefined || urls.some((u) => u === undefined)) return undefined;
+  return { quorum, urls: urls as string[] };
+}
+
+// Headers the HTTP client sets from the request itself; a second copy would corrupt it.
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'keep-alive', 'te', 'trailer', 'expect']);
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function readAction(
+  c: Collector,
+  prefix: string,
+  v: unknown,
+  existingAction: ActionSettings | undefined,
+  existing: PairSettings | undefined,
+): ActionSettings | undefined {
+  if (v === undefined || v === null) return void c.add(`${prefix}.url`, 'is required (the request fired on failover)');
+  if (!isObject(v)) return void c.add(prefix, `must be an object with the action's url, method, body…, got ${describe(v)}`);
+  const url = readUrl(c, `${prefix}.url`, v['url'], { required: true, template: true, existing });
+  const method = readChoice(c, `${prefix}.method`, v['method'], HTTP_METHODS, DEFAULTS.method, (s) => s.toUpperCase());
+  const encoding = readChoice(c, `${prefix}.encoding`, v['encoding'], BODY_ENCODINGS, DEFAULTS.encoding, (s) => s.toLowerCase());
+  const auth = readChoice(c, `${prefix}.auth`, v['auth'], AUTH_KINDS, DEFAULTS.auth, (s) => s.toLowerCase());
+  const retries = readNumber(c, `${prefix}.retries`, v['retries'] ?? DEFAULTS.retries, {
+    required: true,
+    min: LIMITS.retriesMin,
+    max: LIMITS.retriesMax,
+    integer: true,
+    unit: 'attempts',
+  });
+  const timeout = readNumber(c, `${prefix}.timeout`, v['timeout'] ?? DEFAULTS.actionTimeout, {
+    required: true,
+    min: LIMITS.actionTimeoutMin,
+    max: LIMITS.timeoutMax,
+    unit: 'seconds',
+  });
+  const user = readText(c, `${prefix}.user`, v['user'], { maxLength: 500, singleLine: true });
+  const pass = readSecret(c, `${prefix}.pass`, v['pass'], existingAction?.pass);
+  const headers = readHeaders(c, prefix, v['headers'], existingAction);
+  const body = readText(c, `${prefix}.body`, v['body'], { maxLength: LIMITS.bodyMaxLength, singleLine: false });
+  if (body !== undefined) checkVariables(c, `${prefix}.body`, body);
+  if (auth === 'basic' && !user) c.add(`${prefix}.user`, 'is required for Basic authentication');
+  if (auth === 'bearer' && !pass) c.add(`${prefix}.pass`, 'is required for Bearer authentication (the token)');
+  if (method === 'GET' && body !== undefined && body !== '') c.add(`${prefix}.body`, 'a GET request cannot carry a body; use POST, PUT or PATCH');
+
+  if ([url, method, encoding, auth, retries, timeout, headers].some((x) => x === undefined)) return undefined;
+  const action: ActionSettings = {
+    method: method!,
+    url: url!,
+    encoding: encoding!,
+    auth: auth!,
+    headers: headers!,
+    retries: retries!,
+    timeout: timeout!,
+  };
+  if (user !== undefined) action.user = user;
+  if (pass !== undefined) action.pass = pass;
+  if (body !== undefined) action.body = body;
+  return action;
+}
+
+function readChoice<T extends string>(
+  c: Collector,
+  field: string,
+  v: unknown,
+  choices: readonly T[],
+  fallback: T,
+  normalize: (s: string) => string,
+): T | undefined {
+  if (v === undefined || v === null || v === '') return fallback;
+  const choice = typeof v === 'string' ? normalize(v.trim()) : undefined;
+  if (choice !== undefined && (choices as readonly string[]).includes(choice)) return choice as T;
+  c.add(field, `must be one of ${choices.join(', ')}, got ${describe(v)}`);
+  return undefined;
+}
+
+function readText(c: Collector, field: string, v: unknown, rule: { maxLength: number; singleLine: boolean }): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') return void c.add(field, `must be text, got ${describe(v)}`);
+  if (v.length > rule.maxLength) return void c.add(field, `is too long (at most ${rule.maxLength} characters, it has ${v.length})`);
+  if (rule.singleLine && CONTROL.test(v)) return void c.add(field, 'must not contain line breaks or control characters');
+  const bad = unstorable(v);
+  if (bad) return void c.add(field, bad);
+  return v;
+}
+
+function readSecret(c: Collector, field: string, v: unknown, stored: string | undefined): string | undefined {
+  if (v === SECRET_MASK) {
+    if (stored === undefined) return void c.add(field, 'is the mask ••••••••, but no password is stored to keep; type the password');
+    return stored;
+  }
+  return readText(c, field, v, { maxLength: 4096, singleLine: true });
+}
+
+function readHeaders(c: Collector, prefix: string, v: unknown, existingAction: ActionSettings | undefined): ActionHeader[] | undefined {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return void c.add(`${prefix}.headers`, `must be a list of {name, value}, got ${describe(v)}`);
+  if (v.length > LIMITS.maxHeaders) return void c.add(`${prefix}.headers`, `at most ${LIMITS.maxHeaders} headers, got ${v.length}`);
+  const headers: ActionHeader[] = [];
+  let ok = true;
+  v.forEach((h: unknown, i) => {
+    const header = readHeader(c, `${prefix}.headers[${i}]`, h, existingAction);
+    if (header) headers.push(header);
+    else ok = false;
+  });
+  return ok ? headers : undefined;
+}
+
+function readHeader(c: Collector, field: string, h: unknown, existingAction: ActionSettings | undefined): ActionHeader | undefined {
+  if (!isObject(h)) return void c.add(field, `must be {name, value}, got ${describe(h)}`);
+  const name = h['name'];
+  let nameOk = false;
+  if (typeof name !== 'string' || name.trim() === '') c.add(`${field}.name`, 'is required');
+  else if (!HTTP_TOKEN.test(name.trim())) c.add(`${field}.name`, `${describe(name)} is not a valid header name (letters, digits and !#$%&'*+.^_\`|~- only)`);
+  else if (RESERVED_HEADERS.has(name.trim().toLowerCase())) c.add(`${field}.name`, `${name.trim()} is set by the app itself and cannot be configured`);
+  else nameOk = true;
+
+  let value = h['value'] ?? '';
+  if (value === SECRET_MASK && nameOk) {
+    const stored = existingAction?.headers.find((e) => e.name.toLowerCase() === (name as string).trim().toLowerCase());
+    if (stored === undefined) return void c.add(`${field}.value`, 'is the mask ••••••••, but no value is stored for this header; type the value');
+    value = stored.value;
+  }
+  if (typeof value !== 'string') return void c.add(`${field}.value`, `must be text, got ${describe(value)}`);
+  if (/[\r\n]/.test(value)) return void c.add(`${field}.value`, 'must not contain line breaks');
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return void c.add(`${field}.value`, 'must not contain control characters');
+  if (value.length > LIMITS.headerValueMaxLength) return void c.add(`${field}.value`, `is too long (at most ${LIMITS.headerValueMaxLength} characters)`);
+  const bad = unstorable(value);
+  if (bad) return void c.add(`${field}.value`, bad);
+  if (!checkVariables(c, `${field}.value`, value) || !nameOk) return undefined;
+  return { name: (name as string).trim(), value };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hints for the editor, from the failover guidance
+
+export interface SettingsHint {
+  field: string;
+  message: string;
+}
+
+/** Advice shown next to the editor's fields; never blocks saving. */
+export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
+  const hints: SettingsHint[] = [];
+  const interval = typeof s.interval === 'number' && Number.isFinite(s.interval) ? s.interval : undefined;
+  const tolerated = typeof s.toleratedFailures === 'number' && Number.isFinite(s.toleratedFailures) ? s.toleratedFailures : undefined;
+  if (interval !== undefined && tolerated !== undefined && interval > 0 && tolerated >= 0) {
+    const seconds = round(interval * (tolerated + 1));
+    hints.push({
+      field: 'toleratedFailures',
+      message: `detection takes about ${formatSeconds(seconds)} (interval × (tolerated failures + 1)), then the validation URLs are checked`,
+    });
+  }
+  if (interval !== undefined && typeof s.timeout === 'number' && s.timeout > interval) {
+    hints.push({ field: 'timeout', message: 'the timeout is longer than the interval: a slow primary is checked back to back, not at every interval' });
+  }
+  const primary = hostOf(s.primaryUrl);
+  if (primary) {
+    if (primary.protocol === 'https:') {
+      hints.push({ field: 'primaryUrl', message: 'https costs a TLS handshake on every check; plain http keeps the polling load on the PBX low' });
+    }
+    if (!isIpAddress(primary.hostname)) {
+      hints.push({
+        field: 'primaryUrl',
+        message: `"${primary.hostname}" is a host name: DNS becomes a point of failure, and after a failover the name may point at the standby. Use the primary's IP address`,
+      });
+    }
+  }
+  const urls = Array.isArray(s.validation?.urls) ? s.validation.urls : [];
+  if (urls.filter((u) => typeof u === 'string' && u.trim() !== '').length === 0) {
+    hints.push({
+      field: 'validation.urls',
+      message: 'without a validation URL the watcher cannot tell its own lost connectivity from a dead primary, and may fail over when only it is cut off',
+    });
+  }
+  urls.forEach((u, i) => {
+    const host = hostOf(u);
+    if (primary && host && host.hostname === primary.hostname) {
+      hints.push({
+        field: `validation.urls[${i}]`,
+        message: 'is on the same host as the primary: it goes down with the primary and proves nothing about the watcher\'s own connectivity',
+      });
+    }
+  });
+  return hints;
+}
+
+function hostOf(url: unknown): URL | undefined {
+  if (typeof url !== 'string') return undefined;
+  try {
+    const u = new URL(url.trim());
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isIpAddress(hostname: string): boolean {
+  return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+function formatSeconds(s: number): string {
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${round(s / 60)} min`;
+  return `${round(s / 3600)} h`;
+}
