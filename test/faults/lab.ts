@@ -1,0 +1,124 @@
+// The whole test bed in one object: the namespaces, an agent in each host, PowerDNS with its
+// counting front door, the standby and the "internet" site. Teardown always runs: from afterAll,
+// on SIGINT/SIGTERM, and (synchronously) when the process exits; leftovers of a killed earlier
+// run are removed on the way in.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProxyRecord } from './agent.js';
+import { HostAgent } from './hosts.js';
+import { HOSTS, TestNetwork, hostAddress, removeLeftovers, tearDownSync, type HostName } from './net.js';
+import { PDNS_API_PORT, PowerDns, ZONE } from './pdns.js';
+
+export const PRIMARY = hostAddress('primary');
+export const STANDBY = hostAddress('standby');
+export const INTERNET = hostAddress('internet');
+export const DNS = hostAddress('dns');
+export const WATCHER = hostAddress('watcher');
+
+/** The DNS provider's API as the watchers see it: the counting proxy on the DNS host. */
+export const DNS_API_PORT = 8081;
+export const ZONE_URL = `http://${DNS}:${DNS_API_PORT}/api/v1/servers/localhost/zones/${ZONE}`;
+const PROXY = 'dns-api';
+
+export class Lab {
+  private closing: Promise<void> | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    void this.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  private readonly onExit = (): void => tearDownSync(this.net.prefix);
+
+  private constructor(
+    readonly net: TestNetwork,
+    readonly dir: string,
+    readonly agents: Record<HostName, HostAgent>,
+    readonly pdns: PowerDns,
+  ) {}
+
+  /** `records`: names in the zone (relative), each pointing at the primary at the start. */
+  static async open(records: string[]): Promise<Lab> {
+    await removeLeftovers();
+    const net = new TestNetwork();
+    const dir = await mkdtemp(join(tmpdir(), 'pfm-faults-'));
+    const exitGuard = (): void => tearDownSync(net.prefix);
+    process.once('exit', exitGuard);
+    try {
+      await net.setUp();
+      const agents = {} as Record<HostName, HostAgent>;
+      await Promise.all(HOSTS.map(async (h) => (agents[h] = await HostAgent.start(net.ns(h)))));
+      const pdns = await PowerDns.start({
+        ns: net.ns('dns'),
+        dir: join(dir, 'pdns'),
+        address: DNS,
+        records: Object.fromEntries(records.map((r) => [r, PRIMARY])),
+      });
+      const lab = new Lab(net, dir, agents, pdns);
+      process.off('exit', exitGuard);
+      lab.guard();
+      await agents.dns.proxy(PROXY, DNS, DNS_API_PORT, `http://127.0.0.1:${PDNS_API_PORT}`);
+      await agents.standby.serve('standby', STANDBY, 80);
+      await agents.internet.serve('internet', INTERNET, 80);
+      return lab;
+    } catch (err) {
+      await net.tearDown();
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private guard(): void {
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+    process.once('exit', this.onExit);
+  }
+
+  get apiKey(): string {
+    return this.pdns.apiKey;
+  }
+
+  /** Where PowerDNS says `name` (relative to the zone) points right now; asked from the "internet" host. */
+  async pointsAt(name: string): Promise<string> {
+    const answer = await this.agents.internet.resolve(DNS, `${name}.${ZONE}`);
+    return Array.isArray(answer) ? answer.join(',') : answer;
+  }
+
+  /** Every request that reached the DNS provider's API so far. */
+  actionRequests(): Promise<ProxyRecord[]> {
+    return this.agents.dns.proxyLog(PROXY);
+  }
+
+  /** Requests that asked to change `name`. */
+  async requestsFor(name: string): Promise<ProxyRecord[]> {
+    return (await this.actionRequests()).filter((r) => r.names.includes(`${name}.${ZONE}`));
+  }
+
+  /** The provider fails the next requests for `name` as scripted ('fail500', 'hold'). */
+  scriptDnsApi(name: string, steps: Array<'fail500' | 'hold'>): Promise<void> {
+    return this.agents.dns.proxyScript(PROXY, `${name}.${ZONE}`, steps);
+  }
+
+  /** The provider's API stops listening (connection refused) until `dnsApiUp`. */
+  dnsApiDown(): Promise<void> {
+    return this.agents.dns.close(PROXY);
+  }
+
+  async dnsApiUp(): Promise<void> {
+    await this.agents.dns.proxy(PROXY, DNS, DNS_API_PORT, `http://127.0.0.1:${PDNS_API_PORT}`);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    await Promise.allSettled(Object.values(this.agents).map((a) => a.stop()));
+    await this.pdns.stop().catch(() => undefined);
+    await this.net.tearDown();
+    process.off('exit', this.onExit);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
