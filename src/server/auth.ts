@@ -1,0 +1,89 @@
+// The API token: 256 random bits in `<serverdir>/api-token` (or --token-file), created on first
+// start readable by the owner only, and checked on every /api/ request except health.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { open, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MonitorError } from '../shared/api.js';
+
+export const TOKEN_FILE_NAME = 'api-token';
+
+// hex (64 chars for 256 bits) or base64url; shorter tokens are refused so a stray or
+// truncated file cannot become a guessable password.
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,512}$/;
+
+export function defaultTokenFile(serverdir: string): string {
+  return join(serverdir, TOKEN_FILE_NAME);
+}
+
+export function newToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+export interface LoadedToken {
+  token: string;
+  created: boolean;
+  /** Set when the file can be read by group or others: worth a warning at start. */
+  looseMode?: number;
+}
+
+/** Read the token file, creating it (mode 0600, exclusively) when it does not exist yet. */
+export async function loadOrCreateToken(path: string): Promise<LoadedToken> {
+  const created = await createTokenFile(path);
+  const token = (await readFile(path, 'utf8')).trim();
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new Error(`the token file ${path} does not hold a token (expected at least 32 characters of hex or base64url)`);
+  }
+  const mode = (await stat(path)).mode & 0o777;
+  return (mode & 0o077) !== 0 ? { token, created, looseMode: mode } : { token, created };
+}
+
+async function createTokenFile(path: string): Promise<boolean> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(`${newToken()}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+// Hashing first gives equal-length inputs, so timingSafeEqual neither throws nor leaks the length.
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+export function tokensMatch(expected: string, given: string): boolean {
+  return timingSafeEqual(digest(expected), digest(given));
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/**
+ * An onRequest hook for the scope that holds the protected routes. Scoping by route rather than
+ * by URL prefix means no spelling of a path (percent-encoding, odd slashes) can slip past it.
+ */
+export function tokenGuard(token: string) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const given = bearerToken(request.headers.authorization);
+    if (given !== undefined && tokensMatch(token, given)) return;
+    reply.header('www-authenticate', 'Bearer');
+    throw new MonitorError(
+      'unauthorized',
+      given === undefined ? 'missing Authorization: Bearer <token> header' : 'wrong API token',
+    );
+  };
+}

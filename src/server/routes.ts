@@ -1,0 +1,191 @@
+// The /api/ paths (a contract with tools outside the project, see API_PATHS) mapped onto the
+// engine's MonitorApi. Schemas only check shapes; the engine's validation is the authority on
+// settings and its problems are what a 400 lists.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MonitorError, type MonitorApi, type Reasoned, type RearmRequest, type TimeRange } from '../shared/api.js';
+import type { PairSettings } from '../shared/model.js';
+import { tokenGuard } from './auth.js';
+import type { EventHub } from './sse.js';
+
+export const JSON_BODY_LIMIT = 256 * 1024;
+export const XML_BODY_LIMIT = 1024 * 1024;
+
+const REASON_LIMIT = 2000;
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+const rangeQuery = {
+  type: 'object',
+  properties: { from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 } },
+} as const;
+
+const whoQuery = {
+  type: 'object',
+  properties: { reason: { type: 'string', maxLength: REASON_LIMIT }, operator: { type: 'string', maxLength: 200 } },
+} as const;
+
+const reasonedBody = {
+  type: 'object',
+  required: ['reason'],
+  properties: { reason: { type: 'string', maxLength: REASON_LIMIT }, operator: { type: 'string', maxLength: 200 } },
+} as const;
+
+const rearmBody = {
+  ...reasonedBody,
+  required: ['failback', 'reason'],
+  properties: { ...reasonedBody.properties, failback: { type: 'boolean' } },
+} as const;
+
+const settingsBody = { type: 'object' } as const;
+
+type IdRequest = FastifyRequest<{ Params: { id: string } }>;
+
+/** A manual transition must say why: the reason lands in the audit log. */
+function reasoned(body: { reason?: unknown; operator?: unknown }): Reasoned {
+  const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
+  if (reason === '') {
+    throw new MonitorError('invalid', 'a reason is required', [{ field: 'reason', message: 'say why (it goes into the audit log)' }]);
+  }
+  return typeof body.operator === 'string' && body.operator.trim() !== ''
+    ? { reason, operator: body.operator.trim() }
+    : { reason };
+}
+
+/** Who and why for changes whose body is the settings themselves: optional, from the query. */
+function optionalWho(query: { reason?: string; operator?: string }): Reasoned | undefined {
+  if (!query.reason && !query.operator) return undefined;
+  return query.operator ? { reason: query.reason ?? '', operator: query.operator } : { reason: query.reason ?? '' };
+}
+
+function range(query: TimeRange): TimeRange {
+  const out: TimeRange = {};
+  if (query.from !== undefined) out.from = query.from;
+  if (query.to !== undefined) out.to = query.to;
+  return out;
+}
+
+function flag(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes)$/i.test(value);
+}
+
+export function registerHealthRoute(app: FastifyInstance, monitor: MonitorApi): void {
+  app.get('/api/health', async (_request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    return monitor.health();
+  });
+}
+
+export interface ApiDeps {
+  monitor: MonitorApi;
+  hub: EventHub;
+  token: string;
+}
+
+/** Everything under /api/ except health, behind the token. */
+export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const { monitor, hub } = deps;
+  api.addHook('onRequest', tokenGuard(deps.token));
+  api.addHook('onSend', async (_request, reply) => {
+    void reply.header('cache-control', 'no-store');
+  });
+  api.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  registerPairRoutes(api, monitor);
+  registerOperatorRoutes(api, monitor);
+  registerLogRoutes(api, monitor);
+  registerConfigRoutes(api, monitor);
+
+  api.get('/api/events', (_request, reply) => hub.attach(reply));
+  api.post('/api/test-urls', { schema: { body: settingsBody } }, async (request) =>
+    monitor.testUrls(request.body as PairSettings),
+  );
+}
+
+function registerPairRoutes(api: FastifyInstance, monitor: MonitorApi): void {
+  api.get('/api/pairs', async () => monitor.listPairs());
+  api.post('/api/pairs', { schema: { body: settingsBody, querystring: whoQuery } }, async (request, reply) => {
+    const detail = await monitor.addPair(request.body as PairSettings, optionalWho(request.query as object));
+    return reply.code(201).send(detail);
+  });
+  api.get('/api/pairs/:id', { schema: { params: idParams } }, async (request: IdRequest) =>
+    monitor.getPair(request.params.id),
+  );
+  api.put('/api/pairs/:id', { schema: { params: idParams, body: settingsBody, querystring: whoQuery } }, async (request) => {
+    const { id } = (request as IdRequest).params;
+    return monitor.updatePair(id, request.body as PairSettings, optionalWho(request.query as object));
+  });
+  api.delete('/api/pairs/:id', { schema: { params: idParams, querystring: whoQuery } }, async (request, reply) => {
+    await monitor.removePair((request as IdRequest).params.id, optionalWho(request.query as object));
+    return reply.code(204).send();
+  });
+}
+
+function registerOperatorRoutes(api: FastifyInstance, monitor: MonitorApi): void {
+  const withReason = { schema: { params: idParams, body: reasonedBody } };
+  api.post('/api/pairs/:id/failover', withReason, async (request) =>
+    monitor.failover((request as IdRequest).params.id, reasoned(request.body as object)),
+  );
+  api.post('/api/pairs/:id/pause', withReason, async (request) =>
+    monitor.pause((request as IdRequest).params.id, reasoned(request.body as object)),
+  );
+  api.post('/api/pairs/:id/resume', withReason, async (request) =>
+    monitor.resume((request as IdRequest).params.id, reasoned(request.body as object)),
+  );
+  api.post('/api/pairs/:id/rearm', { schema: { params: idParams, body: rearmBody } }, async (request) => {
+    const body = request.body as RearmRequest;
+    const req: RearmRequest = { ...reasoned(body), failback: body.failback };
+    return monitor.rearm((request as IdRequest).params.id, req);
+  });
+  // The body is optional here: retrying a failed action needs no new decision.
+  api.post('/api/pairs/:id/action/retry', { schema: { params: idParams } }, async (request) => {
+    const body = request.body;
+    if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+      throw new MonitorError('invalid', 'the body must be a JSON object such as {"reason": "…"}');
+    }
+    const who = body && typeof (body as Reasoned).reason === 'string' ? reasoned(body as object) : undefined;
+    return monitor.retryAction((request as IdRequest).params.id, who);
+  });
+}
+
+function registerLogRoutes(api: FastifyInstance, monitor: MonitorApi): void {
+  api.get('/api/pairs/:id/history', { schema: { params: idParams, querystring: rangeQuery } }, async (request) =>
+    monitor.history((request as IdRequest).params.id, range(request.query as TimeRange)),
+  );
+  api.get('/api/audit', { schema: { querystring: rangeQuery } }, async (request) =>
+    monitor.audit(range(request.query as TimeRange)),
+  );
+  api.get('/api/alerts', { schema: { querystring: rangeQuery } }, async (request) =>
+    monitor.alerts(range(request.query as TimeRange)),
+  );
+}
+
+function registerConfigRoutes(api: FastifyInstance, monitor: MonitorApi): void {
+  api.get('/api/config.xml', async (request, reply) => {
+    const { masked } = request.query as { masked?: string };
+    const xml = await monitor.exportXml({ masked: flag(masked) });
+    return reply
+      .type('application/xml; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="pbxctrl-failover.xml"')
+      .send(xml);
+  });
+  api.put('/api/config.xml', { bodyLimit: XML_BODY_LIMIT }, async (request) => {
+    const query = request.query as { 'dry-run'?: string; dryRun?: string; reason?: string; operator?: string };
+    if (typeof request.body !== 'string') {
+      throw new MonitorError('invalid', 'send pbxctrl-failover.xml as the body with Content-Type application/xml or text/plain');
+    }
+    if (request.body.trim() === '') {
+      throw new MonitorError('invalid', 'the body is empty; send the whole pbxctrl-failover.xml', [
+        { field: 'body', message: 'is empty' },
+      ]);
+    }
+    const who = optionalWho(query);
+    return monitor.importXml(request.body, { dryRun: flag(query['dry-run'] ?? query.dryRun), ...who });
+  });
+}

@@ -1,0 +1,114 @@
+// GET /api/events: every engine event as Server-Sent Events. Events are batched (one message per
+// ~150 ms at most) so a thousand pairs checking every second cost a few writes, not thousands.
+// A client that cannot keep up is dropped rather than buffered without bound; it reconnects and
+// refetches the pairs, which is cheaper than holding megabytes for it.
+
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { SSE_EVENT_NAME, type Unsubscribe } from '../shared/api.js';
+import type { EngineEvent } from '../shared/model.js';
+import { SECURITY_HEADERS } from './headers.js';
+
+export interface EventStreamOptions {
+  /** Longest time an event waits for its batch to be sent. */
+  batchMs?: number;
+  /** Comment lines keep proxies and browsers from closing an idle stream. */
+  pingMs?: number;
+  /** Bytes a client may have unsent before it is dropped. */
+  maxBufferedBytes?: number;
+}
+
+export interface EventSource {
+  subscribe(listener: (event: EngineEvent) => void): Unsubscribe;
+}
+
+// A burst (an import, fifty pairs failing at once) goes out early instead of growing one message.
+const MAX_BATCH_EVENTS = 2000;
+
+export function formatBatch(events: readonly EngineEvent[]): string {
+  return `event: ${SSE_EVENT_NAME}\ndata: ${JSON.stringify(events)}\n\n`;
+}
+
+export class EventHub {
+  private readonly clients = new Set<ServerResponse>();
+  private pending: EngineEvent[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly pingTimer: NodeJS.Timeout;
+  private readonly unsubscribe: Unsubscribe;
+  private readonly batchMs: number;
+  private readonly maxBufferedBytes: number;
+  private closed = false;
+
+  constructor(source: EventSource, opts: EventStreamOptions = {}) {
+    this.batchMs = opts.batchMs ?? 150;
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
+    this.unsubscribe = source.subscribe((event) => this.onEvent(event));
+    this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), opts.pingMs ?? 15_000);
+    this.pingTimer.unref();
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Take over the reply's socket and keep it as an event stream until either side closes. */
+  attach(reply: FastifyReply): void {
+    reply.hijack();
+    const res = reply.raw;
+    if (this.closed) {
+      res.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'internal', message: 'the service is shutting down' }));
+      return;
+    }
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
+    res.socket?.setNoDelay(true);
+    this.clients.add(res);
+    res.on('close', () => this.clients.delete(res));
+    // Sent at once so the client's fetch() resolves and it knows it is live.
+    this.send(res, 'retry: 2000\n: connected\n\n');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    clearInterval(this.pingTimer);
+    this.flush();
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+
+  private onEvent(event: EngineEvent): void {
+    if (this.clients.size === 0) return;
+    this.pending.push(event);
+    if (this.pending.length >= MAX_BATCH_EVENTS) this.flush();
+    else this.batchTimer ??= setTimeout(() => this.flush(), this.batchMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    if (this.pending.length === 0) return;
+    const message = formatBatch(this.pending);
+    this.pending = [];
+    this.broadcast(message);
+  }
+
+  private broadcast(chunk: string): void {
+    for (const res of this.clients) this.send(res, chunk);
+  }
+
+  private send(res: ServerResponse, chunk: string): void {
+    if (res.writableLength > this.maxBufferedBytes) {
+      this.clients.delete(res);
+      res.destroy();
+      return;
+    }
+    res.write(chunk);
+  }
+}
