@@ -1,0 +1,167 @@
+// Which engine event deserves a desktop notification. The engine reports a
+// failover both as a state change and as an alert; whichever arrives first
+// raises the notification and the other is recognised as the same news.
+
+import type { ActionEvent, AlertEvent, EngineEvent, Severity, StateEvent } from '../../shared/model.js';
+
+export const NOTIFY_KINDS = [
+  'verifying',
+  'failover',
+  'action-failed',
+  'action-retried',
+  'isolated',
+  'primary-answering',
+  'standby-down',
+] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+
+export interface NotificationIntent {
+  pair: string;
+  pairName: string;
+  kind: NotifyKind;
+  severity: Severity;
+  title: string;
+  body: string;
+  /** Epoch ms the intent was raised. */
+  at: number;
+}
+
+export interface NotificationPolicyOptions {
+  /** The pair's display name; events carry only the id. */
+  nameOf: (pairId: string) => string;
+  /** The same news for the same pair within this time is not raised again (default 30 s). */
+  dedupeMs?: number;
+}
+
+const SEVERITY: Record<NotifyKind, Severity> = {
+  verifying: 'warning',
+  failover: 'critical',
+  'action-failed': 'critical',
+  'action-retried': 'info',
+  isolated: 'warning',
+  'primary-answering': 'critical',
+  'standby-down': 'warning',
+};
+
+const HEADLINE: Record<NotifyKind, string> = {
+  verifying: 'verifying',
+  failover: 'failover',
+  'action-failed': 'action URL failed',
+  'action-retried': 'action URL succeeded after retries',
+  isolated: 'watcher isolated',
+  'primary-answering': 'primary answers again',
+  'standby-down': 'standby down',
+};
+
+/** Most urgent first: what a coalesced notification leads with. */
+const URGENCY: readonly NotifyKind[] = [
+  'failover',
+  'primary-answering',
+  'action-failed',
+  'verifying',
+  'isolated',
+  'standby-down',
+  'action-retried',
+];
+export const KIND_RANK = Object.fromEntries(URGENCY.map((k, i) => [k, i])) as Record<NotifyKind, number>;
+export const SEVERITY_RANK_OF: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+export function headline(kind: NotifyKind): string {
+  return HEADLINE[kind];
+}
+
+export class NotificationPolicy {
+  private readonly nameOf: (id: string) => string;
+  private readonly dedupeMs: number;
+  private readonly lastRaised = new Map<string, number>();
+  /** Highest failed attempt number of the running action, per pair. */
+  private readonly failedAttempts = new Map<string, number>();
+
+  constructor(opts: NotificationPolicyOptions) {
+    this.nameOf = opts.nameOf;
+    this.dedupeMs = opts.dedupeMs ?? 30_000;
+  }
+
+  /** The notification this event raises, or null. */
+  intentFor(event: EngineEvent, nowMs: number): NotificationIntent | null {
+    const raised = this.classify(event);
+    if (!raised) return null;
+    const key = `${event.pair}\u0000${raised.kind}`;
+    const last = this.lastRaised.get(key);
+    if (last !== undefined && nowMs - last < this.dedupeMs) return null;
+    this.lastRaised.set(key, nowMs);
+    const pairName = this.nameOf(event.pair);
+    return {
+      pair: event.pair,
+      pairName,
+      kind: raised.kind,
+      severity: SEVERITY[raised.kind],
+      title: `${pairName}: ${HEADLINE[raised.kind]}`,
+      body: raised.body,
+      at: nowMs,
+    };
+  }
+
+  private classify(event: EngineEvent): { kind: NotifyKind; body: string } | null {
+    switch (event.type) {
+      case 'state':
+        return this.fromState(event);
+      case 'alert':
+        return this.fromAlert(event);
+      case 'action':
+        return this.fromAction(event);
+      default:
+        return null;
+    }
+  }
+
+  private fromState(e: StateEvent): { kind: NotifyKind; body: string } | null {
+    if (e.to === 'verifying') {
+      return { kind: 'verifying', body: e.reason || 'The primary stopped answering; checking the validation URLs.' };
+    }
+    if (e.to === 'failover') {
+      this.failedAttempts.delete(e.pair);
+      const body = e.manual
+        ? `Manual failover${e.operator ? ` by ${e.operator}` : ''}: ${e.reason || 'no reason given'}`
+        : `Automatic failover: ${e.reason || 'the primary is down and the validation URLs answer'}. The action URL is being fired.`;
+      return { kind: 'failover', body };
+    }
+    return null;
+  }
+
+  private fromAlert(e: AlertEvent): { kind: NotifyKind; body: string } | null {
+    switch (e.alert) {
+      case 'verifying':
+      case 'failover':
+      case 'action-failed':
+      case 'isolated':
+      case 'primary-answering':
+      case 'standby-down':
+        return { kind: e.alert, body: e.message };
+      case 'action-succeeded':
+        return this.succeeded(e.pair, e.message, (this.failedAttempts.get(e.pair) ?? 0) > 0);
+      default:
+        return null;
+    }
+  }
+
+  private fromAction(e: ActionEvent): { kind: NotifyKind; body: string } | null {
+    const attempt = e.attempt;
+    if (attempt && !attempt.ok) {
+      this.failedAttempts.set(e.pair, Math.max(this.failedAttempts.get(e.pair) ?? 0, attempt.attempt));
+      return null;
+    }
+    if (e.phase === 'succeeded' || attempt?.ok) {
+      const failed = this.failedAttempts.get(e.pair) ?? 0;
+      const n = attempt?.attempt ?? failed + 1;
+      return this.succeeded(e.pair, `The ${e.kind} action URL succeeded at attempt ${n}.`, n > 1 || failed > 0);
+    }
+    return null;
+  }
+
+  /** Only a success that needed retries is news; a first-time success is what the operator expects. */
+  private succeeded(pair: string, body: string, retried: boolean): { kind: NotifyKind; body: string } | null {
+    this.failedAttempts.delete(pair);
+    return retried ? { kind: 'action-retried', body } : null;
+  }
+}

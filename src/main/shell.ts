@@ -1,0 +1,188 @@
+// Wires a running engine to the window, the tray, notifications and IPC. No
+// watcher logic lives here: the engine decides, the shell shows.
+
+import { BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, session, type App } from 'electron';
+import { join } from 'node:path';
+import type { Monitor } from '../core/ports.js';
+import type { DesktopPreferences } from '../shared/ipc.js';
+import { EVENTS_CHANNEL, SHOW_PAIR_CHANNEL } from '../shared/ipc.js';
+import type { EngineEvent, PairStatus } from '../shared/model.js';
+import { registerIpcHandlers } from './ipc.js';
+import { closeEngineOnQuit, hideOnClose, onSecondInstance, type QuitState } from './lifecycle.js';
+import { setOpenAtLogin } from './login-item.js';
+import { DesktopNotifier } from './notifications.js';
+import type { AppOrigin } from './policy/app-origin.js';
+import { Batcher } from './policy/event-batcher.js';
+import { muteUntil, type MuteChoice } from './policy/muting.js';
+import { NotificationCenter } from './policy/notification-center.js';
+import { validatePreferencesPatch, type PreferencesStore } from './preferences.js';
+import { TrayService, trayIconFile } from './tray.js';
+import { createMainWindow, hardenSession, openExternalSafely, revealWindow } from './window.js';
+import { MonitorError } from '../shared/api.js';
+
+export interface ShellOptions {
+  app: App;
+  monitor: Monitor;
+  prefs: PreferencesStore;
+  origin: AppOrigin;
+  preloadPath: string;
+  rendererFile: string;
+  resourcesDir: string;
+  appIcon: string;
+  startHidden: boolean;
+}
+
+/** The tray reads every pair's status; during a storm once a second is plenty. */
+const TRAY_REFRESH_MS = 1_000;
+
+export async function startShell(o: ShellOptions): Promise<void> {
+  const state: QuitState = { quitting: false };
+  const names = new Map<string, string>();
+  let pairs: PairStatus[] = await o.monitor.listPairs();
+  const remember = (list: PairStatus[]) => {
+    pairs = list;
+    for (const p of list) names.set(p.id, p.name);
+  };
+  remember(pairs);
+
+  hardenSession(session.defaultSession, o.origin);
+  let win = openWindow(o.startHidden);
+
+  function openWindow(hidden: boolean): BrowserWindow {
+    const w = createMainWindow({ preloadPath: o.preloadPath, rendererFile: o.rendererFile, origin: o.origin, icon: o.appIcon, startHidden: hidden });
+    hideOnClose(w, state, () => {
+      if (!o.prefs.get().closeHintShown) {
+        notifier.hint('PBX Failover Monitor keeps watching', 'The watchers keep running in the tray. Use Quit in the tray menu to stop them.');
+        void o.prefs.update({ closeHintShown: true });
+      }
+    });
+    return w;
+  }
+
+  function showDashboard(): void {
+    if (win.isDestroyed()) win = openWindow(false);
+    revealWindow(win);
+  }
+
+  function showPair(pairId: string): void {
+    showDashboard();
+    const send = () => win.webContents.send(SHOW_PAIR_CHANNEL, pairId);
+    if (win.webContents.isLoading()) win.webContents.once('did-finish-load', send);
+    else send();
+  }
+
+  const notifier = new DesktopNotifier({ Notification, onOpenPair: showPair, onOpenDashboard: showDashboard, icon: o.appIcon });
+  const mutedAt = o.prefs.get().mutedUntil;
+  const center = new NotificationCenter({
+    nameOf: (id) => names.get(id) ?? id,
+    show: (d) => notifier.show(d),
+    ...(mutedAt ? { mutedUntil: Date.parse(mutedAt) } : {}),
+  });
+
+  async function mute(untilMs: number | undefined): Promise<void> {
+    if (untilMs === undefined) center.unmute();
+    else center.mute(untilMs);
+    await o.prefs.update({ mutedUntil: untilMs === undefined ? undefined : new Date(untilMs).toISOString() });
+    refreshTray();
+  }
+
+  async function loginItem(on: boolean): Promise<void> {
+    await setOpenAtLogin(o.app, on);
+    await o.prefs.update({ openAtLogin: on });
+    refreshTray();
+  }
+
+  async function confirmQuit(): Promise<void> {
+    const { response } = await dialog.showMessageBox({
+      type: 'warning',
+      buttons: ['Quit', 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+      title: 'Quit PBX Failover Monitor',
+      message: 'Quit and stop the watchers?',
+      detail: `Quitting stops the watchers of all ${pairs.length} pairs: no pair fails over while the app is not running. To close only the window, use its close button; the watchers keep running in the tray.`,
+    });
+    if (response === 0) o.app.quit();
+  }
+
+  const trayView = () => {
+    const muted = center.mutedUntil;
+    return { pairs, openAtLogin: o.prefs.get().openAtLogin, ...(muted !== undefined ? { mutedUntil: muted } : {}) };
+  };
+  const tray = new TrayService(
+    {
+      createTray: (image) => new Tray(image),
+      buildMenu: (template) => Menu.buildFromTemplate(template),
+      iconFor: (level) => join(o.resourcesDir, trayIconFile(level, process.platform)),
+      actions: {
+        openDashboard: showDashboard,
+        showPair,
+        mute: (choice: MuteChoice) => void mute(muteUntil(choice, new Date()).getTime()),
+        unmute: () => void mute(undefined),
+        setOpenAtLogin: (on) => void loginItem(on),
+        quit: () => void confirmQuit(),
+      },
+    },
+    trayView(),
+  );
+
+  let trayTimer: ReturnType<typeof setTimeout> | undefined;
+  function refreshTray(): void {
+    tray.update(trayView());
+  }
+  function scheduleTrayRefresh(): void {
+    if (trayTimer) return;
+    trayTimer = setTimeout(() => {
+      trayTimer = undefined;
+      o.monitor.listPairs().then((list) => {
+        remember(list);
+        refreshTray();
+      }, () => {});
+    }, TRAY_REFRESH_MS);
+  }
+
+  const toRenderer = new Batcher<EngineEvent>((batch) => {
+    if (!win.isDestroyed()) win.webContents.send(EVENTS_CHANNEL, batch);
+    scheduleTrayRefresh();
+  });
+  const unsubscribe = o.monitor.subscribe((event) => {
+    toRenderer.push(event);
+    center.handle(event);
+  });
+
+  registerIpcHandlers({
+    ipcMain,
+    api: o.monitor,
+    origin: o.origin,
+    operator: () => o.prefs.get().operator,
+    warn: (m) => console.warn(m),
+    desktop: {
+      'pbx:desktop:getPreferences': async () => o.prefs.desktop(),
+      'pbx:desktop:setPreferences': async (patch) => setPreferences(patch),
+      'pbx:desktop:openExternal': async (url) => openExternalSafely(url),
+    },
+  });
+
+  async function setPreferences(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences> {
+    const problems = validatePreferencesPatch(patch);
+    if (problems.length) throw new MonitorError('invalid', 'These preferences cannot be saved.', problems);
+    if (patch.openAtLogin !== undefined) await loginItem(patch.openAtLogin);
+    if ('mutedUntil' in patch) await mute(patch.mutedUntil ? Date.parse(patch.mutedUntil) : undefined);
+    if (patch.operator !== undefined) await o.prefs.update({ operator: patch.operator.trim() });
+    return o.prefs.desktop();
+  }
+
+  onSecondInstance(o.app, () => o.monitor.serverdir, showDashboard, (text) => notifier.hint('PBX Failover Monitor', text));
+  o.app.on('activate', showDashboard);
+  closeEngineOnQuit(o.app, state, async () => {
+    unsubscribe();
+    toRenderer.flush();
+    center.dispose();
+    if (trayTimer) clearTimeout(trayTimer);
+    tray.destroy();
+    await o.monitor.close();
+  }, (err) => console.error('Closing the engine failed:', err));
+
+  // The smoke test reads this from the main process; nothing else does.
+  (globalThis as { pbxShell?: unknown }).pbxShell = { trayLevel: () => tray.currentLevel, serverdir: o.monitor.serverdir };
+}

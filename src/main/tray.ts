@@ -1,0 +1,146 @@
+// The tray: the worst state across all pairs as an icon (distinct in shape,
+// not only colour), counts in the tooltip, each pair in the menu. The Tray
+// itself comes from a factory so tests can build the menu for a set of pairs.
+
+import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
+import type { PairStatus } from '../shared/model.js';
+import { health, pairLevel, tooltipText, worstFirst, type HealthLevel, type PairLevel } from '../shared/health.js';
+import { MUTE_CHOICES, MUTE_LABELS, type MuteChoice } from './policy/muting.js';
+
+export interface TrayActions {
+  openDashboard(): void;
+  showPair(pairId: string): void;
+  mute(choice: MuteChoice): void;
+  unmute(): void;
+  setOpenAtLogin(on: boolean): void;
+  quit(): void;
+}
+
+export interface TrayView {
+  pairs: readonly PairStatus[];
+  /** Epoch ms while notifications are muted. */
+  mutedUntil?: number;
+  openAtLogin: boolean;
+}
+
+/** A long menu is unusable; the rest is one click away in the dashboard. */
+export const TRAY_MENU_PAIRS_MAX = 20;
+
+const LEVEL_MARK: Record<PairLevel, string> = { critical: '✖', warning: '▲', ok: '✔', paused: '❚❚' };
+
+function pairLabel(p: PairStatus): string {
+  const extras = [
+    p.action?.phase === 'failed' ? 'action failed' : '',
+    p.state === 'failover' && p.primaryAnswering ? 'primary answers again' : '',
+    p.standbyDown ? 'standby down' : '',
+    p.isolated ? 'isolated' : '',
+  ].filter(Boolean);
+  return `${LEVEL_MARK[pairLevel(p)]} ${p.name} — ${p.state}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+}
+
+function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+export function buildTrayMenuTemplate(view: TrayView, actions: TrayActions): MenuItemConstructorOptions[] {
+  const sorted = worstFirst(view.pairs);
+  const shown = sorted.slice(0, TRAY_MENU_PAIRS_MAX);
+  const pairItems: MenuItemConstructorOptions[] = shown.map((p) => ({
+    id: `pair:${p.id}`,
+    label: pairLabel(p),
+    click: () => actions.showPair(p.id),
+  }));
+  if (sorted.length > shown.length) {
+    pairItems.push({ id: 'pairs:more', label: `… and ${sorted.length - shown.length} more`, click: () => actions.openDashboard() });
+  }
+  if (sorted.length === 0) pairItems.push({ id: 'pairs:none', label: 'No pairs yet: add one in the dashboard', enabled: false });
+
+  const muted = view.mutedUntil !== undefined;
+  const muteMenu: MenuItemConstructorOptions[] = [
+    ...MUTE_CHOICES.map((choice) => ({ id: `mute:${choice}`, label: MUTE_LABELS[choice], click: () => actions.mute(choice) })),
+    { type: 'separator' },
+    { id: 'mute:off', label: 'Unmute', enabled: muted, click: () => actions.unmute() },
+  ];
+
+  return [
+    { id: 'summary', label: tooltipText(view.pairs).replace('\n', ' — '), enabled: false },
+    { type: 'separator' },
+    ...pairItems,
+    { type: 'separator' },
+    { id: 'open', label: 'Open dashboard', click: () => actions.openDashboard() },
+    {
+      id: 'mute',
+      label: muted ? `Notifications muted until ${clock(view.mutedUntil!)}` : 'Mute notifications',
+      submenu: muteMenu,
+    },
+    {
+      id: 'login',
+      label: 'Start at login',
+      type: 'checkbox',
+      checked: view.openAtLogin,
+      click: (item) => actions.setOpenAtLogin(item.checked),
+    },
+    { type: 'separator' },
+    { id: 'quit', label: 'Quit (stops the watchers)…', click: () => actions.quit() },
+  ];
+}
+
+/** The part of Electron's Tray this service uses. */
+export interface TrayLike {
+  setImage(image: NativeImage | string): void;
+  setToolTip(text: string): void;
+  setContextMenu(menu: Menu | null): void;
+  on(event: 'click', listener: () => void): unknown;
+  destroy(): void;
+  isDestroyed(): boolean;
+}
+
+export interface TrayServiceDeps {
+  createTray(image: NativeImage | string): TrayLike;
+  buildMenu(template: MenuItemConstructorOptions[]): Menu;
+  iconFor(level: HealthLevel): NativeImage | string;
+  actions: TrayActions;
+}
+
+export class TrayService {
+  private readonly tray: TrayLike;
+  private level: HealthLevel;
+
+  constructor(private readonly deps: TrayServiceDeps, initial: TrayView) {
+    this.level = health(initial.pairs).level;
+    this.tray = deps.createTray(deps.iconFor(this.level));
+    // Windows and macOS open the dashboard on a click; Linux shows the menu instead.
+    this.tray.on('click', () => deps.actions.openDashboard());
+    this.render(initial);
+  }
+
+  get currentLevel(): HealthLevel {
+    return this.level;
+  }
+
+  update(view: TrayView): void {
+    if (this.tray.isDestroyed()) return;
+    const level = health(view.pairs).level;
+    if (level !== this.level) {
+      this.level = level;
+      this.tray.setImage(this.deps.iconFor(level));
+    }
+    this.render(view);
+  }
+
+  destroy(): void {
+    if (!this.tray.isDestroyed()) this.tray.destroy();
+  }
+
+  private render(view: TrayView): void {
+    this.tray.setToolTip(tooltipText(view.pairs));
+    this.tray.setContextMenu(this.deps.buildMenu(buildTrayMenuTemplate(view, this.deps.actions)));
+  }
+}
+
+/** Tray icon files in resources/: one per level, with @2x variants Electron picks up by itself. */
+export function trayIconFile(level: HealthLevel, platform: NodeJS.Platform): string {
+  // Linux panels draw tray icons at 22-32 px; Windows and macOS at 16 pt.
+  return platform === 'linux' ? `tray-${level}-32.png` : `tray-${level}.png`;
+}
