@@ -2,9 +2,8 @@
 // start readable by the owner only, and checked on every /api/ request except health.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MonitorError } from '../shared/api.js';
 
@@ -40,22 +39,27 @@ export async function loadOrCreateToken(path: string): Promise<LoadedToken> {
   return (mode & 0o077) !== 0 ? { token, created, looseMode: mode } : { token, created };
 }
 
+// Written to a private temporary file and then linked into place, so the token file appears whole
+// or not at all: a second start racing this one never reads it half-written.
 async function createTokenFile(path: string): Promise<boolean> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  let handle;
-  try {
-    handle = await open(path, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(`${newToken()}\n`);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return true;
+  try {
+    await link(temp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(temp);
+  }
 }
 
 // Hashing first gives equal-length inputs, so timingSafeEqual neither throws nor leaks the length.
