@@ -216,15 +216,15 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     id: id!,
     name: name!,
     primaryUrl: primaryUrl!,
+    ...(standbyUrl !== undefined ? { standbyUrl } : {}),
     interval: interval!,
     toleratedFailures: toleratedFailures!,
+    ...(timeout !== undefined ? { timeout } : {}),
     acceptStatus: acceptStatus!,
     validation: validation!,
     action: action!,
+    ...(failbackAction !== undefined ? { failbackAction } : {}),
   };
-  if (standbyUrl !== undefined) settings.standbyUrl = standbyUrl;
-  if (timeout !== undefined) settings.timeout = timeout;
-  if (failbackAction !== undefined) settings.failbackAction = failbackAction;
   return { ok: true, settings };
 }
 
@@ -425,13 +425,13 @@ function readAction(
     url: url!,
     encoding: encoding!,
     auth: auth!,
+    ...(user !== undefined ? { user } : {}),
+    ...(pass !== undefined ? { pass } : {}),
     headers: headers!,
+    ...(body !== undefined ? { body } : {}),
     retries: retries!,
     timeout: timeout!,
   };
-  if (user !== undefined) action.user = user;
-  if (pass !== undefined) action.pass = pass;
-  if (body !== undefined) action.body = body;
   return action;
 }
 

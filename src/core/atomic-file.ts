@@ -1,0 +1,121 @@
+// Replacing a file so that a crash at any moment leaves either the old or the
+// new content, never a torn one: write a temporary file next to it, fsync it,
+// rename it over the target, fsync the directory so the rename itself is durable.
+
+import { constants } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** Keep the current content of the target here (replaced atomically too) before replacing it. */
+  backup?: string;
+  /** Mode for a new file; an existing target keeps its mode. Default 0o600: settings hold secrets. */
+  mode?: number;
+}
+
+let counter = 0;
+
+function tempName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++counter}.tmp`);
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const mode = (await existingMode(target)) ?? opts.mode ?? 0o600;
+  const temps: string[] = [];
+  try {
+    if (opts.backup !== undefined && (await exists(target))) {
+      const backupTemp = tempName(opts.backup);
+      temps.push(backupTemp);
+      await fs.copyFile(target, backupTemp, constants.COPYFILE_EXCL);
+      await fsyncFile(backupTemp);
+      await fs.rename(backupTemp, opts.backup);
+    }
+    const temp = tempName(target);
+    temps.push(temp);
+    await writeAndSync(temp, data, mode);
+    await fs.rename(temp, target);
+    await fsyncDirectory(path.dirname(target));
+  } catch (err) {
+    await Promise.all(temps.map((t) => fs.rm(t, { force: true }).catch(() => undefined)));
+    throw err;
+  }
+}
+
+/** Remove temporary files that a killed writer left next to `target` (never those of a live process). */
+export async function removeStaleTemps(target: string): Promise<void> {
+  const dir = path.dirname(target);
+  const prefixes = [`.${path.basename(target)}.`, `.${path.basename(target)}.bak.`];
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = prefixes
+      .filter((p) => name.startsWith(p))
+      .map((p) => /^(\d+)\.\d+\.tmp$/.exec(name.slice(p.length))?.[1])
+      .find((m) => m !== undefined);
+    if (pid === undefined) continue;
+    if (Number(pid) !== process.pid && !isAlive(Number(pid))) await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+  }
+}
+
+async function writeAndSync(file: string, data: string | Uint8Array, mode: number): Promise<void> {
+  const handle = await fs.open(file, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    // Some platforms (Windows) cannot open or fsync a directory; the rename is as durable as they allow.
+    const code = (err as { code?: string }).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function existingMode(file: string): Promise<number | undefined> {
+  try {
+    return (await fs.stat(file)).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}

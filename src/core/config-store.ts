@@ -1,0 +1,163 @@
+// <serverdir>/pbxctrl-failover.xml as the engine sees it: loaded and validated
+// as a whole, written atomically with the last good file kept as .bak, and
+// never written over a file that was changed by hand since it was read.
+
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { MonitorError } from '../shared/api.js';
+import type { Problem } from '../shared/model.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
+import { DEFAULT_MAX_BYTES, parseConfigXml, serializeConfigXml, type XmlDocument } from './config-xml.js';
+import { describeFsError, errnoCode, fsError } from './fs-errors.js';
+import { CONFIG_FILE_NAME, configPath } from './paths.js';
+import type { ConfigStore, FailoverConfig, ParseResult } from './ports.js';
+
+export interface ConfigStoreOptions {
+  /** Files larger than this are refused (default 1 MiB). */
+  maxBytes?: number;
+}
+
+type FileContent = { kind: 'missing' } | { kind: 'too-large'; bytes: number } | { kind: 'content'; bytes: Buffer };
+
+const MISSING = 'missing';
+
+export function createConfigStore(serverdir: string, opts: ConfigStoreOptions = {}): ConfigStore {
+  return new FileConfigStore(configPath(serverdir), opts.maxBytes ?? DEFAULT_MAX_BYTES);
+}
+
+class FileConfigStore implements ConfigStore {
+  /** The tree last read or written: unknown elements and attributes are carried over from it. */
+  private document: XmlDocument | undefined;
+  /** Hash of the file as last read or written; undefined until a successful load. */
+  private knownHash: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  async load(): Promise<FailoverConfig> {
+    this.knownHash = undefined;
+    this.document = undefined;
+    await removeStaleTemps(this.path);
+    const content = await readCapped(this.path, this.maxBytes);
+    const text = decodeContent(content, this.maxBytes);
+    if (typeof text !== 'string') throw invalid([text]);
+    if (text.trim() === '') {
+      this.knownHash = hashOf(content);
+      return { pairs: [] };
+    }
+    const result = parseConfigXml(text, { maxBytes: this.maxBytes });
+    if (!result.ok) throw invalid(result.problems);
+    this.document = result.document;
+    this.knownHash = hashOf(content);
+    return result.config;
+  }
+
+  save(config: FailoverConfig): Promise<void> {
+    const run = this.queue.then(() => this.write(config));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(config: FailoverConfig): Promise<void> {
+    const text = serializeConfigXml(config, this.document ? { base: this.document } : {});
+    // What the app writes must read back, or a restart would refuse to start.
+    const check = parseConfigXml(text, { maxBytes: this.maxBytes });
+    if (!check.ok) throw invalid(check.problems);
+    if (await this.changedOnDisk()) {
+      throw new MonitorError('conflict', `${path.basename(this.path)} was changed by hand since it was read; not overwriting it`);
+    }
+    const current = await readCapped(this.path, Infinity);
+    const keepBackup = current.kind === 'content' && current.bytes.toString('utf8').trim() !== '';
+    try {
+      await fs.mkdir(path.dirname(this.path), { recursive: true });
+      await writeFileAtomic(this.path, text, keepBackup ? { backup: `${this.path}.bak` } : {});
+    } catch (err) {
+      throw fsError(err, 'write', this.path);
+    }
+    this.document = check.document;
+    this.knownHash = hashOf({ kind: 'content', bytes: Buffer.from(text, 'utf8') });
+  }
+
+  parse(xml: string): ParseResult {
+    const result = parseConfigXml(xml, { maxBytes: this.maxBytes });
+    return result.ok ? { ok: true, config: result.config } : result;
+  }
+
+  serialize(config: FailoverConfig, opts: { masked?: boolean } = {}): string {
+    return serializeConfigXml(config, { ...opts, ...(this.document ? { base: this.document } : {}) });
+  }
+
+  async changedOnDisk(): Promise<boolean> {
+    const current = await readCapped(this.path, Infinity);
+    if (this.knownHash === undefined) return current.kind === 'content' && current.bytes.toString('utf8').trim() !== '';
+    return hashOf(current) !== this.knownHash;
+  }
+}
+
+/** Read and validate any pbxctrl-failover.xml (for `validate <file>` and imports from disk). */
+export async function readConfigFile(file: string, opts: ConfigStoreOptions = {}): Promise<ParseResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  let content: FileContent;
+  try {
+    content = await readCapped(file, maxBytes);
+  } catch (err) {
+    return { ok: false, problems: [{ field: 'file', message: err instanceof MonitorError ? err.message : String(err) }] };
+  }
+  if (content.kind === 'missing') return { ok: false, problems: [{ field: 'file', message: `${file} does not exist` }] };
+  const text = decodeContent(content, maxBytes);
+  if (typeof text !== 'string') return { ok: false, problems: [text] };
+  if (text.trim() === '') return { ok: true, config: { pairs: [] } };
+  const result = parseConfigXml(text, { maxBytes });
+  return result.ok ? { ok: true, config: result.config } : result;
+}
+
+function invalid(problems: Problem[]): MonitorError {
+  const n = problems.length;
+  return new MonitorError('invalid', `${CONFIG_FILE_NAME}: ${n} problem${n === 1 ? '' : 's'}`, problems);
+}
+
+/** The file's bytes, without reading a file over the limit into memory. */
+async function readCapped(file: string, maxBytes: number): Promise<FileContent> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { kind: 'missing' };
+    throw fsError(err, 'read', file);
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) return { kind: 'too-large', bytes: size };
+    const bytes = await handle.readFile();
+    return bytes.length > maxBytes ? { kind: 'too-large', bytes: bytes.length } : { kind: 'content', bytes };
+  } catch (err) {
+    throw new MonitorError('internal', describeFsError(err, 'read', file));
+  } finally {
+    await handle.close();
+  }
+}
+
+function decodeContent(content: FileContent, maxBytes: number): string | Problem {
+  if (content.kind === 'missing') return '';
+  if (content.kind === 'too-large') {
+    return { field: 'file', message: `the file is ${mib(content.bytes)}; files over ${mib(maxBytes)} are refused` };
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(content.bytes);
+  } catch {
+    return { field: 'file', message: 'is not valid UTF-8 text' };
+  }
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${Math.round((bytes / 1024) * 10) / 10} KiB`;
+}
+
+function hashOf(content: FileContent): string {
+  if (content.kind === 'too-large') return `too-large:${content.bytes}`;
+  return content.kind === 'content' ? createHash('sha256').update(content.bytes).digest('hex') : MISSING;
+}
