@@ -1,0 +1,237 @@
+// Fires a pair's action URL (failover or failback): the request rendered from
+// its template, retried with exponential backoff, every attempt recorded and
+// persisted before and after it, so that a restart resumes the series and an
+// action that succeeded is never fired again.
+
+import {
+  type ActionAttempt,
+  type ActionKind,
+  type ActionSettings,
+  type ActionStatus,
+  type AlertKind,
+  type EngineEvent,
+  type MaskedRequest,
+  type PairSettings,
+  type PairState,
+  SECRET_MASK,
+  type Severity,
+} from '../shared/model.js';
+import { bodyContext, contentTypeOf, renderTemplate } from '../shared/template.js';
+import { isSecretHeader, maskUrl } from '../shared/validate.js';
+import type { HttpClient, OutgoingRequest } from './http-client.js';
+import type { Clock, Logger } from './ports.js';
+
+export interface ActionRunnerDeps {
+  client: HttpClient;
+  clock: Clock;
+  log: Logger;
+  emit(event: EngineEvent): void;
+  /** Persist the pair's state (with this action's progress); resolves when it is on disk. */
+  persistNow(): Promise<void>;
+  /** Milliseconds to wait after failed attempt n (1-based); default `defaultBackoff`. */
+  backoff?: (attempt: number) => number;
+}
+
+/** 0.5 s, 1 s, 2 s, 4 s, … capped at 30 s. */
+export function defaultBackoff(attempt: number): number {
+  return Math.min(500 * 2 ** (attempt - 1), 30_000);
+}
+
+export function newActionStatus(kind: ActionKind, manual: boolean, reason: string, nowMs: number): ActionStatus {
+  return { kind, phase: 'pending', manual, reason, startedAt: new Date(nowMs).toISOString(), attempts: [] };
+}
+
+/**
+ * The values of the template variables. `{time}` and `{epoch}` are the start of the series, so that
+ * every attempt (also one resumed after a restart) sends the same request.
+ */
+export function actionVariables(
+  pair: PairSettings,
+  action: ActionSettings,
+  status: ActionStatus,
+  from: PairState,
+  to: PairState,
+): Record<string, string> {
+  const startedMs = Date.parse(status.startedAt);
+  return {
+    pair: pair.id,
+    name: pair.name,
+    from,
+    to,
+    reason: status.reason,
+    manual: status.manual ? 'true' : 'false',
+    time: status.startedAt,
+    epoch: String(Math.floor(startedMs / 1000)),
+    primary: pair.primaryUrl,
+    standby: pair.standbyUrl ?? '',
+    user: action.user ?? '',
+    pass: action.pass ?? '',
+  };
+}
+
+/** The request exactly as it goes on the wire (with secrets): never log or emit it. */
+export function buildActionRequest(action: ActionSettings, values: Record<string, string>): OutgoingRequest {
+  const headers: Record<string, string> = {};
+  let hasContentType = false;
+  for (const h of action.headers) {
+    const name = h.name.toLowerCase();
+    if (name === 'content-type') hasContentType = true;
+    headers[name] = renderTemplate(h.value, values, 'header');
+  }
+  if (action.auth === 'basic') {
+    headers['authorization'] = `Basic ${Buffer.from(`${action.user ?? ''}:${action.pass ?? ''}`, 'utf8').toString('base64')}`;
+  } else if (action.auth === 'bearer') {
+    headers['authorization'] = `Bearer ${action.pass ?? ''}`;
+  }
+  const request: OutgoingRequest = {
+    method: action.method,
+    url: renderTemplate(action.url, values, 'url'),
+    headers,
+  };
+  if (action.body !== undefined && action.body !== '' && action.method !== 'GET') {
+    request.body = renderTemplate(action.body, values, bodyContext(action.encoding));
+    if (!hasContentType) headers['content-type'] = contentTypeOf(action.encoding);
+  }
+  return request;
+}
+
+// Letters and digits only, so every escaping (URL, JSON, XML, form) leaves it as it is and it can be
+// replaced by the mask after rendering.
+const PASS_PLACEHOLDER = 'x9SECRETx7placeholderx3';
+
+/** The request as it will be sent, with every secret replaced by SECRET_MASK: for the UI and the log. */
+export function maskedActionRequest(
+  pair: PairSettings,
+  action: ActionSettings,
+  status: ActionStatus,
+  from: PairState,
+  to: PairState,
+): MaskedRequest {
+  const values = actionVariables(pair, action, status, from, to);
+  if (values['pass']) values['pass'] = PASS_PLACEHOLDER;
+  const wire = buildActionRequest(action, values);
+  const unplaceholder = (text: string): string => text.split(PASS_PLACEHOLDER).join(SECRET_MASK);
+  const headers = Object.entries(wire.headers).map(([name, value]) => ({
+    name,
+    value: isSecretHeader(name) ? SECRET_MASK : unplaceholder(value),
+  }));
+  const masked: MaskedRequest = { method: action.method, url: maskUrl(unplaceholder(wire.url)), headers };
+  if (wire.body !== undefined) masked.body = unplaceholder(wire.body);
+  return masked;
+}
+
+/** One series of attempts of one action, mutating `status` as it goes. */
+export class ActionRun {
+  readonly done: Promise<void>;
+  finished = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: ActionRunnerDeps,
+    private readonly pair: PairSettings,
+    private readonly action: ActionSettings,
+    private readonly status: ActionStatus,
+    private readonly from: PairState,
+  ) {
+    this.done = this.run().finally(() => {
+      this.finished = true;
+    });
+  }
+
+  /** Stop after the attempt in flight; the series stays pending/running and resumes on the next start. */
+  stop(): void {
+    this.stopped = true;
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    const { deps, status, action } = this;
+    const to: PairState = status.kind === 'failover' ? 'failover' : 'starting';
+    const request = buildActionRequest(action, actionVariables(this.pair, action, status, this.from, to));
+    if (!status.request) status.request = maskedActionRequest(this.pair, action, status, this.from, to);
+    const backoff = deps.backoff ?? defaultBackoff;
+    const total = Math.max(1, action.retries);
+    if (status.attempts.length === 0) this.emit('pending');
+
+    for (let attempt = status.attempts.length + 1; attempt <= total; attempt++) {
+      if (this.stopped) return;
+      status.phase = 'running';
+      await this.persist();
+      if (this.stopped) return;
+
+      const outcome = await deps.client.send(request, action.timeout * 1000);
+      const ok = outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300;
+      const record: ActionAttempt = {
+        attempt,
+        at: new Date(deps.clock.now()).toISOString(),
+        ok,
+        latencyMs: Math.round(outcome.latencyMs * 10) / 10,
+      };
+      if (outcome.status !== undefined) record.status = outcome.status;
+      if (!ok) record.error = outcome.error ?? `status ${outcome.status}`;
+      status.attempts.push(record);
+
+      if (ok) {
+        status.phase = 'succeeded';
+        status.finishedAt = record.at;
+        await this.persist();
+        this.emit('succeeded', record);
+        if (attempt >= 2) {
+          this.alert('action-succeeded', 'info', `the ${status.kind} action succeeded after ${attempt} attempts`);
+        }
+        return;
+      }
+      if (attempt === total) {
+        status.phase = 'failed';
+        status.finishedAt = record.at;
+        await this.persist();
+        this.emit('failed', record);
+        this.alert('action-failed', 'critical', `the ${status.kind} action failed ${total === 1 ? 'its only attempt' : `all ${total} attempts`} (last: ${record.error}); retry it when the receiver is fixed`);
+        return;
+      }
+      await this.persist();
+      this.emit('running', record);
+      await this.sleep(backoff(attempt));
+    }
+  }
+
+  private async persist(): Promise<void> {
+    try {
+      await this.deps.persistNow();
+    } catch (error) {
+      // Firing the action matters more than recording it; the log says why the record may be stale.
+      this.deps.log.error('could not persist action progress', { pair: this.pair.id, error: (error as Error).message });
+    }
+  }
+
+  private emit(phase: ActionStatus['phase'], attempt?: ActionAttempt): void {
+    const event: EngineEvent = {
+      type: 'action',
+      pair: this.pair.id,
+      at: new Date(this.deps.clock.now()).toISOString(),
+      kind: this.status.kind,
+      phase,
+    };
+    if (attempt) event.attempt = attempt;
+    this.deps.emit(event);
+  }
+
+  private alert(alert: AlertKind, severity: Severity, message: string): void {
+    const label = this.pair.name && this.pair.name !== this.pair.id ? `${this.pair.name} (${this.pair.id})` : this.pair.id;
+    this.deps.emit({ type: 'alert', pair: this.pair.id, at: new Date(this.deps.clock.now()).toISOString(), alert, severity, message: `${label}: ${message}` });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+      this.sleepTimer = setTimeout(() => this.wake?.(), ms);
+    });
+  }
+}

@@ -1,0 +1,196 @@
+// Every outgoing request of the engine goes through one long-lived undici
+// Agent with keep-alive: thousands of pairs polled every second must reuse
+// connections, not open one per check. Redirects are never followed (a 30x
+// from a primary is an answer, not a hop), and answer bodies are drained up to
+// a small cap and then dropped, so a primary streaming a huge body costs
+// neither memory nor time.
+
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+
+/** A URL split once per pair, so the hot path does not parse it on every check. */
+export interface PreparedUrl {
+  readonly url: string;
+  readonly origin: string;
+  readonly path: string;
+}
+
+export interface ProbeOutcome {
+  /** The status of the answer, when one arrived. */
+  status?: number;
+  /** Milliseconds from sending to the answer's headers (or to the failure). */
+  latencyMs: number;
+  /** The failure in words when no answer arrived ("connection refused", "timed out after 2 s"). */
+  error?: string;
+}
+
+export interface OutgoingRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpClient {
+  /**
+   * One GET of `target`. `signal` is the caller's deadline (aborting it means "timed out"); the
+   * caller owns the timer so that a pair needs only one. Never rejects.
+   */
+  probe(target: PreparedUrl, timeoutMs: number, signal: AbortSignal): Promise<ProbeOutcome>;
+  /** One request with its own deadline (actions, "test now"). Never rejects. */
+  send(request: OutgoingRequest, timeoutMs: number): Promise<ProbeOutcome>;
+  close(): Promise<void>;
+}
+
+/** How much of an answer body is read before the rest is dropped. */
+export const BODY_CAP_BYTES = 64 * 1024;
+
+export interface HttpClientOptions {
+  /** Keep-alive of idle connections, ms (default 30 s, longer than any sane interval). */
+  keepAliveTimeoutMs?: number;
+  /** Connections per origin (default 8: a primary is polled by one pair, one check at a time). */
+  connectionsPerOrigin?: number;
+}
+
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const agent = new Agent({
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    keepAliveMaxTimeout: 600_000,
+    connections: options.connectionsPerOrigin ?? 8,
+    // The caller's deadline is what counts; this only stops a connect from hanging forever.
+    connect: { timeout: 30_000 },
+  });
+  let closed = false;
+
+  async function request(
+    origin: string,
+    path: string,
+    method: Dispatcher.HttpMethod,
+    headers: Record<string, string> | undefined,
+    body: string | undefined,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ProbeOutcome> {
+    const started = performance.now();
+    try {
+      const answer = await agent.request({
+        origin,
+        path,
+        method,
+        headers,
+        body,
+        signal,
+        // Backstops only: the caller's deadline aborts first. They are generous so that an event
+        // loop stall (which delays the caller's own timer check) is not turned into a failure here.
+        headersTimeout: timeoutMs * 2 + 1000,
+        bodyTimeout: timeoutMs * 2 + 1000,
+      });
+      const latencyMs = performance.now() - started;
+      // The status decides; the body only has to be drained (capped) so the connection is reused.
+      answer.body.dump({ limit: BODY_CAP_BYTES }).catch(ignore);
+      return { status: answer.statusCode, latencyMs };
+    } catch (error) {
+      const latencyMs = performance.now() - started;
+      return { latencyMs, error: signal.aborted ? timedOut(timeoutMs) : describeNetworkError(error) };
+    }
+  }
+
+  return {
+    probe(target, timeoutMs, signal) {
+      if (closed) return Promise.resolve({ latencyMs: 0, error: 'monitor is shutting down' });
+      return request(target.origin, target.path, 'GET', undefined, undefined, timeoutMs, signal);
+    },
+    async send(req, timeoutMs) {
+      if (closed) return { latencyMs: 0, error: 'monitor is shutting down' };
+      let target: PreparedUrl;
+      try {
+        target = prepareUrl(req.url);
+      } catch {
+        return { latencyMs: 0, error: 'not a valid http(s) URL' };
+      }
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      try {
+        return await request(
+          target.origin,
+          target.path,
+          req.method as Dispatcher.HttpMethod,
+          req.headers,
+          req.body,
+          timeoutMs,
+          controller.signal,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await agent.close().catch(() => agent.destroy());
+    },
+  };
+}
+
+/** Throws on anything but an absolute http(s) URL. */
+export function prepareUrl(url: string): PreparedUrl {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new Error(`not an http(s) URL: ${parsed.protocol}`);
+  }
+  return { url, origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+}
+
+export function timedOut(timeoutMs: number): string {
+  return `timed out after ${formatSeconds(timeoutMs)} s`;
+}
+
+export function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 10) / 100);
+}
+
+const ERROR_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ENOTFOUND: 'DNS lookup failed',
+  EAI_AGAIN: 'DNS lookup failed',
+  EAI_FAIL: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EHOSTDOWN: 'host down',
+  ENETDOWN: 'network down',
+  ETIMEDOUT: 'connection timed out',
+  EADDRNOTAVAIL: 'address not available',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer (headers timed out)',
+  UND_ERR_BODY_TIMEOUT: 'answer body timed out',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CLOSED: 'connection closed',
+  UND_ERR_DESTROYED: 'connection closed',
+  UND_ERR_INFO: 'invalid answer',
+  HPE_INVALID_CONSTANT: 'not an HTTP answer',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate is self-signed',
+  CERT_HAS_EXPIRED: 'TLS certificate has expired',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate cannot be verified',
+};
+
+/** An undici/Node error in the operator's words; never includes the URL (it may carry a secret). */
+export function describeNetworkError(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      const words = ERROR_WORDS[code];
+      if (words) return words;
+      if (code.startsWith('HPE_')) return 'not an HTTP answer';
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? `request failed (${code})` : 'request failed';
+}
+
+function ignore(): void {}

@@ -1,0 +1,561 @@
+// The standby's watcher of one pair: the seed's state machine (starting,
+// waiting, verifying, failover) plus paused for maintenance, with its own
+// schedule. One timer per pair serves both as "next check due" and as the
+// deadline of the check in flight, so thousands of pairs cost thousands of
+// timers, not more; checks of one pair never overlap.
+
+import { MonitorError } from '../shared/api.js';
+import type {
+  ActionKind,
+  ActionStatus,
+  AlertKind,
+  CheckResult,
+  Decision,
+  EngineEvent,
+  PairSettings,
+  PairState,
+  PairStatus,
+  Severity,
+} from '../shared/model.js';
+import { effectiveTimeout, maskUrl } from '../shared/validate.js';
+import { ActionRun, type ActionRunnerDeps, maskedActionRequest, newActionStatus } from './action-runner.js';
+import type { HttpClient, PreparedUrl } from './http-client.js';
+import { prepareUrl } from './http-client.js';
+import type { Clock, Logger, PersistedState } from './ports.js';
+import { compileAcceptStatus, type StatusAcceptor, toCheckResult } from './probe.js';
+
+/** What a watcher needs from the rest of the engine; one object shared by every watcher. */
+export interface WatcherHooks {
+  emit(event: EngineEvent): void;
+  /** Something in PersistedState changed; write it soon (writes may be coalesced). */
+  persistSoon(): void;
+  /** Write now and resolve when it is on disk (action progress: never delayed). */
+  persistNow(): Promise<void>;
+}
+
+export interface WatcherDeps {
+  client: HttpClient;
+  clock: Clock;
+  log: Logger;
+  hooks: WatcherHooks;
+  /** Milliseconds to wait after failed action attempt n (1-based) before the next. */
+  backoff?: (attempt: number) => number;
+}
+
+/**
+ * A deadline timer that fires this much later than planned means the event loop stalled; the check
+ * then gets a fresh timeout instead of being failed for our own slowness.
+ */
+const STALL_MS = 100;
+
+type TimerMode = 'idle' | 'due' | 'deadline';
+
+export class Watcher {
+  settings: PairSettings;
+  private readonly deps: WatcherDeps;
+
+  private state: PairState = 'starting';
+  private since: number;
+  private reason: string | undefined;
+  private failures = 0;
+  /** The failed primary checks of the current run of failures (what decides a failover). */
+  private recentFailures: CheckResult[] = [];
+  private lastPrimary: CheckResult | undefined;
+  private lastStandby: CheckResult | undefined;
+  private lastValidation: CheckResult[] | undefined;
+  private primaryAnswering = false;
+  private answeringAlerted = false;
+  private standbyDown = false;
+  private isolated = false;
+  private lastDecision: Decision | undefined;
+  private action: ActionStatus | undefined;
+  private actionFrom: PairState | undefined;
+  private actionRun: ActionRun | undefined;
+
+  private primaryTarget!: PreparedUrl;
+  private standbyTarget: PreparedUrl | undefined;
+  private validationTargets: PreparedUrl[] = [];
+  private displayUrls!: { primary: string; standby: string; validation: string[] };
+  private accept!: StatusAcceptor;
+  private intervalMs = 1000;
+  private timeoutMs = 1000;
+
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerMode: TimerMode = 'idle';
+  private nextDue = 0;
+  private deadlineAt = 0;
+  private deadlineExtended = false;
+  private abort = new AbortController();
+  /** Bumped on every state change, so that a check started before an operator's move is not judged. */
+  private generation = 0;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(settings: PairSettings, deps: WatcherDeps, persisted?: PersistedState) {
+    this.settings = settings;
+    this.deps = deps;
+    this.since = deps.clock.now();
+    this.compile(settings);
+    if (persisted) this.restore(persisted);
+  }
+
+  get id(): string {
+    return this.settings.id;
+  }
+
+  get currentState(): PairState {
+    return this.state;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Life cycle
+
+  /** Begin checking after `firstDelayMs` (the supervisor spreads first checks over an interval). */
+  start(firstDelayMs = 0): void {
+    if (this.running) return;
+    this.running = true;
+    this.nextDue = this.deps.clock.monotonic() + firstDelayMs;
+    this.setTimer('due', Math.max(0, firstDelayMs));
+    // A series interrupted by a restart resumes its remaining attempts.
+    if (this.action && (this.action.phase === 'pending' || this.action.phase === 'running')) this.runAction();
+  }
+
+  /** Stop checking; in-flight checks are cut short, an action attempt in flight is awaited up to `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.running = false;
+    this.clearTimer();
+    this.abort.abort();
+    const run = this.actionRun;
+    run?.stop();
+    await Promise.all([this.inFlight, run ? withTimeout(run.done, graceMs) : undefined]);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What the rest of the engine reads
+
+  status(): PairStatus {
+    const s: PairStatus = {
+      id: this.settings.id,
+      name: this.settings.name,
+      state: this.state,
+      since: new Date(this.since).toISOString(),
+      consecutiveFailures: this.failures,
+      toleratedFailures: this.settings.toleratedFailures,
+      interval: this.settings.interval,
+      primaryAnswering: this.primaryAnswering,
+      standbyDown: this.standbyDown,
+      isolated: this.isolated,
+    };
+    if (this.lastPrimary) s.lastPrimary = this.lastPrimary;
+    if (this.lastStandby) s.lastStandby = this.lastStandby;
+    if (this.lastValidation) s.lastValidation = this.lastValidation;
+    if (this.action) s.action = copyAction(this.action);
+    if (this.lastDecision) s.lastDecision = this.lastDecision;
+    if (this.reason !== undefined) s.reason = this.reason;
+    return s;
+  }
+
+  persisted(): PersistedState {
+    const p: PersistedState = { state: this.state, since: new Date(this.since).toISOString() };
+    if (this.reason !== undefined) p.reason = this.reason;
+    if (this.action) p.action = copyAction(this.action);
+    return p;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Operator moves (the controller validates the request and records the OperatorEvent)
+
+  failover(reason: string, operator: string): void {
+    if (this.state === 'failover') throw new MonitorError('conflict', `pair "${this.id}" is already in failover`);
+    this.assertNoActionRunning('fail over');
+    const from = this.state;
+    this.resetCounting();
+    this.transition('failover', reason, true, operator);
+    this.alert('failover', 'critical', `${this.label()}: manual failover by ${operator}: ${reason}`);
+    this.fireAction('failover', from, true, reason);
+  }
+
+  rearm(reason: string, operator: string, failback: boolean): void {
+    if (this.state !== 'failover') {
+      throw new MonitorError('conflict', `pair "${this.id}" is ${this.state}, not in failover: only a pair in failover can be re-armed`);
+    }
+    this.assertNoActionRunning('re-arm');
+    if (failback && !this.settings.failbackAction) {
+      throw new MonitorError('conflict', `pair "${this.id}" has no failback action URL; re-arm without failback or add one`);
+    }
+    this.resetCounting();
+    this.primaryAnswering = false;
+    this.answeringAlerted = false;
+    this.action = undefined;
+    this.transition('starting', reason, true, operator);
+    if (failback) this.fireAction('failback', 'failover', true, reason);
+  }
+
+  pause(reason: string, operator: string): void {
+    if (this.state === 'paused') throw new MonitorError('conflict', `pair "${this.id}" is already paused`);
+    if (this.state === 'failover') {
+      throw new MonitorError('conflict', `pair "${this.id}" is in failover: re-arm it before pausing (resume would start watching again)`);
+    }
+    this.resetCounting();
+    this.transition('paused', reason, true, operator);
+  }
+
+  resume(reason: string, operator: string): void {
+    if (this.state !== 'paused') throw new MonitorError('conflict', `pair "${this.id}" is ${this.state}, not paused: only a paused pair can be resumed`);
+    this.resetCounting();
+    this.transition('starting', reason, true, operator);
+  }
+
+  retryAction(): void {
+    const action = this.action;
+    if (!action || action.phase !== 'failed') {
+      const what = action ? `its ${action.kind} action is ${action.phase}` : 'it has no action to retry';
+      throw new MonitorError('conflict', `pair "${this.id}": ${what}; only a failed action can be retried`);
+    }
+    const from = this.actionFrom ?? (action.kind === 'failover' ? 'verifying' : 'failover');
+    this.fireAction(action.kind, from, action.manual, action.reason);
+  }
+
+  /**
+   * New settings for the same pair. Names, actions and the standby keep the pair where it is; a change
+   * to what decides a failure (primary URL, interval, tolerated failures, timeout, accepted statuses,
+   * validation) starts watching afresh, except that a pair in failover or paused stays there.
+   */
+  update(next: PairSettings): void {
+    const prev = this.settings;
+    const detectionChanged =
+      prev.primaryUrl !== next.primaryUrl ||
+      prev.interval !== next.interval ||
+      prev.toleratedFailures !== next.toleratedFailures ||
+      prev.timeout !== next.timeout ||
+      prev.acceptStatus !== next.acceptStatus ||
+      prev.validation.quorum !== next.validation.quorum ||
+      prev.validation.urls.join('\n') !== next.validation.urls.join('\n');
+    this.settings = next;
+    this.compile(next);
+    if (prev.standbyUrl !== next.standbyUrl) {
+      this.lastStandby = undefined;
+      this.standbyDown = false;
+    }
+    if (prev.primaryUrl !== next.primaryUrl) {
+      this.lastPrimary = undefined;
+      this.primaryAnswering = false;
+    }
+    if (!detectionChanged) return;
+    if (this.state !== 'failover' && this.state !== 'paused') {
+      this.resetCounting();
+      this.transition('starting', 'settings changed', false);
+    }
+    if (this.running && prev.interval !== next.interval && this.timerMode === 'due') {
+      this.nextDue = this.deps.clock.monotonic();
+      this.setTimer('due', 0);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Checks
+
+  private readonly onTimer = (): void => {
+    const mode = this.timerMode;
+    this.timer = undefined;
+    this.timerMode = 'idle';
+    if (!this.running) return;
+    if (mode === 'due') this.inFlight = this.check();
+    else if (mode === 'deadline') this.onDeadline();
+  };
+
+  private async check(): Promise<void> {
+    const generation = this.generation;
+    const signal = this.armDeadline();
+    const primaryCall = this.deps.client.probe(this.primaryTarget, this.timeoutMs, signal);
+    const standbyCall = this.standbyTarget ? this.deps.client.probe(this.standbyTarget, this.timeoutMs, signal) : undefined;
+    const primaryOutcome = await primaryCall;
+    const standbyOutcome = standbyCall ? await standbyCall : undefined;
+    this.clearTimer();
+    if (!this.running) return;
+    const now = this.deps.clock.now();
+    const primary = toCheckResult('primary', this.displayUrls.primary, primaryOutcome, this.accept, now);
+    const standby = standbyOutcome ? toCheckResult('standby', this.displayUrls.standby, standbyOutcome, this.accept, now) : undefined;
+
+    const verify = generation === this.generation && this.judgePrimary(primary);
+    if (standby) this.judgeStandby(standby);
+    if (verify) await this.verify(primary);
+    if (this.running) this.scheduleNext();
+  }
+
+  /** Counts the primary's check in the current state; true when verification must start now. */
+  private judgePrimary(primary: CheckResult): boolean {
+    this.lastPrimary = primary;
+    switch (this.state) {
+      case 'starting':
+        this.emitCheck(primary);
+        if (primary.ok) this.transition('waiting', 'primary answered', false);
+        return false;
+      case 'waiting':
+        if (primary.ok) {
+          this.failures = 0;
+          if (this.recentFailures.length > 0) this.recentFailures = [];
+          this.emitCheck(primary);
+          return false;
+        }
+        this.failures++;
+        this.recentFailures.push(primary);
+        this.emitCheck(primary);
+        if (this.failures <= this.settings.toleratedFailures) return false;
+        this.transition('verifying', `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`, false);
+        this.alert('verifying', 'warning', `${this.label()}: primary failed ${this.failures} times in a row (${primary.error}); verifying the watcher's own connectivity`);
+        return true;
+      case 'failover':
+        this.emitCheck(primary);
+        this.primaryAnswering = primary.ok;
+        if (primary.ok && !this.answeringAlerted) {
+          this.answeringAlerted = true;
+          this.alert('primary-answering', 'critical', `${this.label()}: the primary answers again while in failover: risk of two active PBXs; re-arm when the primary is safe`);
+        }
+        return false;
+      case 'verifying':
+      case 'paused':
+        this.emitCheck(primary);
+        return false;
+    }
+  }
+
+  private judgeStandby(standby: CheckResult): void {
+    this.lastStandby = standby;
+    this.emitCheck(standby);
+    if (standby.ok === !this.standbyDown) return;
+    this.standbyDown = !standby.ok;
+    if (this.state === 'paused') return;
+    if (this.standbyDown) this.alert('standby-down', 'warning', `${this.label()}: the standby does not answer (${standby.error})`);
+    else this.alert('standby-up', 'info', `${this.label()}: the standby answers again`);
+  }
+
+  /** The validation URLs in parallel, and the primary once more: is it the primary or is it us? */
+  private async verify(lastFailure: CheckResult): Promise<void> {
+    const generation = this.generation;
+    const signal = this.armDeadline();
+    const client = this.deps.client;
+    const calls = [client.probe(this.primaryTarget, this.timeoutMs, signal)];
+    for (const target of this.validationTargets) calls.push(client.probe(target, this.timeoutMs, signal));
+    const outcomes = await Promise.all(calls);
+    this.clearTimer();
+    if (!this.running) return;
+    const now = this.deps.clock.now();
+    const primary = toCheckResult('primary', this.displayUrls.primary, outcomes[0]!, this.accept, now);
+    const validation = this.validationTargets.map((_, i) =>
+      toCheckResult('validation', this.displayUrls.validation[i]!, outcomes[i + 1]!, this.accept, now),
+    );
+    this.lastPrimary = primary;
+    this.lastValidation = validation;
+    if (generation !== this.generation || this.state !== 'verifying') {
+      this.emitCheck(primary);
+      for (const v of validation) this.emitCheck(v);
+      return;
+    }
+    if (!primary.ok) {
+      this.failures++;
+      this.recentFailures.push(primary);
+    }
+    this.emitCheck(primary);
+    for (const v of validation) this.emitCheck(v);
+
+    if (primary.ok) {
+      this.resetCounting();
+      this.isolated = false;
+      this.transition('waiting', 'primary recovered during verification', false);
+      this.alert('primary-recovered', 'info', `${this.label()}: the primary answered again during verification`);
+      return;
+    }
+    const answered = validation.reduce((n, v) => (v.ok ? n + 1 : n), 0);
+    const quorum = this.settings.validation.quorum;
+    const decision: Decision = { at: new Date(now).toISOString(), to: 'failover', primary: this.recentFailures, validation };
+    if (answered >= quorum) {
+      this.isolated = false;
+      this.lastDecision = decision;
+      const reason = `primary failed ${this.failures} checks in a row (${lastFailure.error}); ${answered} of ${validation.length} validation URLs answered (quorum ${quorum})`;
+      this.recentFailures = [];
+      this.transition('failover', reason, false);
+      this.alert('failover', 'critical', `${this.label()}: failing over: ${reason}`);
+      this.fireAction('failover', 'verifying', false, reason);
+      return;
+    }
+    decision.to = 'waiting';
+    this.lastDecision = decision;
+    this.isolated = true;
+    this.resetCounting();
+    const words = `watcher isolated: cannot reach the validation URLs (${answered} of ${validation.length} answered, quorum ${quorum})`;
+    this.transition('waiting', words, false);
+    this.alert('isolated', 'warning', `${this.label()}: ${words}; not failing over`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timing
+
+  private scheduleNext(): void {
+    const now = this.deps.clock.monotonic();
+    this.nextDue += this.intervalMs;
+    // A check that ran past its next slot: run now if only a little late, else skip to the next
+    // slot in the future (missed slots are skipped, never made up in a burst).
+    if (now - this.nextDue > this.intervalMs / 2) {
+      this.nextDue += Math.ceil((now - this.nextDue) / this.intervalMs) * this.intervalMs;
+    }
+    this.setTimer('due', Math.max(0, this.nextDue - now));
+  }
+
+  private armDeadline(): AbortSignal {
+    if (this.abort.signal.aborted) this.abort = new AbortController();
+    this.deadlineAt = this.deps.clock.monotonic() + this.timeoutMs;
+    this.deadlineExtended = false;
+    this.setTimer('deadline', this.timeoutMs);
+    return this.abort.signal;
+  }
+
+  private onDeadline(): void {
+    const now = this.deps.clock.monotonic();
+    if (now - this.deadlineAt > STALL_MS && !this.deadlineExtended) {
+      // The loop stalled: what arrived meanwhile has not been read yet. Judge the check by its own
+      // outcome, with a fresh timeout, rather than by the wall time we lost.
+      this.deadlineExtended = true;
+      this.deadlineAt = now + this.timeoutMs;
+      this.setTimer('deadline', this.timeoutMs);
+      return;
+    }
+    this.abort.abort();
+  }
+
+  private setTimer(mode: TimerMode, ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerMode = mode;
+    this.timer = setTimeout(this.onTimer, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerMode = 'idle';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Actions
+
+  private fireAction(kind: ActionKind, from: PairState, manual: boolean, reason: string): void {
+    const actionSettings = kind === 'failover' ? this.settings.action : this.settings.failbackAction;
+    if (!actionSettings) return;
+    const to: PairState = kind === 'failover' ? 'failover' : 'starting';
+    const status = newActionStatus(kind, manual, reason, this.deps.clock.now());
+    status.request = maskedActionRequest(this.settings, actionSettings, status, from, to);
+    this.action = status;
+    this.actionFrom = from;
+    this.runAction();
+  }
+
+  private runAction(): void {
+    const status = this.action;
+    if (!status) return;
+    const actionSettings = status.kind === 'failover' ? this.settings.action : this.settings.failbackAction;
+    if (!actionSettings) {
+      status.phase = 'failed';
+      status.finishedAt = new Date(this.deps.clock.now()).toISOString();
+      this.alert('action-failed', 'critical', `${this.label()}: the ${status.kind} action cannot be resumed: the pair has no ${status.kind} action any more`);
+      this.deps.hooks.persistSoon();
+      return;
+    }
+    const from = this.actionFrom ?? (status.kind === 'failover' ? 'verifying' : 'failover');
+    const runnerDeps: ActionRunnerDeps = {
+      client: this.deps.client,
+      clock: this.deps.clock,
+      log: this.deps.log,
+      emit: (event) => this.deps.hooks.emit(event),
+      persistNow: () => this.deps.hooks.persistNow(),
+      ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
+    };
+    const run = new ActionRun(runnerDeps, this.settings, actionSettings, status, from);
+    this.actionRun = run;
+    void run.done.finally(() => {
+      if (this.actionRun === run) this.actionRun = undefined;
+    });
+  }
+
+  private assertNoActionRunning(what: string): void {
+    if (this.actionRun && !this.actionRun.finished) {
+      throw new MonitorError('conflict', `pair "${this.id}": its ${this.action?.kind ?? ''} action is still running; wait until it succeeds or fails, then ${what}`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private transition(to: PairState, reason: string, manual: boolean, operator?: string): void {
+    const from = this.state;
+    this.state = to;
+    this.since = this.deps.clock.now();
+    this.generation++;
+    if (manual) this.reason = reason;
+    const event: EngineEvent = { type: 'state', pair: this.id, at: new Date(this.since).toISOString(), from, to, reason, manual };
+    if (operator !== undefined) event.operator = operator;
+    this.deps.hooks.emit(event);
+    this.deps.hooks.persistSoon();
+  }
+
+  private alert(alert: AlertKind, severity: Severity, message: string): void {
+    this.deps.hooks.emit({ type: 'alert', pair: this.id, at: new Date(this.deps.clock.now()).toISOString(), alert, severity, message });
+  }
+
+  private emitCheck(result: CheckResult): void {
+    this.deps.hooks.emit({ type: 'check', pair: this.id, at: result.at, result, consecutiveFailures: this.failures });
+  }
+
+  private resetCounting(): void {
+    this.failures = 0;
+    this.recentFailures = [];
+  }
+
+  private label(): string {
+    return this.settings.name && this.settings.name !== this.settings.id ? `${this.settings.name} (${this.settings.id})` : this.settings.id;
+  }
+
+  private compile(settings: PairSettings): void {
+    this.primaryTarget = prepareUrl(settings.primaryUrl);
+    this.standbyTarget = settings.standbyUrl ? prepareUrl(settings.standbyUrl) : undefined;
+    this.validationTargets = settings.validation.urls.map(prepareUrl);
+    this.displayUrls = {
+      primary: maskUrl(settings.primaryUrl),
+      standby: settings.standbyUrl ? maskUrl(settings.standbyUrl) : '',
+      validation: settings.validation.urls.map(maskUrl),
+    };
+    this.accept = compileAcceptStatus(settings.acceptStatus);
+    this.intervalMs = settings.interval * 1000;
+    this.timeoutMs = effectiveTimeout(settings) * 1000;
+  }
+
+  private restore(persisted: PersistedState): void {
+    const sinceMs = Date.parse(persisted.since);
+    // A restart begins at starting, except in failover or paused, which only an operator leaves.
+    if (persisted.state === 'failover' || persisted.state === 'paused') {
+      this.state = persisted.state;
+      if (Number.isFinite(sinceMs)) this.since = sinceMs;
+    }
+    if (persisted.reason !== undefined) this.reason = persisted.reason;
+    if (persisted.action) this.action = copyAction(persisted.action);
+  }
+}
+
+function copyAction(action: ActionStatus): ActionStatus {
+  return { ...action, attempts: action.attempts.slice() };
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
+}

@@ -1,0 +1,315 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AlertEvent, CheckEvent, StateEvent } from '../../src/shared/model.js';
+import { EventLog, pairSettings, startWatcher, type WatcherHarness } from '../helpers/engine-fixtures.js';
+import { HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function fixture(answer = { status: 200 }): Promise<HttpFixture> {
+  const f = await HttpFixture.start(answer);
+  cleanups.push(() => f.close());
+  return f;
+}
+
+function run(...args: Parameters<typeof startWatcher>): WatcherHarness {
+  const h = startWatcher(...args);
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+const primaryChecks = (log: EventLog): CheckEvent[] =>
+  log.events.filter((e): e is CheckEvent => e.type === 'check' && e.result.target === 'primary');
+
+describe('watcher: starting', () => {
+  it('does not count failures until the primary has answered once, then goes to waiting', async () => {
+    const primary = await fixture({ status: 503 });
+    const h = run(pairSettings({ primaryUrl: primary.url(), toleratedFailures: 1 }));
+    await waitFor(() => primaryChecks(h.log).length >= 6, 'six failed checks while starting');
+    expect(h.watcher.currentState).toBe('starting');
+    expect(h.watcher.status().consecutiveFailures).toBe(0);
+    expect(h.log.states()).toEqual([]);
+    primary.setStatus(200);
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    const event = h.log.events.find((e) => e.type === 'state') as StateEvent;
+    expect(event).toMatchObject({ from: 'starting', to: 'waiting', manual: false, pair: 'acme' });
+  });
+});
+
+describe('watcher: tolerated failures', () => {
+  it('tolerates n failures in a row and fails over on the (n+1)-th', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url('/dns'), toleratedFailures: 3 }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+
+    // Exactly n = 3 failures, then an answer: no verification.
+    primary.script({ status: 500 }, { status: 500 }, { status: 500 });
+    await waitFor(() => primaryChecks(h.log).some((e) => e.consecutiveFailures === 3), 'three failures counted');
+    await waitFor(() => h.watcher.status().consecutiveFailures === 0, 'count reset by a success');
+    expect(h.log.states()).toEqual(['waiting']);
+
+    // n + 1 = 4 failures: verifying (no validation URLs, quorum 0), failover, one action.
+    primary.setStatus(500);
+    await waitFor(() => h.watcher.currentState === 'failover', 'failover');
+    expect(h.log.states()).toEqual(['waiting', 'verifying', 'failover']);
+    const verifying = h.log.events.find((e) => e.type === 'state' && e.to === 'verifying') as StateEvent;
+    expect(verifying.reason).toMatch(/4 failed checks in a row \(3 tolerated\)/);
+    await waitFor(() => h.watcher.status().action?.phase === 'succeeded', 'action succeeded');
+    expect(receiver.hits).toBe(1);
+    const decision = h.watcher.status().lastDecision!;
+    expect(decision.to).toBe('failover');
+    expect(decision.primary.length).toBe(5);
+    expect(decision.primary.every((c) => !c.ok && c.error === 'status 500')).toBe(true);
+    expect(h.log.alerts('verifying')).toHaveLength(1);
+    expect(h.log.alerts('failover')).toHaveLength(1);
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ pair: 'acme', to: 'failover', reason: expect.stringContaining('primary failed'), manual: false });
+  });
+
+  it('never fails over on flapping F F S with three tolerated failures', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 3 }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    for (let i = 0; i < 8; i++) primary.script({ status: 500 }, { status: 500 }, { status: 200 }, { status: 500 }, { status: 500 }, { status: 200 });
+    const start = primary.hits;
+    await waitFor(() => primary.hits >= start + 48, 'the flapping script played', 20_000);
+    expect(h.log.states()).toEqual(['waiting']);
+    expect(Math.max(...primaryChecks(h.log).map((e) => e.consecutiveFailures))).toBe(2);
+    expect(receiver.hits).toBe(0);
+  });
+});
+
+describe('watcher: timeouts', () => {
+  it('counts an answer just under the timeout as up and just over as a failure', async () => {
+    const primary = await fixture({ status: 200 });
+    const h = run(pairSettings({ primaryUrl: primary.url(), interval: 0.2, timeout: 0.4, toleratedFailures: 50 }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    primary.setStatus(200, 250);
+    const before = primaryChecks(h.log).length;
+    await waitFor(() => primaryChecks(h.log).length >= before + 3, 'three slow checks');
+    const slow = primaryChecks(h.log).slice(before + 1);
+    expect(slow.every((e) => e.result.ok)).toBe(true);
+    expect(slow.every((e) => e.result.latencyMs >= 240)).toBe(true);
+
+    primary.setStatus(200, 700);
+    await waitFor(() => h.watcher.status().consecutiveFailures >= 2, 'two timed-out checks');
+    const failed = primaryChecks(h.log).filter((e) => !e.result.ok);
+    expect(failed[0]!.result.error).toBe('timed out after 0.4 s');
+    expect(failed[0]!.result.status).toBeUndefined();
+  });
+
+  it('does not count checks that an event-loop stall delayed as failures', async () => {
+    const primary = await fixture({ status: 200 });
+    const h = run(pairSettings({ primaryUrl: primary.url(), interval: 0.1, timeout: 0.3, toleratedFailures: 0 }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    // Stall the whole process right after the primary's answer was written: the answer waits in the
+    // socket while the check's deadline passes.
+    const stall = (): void => {
+      const until = Date.now() + 800;
+      while (Date.now() < until) {
+        // busy
+      }
+    };
+    primary.script({ status: 200, after: stall }, { status: 200 }, { status: 200, after: stall }, { status: 200 }, { status: 200, after: stall });
+    const seen = primary.hits;
+    await waitFor(() => primary.hits >= seen + 6, 'the stalls played', 20_000);
+    await sleep(400);
+    expect(h.log.states()).toEqual(['waiting']);
+    expect(primaryChecks(h.log).every((e) => e.result.ok)).toBe(true);
+  });
+});
+
+describe('watcher: verifying', () => {
+  it('fails over when k of m validation URLs answer (quorum)', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const v1 = await fixture({ status: 200 });
+    const v2 = await fixture({ status: 503 });
+    const v3 = await fixture({ status: 200 });
+    const h = run(
+      pairSettings({
+        primaryUrl: primary.url(),
+        actionUrl: receiver.url(),
+        toleratedFailures: 1,
+        validation: { quorum: 2, urls: [v1.url(), v2.url(), v3.url()] },
+      }),
+    );
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    await primary.refuse();
+    await waitFor(() => h.watcher.currentState === 'failover', 'failover');
+    const decision = h.watcher.status().lastDecision!;
+    expect(decision.validation.map((c) => c.ok)).toEqual([true, false, true]);
+    expect(decision.primary.every((c) => c.error === 'connection refused')).toBe(true);
+    const failoverEvent = h.log.events.find((e) => e.type === 'state' && e.to === 'failover') as StateEvent;
+    expect(failoverEvent.reason).toMatch(/2 of 3 validation URLs answered \(quorum 2\)/);
+    await waitFor(() => receiver.hits === 1, 'one action request');
+  });
+
+  it('goes back to waiting with an isolated alert when fewer than k validation URLs answer', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const v1 = await fixture({ status: 200 });
+    const v2 = await fixture({ status: 500 });
+    const h = run(
+      pairSettings({
+        primaryUrl: primary.url(),
+        actionUrl: receiver.url(),
+        toleratedFailures: 1,
+        validation: { quorum: 2, urls: [v1.url(), v2.url()] },
+      }),
+    );
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    await primary.refuse();
+    await waitFor(() => h.log.alerts('isolated').length >= 2, 'two isolated alerts');
+    expect(h.log.states()).not.toContain('failover');
+    expect(h.log.states().slice(0, 3)).toEqual(['waiting', 'verifying', 'waiting']);
+    const back = h.log.events.filter((e): e is StateEvent => e.type === 'state')[2]!;
+    expect(back.reason).toMatch(/watcher isolated: cannot reach the validation URLs/);
+    expect(h.watcher.status().isolated).toBe(true);
+    // The count restarts from zero after an isolated verification, so it takes n + 1 failures again.
+    const afterIsolated = h.log.events.slice(h.log.events.indexOf(back) + 1).filter((e): e is CheckEvent => e.type === 'check' && e.result.target === 'primary');
+    expect(afterIsolated[0]!.consecutiveFailures).toBe(1);
+    expect(receiver.hits).toBe(0);
+
+    // Connectivity comes back: the next verification fails over.
+    v2.setStatus(200);
+    await waitFor(() => h.watcher.currentState === 'failover', 'failover');
+    expect(h.watcher.status().isolated).toBe(false);
+    await waitFor(() => receiver.hits === 1, 'one action request');
+  });
+
+  it('goes back to waiting when the primary answers during verification', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const validation = await fixture({ status: 200, delayMs: 50 });
+    const h = run(
+      pairSettings({
+        primaryUrl: primary.url(),
+        actionUrl: receiver.url(),
+        toleratedFailures: 1,
+        validation: { quorum: 1, urls: [validation.url()] },
+      }),
+    );
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    primary.script({ status: 500 }, { status: 500 });
+    await waitFor(() => h.log.alerts('primary-recovered').length === 1, 'primary recovered');
+    expect(h.log.states()).toEqual(['waiting', 'verifying', 'waiting']);
+    expect(h.watcher.status().consecutiveFailures).toBe(0);
+    await sleep(300);
+    expect(h.watcher.currentState).toBe('waiting');
+    expect(receiver.hits).toBe(0);
+  });
+});
+
+describe('watcher: failover', () => {
+  it('keeps probing, alerts once when the primary answers again, never fails back by itself; re-arm with failback', async () => {
+    const primary = await fixture();
+    const standby = await fixture();
+    const receiver = await fixture();
+    const settings = pairSettings({ primaryUrl: primary.url(), standbyUrl: standby.url(), actionUrl: receiver.url('/failover'), toleratedFailures: 0 });
+    settings.failbackAction = { ...settings.action, url: receiver.url('/failback?pair={pair}&to={to}') };
+    const h = run(settings);
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    await primary.refuse();
+    await waitFor(() => h.watcher.status().action?.phase === 'succeeded', 'failover action done');
+    await primary.accept();
+    await waitFor(() => h.watcher.status().primaryAnswering, 'primary answering');
+    const seen = primary.hits;
+    await waitFor(() => primary.hits >= seen + 5, 'five more checks of the primary');
+    expect(h.watcher.currentState).toBe('failover');
+    expect(h.log.alerts('primary-answering')).toHaveLength(1);
+    expect((h.log.alerts('primary-answering')[0] as AlertEvent).severity).toBe('critical');
+    expect(h.log.events.some((e) => e.type === 'check' && e.result.target === 'standby')).toBe(true);
+
+    expect(() => h.watcher.failover('again', 'op')).toThrow(/already in failover/);
+    expect(() => h.watcher.pause('maint', 'op')).toThrow(/re-arm it before pausing/);
+    h.watcher.rearm('primary repaired', 'alice', true);
+    expect(h.watcher.currentState).toBe('starting');
+    await waitFor(() => receiver.requests.some((r) => r.url.startsWith('/failback')), 'failback request');
+    expect(receiver.requests.map((r) => r.url)).toEqual(['/failover', '/failback?pair=acme&to=starting']);
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting again');
+    const rearm = h.log.events.find((e) => e.type === 'state' && e.from === 'failover') as StateEvent;
+    expect(rearm).toMatchObject({ to: 'starting', manual: true, operator: 'alice', reason: 'primary repaired' });
+    expect(h.watcher.status().reason).toBe('primary repaired');
+    expect(() => h.watcher.rearm('x', 'op', false)).toThrow(/not in failover/);
+  });
+});
+
+describe('watcher: paused and manual failover', () => {
+  it('counts nothing while paused; resume starts again at starting', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 0 }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    h.watcher.pause('PBX update 8.1', 'bob');
+    primary.setStatus(500);
+    const seen = primary.hits;
+    await waitFor(() => primary.hits >= seen + 5, 'checks while paused');
+    expect(h.watcher.currentState).toBe('paused');
+    expect(h.watcher.status().consecutiveFailures).toBe(0);
+    expect(() => h.watcher.pause('again', 'bob')).toThrow(/already paused/);
+    primary.setStatus(200);
+    h.watcher.resume('update done', 'bob');
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    expect(h.log.states()).toEqual(['waiting', 'paused', 'starting', 'waiting']);
+    expect(receiver.hits).toBe(0);
+    expect(() => h.watcher.resume('x', 'bob')).toThrow(/not paused/);
+  });
+
+  it('fails over by hand from paused with the reason in the action', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url() }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    h.watcher.pause('maintenance', 'carol');
+    h.watcher.failover('data center "A" evacuation', 'carol');
+    expect(h.watcher.currentState).toBe('failover');
+    await waitFor(() => receiver.hits === 1, 'action');
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ pair: 'acme', to: 'failover', reason: 'data center "A" evacuation', manual: true });
+    const alert = h.log.alerts('failover')[0] as AlertEvent;
+    expect(alert.message).toMatch(/manual failover by carol/);
+    await sleep(300);
+    expect(h.watcher.currentState).toBe('failover');
+    expect(receiver.hits).toBe(1);
+  });
+});
+
+describe('watcher: standby and bodies', () => {
+  it('alerts when the standby goes down and comes back, without changing state', async () => {
+    const primary = await fixture();
+    const standby = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), standbyUrl: standby.url() }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    await standby.refuse();
+    await waitFor(() => h.watcher.status().standbyDown, 'standby down');
+    await sleep(300);
+    expect(h.log.alerts('standby-down')).toHaveLength(1);
+    await standby.accept();
+    await waitFor(() => h.log.alerts('standby-up').length === 1, 'standby up');
+    expect(h.watcher.status().standbyDown).toBe(false);
+    expect(h.log.states()).toEqual(['waiting']);
+  });
+
+  it('reads only a capped part of a primary that streams an endless body', async () => {
+    const primary = await fixture({ status: 200, body: 'endless' });
+    const h = run(pairSettings({ primaryUrl: primary.url(), interval: 0.1 }));
+    const rssBefore = process.memoryUsage().rss;
+    await waitFor(() => primaryChecks(h.log).length >= 20, 'twenty checks');
+    expect(primaryChecks(h.log).every((e) => e.result.ok)).toBe(true);
+    expect(h.watcher.currentState).toBe('waiting');
+    // Each check stops reading after 64 KiB; what the server pushed is bounded by socket buffers.
+    expect(primary.streamedBytes / primary.hits).toBeLessThan(8 * 1024 * 1024);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('does not follow redirects and names the status', async () => {
+    const primary = await fixture({ status: 302 });
+    const h = run(pairSettings({ primaryUrl: primary.url(), acceptStatus: '200-299' }));
+    await waitFor(() => primaryChecks(h.log).length >= 2, 'checks');
+    expect(primaryChecks(h.log)[0]!.result).toMatchObject({ ok: false, status: 302, error: 'status 302' });
+    expect(h.watcher.currentState).toBe('starting');
+  });
+});
