@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent, CheckEvent, StateEvent } from '../../src/shared/model.js';
 import { EventLog, pairSettings, startWatcher, type WatcherHarness } from '../helpers/engine-fixtures.js';
-import { HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
+import { type FixtureAnswer, HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function fixture(answer = { status: 200 }): Promise<HttpFixture> {
+async function fixture(answer: FixtureAnswer = { status: 200 }): Promise<HttpFixture> {
   const f = await HttpFixture.start(answer);
   cleanups.push(() => f.close());
   return f;
