@@ -25,6 +25,8 @@ export interface ProxyRecord {
   names: string[];
   /** record contents the body asks to set. */
   contents: string[];
+  /** the first rrset comment, where the action's template variables were filled in. */
+  comment?: string;
   /** forwarded to PowerDNS; answered 500 by script; held unanswered, then abandoned by the client. */
   outcome: 'forwarded' | 'fail500' | 'held' | 'aborted';
   status?: number;
@@ -137,14 +139,19 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-function describeChange(body: string): { names: string[]; contents: string[] } {
+interface RrsetPatch {
+  rrsets?: { name?: string; records?: { content?: string }[]; comments?: { content?: string }[] }[];
+}
+
+function describeChange(body: string): { names: string[]; contents: string[]; comment?: string } {
   try {
-    const parsed = JSON.parse(body) as { rrsets?: { name?: string; records?: { content?: string }[] }[] };
-    const rrsets = parsed.rrsets ?? [];
-    return {
+    const rrsets = (JSON.parse(body) as RrsetPatch).rrsets ?? [];
+    const change = {
       names: rrsets.map((r) => r.name ?? ''),
       contents: rrsets.flatMap((r) => (r.records ?? []).map((rec) => rec.content ?? '')),
     };
+    const comment = rrsets[0]?.comments?.[0]?.content;
+    return comment === undefined ? change : { ...change, comment };
   } catch {
     return { names: [], contents: [] };
   }

@@ -120,17 +120,18 @@ function zoneFile(opts: PdnsOptions): string {
   return lines.join('\n') + '\n';
 }
 
-/** The body of an action URL that points `name` at `address` (PowerDNS's rrsets PATCH). */
-export function pointBody(name: string, address: string): string {
-  return JSON.stringify({
-    rrsets: [
-      {
-        name: `${name}.${ZONE}`,
-        type: 'A',
-        ttl: 60,
-        changetype: 'REPLACE',
-        records: [{ content: address, disabled: false }],
-      },
-    ],
-  });
+/**
+ * The body of an action URL that points `name` at `address` (PowerDNS's rrsets PATCH). The optional
+ * comment may hold the app's template variables, so the real API proves their JSON escaping.
+ */
+export function pointBody(name: string, address: string, comment?: string): string {
+  const rrset: Record<string, unknown> = {
+    name: `${name}.${ZONE}`,
+    type: 'A',
+    ttl: 60,
+    changetype: 'REPLACE',
+    records: [{ content: address, disabled: false }],
+  };
+  if (comment !== undefined) rrset['comments'] = [{ content: comment, account: 'pbx-failover-monitor' }];
+  return JSON.stringify({ rrsets: [rrset] });
 }

@@ -64,13 +64,13 @@ describe('fault test bed', () => {
     const res = await lab.agents.watcher.fetch(ZONE_URL, {
       method: 'PATCH',
       headers: { 'X-API-Key': lab.apiKey, 'content-type': 'application/json' },
-      body: pointBody('selftest', STANDBY),
+      body: pointBody('selftest', STANDBY, 'self-test "quoted" <x> & \\ ok'),
     });
     expect(res.status).toBe(204);
     expect(await lab.pointsAt('selftest')).toBe(STANDBY);
     const after = await lab.requestsFor('selftest');
     expect(after.length).toBe(before + 1);
-    expect(after.at(-1)).toMatchObject({ method: 'PATCH', outcome: 'forwarded', status: 204, contents: [STANDBY] });
+    expect(after.at(-1)).toMatchObject({ method: 'PATCH', outcome: 'forwarded', status: 204, contents: [STANDBY], comment: 'self-test "quoted" <x> & \\ ok' });
     expect(await lab.pointsAt('nosuchname')).toBe('ENOTFOUND');
   });
 
