@@ -173,6 +173,9 @@ class Collector {
   add(field: string, message: string): void {
     this.problems.push(this.pair === undefined ? { field, message } : { pair: this.pair, field, message });
   }
+  has(field: string): boolean {
+    return this.problems.some((p) => p.field === field);
+  }
 }
 
 /**
@@ -415,8 +418,8 @@ function readAction(
   const headers = readHeaders(c, prefix, v['headers'], existingAction);
   const body = readText(c, `${prefix}.body`, v['body'], { maxLength: LIMITS.bodyMaxLength, singleLine: false });
   if (body !== undefined) checkVariables(c, `${prefix}.body`, body);
-  if (auth === 'basic' && !user) c.add(`${prefix}.user`, 'is required for Basic authentication');
-  if (auth === 'bearer' && !pass) c.add(`${prefix}.pass`, 'is required for Bearer authentication (the token)');
+  if (auth === 'basic' && !user && !c.has(`${prefix}.user`)) c.add(`${prefix}.user`, 'is required for Basic authentication');
+  if (auth === 'bearer' && !pass && !c.has(`${prefix}.pass`)) c.add(`${prefix}.pass`, 'is required for Bearer authentication (the token)');
   if (method === 'GET' && body !== undefined && body !== '') c.add(`${prefix}.body`, 'a GET request cannot carry a body; use POST, PUT or PATCH');
 
   if ([url, method, encoding, auth, retries, timeout, headers].some((x) => x === undefined)) return undefined;
