@@ -1,0 +1,124 @@
+// Row 1: the engine polling N pairs at a 1 s interval next to the bare undici
+// loop doing the same requests on the same schedule. Each runs alone in its own
+// process, one after the other, so CPU and RSS are per process and the two
+// cores are shared the same way; the servers run in a third process.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Child } from './child.js';
+import { LoopbackServers } from './loopback.js';
+import { benchPairs } from './pairs-xml.js';
+import type { ScaleJob, ScaleResult } from './schedule-stats.js';
+import { count, mb, ms, notMeasured, row, times, verdict, type Row } from './table.js';
+
+export interface ScaleOptions {
+  sizes: number[];
+  /** The size at which the targets apply. */
+  targetSize: number;
+  intervalMs: number;
+  warmupMs: number;
+  durationMs: number;
+}
+
+const TARGET = { cpuRatio: 1.3, rssMb: 150, lagP99Ms: 20 };
+
+export const engineWorkerMissing = (): string | undefined =>
+  !existsSync(join(import.meta.dirname, '..', 'src', 'core', 'monitor.ts'))
+    ? 'the engine (src/core/monitor.ts) is not in the repo'
+    : !existsSync(join(import.meta.dirname, 'engine-worker.ts'))
+      ? 'bench/engine-worker.ts is missing'
+      : undefined;
+
+async function runIn(entry: string, job: ScaleJob): Promise<ScaleResult> {
+  const child = await Child.start(entry);
+  try {
+    return await child.call<ScaleResult>('run', job, job.warmupMs + job.durationMs + 180_000);
+  } finally {
+    await child.stop();
+  }
+}
+
+export async function engineScale(opts: ScaleOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const size of opts.sizes) {
+    // One port per pair: in a NOC every primary is its own host, so every pair holds its own connection.
+    const servers = await LoopbackServers.start();
+    try {
+      const ports = await servers.listen(size + 1);
+      const receiverPort = await servers.receiver();
+      const job: ScaleJob = {
+        pairs: benchPairs(size, ports.slice(1)),
+        toleratedFailures: 3,
+        validationUrl: `http://127.0.0.1:${ports[0]}/validation`,
+        actionUrl: `http://127.0.0.1:${receiverPort}/action/`,
+        intervalMs: opts.intervalMs,
+        warmupMs: opts.warmupMs,
+        durationMs: opts.durationMs,
+      };
+      const floor = await runIn('bare-loop.ts', job);
+      const missing = engineWorkerMissing();
+      const engine = missing ? undefined : await runIn('engine-worker.ts', job);
+      rows.push(...scaleRows(`1. Engine scale, ${count(size)} pairs`, size === opts.targetSize, floor, engine, missing));
+    } finally {
+      await servers.close();
+    }
+  }
+  return rows;
+}
+
+function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine: ScaleResult | undefined, missing?: string): Row[] {
+  const bare = (text: string): string => `bare loop ${text}`;
+  const cpu = (r: ScaleResult): string => `${(r.cpuMs / 1000).toFixed(2)} s (${((100 * r.cpuMs) / r.windowMs).toFixed(0)}% of a core)`;
+  const checks = (r: ScaleResult): string =>
+    `${count(r.checksDone)} / ${count(r.checksDue)}, ${count(r.missed)} missed${r.failed ? `, ${count(r.failed)} failed` : ''}`;
+  const lag = (r: ScaleResult): string => `${ms(r.lagP50Ms)} / ${ms(r.lagP99Ms)} (max ${ms(r.lagMaxMs)})`;
+  const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)})`;
+  const window = `${(floor.windowMs / 1000).toFixed(0)} s`;
+  if (!engine) {
+    return [
+      notMeasured(group, missing ?? 'no engine result'),
+      row({ group, measure: `CPU in ${window}`, engine: '-', limit: bare(cpu(floor)) }),
+      row({ group, measure: 'peak RSS (at end)', engine: '-', limit: bare(rss(floor)) }),
+    ];
+  }
+  const target = (text: string): string => (targeted ? text : '-');
+  const judged = (met: boolean): Row['verdict'] => verdict(targeted ? met : undefined);
+  const cpuRatio = engine.cpuMs / floor.cpuMs;
+  const rssRatio = engine.peakRssMb / floor.peakRssMb;
+  return [
+    row({
+      group,
+      measure: `CPU in ${window}`,
+      engine: cpu(engine),
+      limit: bare(cpu(floor)),
+      ratio: times(cpuRatio),
+      target: target(`<= ${TARGET.cpuRatio}x bare loop`),
+      verdict: judged(cpuRatio <= TARGET.cpuRatio),
+    }),
+    row({
+      group,
+      measure: 'peak RSS (at end)',
+      engine: rss(engine),
+      limit: bare(rss(floor)),
+      ratio: times(rssRatio),
+      target: target(`< ${TARGET.rssMb} MB`),
+      verdict: judged(engine.peakRssMb < TARGET.rssMb),
+    }),
+    row({
+      group,
+      measure: 'checks done / due',
+      engine: checks(engine),
+      limit: bare(checks(floor)),
+      target: target('no check missed'),
+      verdict: judged(engine.missed === 0),
+    }),
+    row({
+      group,
+      measure: 'lag p50 / p99',
+      engine: lag(engine),
+      limit: bare(lag(floor)),
+      target: target(`p99 < ${TARGET.lagP99Ms} ms`),
+      verdict: judged(engine.lagP99Ms < TARGET.lagP99Ms),
+    }),
+  ];
+}

@@ -1,0 +1,54 @@
+// Thousands of pairs are written straight into pbxctrl-failover.xml (the
+// contract's shape) rather than added one by one through the API, the way a
+// NOC with a large installation starts the app: from its file.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface BenchPair {
+  id: string;
+  primaryUrl: string;
+}
+
+export interface PairsFile {
+  pairs: BenchPair[];
+  intervalS: number;
+  toleratedFailures: number;
+  validationUrl: string;
+  /** The pair id is appended, so the receiver can tell which pair failed over. */
+  actionUrlBase: string;
+}
+
+const escapeXml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export function pairsXml(file: PairsFile): string {
+  const pairs = file.pairs.map(
+    (p) => `  <pair id="${p.id}">
+    <name>Bench ${p.id}</name>
+    <primary-url>${escapeXml(p.primaryUrl)}</primary-url>
+    <interval>${file.intervalS}</interval>
+    <tolerated-failures>${file.toleratedFailures}</tolerated-failures>
+    <validation quorum="1"><url>${escapeXml(file.validationUrl)}</url></validation>
+    <action method="POST" encoding="json" retries="3" timeout="5">
+      <url>${escapeXml(file.actionUrlBase + p.id)}</url>
+      <body>{"pair":"{pair}","reason":"{reason}"}</body>
+    </action>
+  </pair>`,
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<pbxctrl-failover version="1">\n${pairs.join('\n')}\n</pbxctrl-failover>\n`;
+}
+
+export async function writePairsFile(serverdir: string, file: PairsFile): Promise<void> {
+  await mkdir(serverdir, { recursive: true });
+  await writeFile(join(serverdir, 'pbxctrl-failover.xml'), pairsXml(file));
+}
+
+/** Pair i polls path /p/i on one of the shared ports, round-robin. */
+export function benchPairs(count: number, ports: number[]): BenchPair[] {
+  const width = String(count).length;
+  return Array.from({ length: count }, (_, i) => ({
+    id: `p${String(i).padStart(width, '0')}`,
+    primaryUrl: `http://127.0.0.1:${ports[i % ports.length]}/p/${i}`,
+  }));
+}
