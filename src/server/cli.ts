@@ -1,0 +1,259 @@
+// pbx-failover-monitor [serve] [options] | validate <file> | --help | --version
+// Exit codes: 0 done (or stopped by SIGINT/SIGTERM), 1 could not do it (invalid configuration,
+// serverdir locked, port in use), 2 the command line itself is wrong.
+
+import { realpathSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readConfigFile } from '../core/config-store.js';
+import { defaultServerdir } from '../core/paths.js';
+import { MonitorError } from '../shared/api.js';
+import type { Problem } from '../shared/model.js';
+import { packageVersion } from './package-info.js';
+import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost } from './address.js';
+import type { RunningService, ServiceOptions } from './service.js';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const processIo: CliIo = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+};
+
+const USAGE = `Usage:
+  pbx-failover-monitor [serve] [options]   watch every pair and serve the dashboard and the API
+  pbx-failover-monitor validate <file>     check a pbxctrl-failover.xml and list every problem
+  pbx-failover-monitor --help | --version
+
+Options for serve:
+  --serverdir <dir>        where pbxctrl-failover.xml, history, the lock and api-token live
+                           (default: ${safeDefaultServerdir()})
+  --host <address>         address to listen on (default ${DEFAULT_HOST}; anything else is reachable
+                           from other machines)
+  --port <number>          port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --token-file <file>      API token file (default <serverdir>/api-token, created with mode 0600)
+  --tls-cert <file>        serve HTTPS with this PEM certificate (needs --tls-key)
+  --tls-key <file>         the certificate's PEM private key
+  --retention-days <days>  days of history kept (default 90)
+
+Exit codes: 0 ok, 1 invalid configuration or cannot start, 2 bad command line.`;
+
+const OPTIONS = {
+  serverdir: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'token-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'retention-days': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+const SERVE_ONLY = ['serverdir', 'host', 'port', 'token-file', 'tls-cert', 'tls-key', 'retention-days'] as const;
+
+class UsageError extends Error {}
+
+function safeDefaultServerdir(): string {
+  try {
+    return defaultServerdir();
+  } catch {
+    return 'under your user data directory';
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  return p.pair ? `  pair ${p.pair}, field ${p.field}: ${p.message}` : `  field ${p.field}: ${p.message}`;
+}
+
+function pairCount(n: number): string {
+  return `${n} pair${n === 1 ? '' : 's'}`;
+}
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  }
+  return Number(text);
+}
+
+function nonEmpty(name: string, text: string | undefined): string | undefined {
+  if (text !== undefined && text.trim() === '') throw new UsageError(`--${name} needs a value`);
+  return text;
+}
+
+interface ServeArgs {
+  serverdir: string;
+  host: string;
+  port: number;
+  tokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  retentionDays: number;
+}
+
+function serveArgs(values: Values): ServeArgs {
+  const tlsCert = nonEmpty('tls-cert', values['tls-cert']);
+  const tlsKey = nonEmpty('tls-key', values['tls-key']);
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tokenFile = nonEmpty('token-file', values['token-file']);
+  const serverdir = nonEmpty('serverdir', values.serverdir);
+  return {
+    serverdir: resolve(serverdir ?? defaultServerdir()),
+    host: nonEmpty('host', values.host) ?? DEFAULT_HOST,
+    port: values.port === undefined ? DEFAULT_PORT : integer('port', values.port, 0, 65535),
+    retentionDays: values['retention-days'] === undefined ? 90 : integer('retention-days', values['retention-days'], 1, 36500),
+    ...(tokenFile !== undefined ? { tokenFile: resolve(tokenFile) } : {}),
+    ...(tlsCert !== undefined && tlsKey !== undefined ? { tlsCert: resolve(tlsCert), tlsKey: resolve(tlsKey) } : {}),
+  };
+}
+
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  try {
+    const { values, positionals } = parse(argv);
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (values.version) {
+      io.out(packageVersion);
+      return 0;
+    }
+    const [command = 'serve', ...rest] = positionals;
+    if (command === 'validate') {
+      const used = SERVE_ONLY.filter((name) => values[name] !== undefined);
+      if (used.length > 0) throw new UsageError(`--${used[0]} is an option of serve, not of validate`);
+      if (rest.length !== 1) throw new UsageError('validate takes exactly one file: pbx-failover-monitor validate <file>');
+      return await validate(rest[0] as string, io);
+    }
+    if (command !== 'serve') throw new UsageError(`unknown command "${command}" (commands: serve, validate)`);
+    if (rest.length > 0) throw new UsageError(`serve takes no arguments besides options, not "${rest[0]}"`);
+    return await serve(serveArgs(values), io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`pbx-failover-monitor: ${err.message}`);
+      io.err('Run `pbx-failover-monitor --help` for usage.');
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function validate(file: string, io: CliIo): Promise<number> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) {
+      io.err(`${file}: not a file`);
+      return 1;
+    }
+    const result = await readConfigFile(file);
+    if (result.ok) {
+      io.out(`${pairCount(result.config.pairs.length)}, valid`);
+      return 0;
+    }
+    io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
+    for (const p of result.problems) io.err(formatProblem(p));
+    return 1;
+  } catch (err) {
+    reportStartError(io, err, `cannot read ${file}`);
+    return 1;
+  }
+}
+
+function reportStartError(io: CliIo, err: unknown, context: string): void {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') io.err(`${context}: no such file or directory`);
+  else if (code === 'EACCES' || code === 'EPERM') io.err(`${context}: permission denied`);
+  else io.err(`${context}: ${(err as Error).message}`);
+  if (err instanceof MonitorError && err.problems) for (const p of err.problems) io.err(formatProblem(p));
+}
+
+async function readTls(args: ServeArgs): Promise<ServiceOptions['tls']> {
+  if (args.tlsCert === undefined || args.tlsKey === undefined) return undefined;
+  return { cert: await readFile(args.tlsCert), key: await readFile(args.tlsKey) };
+}
+
+async function serve(args: ServeArgs, io: CliIo): Promise<number> {
+  let service: RunningService;
+  try {
+    const tls = await readTls(args);
+    // Loaded here so that --help and validate start fast and never load the HTTP stack.
+    const { startService } = await import('./service.js');
+    service = await startService({
+      serverdir: args.serverdir,
+      host: args.host,
+      port: args.port,
+      retentionDays: args.retentionDays,
+      ...(args.tokenFile !== undefined ? { tokenFile: args.tokenFile } : {}),
+      ...(tls ? { tls } : {}),
+    });
+  } catch (err) {
+    reportStartError(io, err, 'cannot start');
+    return 1;
+  }
+  const pairs = (await service.monitor.listPairs()).length;
+  if (!isLoopbackHost(args.host)) {
+    io.err(`Warning: listening on ${args.host}, reachable from other machines; anyone with the token can fail pairs over.`);
+    if (!args.tlsCert) io.err('Warning: without --tls-cert/--tls-key the token crosses the network in clear text.');
+  }
+  if (service.tokenCreated) io.err(`Created a new API token in ${service.tokenFile} (mode 0600).`);
+  if (service.tokenFileLooseMode !== undefined) {
+    io.err(`Warning: ${service.tokenFile} can be read by others (mode ${service.tokenFileLooseMode.toString(8)}); chmod 600 it.`);
+  }
+  io.out(`Watching ${pairCount(pairs)} from ${service.monitor.serverdir}`);
+  io.out(`Dashboard: ${service.dashboardUrl}`);
+  const signal = await nextSignal();
+  io.err(`${signal}: stopping checks, finishing writes, releasing the lock…`);
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+  await service.close();
+  io.err('Stopped.');
+  return 0;
+}
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolveSignal(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`pbx-failover-monitor: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
