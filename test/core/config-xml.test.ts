@@ -1,0 +1,338 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigXml, serializeConfigXml, type ConfigParseResult } from '../../src/core/config-xml.js';
+import type { FailoverConfig, PairRecord } from '../../src/core/ports.js';
+import { SECRET_MASK, type Problem } from '../../src/shared/model.js';
+import { CONTRACT_SAMPLE, RICH_SAMPLE, configWith, minimalPair } from '../helpers/xml-samples.js';
+
+function ok(result: ConfigParseResult) {
+  if (!result.ok) throw new Error(`expected a valid file, got ${JSON.stringify(result.problems)}`);
+  return result;
+}
+
+function problems(xml: string, opts?: { maxBytes?: number }): Problem[] {
+  const result = parseConfigXml(xml, opts);
+  if (result.ok) throw new Error('expected problems, the file was accepted');
+  expect(result.problems.length).toBeGreaterThan(0);
+  for (const p of result.problems) expect(p.field).not.toBe('');
+  return result.problems;
+}
+
+function roundTrip(xml: string): { first: FailoverConfig; text: string } {
+  const first = ok(parseConfigXml(xml));
+  const text = serializeConfigXml(first.config, { base: first.document });
+  const second = ok(parseConfigXml(text));
+  expect(second.config).toEqual(first.config);
+  // Writing what was read back in changes nothing any more.
+  expect(serializeConfigXml(second.config, { base: second.document })).toBe(text);
+  return { first: first.config, text };
+}
+
+describe('reading the contract', () => {
+  it('maps the example of the contract onto settings and state', () => {
+    const { config } = ok(parseConfigXml(CONTRACT_SAMPLE));
+    expect(config.pairs).toEqual([
+      {
+        settings: {
+          id: 'acme',
+          name: 'ACME Corp',
+          primaryUrl: 'http://192.0.2.10/',
+          standbyUrl: 'http://198.51.100.20/',
+          interval: 10,
+          toleratedFailures: 3,
+          timeout: 5,
+          acceptStatus: '200',
+          validation: { quorum: 1, urls: ['http://www.example.com/'] },
+          action: {
+            method: 'POST',
+            url: 'https://dns.example.net/api/records/pbx?target={standby}',
+            encoding: 'json',
+            auth: 'basic',
+            user: 'api',
+            pass: 'secret',
+            headers: [{ name: 'X-Request-Source', value: 'pbx-failover-monitor' }],
+            body: '{"pair":"{pair}","reason":"{reason}"}',
+            retries: 5,
+            timeout: 10,
+          },
+          failbackAction: {
+            method: 'POST',
+            url: 'https://dns.example.net/api/records/pbx?target={primary}',
+            encoding: 'json',
+            auth: 'none',
+            headers: [],
+            body: '{"pair":"{pair}"}',
+            retries: 5,
+            timeout: 10,
+          },
+        },
+        persisted: { state: 'waiting', since: '2026-11-27T08:00:00Z' },
+      },
+    ]);
+  });
+
+  it('treats empty optional elements as left out', () => {
+    const xml = configWith(minimalPair('a', '\n    <standby-url/>\n    <timeout> </timeout>\n    <name></name>'));
+    const s = ok(parseConfigXml(xml)).config.pairs[0]!.settings;
+    expect(s.standbyUrl).toBeUndefined();
+    expect(s.timeout).toBeUndefined();
+    expect(s.name).toBe('a');
+  });
+
+  it('reads CRLF line ends and a byte-order mark', () => {
+    const xml = '\ufeff' + configWith(minimalPair('a')).replace(/\n/g, '\r\n');
+    expect(ok(parseConfigXml(xml)).config.pairs[0]!.settings.id).toBe('a');
+  });
+
+  it('reads an empty root as no pairs', () => {
+    expect(ok(parseConfigXml('<pbxctrl-failover version="1"/>')).config).toEqual({ pairs: [] });
+  });
+});
+
+describe('round trips', () => {
+  it('keeps the rich sample equal through parse, write, parse', () => {
+    const { first } = roundTrip(RICH_SAMPLE);
+    expect(first.pairs.map((p) => p.settings.id)).toEqual(['acme', 'beta']);
+    expect(first.pairs[0]!.persisted!.action!.attempts).toHaveLength(2);
+  });
+
+  it('keeps unknown elements, attributes and comments where they were', () => {
+    const { text } = roundTrip(RICH_SAMPLE);
+    for (const kept of [
+      '<!-- maintained by the NOC; ticket 4711 -->',
+      '<pbxctrl-failover version="1" owner="noc" xmlns:x="urn:example:extra">',
+      '<x:site-info region="eu">Frankfurt &amp; Berlin</x:site-info>',
+      '<pair id="acme" x:ticket="4711">',
+      '<notes>call <b>Bob</b> first</notes>',
+      '<validation quorum="2" x:why="two sites">',
+      'x:vendor="pdns"',
+      '<x:comment>keep me</x:comment>',
+      '<!-- the end of acme -->',
+      '<x:footer/>',
+      '<!-- trailing comment -->',
+    ]) {
+      expect(text).toContain(kept);
+    }
+    // Order: the unknown <notes> still sits between tolerated-failures and accept-status.
+    expect(text.indexOf('<tolerated-failures>')).toBeLessThan(text.indexOf('<notes>'));
+    expect(text.indexOf('<notes>')).toBeLessThan(text.indexOf('<accept-status>'));
+    expect(text.indexOf('<x:comment>')).toBeGreaterThan(text.indexOf('<header name="X-Request-Source">'));
+  });
+
+  it('rewrites changed values in place and adds new elements in the contract order', () => {
+    const read = ok(parseConfigXml(RICH_SAMPLE));
+    const acme = read.config.pairs[0]!;
+    const changed: PairRecord = {
+      settings: { ...acme.settings, interval: 2, timeout: 1.5, standbyUrl: undefined as unknown as string, action: { ...acme.settings.action, headers: [] } },
+      persisted: { state: 'waiting', since: '2026-11-27T09:00:00Z' },
+    };
+    delete (changed.settings as { standbyUrl?: string }).standbyUrl;
+    const text = serializeConfigXml({ pairs: [changed, read.config.pairs[1]!] }, { base: read.document });
+    expect(text).toContain('<interval>2</interval>');
+    expect(text).not.toContain('<standby-url>');
+    expect(text).not.toContain('<header ');
+    expect(text).not.toContain('<action-progress');
+    expect(text).toContain('<x:comment>keep me</x:comment>');
+    // The new <timeout> goes right after <tolerated-failures>, before the unknown <notes>.
+    expect(text).toMatch(/<tolerated-failures>3<\/tolerated-failures>\n\s*<timeout>1.5<\/timeout>\n\s*<notes>/);
+    expect(ok(parseConfigXml(text)).config.pairs[0]).toEqual(changed);
+  });
+
+  it('adds new pairs after the last pair and drops removed ones', () => {
+    const read = ok(parseConfigXml(RICH_SAMPLE));
+    const gamma = ok(parseConfigXml(configWith(minimalPair('gamma')))).config.pairs[0]!;
+    const text = serializeConfigXml({ pairs: [read.config.pairs[1]!, gamma] }, { base: read.document });
+    expect(text).not.toContain('id="acme"');
+    expect(text.indexOf('id="beta"')).toBeLessThan(text.indexOf('id="gamma"'));
+    expect(text.indexOf('id="gamma"')).toBeLessThan(text.indexOf('<x:footer/>'));
+    expect(text).toContain('<x:site-info');
+    expect(ok(parseConfigXml(text)).config.pairs.map((p) => p.settings.id)).toEqual(['beta', 'gamma']);
+  });
+
+  it('writes a new file in the contract shape with 2-space indentation', () => {
+    const { config } = ok(parseConfigXml(CONTRACT_SAMPLE));
+    const text = serializeConfigXml(config);
+    expect(text.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<pbxctrl-failover version="1">\n  <pair id="acme">\n    <name>ACME Corp</name>\n')).toBe(true);
+    const order = ['<name>', '<primary-url>', '<standby-url>', '<interval>', '<tolerated-failures>', '<timeout>', '<accept-status>', '<validation', '<action ', '<failback-action', '<state'];
+    const positions = order.map((tag) => text.indexOf(tag));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(ok(parseConfigXml(text)).config).toEqual(config);
+  });
+
+  it('keeps awkward text exactly: whitespace, CR, tabs, markup characters, unicode', () => {
+    const { config } = ok(parseConfigXml(configWith(minimalPair('a'))));
+    const settings = config.pairs[0]!.settings;
+    const body = '  <x a="1">&amp;</x>\r\n\t{"r":"{reason}"} ]]> é€😀  \n';
+    const record: PairRecord = {
+      settings: {
+        ...settings,
+        name: `Tom's "PBX" & <co>`,
+        action: { ...settings.action, body, headers: [{ name: 'X-Note', value: ' a\tb "c" ' }], user: ' u ', pass: 'p&<>"\'' },
+      },
+      persisted: {
+        state: 'failover',
+        since: '2026-11-27T08:00:00+01:00',
+        reason: 'line\nbreak "quoted" & <tagged>',
+        action: {
+          kind: 'failback',
+          phase: 'running',
+          manual: false,
+          reason: '',
+          startedAt: '2026-11-27T08:00:00Z',
+          attempts: [{ attempt: 1, at: '2026-11-27T08:00:00Z', ok: true, status: 204, latencyMs: 0.25 }],
+          request: { method: 'PUT', url: 'http://192.0.2.99/?a=b&c=d', headers: [], body: '\n' },
+        },
+      },
+    };
+    const text = serializeConfigXml({ pairs: [record] });
+    expect(ok(parseConfigXml(text)).config.pairs[0]).toEqual(record);
+  });
+
+  it('round-trips every phase of the action progress', () => {
+    const { config } = ok(parseConfigXml(configWith(minimalPair('a'))));
+    for (const phase of ['pending', 'running', 'succeeded', 'failed'] as const) {
+      const record: PairRecord = {
+        settings: config.pairs[0]!.settings,
+        persisted: {
+          state: 'failover',
+          since: '2026-11-27T08:00:00Z',
+          action: {
+            kind: 'failover',
+            phase,
+            manual: true,
+            reason: 'maintenance',
+            startedAt: '2026-11-27T08:00:00Z',
+            ...(phase === 'succeeded' || phase === 'failed' ? { finishedAt: '2026-11-27T08:00:05.5Z' } : {}),
+            attempts: phase === 'pending' ? [] : [{ attempt: 1, at: '2026-11-27T08:00:01Z', ok: false, latencyMs: 10, error: 'connection refused' }],
+          },
+        },
+      };
+      const text = serializeConfigXml({ pairs: [record] });
+      expect(ok(parseConfigXml(text)).config.pairs[0]).toEqual(record);
+    }
+  });
+
+  it('masks every secret when asked to', () => {
+    const read = ok(parseConfigXml(RICH_SAMPLE.replace('http://192.0.2.10/', 'http://mon:pw9@192.0.2.10/')));
+    const text = serializeConfigXml(read.config, { base: read.document, masked: true });
+    expect(text).not.toContain('k3y');
+    expect(text).not.toContain('tok&amp;en');
+    expect(text).not.toContain('pw9');
+    expect(text).toContain(`<pass>${SECRET_MASK}</pass>`);
+    expect(text).toContain(`<header name="X-API-Key">${SECRET_MASK}</header>`);
+    expect(text).toContain('<x:comment>keep me</x:comment>');
+  });
+});
+
+describe('errors name the pair and the field', () => {
+  function expectProblem(list: Problem[], match: { pair?: string; field: string; message: RegExp }) {
+    const found = list.find((p) => p.field === match.field && p.pair === match.pair && match.message.test(p.message));
+    expect(found, `wanted ${JSON.stringify({ ...match, message: String(match.message) })} in ${JSON.stringify(list)}`).toBeDefined();
+  }
+
+  it('malformed XML says line and column', () => {
+    const list = problems('<pbxctrl-failover version="1">\n  <pair id="a">\n    <name>x</nam>\n  </pair>\n</pbxctrl-failover>');
+    expectProblem(list, { field: 'file', message: /not well-formed XML: line 3, column \d+/ });
+  });
+
+  it('refuses DOCTYPE and entity declarations without expanding anything', () => {
+    const bomb = `<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>\n<pbxctrl-failover version="1"><x>&lol2;</x></pbxctrl-failover>`;
+    expectProblem(problems(bomb), { field: 'file', message: /DOCTYPE and ENTITY declarations are not allowed/ });
+    expectProblem(problems('<!doctype pbxctrl-failover><pbxctrl-failover/>'), { field: 'file', message: /DOCTYPE/ });
+    expectProblem(problems('<pbxctrl-failover><!ENTITY x "y"></pbxctrl-failover>'), { field: 'file', message: /ENTITY/ });
+  });
+
+  it('refuses undeclared entities, naming where they are', () => {
+    const list = problems(configWith(minimalPair('a', '\n    <name>ACME &foo;</name>')));
+    expectProblem(list, { pair: 'a', field: 'name', message: /unknown entity &foo;/ });
+    const list2 = problems(configWith(minimalPair('a', '\n    <validation><url>http://203.0.113.1/?a=1&b=2</url></validation>')));
+    expectProblem(list2, { field: 'file', message: /not well-formed|&/ });
+  });
+
+  it('refuses a file over the size limit', () => {
+    const padding = `<!-- ${'x'.repeat(2 * 1024 * 1024)} -->`;
+    expectProblem(problems(configWith(minimalPair('a'), padding)), { field: 'file', message: /is 2 MiB; files over 1 MiB are refused/ });
+    expectProblem(problems(configWith(minimalPair('a')), { maxBytes: 100 }), { field: 'file', message: /files over 100 bytes are refused/ });
+  });
+
+  it('refuses characters XML cannot hold, with line and column', () => {
+    expectProblem(problems(configWith(minimalPair('a', '\n    <name>a\u0001b</name>'))), { field: 'file', message: /line 8, column 12: character U\+0001/ });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <name>&#1;</name>'))), { pair: 'a', field: 'name', message: /character reference &#1;/ });
+  });
+
+  it('missing primary URL', () => {
+    const xml = configWith(minimalPair('a').replace('<primary-url>http://192.0.2.10/</primary-url>', ''));
+    expectProblem(problems(xml), { pair: 'a', field: 'primaryUrl', message: /required/ });
+  });
+
+  it('bad interval', () => {
+    const list = problems(configWith(minimalPair('a').replace('<interval>1</interval>', '<interval>fast</interval>')));
+    expectProblem(list, { pair: 'a', field: 'interval', message: /must be a number, got "fast"/ });
+    const list2 = problems(configWith(minimalPair('a').replace('<interval>1</interval>', '<interval>0.01</interval>')));
+    expectProblem(list2, { pair: 'a', field: 'interval', message: /at least 0.1 seconds/ });
+    const list3 = problems(configWith(minimalPair('a').replace('<interval>1</interval>', `<interval>1${'0'.repeat(400)}</interval>`)));
+    expectProblem(list3, { pair: 'a', field: 'interval', message: /finite/ });
+  });
+
+  it('duplicate pair id', () => {
+    expectProblem(problems(configWith(minimalPair('a'), minimalPair('b'), minimalPair('a'))), { pair: 'a', field: 'id', message: /duplicate pair id "a"/ });
+  });
+
+  it('unknown template variable', () => {
+    const xml = configWith(minimalPair('a').replace('hook?pair={pair}', 'hook?pair={pair}&amp;x={nope}'));
+    expectProblem(problems(xml), { pair: 'a', field: 'action.url', message: /unknown variable \{nope\}; known: \{pair\}/ });
+  });
+
+  it('bad state and state time', () => {
+    expectProblem(problems(configWith(minimalPair('a', '\n    <state since="2026-11-27T08:00:00Z">asleep</state>'))), {
+      pair: 'a',
+      field: 'state',
+      message: /"asleep" is not a state; one of starting, waiting, verifying, failover, paused/,
+    });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <state since="yesterday">waiting</state>'))), { pair: 'a', field: 'state.since', message: /ISO 8601/ });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <state>waiting</state>'))), { pair: 'a', field: 'state.since', message: /required/ });
+  });
+
+  it('bad action progress', () => {
+    const progress = '\n    <state since="2026-11-27T08:00:00Z">failover</state>\n    <action-progress kind="failover" phase="exploded" manual="maybe" started-at="2026-11-27T08:00:00Z"><attempt n="0" at="x" ok="true" latency-ms="-1"/></action-progress>';
+    const list = problems(configWith(minimalPair('a', progress)));
+    expectProblem(list, { pair: 'a', field: 'actionProgress.phase', message: /pending, running, succeeded or failed/ });
+    expectProblem(list, { pair: 'a', field: 'actionProgress.manual', message: /true or false/ });
+    expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].at', message: /ISO 8601/ });
+    expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].latencyMs', message: /milliseconds/ });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <action-progress kind="failover" phase="pending" manual="false" started-at="2026-11-27T08:00:00Z"/>'))), {
+      pair: 'a',
+      field: 'state',
+      message: /needs a <state>/,
+    });
+  });
+
+  it('an element twice, or with elements where text belongs', () => {
+    expectProblem(problems(configWith(minimalPair('a', '\n    <interval>2</interval>'))), { pair: 'a', field: 'interval', message: /more than once/ });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <name>x<b/></name>'))), { pair: 'a', field: 'name', message: /text only/ });
+  });
+
+  it('a pair without id is named by its position', () => {
+    const list = problems(configWith(minimalPair('a'), minimalPair('b').replace(' id="b"', '')));
+    expectProblem(list, { pair: '#2', field: 'id', message: /required/ });
+  });
+
+  it('wrong root, unsupported version, loose text', () => {
+    expectProblem(problems('<config/>'), { field: 'file', message: /root element must be <pbxctrl-failover>/ });
+    expectProblem(problems('<pbxctrl-failover version="2"/>'), { field: 'version', message: /"2" is not supported/ });
+    expectProblem(problems('<pbxctrl-failover version="1">hello</pbxctrl-failover>'), { field: 'file', message: /text directly inside/ });
+    expectProblem(problems(''), { field: 'file', message: /not well-formed/ });
+  });
+
+  it('elements nested absurdly deep', () => {
+    const deep = `<pbxctrl-failover>${'<x>'.repeat(5000)}${'</x>'.repeat(5000)}</pbxctrl-failover>`;
+    expectProblem(problems(deep), { field: 'file', message: /nested more than 64 deep/ });
+  });
+
+  it('collects the problems of every pair', () => {
+    const list = problems(
+      configWith(minimalPair('a').replace('<interval>1</interval>', '<interval>0</interval>'), minimalPair('b').replace('{pair}', '{who}')),
+    );
+    expect(list.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['a:interval', 'b:action.url']);
+  });
+});
