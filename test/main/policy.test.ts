@@ -1,0 +1,142 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { App } from 'electron';
+import { appOrigin, isAppUrl, isSafeExternalUrl } from '../../src/main/policy/app-origin.js';
+import { parseShellArgs } from '../../src/main/policy/command-line.js';
+import { RENDERER_CSP } from '../../src/main/policy/csp.js';
+import { Batcher } from '../../src/main/policy/event-batcher.js';
+import { withOperator } from '../../src/main/policy/operator.js';
+import { secondInstanceResponse, startupDecision } from '../../src/main/policy/single-instance.js';
+import { autostartEntry, autostartPath, setOpenAtLogin } from '../../src/main/login-item.js';
+import { startupErrorText } from '../../src/main/startup-error.js';
+import { MonitorError } from '../../src/shared/api.js';
+
+describe('--serverdir', () => {
+  it('takes the PBX option in both spellings, anywhere among Electron’s own arguments', () => {
+    expect(parseShellArgs(['/opt/app/pbx', '--no-sandbox', '--serverdir', '/srv/pbx'], '/home/noc')).toEqual({ ok: true, serverdir: '/srv/pbx' });
+    expect(parseShellArgs(['electron', '.', '--serverdir=data'], '/home/noc')).toEqual({ ok: true, serverdir: '/home/noc/data' });
+    expect(parseShellArgs(['electron', '.'], '/home/noc')).toEqual({ ok: true });
+  });
+  it('says what is missing', () => {
+    expect(parseShellArgs(['x', '--serverdir'], '/')).toEqual({ ok: false, message: '--serverdir needs a directory: --serverdir <dir>' });
+    expect(parseShellArgs(['x', '--serverdir', '--hidden'], '/')).toMatchObject({ ok: false });
+    expect(parseShellArgs(['x', '--serverdir='], '/')).toMatchObject({ ok: false });
+  });
+});
+
+describe('single-instance policy', () => {
+  it('runs only with the lock', () => {
+    expect(startupDecision(true)).toEqual({ run: true });
+    expect(startupDecision(false)).toMatchObject({ run: false });
+  });
+  it('focuses on a second launch and explains when it asked for another serverdir', () => {
+    expect(secondInstanceResponse('/srv/a', ['app'], '/')).toEqual({ focusWindow: true });
+    expect(secondInstanceResponse('/srv/a', ['app', '--serverdir', '/srv/b'], '/').notice).toMatch(/Already running on \/srv\/a.*\/srv\/b/);
+  });
+});
+
+describe('app origin', () => {
+  const origin = appOrigin('/opt/PBX Failover Monitor/resources/app.asar/out/renderer/index.html');
+  it('knows the app’s own page with any route, and nothing else', () => {
+    expect(isAppUrl(`${origin.rendererFileUrl}#/pairs/acme`, origin)).toBe(true);
+    expect(isAppUrl(`${origin.rendererFileUrl}?large=1`, origin)).toBe(true);
+    expect(origin.rendererFileUrl).toContain('PBX%20Failover%20Monitor');
+    expect(isAppUrl('file:///opt/PBX%20Failover%20Monitor/resources/app.asar/out/renderer/other.html', origin)).toBe(false);
+    expect(isAppUrl('http://localhost:5173/', origin)).toBe(false);
+    expect(isAppUrl('about:blank', origin)).toBe(false);
+  });
+  it('checks external links', () => {
+    expect(isSafeExternalUrl('https://example.com/guide')).toBe(true);
+    expect(isSafeExternalUrl('http://192.0.2.1/')).toBe(true);
+    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'https://u:p@example.com/', 'mailto:x@example.com', 'ftp://x/', 'nonsense', 42, `https://example.com/${'a'.repeat(3000)}`]) {
+      expect(isSafeExternalUrl(bad), String(bad)).toBe(false);
+    }
+  });
+});
+
+describe('CSP', () => {
+  it('is exactly the policy of the renderer’s meta tag', async () => {
+    const html = await readFile(join(import.meta.dirname, '../../src/renderer/index.html'), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html);
+    expect(meta, 'src/renderer/index.html has a CSP meta tag').not.toBeNull();
+    const norm = (s: string) => s.split(';').map((d) => d.trim()).filter(Boolean).sort();
+    expect(norm(RENDERER_CSP)).toEqual(norm(meta![1]!));
+  });
+});
+
+describe('operator', () => {
+  it('fills in the operator only for methods that record one', () => {
+    expect(withOperator('listPairs', [], 'alice')).toEqual([]);
+    expect(withOperator('getPair', ['acme'], 'alice')).toEqual(['acme']);
+    expect(withOperator('rearm', ['acme', { failback: true, reason: 'fixed' }], 'alice')).toEqual(['acme', { failback: true, reason: 'fixed', operator: 'alice' }]);
+    expect(withOperator('importXml', ['<x/>', { dryRun: true }], 'alice')).toEqual(['<x/>', { dryRun: true, operator: 'alice' }]);
+    expect(withOperator('importXml', ['<x/>'], 'alice')).toEqual(['<x/>', { operator: 'alice' }]);
+  });
+});
+
+describe('event batching to the window', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+  it('sends events in order, at most one message per interval', () => {
+    const sent: number[][] = [];
+    const b = new Batcher<number>((batch) => sent.push(batch), 100);
+    for (let i = 0; i < 5; i++) b.push(i);
+    vi.advanceTimersByTime(99);
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(1);
+    b.push(5);
+    vi.advanceTimersByTime(100);
+    expect(sent).toEqual([[0, 1, 2, 3, 4], [5]]);
+  });
+});
+
+describe('start at login', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pbx-autostart-'));
+    vi.stubEnv('XDG_CONFIG_HOME', dir);
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes and removes a freedesktop autostart entry on Linux', async () => {
+    const app = { setLoginItemSettings: vi.fn() };
+    await setOpenAtLogin(app as unknown as App, true, 'linux');
+    const entry = await readFile(autostartPath(), 'utf8');
+    expect(autostartPath()).toBe(join(dir, 'autostart', 'pbx-failover-monitor.desktop'));
+    expect(entry).toContain('[Desktop Entry]');
+    expect(entry).toMatch(/^Exec=".+" --hidden$/m);
+    await setOpenAtLogin(app as unknown as App, false, 'linux');
+    await setOpenAtLogin(app as unknown as App, false, 'linux');
+    await expect(readFile(autostartPath())).rejects.toThrow(/ENOENT/);
+    expect(app.setLoginItemSettings).not.toHaveBeenCalled();
+  });
+
+  it('uses Electron’s login items elsewhere, starting hidden in the tray', async () => {
+    const app = { setLoginItemSettings: vi.fn() };
+    await setOpenAtLogin(app as unknown as App, true, 'win32');
+    expect(app.setLoginItemSettings).toHaveBeenCalledWith({ openAtLogin: true, args: ['--hidden'] });
+  });
+
+  it('quotes the executable path', () => {
+    expect(autostartEntry('/opt/PBX "Mon"/app')).toContain('Exec="/opt/PBX \\"Mon\\"/app" --hidden');
+  });
+});
+
+describe('startup error text', () => {
+  it('lists every problem with pair and field', () => {
+    const err = new MonitorError('invalid', 'pbxctrl-failover.xml is not valid', [
+      { pair: 'acme', field: 'interval', message: 'must be at least 0.1' },
+      { field: 'pbxctrl-failover', message: 'DOCTYPE is not allowed' },
+    ]);
+    const text = startupErrorText(err, '/srv/pbx');
+    expect(text).toContain('/srv/pbx');
+    expect(text).toContain('• pair acme, interval: must be at least 0.1');
+    expect(text).toContain('• pbxctrl-failover: DOCTYPE is not allowed');
+    expect(startupErrorText(new Error('serverdir is locked by pid 42 on host noc1'), '/srv')).toContain('locked by pid 42');
+  });
+});
