@@ -102,7 +102,8 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
   registerLogRoutes(api, monitor);
   registerConfigRoutes(api, monitor);
 
-  api.get('/api/events', (_request, reply) => hub.attach(reply));
+  // No HEAD twin: a HEAD request would otherwise hold a stream that can never carry an event.
+  api.get('/api/events', { exposeHeadRoute: false }, (_request, reply) => hub.attach(reply));
   api.post('/api/test-urls', { schema: { body: settingsBody } }, async (request) =>
     monitor.testUrls(request.body as PairSettings),
   );
