@@ -105,6 +105,18 @@ export class Supervisor {
     await watcher.stop();
   }
 
+  /** Puts the watchers in this order (the order of an imported file); unknown ids are ignored. */
+  reorder(ids: readonly string[]): void {
+    const ordered = new Map<string, Watcher>();
+    for (const id of ids) {
+      const w = this.watchers.get(id);
+      if (w) ordered.set(id, w);
+    }
+    for (const [id, w] of this.watchers) if (!ordered.has(id)) ordered.set(id, w);
+    this.watchers.clear();
+    for (const [id, w] of ordered) this.watchers.set(id, w);
+  }
+
   /**
    * Starts every watcher, spreading first checks evenly over each pair's interval: pair i of n starts
    * after i/n of its interval, so load is flat from the first second.

@@ -1,0 +1,601 @@
+// The engine as operators and views see it: MonitorApi on top of the
+// supervisor. Every change is validated before anything changes; every state
+// and action step is persisted through the ConfigStore (state writes
+// coalesced, action progress never delayed); every event goes to the history;
+// every operator move becomes an OperatorEvent with who, what, why and outcome.
+// A pbxctrl-failover.xml edited by hand is noticed and applied like an import.
+
+import { type HealthInfo, MonitorError, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
+import type {
+  CheckResult,
+  EngineEvent,
+  HistoryEvent,
+  ImportChange,
+  ImportResult,
+  OperatorAction,
+  PairDetail,
+  PairHistory,
+  PairSettings,
+  PairStatus,
+  Problem,
+} from '../shared/model.js';
+import { effectiveTimeout, maskSettings, maskUrl, parseAcceptStatus, validatePairList, validatePairSettings } from '../shared/validate.js';
+import type { HttpClient } from './http-client.js';
+import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
+import { acceptOnly200, compileAcceptStatus, probeOnce } from './probe.js';
+import { Supervisor } from './supervisor.js';
+import type { Watcher } from './watcher.js';
+
+export interface ControllerOptions {
+  serverdir: string;
+  version: string;
+  store: ConfigStore;
+  history: HistoryStore;
+  client: HttpClient;
+  clock: Clock;
+  log: Logger;
+  /** Operator recorded when a request names none. */
+  defaultOperator: string;
+  /** Milliseconds to wait after failed action attempt n; default 0.5 s doubling, capped at 30 s. */
+  backoff?: (attempt: number) => number;
+  /** State writes within this window are coalesced into one (default 200 ms). */
+  saveCoalesceMs?: number;
+  /** How often the file is checked for hand edits (default 3 s; 0 turns it off). */
+  configPollMs?: number;
+  /** Action attempts in flight get this long to finish on close (default 5 s). */
+  closeGraceMs?: number;
+  /** Runs last in close() (openMonitor releases the lock here). */
+  onClose?: () => Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+const MAX_REASON_LENGTH = 1000;
+
+export class Controller implements Monitor {
+  readonly serverdir: string;
+  private readonly supervisor: Supervisor;
+  private readonly opts: ControllerOptions;
+  private readonly log: Logger;
+  private serial: Promise<unknown> = Promise.resolve();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private savingNow: Promise<void> | undefined;
+  private queuedSave: Promise<void> | undefined;
+  /** Set while the file on disk is an invalid hand edit: nothing is written until it is fixed. */
+  private blockedBy: Problem[] | undefined;
+  private lastAlertedProblems = '';
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private started = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: ControllerOptions, initial: FailoverConfig) {
+    this.opts = opts;
+    this.serverdir = opts.serverdir;
+    this.log = opts.log;
+    const supervisorDeps: ConstructorParameters<typeof Supervisor>[0] = {
+      client: opts.client,
+      clock: opts.clock,
+      log: opts.log,
+      persistSoon: () => this.persistSoon(),
+      persistNow: () => this.persistNow(),
+    };
+    if (opts.backoff) supervisorDeps.backoff = opts.backoff;
+    this.supervisor = new Supervisor(supervisorDeps);
+    this.supervisor.subscribe((event) => opts.history.record(event));
+    for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
+  }
+
+  /** Starts the watchers (first checks spread over an interval) and the watch on the file. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.supervisor.start();
+    const pollMs = this.opts.configPollMs ?? 3000;
+    if (pollMs > 0) {
+      this.pollTimer = setInterval(() => void this.checkFileOnDisk(), pollMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  subscribe(listener: (event: EngineEvent) => void): Unsubscribe {
+    return this.supervisor.subscribe(listener);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.serial.catch(() => undefined);
+    await this.supervisor.stop(this.opts.closeGraceMs ?? 5000);
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+    }
+    await this.persistNow().catch((error: unknown) => this.log.error('final write of pbxctrl-failover.xml failed', { error: messageOf(error) }));
+    await this.opts.history.flush().catch((error: unknown) => this.log.error('history flush failed', { error: messageOf(error) }));
+    await this.opts.history.close().catch(() => undefined);
+    await this.opts.client.close();
+    await this.opts.onClose?.();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  async health(): Promise<HealthInfo> {
+    return { ok: true, version: this.opts.version };
+  }
+
+  async listPairs(): Promise<PairStatus[]> {
+    return this.supervisor.statuses();
+  }
+
+  async getPair(id: string): Promise<PairDetail> {
+    return detailOf(this.watcher(id));
+  }
+
+  async history(id: string, range?: TimeRange): Promise<PairHistory> {
+    this.watcher(id);
+    const { from, to } = this.range(range);
+    return this.opts.history.query(id, from, to);
+  }
+
+  async audit(range?: TimeRange): Promise<HistoryEvent[]> {
+    const { from, to } = this.range(range);
+    return this.opts.history.queryAll(['operator'], from, to);
+  }
+
+  async alerts(range?: TimeRange): Promise<HistoryEvent[]> {
+    const { from, to } = this.range(range);
+    return this.opts.history.queryAll(['alert'], from, to);
+  }
+
+  async exportXml(opts?: { masked?: boolean }): Promise<string> {
+    return this.opts.store.serialize(this.currentConfig(), { masked: opts?.masked === true });
+  }
+
+  async testUrls(settings: PairSettings): Promise<CheckResult[]> {
+    if (!isObject(settings) || typeof settings.primaryUrl !== 'string') {
+      throw new MonitorError('invalid', 'test-urls needs pair settings with at least a primary URL', [
+        { field: 'primaryUrl', message: 'is required' },
+      ]);
+    }
+    const interval = typeof settings.interval === 'number' && settings.interval > 0 ? settings.interval : 5;
+    const timeout = typeof settings.timeout === 'number' && settings.timeout > 0 ? Math.min(settings.timeout, 30) : undefined;
+    const timeoutMs = effectiveTimeout({ interval, timeout }) * 1000;
+    const spec = typeof settings.acceptStatus === 'string' && 'ranges' in parseAcceptStatus(settings.acceptStatus) ? settings.acceptStatus : undefined;
+    const accept = spec ? compileAcceptStatus(spec) : acceptOnly200;
+    const existing = typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
+    const targets: Array<['primary' | 'standby' | 'validation', string]> = [['primary', settings.primaryUrl]];
+    if (typeof settings.standbyUrl === 'string' && settings.standbyUrl !== '') targets.push(['standby', settings.standbyUrl]);
+    const urls = isObject(settings.validation) && Array.isArray(settings.validation.urls) ? settings.validation.urls : [];
+    for (const url of urls.slice(0, 20)) if (typeof url === 'string') targets.push(['validation', url]);
+    return Promise.all(
+      targets.map(async ([target, url]) => {
+        // A URL shown masked by the editor stands for the stored one.
+        const real = existing ? unmaskUrl(url, existing) : url;
+        const result = await probeOnce(this.opts.client, target, real, timeoutMs, accept, this.opts.clock.now);
+        result.url = maskUrl(real);
+        return result;
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Settings
+
+  addPair(input: PairSettings, by?: Reasoned): Promise<PairDetail> {
+    return this.exclusive(async () => {
+      this.assertWritable();
+      const result = validatePairSettings(input);
+      if (!result.ok) throw invalid(`pair settings are invalid`, result.problems);
+      const settings = result.settings;
+      if (this.supervisor.has(settings.id)) {
+        throw new MonitorError('invalid', `a pair with id "${settings.id}" already exists`, [
+          { pair: settings.id, field: 'id', message: `"${settings.id}" is already used by another pair` },
+        ]);
+      }
+      const watcher = this.supervisor.add(settings);
+      try {
+        await this.persistNow();
+      } catch (error) {
+        await this.supervisor.remove(settings.id);
+        throw this.writeFailed(error);
+      }
+      this.emitConfig(settings.id, 'added');
+      this.emitOperator(settings.id, 'add', by, 'ok', `added "${settings.name}"`);
+      return detailOf(watcher);
+    });
+  }
+
+  updatePair(id: string, input: PairSettings, by?: Reasoned): Promise<PairDetail> {
+    return this.exclusive(async () => {
+      const watcher = this.watcher(id);
+      this.assertWritable();
+      if (isObject(input) && input.id !== undefined && input.id !== id) {
+        throw new MonitorError('invalid', `the id of pair "${id}" cannot be changed`, [
+          { pair: id, field: 'id', message: `is "${String(input.id)}" but the pair is "${id}"; remove the pair and add it under the new id instead` },
+        ]);
+      }
+      const previous = watcher.settings;
+      const result = validatePairSettings(isObject(input) ? { ...input, id } : input, { existing: previous });
+      if (!result.ok) throw invalid(`settings of pair "${id}" are invalid`, result.problems);
+      const changed = diffSettings(previous, result.settings);
+      if (changed.length === 0) return detailOf(watcher);
+      this.supervisor.update(result.settings);
+      try {
+        await this.persistNow();
+      } catch (error) {
+        this.supervisor.update(previous);
+        throw this.writeFailed(error);
+      }
+      this.emitConfig(id, 'updated');
+      this.emitOperator(id, 'update', by, 'ok', `changed ${changed.join(', ')}`);
+      return detailOf(watcher);
+    });
+  }
+
+  removePair(id: string, by?: Reasoned): Promise<void> {
+    return this.exclusive(async () => {
+      const watcher = this.watcher(id);
+      this.assertWritable();
+      const record: PairRecord = { settings: watcher.settings, persisted: watcher.persisted() };
+      const order = this.supervisor.list().map((w) => w.id);
+      await this.supervisor.remove(id);
+      try {
+        await this.persistNow();
+      } catch (error) {
+        this.supervisor.add(record.settings, record.persisted);
+        this.supervisor.reorder(order);
+        throw this.writeFailed(error);
+      }
+      this.emitConfig(id, 'removed');
+      this.emitOperator(id, 'remove', by, 'ok', `removed "${record.settings.name}"`);
+    });
+  }
+
+  importXml(xml: string, opts: { dryRun?: boolean } & Partial<Reasoned> = {}): Promise<ImportResult> {
+    return this.exclusive(async () => {
+      if (typeof xml !== 'string') throw invalid('the import must be the text of a pbxctrl-failover.xml', [{ field: 'file', message: 'is not text' }]);
+      const parsed = this.opts.store.parse(xml);
+      if (!parsed.ok) throw invalid(`the file has ${count(parsed.problems.length, 'problem')}; nothing was changed`, parsed.problems);
+      const plan = this.planImport(parsed.config);
+      if (opts.dryRun) return { applied: false, changes: plan.changes };
+      this.assertWritable();
+      await this.applyPlan(plan, { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) });
+      return { applied: true, changes: plan.changes };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Operator moves
+
+  failover(id: string, req: Reasoned): Promise<PairStatus> {
+    return this.move(id, 'failover', req, (w, reason, operator) => w.failover(reason, operator));
+  }
+
+  rearm(id: string, req: RearmRequest): Promise<PairStatus> {
+    if (isObject(req) && req.failback !== undefined && typeof req.failback !== 'boolean') {
+      return Promise.reject(invalid('failback must be true or false', [{ pair: id, field: 'failback', message: 'must be true or false' }]));
+    }
+    const failback = isObject(req) && req.failback === true;
+    return this.move(id, 'rearm', req, (w, reason, operator) => w.rearm(reason, operator, failback), failback ? 'with failback action' : 'without failback');
+  }
+
+  pause(id: string, req: Reasoned): Promise<PairStatus> {
+    return this.move(id, 'pause', req, (w, reason, operator) => w.pause(reason, operator));
+  }
+
+  resume(id: string, req: Reasoned): Promise<PairStatus> {
+    return this.move(id, 'resume', req, (w, reason, operator) => w.resume(reason, operator));
+  }
+
+  retryAction(id: string, by?: Reasoned): Promise<PairStatus> {
+    return this.move(id, 'retry-action', by ?? { reason: '' }, (w) => w.retryAction(), undefined, false);
+  }
+
+  private async move(
+    id: string,
+    action: OperatorAction,
+    req: Reasoned | undefined,
+    apply: (w: Watcher, reason: string, operator: string) => void,
+    detail?: string,
+    reasonRequired = true,
+  ): Promise<PairStatus> {
+    const watcher = this.watcher(id);
+    const reason = readReason(id, req, reasonRequired);
+    const operator = this.operatorOf(req);
+    try {
+      apply(watcher, reason, operator);
+    } catch (error) {
+      if (error instanceof MonitorError && error.code === 'conflict') {
+        this.emitOperator(id, action, req, 'failed', error.message);
+      }
+      throw error;
+    }
+    this.emitOperator(id, action, req, 'ok', detail);
+    // The state change is on disk before the caller hears "done".
+    await this.persistNow().catch((error: unknown) => this.log.error('could not write pbxctrl-failover.xml', { error: messageOf(error) }));
+    return watcher.status();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Import and hand edits
+
+  private planImport(config: FailoverConfig): { settings: PairSettings[]; changes: ImportChange[] } {
+    const problems: Problem[] = [];
+    const settings: PairSettings[] = [];
+    const changes: ImportChange[] = [];
+    const seen = new Set<string>();
+    for (const record of config.pairs) {
+      const existing = this.supervisor.get(record.settings.id)?.settings;
+      // Validated again with the stored pair, so that secrets written as the mask keep their values.
+      const result = validatePairSettings(record.settings, existing ? { existing } : {});
+      if (!result.ok) {
+        problems.push(...result.problems);
+        continue;
+      }
+      settings.push(result.settings);
+      seen.add(result.settings.id);
+      if (!existing) changes.push({ pair: result.settings.id, change: 'added' });
+      else {
+        const fields = diffSettings(existing, result.settings);
+        changes.push(fields.length ? { pair: existing.id, change: 'changed', fields } : { pair: existing.id, change: 'unchanged' });
+      }
+    }
+    problems.push(...validatePairList(settings));
+    if (problems.length) throw invalid(`the file has ${count(problems.length, 'problem')}; nothing was changed`, problems);
+    for (const w of this.supervisor.list()) if (!seen.has(w.id)) changes.push({ pair: w.id, change: 'removed' });
+    return { settings, changes };
+  }
+
+  private async applyPlan(plan: { settings: PairSettings[]; changes: ImportChange[] }, by: Reasoned): Promise<void> {
+    const byId = new Map(plan.settings.map((s) => [s.id, s]));
+    for (const change of plan.changes) {
+      if (change.change === 'removed') await this.supervisor.remove(change.pair);
+      else if (change.change === 'changed') this.supervisor.update(byId.get(change.pair)!);
+      else if (change.change === 'added') this.supervisor.add(byId.get(change.pair)!);
+    }
+    this.supervisor.reorder(plan.settings.map((s) => s.id));
+    const touched = plan.changes.filter((c) => c.change !== 'unchanged');
+    if (touched.length > 0) {
+      await this.persistNow().catch((error: unknown) => {
+        throw this.writeFailed(error);
+      });
+    }
+    for (const c of touched) this.emitConfig(c.pair, c.change === 'added' ? 'added' : c.change === 'removed' ? 'removed' : 'updated');
+    const tally = (kind: ImportChange['change']): number => plan.changes.filter((c) => c.change === kind).length;
+    this.emitOperator('*', 'import', by, 'ok', `${tally('added')} added, ${tally('changed')} changed, ${tally('removed')} removed, ${tally('unchanged')} unchanged`);
+  }
+
+  /** Notices a hand edit of pbxctrl-failover.xml: valid -> applied like an import; invalid -> alert, no writes. */
+  async checkFileOnDisk(): Promise<void> {
+    if (this.polling || this.closing) return;
+    this.polling = true;
+    try {
+      await this.exclusive(async () => {
+        if (!(await this.opts.store.changedOnDisk())) return;
+        let config: FailoverConfig;
+        try {
+          config = await this.opts.store.load();
+        } catch (error) {
+          this.fileIsInvalid(error);
+          return;
+        }
+        let plan: { settings: PairSettings[]; changes: ImportChange[] };
+        try {
+          plan = this.planImport(config);
+        } catch (error) {
+          this.fileIsInvalid(error);
+          return;
+        }
+        const wasBlocked = this.blockedBy !== undefined;
+        this.blockedBy = undefined;
+        this.lastAlertedProblems = '';
+        if (wasBlocked) this.log.info('pbxctrl-failover.xml is valid again; writing resumes');
+        await this.applyPlan(plan, { reason: 'pbxctrl-failover.xml was edited by hand', operator: 'file' });
+        // Write back the live states (the file as edited may not carry them).
+        await this.persistNow().catch(() => undefined);
+      });
+    } catch (error) {
+      this.log.error('checking pbxctrl-failover.xml for hand edits failed', { error: messageOf(error) });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private fileIsInvalid(error: unknown): void {
+    const problems = error instanceof MonitorError && error.problems ? error.problems : [{ field: 'file', message: messageOf(error) }];
+    this.blockedBy = problems;
+    const text = problems.map(describeProblem).join('; ');
+    if (text === this.lastAlertedProblems) return;
+    this.lastAlertedProblems = text;
+    this.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
+    this.supervisor.emit({
+      type: 'alert',
+      pair: '*',
+      at: this.isoNow(),
+      alert: 'config-problem',
+      severity: 'critical',
+      message: `pbxctrl-failover.xml was edited by hand and is invalid; still running on the last good configuration and not writing the file until it is fixed: ${text}`,
+    });
+  }
+
+  private assertWritable(): void {
+    if (!this.blockedBy) return;
+    throw new MonitorError(
+      'conflict',
+      `pbxctrl-failover.xml was edited by hand and is invalid; fix the file first (${this.blockedBy.map(describeProblem).join('; ')})`,
+      this.blockedBy,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Persistence
+
+  private persistSoon(): void {
+    if (this.saveTimer || this.queuedSave) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.persistNow().catch((error: unknown) => this.log.error('could not write pbxctrl-failover.xml', { error: messageOf(error) }));
+    }, this.opts.saveCoalesceMs ?? 200);
+  }
+
+  /**
+   * Writes the configuration with every pair's state now. Callers that arrive while a write is running
+   * share the next one, whose snapshot is taken when it starts, so it includes all of their changes.
+   */
+  private persistNow(): Promise<void> {
+    if (this.queuedSave) return this.queuedSave;
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+    }
+    const previous = this.savingNow ?? Promise.resolve();
+    const next: Promise<void> = previous
+      .catch(() => undefined)
+      .then(() => {
+        if (this.queuedSave === next) this.queuedSave = undefined;
+        const write = this.write();
+        this.savingNow = write;
+        void write.catch(() => undefined).finally(() => {
+          if (this.savingNow === write) this.savingNow = undefined;
+        });
+        return write;
+      });
+    this.queuedSave = next;
+    return next;
+  }
+
+  private async write(): Promise<void> {
+    if (this.blockedBy) return;
+    try {
+      await this.opts.store.save(this.currentConfig());
+    } catch (error) {
+      if (error instanceof MonitorError && error.code === 'conflict') {
+        // Edited by hand since we read it: look at the edit now rather than at the next poll.
+        setImmediate(() => void this.checkFileOnDisk());
+      }
+      throw error;
+    }
+  }
+
+  private currentConfig(): FailoverConfig {
+    return { pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })) };
+  }
+
+  private writeFailed(error: unknown): MonitorError {
+    if (error instanceof MonitorError) {
+      return new MonitorError(error.code === 'invalid' ? 'internal' : error.code, `nothing was changed: ${error.message}`, error.problems);
+    }
+    return new MonitorError('internal', `nothing was changed: could not write pbxctrl-failover.xml: ${messageOf(error)}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.catch(() => undefined).then(work);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  private watcher(id: string): Watcher {
+    const w = typeof id === 'string' ? this.supervisor.get(id) : undefined;
+    if (!w) throw new MonitorError('not-found', `there is no pair with id "${String(id)}"`);
+    return w;
+  }
+
+  private operatorOf(by: Partial<Reasoned> | undefined): string {
+    const name = isObject(by) && typeof by.operator === 'string' ? by.operator.trim().slice(0, 200) : '';
+    return name || this.opts.defaultOperator;
+  }
+
+  private emitOperator(pair: string, action: OperatorAction, by: Partial<Reasoned> | undefined, outcome: 'ok' | 'failed', detail?: string): void {
+    const reason = isObject(by) && typeof by.reason === 'string' ? by.reason.trim().slice(0, MAX_REASON_LENGTH) : '';
+    const event: EngineEvent = { type: 'operator', pair, at: this.isoNow(), action, operator: this.operatorOf(by), reason, outcome };
+    if (detail) event.detail = detail;
+    this.supervisor.emit(event);
+  }
+
+  private emitConfig(pair: string, change: 'added' | 'updated' | 'removed'): void {
+    this.supervisor.emit({ type: 'config', pair, at: this.isoNow(), change });
+  }
+
+  private isoNow(): string {
+    return new Date(this.opts.clock.now()).toISOString();
+  }
+
+  private range(range: TimeRange | undefined): { from: number; to: number } {
+    const now = this.opts.clock.now();
+    const to = parseTime(range?.to, 'to') ?? now;
+    const from = parseTime(range?.from, 'from') ?? to - DAY_MS;
+    if (from > to) throw invalid('the time range is empty', [{ field: 'from', message: 'must not be later than to' }]);
+    return { from, to };
+  }
+}
+
+function detailOf(watcher: Watcher): PairDetail {
+  return { ...watcher.status(), settings: maskSettings(watcher.settings) };
+}
+
+function readReason(pair: string, req: Partial<Reasoned> | undefined, required: boolean): string {
+  const raw = isObject(req) ? req.reason : undefined;
+  if (raw !== undefined && typeof raw !== 'string') throw invalid('the reason must be text', [{ pair, field: 'reason', message: 'must be text' }]);
+  const reason = (raw ?? '').trim();
+  if (required && reason === '') {
+    throw invalid('a reason is required', [{ pair, field: 'reason', message: 'is required: say why (it goes into the audit log)' }]);
+  }
+  if (reason.length > MAX_REASON_LENGTH) {
+    throw invalid('the reason is too long', [{ pair, field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` }]);
+  }
+  return reason;
+}
+
+function parseTime(value: string | undefined, field: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = /^\d+$/.test(String(value)) ? Number(value) : Date.parse(String(value));
+  if (!Number.isFinite(ms)) {
+    throw invalid(`${field} is not a time`, [{ field, message: 'must be an ISO 8601 time or epoch milliseconds' }]);
+  }
+  return ms;
+}
+
+/** Dotted paths of the fields that differ; lists compare as a whole. */
+export function diffSettings(a: unknown, b: unknown, prefix = ''): string[] {
+  if (Array.isArray(a) || Array.isArray(b) || !isObject(a) || !isObject(b)) {
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(all)'];
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  const out: string[] = [];
+  for (const key of keys) out.push(...diffSettings(a[key], b[key], prefix ? `${prefix}.${key}` : key));
+  return out;
+}
+
+/** A masked URL sent back by the editor stands for the stored URL it masks. */
+function unmaskUrl(url: string, existing: PairSettings): string {
+  const stored = [existing.primaryUrl, existing.standbyUrl, ...existing.validation.urls].filter((u): u is string => typeof u === 'string');
+  return stored.find((u) => u !== url && maskUrl(u) === url) ?? url;
+}
+
+function describeProblem(p: Problem): string {
+  return `${p.pair ? `pair "${p.pair}", ` : ''}${p.field}: ${p.message}`;
+}
+
+function invalid(message: string, problems: Problem[]): MonitorError {
+  return new MonitorError('invalid', message, problems);
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,65 @@
+// openMonitor: the engine on one serverdir, composed from its parts. The
+// headless service and the Electron shell both start exactly this.
+
+import { MonitorError } from '../shared/api.js';
+import { createConfigStore } from './config-store.js';
+import { Controller } from './controller.js';
+import { createHistoryStore } from './history.js';
+import { createHttpClient } from './http-client.js';
+import { acquireLock } from './lock.js';
+import { silentLogger, systemClock, type Monitor, type MonitorOptions } from './ports.js';
+
+/** Knobs for tests and benchmarks; the defaults are what the product runs with. */
+export interface EngineTuning {
+  /** Milliseconds to wait after failed action attempt n (default 0.5 s doubling, capped at 30 s). */
+  actionBackoff?: (attempt: number) => number;
+  /** How often pbxctrl-failover.xml is checked for hand edits, ms (default 3000; 0 = never). */
+  configPollMs?: number;
+  /** Window in which state writes are coalesced, ms (default 200). */
+  saveCoalesceMs?: number;
+  /** How long close() waits for an action attempt in flight, ms (default 5000). */
+  closeGraceMs?: number;
+}
+
+/**
+ * Takes the serverdir's lock, loads and validates pbxctrl-failover.xml, and starts every pair's
+ * watcher: pairs persisted in failover or paused stay there, the others begin at starting, and an
+ * action series interrupted by a crash resumes its remaining attempts.
+ *
+ * Throws MonitorError('conflict') when another instance holds the serverdir (the message names the
+ * holder) and MonitorError('invalid', …, problems) when the file is invalid; in both cases nothing
+ * has been written and no lock is left behind.
+ */
+export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<Monitor> {
+  const log = opts.log ?? silentLogger;
+  const clock = opts.clock ?? systemClock;
+  const lock = await acquireLock(opts.serverdir, { clock, log });
+  let controller: Controller;
+  try {
+    const store = createConfigStore(opts.serverdir);
+    const config = await store.load();
+    const history = createHistoryStore(opts.serverdir, { retentionDays: opts.historyRetentionDays ?? 90, clock, log });
+    const controllerOptions: ConstructorParameters<typeof Controller>[0] = {
+      serverdir: opts.serverdir,
+      version: opts.version,
+      store,
+      history,
+      client: createHttpClient(),
+      clock,
+      log,
+      defaultOperator: opts.defaultOperator ?? 'api',
+      onClose: () => lock.release(),
+    };
+    if (opts.actionBackoff) controllerOptions.backoff = opts.actionBackoff;
+    if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
+    if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
+    if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
+    controller = new Controller(controllerOptions, config);
+  } catch (error) {
+    await lock.release().catch(() => undefined);
+    throw error instanceof MonitorError ? error : new MonitorError('internal', `cannot open ${opts.serverdir}: ${(error as Error).message}`);
+  }
+  controller.start();
+  log.info('monitor started', { serverdir: opts.serverdir, pairs: (await controller.listPairs()).length });
+  return controller;
+}
