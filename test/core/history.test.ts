@@ -1,0 +1,342 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHistoryStore, type HistoryOptions } from '../../src/core/history.js';
+import type { HistoryStore, Logger } from '../../src/core/ports.js';
+import type { AlertEvent, CheckEvent, CheckTarget, OperatorEvent, StateEvent } from '../../src/shared/model.js';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 10, 20, 23, 58, 0); // two minutes before a UTC day ends
+
+let serverdir: string;
+let stores: HistoryStore[] = [];
+let warnings: Array<{ message: string; fields?: Record<string, unknown> }>;
+let now: number;
+
+const log: Logger = {
+  info() {},
+  warn(message, fields) {
+    warnings.push({ message, fields });
+  },
+  error(message, fields) {
+    warnings.push({ message, fields });
+  },
+};
+
+beforeEach(async () => {
+  serverdir = await fs.mkdtemp(path.join(os.tmpdir(), 'pfm-history-'));
+  warnings = [];
+  now = T0;
+});
+
+afterEach(async () => {
+  for (const store of stores) await store.close().catch(() => {});
+  stores = [];
+  await fs.rm(serverdir, { recursive: true, force: true });
+});
+
+function open(opts: HistoryOptions = {}): HistoryStore {
+  const store = createHistoryStore(serverdir, {
+    autoPrune: false,
+    log,
+    clock: { now: () => now, monotonic: () => performance.now() },
+    ...opts,
+  });
+  stores.push(store);
+  return store;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function check(pair: string, target: CheckTarget, at: number, ok: boolean, latencyMs: number, error = 'status 503'): CheckEvent {
+  return {
+    type: 'check',
+    pair,
+    at: iso(at),
+    consecutiveFailures: ok ? 0 : 1,
+    result: { target, url: `http://192.0.2.1/${target}`, ok, status: ok ? 200 : 503, latencyMs, at: iso(at), ...(ok ? {} : { error }) },
+  };
+}
+
+function state(pair: string, at: number, to: StateEvent['to'] = 'waiting'): StateEvent {
+  return { type: 'state', pair, at: iso(at), from: 'starting', to, reason: 'test', manual: false };
+}
+
+function operator(pair: string, at: number, action: OperatorEvent['action'] = 'pause'): OperatorEvent {
+  return { type: 'operator', pair, at: iso(at), action, operator: 'noc', reason: 'maintenance', outcome: 'ok' };
+}
+
+function alert(pair: string, at: number): AlertEvent {
+  return { type: 'alert', pair, at: iso(at), alert: 'verifying', severity: 'warning', message: 'primary failed' };
+}
+
+const pairDir = (pair: string) => path.join(serverdir, 'history', pair);
+const dayOf = (ms: number) => iso(ms).slice(0, 10);
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('history: events', () => {
+  it('writes day files in UTC and queries across the day boundary, in time order', async () => {
+    const store = open();
+    const late = T0 + 90_000; // 23:59:30
+    const early = T0 + 150_000; // 00:00:30 the next day
+    store.record(state('acme', early, 'verifying'));
+    store.record(state('acme', late, 'waiting'));
+    await store.flush();
+
+    expect((await fs.readdir(pairDir('acme'))).sort()).toEqual([`${dayOf(late)}.events.jsonl`, `${dayOf(early)}.events.jsonl`]);
+    const both = await store.query('acme', T0, T0 + 10 * MINUTE);
+    expect(both.events.map((e) => e.at)).toEqual([iso(late), iso(early)]);
+    expect(both.from).toBe(iso(T0));
+
+    const secondDay = await store.query('acme', early - 1000, early + 1000);
+    expect(secondDay.events).toEqual([state('acme', early, 'verifying')]);
+    expect((await store.query('acme', late + 1, early - 1)).events).toEqual([]);
+    expect((await store.query('other', T0, T0 + DAY)).events).toEqual([]);
+  });
+
+  it('reads only the day files that overlap the range', async () => {
+    const store = open();
+    store.record(state('acme', T0 + 3 * DAY));
+    await store.flush();
+    // A file of another day that cannot be read would produce a warning if it were opened.
+    await fs.mkdir(path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`));
+    const history = await store.query('acme', T0 + 3 * DAY - 1000, T0 + 3 * DAY + 1000);
+    expect(history.events).toHaveLength(1);
+    expect(warnings).toEqual([]);
+    await store.query('acme', T0, T0 + 1000);
+    expect(warnings.map((w) => w.message).join('\n')).toContain(`${dayOf(T0)}.events.jsonl`);
+  });
+
+  it('keeps failed checks and failed validation checks as events, not successful ones', async () => {
+    const store = open();
+    store.record(check('acme', 'primary', T0 + 1000, true, 5));
+    store.record(check('acme', 'primary', T0 + 2000, false, 7));
+    store.record(check('acme', 'validation', T0 + 3000, true, 9));
+    store.record(check('acme', 'validation', T0 + 4000, false, 11));
+    store.record(check('acme', 'standby', T0 + 5000, true, 4));
+    const history = await store.query('acme', T0, T0 + MINUTE);
+    expect(history.events.map((e) => [e.type, (e as CheckEvent).result.target, (e as CheckEvent).result.ok])).toEqual([
+      ['check', 'primary', false],
+      ['check', 'validation', false],
+    ]);
+  });
+
+  it('answers unwritten events and appends them in the background', async () => {
+    const store = open({ flushMs: 100 });
+    store.record(alert('acme', T0 + 1000));
+    expect((await store.query('acme', T0, T0 + MINUTE)).events).toEqual([alert('acme', T0 + 1000)]);
+    const file = path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`);
+    await waitFor(async () => (await fs.readFile(file, 'utf8').catch(() => '')).length > 0);
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual(alert('acme', T0 + 1000));
+    // Still exactly once when it is both on disk and recently buffered.
+    expect((await store.query('acme', T0, T0 + MINUTE)).events).toHaveLength(1);
+  });
+
+  it('keeps a long run of identical failures short; the minute aggregates keep the count', async () => {
+    const store = open();
+    for (let i = 0; i < 50; i++) store.record(check('acme', 'primary', T0 + i * 1000, false, 3));
+    store.record(check('acme', 'primary', T0 + 50_000, false, 3, 'connection refused'));
+    const history = await store.query('acme', T0, T0 + MINUTE - 1);
+    expect(history.events).toHaveLength(21);
+    expect((history.events[20] as CheckEvent).result.error).toBe('connection refused');
+    expect(history.minutes).toEqual([
+      { minute: iso(T0), target: 'primary', checks: 51, failures: 51, p50Ms: 3, maxMs: 3 },
+    ]);
+  });
+
+  it('skips a torn last line quietly and does not glue the next append onto it', async () => {
+    const store = open();
+    const file = path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`);
+    await fs.mkdir(pairDir('acme'), { recursive: true });
+    await fs.writeFile(file, JSON.stringify(state('acme', T0 + 1000)) + '\n' + JSON.stringify(state('acme', T0 + 2000)).slice(0, 30));
+    expect((await store.query('acme', T0, T0 + MINUTE)).events).toEqual([state('acme', T0 + 1000)]);
+    expect(warnings).toEqual([]);
+
+    store.record(state('acme', T0 + 3000, 'failover'));
+    await store.flush();
+    const events = (await store.query('acme', T0, T0 + MINUTE)).events;
+    expect(events).toEqual([state('acme', T0 + 1000), state('acme', T0 + 3000, 'failover')]);
+  });
+
+  it('skips a damaged line in the middle and reports it with the file', async () => {
+    const store = open();
+    const file = path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`);
+    await fs.mkdir(pairDir('acme'), { recursive: true });
+    const lines = [JSON.stringify(state('acme', T0 + 1000)), '{"type":"state","pa\u0000garbage', '[1,2]', JSON.stringify(state('acme', T0 + 2000))];
+    await fs.writeFile(file, lines.join('\n') + '\n');
+    const history = await store.query('acme', T0, T0 + MINUTE);
+    expect(history.events).toEqual([state('acme', T0 + 1000), state('acme', T0 + 2000)]);
+    expect(warnings).toEqual([{ message: `skipped 2 damaged line(s) in history file ${file}`, fields: { file, damaged: 2 } }]);
+  });
+
+  it('queryAll returns the wanted types of every pair in time order, each event once', async () => {
+    const store = open();
+    store.record(operator('beta', T0 + 4000, 'failover'));
+    store.record(alert('acme', T0 + 3000));
+    store.record(operator('*', T0 + 2000, 'import'));
+    store.record(operator('acme', T0 + 1000, 'pause'));
+    store.record(state('beta', T0 + 1500));
+    await store.flush();
+    store.record(operator('acme', T0 + 5000, 'resume')); // still buffered
+
+    const audit = await store.queryAll(['operator'], T0, T0 + MINUTE);
+    expect(audit.map((e) => [e.pair, (e as OperatorEvent).action])).toEqual([
+      ['acme', 'pause'],
+      ['*', 'import'],
+      ['beta', 'failover'],
+      ['acme', 'resume'],
+    ]);
+    expect((await store.queryAll(['alert'], T0, T0 + MINUTE)).map((e) => e.pair)).toEqual(['acme']);
+    const mixed = await store.queryAll(['operator', 'state'], T0, T0 + MINUTE);
+    expect(mixed.map((e) => e.at)).toEqual([1000, 1500, 2000, 4000, 5000].map((d) => iso(T0 + d)));
+    expect(await store.queryAll(['operator'], T0 + 1500, T0 + 4000)).toHaveLength(2);
+
+    const perPair = await store.query('acme', T0, T0 + MINUTE);
+    expect(perPair.events.map((e) => e.type)).toEqual(['operator', 'alert', 'operator']);
+    expect((await store.query('*', T0, T0 + MINUTE)).events).toEqual([operator('*', T0 + 2000, 'import')]);
+  });
+
+  it('keeps events out of other directories whatever the pair id', async () => {
+    const store = open();
+    store.record(state('../../escape', T0 + 1000));
+    await store.flush();
+    expect(await fs.readdir(path.join(serverdir, 'history'))).toEqual(['%2e%2e%2f%2e%2e%2fescape']);
+    expect((await store.query('../../escape', T0, T0 + MINUTE)).events).toHaveLength(1);
+  });
+});
+
+describe('history: minute aggregates', () => {
+  it('counts checks and failures and computes p50 and max exactly', async () => {
+    const store = open();
+    const latencies = [10, 30, 20, 40, 50];
+    latencies.forEach((ms, i) => store.record(check('acme', 'primary', T0 + i * 1000, i !== 1 && i !== 3, ms)));
+    store.record(check('acme', 'standby', T0 + 7000, true, 7.25));
+    store.record(check('acme', 'standby', T0 + 8000, true, 5));
+    // The next minute starts: the first one is written, the new one stays in memory.
+    store.record(check('acme', 'primary', T0 + MINUTE + 500, true, 12.34));
+    await store.flush();
+
+    const expected = [
+      { minute: iso(T0), target: 'primary', checks: 5, failures: 2, p50Ms: 30, maxMs: 50 },
+      { minute: iso(T0), target: 'standby', checks: 2, failures: 0, p50Ms: 5, maxMs: 7.3 },
+      { minute: iso(T0 + MINUTE), target: 'primary', checks: 1, failures: 0, p50Ms: 12.3, maxMs: 12.3 },
+    ];
+    expect((await store.query('acme', T0, T0 + 2 * MINUTE)).minutes).toEqual(expected);
+    const onDisk = await fs.readFile(path.join(pairDir('acme'), `${dayOf(T0)}.minutes.jsonl`), 'utf8');
+    // The standby's minute has not seen its end yet: it is answered from memory.
+    expect(onDisk.trim().split('\n').map((l) => JSON.parse(l))).toEqual([[T0 / MINUTE, 'primary', 5, 2, 30, 50]]);
+
+    await store.close();
+    const reopened = open();
+    expect((await reopened.query('acme', T0, T0 + 2 * MINUTE)).minutes).toEqual(expected);
+    expect((await reopened.query('acme', T0 + MINUTE, T0 + 2 * MINUTE)).minutes).toEqual([expected[2]]);
+  });
+
+  it('writes a minute once it is over, even when no further check comes', async () => {
+    const store = open({ flushMs: 50 });
+    store.record(check('acme', 'primary', T0 + 1000, true, 4));
+    now = T0 + MINUTE + 5000;
+    const file = path.join(pairDir('acme'), `${dayOf(T0)}.minutes.jsonl`);
+    await waitFor(async () => (await fs.readFile(file, 'utf8').catch(() => '')).length > 0);
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual([T0 / MINUTE, 'primary', 1, 0, 4, 4]);
+    expect((await store.query('acme', T0, T0 + MINUTE)).minutes).toHaveLength(1);
+  });
+
+  // First run: p50 of [10, 30] is 10 over 2 checks; second run: 20 over 1 check; weighted: 13.3.
+  it('adds up a minute written twice (a restart in the middle of the minute)', async () => {
+    const first = open();
+    first.record(check('acme', 'primary', T0 + 1000, true, 10));
+    first.record(check('acme', 'primary', T0 + 2000, false, 30));
+    await first.close();
+    const second = open();
+    second.record(check('acme', 'primary', T0 + 40_000, true, 20));
+    await second.close();
+    const third = open();
+    expect((await third.query('acme', T0, T0 + MINUTE)).minutes).toEqual([
+      { minute: iso(T0), target: 'primary', checks: 3, failures: 1, p50Ms: 13.3, maxMs: 30 },
+    ]);
+  });
+
+  it('spans days: minutes of the range only, in order, across the day boundary', async () => {
+    const store = open();
+    for (let m = 0; m < 4; m++) {
+      store.record(check('acme', 'primary', T0 + m * MINUTE + 1000, true, m + 1));
+      store.record(check('acme', 'standby', T0 + m * MINUTE + 2000, m !== 2, 10 + m));
+    }
+    await store.close();
+    const reader = open();
+    const day1 = (await fs.readdir(pairDir('acme'))).filter((f) => f.endsWith('.minutes.jsonl'));
+    expect(day1.sort()).toEqual([`${dayOf(T0)}.minutes.jsonl`, `${dayOf(T0 + 2 * MINUTE)}.minutes.jsonl`]);
+    const minutes = (await reader.query('acme', T0 + MINUTE, T0 + 3 * MINUTE - 1)).minutes;
+    expect(minutes.map((m) => [m.minute, m.target, m.failures])).toEqual([
+      [iso(T0 + MINUTE), 'primary', 0],
+      [iso(T0 + MINUTE), 'standby', 0],
+      [iso(T0 + 2 * MINUTE), 'primary', 0],
+      [iso(T0 + 2 * MINUTE), 'standby', 1],
+    ]);
+  });
+
+  it('skips damaged minute lines and a torn last minute line', async () => {
+    const store = open();
+    const file = path.join(pairDir('acme'), `${dayOf(T0)}.minutes.jsonl`);
+    await fs.mkdir(pairDir('acme'), { recursive: true });
+    const m = T0 / MINUTE;
+    await fs.writeFile(file, `[${m},"primary",60,0,5.5,9]\n[${m + 1},"prim\n[${m + 1},"primary",60,2,1e1,20.25]\n[${m + 2},"primary",6`);
+    expect((await store.query('acme', T0, T0 + 5 * MINUTE)).minutes).toEqual([
+      { minute: iso(T0), target: 'primary', checks: 60, failures: 0, p50Ms: 5.5, maxMs: 9 },
+      { minute: iso(T0 + MINUTE), target: 'primary', checks: 60, failures: 2, p50Ms: 10, maxMs: 20.25 },
+    ]);
+    expect(warnings.map((w) => w.message)).toEqual([`skipped 1 damaged line(s) in history file ${file}`]);
+  });
+});
+
+describe('history: retention', () => {
+  it('prune deletes whole day files older than the retention and nothing else', async () => {
+    const store = open({ retentionDays: 3 });
+    const today = Date.UTC(2026, 10, 27, 12, 0, 0);
+    for (let d = 0; d <= 5; d++) {
+      store.record(state('acme', today - d * DAY));
+      store.record(check('acme', 'primary', today - d * DAY, true, 1));
+    }
+    store.record(operator('*', today - 4 * DAY, 'import'));
+    await store.close();
+    await fs.writeFile(path.join(pairDir('acme'), 'notes.txt'), 'kept');
+
+    const pruner = open({ retentionDays: 3 });
+    await pruner.prune(today);
+    const kept = (await fs.readdir(pairDir('acme'))).sort();
+    expect(kept).toEqual([
+      `${dayOf(today - 2 * DAY)}.events.jsonl`,
+      `${dayOf(today - 2 * DAY)}.minutes.jsonl`,
+      `${dayOf(today - DAY)}.events.jsonl`,
+      `${dayOf(today - DAY)}.minutes.jsonl`,
+      `${dayOf(today)}.events.jsonl`,
+      `${dayOf(today)}.minutes.jsonl`,
+      'notes.txt',
+    ]);
+    // The journal held only an old day: its directory goes with it.
+    await expect(fs.readdir(path.join(serverdir, 'history', '@all'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const history = await pruner.query('acme', today - 10 * DAY, today + DAY);
+    expect(history.events).toHaveLength(3);
+    expect(history.minutes.map((m) => m.minute)).toEqual([2, 1, 0].map((d) => iso(today - d * DAY)));
+  });
+
+  it('prunes by itself when started', async () => {
+    const old = Date.UTC(2026, 0, 1);
+    const writer = open();
+    writer.record(state('acme', old));
+    await writer.close();
+    now = old + 200 * DAY;
+    open({ retentionDays: 90, autoPrune: true });
+    await waitFor(async () => (await fs.readdir(pairDir('acme')).catch(() => [])).length === 0);
+  });
+});
