@@ -5,26 +5,39 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { engineScale } from './engine-scale.js';
+import { engineScale, type ScaleOptions } from './engine-scale.js';
+import { historyRows, type HistoryOptions } from './history.js';
 import { machine, markdownTable, notMeasured, textTable, type Row } from './table.js';
 
 const smoke = process.argv.includes('--smoke');
 
 export interface Plan {
   smoke: boolean;
-  scale: { sizes: number[]; targetSize: number; intervalMs: number; warmupMs: number; durationMs: number };
+  scale: ScaleOptions;
+  history: HistoryOptions;
 }
 
 const plan: Plan = smoke
-  ? { smoke, scale: { sizes: [50], targetSize: 1000, intervalMs: 1000, warmupMs: 300, durationMs: 2000 } }
-  : { smoke, scale: { sizes: [100, 1000, 5000], targetSize: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 20_000 } };
+  ? {
+      smoke,
+      scale: { sizes: [50], targetSize: 1000, intervalMs: 1000, warmupMs: 300, durationMs: 2000 },
+      history: { days: 1, intervalS: 1 },
+    }
+  : {
+      smoke,
+      scale: { sizes: [100, 1000, 5000], targetSize: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 20_000 },
+      history: { days: 30, intervalS: 1 },
+    };
 
 interface Section {
   group: string;
   measure: () => Promise<Row[]>;
 }
 
-const sections: Section[] = [{ group: '1. Engine scale', measure: () => engineScale(plan.scale) }];
+const sections: Section[] = [
+  { group: '1. Engine scale', measure: () => engineScale(plan.scale) },
+  { group: '3. History', measure: () => historyRows(plan.history) },
+];
 
 async function main(): Promise<void> {
   const started = performance.now();

@@ -65,5 +65,6 @@ export function machine(): string {
 // Number formats used across rows.
 export const ms = (v: number): string => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : Math.round(v)} ms` : 'n/a');
 export const mb = (v: number): string => `${v.toFixed(0)} MB`;
-export const times = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+export const times = (v: number): string =>
+  !Number.isFinite(v) ? 'n/a' : v < 0.1 ? `${(v * 100).toPrecision(2)}%` : `${v.toFixed(2)}x`;
 export const count = (v: number): string => v.toLocaleString('en-US');

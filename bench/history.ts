@@ -1,0 +1,82 @@
+// Row 3: what a pair at a 1 s interval costs on disk per day, and how long
+// loading its 30-day timeline takes. Both through the real HistoryStore on
+// real files; the query is set beside reading the same files raw (the I/O
+// floor), and the bytes beside logging every check as one JSON line.
+
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHistoryStore } from '../src/core/history.js';
+import { checkEvent, generateHistory } from './history-gen.js';
+import { ms, row, times, verdict, type Row } from './table.js';
+
+export interface HistoryOptions {
+  days: number;
+  intervalS: number;
+}
+
+const TARGET = { bytesPerDay: 1_000_000, queryMs: 50 };
+const DAY_MS = 86_400_000;
+const PAIR = 'timeline';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+async function bytesUnder(dir: string): Promise<number> {
+  const sizes = await Promise.all((await filesUnder(dir)).map(async (f) => (await stat(f)).size));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const value = await work();
+  return [value, performance.now() - t0];
+}
+
+export async function historyRows(opts: HistoryOptions): Promise<Row[]> {
+  const serverdir = await mkdtemp(join(tmpdir(), 'pbx-bench-history-'));
+  try {
+    const endMs = Date.now();
+    const writer = createHistoryStore(serverdir, { retentionDays: 90, autoPrune: false });
+    const shape = { pair: PAIR, days: opts.days, intervalS: opts.intervalS, endMs, standby: true, blipsPerDay: 4 };
+    const [checks, writeMs] = await timed(() => generateHistory(writer, shape));
+    await writer.close();
+    const historyRoot = join(serverdir, 'history');
+    const perDay = (await bytesUnder(historyRoot)) / opts.days;
+    const naivePerDay = checks / opts.days * (JSON.stringify(checkEvent(PAIR, 'primary', endMs, true, 0)).length + 1);
+
+    // A fresh store, so nothing parsed while writing is cached: what opening a pair's detail costs.
+    const reader = createHistoryStore(serverdir, { retentionDays: 90, autoPrune: false });
+    const [timeline, coldMs] = await timed(() => reader.query(PAIR, endMs - opts.days * DAY_MS, endMs));
+    const [, warmMs] = await timed(() => reader.query(PAIR, endMs - opts.days * DAY_MS, endMs));
+    await reader.close();
+    const [, rawMs] = await timed(async () => Promise.all((await filesUnder(join(historyRoot, PAIR))).map((f) => readFile(f))));
+
+    const group = '3. History';
+    const span = `${opts.days} d`;
+    return [
+      row({
+        group,
+        measure: `bytes per pair per day, ${opts.intervalS} s interval, primary + standby`,
+        engine: `${(perDay / 1000).toFixed(0)} kB (${span} of ${checks.toLocaleString('en-US')} checks written in ${(writeMs / 1000).toFixed(1)} s)`,
+        limit: `one JSON line per check: ${(naivePerDay / 1e6).toFixed(1)} MB`,
+        ratio: times(perDay / naivePerDay),
+        target: '< 1 MB',
+        verdict: verdict(perDay < TARGET.bytesPerDay),
+      }),
+      row({
+        group,
+        measure: `load a ${span} timeline of one pair (query)`,
+        engine: `${ms(coldMs)} (again: ${ms(warmMs)}; ${timeline.minutes.length.toLocaleString('en-US')} minutes, ${timeline.events.length} events)`,
+        limit: `read its files raw: ${ms(rawMs)}`,
+        ratio: times(coldMs / rawMs),
+        target: `< ${TARGET.queryMs} ms`,
+        verdict: verdict(coldMs < TARGET.queryMs),
+      }),
+    ];
+  } finally {
+    await rm(serverdir, { recursive: true, force: true });
+  }
+}
