@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MonitorError } from '../shared/api.js';
-import type { Problem } from '../shared/model.js';
+import type { PairSettings, Problem } from '../shared/model.js';
 import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import { DEFAULT_MAX_BYTES, parseConfigXml, serializeConfigXml, type XmlDocument } from './config-xml.js';
 import { describeFsError, errnoCode, fsError } from './fs-errors.js';
@@ -82,8 +82,8 @@ class FileConfigStore implements ConfigStore {
     this.knownHash = hashOf({ kind: 'content', bytes: Buffer.from(text, 'utf8') });
   }
 
-  parse(xml: string): ParseResult {
-    const result = parseConfigXml(xml, { maxBytes: this.maxBytes });
+  parse(xml: string, opts: { existing?: (id: string) => PairSettings | undefined } = {}): ParseResult {
+    const result = parseConfigXml(xml, { maxBytes: this.maxBytes, ...(opts.existing ? { existing: opts.existing } : {}) });
     return result.ok ? { ok: true, config: result.config } : result;
   }
 

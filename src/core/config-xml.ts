@@ -74,7 +74,10 @@ const FIELD_OF: Record<string, string> = {
 // =============================================================================================
 // Reading
 
-export function parseConfigXml(text: string, opts: { maxBytes?: number } = {}): ConfigParseResult {
+export function parseConfigXml(
+  text: string,
+  opts: { maxBytes?: number; existing?: (id: string) => PairSettings | undefined } = {},
+): ConfigParseResult {
   const read = readXml(text, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   if (!read.ok) return { ok: false, problems: read.problems.map(locate) };
   const { root } = read.document;
@@ -92,7 +95,7 @@ export function parseConfigXml(text: string, opts: { maxBytes?: number } = {}): 
   childElements(root)
     .filter((el) => el.name === 'pair')
     .forEach((el, index) => {
-      const record = readPair(el, index, problems);
+      const record = readPair(el, index, problems, opts.existing);
       if (record) records.push(record);
     });
   if (problems.length === 0) problems.push(...validatePairList(records.map((r) => r.settings)));
@@ -109,7 +112,12 @@ function locate(p: XmlProblem): Problem {
 }
 
 /** One <pair>: settings validated, state checked; problems appended. */
-function readPair(el: XmlElement, index: number, problems: Problem[]): PairRecord | undefined {
+function readPair(
+  el: XmlElement,
+  index: number,
+  problems: Problem[],
+  existingOf?: (id: string) => PairSettings | undefined,
+): PairRecord | undefined {
   const rawId = attr(el, 'id');
   const label = rawId && rawId.trim() !== '' ? rawId.trim().slice(0, 100) : `#${index + 1}`;
   const add = (field: string, message: string) => problems.push({ pair: label, field, message });
@@ -141,7 +149,9 @@ function readPair(el: XmlElement, index: number, problems: Problem[]): PairRecor
   const failback = known.get('failback-action');
   if (failback) input['failbackAction'] = readActionInput(failback);
 
-  const result = validatePairSettings(input);
+  // A secret written as the mask (an edited export) keeps the stored pair's secret.
+  const existing = existingOf && typeof input['id'] === 'string' ? existingOf(input['id']) : undefined;
+  const result = validatePairSettings(input, existing ? { existing } : {});
   if (!result.ok) problems.push(...result.problems.map((p) => ({ ...p, pair: p.pair ?? label })));
   const persisted = readPersisted(known.get('state'), known.get('action-progress'), add);
   if (!result.ok || problems.length > before) return undefined;

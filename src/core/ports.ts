@@ -51,8 +51,12 @@ export interface ConfigStore {
    * Writes are serialized; the promise settles when this one is on disk.
    */
   save(config: FailoverConfig): Promise<void>;
-  /** Parse and validate XML text without touching the disk (for import and `validate`). */
-  parse(xml: string): ParseResult;
+  /**
+   * Parse and validate XML text without touching the disk (for import and `validate`). With
+   * `existing`, a secret written as SECRET_MASK in a pair keeps that stored pair's secret (import of
+   * a masked export).
+   */
+  parse(xml: string, opts?: { existing?: (id: string) => PairSettings | undefined }): ParseResult;
   /** The XML this configuration would be written as; secrets replaced by SECRET_MASK when masked. */
   serialize(config: FailoverConfig, opts?: { masked?: boolean }): string;
   /** True when the file on disk is no longer what this store last read or wrote (edited by hand). */
