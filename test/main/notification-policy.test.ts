@@ -34,6 +34,11 @@ describe('which event raises which notification', () => {
     expect(intent).toMatchObject({ kind, severity, body: 'what happened' });
   });
 
+  it('leaves the pair label off the engine message, since the title names the pair', () => {
+    expect(policy().intentFor(alert('acme', 'isolated', 'ACME Corp (acme): cannot reach the validation URLs'), 0)!.body).toBe('cannot reach the validation URLs');
+    expect(policy().intentFor(alert('zeta', 'standby-down', 'zeta: the standby does not answer'), 0)!.body).toBe('the standby does not answer');
+  });
+
   it.each(['primary-recovered', 'standby-up', 'config-problem'] as const)('stays quiet for the %s alert', (kind) => {
     expect(policy().intentFor(alert('acme', kind), 0)).toBeNull();
   });

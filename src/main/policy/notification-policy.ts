@@ -137,9 +137,9 @@ export class NotificationPolicy {
       case 'isolated':
       case 'primary-answering':
       case 'standby-down':
-        return { kind: e.alert, body: e.message };
+        return { kind: e.alert, body: this.withoutLabel(e.pair, e.message) };
       case 'action-succeeded':
-        return this.succeeded(e.pair, e.message, (this.failedAttempts.get(e.pair) ?? 0) > 0);
+        return this.succeeded(e.pair, this.withoutLabel(e.pair, e.message), (this.failedAttempts.get(e.pair) ?? 0) > 0);
       default:
         return null;
     }
@@ -157,6 +157,15 @@ export class NotificationPolicy {
       return this.succeeded(e.pair, `The ${e.kind} action URL succeeded at attempt ${n}.`, n > 1 || failed > 0);
     }
     return null;
+  }
+
+  /** The title already names the pair; the engine's messages start with its label ("ACME Corp (acme): …"). */
+  private withoutLabel(pair: string, message: string): string {
+    const name = this.nameOf(pair);
+    for (const label of [`${name} (${pair}): `, `${pair}: `, `${name}: `]) {
+      if (message.startsWith(label)) return message.slice(label.length);
+    }
+    return message;
   }
 
   /** Only a success that needed retries is news; a first-time success is what the operator expects. */

@@ -1,0 +1,229 @@
+// The desktop shell wired to the real engine on a real serverdir, with real
+// loopback servers as primary, validation site and action receiver. Only the
+// Electron runtime is replaced, so what the window, the tray and the
+// notifications are told can be read back.
+
+import { EventEmitter } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const electron = vi.hoisted(() => ({
+  windows: [] as Array<Record<string, any>>,
+  trays: [] as Array<Record<string, any>>,
+  notifications: [] as Array<Record<string, any>>,
+  handlers: new Map<string, (...args: unknown[]) => Promise<unknown>>(),
+  dialogs: [] as unknown[],
+}));
+
+vi.mock('electron', async () => {
+  const { EventEmitter: Emitter } = await import('node:events');
+  class WebContents extends Emitter {
+    sent: Array<[string, unknown]> = [];
+    send(channel: string, payload: unknown) {
+      this.sent.push([channel, payload]);
+    }
+    setWindowOpenHandler() {}
+    isLoading() {
+      return false;
+    }
+  }
+  class BrowserWindow extends Emitter {
+    webContents = new WebContents();
+    visible = false;
+    constructor(public options: Record<string, unknown>) {
+      super();
+      electron.windows.push(this as unknown as Record<string, any>);
+    }
+    loadFile() {
+      return Promise.resolve();
+    }
+    loadURL() {
+      return Promise.resolve();
+    }
+    show() {
+      this.visible = true;
+    }
+    hide() {
+      this.visible = false;
+    }
+    focus() {}
+    restore() {}
+    isMinimized() {
+      return false;
+    }
+    isDestroyed() {
+      return false;
+    }
+  }
+  class Tray extends Emitter {
+    images: string[] = [];
+    tooltip = '';
+    menu: unknown;
+    destroyed = false;
+    constructor(image: string) {
+      super();
+      this.images.push(image);
+      electron.trays.push(this as unknown as Record<string, any>);
+    }
+    setImage(image: string) {
+      this.images.push(image);
+    }
+    setToolTip(text: string) {
+      this.tooltip = text;
+    }
+    setContextMenu(menu: unknown) {
+      this.menu = menu;
+    }
+    destroy() {
+      this.destroyed = true;
+    }
+    isDestroyed() {
+      return this.destroyed;
+    }
+  }
+  class Notification extends Emitter {
+    shown = false;
+    constructor(public options: { title: string; body: string }) {
+      super();
+      electron.notifications.push(this as unknown as Record<string, any>);
+    }
+    static isSupported() {
+      return true;
+    }
+    show() {
+      this.shown = true;
+    }
+    close() {}
+  }
+  return {
+    BrowserWindow,
+    Tray,
+    Notification,
+    Menu: { buildFromTemplate: (template: unknown) => ({ template }) },
+    dialog: {
+      showMessageBox: async (opts: unknown) => {
+        electron.dialogs.push(opts);
+        return { response: 0 };
+      },
+    },
+    ipcMain: {
+      handle: (channel: string, fn: (...args: unknown[]) => Promise<unknown>) => electron.handlers.set(channel, fn),
+      removeHandler: (channel: string) => electron.handlers.delete(channel),
+    },
+    session: {
+      defaultSession: { setPermissionRequestHandler() {}, setPermissionCheckHandler() {}, webRequest: { onHeadersReceived() {} } },
+    },
+    shell: { openExternal: async () => {} },
+  };
+});
+
+import type { App } from 'electron';
+import { openMonitor } from '../../src/core/monitor.js';
+import { appOrigin } from '../../src/main/policy/app-origin.js';
+import { PreferencesStore } from '../../src/main/preferences.js';
+import { startShell } from '../../src/main/shell.js';
+import { EVENTS_CHANNEL, SHOW_PAIR_CHANNEL } from '../../src/shared/ipc.js';
+import type { EngineEvent } from '../../src/shared/model.js';
+import { pairSettings } from '../helpers/engine-fixtures.js';
+import { HttpFixture, waitFor } from '../helpers/http-fixtures.js';
+import { fastTuning, writeConfig } from '../helpers/serverdir.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => {});
+});
+
+function fakeApp() {
+  const app = new EventEmitter() as EventEmitter & Record<string, any>;
+  app.exitCodes = [] as number[];
+  app.exit = (code: number) => app.exitCodes.push(code);
+  app.quit = () => app.emit('before-quit', { preventDefault() {} });
+  app.setLoginItemSettings = vi.fn();
+  return app;
+}
+
+describe('desktop shell on the real engine', () => {
+  it('shows a real outage in the window, the tray and one notification, and quits cleanly', async () => {
+    const primary = await HttpFixture.start({ status: 200 });
+    const validation = await HttpFixture.start({ status: 200 });
+    const receiver = await HttpFixture.start({ status: 200 });
+    cleanups.push(() => primary.close(), () => validation.close(), () => receiver.close());
+    const serverdir = await mkdtemp(join(tmpdir(), 'pbx-shell-'));
+    const userData = await mkdtemp(join(tmpdir(), 'pbx-userdata-'));
+    cleanups.push(() => rm(serverdir, { recursive: true, force: true }), () => rm(userData, { recursive: true, force: true }));
+    await writeConfig(serverdir, [
+      pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url('/dns'), validation: { quorum: 1, urls: [validation.url()] } }),
+    ]);
+
+    const monitor = await openMonitor({ serverdir, version: 'test', defaultOperator: 'tester', ...fastTuning });
+    cleanups.push(() => monitor.close());
+    const app = fakeApp();
+    const rendererFile = '/opt/pbx/out/renderer/index.html';
+    const origin = appOrigin(rendererFile);
+    await startShell({
+      app: app as unknown as App,
+      monitor,
+      prefs: await PreferencesStore.open(userData, 'tester'),
+      origin,
+      preloadPath: '/opt/pbx/out/preload/index.cjs',
+      rendererFile,
+      resourcesDir: '/opt/pbx/resources',
+      appIcon: '/opt/pbx/resources/icon.png',
+      startHidden: false,
+    });
+
+    const win = electron.windows.at(-1)!;
+    const tray = electron.trays.at(-1)!;
+    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false });
+    expect(tray.images[0]).toMatch(/resources\/tray-ok(-32)?\.png$/);
+
+    // The renderer's page gets answers; another page does not.
+    const own = { senderFrame: { url: `${origin.rendererFileUrl}#/`, parent: null } };
+    const listed = (await electron.handlers.get('pbx:listPairs')!(own)) as { ok: boolean; value: Array<{ id: string }> };
+    expect(listed.ok).toBe(true);
+    expect(listed.value.map((p) => p.id)).toEqual(['acme']);
+    expect(await electron.handlers.get('pbx:listPairs')!({ senderFrame: { url: 'https://example.com/', parent: null } })).toMatchObject({ ok: false });
+
+    const sentEvents = () => (win.webContents.sent as Array<[string, EngineEvent[]]>).filter(([c]) => c === EVENTS_CHANNEL).flatMap(([, batch]) => batch);
+    await waitFor(() => sentEvents().some((e) => e.type === 'state' && e.to === 'waiting'), 'pair reaches waiting');
+
+    await primary.refuse();
+    await waitFor(() => sentEvents().some((e) => e.type === 'state' && e.to === 'failover'), 'failover event reaches the window', 15_000);
+    await waitFor(() => electron.notifications.some((n) => n.shown && n.options.title === 'ACME Corp: failover'), 'failover notification', 15_000);
+    await waitFor(() => tray.images.some((i: string) => /tray-critical/.test(i)), 'tray shows critical', 15_000);
+    await waitFor(() => receiver.hits === 1, 'action URL fired once');
+    expect(tray.tooltip).toContain('1 in failover');
+    // Verifying and failover of one pair within the window make one notification, not two.
+    const outage = electron.notifications.filter((n) => n.options.title.startsWith('ACME Corp'));
+    expect(outage).toHaveLength(1);
+    expect(outage[0]!.options.body).toContain('Also: verifying');
+    // Batches keep the engine's order.
+    const states = sentEvents().flatMap((e) => (e.type === 'state' ? [e.to] : []));
+    expect(states.indexOf('verifying')).toBeLessThan(states.indexOf('failover'));
+
+    // Clicking the notification opens that pair in the window.
+    outage[0]!.emit('click');
+    expect(win.visible).toBe(true);
+    expect(win.webContents.sent).toContainEqual([SHOW_PAIR_CHANNEL, 'acme']);
+
+    // Closing the window only hides it, with a one-time hint.
+    const closeEvent = { prevented: false, preventDefault() { this.prevented = true; } };
+    win.emit('close', closeEvent);
+    win.emit('close', { preventDefault() {} });
+    expect(closeEvent.prevented).toBe(true);
+    expect(electron.notifications.filter((n) => n.options.title === 'PBX Failover Monitor keeps watching')).toHaveLength(1);
+
+    // Quit from the tray asks first, then closes the engine and exits 0 with the lock released.
+    const quitItem = (tray.menu as { template: Array<{ id?: string; click?: () => void }> }).template.find((i) => i.id === 'quit')!;
+    quitItem.click!();
+    await waitFor(() => app.exitCodes.length > 0, 'app exits after the engine closed');
+    expect(electron.dialogs).toHaveLength(1);
+    expect(JSON.stringify(electron.dialogs[0])).toContain('stops the watchers');
+    expect(app.exitCodes).toEqual([0]);
+    const again = await openMonitor({ serverdir, version: 'test', ...fastTuning });
+    await again.close();
+    expect(receiver.hits).toBe(1);
+  });
+});
