@@ -1,0 +1,67 @@
+// The stores of one dashboard, wired to one Backend; components reach them through context.
+
+import { getContext, setContext } from 'svelte';
+import type { Backend } from '../../../shared/api';
+import { AuditStore } from './stores/audit.svelte';
+import { clock } from './stores/clock.svelte';
+import { EventHub, type Scheduler } from './stores/event-hub.svelte';
+import { NotificationsStore } from './stores/notifications.svelte';
+import { PairsStore } from './stores/pairs.svelte';
+import { Prefs } from './stores/prefs.svelte';
+import { Router } from './stores/router.svelte';
+
+export class AppState {
+  readonly hub: EventHub;
+  readonly pairs: PairsStore;
+  readonly notifications: NotificationsStore;
+  readonly audit: AuditStore;
+  readonly prefs = new Prefs();
+  readonly router = new Router();
+  readonly clock = clock;
+
+  constructor(
+    readonly backend: Backend,
+    schedule?: Scheduler,
+  ) {
+    this.hub = new EventHub(schedule);
+    this.pairs = new PairsStore(backend);
+    this.notifications = new NotificationsStore(backend);
+    this.audit = new AuditStore(backend);
+    this.hub.on((events) => {
+      this.pairs.apply(events);
+      this.notifications.apply(events);
+      this.audit.apply(events);
+    });
+  }
+
+  /** Subscribe first, then load, so nothing that happens in between is lost. */
+  async start(): Promise<void> {
+    this.hub.connect(this.backend);
+    this.clock.start();
+    await Promise.all([this.pairs.load(), this.notifications.load()]);
+  }
+
+  /** After the event stream was lost, reload what may have been missed. */
+  async resync(): Promise<void> {
+    await Promise.all([this.pairs.load(), this.notifications.load(), this.audit.loaded ? this.audit.load() : undefined]);
+  }
+
+  stop(): void {
+    this.hub.disconnect();
+  }
+}
+
+const KEY = Symbol('pbx-app');
+
+export function provideApp(app: AppState): AppState {
+  return setContext(KEY, app);
+}
+
+/** For mount(…, { context }) and component tests. */
+export function appContext(app: AppState): Map<unknown, unknown> {
+  return new Map<unknown, unknown>([[KEY, app]]);
+}
+
+export function useApp(): AppState {
+  return getContext<AppState>(KEY);
+}

@@ -1,0 +1,42 @@
+// Backend over the Electron preload's bridge (window.pbxMonitor). Each bridge
+// method answers an IpcResult; unwrapping it here makes errors look exactly
+// like the HTTP backend's (a thrown MonitorError with the problems).
+
+import type { Backend, ConnectionState, MonitorApi, Unsubscribe } from '../../../../shared/api';
+import { API_METHODS, type DesktopBridge, type IpcResult } from '../../../../shared/ipc';
+import type { EngineEvent } from '../../../../shared/model';
+import { errorFromBody } from './errors';
+
+export async function unwrap<T>(result: Promise<IpcResult<T>>): Promise<T> {
+  const r = await result;
+  if (r.ok) return r.value;
+  throw errorFromBody(r.error, 'The desktop app answered with an error');
+}
+
+export interface DesktopBackend extends Backend {
+  readonly kind: 'desktop';
+  onShowPair(listener: (pairId: string) => void): Unsubscribe;
+}
+
+export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
+  const api = {} as Record<keyof MonitorApi, (...args: unknown[]) => Promise<unknown>>;
+  for (const method of API_METHODS) {
+    const call = bridge.api[method] as (...args: unknown[]) => Promise<IpcResult<unknown>>;
+    api[method] = (...args: unknown[]) => unwrap(call(...args));
+  }
+  return {
+    ...(api as unknown as MonitorApi),
+    kind: 'desktop',
+    subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe {
+      return bridge.onEvents(listener);
+    },
+    // IPC to the main process in the same app never drops.
+    onConnection(listener: (state: ConnectionState) => void): Unsubscribe {
+      listener('live');
+      return () => {};
+    },
+    onShowPair(listener: (pairId: string) => void): Unsubscribe {
+      return bridge.onShowPair(listener);
+    },
+  };
+}

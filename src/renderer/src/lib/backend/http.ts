@@ -1,0 +1,233 @@
+// Backend over the headless service's HTTP API, with live events from its SSE
+// stream. Every /api/ call carries the bearer token.
+
+import {
+  API_PATHS,
+  MonitorError,
+  SSE_EVENT_NAME,
+  type Backend,
+  type ConnectionState,
+  type HealthInfo,
+  type Reasoned,
+  type RearmRequest,
+  type TimeRange,
+  type Unsubscribe,
+} from '../../../../shared/api';
+import type {
+  CheckResult,
+  EngineEvent,
+  HistoryEvent,
+  ImportResult,
+  PairDetail,
+  PairHistory,
+  PairSettings,
+  PairStatus,
+} from '../../../../shared/model';
+import { errorFromBody } from './errors';
+import { SseParser } from './sse';
+
+export interface HttpBackendOptions {
+  baseUrl?: string;
+  token: string | undefined;
+  /** Delays between reconnection attempts, in ms; the last one repeats. */
+  backoffMs?: number[];
+}
+
+type Listener<T> = (value: T) => void;
+
+export class HttpBackend implements Backend {
+  readonly kind = 'http' as const;
+  private readonly baseUrl: string;
+  private token: string | undefined;
+  private readonly backoffMs: number[];
+  private readonly eventListeners = new Set<Listener<EngineEvent[]>>();
+  private readonly connectionListeners = new Set<Listener<ConnectionState>>();
+  private connection: ConnectionState = 'connecting';
+  private stream: AbortController | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private failures = 0;
+
+  constructor(opts: HttpBackendOptions) {
+    this.baseUrl = opts.baseUrl ?? '';
+    this.token = opts.token;
+    this.backoffMs = opts.backoffMs ?? [500, 1000, 2000, 4000, 8000];
+  }
+
+  setToken(token: string): void {
+    this.token = token;
+    if (this.eventListeners.size > 0) this.restartStream();
+  }
+
+  health(): Promise<HealthInfo> {
+    return this.request('GET', API_PATHS.health);
+  }
+  listPairs(): Promise<PairStatus[]> {
+    return this.request('GET', API_PATHS.pairs);
+  }
+  getPair(id: string): Promise<PairDetail> {
+    return this.request('GET', API_PATHS.pair(id));
+  }
+  addPair(settings: PairSettings, by?: Reasoned): Promise<PairDetail> {
+    return this.request('POST', API_PATHS.pairs + query(by), settings);
+  }
+  updatePair(id: string, settings: PairSettings, by?: Reasoned): Promise<PairDetail> {
+    return this.request('PUT', API_PATHS.pair(id) + query(by), settings);
+  }
+  async removePair(id: string, by?: Reasoned): Promise<void> {
+    await this.request('DELETE', API_PATHS.pair(id) + query(by));
+  }
+  failover(id: string, req: Reasoned): Promise<PairStatus> {
+    return this.request('POST', API_PATHS.failover(id), req);
+  }
+  rearm(id: string, req: RearmRequest): Promise<PairStatus> {
+    return this.request('POST', API_PATHS.rearm(id), req);
+  }
+  pause(id: string, req: Reasoned): Promise<PairStatus> {
+    return this.request('POST', API_PATHS.pause(id), req);
+  }
+  resume(id: string, req: Reasoned): Promise<PairStatus> {
+    return this.request('POST', API_PATHS.resume(id), req);
+  }
+  retryAction(id: string, by?: Reasoned): Promise<PairStatus> {
+    return this.request('POST', API_PATHS.retryAction(id), by ?? {});
+  }
+  history(id: string, range?: TimeRange): Promise<PairHistory> {
+    return this.request('GET', API_PATHS.history(id) + query(range));
+  }
+  audit(range?: TimeRange): Promise<HistoryEvent[]> {
+    return this.request('GET', API_PATHS.audit + query(range));
+  }
+  alerts(range?: TimeRange): Promise<HistoryEvent[]> {
+    return this.request('GET', API_PATHS.alerts + query(range));
+  }
+  exportXml(opts?: { masked?: boolean }): Promise<string> {
+    return this.request('GET', API_PATHS.configXml + query({ masked: opts?.masked ? 'true' : undefined }), undefined, 'text');
+  }
+  importXml(xml: string, opts?: { dryRun?: boolean } & Partial<Reasoned>): Promise<ImportResult> {
+    const params = query({ dryRun: opts?.dryRun ? 'true' : undefined, reason: opts?.reason, operator: opts?.operator });
+    return this.request('PUT', API_PATHS.configXml + params, xml);
+  }
+  testUrls(settings: PairSettings): Promise<CheckResult[]> {
+    return this.request('POST', API_PATHS.testUrls, settings);
+  }
+
+  subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe {
+    this.eventListeners.add(listener);
+    if (!this.stream) this.openStream();
+    return () => {
+      this.eventListeners.delete(listener);
+      if (this.eventListeners.size === 0) this.closeStream();
+    };
+  }
+
+  onConnection(listener: (state: ConnectionState) => void): Unsubscribe {
+    this.connectionListeners.add(listener);
+    listener(this.connection);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  close(): void {
+    this.eventListeners.clear();
+    this.closeStream();
+  }
+
+  private headers(extra?: Record<string, string>): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}`, ...extra } : { ...extra };
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, expect: 'json' | 'text' = 'json'): Promise<T> {
+    const isText = typeof body === 'string';
+    const init: RequestInit = {
+      method,
+      headers: this.headers(
+        body === undefined ? { accept: 'application/json' } : { 'content-type': isText ? 'application/xml' : 'application/json' },
+      ),
+      cache: 'no-store',
+    };
+    if (body !== undefined) init.body = isText ? body : JSON.stringify(body);
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, init);
+    } catch (err) {
+      throw new MonitorError('internal', `The service cannot be reached (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (!res.ok) throw errorFromBody(await res.json().catch(() => undefined), `${method} ${path}: HTTP ${res.status}`);
+    if (res.status === 204) return undefined as T;
+    return (expect === 'text' ? await res.text() : await res.json()) as T;
+  }
+
+  private setConnection(state: ConnectionState): void {
+    if (state === this.connection) return;
+    this.connection = state;
+    for (const l of this.connectionListeners) l(state);
+  }
+
+  private restartStream(): void {
+    this.closeStream();
+    this.openStream();
+  }
+
+  private closeStream(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.stream?.abort();
+    this.stream = undefined;
+  }
+
+  private openStream(): void {
+    const controller = new AbortController();
+    this.stream = controller;
+    void this.readStream(controller).then(
+      () => this.scheduleReconnect(controller),
+      () => this.scheduleReconnect(controller),
+    );
+  }
+
+  private async readStream(controller: AbortController): Promise<void> {
+    const res = await fetch(this.baseUrl + API_PATHS.events, {
+      headers: this.headers({ accept: 'text/event-stream' }),
+      signal: controller.signal,
+      cache: 'no-store',
+    });
+    if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+    this.failures = 0;
+    this.setConnection('live');
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    const parser = new SseParser();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      for (const message of parser.feed(value)) this.deliver(message.event, message.data);
+    }
+  }
+
+  private deliver(event: string, data: string): void {
+    if (event !== SSE_EVENT_NAME) return;
+    let events: EngineEvent[];
+    try {
+      const parsed: unknown = JSON.parse(data);
+      events = Array.isArray(parsed) ? (parsed as EngineEvent[]) : [parsed as EngineEvent];
+    } catch {
+      return;
+    }
+    for (const l of this.eventListeners) l(events);
+  }
+
+  private scheduleReconnect(controller: AbortController): void {
+    if (this.stream !== controller || controller.signal.aborted) return;
+    this.setConnection('lost');
+    const delay = this.backoffMs[Math.min(this.failures, this.backoffMs.length - 1)]!;
+    this.failures++;
+    this.retryTimer = setTimeout(() => {
+      if (this.stream === controller) this.openStream();
+    }, delay);
+  }
+}
+
+function query(params?: object): string {
+  if (!params) return '';
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && v !== '') search.set(k, v);
+  const s = search.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,172 @@
+// One pair's page: its settings, its history over the chosen range, the
+// timeline's zoom window and the event log's filter, kept current by live events.
+
+import type { Backend } from '../../../../shared/api';
+import type { EngineEvent, HistoryEvent, MinuteAggregate, PairDetail, PairHistory } from '../../../../shared/model';
+import { errorMessage } from '../backend/errors';
+
+export const RANGES = { '1h': 3600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
+export type RangeKey = keyof typeof RANGES;
+
+export type LogType = HistoryEvent['type'];
+
+export class PairDetailStore {
+  detail = $state.raw<PairDetail | undefined>(undefined);
+  history = $state.raw<PairHistory | undefined>(undefined);
+  range = $state<RangeKey>('1h');
+  /** The loaded span: the range ending at the time it was loaded, extended by live events. */
+  span = $state({ from: 0, to: 0 });
+  /** A zoomed-in part of the span, or undefined for all of it (following live). */
+  zoom = $state<{ from: number; to: number } | undefined>(undefined);
+  error = $state<string | undefined>(undefined);
+  notFound = $state(false);
+  loading = $state(false);
+  logTypes = $state<LogType[]>([]);
+  logText = $state('');
+
+  /** Newest first, filtered by type and text. */
+  log = $derived.by(() => filterLog(this.history?.events ?? [], this.logTypes, this.logText));
+
+  constructor(
+    private readonly backend: Backend,
+    readonly id: string,
+  ) {}
+
+  async load(nowMs = Date.now()): Promise<void> {
+    this.loading = true;
+    try {
+      const from = nowMs - RANGES[this.range];
+      const [detail, history] = await Promise.all([
+        this.backend.getPair(this.id),
+        this.backend.history(this.id, { from: new Date(from).toISOString(), to: new Date(nowMs).toISOString() }),
+      ]);
+      this.detail = detail;
+      this.history = history;
+      this.span = { from, to: nowMs };
+      this.zoom = undefined;
+      this.error = undefined;
+      this.notFound = false;
+    } catch (err) {
+      this.error = errorMessage(err);
+      this.notFound = (err as { code?: string }).code === 'not-found';
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async setRange(range: RangeKey): Promise<void> {
+    this.range = range;
+    await this.load();
+  }
+
+  async reloadDetail(): Promise<void> {
+    try {
+      this.detail = await this.backend.getPair(this.id);
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  /** Live events of this pair go into the history, and successful checks into the minute aggregates. */
+  apply(events: EngineEvent[], nowMs = Date.now()): void {
+    const mine = events.filter((e) => e.pair === this.id);
+    if (mine.length === 0 || !this.history) return;
+    let minutes = this.history.minutes;
+    const added: HistoryEvent[] = [];
+    for (const e of mine) {
+      if (e.type === 'check' && e.result.target !== 'validation') {
+        minutes = addToMinutes(minutes, e.result.target, e.result.at, e.result.ok, e.result.latencyMs);
+        if (e.result.ok) continue;
+      }
+      added.push(e);
+      if (e.type === 'config' && e.change === 'updated') void this.reloadDetail();
+    }
+    this.history = { ...this.history, minutes, events: added.length ? [...this.history.events, ...added] : this.history.events };
+    this.span = { from: this.span.from, to: Math.max(this.span.to, nowMs) };
+  }
+
+  zoomTo(from: number, to: number): void {
+    const min = 60_000;
+    const a = Math.max(this.span.from, Math.min(from, to));
+    const b = Math.min(this.span.to, Math.max(from, to));
+    if (b - a < min) return;
+    this.zoom = { from: a, to: b };
+  }
+
+  /** Zoom around the middle by `factor` (< 1 in, > 1 out). */
+  zoomBy(factor: number): void {
+    const w = this.zoom ?? this.span;
+    const mid = (w.from + w.to) / 2;
+    const half = ((w.to - w.from) * factor) / 2;
+    if (w.from - (mid - half) <= 0 && factor > 1 && this.span.from >= mid - half && this.span.to <= mid + half) {
+      this.zoom = undefined;
+      return;
+    }
+    this.zoomTo(mid - half, mid + half);
+  }
+
+  pan(fraction: number): void {
+    const w = this.zoom;
+    if (!w) return;
+    const shift = (w.to - w.from) * fraction;
+    const from = Math.max(this.span.from, Math.min(this.span.to - (w.to - w.from), w.from + shift));
+    this.zoom = { from, to: from + (w.to - w.from) };
+  }
+}
+
+function addToMinutes(
+  minutes: MinuteAggregate[],
+  target: 'primary' | 'standby',
+  at: string,
+  ok: boolean,
+  latencyMs: number,
+): MinuteAggregate[] {
+  const minute = new Date(Math.floor(Date.parse(at) / 60_000) * 60_000).toISOString();
+  for (let i = minutes.length - 1; i >= 0 && i >= minutes.length - 4; i--) {
+    const m = minutes[i]!;
+    if (m.target === target && Date.parse(m.minute) === Date.parse(minute)) {
+      const next = minutes.slice();
+      next[i] = {
+        ...m,
+        checks: m.checks + 1,
+        failures: m.failures + (ok ? 0 : 1),
+        maxMs: Math.max(m.maxMs, latencyMs),
+        // The running p50 is approximated until the history is reloaded.
+        p50Ms: m.p50Ms + (latencyMs - m.p50Ms) / (m.checks + 1),
+      };
+      return next;
+    }
+  }
+  return [...minutes, { minute, target, checks: 1, failures: ok ? 0 : 1, p50Ms: latencyMs, maxMs: latencyMs }];
+}
+
+export function filterLog(events: HistoryEvent[], types: LogType[], text: string): HistoryEvent[] {
+  const wanted = new Set(types);
+  const needle = text.trim().toLowerCase();
+  const out: HistoryEvent[] = [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (wanted.size > 0 && !wanted.has(e.type)) continue;
+    if (needle && !describeEvent(e).toLowerCase().includes(needle)) continue;
+    out.push(e);
+  }
+  return out;
+}
+
+/** One line per event, in words, as the log and the CSV show it. */
+export function describeEvent(e: HistoryEvent): string {
+  switch (e.type) {
+    case 'state':
+      return `${e.from} → ${e.to}${e.manual ? ' (manual)' : ''}${e.reason ? `: ${e.reason}` : ''}`;
+    case 'check':
+      return `${e.result.target} check ${e.result.ok ? 'ok' : 'failed'}${e.result.status ? ` (status ${e.result.status})` : ''}${e.result.error ? `: ${e.result.error}` : ''} in ${Math.round(e.result.latencyMs)} ms`;
+    case 'action':
+      return `${e.kind} action ${e.phase}${e.attempt ? `, attempt ${e.attempt.attempt}: ${e.attempt.ok ? 'ok' : (e.attempt.error ?? `status ${e.attempt.status}`)}${e.attempt.status ? ` (status ${e.attempt.status})` : ''} in ${Math.round(e.attempt.latencyMs)} ms` : ''}`;
+    case 'alert':
+      return `${e.alert}: ${e.message}`;
+    case 'operator':
+      return `${e.action} by ${e.operator}: ${e.reason || '(no reason)'} — ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`;
+    case 'config':
+      return `settings ${e.change}`;
+  }
+}

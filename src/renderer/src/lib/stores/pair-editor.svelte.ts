@@ -1,0 +1,260 @@
+// The pair editor's form: what the operator types, checked with the engine's
+// own validator on every keystroke, plus the guidance hints, "test now", save and remove.
+
+import { MonitorError, type Backend } from '../../../../shared/api';
+import {
+  SECRET_MASK,
+  type ActionSettings,
+  type AuthKind,
+  type BodyEncoding,
+  type CheckResult,
+  type HttpMethod,
+  type PairSettings,
+  type Problem,
+} from '../../../../shared/model';
+import { isSecretHeader, settingsHints, validatePairSettings, type SettingsHint } from '../../../../shared/validate';
+import { errorMessage } from '../backend/errors';
+
+export interface ActionForm {
+  method: HttpMethod;
+  url: string;
+  encoding: BodyEncoding;
+  auth: AuthKind;
+  user: string;
+  pass: string;
+  headers: Array<{ name: string; value: string }>;
+  body: string;
+  retries: number | null;
+  timeout: number | null;
+}
+
+export interface PairForm {
+  id: string;
+  name: string;
+  primaryUrl: string;
+  standbyUrl: string;
+  interval: number | null;
+  toleratedFailures: number | null;
+  timeout: number | null;
+  acceptStatus: string;
+  quorum: number | null;
+  validationUrls: string[];
+  action: ActionForm;
+  hasFailback: boolean;
+  failback: ActionForm;
+}
+
+export function emptyAction(): ActionForm {
+  return { method: 'POST', url: '', encoding: 'json', auth: 'none', user: '', pass: '', headers: [], body: '', retries: 5, timeout: 10 };
+}
+
+export function emptyForm(): PairForm {
+  return {
+    id: '',
+    name: '',
+    primaryUrl: '',
+    standbyUrl: '',
+    interval: 10,
+    toleratedFailures: 3,
+    timeout: null,
+    acceptStatus: '200',
+    quorum: 1,
+    validationUrls: [''],
+    action: emptyAction(),
+    hasFailback: false,
+    failback: emptyAction(),
+  };
+}
+
+function actionToForm(a: ActionSettings): ActionForm {
+  return {
+    method: a.method,
+    url: a.url,
+    encoding: a.encoding,
+    auth: a.auth,
+    user: a.user ?? '',
+    pass: a.pass ?? '',
+    headers: a.headers.map((h) => ({ ...h })),
+    body: a.body ?? '',
+    retries: a.retries,
+    timeout: a.timeout,
+  };
+}
+
+export function formFromSettings(s: PairSettings): PairForm {
+  return {
+    id: s.id,
+    name: s.name,
+    primaryUrl: s.primaryUrl,
+    standbyUrl: s.standbyUrl ?? '',
+    interval: s.interval,
+    toleratedFailures: s.toleratedFailures,
+    timeout: s.timeout ?? null,
+    acceptStatus: s.acceptStatus,
+    quorum: s.validation.quorum,
+    validationUrls: s.validation.urls.length > 0 ? [...s.validation.urls] : [''],
+    action: actionToForm(s.action),
+    hasFailback: !!s.failbackAction,
+    failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
+  };
+}
+
+/** A duplicate gets a new id, and no masked secret: there is no stored secret for a new pair to keep. */
+export function duplicateForm(s: PairSettings, existingIds: ReadonlySet<string>): PairForm {
+  const form = formFromSettings(s);
+  let n = 2;
+  let id = `${s.id}-copy`;
+  while (existingIds.has(id)) id = `${s.id}-copy${n++}`;
+  form.id = id;
+  form.name = `${s.name} (copy)`;
+  for (const a of [form.action, form.failback]) {
+    if (a.pass === SECRET_MASK) a.pass = '';
+    a.headers = a.headers.map((h) => (h.value === SECRET_MASK ? { ...h, value: '' } : h));
+  }
+  return form;
+}
+
+function num(v: number | null | undefined | string): number | undefined {
+  if (v === null || v === undefined || v === '') return undefined;
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function actionFromForm(a: ActionForm): ActionSettings {
+  const out: ActionSettings = {
+    method: a.method,
+    url: a.url.trim(),
+    encoding: a.encoding,
+    auth: a.auth,
+    headers: a.headers.filter((h) => h.name.trim() !== '' || h.value !== '').map((h) => ({ name: h.name.trim(), value: h.value })),
+    retries: num(a.retries) as number,
+    timeout: num(a.timeout) as number,
+  };
+  if (a.user.trim()) out.user = a.user.trim();
+  if (a.pass) out.pass = a.pass;
+  if (a.body) out.body = a.body;
+  return out;
+}
+
+/** The settings the form stands for, as the API and the validator take them. */
+export function settingsFromForm(f: PairForm): PairSettings {
+  const urls = f.validationUrls.map((u) => u.trim()).filter((u) => u !== '');
+  const s: PairSettings = {
+    id: f.id.trim(),
+    name: f.name.trim(),
+    primaryUrl: f.primaryUrl.trim(),
+    interval: num(f.interval) as number,
+    toleratedFailures: num(f.toleratedFailures) as number,
+    acceptStatus: f.acceptStatus.trim(),
+    validation: { quorum: urls.length === 0 ? 0 : (num(f.quorum) as number), urls },
+    action: actionFromForm(f.action),
+  };
+  if (f.standbyUrl.trim()) s.standbyUrl = f.standbyUrl.trim();
+  const timeout = num(f.timeout);
+  if (timeout !== undefined) s.timeout = timeout;
+  if (f.hasFailback) s.failbackAction = actionFromForm(f.failback);
+  return s;
+}
+
+export class PairEditorStore {
+  form = $state<PairForm>(emptyForm());
+  /** The stored settings (secrets masked) when editing; a masked secret sent back keeps the stored one. */
+  existing = $state.raw<PairSettings | undefined>(undefined);
+  touched = $state<Record<string, true>>({});
+  submitted = $state(false);
+  serverProblems = $state.raw<Problem[]>([]);
+  saving = $state(false);
+  error = $state<string | undefined>(undefined);
+  loadError = $state<string | undefined>(undefined);
+  testing = $state(false);
+  testResults = $state.raw<CheckResult[] | undefined>(undefined);
+  testError = $state<string | undefined>(undefined);
+
+  candidate = $derived(settingsFromForm(this.form));
+  validation = $derived(validatePairSettings(this.candidate, this.existing ? { existing: this.existing } : {}));
+  problems = $derived<Problem[]>(this.validation.ok ? [] : this.validation.problems);
+  hints = $derived<SettingsHint[]>(settingsHints(this.candidate));
+
+  constructor(
+    private readonly backend: Backend,
+    readonly mode: 'add' | 'edit',
+  ) {}
+
+  async loadExisting(id: string): Promise<void> {
+    try {
+      const detail = await this.backend.getPair(id);
+      this.existing = detail.settings;
+      this.form = formFromSettings(detail.settings);
+    } catch (err) {
+      this.loadError = errorMessage(err);
+    }
+  }
+
+  async loadCopyOf(id: string, existingIds: ReadonlySet<string>): Promise<void> {
+    try {
+      const detail = await this.backend.getPair(id);
+      this.form = duplicateForm(detail.settings, existingIds);
+      this.touched = { 'action.pass': true, 'failbackAction.pass': true };
+    } catch (err) {
+      this.loadError = errorMessage(err);
+    }
+  }
+
+  touch(field: string): void {
+    if (!this.touched[field]) this.touched[field] = true;
+    if (this.serverProblems.some((p) => p.field === field)) this.serverProblems = this.serverProblems.filter((p) => p.field !== field);
+  }
+
+  /** Problems shown next to `field`: the validator's once the field was touched (or after Save), and the server's. */
+  problemsFor(field: string): string[] {
+    const show = this.submitted || this.mode === 'edit' || this.touched[field];
+    const local = show ? this.problems.filter((p) => p.field === field).map((p) => p.message) : [];
+    const server = this.serverProblems.filter((p) => p.field === field).map((p) => p.message);
+    return [...new Set([...local, ...server])];
+  }
+
+  hintsFor(field: string): string[] {
+    return this.hints.filter((h) => h.field === field).map((h) => h.message);
+  }
+
+  /** Problems whose field has no input of its own (shown in a list above Save). */
+  otherProblems(known: ReadonlySet<string>): Problem[] {
+    const all = [...(this.submitted ? this.problems : []), ...this.serverProblems];
+    return all.filter((p) => !known.has(p.field));
+  }
+
+  async save(by?: { reason: string; operator?: string }): Promise<PairSettings | undefined> {
+    this.submitted = true;
+    this.error = undefined;
+    if (!this.validation.ok) return undefined;
+    this.saving = true;
+    try {
+      const detail =
+        this.mode === 'edit' && this.existing
+          ? await this.backend.updatePair(this.existing.id, this.candidate, by)
+          : await this.backend.addPair(this.candidate, by);
+      this.serverProblems = [];
+      return detail.settings;
+    } catch (err) {
+      this.error = errorMessage(err);
+      this.serverProblems = err instanceof MonitorError ? (err.problems ?? []) : [];
+      return undefined;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  async testNow(): Promise<void> {
+    this.testing = true;
+    this.testError = undefined;
+    this.testResults = undefined;
+    try {
+      this.testResults = await this.backend.testUrls(this.validation.ok ? this.validation.settings : this.candidate);
+    } catch (err) {
+      this.testError = errorMessage(err);
+    } finally {
+      this.testing = false;
+    }
+  }
+}
+
+export { isSecretHeader };

@@ -1,0 +1,8 @@
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { chooseBackend } from './lib/backend';
+import { AppState, appContext } from './lib/app.svelte';
+import './app.css';
+
+const app = new AppState(chooseBackend());
+mount(App, { target: document.getElementById('app')!, context: appContext(app) });
