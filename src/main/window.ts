@@ -39,11 +39,11 @@ export function openExternalSafely(url: unknown): boolean {
 
 /** Navigation stays on the app's own page; new windows and webviews are refused. */
 export function guardWebContents(contents: WebContents, origin: AppOrigin): void {
-  contents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, origin)) event.preventDefault();
+  contents.on('will-navigate', (event) => {
+    if (!isAppUrl(event.url, origin)) event.preventDefault();
   });
-  contents.on('will-redirect', (event, url) => {
-    if (!isAppUrl(url, origin)) event.preventDefault();
+  contents.on('will-redirect', (event) => {
+    if (!isAppUrl(event.url, origin)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {

@@ -88,12 +88,15 @@ describe('the dashboard window', () => {
 
   it('blocks navigation away from the app but allows its own page', () => {
     const nav = makeWindow().webContents.listeners.get('will-navigate')!;
-    const away = { preventDefault: vi.fn() };
-    nav(away, 'https://attacker.example.com/');
+    const away = { url: 'https://attacker.example.com/', preventDefault: vi.fn() };
+    nav(away);
     expect(away.preventDefault).toHaveBeenCalled();
-    const own = { preventDefault: vi.fn() };
-    nav(own, `${origin.rendererFileUrl}#/audit`);
+    const own = { url: `${origin.rendererFileUrl}#/audit`, preventDefault: vi.fn() };
+    nav(own);
     expect(own.preventDefault).not.toHaveBeenCalled();
+    const redirect = { url: 'http://198.18.0.1/phish', preventDefault: vi.fn() };
+    makeWindow().webContents.listeners.get('will-redirect')!(redirect);
+    expect(redirect.preventDefault).toHaveBeenCalled();
     const webview = { preventDefault: vi.fn() };
     makeWindow().webContents.listeners.get('will-attach-webview')!(webview);
     expect(webview.preventDefault).toHaveBeenCalled();
