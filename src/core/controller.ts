@@ -259,7 +259,7 @@ export class Controller implements Monitor {
   importXml(xml: string, opts: { dryRun?: boolean } & Partial<Reasoned> = {}): Promise<ImportResult> {
     return this.exclusive(async () => {
       if (typeof xml !== 'string') throw invalid('the import must be the text of a pbxctrl-failover.xml', [{ field: 'file', message: 'is not text' }]);
-      const parsed = this.opts.store.parse(xml);
+      const parsed = this.opts.store.parse(xml, { existing: (id) => this.supervisor.get(id)?.settings });
       if (!parsed.ok) throw invalid(`the file has ${count(parsed.problems.length, 'problem')}; nothing was changed`, parsed.problems);
       const plan = this.planImport(parsed.config);
       if (opts.dryRun) return { applied: false, changes: plan.changes };

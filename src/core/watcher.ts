@@ -477,7 +477,8 @@ export class Watcher {
   }
 
   private assertNoActionRunning(what: string): void {
-    if (this.actionRun && !this.actionRun.finished) {
+    const phase = this.action?.phase;
+    if (this.actionRun && !this.actionRun.finished && (phase === 'pending' || phase === 'running')) {
       throw new MonitorError('conflict', `pair "${this.id}": its ${this.action?.kind ?? ''} action is still running; wait until it succeeds or fails, then ${what}`);
     }
   }
