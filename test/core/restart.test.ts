@@ -1,0 +1,238 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { newActionStatus } from '../../src/core/action-runner.js';
+import type { PairRecord } from '../../src/core/ports.js';
+import type { EngineEvent, PairSettings } from '../../src/shared/model.js';
+import { pairSettings } from '../helpers/engine-fixtures.js';
+import { HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
+import { open, readConfigText, tempServerdir, writeConfig } from '../helpers/serverdir.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function fixture(status = 200): Promise<HttpFixture> {
+  const f = await HttpFixture.start({ status });
+  cleanups.push(() => f.close());
+  return f;
+}
+
+function pairOf(primary: HttpFixture, receiver: HttpFixture, extra: Partial<PairSettings> = {}): PairSettings {
+  const p = pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url('/failover'), toleratedFailures: 1, ...extra });
+  p.failbackAction = { ...p.action, url: receiver.url('/failback') };
+  return p;
+}
+
+async function waitForAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('restart: close and reopen in every state', () => {
+  it('waiting and verifying begin again at starting', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const dir = await tempServerdir(cleanups);
+    const since = '2026-11-27T08:00:00.000Z';
+    await writeConfig(dir, [
+      { settings: pairOf(primary, receiver, { id: 'w' }), persisted: { state: 'waiting', since } },
+      { settings: pairOf(primary, receiver, { id: 'v' }), persisted: { state: 'verifying', since } },
+    ]);
+    const { monitor, events } = await open(dir, cleanups);
+    const first = await monitor.listPairs();
+    expect(first.map((p) => [p.id, p.state])).toEqual([
+      ['w', 'starting'],
+      ['v', 'starting'],
+    ]);
+    await waitFor(() => events.filter((e) => e.type === 'state' && e.to === 'waiting').length === 2, 'both waiting');
+    expect(receiver.hits).toBe(0);
+  });
+
+  it('failover with its action done stays in failover and never fires again; paused stays paused', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'f' }), pairOf(primary, receiver, { id: 'p' })]);
+    const first = await open(dir, cleanups);
+    await first.monitor.failover('f', { reason: 'drill', operator: 'op' });
+    await first.monitor.pause('p', { reason: 'PBX update', operator: 'op' });
+    await waitForAsync(async () => (await first.monitor.getPair('f')).action?.phase === 'succeeded', 'action done');
+    await first.monitor.close();
+    const text = await readConfigText(dir);
+    expect(text).toMatch(/>failover<\/state>/);
+    expect(text).toMatch(/>paused<\/state>/);
+
+    for (let round = 0; round < 2; round++) {
+      const again = await open(dir, cleanups);
+      const f = await again.monitor.getPair('f');
+      const p = await again.monitor.getPair('p');
+      expect(f.state).toBe('failover');
+      expect(f.reason).toBe('drill');
+      expect(f.action).toMatchObject({ kind: 'failover', phase: 'succeeded', manual: true, reason: 'drill' });
+      expect(f.action!.attempts).toHaveLength(1);
+      expect(p.state).toBe('paused');
+      expect(p.reason).toBe('PBX update');
+      await sleep(400);
+      expect(again.events.some((e) => e.type === 'action')).toBe(false);
+      expect(again.events.some((e) => e.type === 'state')).toBe(false);
+      await again.monitor.close();
+    }
+    expect(receiver.hits).toBe(1);
+  });
+
+  it('a failed action stays failed across a restart and can be retried', async () => {
+    const primary = await fixture();
+    const receiver = await fixture(500);
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'f' })]);
+    const first = await open(dir, cleanups);
+    await first.monitor.failover('f', { reason: 'drill' });
+    await waitForAsync(async () => (await first.monitor.getPair('f')).action?.phase === 'failed', 'action failed');
+    await first.monitor.close();
+    expect(receiver.hits).toBe(3);
+
+    receiver.setStatus(200);
+    const again = await open(dir, cleanups);
+    await sleep(300);
+    expect(receiver.hits).toBe(3);
+    expect((await again.monitor.getPair('f')).action?.phase).toBe('failed');
+    await again.monitor.retryAction('f', { reason: 'DNS API fixed', operator: 'op' });
+    await waitForAsync(async () => (await again.monitor.getPair('f')).action?.phase === 'succeeded', 'retry done');
+    expect(receiver.hits).toBe(4);
+  });
+
+  it('resumes an interrupted failover series at its next attempt, and an interrupted failback too', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const dir = await tempServerdir(cleanups);
+    const running = newActionStatus('failover', false, 'primary down', Date.now() - 2000);
+    running.phase = 'running';
+    running.attempts.push({ attempt: 1, at: new Date().toISOString(), ok: false, status: 503, latencyMs: 4, error: 'status 503' });
+    const failback = newActionStatus('failback', true, 'back home', Date.now() - 1000);
+    const records: PairRecord[] = [
+      { settings: pairOf(primary, receiver, { id: 'f' }), persisted: { state: 'failover', since: running.startedAt, action: running } },
+      { settings: pairOf(primary, receiver, { id: 'b' }), persisted: { state: 'starting', since: failback.startedAt, action: failback } },
+    ];
+    await writeConfig(dir, records);
+    const { monitor } = await open(dir, cleanups);
+    await waitForAsync(async () => (await monitor.listPairs()).every((p) => p.action?.phase === 'succeeded'), 'both actions done');
+    const f = await monitor.getPair('f');
+    expect(f.action!.attempts.map((a) => [a.attempt, a.ok])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(receiver.requests.map((r) => r.url).sort()).toEqual(['/failback', '/failover']);
+    const body = JSON.parse(receiver.requests.find((r) => r.url === '/failover')!.body);
+    expect(body).toMatchObject({ pair: 'f', reason: 'primary down', manual: false });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A real process killed with SIGKILL
+
+const CHILD = fileURLToPath(new URL('./fixtures/engine-child.ts', import.meta.url));
+
+class EngineChild {
+  readonly events: EngineEvent[] = [];
+  private readonly exited: Promise<void>;
+  readonly ready: Promise<void>;
+
+  constructor(
+    serverdir: string,
+    mode: 'none' | 'kill-after-success',
+    private readonly process: ChildProcess = spawn(globalThis.process.execPath, ['--import', 'tsx', CHILD, serverdir, mode], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  ) {
+    this.exited = new Promise((resolve) => this.process.once('exit', () => resolve()));
+    let buffered = '';
+    let markReady: () => void = () => {};
+    this.ready = new Promise((resolve) => (markReady = resolve));
+    this.process.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line === 'ready') markReady();
+        else if (line.startsWith('{')) this.events.push(JSON.parse(line) as EngineEvent);
+      }
+    });
+    cleanups.push(() => this.kill());
+  }
+
+  async kill(): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
+    await this.exited;
+  }
+
+  get wasKilled(): boolean {
+    return this.process.signalCode === 'SIGKILL';
+  }
+
+  waitExit(): Promise<void> {
+    return this.exited;
+  }
+}
+
+describe('restart: SIGKILL', () => {
+  it('killed with the first action request unanswered, then again after success: the action completes exactly once', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    receiver.script({ status: 200, delayMs: 20_000 });
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
+
+    const first = new EngineChild(dir, 'none');
+    await first.ready;
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 20_000);
+    await primary.refuse();
+    await waitFor(() => receiver.hits === 1, 'the first action request', 20_000);
+    await first.kill();
+    expect(first.wasKilled).toBe(true);
+
+    const second = new EngineChild(dir, 'kill-after-success');
+    await second.ready;
+    await waitFor(() => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'), 'the action to complete', 20_000);
+    await second.waitExit();
+    expect(second.wasKilled).toBe(true);
+    expect(receiver.hits).toBe(2);
+    expect(second.events.some((e) => e.type === 'state')).toBe(false);
+
+    const third = new EngineChild(dir, 'none');
+    await third.ready;
+    await sleep(800);
+    expect(receiver.hits).toBe(2);
+    expect(third.events.some((e) => e.type === 'action')).toBe(false);
+    expect(third.events.some((e) => e.type === 'state')).toBe(false);
+    const text = await readConfigText(dir);
+    expect(text).toMatch(/>failover<\/state>/);
+    expect(text).toMatch(/phase="succeeded"|succeeded/);
+  });
+
+  it('killed right after a successful automatic failover: a restart sends nothing more', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
+    const first = new EngineChild(dir, 'kill-after-success');
+    await first.ready;
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 20_000);
+    await primary.refuse();
+    await first.waitExit();
+    expect(first.wasKilled).toBe(true);
+    expect(receiver.hits).toBe(1);
+
+    const second = new EngineChild(dir, 'none');
+    await second.ready;
+    await sleep(800);
+    expect(receiver.hits).toBe(1);
+    expect(second.events.filter((e) => e.type === 'check').length).toBeGreaterThan(0);
+    expect(second.events.some((e) => e.type === 'action' || e.type === 'state')).toBe(false);
+  });
+});
