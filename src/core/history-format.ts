@@ -93,14 +93,136 @@ export function parseEvents(text: string, file: string, fromMs: number, toMs: nu
   });
 }
 
-/** Rows of a `.minutes.jsonl` text. A 30-day timeline is 86,400 rows, so the common shape is read by hand. */
-export function parseMinuteRows(text: string, file: string, into: MinuteRow[], report: DamageReport): void {
+/**
+ * Minute aggregates of one stretch of time in order of minute then target, each minute and target
+ * once. keys[i] is minute * 2 (+ 1 for the standby), so ranges and merges need no date parsing.
+ */
+export interface MinuteSeries {
+  keys: number[];
+  aggregates: MinuteAggregate[];
+}
+
+export const emptySeries = (): MinuteSeries => ({ keys: [], aggregates: [] });
+
+/**
+ * A `.minutes.jsonl` text as a series. A 30-day timeline is 86,400 lines, so the common line shape
+ * is read by hand straight into the aggregates; anything else goes through JSON.parse and checks.
+ */
+export function parseMinuteSeries(text: string, file: string, report: DamageReport): MinuteSeries {
+  const series = emptySeries();
   forEachLine(text, file, report, (line, start, end) => {
-    const row = readRowFast(line, start, end) ?? parseJson(line, start, end);
+    if (readRowFast(line, start, end)) return true;
+    const row = parseJson(line, start, end);
     if (!isMinuteRow(row)) return false;
-    into.push(row);
+    pushRow(series, row[0], row[1], row[2], row[3], row[4], row[5]);
     return true;
   });
+  return sortAndMerge(series);
+
+  function readRowFast(s: string, start: number, end: number): boolean {
+    cursor = start;
+    if (s.charCodeAt(cursor++) !== 0x5b) return false;
+    const minute = readNumber(s);
+    if (minute < 0 || s.charCodeAt(cursor++) !== 0x2c) return false;
+    const target = readTarget(s);
+    if (!target) return false;
+    const checks = readNumber(s);
+    if (checks < 0 || s.charCodeAt(cursor++) !== 0x2c) return false;
+    const failures = readNumber(s);
+    if (failures < 0 || s.charCodeAt(cursor++) !== 0x2c) return false;
+    const p50 = readNumber(s);
+    if (p50 < 0 || s.charCodeAt(cursor++) !== 0x2c) return false;
+    const max = readNumber(s);
+    if (max < 0 || s.charCodeAt(cursor++) !== 0x5d || cursor !== end) return false;
+    pushRow(series, minute, target, checks, failures, p50, max);
+    return true;
+  }
+}
+
+export function seriesOfRows(rows: MinuteRow[]): MinuteSeries {
+  const series = emptySeries();
+  for (const row of rows) pushRow(series, row[0], row[1], row[2], row[3], row[4], row[5]);
+  return sortAndMerge(series);
+}
+
+/** Both series as one; rows of the same minute and target are combined. */
+export function mergeSeries(a: MinuteSeries, b: MinuteSeries): MinuteSeries {
+  if (b.keys.length === 0) return a;
+  if (a.keys.length === 0) return b;
+  return sortAndMerge({ keys: a.keys.concat(b.keys), aggregates: a.aggregates.concat(b.aggregates) });
+}
+
+const MINUTE_SUFFIXES: string[] = Array.from({ length: 1440 }, (_, i) => {
+  const hh = String(Math.floor(i / 60)).padStart(2, '0');
+  const mm = String(i % 60).padStart(2, '0');
+  return `T${hh}:${mm}:00.000Z`;
+});
+
+/** `"primary",` or `"standby",` at the cursor, compared by char code (this runs 86,400 times a timeline). */
+function readTarget(s: string): MinuteTarget | undefined {
+  const word = s.charCodeAt(cursor + 1) === 0x70 ? PRIMARY_CODES : s.charCodeAt(cursor + 1) === 0x73 ? STANDBY_CODES : undefined;
+  if (!word) return undefined;
+  for (let i = 0; i < word.length; i++) if (s.charCodeAt(cursor + i) !== word[i]) return undefined;
+  cursor += word.length;
+  return word === PRIMARY_CODES ? 'primary' : 'standby';
+}
+
+const PRIMARY_CODES = [...'"primary",'].map((c) => c.charCodeAt(0));
+const STANDBY_CODES = [...'"standby",'].map((c) => c.charCodeAt(0));
+
+/** ISO 8601 names of every minute of recently read days, shared by all pairs' timelines. */
+const minuteNames = new Map<number, string[]>();
+
+function minuteNamesOf(day: number): string[] {
+  let names = minuteNames.get(day);
+  if (!names) {
+    const prefix = dayString(day * DAY_MS);
+    names = MINUTE_SUFFIXES.map((suffix) => prefix + suffix);
+    if (minuteNames.size >= 45) minuteNames.delete(minuteNames.keys().next().value!);
+    minuteNames.set(day, names);
+  }
+  return names;
+}
+
+let namesDay = NaN;
+let names: string[] = [];
+
+function pushRow(series: MinuteSeries, minute: number, target: MinuteTarget, checks: number, failures: number, p50Ms: number, maxMs: number): void {
+  const day = Math.floor(minute / 1440);
+  if (day !== namesDay) {
+    namesDay = day;
+    names = minuteNamesOf(day);
+  }
+  series.keys.push(minute * 2 + (target === 'primary' ? 0 : 1));
+  series.aggregates.push({ minute: names[minute - day * 1440]!, target, checks, failures, p50Ms, maxMs });
+}
+
+/**
+ * A restart in the middle of a minute writes it twice: counts add up exactly, the maximum is the
+ * larger one, and the median becomes the mean of both medians weighted by their checks.
+ */
+function sortAndMerge(series: MinuteSeries): MinuteSeries {
+  const { keys, aggregates } = series;
+  let ordered = true;
+  for (let i = 1; i < keys.length && ordered; i++) if (keys[i - 1]! >= keys[i]!) ordered = false;
+  if (ordered) return series;
+  const order = keys.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]! || x - y);
+  const out = emptySeries();
+  for (const i of order) {
+    const key = keys[i]!;
+    const agg = aggregates[i]!;
+    const last = out.keys.length - 1;
+    if (last >= 0 && out.keys[last] === key) {
+      const prev = out.aggregates[last]!;
+      const checks = prev.checks + agg.checks;
+      const p50Ms = checks > 0 ? roundMs((prev.p50Ms * prev.checks + agg.p50Ms * agg.checks) / checks) : 0;
+      out.aggregates[last] = { ...prev, checks, failures: prev.failures + agg.failures, p50Ms, maxMs: Math.max(prev.maxMs, agg.maxMs) };
+    } else {
+      out.keys.push(key);
+      out.aggregates.push(agg);
+    }
+  }
+  return out;
 }
 
 function isMinuteRow(row: unknown): row is MinuteRow {
@@ -114,28 +236,6 @@ function isMinuteRow(row: unknown): row is MinuteRow {
 }
 
 let cursor = 0;
-
-/** `[29404080,"primary",60,0,5.2,8.3]` without JSON.parse; undefined for anything else (then JSON.parse decides). */
-function readRowFast(s: string, start: number, end: number): MinuteRow | undefined {
-  cursor = start;
-  if (s.charCodeAt(cursor++) !== 0x5b) return undefined;
-  const minute = readNumber(s);
-  if (minute < 0 || s.charCodeAt(cursor++) !== 0x2c) return undefined;
-  let target: MinuteTarget;
-  if (s.startsWith('"primary",', cursor)) target = 'primary';
-  else if (s.startsWith('"standby",', cursor)) target = 'standby';
-  else return undefined;
-  cursor += 10;
-  const checks = readNumber(s);
-  if (checks < 0 || s.charCodeAt(cursor++) !== 0x2c) return undefined;
-  const failures = readNumber(s);
-  if (failures < 0 || s.charCodeAt(cursor++) !== 0x2c) return undefined;
-  const p50 = readNumber(s);
-  if (p50 < 0 || s.charCodeAt(cursor++) !== 0x2c) return undefined;
-  const max = readNumber(s);
-  if (max < 0 || s.charCodeAt(cursor++) !== 0x5d || cursor !== end) return undefined;
-  return [minute, target, checks, failures, p50, max];
-}
 
 /** A non-negative number with at most one decimal (what roundMs writes); -1 for anything else. */
 function readNumber(s: string): number {
@@ -156,51 +256,6 @@ function readNumber(s: string): number {
   return (whole * 10 + digit) / 10;
 }
 
-const rowKey = (row: MinuteRow): number => row[0] * 2 + (row[1] === 'primary' ? 0 : 1);
-
-/**
- * Orders rows by minute then target and combines rows of the same minute: a restart in the
- * middle of a minute writes it twice. Counts add up exactly; the median becomes a weighted mean.
- */
-export function mergeMinuteRows(rows: MinuteRow[]): MinuteRow[] {
-  let sorted = true;
-  for (let i = 1; i < rows.length && sorted; i++) if (rowKey(rows[i - 1]!) >= rowKey(rows[i]!)) sorted = false;
-  if (sorted) return rows;
-  rows.sort((a, b) => rowKey(a) - rowKey(b));
-  const merged: MinuteRow[] = [];
-  for (const row of rows) {
-    const prev = merged[merged.length - 1];
-    if (prev && rowKey(prev) === rowKey(row)) {
-      const checks = prev[2] + row[2];
-      const p50 = checks > 0 ? roundMs((prev[4] * prev[2] + row[4] * row[2]) / checks) : 0;
-      merged[merged.length - 1] = [prev[0], prev[1], checks, prev[3] + row[3], p50, Math.max(prev[5], row[5])];
-    } else merged.push(row);
-  }
-  return merged;
-}
-
-const MINUTE_SUFFIXES: string[] = Array.from({ length: 1440 }, (_, i) => {
-  const hh = String(Math.floor(i / 60)).padStart(2, '0');
-  const mm = String(i % 60).padStart(2, '0');
-  return `T${hh}:${mm}:00.000Z`;
-});
-
-/** Rows (sorted) as the contract's MinuteAggregate, with the minute as ISO 8601. */
-export function toAggregates(rows: MinuteRow[]): MinuteAggregate[] {
-  const out: MinuteAggregate[] = new Array(rows.length);
-  let day = NaN;
-  let prefix = '';
-  for (let i = 0; i < rows.length; i++) {
-    const [minute, target, checks, failures, p50Ms, maxMs] = rows[i]!;
-    const rowDay = Math.floor(minute / 1440);
-    if (rowDay !== day) {
-      day = rowDay;
-      prefix = dayString(minute * MINUTE_MS);
-    }
-    out[i] = { minute: prefix + MINUTE_SUFFIXES[minute - rowDay * 1440], target, checks, failures, p50Ms, maxMs };
-  }
-  return out;
-}
 
 export function sortByTime<T>(items: Timed<T>[]): T[] {
   // Stable: events of the same millisecond keep the order they were recorded in.

@@ -26,14 +26,16 @@ import {
   dayString,
   encodeMinuteRow,
   median,
-  mergeMinuteRows,
+  emptySeries,
+  mergeSeries,
   parseEvents,
-  parseMinuteRows,
+  parseMinuteSeries,
+  seriesOfRows,
   roundMs,
   sortByTime,
-  toAggregates,
   type DamageReport,
   type MinuteRow,
+  type MinuteSeries,
   type MinuteTarget,
   type Timed,
 } from './history-format.js';
@@ -51,8 +53,8 @@ export interface HistoryOptions {
   autoPrune?: boolean;
 }
 
-/** Minute rows kept parsed in memory (about 100 bytes each): three pairs' 30-day timelines. */
-const MAX_CACHED_ROWS = 300_000;
+/** Minute aggregates kept parsed in memory (about 100 bytes each): two pairs' 30-day timelines and then some. */
+const MAX_CACHED_ROWS = 200_000;
 const JOURNAL_DIR = '@all';
 const JOURNAL_TYPES: ReadonlySet<HistoryEvent['type']> = new Set(['operator', 'alert']);
 /** A check that completes just after a minute ends still belongs to it; wait this long before writing it. */
@@ -70,12 +72,7 @@ const ERROR_LOG_EVERY_MS = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
 const WRITE_PARALLELISM = 32;
 
-interface DayMinutes {
-  rows: MinuteRow[];
-  aggregates: MinuteAggregate[];
-}
-
-interface CachedMinutes extends DayMinutes {
+interface CachedMinutes extends MinuteSeries {
   size: number;
   mtimeMs: number;
 }
@@ -387,47 +384,39 @@ class FileHistoryStore implements HistoryStore {
    * and the minute in progress are merged into their day.
    */
   private async readMinutes(files: string[], unwritten: string, current: MinuteRow[], fromMs: number, toMs: number): Promise<MinuteAggregate[]> {
-    const extra = new Map<number, MinuteRow[]>();
-    const extraRows: MinuteRow[] = [...current];
-    parseMinuteRows(unwritten, 'unwritten history', extraRows, this.reportDamage);
-    for (const row of extraRows) {
-      const day = Math.floor(row[0] / 1440);
-      const list = extra.get(day);
-      if (list) list.push(row);
-      else extra.set(day, [row]);
-    }
-    const days = new Map<number, DayMinutes>();
+    const extra = mergeSeries(seriesOfRows(current), parseMinuteSeries(unwritten, 'unwritten history', this.reportDamage));
+    const extraByDay = new Map<number, MinuteSeries>();
+    extra.keys.forEach((key, i) => {
+      const day = Math.floor(key / 2880);
+      let series = extraByDay.get(day);
+      if (!series) extraByDay.set(day, (series = emptySeries()));
+      series.keys.push(key);
+      series.aggregates.push(extra.aggregates[i]!);
+    });
+    const days = new Map<number, MinuteSeries>();
     const loaded = await Promise.all(files.map((file) => this.minuteFile(file)));
     files.forEach((file, i) => days.set(dayOfFile(path.basename(file))!, loaded[i]!));
-    for (const day of extra.keys()) if (!days.has(day)) days.set(day, { rows: [], aggregates: [] });
+    for (const day of extraByDay.keys()) if (!days.has(day)) days.set(day, emptySeries());
 
-    const firstMinute = Math.floor(fromMs / MINUTE_MS);
-    const lastMinute = Math.floor(toMs / MINUTE_MS);
+    const firstKey = Math.floor(fromMs / MINUTE_MS) * 2;
+    const lastKey = Math.floor(toMs / MINUTE_MS) * 2 + 1;
     const out: MinuteAggregate[] = [];
     for (const day of [...days.keys()].sort((x, y) => x - y)) {
-      const cached = days.get(day)!;
-      const more = extra.get(day);
-      const aggregates = more ? toAggregates(mergeMinuteRows(cached.rows.concat(more))) : cached.aggregates;
-      const whole = day * 1440 >= firstMinute && day * 1440 + 1439 <= lastMinute;
-      if (whole) for (const a of aggregates) out.push(a);
-      else {
-        for (const a of aggregates) {
-          const minute = Date.parse(a.minute) / MINUTE_MS;
-          if (minute >= firstMinute && minute <= lastMinute) out.push(a);
-        }
-      }
+      const more = extraByDay.get(day);
+      const { keys, aggregates } = more ? mergeSeries(days.get(day)!, more) : days.get(day)!;
+      for (let i = 0; i < keys.length; i++) if (keys[i]! >= firstKey && keys[i]! <= lastKey) out.push(aggregates[i]!);
     }
     return out;
   }
 
-  private async minuteFile(file: string): Promise<DayMinutes> {
+  private async minuteFile(file: string): Promise<MinuteSeries> {
     const full = path.join(this.root, file);
     let stat: { size: number; mtimeMs: number };
     try {
       stat = await fs.stat(full);
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') this.log.warn(fsError(err, 'read history file', full).message);
-      return { rows: [], aggregates: [] };
+      return emptySeries();
     }
     const cached = this.minuteCache.get(full);
     if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) {
@@ -436,10 +425,7 @@ class FileHistoryStore implements HistoryStore {
       return cached;
     }
     const [{ text }] = await this.readAll([file]);
-    const rows: MinuteRow[] = [];
-    parseMinuteRows(text!, full, rows, this.reportDamage);
-    const merged = mergeMinuteRows(rows);
-    const entry: CachedMinutes = { size: stat.size, mtimeMs: stat.mtimeMs, rows: merged, aggregates: toAggregates(merged) };
+    const entry: CachedMinutes = { size: stat.size, mtimeMs: stat.mtimeMs, ...parseMinuteSeries(text!, full, this.reportDamage) };
     this.cacheMinutes(full, entry);
     return entry;
   }
@@ -447,15 +433,15 @@ class FileHistoryStore implements HistoryStore {
   private cacheMinutes(file: string, entry: CachedMinutes): void {
     const previous = this.minuteCache.get(file);
     if (previous) {
-      this.cachedRows -= previous.rows.length;
+      this.cachedRows -= previous.keys.length;
       this.minuteCache.delete(file);
     }
     this.minuteCache.set(file, entry);
-    this.cachedRows += entry.rows.length;
+    this.cachedRows += entry.keys.length;
     for (const [oldest, old] of this.minuteCache) {
       if (this.cachedRows <= MAX_CACHED_ROWS) break;
       this.minuteCache.delete(oldest);
-      this.cachedRows -= old.rows.length;
+      this.cachedRows -= old.keys.length;
     }
   }
 
