@@ -86,8 +86,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         bodyTimeout: timeoutMs * 2 + 1000,
       });
       const latencyMs = performance.now() - started;
-      // The status decides; the body only has to be drained (capped) so the connection is reused.
-      answer.body.dump({ limit: BODY_CAP_BYTES }).catch(ignore);
+      // The status decides; the body is only drained (capped, then the connection is dropped) so that
+      // the connection is free for the next check. The caller's deadline bounds this too.
+      await answer.body.dump({ limit: BODY_CAP_BYTES }).catch(ignore);
       return { status: answer.statusCode, latencyMs };
     } catch (error) {
       const latencyMs = performance.now() - started;

@@ -32,6 +32,11 @@ export class HttpFixture {
   answer: FixtureAnswer;
   /** Bytes written of endless bodies (to prove the client stopped reading). */
   streamedBytes = 0;
+  /** TCP connections accepted (keep-alive reuses one). */
+  connections = 0;
+  /** Requests being answered right now, and the most at any time (checks of one pair must not overlap). */
+  inFlight = 0;
+  maxInFlight = 0;
   private queue: FixtureAnswer[] = [];
   private server: Server;
   private readonly sockets = new Set<Socket>();
@@ -92,6 +97,7 @@ export class HttpFixture {
     const server = createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 60_000;
     server.on('connection', (socket) => {
+      this.connections++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -112,6 +118,9 @@ export class HttpFixture {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once('close', () => this.inFlight--);
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       this.requests.push({
