@@ -12,6 +12,8 @@ import { HOSTS, TestNetwork, hostAddress, removeLeftovers, tearDownSync, type Ho
 import { PDNS_API_PORT, PowerDns, ZONE } from './pdns.js';
 
 export const PRIMARY = hostAddress('primary');
+/** A second address of the primary host, for a primary that vanishes silently while the others stay. */
+export const PRIMARY_SILENT = '198.18.1.3';
 export const STANDBY = hostAddress('standby');
 export const INTERNET = hostAddress('internet');
 export const DNS = hostAddress('dns');
@@ -45,6 +47,7 @@ export class Lab {
     process.once('exit', exitGuard);
     try {
       await net.setUp();
+      await net.addAddress('primary', PRIMARY_SILENT);
       const agents = {} as Record<HostName, HostAgent>;
       await Promise.all(HOSTS.map(async (h) => (agents[h] = await HostAgent.start(net.ns(h)))));
       const pdns = await PowerDns.start({

@@ -88,6 +88,23 @@ export class TestNetwork {
     await ip('-n', this.ns(from), 'route', 'del', 'blackhole', hostSubnet(to));
   }
 
+  /** A further address for a host, in its own /24 (e.g. a second web server that can vanish alone). */
+  async addAddress(host: HostName, address: string): Promise<void> {
+    await ip('-n', this.ns(host), 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+  }
+
+  /**
+   * The router drops everything for `address` without a word (no ICMP): to the watcher the host has
+   * silently vanished, as when a data center goes dark behind a provider's network.
+   */
+  async silence(address: string): Promise<void> {
+    await ip('-n', this.router, 'route', 'add', 'blackhole', `${address}/32`);
+  }
+
+  async unsilence(address: string): Promise<void> {
+    await ip('-n', this.router, 'route', 'del', 'blackhole', `${address}/32`);
+  }
+
   /** Idempotent; safe to call from afterAll and from a signal handler alike. */
   async tearDown(): Promise<void> {
     if (this.torn) return;

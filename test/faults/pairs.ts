@@ -8,6 +8,8 @@ import { pointBody } from './pdns.js';
 export interface PairOptions {
   /** Port of the primary's web server on the primary host. */
   port: number;
+  /** The primary host's address the pair watches (default PRIMARY). */
+  primaryAddress?: string;
   path?: string;
   interval?: number;
   tolerated?: number;
@@ -38,7 +40,7 @@ export function faultPair(id: string, apiKey: string, o: PairOptions): PairSetti
   const settings: PairSettings = {
     id,
     name: `Fault scenario ${id}`,
-    primaryUrl: `http://${PRIMARY}:${o.port}/${o.path ?? 'status'}`,
+    primaryUrl: `http://${o.primaryAddress ?? PRIMARY}:${o.port}/${o.path ?? 'status'}`,
     standbyUrl: `http://${STANDBY}/`,
     interval: o.interval ?? INTERVAL,
     toleratedFailures: o.tolerated ?? 2,

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface ScenarioResult {
-  n: number;
+  /** '1', '1b', … as in issue 6's list (variants get a letter). */
+  label: string;
   title: string;
   expected: string;
   observed: string;
@@ -24,16 +25,20 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
+function byLabel(a: ScenarioResult, b: ScenarioResult): number {
+  return parseInt(a.label, 10) - parseInt(b.label, 10) || a.label.localeCompare(b.label);
+}
+
 function seconds(ms: number | undefined): string {
   return ms === undefined ? '–' : `${(ms / 1000).toFixed(2)} s`;
 }
 
 export function renderTable(results: ScenarioResult[]): string {
   const rows = [...results]
-    .sort((a, b) => a.n - b.n)
+    .sort(byLabel)
     .map((r) => {
       const time = r.bound ? `${seconds(r.faultToActionMs)} (${r.bound})` : seconds(r.faultToActionMs);
-      return `| ${r.n}. ${cell(r.title)} | ${cell(r.expected)} | ${cell(r.observed)} | ${cell(time)} | ${r.pass ? 'pass' : '**FAIL**'} |`;
+      return `| ${r.label}. ${cell(r.title)} | ${cell(r.expected)} | ${cell(r.observed)} | ${cell(time)} | ${r.pass ? 'pass' : '**FAIL**'} |`;
     });
   return [
     '| Scenario | Expected | Observed | Fault → action | Result |',
@@ -45,10 +50,10 @@ export function renderTable(results: ScenarioResult[]): string {
 /** A plain-text version for the console, one scenario per block. */
 export function renderConsole(results: ScenarioResult[]): string {
   return [...results]
-    .sort((a, b) => a.n - b.n)
+    .sort(byLabel)
     .map(
       (r) =>
-        `${r.pass ? 'PASS' : 'FAIL'}  ${r.n}. ${r.title}\n      expected: ${r.expected}\n      observed: ${r.observed}\n` +
+        `${r.pass ? 'PASS' : 'FAIL'}  ${r.label}. ${r.title}\n      expected: ${r.expected}\n      observed: ${r.observed}\n` +
         `      fault → action: ${seconds(r.faultToActionMs)}${r.bound ? ` (${r.bound})` : ''}`,
     )
     .join('\n');

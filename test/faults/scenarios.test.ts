@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent, PairState } from '../../src/shared/model.js';
 import type { ProxyRecord } from './agent.js';
-import { INTERNET, Lab, PRIMARY, STANDBY } from './lab.js';
+import { INTERNET, Lab, PRIMARY, PRIMARY_SILENT, STANDBY } from './lab.js';
 import { INTERVAL, faultPair, type PairOptions } from './pairs.js';
 import { renderConsole, writeReliability, type ScenarioResult } from './report.js';
 import { WatcherProcess } from './watcher-process.js';
 
-const SCENARIO_NAMES = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10'];
+const SCENARIO_NAMES = ['s1', 's1b', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10'];
 const FIFTY = Array.from({ length: 50 }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
 /** Generous waits for a noisy shared machine; nothing here asserts speed. */
 const WAIT = 30_000;
@@ -39,7 +39,7 @@ async function startWatcher(tag: string, serverdir?: string): Promise<WatcherPro
 
 /** A pair added to a fresh watcher, its primary up, and the pair watching (state waiting). */
 async function watchedPair(id: string, o: PairOptions): Promise<WatcherProcess> {
-  await lab.agents.primary.serve(id, PRIMARY, o.port);
+  await lab.agents.primary.serve(id, o.primaryAddress ?? PRIMARY, o.port);
   const w = await startWatcher(id);
   await w.call('addPair', faultPair(id, lab.apiKey, o), { reason: 'fault suite', operator: 'fault-suite' });
   await w.waitFor(isState(id, 'waiting'), WAIT, 0, `${id} to reach waiting`);
@@ -61,9 +61,9 @@ interface Scenario {
   faultToAction(ms: number, bound?: string): void;
 }
 
-function scenario(n: number, title: string, expected: string, body: (s: Scenario) => Promise<void>): void {
-  it(`${n}. ${title}`, async () => {
-    const result: ScenarioResult = { n, title, expected, observed: '', pass: false };
+function scenario(label: string, title: string, expected: string, body: (s: Scenario) => Promise<void>): void {
+  it(`${label}. ${title}`, async () => {
+    const result: ScenarioResult = { label, title, expected, observed: '', pass: false };
     results.push(result);
     const notes: string[] = [];
     const s: Scenario = {
@@ -78,6 +78,7 @@ function scenario(n: number, title: string, expected: string, body: (s: Scenario
       result.pass = true;
     } catch (err) {
       notes.push(`FAILED: ${(err as Error).message.split('\n')[0]}`);
+      for (const w of running) console.log(`watcher ${w.pid} (serverdir ${w.serverdir}), last events:\n${recentEvents(w)}\n${w.stderr}`);
       throw err;
     } finally {
       result.observed = notes.join('; ');
@@ -92,6 +93,13 @@ function detectionBound(o: { interval?: number; tolerated?: number }): string {
 }
 
 /** Failed primary checks in a row just before the pair went to verifying (from event index `from`). */
+function primaryChecks(w: WatcherProcess, id: string, from: number) {
+  return w.events
+    .slice(from)
+    .map((e) => e.event)
+    .flatMap((e) => (e.type === 'check' && e.pair === id && e.result.target === 'primary' ? [e.result] : []));
+}
+
 function failuresBeforeVerifying(w: WatcherProcess, id: string, from: number): number {
   const events = w.events.slice(from).map((e) => e.event);
   const verifying = events.findIndex(isState(id, 'verifying'));
@@ -122,7 +130,7 @@ describe('failover under real faults', () => {
   });
 
   scenario(
-    1,
+    '1',
     'Primary dies',
     'after interval × (tolerated + 1) plus verification the name points at the standby; exactly one action request',
     async (s) => {
@@ -147,12 +155,47 @@ describe('failover under real faults', () => {
   );
 
   scenario(
-    2,
+    '1b',
+    'Primary host vanishes silently (its packets dropped, no answer of any kind)',
+    'as 1: every check given up at its timeout, failover after interval × (tolerated + 1) plus verification; exactly one action request',
+    async (s) => {
+      const o = { port: 8011, tolerated: 2, primaryAddress: PRIMARY_SILENT };
+      const timeoutMs = INTERVAL * 1000;
+      const w = await watchedPair('s1b', o);
+      const mark = w.events.length;
+      const faultAt = Date.now();
+      await lab.net.silence(PRIMARY_SILENT);
+      try {
+        // Long enough to see even a watcher that waits for the TCP connect timeout instead of its own.
+        await w.waitFor(isAction('s1b', 'failover', 'succeeded'), 200_000, mark, 's1b action to succeed');
+        await settle();
+        const reqs = await lab.requestsFor('s1b');
+        const dns = await lab.pointsAt('s1b');
+        const failed = primaryChecks(w, 's1b', mark).filter((c) => !c.ok);
+        const took = failed.map((c) => c.latencyMs);
+        s.observe(
+          `${failed.length} failed checks, each took ${Math.min(...took).toFixed(0)}–${Math.max(...took).toFixed(0)} ms (timeout ${timeoutMs} ms): "${failed[0]?.error ?? ''}"; ` +
+            `${describeRequests(reqs)}; name → ${dns}`,
+        );
+        if (reqs[0]) s.faultToAction(reqs[0].at - faultAt, detectionBound(o));
+        expect(dns).toBe(STANDBY);
+        expect(reqs).toHaveLength(1);
+        // A timeout that is not kept is no timeout: 2 s of slack covers any scheduling noise.
+        expect(Math.max(...took)).toBeLessThan(timeoutMs + 2000);
+      } finally {
+        await lab.net.unsilence(PRIMARY_SILENT);
+      }
+    },
+  );
+
+  scenario(
+    '2',
     "The watcher's own uplink dies",
     'no failover, a "watcher isolated" alert, normal watching again when the link returns',
     async (s) => {
       const w = await watchedPair('s2', { port: 8002, tolerated: 2 });
       const mark = w.events.length;
+      const cutAt = Date.now();
       await lab.net.cutUplink('watcher');
       let isolated: EngineEvent;
       try {
@@ -163,14 +206,19 @@ describe('failover under real faults', () => {
         await lab.net.restoreUplink('watcher');
       }
       const healed = w.events.length;
+      const restoredAt = Date.now();
+      const cutFor = restoredAt - cutAt;
       await w.waitFor((e) => e.type === 'check' && e.pair === 's2' && e.result.target === 'primary' && e.result.ok, WAIT, healed, 'a good check after the link returned');
+      const recoveredAfter = Date.now() - restoredAt;
       const status = await pollState(w, 's2', 'waiting');
       await settle();
+      const cutChecks = primaryChecks(w, 's2', mark).filter((c) => !c.ok);
+      const slowest = Math.max(...cutChecks.map((c) => c.latencyMs));
       const alerts = w.events.slice(mark).filter((e) => isAlert('s2', 'isolated')(e.event)).length;
       const failovers = w.events.slice(mark).filter((e) => isState('s2', 'failover')(e.event)).length;
       const reqs = await lab.requestsFor('s2');
       const dns = await lab.pointsAt('s2');
-      s.observe(`${alerts} isolated alert(s) ("${isolated.type === 'alert' ? isolated.message : ''}"); ${failovers} failover; ${describeRequests(reqs)}; name → ${dns}; after the link returned: ${status}`);
+      s.observe(`${alerts} isolated alert(s) ("${isolated.type === 'alert' ? isolated.message : ''}"); ${failovers} failover; ${describeRequests(reqs)}; name → ${dns}; link cut for ${(cutFor / 1000).toFixed(1)} s, ${cutChecks.length} failed checks (slowest ${slowest.toFixed(0)} ms for a ${INTERVAL} s timeout: "${cutChecks[0]?.error ?? ''}"); first good check ${(recoveredAfter / 1000).toFixed(1)} s after it returned, then ${status}`);
       expect(failovers).toBe(0);
       expect(reqs).toHaveLength(0);
       expect(dns).toBe(PRIMARY);
@@ -178,7 +226,7 @@ describe('failover under real faults', () => {
     },
   );
 
-  scenario(3, 'Primary flaps', 'fails as many times in a row as tolerated (never more), again and again: never fails over', async (s) => {
+  scenario('3', 'Primary flaps', 'fails as many times in a row as tolerated (never more), again and again: never fails over', async (s) => {
     const w = await watchedPair('s3', { port: 8003, tolerated: 3 });
     const mark = w.events.length;
     // F F F S with 3 tolerated: right at the boundary, every cycle.
@@ -200,7 +248,7 @@ describe('failover under real faults', () => {
     expect(dns).toBe(PRIMARY);
   });
 
-  scenario(4, 'Primary slow', 'answers just under the timeout count as up, just over as failures', async (s) => {
+  scenario('4', 'Primary slow', 'answers just under the timeout count as up, just over as failures', async (s) => {
     const o = { port: 8004, tolerated: 2, timeout: 1 };
     const w = await watchedPair('s4', o);
     await lab.agents.primary.behave('s4', { kind: 'delay', ms: 650 });
@@ -231,7 +279,7 @@ describe('failover under real faults', () => {
   });
 
   scenario(
-    5,
+    '5',
     'Only the path from the watcher to the primary is cut',
     'fails over (validation fine); the pair status says which checks decided',
     async (s) => {
@@ -269,7 +317,7 @@ describe('failover under real faults', () => {
     },
   );
 
-  scenario(6, 'The DNS API answers 500 twice, then 200', 'failover completes with three attempts recorded, one record change', async (s) => {
+  scenario('6', 'The DNS API answers 500 twice, then 200', 'failover completes with three attempts recorded, one record change', async (s) => {
     const o = { port: 8006, tolerated: 2 };
     await lab.scriptDnsApi('s6', ['fail500', 'fail500']);
     const w = await watchedPair('s6', o);
@@ -292,7 +340,7 @@ describe('failover under real faults', () => {
   });
 
   scenario(
-    7,
+    '7',
     'The DNS API is down for good',
     'stays in failover with the action marked failed and an alert; a later manual retry succeeds',
     async (s) => {
@@ -336,9 +384,9 @@ describe('failover under real faults', () => {
   );
 
   scenario(
-    8,
+    '8',
     'The watcher is killed with SIGKILL right after deciding to fail over, and again after the action succeeded',
-    'the action completes once after the first restart; no second request after the second restart',
+    'killed with the first action request unanswered: after restart the action completes, one record change; killed after success: no second request',
     async (s) => {
       const o = { port: 8008, tolerated: 2, actionTimeout: 5 };
       // The provider sits on the first request, so the kill lands before any record change.
@@ -348,6 +396,8 @@ describe('failover under real faults', () => {
       const faultAt = Date.now();
       await lab.agents.primary.close('s8');
       await w1.waitFor(isState('s8', 'failover'), WAIT, mark, 's8 to decide on failover');
+      // Kill once the first attempt is on the wire: the decision has been taken and acted on, no answer yet.
+      await until(async () => (await lab.requestsFor('s8')).some((r) => r.outcome === 'held'), WAIT, 'the first action request of s8');
       await w1.kill();
       running.delete(w1);
       const dnsAfterKill = await lab.pointsAt('s8');
@@ -365,7 +415,7 @@ describe('failover under real faults', () => {
       const w3Actions = w3.events.filter((e) => e.event.type === 'action' && e.event.pair === 's8').length;
       const dns = await lab.pointsAt('s8');
       s.observe(
-        `killed at the failover decision: name → ${dnsAfterKill}; after restart 1: ${describeRequests(afterFirst)}, name → ${dnsFirst}; ` +
+        `killed with the first request unanswered: name → ${dnsAfterKill}; after restart 1: ${describeRequests(afterFirst)}, name → ${dnsFirst}; ` +
           `after kill and restart 2: state ${status.state}, action ${status.action?.phase}, ${afterSecond.length - afterFirst.length} new request(s), ${w3Actions} action event(s), name → ${dns}`,
       );
       const firstForwarded = forwarded(afterFirst)[0];
@@ -381,7 +431,7 @@ describe('failover under real faults', () => {
   );
 
   scenario(
-    9,
+    '9',
     'Primary returns after failover',
     'alert, no automatic failback; an operator’s re-arm with failback points the name back at the primary',
     async (s) => {
@@ -419,7 +469,7 @@ describe('failover under real faults', () => {
     },
   );
 
-  scenario(10, 'A manual failover during normal operation', 'exactly one record change, audit entry with reason', async (s) => {
+  scenario('10', 'A manual failover during normal operation', 'exactly one record change, audit entry with reason', async (s) => {
     const w = await watchedPair('s10', { port: 8010, tolerated: 2 });
     const reason = 'planned move to "DC-2" <maintenance> & tests\\path';
     const mark = w.events.length;
@@ -443,7 +493,7 @@ describe('failover under real faults', () => {
     expect(entry).toMatchObject({ type: 'operator', action: 'failover', reason, operator: 'noc-op' });
   });
 
-  scenario(11, 'Fifty pairs, a third of their primaries dying together', 'each of those fails over once, none of the others does', async (s) => {
+  scenario('11', 'Fifty pairs, a third of their primaries dying together', 'each of those fails over once, none of the others does', async (s) => {
     const doomed = FIFTY.filter((_, i) => i % 3 === 0);
     const spared = FIFTY.filter((_, i) => i % 3 !== 0);
     await lab.agents.primary.serve('fifty-doomed', PRIMARY, 9101);
@@ -477,6 +527,13 @@ describe('failover under real faults', () => {
     expect(sparedMoved).toEqual([]);
   });
 });
+
+function recentEvents(w: WatcherProcess): string {
+  return w.events
+    .slice(-40)
+    .map(({ event, receivedAt }) => `  ${new Date(receivedAt).toISOString().slice(11, 23)} ${JSON.stringify(event)}`)
+    .join('\n');
+}
 
 async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
