@@ -182,6 +182,20 @@ describe('serverdir lock', () => {
     for (const r of results) if (r.status === 'rejected') expect((r.reason as MonitorError).code).toBe('conflict');
   });
 
+  it('on this host, a live pid with an old heartbeat is stale only when that process is younger than the lock (pid reused)', async () => {
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    children.push(other);
+    await new Promise((resolve) => other.once('spawn', resolve));
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const reused = { pid: other.pid!, host: os.hostname(), startedAt: hourAgo, heartbeat: hourAgo, token: 'old' };
+    expect(isStale(reused, Date.now(), 30_000)).toBe(process.platform === 'linux');
+    // A holder that is older than its lock but whose heartbeat lags (a frozen process) is still live.
+    const frozen = { ...reused, pid: process.pid, startedAt: new Date().toISOString() };
+    expect(isStale(frozen, Date.now() + 3_600_000, 30_000)).toBe(false);
+    // Fresh heartbeat: live, whatever the process.
+    expect(isStale({ ...reused, heartbeat: new Date().toISOString() }, Date.now(), 30_000)).toBe(false);
+  });
+
   it('judges staleness by pid on this host and by heartbeat elsewhere', () => {
     const now = Date.now();
     const recent = new Date(now - 1_000).toISOString();
