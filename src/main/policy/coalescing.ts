@@ -43,14 +43,14 @@ function namesInWords(names: readonly string[]): string {
 }
 
 /** One notification for a set of intents: the pair's own if they are all about one pair, else a summary. */
-export function summarize(intents: readonly NotificationIntent[], prefix = ''): Delivery {
+export function summarize(intents: readonly NotificationIntent[]): Delivery {
   if (intents.length === 0) throw new Error('summarize needs at least one notification');
   const pairs = [...new Set(intents.map((i) => i.pair))];
   const lead = mostUrgent(intents);
   if (pairs.length === 1) {
     const others = [...new Set(intents.filter((i) => i.kind !== lead.kind).map((i) => headline(i.kind)))];
     const body = others.length ? `${lead.body}\nAlso: ${others.join(', ')}.` : lead.body;
-    return { pair: lead.pair, title: `${prefix}${lead.title}`, body, severity: worstSeverity(intents), count: intents.length };
+    return { pair: lead.pair, title: lead.title, body, severity: worstSeverity(intents), count: intents.length };
   }
   // Count pairs (not intents) per kind, most urgent kind first.
   const pairsByKind = new Map<NotifyKind, Set<string>>();
@@ -63,7 +63,7 @@ export function summarize(intents: readonly NotificationIntent[], prefix = ''): 
   const tally = kinds.map((k) => `${pairsByKind.get(k)!.size} ${headline(k)}`).join(', ');
   const names = [...new Map(intents.map((i) => [i.pair, i.pairName])).values()];
   return {
-    title: `${prefix}${pairs.length} pairs need attention`,
+    title: `${pairs.length} pairs need attention`,
     body: `${tally}: ${namesInWords(names)}`,
     severity: worstSeverity(intents),
     count: intents.length,

@@ -74,13 +74,13 @@ export class MuteGate {
     const held = this.held;
     this.held = [];
     if (held.length === 0) return null;
-    const summary = summarize(held, 'While muted: ');
-    // A summary of held news opens the dashboard's notification list rather than one pair.
+    // One summary that opens the dashboard's notification list (no pair), where every held alert is listed.
+    const summary = summarize(held);
     const pairs = new Set(held.map((h) => h.pair)).size;
     const s = held.length === 1 ? '' : 's';
     return {
       title: `While muted: ${held.length} notification${s} for ${pairs} pair${pairs === 1 ? '' : 's'}`,
-      body: summary.pair ? `${summary.title.replace('While muted: ', '')}\n${summary.body}` : summary.body,
+      body: summary.pair ? `${summary.title}\n${summary.body}` : summary.body,
       severity: summary.severity,
       count: held.length,
     };
