@@ -4,8 +4,9 @@
 // the measured process: CPU and RSS are what the built app would show.
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -22,24 +23,24 @@ interface Request {
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
-const bundled = new Map<string, Promise<string>>();
+/** Every process the benchmark starts; bundled together in one esbuild run. */
+const ENTRIES = ['servers.ts', 'bare-loop.ts', 'engine-worker.ts', 'service-worker.ts'];
+let bundled: Promise<void> | undefined;
 
-/** Bundle a bench entry (e.g. `bare-loop.ts`) with its imports; packages stay external. */
-export function bundle(entry: string): Promise<string> {
-  let file = bundled.get(entry);
-  if (!file) {
-    file = bundleOnce(entry);
-    bundled.set(entry, file);
-  }
-  return file;
+/** The bundle of a bench entry (e.g. `bare-loop.ts`) with its imports; packages stay external. */
+export async function bundle(entry: string): Promise<string> {
+  if (!ENTRIES.includes(entry)) throw new Error(`${entry} is not a bench entry`);
+  bundled ??= bundleAll();
+  await bundled;
+  return join(bundleDir, entry.replace(/\.ts$/, '.mjs'));
 }
 
-async function bundleOnce(entry: string): Promise<string> {
+async function bundleAll(): Promise<void> {
   await mkdir(bundleDir, { recursive: true });
-  const outfile = join(bundleDir, basename(entry).replace(/\.ts$/, '.mjs'));
   await build({
-    entryPoints: [join(benchDir, entry)],
-    outfile,
+    entryPoints: ENTRIES.map((e) => join(benchDir, e)).filter((file) => existsSync(file)),
+    outdir: bundleDir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -47,7 +48,6 @@ async function bundleOnce(entry: string): Promise<string> {
     packages: 'external',
     logLevel: 'error',
   });
-  return outfile;
 }
 
 /** A benchmark child process, called like a small RPC server. */

@@ -5,6 +5,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { dashboardRows, type DashboardOptions } from './dashboard.js';
+import { detectionRows, type DetectionOptions } from './detection.js';
 import { engineScale, type ScaleOptions } from './engine-scale.js';
 import { historyRows, type HistoryOptions } from './history.js';
 import { machine, markdownTable, notMeasured, textTable, type Row } from './table.js';
@@ -14,19 +16,25 @@ const smoke = process.argv.includes('--smoke');
 export interface Plan {
   smoke: boolean;
   scale: ScaleOptions;
+  detection: DetectionOptions;
   history: HistoryOptions;
+  dashboard: DashboardOptions;
 }
 
 const plan: Plan = smoke
   ? {
       smoke,
-      scale: { sizes: [50], targetSize: 1000, intervalMs: 1000, warmupMs: 300, durationMs: 2000 },
+      scale: { sizes: [20], targetSize: 1000, intervalMs: 500, warmupMs: 200, durationMs: 1500 },
+      detection: { trials: 2, intervalS: 0.3, toleratedFailures: 2, spacingMs: 100 },
       history: { days: 1, intervalS: 1 },
+      dashboard: { pairs: 50, sampleS: 2, timelineDays: 7, timelineChecks: 5_000 },
     }
   : {
       smoke,
       scale: { sizes: [100, 1000, 5000], targetSize: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 20_000 },
+      detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
+      dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000 },
     };
 
 interface Section {
@@ -36,7 +44,9 @@ interface Section {
 
 const sections: Section[] = [
   { group: '1. Engine scale', measure: () => engineScale(plan.scale) },
+  { group: '2. Detection', measure: () => detectionRows(plan.detection) },
   { group: '3. History', measure: () => historyRows(plan.history) },
+  { group: '4. Dashboard', measure: () => dashboardRows(plan.dashboard) },
 ];
 
 async function main(): Promise<void> {

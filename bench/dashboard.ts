@@ -1,0 +1,266 @@
+// Row 4: the dashboard in headless Chromium against the real headless service
+// with N pairs checked once a second: main-thread time per second of live
+// updates (Chrome's own TaskDuration via CDP, so it counts everything the page
+// does, not only what the app times itself), time until the first screen is
+// interactive, and the 30-day timeline of a pair with 100,000 checks.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import { createHistoryStore } from '../src/core/history.js';
+import { Child } from './child.js';
+import { generateHistory } from './history-gen.js';
+import { LoopbackServers } from './loopback.js';
+import { benchPairs, writePairsFile, type BenchPair } from './pairs-xml.js';
+import { percentile, sleep } from './schedule-stats.js';
+import { count, ms, row, times, verdict, type Row } from './table.js';
+
+export interface DashboardOptions {
+  pairs: number;
+  /** Seconds of live updates sampled. */
+  sampleS: number;
+  timelineDays: number;
+  timelineChecks: number;
+}
+
+const TARGET = { updateMs: 8, interactiveMs: 500, timelineMs: 100 };
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const projectDir = join(import.meta.dirname, '..');
+const rendererDir = join(projectDir, 'out', 'renderer');
+const TIMELINE_PAIR = 'timeline';
+const DAY_MS = 86_400_000;
+
+interface PagePerf {
+  pairsRenderedAt?: number;
+  flushes: Array<{ events: number; ms: number }>;
+  timelineDrawMs?: number;
+  timelineDraws: number;
+}
+
+/** What the page holds for us; code passed to page.evaluate() reads it from globalThis (the window). */
+interface PageGlobals {
+  __benchLongTasks?: Array<{ start: number; end: number }>;
+  __pbxPerf?: PagePerf;
+  location: { hash: string };
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The service serves the built dashboard. Build it when missing; a build older than its sources
+ * is used as it is (building here would also build other work in progress) but said so.
+ */
+function ensureRendererBuilt(): string {
+  const index = join(rendererDir, 'index.html');
+  if (!existsSync(index)) {
+    console.error('building the dashboard (out/renderer is missing)');
+    execFileSync('npm', ['run', '-s', 'build:app'], { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] });
+    return '';
+  }
+  const sources = Math.max(newestMtime(join(projectDir, 'src', 'renderer')), newestMtime(join(projectDir, 'src', 'shared')));
+  if (statSync(index).mtimeMs >= sources) return '';
+  console.error('out/renderer is older than src/renderer: measuring that older build (npm run build:app to refresh)');
+  return ' [build older than sources]';
+}
+
+async function prepareServerdir(serverdir: string, opts: DashboardOptions, servers: LoopbackServers): Promise<void> {
+  const ports = await servers.listen(opts.pairs + 2);
+  const receiverPort = await servers.receiver();
+  const timelineIntervalS = (opts.timelineDays * DAY_MS) / opts.timelineChecks / 1000;
+  const pairs: BenchPair[] = [...benchPairs(opts.pairs, ports.slice(2)), { id: TIMELINE_PAIR, primaryUrl: `http://127.0.0.1:${ports[1]}/` }];
+  await writePairsFile(serverdir, {
+    pairs,
+    intervalS: 1,
+    toleratedFailures: 3,
+    validationUrl: `http://127.0.0.1:${ports[0]}/validation`,
+    actionUrlBase: `http://127.0.0.1:${receiverPort}/action/`,
+  });
+  const store = createHistoryStore(serverdir, { retentionDays: 90, autoPrune: false });
+  await generateHistory(store, {
+    pair: TIMELINE_PAIR,
+    days: opts.timelineDays,
+    intervalS: timelineIntervalS,
+    endMs: Date.now(),
+    standby: false,
+    blipsPerDay: 2,
+  });
+  await store.close();
+}
+
+/** From navigation to the pairs on screen, extended past any long task that keeps the page busy. */
+async function firstScreen(page: Page, url: string): Promise<{ renderedMs: number; interactiveMs: number }> {
+  await page.goto(url);
+  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__pbxPerf?.pairsRenderedAt !== undefined, undefined, { timeout: 60_000 });
+  await sleep(1_000);
+  return page.evaluate(() => {
+    const rendered = (globalThis as unknown as PageGlobals).__pbxPerf!.pairsRenderedAt!;
+    let interactive = rendered;
+    for (const task of ((globalThis as unknown as PageGlobals).__benchLongTasks ?? []).sort((a, b) => a.start - b.start)) {
+      if (task.start <= interactive + 50) interactive = Math.max(interactive, task.end);
+    }
+    return { renderedMs: rendered, interactiveMs: interactive };
+  });
+}
+
+const BREAKDOWN = ['ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'] as const;
+type Busy = Record<'TaskDuration' | (typeof BREAKDOWN)[number], number>;
+
+async function busySeconds(cdp: CDPSession): Promise<Busy> {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const value = (name: string): number => metrics.find((m) => m.name === name)?.value ?? Number.NaN;
+  return { TaskDuration: value('TaskDuration'), ScriptDuration: value('ScriptDuration'), LayoutDuration: value('LayoutDuration'), RecalcStyleDuration: value('RecalcStyleDuration') };
+}
+
+export interface UpdateCost {
+  /** Main-thread milliseconds in each second. */
+  perSecond: number[];
+  /** Of all seconds together: script, layout and style milliseconds per second. */
+  breakdown: Record<(typeof BREAKDOWN)[number], number>;
+  flushMs: number[];
+  events: number;
+}
+
+/** Main-thread busy time in each second of live updates. */
+async function updateCost(page: Page, cdp: CDPSession, seconds: number): Promise<UpdateCost> {
+  const flushesBefore = await page.evaluate(() => (globalThis as unknown as PageGlobals).__pbxPerf!.flushes.length);
+  const perSecond: number[] = [];
+  const first = await busySeconds(cdp);
+  let last = first;
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1_000);
+    const now = await busySeconds(cdp);
+    perSecond.push((now.TaskDuration - last.TaskDuration) * 1000);
+    last = now;
+  }
+  const share = (key: (typeof BREAKDOWN)[number]): number => ((last[key] - first[key]) * 1000) / seconds;
+  const breakdown = { ScriptDuration: share('ScriptDuration'), LayoutDuration: share('LayoutDuration'), RecalcStyleDuration: share('RecalcStyleDuration') };
+  const flushes = await page.evaluate((from) => (globalThis as unknown as PageGlobals).__pbxPerf!.flushes.slice(from), flushesBefore);
+  return { perSecond, breakdown, flushMs: flushes.map((f) => f.ms), events: flushes.reduce((a, f) => a + f.events, 0) };
+}
+
+/** Open the pair, choose 30 d, and time from the click until the timeline is drawn. */
+async function timeline(page: Page, days: number): Promise<{ drawMs: number; clickToDrawnMs: number }> {
+  await page.evaluate((pair) => ((globalThis as unknown as PageGlobals).location.hash = `#/pair/${pair}`), TIMELINE_PAIR);
+  await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).__pbxPerf?.timelineDraws ?? 0) > 0, undefined, { timeout: 60_000 });
+  await sleep(500);
+  const drawsBefore = await page.evaluate(() => (globalThis as unknown as PageGlobals).__pbxPerf!.timelineDraws);
+  const clickedAt = await page.evaluate(() => performance.now());
+  await page.getByRole('button', { name: `${days}d`, exact: true }).click();
+  await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).__pbxPerf!.timelineDraws > n, drawsBefore, { timeout: 60_000 });
+  await sleep(300);
+  return page.evaluate((clicked) => {
+    const draws = performance.getEntriesByName('timeline-draw');
+    const last = draws[draws.length - 1]!;
+    return { drawMs: last.duration, clickToDrawnMs: last.startTime + last.duration - clicked };
+  }, clickedAt);
+}
+
+/** BENCH_TRACE=1 prints when each step ended, to see where a slow run spends its time. */
+function tracer(name: string): (step: string) => void {
+  const t0 = performance.now();
+  return (step) => {
+    if (process.env.BENCH_TRACE) console.error(`${name}: ${step} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  };
+}
+
+export async function dashboardRows(opts: DashboardOptions): Promise<Row[]> {
+  const lap = tracer('dashboard');
+  const stale = ensureRendererBuilt();
+  const servers = await LoopbackServers.start();
+  const serverdir = await mkdtemp(join(tmpdir(), 'pbx-bench-dashboard-'));
+  let service: Child | undefined;
+  let browser: Browser | undefined;
+  try {
+    await prepareServerdir(serverdir, opts, servers);
+    lap('serverdir ready');
+    service = await Child.start('service-worker.ts');
+    const { dashboardUrl } = await service.call<{ url: string; dashboardUrl: string }>('start', { serverdir, rendererDir });
+    lap('service started');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    lap('chromium launched');
+    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await page.addInitScript(() => {
+      (globalThis as unknown as PageGlobals).__benchLongTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) (globalThis as unknown as PageGlobals).__benchLongTasks!.push({ start: e.startTime, end: e.startTime + e.duration });
+      }).observe({ type: 'longtask' as 'mark', buffered: true });
+    });
+    // Every pair has been checked at least once before the page opens, as on a running service.
+    await sleep(2_000);
+    const screen = await firstScreen(page, dashboardUrl);
+    lap('first screen');
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const updates = await updateCost(page, cdp, opts.sampleS);
+    lap('updates sampled');
+    const drawn = await timeline(page, opts.timelineDays);
+    lap('timeline drawn');
+    return dashboardTable(opts, screen, updates, drawn).map((r) => ({ ...r, group: r.group + stale }));
+  } finally {
+    await browser?.close();
+    await service?.stop();
+    await servers.close();
+    await rm(serverdir, { recursive: true, force: true });
+  }
+}
+
+function dashboardTable(
+  opts: DashboardOptions,
+  screen: { renderedMs: number; interactiveMs: number },
+  updates: UpdateCost,
+  drawn: { drawMs: number; clickToDrawnMs: number },
+): Row[] {
+  const group = `4. Dashboard, ${count(opts.pairs)} pairs`;
+  const perSecond = Float64Array.from(updates.perSecond).sort();
+  const flushes = Float64Array.from(updates.flushMs).sort();
+  const median = percentile(perSecond, 50);
+  const frameMs = 1000 / 60;
+  const b = updates.breakdown;
+  return [
+    row({
+      group,
+      measure: 'main-thread time per 1 s update of all pairs',
+      engine:
+        `median ${ms(median)}, max ${ms(perSecond[perSecond.length - 1]!)} over ${opts.sampleS} s; per s: script ${ms(b.ScriptDuration)}, ` +
+        `layout ${ms(b.LayoutDuration)}, style ${ms(b.RecalcStyleDuration)}; app's own batch timing: median ${ms(percentile(flushes, 50))}, ` +
+        `${(updates.flushMs.length / opts.sampleS).toFixed(1)} batches/s, ${count(updates.events)} events`,
+      limit: `one frame at 60 Hz: ${ms(frameMs)}`,
+      ratio: times(median / frameMs),
+      target: `median < ${TARGET.updateMs} ms`,
+      verdict: verdict(median < TARGET.updateMs),
+    }),
+    row({
+      group,
+      measure: 'first screen interactive, from navigation',
+      engine: `${ms(screen.interactiveMs)} (pairs on screen at ${ms(screen.renderedMs)})`,
+      target: `< ${TARGET.interactiveMs} ms`,
+      verdict: verdict(screen.interactiveMs < TARGET.interactiveMs),
+    }),
+    row({
+      group,
+      measure: `${opts.timelineDays}-day timeline, ${count(opts.timelineChecks)} checks`,
+      engine: `drawn in ${ms(drawn.drawMs)} (click to drawn, history fetch included: ${ms(drawn.clickToDrawnMs)})`,
+      limit: `one frame at 60 Hz: ${ms(frameMs)}`,
+      ratio: times(drawn.drawMs / frameMs),
+      target: `~${TARGET.timelineMs} ms`,
+      verdict: verdict(drawn.drawMs <= TARGET.timelineMs * 1.2),
+    }),
+  ];
+}
