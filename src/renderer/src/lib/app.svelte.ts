@@ -48,6 +48,7 @@ export class AppState {
 
   stop(): void {
     this.hub.disconnect();
+    this.clock.stop();
   }
 }
 

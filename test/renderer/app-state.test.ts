@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { AppState } from '../../src/renderer/src/lib/app.svelte';
+import { NotificationsStore } from '../../src/renderer/src/lib/stores/notifications.svelte';
+import type { AlertEvent, EngineEvent } from '../../src/shared/model';
+import { MemoryBackend, status } from './memory-backend';
+
+const check = (pair: string, n: number): EngineEvent => ({
+  type: 'check',
+  pair,
+  at: new Date(Date.UTC(2026, 10, 27, 9, 0, n)).toISOString(),
+  consecutiveFailures: 0,
+  result: { target: 'primary', url: 'http://127.0.0.1:9/', ok: true, latencyMs: n, at: new Date(Date.UTC(2026, 10, 27, 9, 0, n)).toISOString() },
+});
+
+describe('AppState', () => {
+  it('batches live events and applies them once per frame', async () => {
+    const backend = new MemoryBackend();
+    backend.pairs = [status({ id: 'a' }), status({ id: 'b' })];
+    const frames: Array<() => void> = [];
+    const app = new AppState(backend, (run) => frames.push(run));
+    await app.start();
+    backend.emit([check('a', 1)]);
+    backend.emit([check('b', 2)]);
+    backend.emit([check('a', 3)]);
+    expect(frames).toHaveLength(1);
+    expect(app.pairs.get('a')!.status.lastPrimary).toBeUndefined();
+    frames[0]!();
+    expect(app.pairs.get('a')!.status.lastPrimary?.latencyMs).toBe(3);
+    expect(app.pairs.get('b')!.status.lastPrimary?.latencyMs).toBe(2);
+    expect(window.__pbxPerf?.flushes.at(-1)?.events).toBe(3);
+    app.stop();
+  });
+
+  it('refetches the pairs when the event stream comes back after a loss', async () => {
+    const backend = new MemoryBackend();
+    backend.pairs = [status({ id: 'a' })];
+    const app = new AppState(backend, (run) => run());
+    await app.start();
+    const lists = () => backend.calls.filter((c) => c.method === 'listPairs').length;
+    expect(lists()).toBe(1);
+    backend.setConnection('lost');
+    expect(app.hub.connection).toBe('lost');
+    backend.pairs = [status({ id: 'a', state: 'failover' })];
+    backend.setConnection('live');
+    expect(app.hub.reconnects).toBe(1);
+    await app.resync();
+    expect(lists()).toBe(2);
+    expect(app.pairs.get('a')!.state).toBe('failover');
+    app.stop();
+  });
+});
+
+describe('NotificationsStore', () => {
+  const alert = (pair: string, s: number, kind: AlertEvent['alert'] = 'failover'): AlertEvent => ({
+    type: 'alert',
+    pair,
+    at: new Date(Date.UTC(2026, 10, 27, 9, 0, s)).toISOString(),
+    alert: kind,
+    severity: 'critical',
+    message: `${pair} ${kind}`,
+  });
+
+  it('counts unread alerts, and acknowledgements survive a reload through localStorage', async () => {
+    localStorage.clear();
+    const backend = new MemoryBackend();
+    backend.alertEvents = [alert('a', 1), alert('b', 2, 'verifying')];
+    const first = new NotificationsStore(backend, localStorage);
+    await first.load();
+    expect(first.alerts.map((a) => a.pair)).toEqual(['b', 'a']);
+    expect(first.unread).toBe(2);
+    first.acknowledge(first.alerts[1]!);
+    expect(first.unread).toBe(1);
+    first.apply([alert('c', 3)]);
+    expect(first.unread).toBe(2);
+    expect(first.alerts[0]!.pair).toBe('c');
+
+    // The page is reloaded: alerts come from the service again, acknowledgements from localStorage.
+    backend.alertEvents = [alert('a', 1), alert('b', 2, 'verifying'), alert('c', 3)];
+    const second = new NotificationsStore(backend, localStorage);
+    await second.load();
+    expect(second.unread).toBe(2);
+    expect(second.isAcknowledged(alert('a', 1))).toBe(true);
+    second.acknowledgeAll();
+    expect(second.unread).toBe(0);
+    const third = new NotificationsStore(backend, localStorage);
+    await third.load();
+    expect(third.unread).toBe(0);
+  });
+
+  it('does not count the same alert twice when it arrives live and from the list', async () => {
+    localStorage.clear();
+    const backend = new MemoryBackend();
+    backend.alertEvents = [alert('a', 1)];
+    const store = new NotificationsStore(backend, localStorage);
+    await store.load();
+    store.apply([alert('a', 1)]);
+    expect(store.alerts).toHaveLength(1);
+  });
+});

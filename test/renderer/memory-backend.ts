@@ -1,0 +1,142 @@
+// An in-memory Backend for store and component tests: the interface the
+// renderer codes against (as the desktop bridge is), holding pairs and
+// recording every call. HTTP itself is tested against a real loopback server
+// in http-backend.test.ts.
+
+import { MonitorError, type Backend, type ConnectionState, type Reasoned, type RearmRequest } from '../../src/shared/api';
+import type {
+  CheckResult,
+  EngineEvent,
+  HistoryEvent,
+  ImportResult,
+  PairDetail,
+  PairHistory,
+  PairSettings,
+  PairStatus,
+} from '../../src/shared/model';
+import { validatePairSettings } from '../../src/shared/validate';
+
+export function status(overrides: Partial<PairStatus> & { id: string }): PairStatus {
+  return {
+    name: overrides.id.toUpperCase(),
+    state: 'waiting',
+    since: '2026-11-27T08:00:00.000Z',
+    consecutiveFailures: 0,
+    toleratedFailures: 3,
+    interval: 1,
+    primaryAnswering: false,
+    standbyDown: false,
+    isolated: false,
+    ...overrides,
+  };
+}
+
+export function settings(overrides: Partial<PairSettings> & { id: string }): PairSettings {
+  return {
+    name: overrides.id.toUpperCase(),
+    primaryUrl: 'http://127.0.0.1:9/',
+    interval: 1,
+    toleratedFailures: 3,
+    acceptStatus: '200',
+    validation: { quorum: 1, urls: ['http://127.0.0.2:9/'] },
+    action: {
+      method: 'POST',
+      url: 'http://127.0.0.1:9/dns?pair={pair}',
+      encoding: 'json',
+      auth: 'basic',
+      user: 'api',
+      pass: '••••••••',
+      headers: [{ name: 'X-Api-Key', value: '••••••••' }],
+      body: '{"pair":"{pair}","reason":"{reason}","to":"{to}"}',
+      retries: 5,
+      timeout: 10,
+    },
+    ...overrides,
+  };
+}
+
+export interface Call {
+  method: string;
+  args: unknown[];
+}
+
+export class MemoryBackend implements Backend {
+  readonly kind = 'http' as const;
+  readonly calls: Call[] = [];
+  pairs: PairStatus[] = [];
+  settingsOf = new Map<string, PairSettings>();
+  alertEvents: HistoryEvent[] = [];
+  auditEvents: HistoryEvent[] = [];
+  historyOf = new Map<string, PairHistory>();
+  /** The next call of this method fails with this error. */
+  failNext = new Map<string, MonitorError>();
+  private listeners = new Set<(events: EngineEvent[]) => void>();
+  private connectionListeners = new Set<(s: ConnectionState) => void>();
+
+  emit(events: EngineEvent[]): void {
+    for (const l of this.listeners) l(events);
+  }
+  setConnection(s: ConnectionState): void {
+    for (const l of this.connectionListeners) l(s);
+  }
+
+  private async call<T>(method: string, args: unknown[], answer: () => T): Promise<T> {
+    this.calls.push({ method, args });
+    const fail = this.failNext.get(method);
+    if (fail) {
+      this.failNext.delete(method);
+      throw fail;
+    }
+    return answer();
+  }
+
+  private find(id: string): PairStatus {
+    const p = this.pairs.find((x) => x.id === id);
+    if (!p) throw new MonitorError('not-found', `no pair "${id}"`);
+    return p;
+  }
+
+  health = () => this.call('health', [], () => ({ ok: true as const, version: 'test' }));
+  listPairs = () => this.call('listPairs', [], () => this.pairs.map((p) => ({ ...p })));
+  getPair = (id: string) =>
+    this.call('getPair', [id], (): PairDetail => ({ ...this.find(id), settings: this.settingsOf.get(id) ?? settings({ id }) }));
+  addPair = (s: PairSettings, by?: Reasoned) =>
+    this.call('addPair', [s, by], (): PairDetail => {
+      const v = validatePairSettings(s);
+      if (!v.ok) throw new MonitorError('invalid', 'invalid settings', v.problems);
+      if (this.pairs.some((p) => p.id === s.id)) throw new MonitorError('conflict', `pair "${s.id}" exists`, [{ field: 'id', message: 'is taken' }]);
+      const st = status({ id: s.id, name: s.name, state: 'starting' });
+      this.pairs.push(st);
+      this.settingsOf.set(s.id, s);
+      return { ...st, settings: s };
+    });
+  updatePair = (id: string, s: PairSettings, by?: Reasoned) =>
+    this.call('updatePair', [id, s, by], (): PairDetail => ({ ...this.find(id), settings: s }));
+  removePair = (id: string, by?: Reasoned) =>
+    this.call('removePair', [id, by], () => {
+      this.pairs = this.pairs.filter((p) => p.id !== id);
+    });
+  failover = (id: string, req: Reasoned) => this.call('failover', [id, req], () => ({ ...this.find(id), state: 'failover' as const }));
+  rearm = (id: string, req: RearmRequest) => this.call('rearm', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
+  pause = (id: string, req: Reasoned) => this.call('pause', [id, req], () => ({ ...this.find(id), state: 'paused' as const }));
+  resume = (id: string, req: Reasoned) => this.call('resume', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
+  retryAction = (id: string, by?: Reasoned) => this.call('retryAction', [id, by], () => this.find(id));
+  history = (id: string, range?: { from?: string; to?: string }) =>
+    this.call('history', [id, range], (): PairHistory => this.historyOf.get(id) ?? { pair: id, from: range?.from ?? '', to: range?.to ?? '', events: [], minutes: [] });
+  audit = () => this.call('audit', [], () => this.auditEvents);
+  alerts = () => this.call('alerts', [], () => this.alertEvents);
+  exportXml = (opts?: { masked?: boolean }) => this.call('exportXml', [opts], () => '<pbxctrl-failover version="1"/>');
+  importXml = (xml: string, opts?: { dryRun?: boolean }) =>
+    this.call('importXml', [xml, opts], (): ImportResult => ({ applied: !opts?.dryRun, changes: [] }));
+  testUrls = (s: PairSettings) => this.call('testUrls', [s], (): CheckResult[] => []);
+
+  subscribe(listener: (events: EngineEvent[]) => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  onConnection(listener: (s: ConnectionState) => void) {
+    this.connectionListeners.add(listener);
+    listener('live');
+    return () => this.connectionListeners.delete(listener);
+  }
+}
