@@ -43,6 +43,15 @@ export async function createApp(opts: AppOptions): Promise<ServiceApp> {
   app.addHook('onRequest', async (_request, reply) => {
     void reply.headers(SECURITY_HEADERS);
   });
+  // Keep-alive connections that were busy when close() began would otherwise stay open after
+  // their answer and hold the shutdown (and a SIGTERM) forever.
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   installErrorHandlers(app, opts.log);
 
   const hub = new EventHub(opts.monitor, opts.events);
