@@ -181,7 +181,7 @@ describe('failover under real faults', () => {
         expect(dns).toBe(STANDBY);
         expect(reqs).toHaveLength(1);
         // A timeout that is not kept is no timeout: 2 s of slack covers any scheduling noise.
-        expect(Math.max(...took)).toBeLessThan(timeoutMs + 2000);
+        expect(Math.max(...took), `a check with a ${timeoutMs} ms timeout must be given up within ${timeoutMs + 2000} ms`).toBeLessThan(timeoutMs + 2000);
       } finally {
         await lab.net.unsilence(PRIMARY_SILENT);
       }

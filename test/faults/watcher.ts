@@ -4,7 +4,7 @@
 
 import type { MonitorApi } from '../../src/shared/api.js';
 import type { EngineEvent } from '../../src/shared/model.js';
-import type { Monitor, MonitorOptions } from '../../src/core/ports.js';
+import { openMonitor } from '../../src/core/monitor.js';
 
 export interface CallMessage {
   seq: number;
@@ -19,8 +19,6 @@ export type WatcherMessage =
   | { kind: 'reply'; seq: number; ok: false; error: { code?: string; message: string; problems?: unknown } }
   | { kind: 'fatal'; message: string };
 
-type OpenMonitor = (opts: MonitorOptions) => Promise<Monitor>;
-
 function send(msg: WatcherMessage): void {
   process.send?.(msg);
 }
@@ -28,8 +26,6 @@ function send(msg: WatcherMessage): void {
 async function main(): Promise<void> {
   const serverdir = process.argv[2];
   if (!serverdir) throw new Error('usage: watcher.ts <serverdir>');
-  const engine = '../../src/core/monitor.js';
-  const { openMonitor } = (await import(engine)) as { openMonitor: OpenMonitor };
   const monitor = await openMonitor({ serverdir, version: 'fault-suite', defaultOperator: 'fault-suite' });
   monitor.subscribe((event) => send({ kind: 'event', event }));
   process.on('message', (msg: CallMessage) => {
