@@ -106,8 +106,12 @@ function convert(raw: unknown[], path: XmlElement[], problems: XmlProblem[]): Xm
       out.push({ type: 'cdata', text: innerText(content) });
     } else if (!key.startsWith('?')) {
       const element: XmlElement = { type: 'element', name: key, attrs: [], children: [] };
+      if (!XML_NAME.test(key)) problems.push({ path, message: `<${key.slice(0, 40)}> is not a valid element name` });
       const attrs = (item[':@'] ?? {}) as Record<string, unknown>;
-      element.attrs = Object.entries(attrs).map(([name, value]) => [name, decode(String(value), [...path, element], problems)]);
+      element.attrs = Object.entries(attrs).map(([name, value]) => {
+        if (!XML_NAME.test(name)) problems.push({ path: [...path, element], message: `${name.slice(0, 40)} is not a valid attribute name` });
+        return [name, decode(String(value), [...path, element], problems)];
+      });
       element.children = convert(content, [...path, element], problems);
       out.push(element);
     }
@@ -118,6 +122,9 @@ function convert(raw: unknown[], path: XmlElement[], problems: XmlProblem[]): Xm
 function innerText(content: Record<string, unknown>[]): string {
   return content.map((c) => String(c['#text'] ?? '')).join('');
 }
+
+// XML 1.0 names, slightly simplified (any non-ASCII letter is allowed).
+const XML_NAME = /^[A-Za-z_:\u00c0-\uffff][\w.:\-\u00b7-\uffff]*$/;
 
 const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 

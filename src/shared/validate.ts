@@ -298,7 +298,8 @@ function readNumber(c: Collector, field: string, v: unknown, rule: NumberRule): 
   if (rule.min !== undefined && v < rule.min) return void c.add(field, `must be at least ${rule.min} ${rule.unit}, got ${v}`);
   if (rule.exclusiveMin !== undefined && v <= rule.exclusiveMin) return void c.add(field, `must be more than ${rule.exclusiveMin} ${rule.unit}, got ${v}`);
   if (v > rule.max) return void c.add(field, `must be at most ${rule.max} ${rule.unit}, got ${v}`);
-  return v;
+  // -0 would be written as "0"; keep what is stored and what is read back identical.
+  return v === 0 ? 0 : v;
 }
 
 function readAcceptStatus(c: Collector, v: unknown): string | undefined {
