@@ -141,10 +141,18 @@ export function serveCommands(handlers: Handlers, onExit: () => Promise<void> | 
       if (!handler) throw new Error(`unknown command ${msg.cmd}`);
       reply = { id: msg.id, ok: true, value: await handler(msg.args as never) };
     } catch (err) {
-      reply = { id: msg.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+      reply = { id: msg.id, ok: false, error: describeError(err) };
     }
     process.send!(reply);
   });
   // The parent going away must not leave servers or engines behind.
   process.on('disconnect', () => process.exit(0));
+}
+
+/** First line of the message, plus the problems a MonitorError lists (which pair, which field). */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const problems = (err as { problems?: Array<{ pair?: string; field: string; message: string }> }).problems;
+  const listed = problems?.map((p) => `${p.pair ? `${p.pair}: ` : ''}${p.field}: ${p.message}`).join('; ');
+  return listed ? `${err.message} (${listed})` : (err.stack ?? err.message);
 }

@@ -4,6 +4,8 @@
 // cores are shared the same way; the servers run in a third process.
 
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child } from './child.js';
 import { LoopbackServers } from './loopback.js';
@@ -30,11 +32,25 @@ export const engineWorkerMissing = (): string | undefined =>
       : undefined;
 
 async function runIn(entry: string, job: ScaleJob): Promise<ScaleResult> {
+  const serverdir = await mkdtemp(join(tmpdir(), 'pbx-bench-scale-'));
   const child = await Child.start(entry);
   try {
-    return await child.call<ScaleResult>('run', job, job.warmupMs + job.durationMs + 180_000);
+    return await child.call<ScaleResult>('run', { ...job, serverdir }, job.warmupMs + job.durationMs + 180_000);
   } finally {
-    await child.stop();
+    await child.stop(15_000);
+    await rm(serverdir, { recursive: true, force: true });
+  }
+}
+
+/** The engine's result, or why there is none (the engine refusing its file is a finding, not a crash). */
+async function runEngine(job: ScaleJob): Promise<ScaleResult | string> {
+  const missing = engineWorkerMissing();
+  if (missing) return missing;
+  try {
+    return await runIn('engine-worker.ts', job);
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    return `error: ${message}`;
   }
 }
 
@@ -56,9 +72,8 @@ export async function engineScale(opts: ScaleOptions): Promise<Row[]> {
         durationMs: opts.durationMs,
       };
       const floor = await runIn('bare-loop.ts', job);
-      const missing = engineWorkerMissing();
-      const engine = missing ? undefined : await runIn('engine-worker.ts', job);
-      rows.push(...scaleRows(`1. Engine scale, ${count(size)} pairs`, size === opts.targetSize, floor, engine, missing));
+      const engine = await runEngine(job);
+      rows.push(...scaleRows(`1. Engine scale, ${count(size)} pairs`, size === opts.targetSize, floor, engine));
     } finally {
       await servers.close();
     }
@@ -66,7 +81,7 @@ export async function engineScale(opts: ScaleOptions): Promise<Row[]> {
   return rows;
 }
 
-function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine: ScaleResult | undefined, missing?: string): Row[] {
+function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine: ScaleResult | string): Row[] {
   const bare = (text: string): string => `bare loop ${text}`;
   const cpu = (r: ScaleResult): string => `${(r.cpuMs / 1000).toFixed(2)} s (${((100 * r.cpuMs) / r.windowMs).toFixed(0)}% of a core)`;
   const checks = (r: ScaleResult): string =>
@@ -74,9 +89,9 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
   const lag = (r: ScaleResult): string => `${ms(r.lagP50Ms)} / ${ms(r.lagP99Ms)} (max ${ms(r.lagMaxMs)})`;
   const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)})`;
   const window = `${(floor.windowMs / 1000).toFixed(0)} s`;
-  if (!engine) {
+  if (typeof engine === 'string') {
     return [
-      notMeasured(group, missing ?? 'no engine result'),
+      notMeasured(group, engine, engine.startsWith('error')),
       row({ group, measure: `CPU in ${window}`, engine: '-', limit: bare(cpu(floor)) }),
       row({ group, measure: 'peak RSS (at end)', engine: '-', limit: bare(rss(floor)) }),
     ];

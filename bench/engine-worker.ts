@@ -2,9 +2,6 @@
 // serverdir holding every pair, measured with the same yardstick as the bare
 // loop (bench/bare-loop.ts), from the engine's own check events.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openMonitor } from '../src/core/monitor.js';
 import { silentLogger, type Monitor } from '../src/core/ports.js';
 import { serveCommands } from './child.js';
@@ -12,10 +9,10 @@ import { writePairsFile } from './pairs-xml.js';
 import { CheckLog, measureWindow, type ScaleJob, type ScaleResult } from './schedule-stats.js';
 
 let monitor: Monitor | undefined;
-let serverdir: string | undefined;
 
-async function run(job: ScaleJob): Promise<ScaleResult> {
-  serverdir = await mkdtemp(join(tmpdir(), 'pbx-bench-engine-'));
+/** The parent made `serverdir` and removes it, also when this process has to be killed. */
+async function run(job: ScaleJob & { serverdir: string }): Promise<ScaleResult> {
+  const { serverdir } = job;
   await writePairsFile(serverdir, {
     pairs: job.pairs,
     intervalS: job.intervalMs / 1000,
@@ -36,7 +33,6 @@ async function run(job: ScaleJob): Promise<ScaleResult> {
 
 async function shutDown(): Promise<void> {
   await monitor?.close();
-  if (serverdir) await rm(serverdir, { recursive: true, force: true });
 }
 
 serveCommands({ run }, shutDown);

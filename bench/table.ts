@@ -16,14 +16,16 @@ export interface Row {
   ratio: string;
   target: string;
   verdict: Verdict;
+  /** The measurement could not be taken because something failed (not merely because a target was missed). */
+  broken?: boolean;
 }
 
 export function row(r: Partial<Row> & Pick<Row, 'group' | 'measure' | 'engine'>): Row {
   return { limit: '-', ratio: '-', target: '-', verdict: 'info', ...r };
 }
 
-export function notMeasured(group: string, reason: string): Row {
-  return row({ group, measure: '-', engine: `not measured: ${reason}`, verdict: 'not measured' });
+export function notMeasured(group: string, reason: string, broken = false): Row {
+  return row({ group, measure: '-', engine: `not measured: ${reason}`, verdict: 'not measured', broken });
 }
 
 /** Target met, or missed, or no target at all. */
@@ -31,7 +33,7 @@ export function verdict(met: boolean | undefined): Verdict {
   return met === undefined ? 'info' : met ? 'met' : 'MISSED';
 }
 
-const COLUMNS: Array<[keyof Row, string]> = [
+const COLUMNS: Array<[Column, string]> = [
   ['group', 'Benchmark'],
   ['measure', 'Measure'],
   ['engine', 'App'],
@@ -40,6 +42,8 @@ const COLUMNS: Array<[keyof Row, string]> = [
   ['target', 'Target'],
   ['verdict', 'Result'],
 ];
+
+type Column = Exclude<keyof Row, 'broken'>;
 
 export function textTable(rows: Row[]): string {
   const cells = [COLUMNS.map(([, title]) => title), ...rows.map((r) => COLUMNS.map(([key]) => r[key]))];
