@@ -131,7 +131,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildServ
       return stderr;
     },
     exited,
-    waitForOutput: async (pattern, timeoutMs = 30_000) => {
+    waitForOutput: async (pattern, timeoutMs = 60_000) => {
       let done = false;
       void exited.then(() => (done = true));
       return waitFor(`${pattern} in the output of ${args.join(' ')}`, () => {

@@ -95,14 +95,14 @@ describe('help, version and bad command lines', () => {
     expect(stdout).toBe('');
   });
 
-  it('exits with code 2 as a real process too', async () => {
+  it('exits with code 2 as a real process too', { timeout: 60_000 }, async () => {
     const { code, stderr } = await runCli(['--no-such-flag']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/no-such-flag/);
   });
 });
 
-describe('validate <file>', () => {
+describe('validate <file>', { timeout: 60_000 }, () => {
   it('prints a one-line summary and exits 0 for a valid file', async () => {
     const file = join(dir, 'good.xml');
     await writeFile(file, configXml([pair, { ...pair, id: 'beta' }, { ...pair, id: 'gamma' }]));
@@ -132,7 +132,8 @@ describe('validate <file>', () => {
   });
 });
 
-describe('serve', () => {
+// Each case starts one or two real processes through tsx: generous on a busy machine.
+describe('serve', { timeout: 120_000 }, () => {
   it('prints one clickable dashboard line with the token, serves the API, and stops cleanly on SIGTERM', async () => {
     await writeFile(join(dir, CONFIG_FILE), configXml([pair]));
     const child = serve('--serverdir', dir);
