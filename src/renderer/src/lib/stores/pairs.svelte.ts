@@ -149,7 +149,9 @@ export class PairsStore {
     if (this.entries.delete(id)) this.resort();
   }
 
+  /** Reactive: a view that asked for a pair before it existed updates when it is added. */
   get(id: string): PairEntry | undefined {
+    void this.order;
     return this.entries.get(id);
   }
 
