@@ -170,7 +170,7 @@ async function timeline(page: Page, days: number): Promise<{ drawMs: number; cli
     (clicked) => {
       const fetches = performance
         .getEntriesByType('resource')
-        .filter((e) => e.name.includes('/history') && e.startTime >= clicked) as Array<PerformanceEntry & { responseEnd: number; encodedBodySize: number }>;
+        .filter((e) => e.name.includes('/history') && e.startTime >= clicked) as unknown as Array<{ startTime: number; responseEnd: number; encodedBodySize: number }>;
       const fetched = fetches[fetches.length - 1];
       if (!fetched || fetched.responseEnd === 0) return undefined;
       const draw = performance.getEntriesByName('timeline-draw').find((d) => d.startTime >= fetched.responseEnd);
