@@ -58,8 +58,11 @@ export function contentTypeOf(encoding: BodyEncoding): string {
   }
 }
 
+// Characters XML cannot carry even as references would make the receiver reject the whole body.
 function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+  return wellFormed(value)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+    .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };

@@ -249,6 +249,19 @@ describe('parse, serialize and readConfigFile', () => {
     expect(await listDir()).toEqual([]);
   });
 
+  it('reads a masked export back with the stored secrets when given the existing pairs', async () => {
+    await fs.writeFile(file, RICH_SAMPLE);
+    const store = createConfigStore(dir);
+    const config = await store.load();
+    const masked = store.serialize(config, { masked: true });
+    const stored = new Map(config.pairs.map((p) => [p.settings.id, p.settings]));
+    const back = store.parse(masked, { existing: (id) => stored.get(id) });
+    expect(back).toEqual({ ok: true, config });
+    const alone = store.parse(masked);
+    expect(alone.ok).toBe(false);
+    if (!alone.ok) expect(alone.problems.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['acme:action.headers[0].value', 'acme:action.pass']);
+  });
+
   it('serializes with the unknown content of the loaded file', async () => {
     await fs.writeFile(file, RICH_SAMPLE);
     const store = createConfigStore(dir);

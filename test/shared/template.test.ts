@@ -33,6 +33,10 @@ describe('renderTemplate', () => {
     expect(out).toBe('<r a="&amp;&lt;&gt;&quot;&apos;">&amp;&lt;&gt;&quot;&apos;</r>');
   });
 
+  it('replaces characters XML cannot carry, keeping tabs, newlines and unicode', () => {
+    expect(renderTemplate('<r>{reason}</r>', { reason: 'a\u0000b\u001fc\td\ne\ud800é😀' }, 'xml')).toBe('<r>a\ufffdb\ufffdc\td\ne\ufffdé😀</r>');
+  });
+
   it('URL-encodes in a URL so a value cannot add parameters or paths', () => {
     const out = renderTemplate('http://192.0.2.1/x?reason={reason}&to={to}', { reason: 'a&b=c +d/e?f#g', to: 'standby' }, 'url');
     expect(out).toBe('http://192.0.2.1/x?reason=a%26b%3Dc%20%2Bd%2Fe%3Ff%23g&to=standby');
