@@ -3,6 +3,7 @@
 // on SIGINT/SIGTERM, and (synchronously) when the process exits; leftovers of a killed earlier
 // run are removed on the way in.
 
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,18 +25,39 @@ export const DNS_API_PORT = 8081;
 export const ZONE_URL = `http://${DNS}:${DNS_API_PORT}/api/v1/servers/localhost/zones/${ZONE}`;
 const PROXY = 'dns-api';
 
+/**
+ * From the moment the first namespace exists until teardown: an interrupted run (SIGINT, SIGTERM) or a
+ * process that exits without afterAll tears down synchronously, before anything else can die.
+ * Returns the function that removes the guard again.
+ */
+function guardTeardown(prefix: string, dir: string): () => void {
+  const onExit = (): void => {
+    tearDownSync(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    onExit();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 export class Lab {
   private closing: Promise<void> | undefined;
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    void this.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  private readonly onExit = (): void => tearDownSync(this.net.prefix);
 
   private constructor(
     readonly net: TestNetwork,
     readonly dir: string,
     readonly agents: Record<HostName, HostAgent>,
     readonly pdns: PowerDns,
+    private readonly unguard: () => void,
   ) {}
 
   /** `records`: names in the zone (relative), each pointing at the primary at the start. */
@@ -43,8 +65,7 @@ export class Lab {
     await removeLeftovers();
     const net = new TestNetwork();
     const dir = await mkdtemp(join(tmpdir(), 'pfm-faults-'));
-    const exitGuard = (): void => tearDownSync(net.prefix);
-    process.once('exit', exitGuard);
+    const unguard = guardTeardown(net.prefix, dir);
     try {
       await net.setUp();
       await net.addAddress('primary', PRIMARY_SILENT);
@@ -56,9 +77,7 @@ export class Lab {
         address: DNS,
         records: Object.fromEntries(records.map((r) => [r, PRIMARY])),
       });
-      const lab = new Lab(net, dir, agents, pdns);
-      process.off('exit', exitGuard);
-      lab.guard();
+      const lab = new Lab(net, dir, agents, pdns, unguard);
       await agents.dns.proxy(PROXY, DNS, DNS_API_PORT, `http://127.0.0.1:${PDNS_API_PORT}`);
       await agents.standby.serve('standby', STANDBY, 80);
       await agents.internet.serve('internet', INTERNET, 80);
@@ -66,14 +85,9 @@ export class Lab {
     } catch (err) {
       await net.tearDown();
       await rm(dir, { recursive: true, force: true });
+      unguard();
       throw err;
     }
-  }
-
-  private guard(): void {
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
-    process.once('exit', this.onExit);
   }
 
   get apiKey(): string {
@@ -116,12 +130,10 @@ export class Lab {
   }
 
   private async shutDown(): Promise<void> {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
     await Promise.allSettled(Object.values(this.agents).map((a) => a.stop()));
     await this.pdns.stop().catch(() => undefined);
     await this.net.tearDown();
-    process.off('exit', this.onExit);
     await rm(this.dir, { recursive: true, force: true });
+    this.unguard();
   }
 }

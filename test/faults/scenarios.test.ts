@@ -227,7 +227,8 @@ describe('failover under real faults', () => {
   );
 
   scenario('3', 'Primary flaps', 'fails as many times in a row as tolerated (never more), again and again: never fails over', async (s) => {
-    const w = await watchedPair('s3', { port: 8003, tolerated: 3 });
+    // A generous timeout: only the scripted statuses may fail a check here, never a busy machine.
+    const w = await watchedPair('s3', { port: 8003, tolerated: 3, timeout: 1 });
     const mark = w.events.length;
     // F F F S with 3 tolerated: right at the boundary, every cycle.
     await lab.agents.primary.behave('s3', { kind: 'pattern', statuses: [500, 500, 500, 200] });
@@ -499,7 +500,7 @@ describe('failover under real faults', () => {
     await lab.agents.primary.serve('fifty-doomed', PRIMARY, 9101);
     await lab.agents.primary.serve('fifty-spared', PRIMARY, 9100);
     const w = await startWatcher('fifty');
-    const o = { interval: 0.5, tolerated: 2 };
+    const o = { interval: 0.5, tolerated: 2, timeout: 1 };
     for (const id of FIFTY) {
       const port = doomed.includes(id) ? 9101 : 9100;
       await w.call('addPair', faultPair(id, lab.apiKey, { ...o, port, path: id }), { reason: 'fault suite', operator: 'fault-suite' });
