@@ -281,12 +281,13 @@ class FileHistoryStore implements HistoryStore {
     const batch = [...this.pending];
     this.pending = new Map();
     this.pendingBytes = 0;
-    let failure: { err: unknown; file: string } | undefined;
-    await forEachLimited(batch, WRITE_PARALLELISM, async ([file, lines]) => {
+    // Report the first file of the batch that failed, not whichever failed first, so the message is stable.
+    let failure: { err: unknown; file: string; index: number } | undefined;
+    await forEachLimited(batch, WRITE_PARALLELISM, async ([file, lines], index) => {
       try {
         await this.append(file, lines.join(''));
       } catch (err) {
-        failure ??= { err, file };
+        if (!failure || index < failure.index) failure = { err, file, index };
         this.requeue(file, lines);
       }
     });
@@ -571,10 +572,13 @@ function dirOf(pair: string): string {
   return encoded.slice(0, 200) || '%';
 }
 
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index]!, index);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
