@@ -492,7 +492,8 @@ function merge(
       continue;
     }
     if (!emitted.has(child.name)) {
-      out.push(...children.filter((c) => c.name === child.name));
+      const group = children.filter((c) => c.name === child.name);
+      out.push(...(group.length === 1 ? [keepLeafAttrs(group[0]!, child)] : group));
       emitted.add(child.name);
     }
   }
@@ -503,6 +504,16 @@ function merge(
     emitted.add(known);
   }
   return { type: 'element', name, attrs: mergeAttrs(base.attrs, fresh.attrs, knownAttrs), children: out };
+}
+
+// Attributes the app writes on text elements; any other attribute there belongs to someone else.
+const LEAF_ATTRS: Record<string, readonly string[]> = { state: ['since', 'reason'], header: ['name'] };
+
+/** A rewritten text element (<interval>, <state>, …) keeps the unknown attributes it had. */
+function keepLeafAttrs(fresh: XmlElement, base: XmlElement): XmlElement {
+  if (fresh.children.some((c) => c.type === 'element')) return fresh;
+  const known = [...fresh.attrs.map(([n]) => n), ...(LEAF_ATTRS[fresh.name] ?? [])];
+  return { ...fresh, attrs: mergeAttrs(base.attrs, fresh.attrs, known) };
 }
 
 /** After the last element that comes earlier in the contract's order; else before the first that comes later. */
@@ -523,10 +534,11 @@ function mergeAttrs(base: [string, string][], fresh: [string, string][], known: 
   const value = new Map(fresh);
   const out: [string, string][] = [];
   for (const [n, v] of base) {
-    if (!known.includes(n)) out.push([n, v]);
-    else if (value.has(n)) {
+    if (value.has(n)) {
       out.push([n, value.get(n)!]);
       value.delete(n);
+    } else if (!known.includes(n)) {
+      out.push([n, v]);
     }
   }
   for (const [n, v] of fresh) if (value.has(n)) out.push([n, v]);

@@ -118,6 +118,26 @@ describe('round trips', () => {
     expect(text.indexOf('<x:comment>')).toBeGreaterThan(text.indexOf('<header name="X-Request-Source">'));
   });
 
+  it('keeps unknown attributes of rewritten text elements', () => {
+    const xml = configWith(
+      minimalPair('a', '\n    <state since="2026-11-27T08:00:00Z" reason="r" x:by="ops">paused</state>').replace('<interval>1</interval>', '<interval unit="s">1</interval>'),
+    );
+    const read = ok(parseConfigXml(xml));
+    const record = read.config.pairs[0]!;
+    const text = serializeConfigXml({ pairs: [{ ...record, persisted: { state: 'starting', since: '2026-11-27T09:00:00Z' } }] }, { base: read.document });
+    expect(text).toContain('<interval unit="s">1</interval>');
+    expect(text).toContain('<state since="2026-11-27T09:00:00Z" x:by="ops">starting</state>');
+  });
+
+  it('keeps unknown attributes of a childless <request> once (found by the fuzzer)', () => {
+    const xml = RICH_SAMPLE.replace(
+      /<request method="PATCH" url="https:\/\/dns.example.net\/api">[\s\S]*?<\/request>/,
+      '<request method="PATCH" url="https://dns.example.net/api" ok="false" x:n="1"/>',
+    );
+    const { text } = roundTrip(xml);
+    expect(text).toContain('<request method="PATCH" url="https://dns.example.net/api" ok="false" x:n="1"/>');
+  });
+
   it('rewrites changed values in place and adds new elements in the contract order', () => {
     const read = ok(parseConfigXml(RICH_SAMPLE));
     const acme = read.config.pairs[0]!;
