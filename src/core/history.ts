@@ -344,6 +344,8 @@ class FileHistoryStore implements HistoryStore {
       }
       try {
         for (let offset = 0; offset < data.length; ) offset += (await handle.write(data, offset)).bytesWritten;
+        // Forgetting costs one extra byte read later; thousands of pairs make new files every day.
+        if (this.checkedEnds.size > 20_000) this.checkedEnds.clear();
         this.checkedEnds.add(file);
       } catch (err) {
         await handle.truncate(size).catch(() => this.checkedEnds.delete(file));
