@@ -53,7 +53,8 @@ const parser = new XMLParser({
 /** Parse XML text into a tree, or say (with line and column where known) why it cannot be read. */
 export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResult {
   const fail = (message: string): XmlReadResult => ({ ok: false, problems: [{ path: [], message }] });
-  const bytes = new TextEncoder().encode(text).length;
+  // Every UTF-16 unit takes at least one UTF-8 byte, so a long string is refused without encoding it.
+  const bytes = text.length > maxBytes ? text.length : new TextEncoder().encode(text).length;
   if (bytes > maxBytes) return fail(`the file is ${formatBytes(bytes)}; files over ${formatBytes(maxBytes)} are refused`);
   // XML line-end normalization; a BOM is not content.
   const xml = text.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n');
