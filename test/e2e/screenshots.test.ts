@@ -128,7 +128,7 @@ describe('README screenshots', () => {
     // Availability from the day of history has arrived for the visible rows.
     await expect.poll(() => page.locator('[data-pair="wayne"]').textContent(), { timeout: 10_000 }).toMatch(/9\d\.\d+%/);
 
-    const order = await page.locator('[data-pair]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.pair));
+    const order = await page.locator('[data-pair]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pair')));
     expect(order.slice(0, 2).sort()).toEqual(['globex', 'stark']);
     expect(order[0]).toBe('stark');
 
@@ -137,7 +137,7 @@ describe('README screenshots', () => {
 
     await page.getByRole('link', { name: 'Globex' }).click();
     await page.getByRole('button', { name: '24h' }).click();
-    await expect.poll(() => page.evaluate(() => window.__pbxPerf?.timelineDraws ?? 0)).toBeGreaterThan(1);
+    await expect.poll(() => page.evaluate(() => (globalThis as { __pbxPerf?: { timelineDraws: number } }).__pbxPerf?.timelineDraws ?? 0)).toBeGreaterThan(1);
     await page.getByTestId('action-panel').locator('[data-phase="succeeded"]').waitFor({ timeout: 15_000 });
     const log = await page.getByTestId('event-log').textContent();
     expect(log).toContain('PBX firmware update 68.0.31');

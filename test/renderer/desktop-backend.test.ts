@@ -3,10 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../src/renderer/src/lib/backend';
 import { createDesktopBackend } from '../../src/renderer/src/lib/backend/desktop';
-import { createDesktopBridge } from '../../src/preload/bridge';
 import { MonitorError } from '../../src/shared/api';
-import { EVENTS_CHANNEL, type IpcResult } from '../../src/shared/ipc';
+import { EVENTS_CHANNEL, type DesktopBridge, type IpcResult } from '../../src/shared/ipc';
 import type { EngineEvent } from '../../src/shared/model';
+
+// The preload belongs to the node-side TypeScript project, so it is loaded by path, not imported.
+const preloadBridge = '../../src/preload/bridge';
+const { createDesktopBridge } = (await import(/* @vite-ignore */ preloadBridge)) as { createDesktopBridge: (ipc: never) => DesktopBridge };
 
 function fakeIpc(answer: (channel: string, args: unknown[]) => IpcResult<unknown>) {
   const invoked: Array<{ channel: string; args: unknown[] }> = [];
