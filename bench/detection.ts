@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMonitor } from '../src/core/monitor.js';
 import { silentLogger } from '../src/core/ports.js';
-import type { EngineEvent, PairSettings } from '../src/shared/model.js';
+import type { EngineEvent } from '../src/shared/model.js';
 import { LoopbackServers } from './loopback.js';
+import { pairSettings } from './pairs-xml.js';
 import { percentile, sleep } from './schedule-stats.js';
 import { ms, row, times, verdict, type Row } from './table.js';
 
@@ -28,19 +29,6 @@ interface Trial {
   pair: string;
   detectionMs: number;
   boundMs: number;
-}
-
-function settings(id: string, primaryPort: number, validationUrl: string, actionUrl: string, opts: DetectionOptions): PairSettings {
-  return {
-    id,
-    name: `Detection ${id}`,
-    primaryUrl: `http://127.0.0.1:${primaryPort}/`,
-    interval: opts.intervalS,
-    toleratedFailures: opts.toleratedFailures,
-    acceptStatus: '200',
-    validation: { quorum: 1, urls: [validationUrl] },
-    action: { method: 'POST', url: actionUrl, encoding: 'json', auth: 'none', headers: [], body: '{"pair":"{pair}"}', retries: 3, timeout: 5 },
-  };
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, deadlineMs: number, what: string): Promise<void> {
@@ -66,10 +54,16 @@ export async function detectionRows(opts: DetectionOptions): Promise<Row[]> {
         validationMs.set(event.pair, Math.max(validationMs.get(event.pair) ?? 0, event.result.latencyMs));
       }
     });
+    const file = {
+      intervalS: opts.intervalS,
+      toleratedFailures: opts.toleratedFailures,
+      validationUrl: `http://127.0.0.1:${validationPort}/`,
+      actionUrlBase: `http://127.0.0.1:${receiverPort}/action/`,
+    };
     const ids = Array.from({ length: opts.trials }, (_, i) => `trial-${i}`);
     for (const id of ids) {
       const port = await servers.primary(id);
-      await monitor.addPair(settings(id, port, `http://127.0.0.1:${validationPort}/`, `http://127.0.0.1:${receiverPort}/action/${id}`, opts));
+      await monitor.addPair(pairSettings({ id, primaryUrl: `http://127.0.0.1:${port}/` }, file));
     }
     await waitFor(() => waiting.size === ids.length, 30_000, 'every pair to reach waiting');
 

@@ -96,11 +96,13 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
       row({ group, measure: 'peak RSS (at end)', engine: '-', limit: bare(rss(floor)) }),
     ];
   }
+  const note = engine.note ? [row({ group, measure: 'note', engine: engine.note })] : [];
   const target = (text: string): string => (targeted ? text : '-');
   const judged = (met: boolean): Row['verdict'] => verdict(targeted ? met : undefined);
   const cpuRatio = engine.cpuMs / floor.cpuMs;
   const rssRatio = engine.peakRssMb / floor.peakRssMb;
   return [
+    ...note,
     row({
       group,
       measure: `CPU in ${window}`,

@@ -4,6 +4,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PairSettings } from '../src/shared/model.js';
 
 export interface BenchPair {
   id: string;
@@ -22,6 +23,22 @@ export interface PairsFile {
 const escapeXml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+const ACTION_BODY = '{"pair":"{pair}","reason":"{reason}"}';
+
+/** The same pair as pairsXml() writes it, for adding through the API. */
+export function pairSettings(pair: BenchPair, file: Omit<PairsFile, 'pairs'>): PairSettings {
+  return {
+    id: pair.id,
+    name: `Bench ${pair.id}`,
+    primaryUrl: pair.primaryUrl,
+    interval: file.intervalS,
+    toleratedFailures: file.toleratedFailures,
+    acceptStatus: '200',
+    validation: { quorum: 1, urls: [file.validationUrl] },
+    action: { method: 'POST', url: file.actionUrlBase + pair.id, encoding: 'json', auth: 'none', headers: [], body: ACTION_BODY, retries: 3, timeout: 5 },
+  };
+}
+
 export function pairsXml(file: PairsFile): string {
   const pairs = file.pairs.map(
     (p) => `  <pair id="${p.id}">
@@ -32,16 +49,16 @@ export function pairsXml(file: PairsFile): string {
     <validation quorum="1"><url>${escapeXml(file.validationUrl)}</url></validation>
     <action method="POST" encoding="json" retries="3" timeout="5">
       <url>${escapeXml(file.actionUrlBase + p.id)}</url>
-      <body>{"pair":"{pair}","reason":"{reason}"}</body>
+      <body>${ACTION_BODY}</body>
     </action>
   </pair>`,
   );
   return `<?xml version="1.0" encoding="UTF-8"?>\n<pbxctrl-failover version="1">\n${pairs.join('\n')}\n</pbxctrl-failover>\n`;
 }
 
-export async function writePairsFile(serverdir: string, file: PairsFile): Promise<void> {
+export async function writePairsFile(serverdir: string, file: PairsFile, xml = pairsXml(file)): Promise<void> {
   await mkdir(serverdir, { recursive: true });
-  await writeFile(join(serverdir, 'pbxctrl-failover.xml'), pairsXml(file));
+  await writeFile(join(serverdir, 'pbxctrl-failover.xml'), xml);
 }
 
 /** Pair i polls path /p/i on one of the shared ports, round-robin. */

@@ -42,6 +42,8 @@ export interface ScaleResult {
   lagMaxMs: number;
   /** From process start until every pair had been checked once. */
   startupMs: number;
+  /** How the run differed from the plan, in words. */
+  note?: string;
 }
 
 export class CheckLog {
