@@ -10,6 +10,12 @@ export type RangeKey = keyof typeof RANGES;
 
 export type LogType = HistoryEvent['type'];
 
+/**
+ * How often live events are folded into the shown history. A pixel of a 30-day timeline is half an
+ * hour, so redrawing it (and 43,000 latency points) for every one-second check would be work nobody sees.
+ */
+export const LIVE_REFRESH_MS: Record<RangeKey, number> = { '1h': 0, '24h': 1000, '7d': 5000, '30d': 5000 };
+
 export class PairDetailStore {
   detail = $state.raw<PairDetail | undefined>(undefined);
   history = $state.raw<PairHistory | undefined>(undefined);
@@ -67,9 +73,31 @@ export class PairDetailStore {
     }
   }
 
-  /** Live events of this pair go into the history, and successful checks into the minute aggregates. */
-  apply(events: EngineEvent[], nowMs = Date.now()): void {
-    const mine = events.filter((e) => e.pair === this.id);
+  private pendingLive: EngineEvent[] = [];
+  private liveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Live events of this pair, folded in at once for short ranges and every few seconds for long ones. */
+  apply(events: EngineEvent[]): void {
+    for (const e of events) if (e.pair === this.id) this.pendingLive.push(e);
+    if (this.pendingLive.length === 0 || this.liveTimer) return;
+    const delay = LIVE_REFRESH_MS[this.range];
+    if (delay === 0) this.foldLive();
+    else this.liveTimer = setTimeout(() => this.foldLive(), delay);
+  }
+
+  dispose(): void {
+    clearTimeout(this.liveTimer);
+  }
+
+  private foldLive(): void {
+    this.liveTimer = undefined;
+    const mine = this.pendingLive;
+    this.pendingLive = [];
+    this.applyNow(mine);
+  }
+
+  /** Successful checks go into the minute aggregates, everything else into the events. */
+  applyNow(mine: EngineEvent[], nowMs = Date.now()): void {
     if (mine.length === 0 || !this.history) return;
     let minutes = this.history.minutes;
     const added: HistoryEvent[] = [];
