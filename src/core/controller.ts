@@ -57,6 +57,7 @@ export class Controller implements Monitor {
   private readonly opts: ControllerOptions;
   private readonly log: Logger;
   private serial: Promise<unknown> = Promise.resolve();
+  private diskTurn: Promise<unknown> = Promise.resolve();
   private saveTimer: NodeJS.Timeout | undefined;
   private savingNow: Promise<void> | undefined;
   private queuedSave: Promise<void> | undefined;
@@ -351,7 +352,8 @@ export class Controller implements Monitor {
     return { settings, changes };
   }
 
-  private async applyPlan(plan: { settings: PairSettings[]; changes: ImportChange[] }, by: Reasoned): Promise<void> {
+  /** Applies an import; false when nothing changed (then a hand edit records no operator event). */
+  private async applyPlan(plan: { settings: PairSettings[]; changes: ImportChange[] }, by: Reasoned): Promise<boolean> {
     const byId = new Map(plan.settings.map((s) => [s.id, s]));
     for (const change of plan.changes) {
       if (change.change === 'removed') await this.supervisor.remove(change.pair);
@@ -366,8 +368,10 @@ export class Controller implements Monitor {
       });
     }
     for (const c of touched) this.emitConfig(c.pair, c.change === 'added' ? 'added' : c.change === 'removed' ? 'removed' : 'updated');
+    if (touched.length === 0 && by.operator === 'file') return false;
     const tally = (kind: ImportChange['change']): number => plan.changes.filter((c) => c.change === kind).length;
     this.emitOperator('*', 'import', by, 'ok', `${tally('added')} added, ${tally('changed')} changed, ${tally('removed')} removed, ${tally('unchanged')} unchanged`);
+    return touched.length > 0;
   }
 
   /** Notices a hand edit of pbxctrl-failover.xml: valid -> applied like an import; invalid -> alert, no writes. */
@@ -376,14 +380,21 @@ export class Controller implements Monitor {
     this.polling = true;
     try {
       await this.exclusive(async () => {
-        if (!(await this.opts.store.changedOnDisk())) return;
-        let config: FailoverConfig;
-        try {
-          config = await this.opts.store.load();
-        } catch (error) {
-          this.fileIsInvalid(error);
+        // Never look at the file while our own write is renaming it into place.
+        const read = await this.onDisk(async () => {
+          if (!(await this.opts.store.changedOnDisk())) return undefined;
+          try {
+            return { config: await this.opts.store.load() };
+          } catch (error) {
+            return { error };
+          }
+        });
+        if (!read) return;
+        if ('error' in read) {
+          this.fileIsInvalid(read.error);
           return;
         }
+        const config = read.config;
         let plan: { settings: PairSettings[]; changes: ImportChange[] };
         try {
           plan = this.planImport(config);
@@ -395,9 +406,9 @@ export class Controller implements Monitor {
         this.blockedBy = undefined;
         this.lastAlertedProblems = '';
         if (wasBlocked) this.log.info('pbxctrl-failover.xml is valid again; writing resumes');
-        await this.applyPlan(plan, { reason: 'pbxctrl-failover.xml was edited by hand', operator: 'file' });
+        const touched = await this.applyPlan(plan, { reason: 'pbxctrl-failover.xml was edited by hand', operator: 'file' });
         // Write back the live states (the file as edited may not carry them).
-        await this.persistNow().catch(() => undefined);
+        if (!touched) await this.persistNow().catch(() => undefined);
       });
     } catch (error) {
       this.log.error('checking pbxctrl-failover.xml for hand edits failed', { error: messageOf(error) });
@@ -472,7 +483,7 @@ export class Controller implements Monitor {
   private async write(): Promise<void> {
     if (this.blockedBy) return;
     try {
-      await this.opts.store.save(this.currentConfig());
+      await this.onDisk(() => this.opts.store.save(this.currentConfig()));
     } catch (error) {
       if (error instanceof MonitorError && error.code === 'conflict') {
         // Edited by hand since we read it: look at the edit now rather than at the next poll.
@@ -480,6 +491,13 @@ export class Controller implements Monitor {
       }
       throw error;
     }
+  }
+
+  /** Writes and hand-edit checks of the file take turns. */
+  private onDisk<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.diskTurn.catch(() => undefined).then(work);
+    this.diskTurn = run.catch(() => undefined);
+    return run;
   }
 
   private currentConfig(): FailoverConfig {

@@ -135,6 +135,8 @@ describe('restart: close and reopen in every state', () => {
 // ---------------------------------------------------------------------------------------------
 // A real process killed with SIGKILL
 
+// Each child compiles the engine with tsx on start, which takes seconds on a loaded machine.
+const CHILD_TEST_TIMEOUT = 180_000;
 const CHILD = fileURLToPath(new URL('./fixtures/engine-child.ts', import.meta.url));
 
 class EngineChild {
@@ -152,7 +154,10 @@ class EngineChild {
     this.exited = new Promise((resolve) => this.process.once('exit', () => resolve()));
     let buffered = '';
     let markReady: () => void = () => {};
-    this.ready = new Promise((resolve) => (markReady = resolve));
+    this.ready = new Promise((resolve, reject) => {
+      markReady = resolve;
+      this.process.once('exit', (code, signal) => reject(new Error(`the engine child ended (${signal ?? code}) before it was ready`)));
+    });
     this.process.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let nl: number;
@@ -190,15 +195,15 @@ describe('restart: SIGKILL', () => {
 
     const first = new EngineChild(dir, 'none');
     await first.ready;
-    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 20_000);
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
     await primary.refuse();
-    await waitFor(() => receiver.hits === 1, 'the first action request', 20_000);
+    await waitFor(() => receiver.hits === 1, 'the first action request', 60_000);
     await first.kill();
     expect(first.wasKilled).toBe(true);
 
     const second = new EngineChild(dir, 'kill-after-success');
     await second.ready;
-    await waitFor(() => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'), 'the action to complete', 20_000);
+    await waitFor(() => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'), 'the action to complete', 60_000);
     await second.waitExit();
     expect(second.wasKilled).toBe(true);
     expect(receiver.hits).toBe(2);
@@ -213,7 +218,7 @@ describe('restart: SIGKILL', () => {
     const text = await readConfigText(dir);
     expect(text).toMatch(/>failover<\/state>/);
     expect(text).toMatch(/phase="succeeded"|succeeded/);
-  });
+  }, CHILD_TEST_TIMEOUT);
 
   it('killed right after a successful automatic failover: a restart sends nothing more', async () => {
     const primary = await fixture();
@@ -222,7 +227,7 @@ describe('restart: SIGKILL', () => {
     await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
     const first = new EngineChild(dir, 'kill-after-success');
     await first.ready;
-    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 20_000);
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
     await primary.refuse();
     await first.waitExit();
     expect(first.wasKilled).toBe(true);
@@ -234,5 +239,5 @@ describe('restart: SIGKILL', () => {
     expect(receiver.hits).toBe(1);
     expect(second.events.filter((e) => e.type === 'check').length).toBeGreaterThan(0);
     expect(second.events.some((e) => e.type === 'action' || e.type === 'state')).toBe(false);
-  });
+  }, CHILD_TEST_TIMEOUT);
 });

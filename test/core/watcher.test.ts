@@ -295,7 +295,7 @@ describe('watcher: standby and bodies', () => {
 
   it('reads only a capped part of a primary that streams an endless body', async () => {
     const primary = await fixture({ status: 200, body: 'endless' });
-    const h = run(pairSettings({ primaryUrl: primary.url(), interval: 0.1 }));
+    const h = run(pairSettings({ primaryUrl: primary.url(), interval: 0.1, timeout: 2 }));
     const rssBefore = process.memoryUsage().rss;
     await waitFor(() => primaryChecks(h.log).length >= 20, 'twenty checks');
     expect(primaryChecks(h.log).every((e) => e.result.ok)).toBe(true);

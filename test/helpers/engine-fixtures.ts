@@ -13,6 +13,8 @@ export function pairSettings(overrides: Partial<PairSettings> & { primaryUrl: st
     id: 'acme',
     name: 'ACME Corp',
     interval: 0.1,
+    // Generous, so that a loaded test machine does not turn slow answers into failures.
+    timeout: 1,
     toleratedFailures: 2,
     acceptStatus: '200',
     validation: { quorum: 0, urls: [] },
