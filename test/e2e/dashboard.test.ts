@@ -46,6 +46,19 @@ async function openDashboard(s: TestService): Promise<{ page: Page; errors: stri
   return { page, errors };
 }
 
+async function operatorAction(page: Page, open: string, confirm: string, name: string, reason: string): Promise<void> {
+  await page.getByRole('button', { name: open }).click();
+  const dialog = page.getByRole('dialog');
+  const button = dialog.getByRole('button', { name: confirm, exact: true });
+  await dialog.getByLabel(/Reason/).fill(reason);
+  expect(await button.isDisabled()).toBe(true);
+  await dialog.getByLabel(/Type the pair's name/).fill(name);
+  await button.click();
+  await dialog.getByText('Done:').waitFor({ timeout: 10_000 });
+  await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
 const stateOf = (page: Page) => page.getByTestId('pair-state').getAttribute('data-state');
 
 describe('dashboard in headless Chromium', () => {
@@ -69,6 +82,13 @@ describe('dashboard in headless Chromium', () => {
     await page.getByLabel('Tolerated failures').fill('2');
     await page.getByLabel('Validation URL 1', { exact: true }).fill(validation.url('/'));
     await page.getByLabel('URL', { exact: true }).fill(receiver.url('/dns?pair={pair}&to={to}'));
+    // "Test now" runs one check of each URL from the watcher, before anything is saved.
+    await page.getByRole('button', { name: 'Test now' }).click();
+    const results = page.getByRole('table', { name: 'Test results' });
+    await results.waitFor();
+    expect(await results.locator('tr[data-ok="true"]').count()).toBe(2);
+    expect(await results.textContent()).toContain(primary.url('/'));
+    expect(receiver.hits).toBe(0);
     await page.getByRole('button', { name: 'Add pair', exact: true }).click();
 
     await expect.poll(() => stateOf(page), { timeout: 15_000 }).toBe('waiting');
@@ -142,6 +162,13 @@ describe('dashboard in headless Chromium', () => {
     expect(receiver.hits).toBe(1);
     expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ pair: 'globex', to: 'failover', reason: 'planned move of the primary data center' });
 
+    // Re-arm (without failback) and pause follow the same pattern, and send nothing.
+    await operatorAction(page, 'Re-arm…', 'Re-arm', 'Globex', 'primary DC is back');
+    await expect.poll(() => stateOf(page), { timeout: 10_000 }).toMatch(/starting|waiting/);
+    await operatorAction(page, 'Pause for maintenance…', 'Pause for maintenance', 'Globex', 'firmware update');
+    await expect.poll(() => stateOf(page), { timeout: 10_000 }).toBe('paused');
+    expect(receiver.hits).toBe(1);
+
     await page.getByRole('link', { name: 'Audit log' }).click();
     const row = page.locator('tr[data-action="failover"]');
     await row.first().waitFor();
@@ -149,6 +176,8 @@ describe('dashboard in headless Chromium', () => {
     expect(text).toContain('planned move of the primary data center');
     expect(text).toContain('alice');
     expect(text).toContain('globex');
+    expect(await page.locator('tr[data-action="rearm"]').first().textContent()).toContain('primary DC is back');
+    expect(await page.locator('tr[data-action="pause"]').first().textContent()).toContain('firmware update');
     expect(errors).toEqual([]);
   });
 
@@ -184,6 +213,15 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.getByRole('button', { name: 'Apply import' }).count()).toBe(0);
 
     expect(await readFile(join(s.serverdir, CONFIG_FILE), 'utf8')).toBe(before);
+
+    // Export downloads the file as the engine writes it.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export pbxctrl-failover.xml' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('pbxctrl-failover.xml');
+    const exported = await readFile((await file.path())!, 'utf8');
+    expect(exported).toContain('<pair id="initech">');
+    expect(exported).toContain(receiver.url('/dns'));
     expect((await s.json<PairStatus[]>('/api/pairs')).map((p) => p.id)).toEqual(pairsBefore.map((p) => p.id));
     expect((await s.json<{ settings: unknown }>('/api/pairs/initech')).settings).toEqual((settingsBefore as { settings: unknown }).settings);
     // The CSP blocked nothing the dashboard needs.
