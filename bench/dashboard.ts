@@ -6,7 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
@@ -183,6 +183,22 @@ async function timeline(page: Page, days: number): Promise<{ drawMs: number; cli
   return (await found.jsonValue())!;
 }
 
+/**
+ * BENCH_DASHBOARD_PROFILE=<file.cpuprofile> saves the page's CPU profile while live updates are
+ * sampled (open it in Chrome DevTools) to see where the main-thread time goes.
+ */
+async function startProfile(cdp: CDPSession): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.BENCH_DASHBOARD_PROFILE;
+  if (!file) return undefined;
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
+    console.error(`dashboard CPU profile written to ${file}`);
+  };
+}
+
 /** BENCH_TRACE=1 prints when each step ended, to see where a slow run spends its time. */
 function tracer(name: string): (step: string) => void {
   const t0 = performance.now();
@@ -220,7 +236,9 @@ export async function dashboardRows(opts: DashboardOptions): Promise<Row[]> {
     lap('first screen');
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
+    const profiling = await startProfile(cdp);
     const updates = await updateCost(page, cdp, opts.sampleS);
+    await profiling?.();
     lap('updates sampled');
     const drawn = await timeline(page, opts.timelineDays);
     lap('timeline drawn');
