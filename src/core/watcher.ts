@@ -302,6 +302,7 @@ export class Watcher {
         this.recentFailures.push(primary);
         this.emitCheck(primary);
         if (this.failures <= this.settings.toleratedFailures) return false;
+        this.lastDecision = { at: primary.at, to: 'verifying', primary: this.recentFailures.slice(), validation: [] };
         this.transition('verifying', `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`, false);
         this.alert('verifying', 'warning', `${this.label()}: primary failed ${this.failures} times in a row (${primary.error}); verifying the watcher's own connectivity`);
         return true;
