@@ -31,7 +31,7 @@ function pointAction(name: string, address: string, comment: string, apiKey: str
     headers: [{ name: 'X-API-Key', value: apiKey }],
     body: pointBody(name, address, comment),
     retries: o.retries ?? 5,
-    timeout: o.actionTimeout ?? 2,
+    timeout: o.actionTimeout ?? 5,
   };
 }
 

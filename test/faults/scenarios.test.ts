@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent, PairState } from '../../src/shared/model.js';
 import type { ProxyRecord } from './agent.js';
-import { INTERNET, Lab, PRIMARY, PRIMARY_SILENT, STANDBY } from './lab.js';
+import { DNS, INTERNET, Lab, PRIMARY, PRIMARY_SILENT, STANDBY } from './lab.js';
 import { INTERVAL, faultPair, type PairOptions } from './pairs.js';
 import { renderConsole, writeReliability, type ScenarioResult } from './report.js';
 import { WatcherProcess } from './watcher-process.js';
 
-const SCENARIO_NAMES = ['s1', 's1b', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10'];
+const SCENARIO_NAMES = ['s1', 's1b', 's2', 's3', 's4', 's5', 's6', 's7', 's7b', 's8', 's9', 's10'];
 const FIFTY = Array.from({ length: 50 }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
 /** Generous waits for a noisy shared machine; nothing here asserts speed. */
 const WAIT = 30_000;
@@ -380,6 +380,51 @@ describe('failover under real faults', () => {
         expect(dns).toBe(STANDBY);
       } finally {
         if (apiDown) await lab.dnsApiUp();
+      }
+    },
+  );
+
+  scenario(
+    '7b',
+    'The DNS API host vanishes silently (its packets dropped)',
+    'every action attempt given up at the action timeout; the action marked failed with an alert; a manual retry succeeds once the host is back',
+    async (s) => {
+      const o = { port: 8017, tolerated: 2, retries: 2, actionTimeout: 3 };
+      const w = await watchedPair('s7b', o);
+      const mark = w.events.length;
+      await lab.net.silence(DNS);
+      let silenced = true;
+      try {
+        await lab.agents.primary.close('s7b');
+        // Long enough to see even an engine that waits for the TCP connect timeout instead of its own.
+        await w.waitFor(isAction('s7b', 'failover', 'failed'), 200_000, mark, 's7b action to fail');
+        await w.waitFor(isAlert('s7b', 'action-failed'), WAIT, mark, 'an action-failed alert');
+        const failed = await w.call('getPair', 's7b');
+        await lab.net.unsilence(DNS);
+        silenced = false;
+        const retryMark = w.events.length;
+        const retryAt = Date.now();
+        await w.call('retryAction', 's7b', { reason: 'DNS provider reachable again', operator: 'noc-op' });
+        await w.waitFor(isAction('s7b', 'failover', 'succeeded'), WAIT, retryMark, 's7b retried action to succeed');
+        await settle();
+        const reqs = await lab.requestsFor('s7b');
+        const dns = await lab.pointsAt('s7b');
+        const attempts = failed.action?.attempts ?? [];
+        const took = attempts.map((a) => a.latencyMs);
+        s.observe(
+          `silent API: state ${failed.state}, action ${failed.action?.phase} after ${attempts.length} attempts taking ${took.map((t) => t.toFixed(0)).join(', ')} ms ` +
+            `(action timeout ${o.actionTimeout} s, "${attempts.at(-1)?.error ?? ''}"); after manual retry: ${describeRequests(reqs)}, name → ${dns}`,
+        );
+        if (reqs[0]) s.faultToAction(reqs[0].at - retryAt, 'from the operator’s retry');
+        expect(failed.state).toBe('failover');
+        expect(failed.action?.phase).toBe('failed');
+        expect(attempts).toHaveLength(o.retries);
+        expect(forwarded(reqs)).toHaveLength(1);
+        expect(dns).toBe(STANDBY);
+        const limit = o.actionTimeout * 1000 + 2000;
+        expect(Math.max(...took), `an attempt with a ${o.actionTimeout} s timeout must be given up within ${limit} ms`).toBeLessThan(limit);
+      } finally {
+        if (silenced) await lab.net.unsilence(DNS);
       }
     },
   );
