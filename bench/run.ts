@@ -29,17 +29,17 @@ export interface Plan {
 const plan: Plan = smoke
   ? {
       smoke,
-      scale: { sizes: [20], targetSize: 1000, intervalMs: 500, warmupMs: 200, durationMs: 1500 },
+      scale: { sizes: [20], targetSize: 1000, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
       detection: { trials: 2, intervalS: 0.3, toleratedFailures: 2, spacingMs: 100 },
       history: { days: 1, intervalS: 1 },
-      dashboard: { pairs: 50, sampleS: 2, timelineDays: 7, timelineChecks: 5_000 },
+      dashboard: { pairs: 50, sampleS: 2, timelineDays: 7, timelineChecks: 5_000, settleMs: 500 },
     }
   : {
       smoke,
       scale: { sizes: [100, 1000, 5000], targetSize: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 20_000 },
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
-      dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000 },
+      dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000 },
     };
 
 interface Section {
