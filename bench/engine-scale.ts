@@ -85,7 +85,8 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
   const bare = (text: string): string => `bare loop ${text}`;
   const cpu = (r: ScaleResult): string => `${(r.cpuMs / 1000).toFixed(2)} s (${((100 * r.cpuMs) / r.windowMs).toFixed(0)}% of a core)`;
   const checks = (r: ScaleResult): string =>
-    `${count(r.checksDone)} / ${count(r.checksDue)}, ${count(r.missed)} missed${r.failed ? `, ${count(r.failed)} failed` : ''}`;
+    `${count(r.checksDone)} / ${count(r.checksDue)}, ${count(r.missed)} missed${r.failed ? `, ${count(r.failed)} failed` : ''}` +
+    (r.unsettled ? ` (window opened at the settling deadline with ${count(r.unsettled)} pairs not yet checked twice)` : '');
   const lag = (r: ScaleResult): string => `${ms(r.lagP50Ms)} / ${ms(r.lagP99Ms)} (max ${ms(r.lagMaxMs)})`;
   const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)})`;
   const window = `${(floor.windowMs / 1000).toFixed(0)} s`;

@@ -36,7 +36,7 @@ const plan: Plan = smoke
     }
   : {
       smoke,
-      scale: { sizes: [100, 1000, 5000], targetSize: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 20_000 },
+      scale: { sizes: [100, 1000, 5000], targetSize: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 15_000 },
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
       dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000 },
