@@ -88,6 +88,7 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
     `${count(r.checksDone)} / ${count(r.checksDue)}, ${count(r.missed)} missed${r.failed ? `, ${count(r.failed)} failed` : ''}` +
     (r.unsettled ? ` (window opened at the settling deadline with ${count(r.unsettled)} pairs not yet checked twice)` : '');
   const lag = (r: ScaleResult): string => `${ms(r.lagP50Ms)} / ${ms(r.lagP99Ms)} (max ${ms(r.lagMaxMs)})`;
+  const seconds = (v: number): string => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} s` : 'never');
   const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)})`;
   const window = `${(floor.windowMs / 1000).toFixed(0)} s`;
   if (typeof engine === 'string') {
@@ -129,6 +130,13 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
       limit: bare(checks(floor)),
       target: target('no check missed'),
       verdict: judged(engine.missed === 0),
+    }),
+    row({
+      group,
+      measure: 'process start to every pair checked once',
+      engine: seconds(engine.startupMs),
+      limit: bare(seconds(floor.startupMs)),
+      ratio: times(engine.startupMs / floor.startupMs),
     }),
     row({
       group,
