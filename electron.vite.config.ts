@@ -24,6 +24,8 @@ export default defineConfig({
     base: './',
     plugins: [svelte()],
     build: {
+      // electron-vite leaves the renderer unminified; browsers of the headless service load it too.
+      minify: true,
       rollupOptions: { input: { index: resolve(import.meta.dirname, 'src/renderer/index.html') } },
     },
   },

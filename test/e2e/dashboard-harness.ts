@@ -17,6 +17,8 @@ export interface PairXmlOptions {
   standbyUrl?: string | undefined;
   interval: number;
   tolerated: number;
+  /** Seconds a check may take; default 2 s, generous for a loaded test machine. */
+  timeout?: number;
   validationUrl?: string;
   actionUrl: string;
   actionBody?: string;
@@ -32,6 +34,7 @@ export function pairXml(p: PairXmlOptions): string {
     p.standbyUrl ? `    <standby-url>${esc(p.standbyUrl)}</standby-url>` : '',
     `    <interval>${p.interval}</interval>`,
     `    <tolerated-failures>${p.tolerated}</tolerated-failures>`,
+    `    <timeout>${p.timeout ?? 2}</timeout>`,
     p.validationUrl ? `    <validation quorum="1"><url>${esc(p.validationUrl)}</url></validation>` : '',
     `    <action method="POST" encoding="json" retries="3" timeout="2">`,
     `      <url>${esc(p.actionUrl)}</url>`,

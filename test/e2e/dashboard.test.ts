@@ -80,6 +80,8 @@ describe('dashboard in headless Chromium', () => {
     await page.getByLabel('Primary URL').fill(primary.url('/'));
     await page.getByLabel('Interval (s)').fill('0.2');
     await page.getByLabel('Tolerated failures').fill('2');
+    // Generous for a loaded test machine: a refused connection fails at once anyway.
+    await page.getByLabel('Timeout (s, optional)').fill('2');
     await page.getByLabel('Validation URL 1', { exact: true }).fill(validation.url('/'));
     await page.getByLabel('URL', { exact: true }).fill(receiver.url('/dns?pair={pair}&to={to}'));
     // "Test now" runs one check of each URL from the watcher, before anything is saved.

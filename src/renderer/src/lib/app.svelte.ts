@@ -34,8 +34,12 @@ export class AppState {
     });
   }
 
-  /** Subscribe first, then load, so nothing that happens in between is lost. */
+  private started = false;
+
+  /** Subscribe first, then load, so nothing that happens in between is lost. Idempotent. */
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
     this.hub.connect(this.backend);
     this.clock.start();
     await Promise.all([this.pairs.load(), this.notifications.load()]);
@@ -47,6 +51,7 @@ export class AppState {
   }
 
   stop(): void {
+    this.started = false;
     this.hub.disconnect();
     this.clock.stop();
   }

@@ -42,10 +42,6 @@ export const STATE_ICON: Record<PairState, string> = {
   paused: '❚❚',
 };
 
-export function compareStatus(a: PairStatus, b: PairStatus): number {
-  return rankOf(a) - rankOf(b) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
-}
-
 /** The status after `event`; the same object when nothing the overview shows changed. */
 export function applyEvent(s: PairStatus, e: EngineEvent): PairStatus {
   switch (e.type) {
