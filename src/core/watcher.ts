@@ -295,6 +295,8 @@ export class Watcher {
         if (primary.ok) {
           this.failures = 0;
           if (this.recentFailures.length > 0) this.recentFailures = [];
+          // Reaching the primary proves the watcher is connected again.
+          this.isolated = false;
           this.emitCheck(primary);
           return false;
         }
@@ -304,7 +306,10 @@ export class Watcher {
         if (this.failures <= this.settings.toleratedFailures) return false;
         this.lastDecision = { at: primary.at, to: 'verifying', primary: this.recentFailures.slice(), validation: [] };
         this.transition('verifying', `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`, false);
-        this.alert('verifying', 'warning', `${this.label()}: primary failed ${this.failures} times in a row (${primary.error}); verifying the watcher's own connectivity`);
+        // While the watcher is known to be cut off, every round ends here; one alert per episode is enough.
+        if (!this.isolated) {
+          this.alert('verifying', 'warning', `${this.label()}: primary failed ${this.failures} times in a row (${primary.error}); verifying the watcher's own connectivity`);
+        }
         return true;
       case 'failover':
         this.emitCheck(primary);
@@ -382,11 +387,12 @@ export class Watcher {
     }
     decision.to = 'waiting';
     this.lastDecision = decision;
+    const alreadyIsolated = this.isolated;
     this.isolated = true;
     this.resetCounting();
     const words = `watcher isolated: cannot reach the validation URLs (${answered} of ${validation.length} answered, quorum ${quorum})`;
     this.transition('waiting', words, false);
-    this.alert('isolated', 'warning', `${this.label()}: ${words}; not failing over`);
+    if (!alreadyIsolated) this.alert('isolated', 'warning', `${this.label()}: ${words}; not failing over`);
   }
 
   // ---------------------------------------------------------------------------------------------

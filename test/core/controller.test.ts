@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openMonitor } from '../../src/core/monitor.js';
 import { MonitorError } from '../../src/shared/api.js';
@@ -220,6 +221,13 @@ describe('controller: secrets', () => {
     expect(everything).not.toContain('hunter2');
     expect(everything).not.toContain('deadbeef');
     expect(everything).toContain(SECRET_MASK);
+    // Nor in the history files on disk (only pbxctrl-failover.xml holds secrets).
+    await monitor.close();
+    const files = (await readdir(path.join(dir, 'history'), { recursive: true })).map((f) => path.join(dir, 'history', f));
+    const onDisk = (await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')))).join('\n');
+    expect(onDisk).toContain('secret test');
+    expect(onDisk).not.toContain('hunter2');
+    expect(onDisk).not.toContain('deadbeef');
   });
 });
 

@@ -163,7 +163,11 @@ describe('watcher: verifying', () => {
     );
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     await primary.refuse();
-    await waitFor(() => h.log.alerts('isolated').length >= 2, 'two isolated alerts');
+    const roundsBackToWaiting = (): number => h.log.events.filter((e) => e.type === 'state' && e.from === 'verifying' && e.to === 'waiting').length;
+    await waitFor(() => roundsBackToWaiting() >= 3, 'three isolated verifications');
+    // One alert per isolation episode, not one per round.
+    expect(h.log.alerts('isolated')).toHaveLength(1);
+    expect(h.log.alerts('verifying')).toHaveLength(1);
     expect(h.log.states()).not.toContain('failover');
     expect(h.log.states().slice(0, 3)).toEqual(['waiting', 'verifying', 'waiting']);
     const back = h.log.events.filter((e): e is StateEvent => e.type === 'state')[2]!;
