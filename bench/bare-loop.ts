@@ -10,13 +10,13 @@ import { CheckLog, measureWindow, type ScaleJob, type ScaleResult } from './sche
 
 const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
 
-async function checkOnce(url: string, timeoutMs: number): Promise<boolean> {
+async function checkOnce(url: string, timeoutMs: number): Promise<string | undefined> {
   try {
     const res = await request(url, { dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     await res.body.dump();
-    return res.statusCode === 200;
-  } catch {
-    return false;
+    return res.statusCode === 200 ? undefined : `status ${res.statusCode}`;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }
 
@@ -25,8 +25,8 @@ function pollPair(pair: string, url: string, firstAt: number, job: ScaleJob, log
   let slot = 0;
   const tick = async (): Promise<void> => {
     const start = performance.now();
-    const ok = await checkOnce(url, timeoutMs);
-    log.record(pair, start, ok);
+    const error = await checkOnce(url, timeoutMs);
+    log.record(pair, start, error === undefined, error);
     // Next slot on the grid; skip slots already past so checks never overlap.
     do slot++;
     while (firstAt + slot * job.intervalMs < performance.now());

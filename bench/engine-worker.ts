@@ -60,13 +60,19 @@ async function run(job: ScaleJob & { serverdir: string }): Promise<ScaleResult> 
   monitor = fits
     ? await openMonitor({ serverdir: job.serverdir, version: 'bench', log: silentLogger })
     : await openWithFileLimit(job.serverdir, 2 * bytes);
+  let inWindow = false;
+  const verifying = new Set<string>();
+  const failovers = new Set<string>();
   monitor.subscribe((event) => {
     // Emitted when the check completes; its start is that moment minus its latency.
     if (event.type === 'check' && event.result.target === 'primary') {
-      log.record(event.pair, performance.now() - event.result.latencyMs, event.result.ok);
+      log.record(event.pair, performance.now() - event.result.latencyMs, event.result.ok, event.result.error);
     }
+    // Every primary answers: any of these is a false alarm caused by load.
+    if (event.type === 'state' && inWindow && event.to === 'verifying') verifying.add(event.pair);
+    if (event.type === 'state' && inWindow && event.to === 'failover') failovers.add(event.pair);
   });
-  const result = await measureWindow(log, job);
+  const result = { ...(await measureWindow(log, job, () => (inWindow = true))), verifying: verifying.size, failovers: failovers.size };
   const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
   return fits
     ? result

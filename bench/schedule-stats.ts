@@ -44,6 +44,11 @@ export interface ScaleResult {
   startupMs: number;
   /** Pairs not yet checked twice when the window had to open (at the settling deadline). */
   unsettled: number;
+  /** The commonest reason checks failed in the window, with its count. */
+  topError?: string;
+  /** Pairs of a healthy fleet that went to verifying or failover in the window (engine only). */
+  verifying?: number;
+  failovers?: number;
   /** How the run differed from the plan, in words. */
   note?: string;
 }
@@ -62,6 +67,7 @@ export class CheckLog {
   private allSeenAt: number | undefined;
   private readonly seenTwice = new Set<string>();
   private unsettled = 0;
+  private readonly errors = new Map<string, number>();
 
   constructor(
     private readonly pairs: number,
@@ -69,7 +75,7 @@ export class CheckLog {
   ) {}
 
   /** A check of `pair` started at monotonic `startMs`. */
-  record(pair: string, startMs: number, ok: boolean): void {
+  record(pair: string, startMs: number, ok: boolean, error?: string): void {
     if (startMs >= this.windowEnd) return;
     const previous = this.lastStart.get(pair);
     this.lastStart.set(pair, startMs);
@@ -77,7 +83,11 @@ export class CheckLog {
     if (previous !== undefined && !this.seenTwice.has(pair)) this.seenTwice.add(pair);
     if (startMs < this.windowStart) return;
     this.done++;
-    if (!ok) this.failed++;
+    if (!ok) {
+      this.failed++;
+      const reason = error ?? 'failed';
+      this.errors.set(reason, (this.errors.get(reason) ?? 0) + 1);
+    }
     if (previous === undefined || previous < this.windowStart) return;
     const gap = startMs - previous;
     this.lags.push(gap - this.intervalMs);
@@ -132,7 +142,13 @@ export class CheckLog {
       lagMaxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
       startupMs: this.allSeenAt ?? Number.NaN,
       unsettled: this.unsettled,
+      ...this.topError(),
     };
+  }
+
+  private topError(): { topError?: string } {
+    const top = [...this.errors].sort((a, b) => b[1] - a[1])[0];
+    return top ? { topError: `${top[1]} x "${top[0]}"` } : {};
   }
 }
 
@@ -151,11 +167,12 @@ export interface ScaleJob {
 /** Opening thousands of connections takes seconds; measure only once every pair is polled. */
 const SETTLE_DEADLINE_MS = 30_000;
 
-export async function measureWindow(log: CheckLog, job: ScaleJob): Promise<ScaleResult> {
+export async function measureWindow(log: CheckLog, job: ScaleJob, onWindow: () => void = () => {}): Promise<ScaleResult> {
   const deadline = performance.now() + SETTLE_DEADLINE_MS;
   while (!log.settled && performance.now() < deadline) await sleep(50);
   await sleep(job.warmupMs);
   log.startWindow();
+  onWindow();
   await sleep(job.durationMs);
   log.endWindow();
   return log.result();
