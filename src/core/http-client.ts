@@ -31,12 +31,20 @@ export interface OutgoingRequest {
   body?: string;
 }
 
-export interface HttpClient {
+/** A check in flight. */
+export interface ProbeCall {
+  /** Settles when the answer's status is known and its body drained (capped), or on failure. Never rejects. */
+  readonly result: Promise<ProbeOutcome>;
   /**
-   * One GET of `target`. `signal` is the caller's deadline (aborting it means "timed out"); the
-   * caller owns the timer so that a pair needs only one. Never rejects.
+   * The caller's deadline passed: settle now as "timed out" (unless the status is already known) and
+   * drop the request. The caller owns the timer, so that a pair needs only one.
    */
-  probe(target: PreparedUrl, timeoutMs: number, signal: AbortSignal): Promise<ProbeOutcome>;
+  cancel(): void;
+}
+
+export interface HttpClient {
+  /** One GET of `target`; `timeoutMs` only names the deadline in the words of a timeout. */
+  probe(target: PreparedUrl, timeoutMs: number): ProbeCall;
   /** One request with its own deadline (actions, "test now"). Never rejects. */
   send(request: OutgoingRequest, timeoutMs: number): Promise<ProbeOutcome>;
   close(): Promise<void>;
@@ -97,9 +105,25 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   }
 
   return {
-    probe(target, timeoutMs, signal) {
-      if (closed) return Promise.resolve({ latencyMs: 0, error: 'monitor is shutting down' });
-      return request(target.origin, target.path, 'GET', undefined, undefined, timeoutMs, signal);
+    probe(target, timeoutMs) {
+      const call = new Check(timeoutMs);
+      if (closed) {
+        call.settle(undefined, 'monitor is shutting down');
+        return call;
+      }
+      // A raw dispatch: no response stream, no promise per step, no abort-signal listeners. This is
+      // the path every check of every pair takes.
+      agent.dispatch(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: 'GET',
+          headersTimeout: timeoutMs * 2 + 1000,
+          bodyTimeout: timeoutMs * 2 + 1000,
+        },
+        call,
+      );
+      return call;
     },
     async send(req, timeoutMs) {
       if (closed) return { latencyMs: 0, error: 'monitor is shutting down' };
@@ -131,6 +155,73 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       await agent.close().catch(() => agent.destroy());
     },
   };
+}
+
+/**
+ * The undici handler of one check. The status decides; the body is read up to BODY_CAP_BYTES and then
+ * the connection is dropped, so that an endless body costs nothing.
+ */
+class Check implements Dispatcher.DispatchHandler, ProbeCall {
+  readonly result: Promise<ProbeOutcome>;
+  private resolve!: (outcome: ProbeOutcome) => void;
+  private readonly started = performance.now();
+  private controller: Dispatcher.DispatchController | undefined;
+  private status: number | undefined;
+  private latencyMs = 0;
+  private bytes = 0;
+  private done = false;
+  private cancelled = false;
+
+  constructor(private readonly timeoutMs: number) {
+    this.result = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+  }
+
+  cancel(): void {
+    if (this.done) return;
+    this.cancelled = true;
+    if (this.status !== undefined) this.settle(this.status);
+    else this.settle(undefined, timedOut(this.timeoutMs));
+    this.controller?.abort(new Error('deadline passed'));
+  }
+
+  settle(status: number | undefined, error?: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (status !== undefined) this.resolve({ status, latencyMs: this.latencyMs });
+    else this.resolve({ latencyMs: performance.now() - this.started, error: error ?? 'request failed' });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Dispatched after the deadline (it waited for a connection): not worth sending any more.
+    if (this.cancelled) controller.abort(new Error('deadline passed'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (statusCode < 200) return; // informational answers come before the real one
+    this.status = statusCode;
+    this.latencyMs = performance.now() - this.started;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.bytes > BODY_CAP_BYTES) {
+      this.settle(this.status);
+      controller.abort(new Error('answer body over the cap'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.settle(this.status);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    // After the status arrived, a failure while draining the body does not change the answer.
+    if (this.status !== undefined) this.settle(this.status);
+    else this.settle(undefined, describeNetworkError(error));
+  }
 }
 
 /** Throws on anything but an absolute http(s) URL. */

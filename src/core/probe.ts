@@ -51,11 +51,10 @@ export async function probeOnce(
   } catch {
     return { target, url, ok: false, latencyMs: 0, error: 'not a valid http(s) URL', at: new Date(now()).toISOString() };
   }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const call = client.probe(prepared, timeoutMs);
+  const timer = setTimeout(() => call.cancel(), timeoutMs);
   try {
-    const outcome = await client.probe(prepared, timeoutMs, controller.signal);
-    return toCheckResult(target, url, outcome, accept, now());
+    return toCheckResult(target, url, await call.result, accept, now());
   } finally {
     clearTimeout(timer);
   }

@@ -19,7 +19,7 @@ import type {
 } from '../shared/model.js';
 import { effectiveTimeout, maskUrl } from '../shared/validate.js';
 import { ActionRun, type ActionRunnerDeps, maskedActionRequest, newActionStatus } from './action-runner.js';
-import type { HttpClient, PreparedUrl } from './http-client.js';
+import type { HttpClient, PreparedUrl, ProbeCall } from './http-client.js';
 import { prepareUrl } from './http-client.js';
 import type { Clock, Logger, PersistedState } from './ports.js';
 import { compileAcceptStatus, type StatusAcceptor, toCheckResult } from './probe.js';
@@ -86,7 +86,8 @@ export class Watcher {
   private nextDue = 0;
   private deadlineAt = 0;
   private deadlineExtended = false;
-  private abort = new AbortController();
+  /** The checks of the round in flight, cancelled together when its deadline passes. */
+  private readonly calls: ProbeCall[] = [];
   /** Bumped on every state change, so that a check started before an operator's move is not judged. */
   private generation = 0;
   private inFlight: Promise<void> | undefined;
@@ -124,7 +125,7 @@ export class Watcher {
   async stop(graceMs = 5000): Promise<void> {
     this.running = false;
     this.clearTimer();
-    this.abort.abort();
+    this.cancelCalls();
     const run = this.actionRun;
     run?.stop();
     await Promise.all([this.inFlight, run ? withTimeout(run.done, graceMs) : undefined]);
@@ -266,11 +267,11 @@ export class Watcher {
 
   private async check(): Promise<void> {
     const generation = this.generation;
-    const signal = this.armDeadline();
-    const primaryCall = this.deps.client.probe(this.primaryTarget, this.timeoutMs, signal);
-    const standbyCall = this.standbyTarget ? this.deps.client.probe(this.standbyTarget, this.timeoutMs, signal) : undefined;
-    const primaryOutcome = await primaryCall;
-    const standbyOutcome = standbyCall ? await standbyCall : undefined;
+    this.armDeadline();
+    const primaryCall = this.track(this.deps.client.probe(this.primaryTarget, this.timeoutMs));
+    const standbyCall = this.standbyTarget ? this.track(this.deps.client.probe(this.standbyTarget, this.timeoutMs)) : undefined;
+    const primaryOutcome = await primaryCall.result;
+    const standbyOutcome = standbyCall ? await standbyCall.result : undefined;
     this.clearTimer();
     if (!this.running) return;
     const now = this.deps.clock.now();
@@ -339,10 +340,10 @@ export class Watcher {
   /** The validation URLs in parallel, and the primary once more: is it the primary or is it us? */
   private async verify(lastFailure: CheckResult): Promise<void> {
     const generation = this.generation;
-    const signal = this.armDeadline();
+    this.armDeadline();
     const client = this.deps.client;
-    const calls = [client.probe(this.primaryTarget, this.timeoutMs, signal)];
-    for (const target of this.validationTargets) calls.push(client.probe(target, this.timeoutMs, signal));
+    const calls = [this.track(client.probe(this.primaryTarget, this.timeoutMs)).result];
+    for (const target of this.validationTargets) calls.push(this.track(client.probe(target, this.timeoutMs)).result);
     const outcomes = await Promise.all(calls);
     this.clearTimer();
     if (!this.running) return;
@@ -409,12 +410,21 @@ export class Watcher {
     this.setTimer('due', Math.max(0, this.nextDue - now));
   }
 
-  private armDeadline(): AbortSignal {
-    if (this.abort.signal.aborted) this.abort = new AbortController();
+  private armDeadline(): void {
+    this.calls.length = 0;
     this.deadlineAt = this.deps.clock.monotonic() + this.timeoutMs;
     this.deadlineExtended = false;
     this.setTimer('deadline', this.timeoutMs);
-    return this.abort.signal;
+  }
+
+  private track(call: ProbeCall): ProbeCall {
+    this.calls.push(call);
+    return call;
+  }
+
+  private cancelCalls(): void {
+    for (const call of this.calls) call.cancel();
+    this.calls.length = 0;
   }
 
   private onDeadline(): void {
@@ -427,7 +437,7 @@ export class Watcher {
       this.setTimer('deadline', this.timeoutMs);
       return;
     }
-    this.abort.abort();
+    this.cancelCalls();
   }
 
   private setTimer(mode: TimerMode, ms: number): void {
