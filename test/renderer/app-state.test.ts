@@ -31,6 +31,31 @@ describe('AppState', () => {
     app.stop();
   });
 
+  it('shows check results at most twice a second, but a state change in the next frame', async () => {
+    const backend = new MemoryBackend();
+    backend.pairs = [status({ id: 'a' })];
+    const frames: Array<() => void> = [];
+    const app = new AppState(backend, (run) => frames.push(run), 300);
+    await app.start();
+    backend.emit([check('a', 1)]);
+    frames.shift()!();
+    expect(app.pairs.get('a')!.status.lastPrimary?.latencyMs).toBe(1);
+    // Right after a batch, checks wait for the interval…
+    backend.emit([check('a', 2)]);
+    expect(frames).toHaveLength(0);
+    // …unless something that matters arrives.
+    backend.emit([{ type: 'state', pair: 'a', at: new Date().toISOString(), from: 'waiting', to: 'verifying', reason: '', manual: false }]);
+    expect(frames).toHaveLength(1);
+    frames.shift()!();
+    expect(app.pairs.get('a')!.state).toBe('verifying');
+    expect(app.pairs.get('a')!.status.lastPrimary?.latencyMs).toBe(2);
+    backend.emit([check('a', 3)]);
+    await expect.poll(() => frames.length, { timeout: 2000 }).toBe(1);
+    frames.shift()!();
+    expect(app.pairs.get('a')!.status.lastPrimary?.latencyMs).toBe(3);
+    app.stop();
+  });
+
   it('refetches the pairs when the event stream comes back after a loss', async () => {
     const backend = new MemoryBackend();
     backend.pairs = [status({ id: 'a' })];

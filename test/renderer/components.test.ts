@@ -23,7 +23,7 @@ let app: AppState;
 beforeEach(async () => {
   localStorage.clear();
   backend = new MemoryBackend();
-  app = new AppState(backend, (run) => run());
+  app = new AppState(backend, (run) => run(), 0);
 });
 
 afterEach(() => {

@@ -22,8 +22,9 @@ export class AppState {
   constructor(
     readonly backend: Backend,
     schedule?: Scheduler,
+    checksOnlyIntervalMs?: number,
   ) {
-    this.hub = new EventHub(schedule);
+    this.hub = new EventHub(schedule, checksOnlyIntervalMs);
     this.pairs = new PairsStore(backend);
     this.notifications = new NotificationsStore(backend);
     this.audit = new AuditStore(backend);
@@ -32,6 +33,7 @@ export class AppState {
       this.notifications.apply(events);
       this.audit.apply(events);
     });
+    this.hub.onRender(() => this.clock.tick());
   }
 
   private started = false;

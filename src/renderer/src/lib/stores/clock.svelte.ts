@@ -6,7 +6,12 @@ export class Clock {
 
   start(periodMs = 1000): void {
     if (this.timer) return;
-    this.timer = setInterval(() => (this.now = Date.now()), periodMs);
+    this.timer = setInterval(() => this.tick(), periodMs);
+  }
+
+  /** Move on if a second has (nearly) passed; called by the timer and with every batch of live events. */
+  tick(nowMs = Date.now()): void {
+    if (nowMs - this.now >= 900) this.now = nowMs;
   }
 
   stop(): void {

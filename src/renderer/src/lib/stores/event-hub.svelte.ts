@@ -22,16 +22,30 @@ export const frameScheduler: Scheduler = (run) => {
   setTimeout(once, 250);
 };
 
+/**
+ * Check results only move latencies and strips, so they are shown at most twice a second; a state
+ * change, an action attempt or an alert is shown in the next frame. Each render pass costs style,
+ * layout, paint and commit for the visible rows, so fewer passes is most of the saving.
+ */
+export const CHECKS_ONLY_INTERVAL_MS = 500;
+
 export class EventHub {
   connection = $state<ConnectionState>('connecting');
   /** True after the stream came back from 'lost': views refetch what they may have missed. */
   reconnects = $state(0);
   private queue: EngineEvent[] = [];
-  private scheduled = false;
+  private frameRequested = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private urgent = false;
+  private lastFlush = 0;
   private readonly consumers = new Set<Consumer>();
+  private readonly beforeRender = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
 
-  constructor(private readonly schedule: Scheduler = frameScheduler) {}
+  constructor(
+    private readonly schedule: Scheduler = frameScheduler,
+    private readonly checksOnlyIntervalMs = CHECKS_ONLY_INTERVAL_MS,
+  ) {}
 
   connect(backend: Backend): void {
     this.unsubscribe.push(
@@ -52,20 +66,42 @@ export class EventHub {
     return () => this.consumers.delete(consumer);
   }
 
+  /** Runs in the same render pass as each batch (the shared clock ticks here, so it costs no pass of its own). */
+  onRender(hook: () => void): () => void {
+    this.beforeRender.add(hook);
+    return () => this.beforeRender.delete(hook);
+  }
+
   push(events: EngineEvent[]): void {
-    for (const e of events) this.queue.push(e);
-    if (this.scheduled) return;
-    this.scheduled = true;
+    for (const e of events) {
+      this.queue.push(e);
+      if (e.type !== 'check') this.urgent = true;
+    }
+    if (this.frameRequested) return;
+    const wait = this.urgent ? 0 : this.lastFlush + this.checksOnlyIntervalMs - performance.now();
+    if (wait <= 0) this.requestFrame();
+    else this.timer ??= setTimeout(() => this.requestFrame(), wait);
+  }
+
+  private requestFrame(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.frameRequested = true;
     this.schedule(() => this.flush());
   }
 
   flush(): void {
-    this.scheduled = false;
+    this.frameRequested = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.urgent = false;
     if (this.queue.length === 0) return;
     const start = performance.now();
+    this.lastFlush = start;
     const batch = this.queue;
     this.queue = [];
     for (const c of this.consumers) c(batch);
+    for (const hook of this.beforeRender) hook();
     flushSync();
     recordFlush(batch.length, performance.now() - start);
   }
