@@ -229,4 +229,22 @@ describe('dashboard in headless Chromium', () => {
     // The CSP blocked nothing the dashboard needs.
     expect(errors.filter((e) => !e.includes('400'))).toEqual([]);
   });
+
+  it('asks for the token when the address has none, and works once it is given', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const s = await service(configXml([{ id: 'soylent', name: 'Soylent Foods', primaryUrl: primary.url('/'), interval: 0.5, tolerated: 3, actionUrl: receiver.url('/dns') }]));
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    cleanups.push(() => page.close());
+    await page.goto(`${s.url}/`);
+    await page.getByText('Access token needed').waitFor();
+    await page.getByLabel('Token').fill(s.token);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.locator('[data-pair="soylent"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-connection="live"]').waitFor({ timeout: 15_000 });
+    // The token is kept for the session only, never in the address.
+    expect(page.url()).not.toContain(s.token);
+    await page.reload();
+    await page.locator('[data-pair="soylent"]').waitFor({ timeout: 15_000 });
+  });
 });
