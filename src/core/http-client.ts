@@ -56,7 +56,11 @@ export const BODY_CAP_BYTES = 64 * 1024;
 export interface HttpClientOptions {
   /** Keep-alive of idle connections, ms (default 30 s, longer than any sane interval). */
   keepAliveTimeoutMs?: number;
-  /** Connections per origin (default 8: a primary is polled by one pair, one check at a time). */
+  /**
+   * Connections per origin (default 64). A primary is polled by one pair, one check at a time, but a
+   * validation site is often shared by every pair: when many pairs verify at once, their checks must
+   * not queue behind each other until their deadlines pass (a false "isolated").
+   */
   connectionsPerOrigin?: number;
 }
 
@@ -64,7 +68,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const agent = new Agent({
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     keepAliveMaxTimeout: 600_000,
-    connections: options.connectionsPerOrigin ?? 8,
+    connections: options.connectionsPerOrigin ?? 64,
     // The caller's deadline is what counts; this only stops a connect from hanging forever.
     connect: { timeout: 30_000 },
   });
