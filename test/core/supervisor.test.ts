@@ -93,6 +93,38 @@ describe('supervisor', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(240);
   });
 
+  it('fails over exactly the pairs whose primaries die together, each once, verifying against one shared site', async () => {
+    const alive = await fixture();
+    const dying = await fixture();
+    const validation = await HttpFixture.start({ status: 200, delayMs: 20 });
+    cleanups.push(() => validation.close());
+    const receiver = await fixture();
+    const { sup } = supervisor();
+    const n = 30;
+    for (let i = 0; i < n; i++) {
+      const primary = i % 3 === 0 ? dying : alive;
+      sup.add(
+        pairSettings({
+          id: `p${i}`,
+          primaryUrl: primary.url(`/p${i}`),
+          actionUrl: receiver.url(`/dns/p${i}`),
+          interval: 0.2,
+          toleratedFailures: 1,
+          validation: { quorum: 1, urls: [validation.url('/always-up')] },
+        }),
+      );
+    }
+    sup.start();
+    await waitFor(() => sup.statuses().every((s) => s.state === 'waiting'), 'all waiting');
+    await dying.refuse();
+    await waitFor(() => receiver.hits === n / 3, 'one action per dead primary', 20_000);
+    await sleep(600);
+    const failedOver = sup.statuses().filter((s) => s.state === 'failover').map((s) => s.id);
+    expect(failedOver.sort()).toEqual(Array.from({ length: n / 3 }, (_, i) => `p${i * 3}`).sort());
+    expect(receiver.requests.map((r) => r.url).sort()).toEqual(failedOver.map((id) => `/dns/${id}`).sort());
+    expect(sup.statuses().some((s) => s.isolated)).toBe(false);
+  });
+
   it('keeps delivering events when one subscriber throws', async () => {
     const primary = await fixture();
     const { sup, events } = supervisor();
