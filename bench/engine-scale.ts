@@ -91,13 +91,13 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
     (r.unsettled ? ` (window opened at the settling deadline with ${count(r.unsettled)} pairs not yet checked twice)` : '');
   const lag = (r: ScaleResult): string => `${ms(r.lagP50Ms)} / ${ms(r.lagP99Ms)} (max ${ms(r.lagMaxMs)})`;
   const seconds = (v: number): string => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} s` : 'never');
-  const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)})`;
+  const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)}, JS heap ${mb(r.heapUsedMb)})`;
   const window = `${(floor.windowMs / 1000).toFixed(0)} s`;
   if (typeof engine === 'string') {
     return [
       notMeasured(group, engine, engine.startsWith('error')),
       row({ group, measure: `CPU in ${window}`, engine: '-', limit: bare(cpu(floor)) }),
-      row({ group, measure: 'peak RSS (at end)', engine: '-', limit: bare(rss(floor)) }),
+      row({ group, measure: 'peak RSS (at end, JS heap)', engine: '-', limit: bare(rss(floor)) }),
     ];
   }
   const note = engine.note ? [row({ group, measure: 'note', engine: engine.note })] : [];
@@ -118,7 +118,7 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
     }),
     row({
       group,
-      measure: 'peak RSS (at end)',
+      measure: 'peak RSS (at end, JS heap)',
       engine: rss(engine),
       limit: bare(rss(floor)),
       ratio: times(rssRatio),

@@ -109,12 +109,15 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    The timeline is queried through a fresh store (nothing cached from writing), then again; the
    floor is reading the pair's files without parsing.
 4. **Dashboard.** The real headless service (own process) with every pair checked once a second,
-   the built dashboard in headless Chromium (1920 x 1080). Main-thread time is Chrome's own
-   TaskDuration (CDP Performance metrics) per second of live updates, with script, layout and
-   style time beside it and the app's own timing of its event batches. "Interactive" is the
-   \`pairs-rendered\` mark, extended past any long task that starts within 50 ms of it. The timeline
-   is the app's \`timeline-draw\` measure after choosing the range, and click-to-drawn includes
-   fetching the history.
+   the built dashboard in headless Chromium (1920 x 1080, software rendering). The limit is a plain
+   page (bench/dashboard-floor.ts) doing the same work in the same browser against the same service:
+   it lists every pair, reads the same event stream and updates each pair's state and latency as
+   text, and draws the same history as one coloured column per pixel. Main-thread time is Chrome's
+   own TaskDuration (CDP Performance metrics) in each second of live updates, with the app's
+   script, layout and style time and its own timing of its event batches beside it.
+   "Interactive" is the \`pairs-rendered\` mark, extended past any long task that starts within
+   50 ms of it. The timeline is the \`timeline-draw\` measure of the first draw after the
+   history of the chosen range arrived; click-to-drawn includes fetching that history.
 `;
 
 async function writeReport(rows: Row[], date: string, seconds: number): Promise<void> {

@@ -33,6 +33,8 @@ export interface ScaleResult {
   peakRssMb: number;
   /** Resident set size at the end of the window. */
   endRssMb: number;
+  /** JavaScript heap in use at the end of the window (the rest of RSS is code, sockets, buffers). */
+  heapUsedMb: number;
   checksDone: number;
   checksDue: number;
   missed: number;
@@ -64,6 +66,7 @@ export class CheckLog {
   private cpuAtStart: NodeJS.CpuUsage = process.cpuUsage();
   private cpuMs = 0;
   private endRssMb = 0;
+  private heapUsedMb = 0;
   private allSeenAt: number | undefined;
   private readonly seenTwice = new Set<string>();
   private unsettled = 0;
@@ -109,7 +112,9 @@ export class CheckLog {
     this.windowEnd = performance.now();
     const cpu = process.cpuUsage(this.cpuAtStart);
     this.cpuMs = (cpu.user + cpu.system) / 1000;
-    this.endRssMb = process.memoryUsage().rss / 1e6;
+    const memory = process.memoryUsage();
+    this.endRssMb = memory.rss / 1e6;
+    this.heapUsedMb = memory.heapUsed / 1e6;
     this.missed += this.missedAtEnd();
   }
 
@@ -133,6 +138,7 @@ export class CheckLog {
       cpuMs: this.cpuMs,
       peakRssMb: peakRssMb(),
       endRssMb: this.endRssMb,
+      heapUsedMb: this.heapUsedMb,
       checksDone: this.done,
       checksDue: Math.round((this.pairs * windowMs) / this.intervalMs),
       missed: this.missed,
