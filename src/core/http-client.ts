@@ -138,17 +138,30 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         return { latencyMs: 0, error: 'not a valid http(s) URL' };
       }
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      // undici only acts on an abort once the connection exists: a host that drops our packets would
+      // hold the attempt until the connect backstop (30 s). The deadline settles the attempt itself;
+      // the aborted request is never written if its connection comes up later.
+      const deadline = new Promise<ProbeOutcome>((resolve) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          resolve({ latencyMs: performance.now() - started, error: timedOut(timeoutMs) });
+        }, timeoutMs);
+      });
       try {
-        return await request(
-          target.origin,
-          target.path,
-          req.method as Dispatcher.HttpMethod,
-          req.headers,
-          req.body,
-          timeoutMs,
-          controller.signal,
-        );
+        return await Promise.race([
+          request(
+            target.origin,
+            target.path,
+            req.method as Dispatcher.HttpMethod,
+            req.headers,
+            req.body,
+            timeoutMs,
+            controller.signal,
+          ),
+          deadline,
+        ]);
       } finally {
         clearTimeout(timer);
       }
