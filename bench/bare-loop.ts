@@ -4,15 +4,15 @@
 // answer's body drained and its status checked. No state machine, no events,
 // no history: whatever the engine costs above this is the engine's own cost.
 
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { serveCommands } from './child.js';
 import { CheckLog, measureWindow, type ScaleJob, type ScaleResult } from './schedule-stats.js';
 
 const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
 
-async function checkOnce(url: string, timeoutMs: number): Promise<string | undefined> {
+async function checkOnce(target: URL, timeoutMs: number): Promise<string | undefined> {
   try {
-    const res = await request(url, { dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const res = await dispatcher.request({ origin: target.origin, path: target.pathname, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     await res.body.dump();
     return res.statusCode === 200 ? undefined : `status ${res.statusCode}`;
   } catch (err) {
@@ -22,10 +22,11 @@ async function checkOnce(url: string, timeoutMs: number): Promise<string | undef
 
 function pollPair(pair: string, url: string, firstAt: number, job: ScaleJob, log: CheckLog): void {
   const timeoutMs = Math.min(job.intervalMs, 5_000);
+  const target = new URL(url);
   let slot = 0;
   const tick = async (): Promise<void> => {
     const start = performance.now();
-    const error = await checkOnce(url, timeoutMs);
+    const error = await checkOnce(target, timeoutMs);
     log.record(pair, start, error === undefined, error);
     // Next slot on the grid; skip slots already past so checks never overlap.
     do slot++;

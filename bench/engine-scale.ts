@@ -17,6 +17,8 @@ export interface ScaleOptions {
   sizes: number[];
   /** The size at which the targets apply. */
   targetSize: number;
+  /** Rounds at the target size (each side runs once per round). */
+  rounds: number;
   intervalMs: number;
   warmupMs: number;
   durationMs: number;
@@ -71,14 +73,50 @@ export async function engineScale(opts: ScaleOptions): Promise<Row[]> {
         warmupMs: opts.warmupMs,
         durationMs: opts.durationMs,
       };
-      const floor = await runIn('bare-loop.ts', job);
-      const engine = await runEngine(job);
-      rows.push(...scaleRows(`1. Engine scale, ${count(size)} pairs`, size === opts.targetSize, floor, engine));
+      const targeted = size === opts.targetSize;
+      const floors: ScaleResult[] = [];
+      const engines: Array<ScaleResult | string> = [];
+      // Alternating rounds: a burst of other work on the machine then hits both sides alike.
+      for (let round = 0; round < (targeted ? opts.rounds : 1); round++) {
+        floors.push(await runIn('bare-loop.ts', job));
+        engines.push(await runEngine(job));
+      }
+      const failed = engines.find((e): e is string => typeof e === 'string');
+      const engine = failed ?? combine(engines as ScaleResult[]);
+      const group = `1. Engine scale, ${count(size)} pairs${floors.length > 1 ? ` (${floors.length} rounds)` : ''}`;
+      rows.push(...scaleRows(group, targeted, combine(floors), engine));
     } finally {
       await servers.close();
     }
   }
   return rows;
+}
+
+/**
+ * Several rounds of one side: CPU is the least of them (other work on the machine only ever adds
+ * to it); memory, missed checks and lag are the worst, so a bad round is never hidden.
+ */
+function combine(results: ScaleResult[]): ScaleResult {
+  const worst = (pick: (r: ScaleResult) => number): number => Math.max(...results.map(pick));
+  const least = results.reduce((a, b) => (b.cpuMs / b.windowMs < a.cpuMs / a.windowMs ? b : a));
+  const sum = (pick: (r: ScaleResult) => number): number => results.reduce((a, r) => a + pick(r), 0);
+  return {
+    ...least,
+    peakRssMb: worst((r) => r.peakRssMb),
+    endRssMb: worst((r) => r.endRssMb),
+    heapUsedMb: worst((r) => r.heapUsedMb),
+    checksDone: sum((r) => r.checksDone),
+    checksDue: sum((r) => r.checksDue),
+    missed: sum((r) => r.missed),
+    failed: sum((r) => r.failed),
+    lagP50Ms: worst((r) => r.lagP50Ms),
+    lagP99Ms: worst((r) => r.lagP99Ms),
+    lagMaxMs: worst((r) => r.lagMaxMs),
+    startupMs: worst((r) => r.startupMs),
+    unsettled: worst((r) => r.unsettled),
+    verifying: sum((r) => r.verifying ?? 0),
+    failovers: sum((r) => r.failovers ?? 0),
+  };
 }
 
 function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine: ScaleResult | string): Row[] {
@@ -93,6 +131,7 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
   const seconds = (v: number): string => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} s` : 'never');
   const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)}, JS heap ${mb(r.heapUsedMb)})`;
   const window = `${(floor.windowMs / 1000).toFixed(0)} s`;
+  const cpuNote = group.includes('rounds') ? ', least of the rounds; other rows the worst' : '';
   if (typeof engine === 'string') {
     return [
       notMeasured(group, engine, engine.startsWith('error')),
@@ -109,7 +148,7 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
     ...note,
     row({
       group,
-      measure: `CPU in ${window}`,
+      measure: `CPU in ${window}${cpuNote}`,
       engine: cpu(engine),
       limit: bare(cpu(floor)),
       ratio: times(cpuRatio),

@@ -29,14 +29,14 @@ export interface Plan {
 const plan: Plan = smoke
   ? {
       smoke,
-      scale: { sizes: [20], targetSize: 1000, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
+      scale: { sizes: [20], targetSize: 1000, rounds: 1, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
       detection: { trials: 2, intervalS: 0.3, toleratedFailures: 2, spacingMs: 100 },
       history: { days: 1, intervalS: 1 },
       dashboard: { pairs: 50, sampleS: 2, timelineDays: 7, timelineChecks: 5_000, settleMs: 500 },
     }
   : {
       smoke,
-      scale: { sizes: [100, 1000, 5000], targetSize: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 15_000 },
+      scale: { sizes: [100, 1000, 5000], targetSize: 1000, rounds: 2, intervalMs: 1000, warmupMs: 2000, durationMs: 15_000 },
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
       dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000 },
@@ -90,7 +90,8 @@ holds on a busy machine; targets are reported here and never asserted in tests.
 1. **Engine scale.** The loopback servers run in their own process, one port per pair (every primary
    is its own host in a NOC, so every pair holds its own keep-alive connection). The engine (the real
    \`openMonitor\` on a serverdir whose pbxctrl-failover.xml holds every pair) and the bare loop (one
-   undici dispatcher, one timer per pair on a fixed grid, bodies drained) each run alone in a child
+   undici dispatcher called with each primary's origin and path, one timer per pair on a fixed
+   grid, a timeout per request, bodies drained) each run alone in a child
    process, one after the other, as plain JavaScript bundled by esbuild (no TypeScript loader in the
    measured process). The window opens once every pair has been checked twice (connections open)
    plus a settling time. CPU is user + system time of the process in the window; peak RSS is the
@@ -98,7 +99,9 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    time, so **lag is the gap between the starts of two consecutive checks of a pair minus the
    interval** (start = time of the check event minus its latency), for both sides alike; a gap of
    more than 1.5 intervals counts as missed checks, as does a slot more than half an interval
-   overdue when the window closes.
+   overdue when the window closes. At the target size the two sides alternate for two rounds: CPU
+   is the least of a side's rounds (other work on the machine only adds to it), every other figure
+   the worst.
 2. **Detection.** Real engine, one pair per trial, each primary on its own port; the primary is
    stopped (listener closed, connections cut) at a random moment of the interval. The servers'
    process times both the stop and the arrival of the action request, so one clock measures the
