@@ -23,11 +23,12 @@ export const frameScheduler: Scheduler = (run) => {
 };
 
 /**
- * Check results only move latencies and strips, so they are shown at most twice a second; a state
- * change, an action attempt or an alert is shown in the next frame. Each render pass costs style,
- * layout, paint and commit for the visible rows, so fewer passes is most of the saving.
+ * Check results only move latencies and strips, so they are shown once a second (the pace of the
+ * checks and of the "in state" clock); a state change, an action attempt or an alert is shown in
+ * the next frame. Each render pass costs script, style, layout, paint and commit for the visible
+ * rows, so fewer passes is most of the saving.
  */
-export const CHECKS_ONLY_INTERVAL_MS = 500;
+export const CHECKS_ONLY_INTERVAL_MS = 1000;
 
 export class EventHub {
   connection = $state<ConnectionState>('connecting');
