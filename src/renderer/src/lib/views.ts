@@ -1,0 +1,35 @@
+// Every view but the overview is its own chunk: the first screen loads, parses and runs only what
+// it shows. Each loader keeps its promise, so a view is fetched once and later visits render at once.
+
+import type { Component } from 'svelte';
+
+type Loader<P extends Record<string, unknown>> = () => Promise<{ default: Component<P> }>;
+
+function once<P extends Record<string, unknown>>(load: Loader<P>): Loader<P> {
+  let loaded: ReturnType<Loader<P>> | undefined;
+  return () => {
+    // A failed fetch (connection lost) is retried on the next visit.
+    loaded ??= load().catch((err: unknown) => {
+      loaded = undefined;
+      throw err;
+    });
+    return loaded;
+  };
+}
+
+export const views = {
+  pair: once(() => import('./components/detail/PairDetail.svelte')),
+  notifications: once(() => import('./components/Notifications.svelte')),
+  audit: once(() => import('./components/AuditLog.svelte')),
+  edit: once(() => import('./components/editor/PairEditor.svelte')),
+  import: once(() => import('./components/ImportExport.svelte')),
+};
+
+/** Fetch the other views once the first screen is up, so a click on a pair does not wait for the network. */
+export function prefetchViews(): void {
+  const load = () => {
+    for (const view of Object.values(views)) void view().catch(() => undefined);
+  };
+  // Well after the first screen, so parsing them cannot delay the first interaction.
+  setTimeout(() => (typeof requestIdleCallback === 'function' ? requestIdleCallback(load, { timeout: 2000 }) : load()), 1500);
+}
