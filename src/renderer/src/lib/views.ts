@@ -1,12 +1,8 @@
 // Every view but the overview is its own chunk: the first screen loads, parses and runs only what
 // it shows. Each loader keeps its promise, so a view is fetched once and later visits render at once.
 
-import type { Component } from 'svelte';
-
-type Loader<P extends Record<string, unknown>> = () => Promise<{ default: Component<P> }>;
-
-function once<P extends Record<string, unknown>>(load: Loader<P>): Loader<P> {
-  let loaded: ReturnType<Loader<P>> | undefined;
+function once<M>(load: () => Promise<M>): () => Promise<M> {
+  let loaded: Promise<M> | undefined;
   return () => {
     // A failed fetch (connection lost) is retried on the next visit.
     loaded ??= load().catch((err: unknown) => {
