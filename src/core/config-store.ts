@@ -14,7 +14,7 @@ import { CONFIG_FILE_NAME, configPath } from './paths.js';
 import type { ConfigStore, FailoverConfig, ParseResult } from './ports.js';
 
 export interface ConfigStoreOptions {
-  /** Files larger than this are refused (default 1 MiB). */
+  /** Files larger than this are refused (default 16 MiB). */
   maxBytes?: number;
 }
 

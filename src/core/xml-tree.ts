@@ -30,7 +30,9 @@ export interface XmlProblem {
 
 export type XmlReadResult = { ok: true; document: XmlDocument } | { ok: false; problems: XmlProblem[] };
 
-export const DEFAULT_MAX_BYTES = 1024 * 1024;
+// A NOC with thousands of pairs must be able to start (5,000 pairs are about 2.2 MiB); the limit
+// only stops a runaway file from being read into memory.
+export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 const MAX_DEPTH = 64;
 
 const parser = new XMLParser({

@@ -83,6 +83,18 @@ describe('load', () => {
     expect(err.problems).toEqual([{ field: 'file', message: expect.stringMatching(/files over 2 KiB are refused/) }]);
   });
 
+  it('loads a file of thousands of pairs (over 2 MiB) with the default limit, and refuses one over 16 MiB', async () => {
+    const ids = Array.from({ length: 6000 }, (_, i) => `p${i}`);
+    await fs.writeFile(file, configWith(...ids.map((id) => minimalPair(id)), `<!-- ${'x'.repeat(1024 * 1024)} -->`));
+    expect((await fs.stat(file)).size).toBeGreaterThan(2 * 1024 * 1024);
+    const config = await createConfigStore(dir).load();
+    expect(config.pairs.map((p) => p.settings.id)).toEqual(ids);
+
+    await fs.writeFile(file, configWith(minimalPair('a'), `<!-- ${'x'.repeat(16 * 1024 * 1024)} -->`));
+    const err = await rejection(createConfigStore(dir).load());
+    expect(err.problems).toEqual([{ field: 'file', message: 'the file is 16 MiB; files over 16 MiB are refused' }]);
+  });
+
   it('refuses bytes that are not UTF-8', async () => {
     await fs.writeFile(file, Buffer.concat([Buffer.from('<pbxctrl-failover><!-- '), Buffer.from([0xff, 0xfe, 0xc0]), Buffer.from(' --></pbxctrl-failover>')]));
     const err = await rejection(createConfigStore(dir).load());

@@ -270,8 +270,8 @@ describe('errors name the pair and the field', () => {
   });
 
   it('refuses a file over the size limit', () => {
-    const padding = `<!-- ${'x'.repeat(2 * 1024 * 1024)} -->`;
-    expectProblem(problems(configWith(minimalPair('a'), padding)), { field: 'file', message: /is 2 MiB; files over 1 MiB are refused/ });
+    const padding = `<!-- ${'x'.repeat(17 * 1024 * 1024)} -->`;
+    expectProblem(problems(configWith(minimalPair('a'), padding)), { field: 'file', message: /is 17 MiB; files over 16 MiB are refused/ });
     expectProblem(problems(configWith(minimalPair('a')), { maxBytes: 100 }), { field: 'file', message: /files over 100 bytes are refused/ });
   });
 
