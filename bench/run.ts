@@ -32,7 +32,7 @@ const plan: Plan = smoke
       scale: { sizes: [20], targetSize: 1000, rounds: 1, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
       detection: { trials: 2, intervalS: 0.3, toleratedFailures: 2, spacingMs: 100 },
       history: { days: 1, intervalS: 1 },
-      dashboard: { pairs: 50, sampleS: 2, timelineDays: 7, timelineChecks: 5_000, settleMs: 500 },
+      dashboard: { pairs: 50, sampleS: 1, timelineDays: 7, timelineChecks: 5_000, settleMs: 0 },
     }
   : {
       smoke,
