@@ -1,5 +1,7 @@
-// GET /api/events: every engine event as Server-Sent Events. Events are batched (one message per
-// ~150 ms at most) so a thousand pairs checking every second cost a few writes, not thousands.
+// GET /api/events: every engine event as Server-Sent Events. Events are batched so a thousand pairs
+// checking every second cost a few writes, not thousands: a state change, action or alert goes out
+// within ~150 ms, while plain check results wait up to a second (each message costs the dashboard a
+// parse and a render pass, and a check result a second late changes nothing an operator does).
 // A client that cannot keep up is dropped rather than buffered without bound; it reconnects and
 // refetches the pairs, which is cheaper than holding megabytes for it.
 
@@ -10,8 +12,10 @@ import type { EngineEvent } from '../shared/model.js';
 import { SECURITY_HEADERS } from './headers.js';
 
 export interface EventStreamOptions {
-  /** Longest time an event waits for its batch to be sent. */
+  /** Longest time a state change, action or alert waits for its batch to be sent. */
   batchMs?: number;
+  /** Longest time a check result waits, when nothing more urgent is pending. */
+  checkBatchMs?: number;
   /** Comment lines keep proxies and browsers from closing an idle stream. */
   pingMs?: number;
   /** Bytes a client may have unsent before it is dropped. */
@@ -33,14 +37,18 @@ export class EventHub {
   private readonly clients = new Set<ServerResponse>();
   private pending: EngineEvent[] = [];
   private batchTimer: NodeJS.Timeout | undefined;
+  /** When the scheduled flush runs (monotonic ms), to bring it forward for urgent events. */
+  private flushDue = 0;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly unsubscribe: Unsubscribe;
   private readonly batchMs: number;
+  private readonly checkBatchMs: number;
   private readonly maxBufferedBytes: number;
   private closed = false;
 
   constructor(source: EventSource, opts: EventStreamOptions = {}) {
     this.batchMs = opts.batchMs ?? 150;
+    this.checkBatchMs = Math.max(opts.checkBatchMs ?? 1000, this.batchMs);
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
     this.unsubscribe = source.subscribe((event) => this.onEvent(event));
     this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), opts.pingMs ?? 15_000);
@@ -87,7 +95,16 @@ export class EventHub {
     if (this.clients.size === 0) return;
     this.pending.push(event);
     if (this.pending.length >= MAX_BATCH_EVENTS) this.flush();
-    else this.batchTimer ??= setTimeout(() => this.flush(), this.batchMs);
+    else this.scheduleFlush(event.type === 'check' ? this.checkBatchMs : this.batchMs);
+  }
+
+  /** Flush within `withinMs`: keeps an earlier flush, brings a later one forward. */
+  private scheduleFlush(withinMs: number): void {
+    const due = performance.now() + withinMs;
+    if (this.batchTimer !== undefined && this.flushDue <= due) return;
+    clearTimeout(this.batchTimer);
+    this.flushDue = due;
+    this.batchTimer = setTimeout(() => this.flush(), withinMs);
   }
 
   private flush(): void {

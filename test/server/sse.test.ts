@@ -32,6 +32,16 @@ function alert(i: number, message = `alert ${i}`): EngineEvent {
   return { type: 'alert', pair: 'p1', at: new Date(i).toISOString(), alert: 'verifying', severity: 'warning', message };
 }
 
+function check(i: number): EngineEvent {
+  return {
+    type: 'check',
+    pair: 'p1',
+    at: new Date(i).toISOString(),
+    consecutiveFailures: 0,
+    result: { target: 'primary', url: 'http://127.0.0.1:1/', ok: true, status: 200, latencyMs: 1, at: new Date(i).toISOString() },
+  };
+}
+
 let app: FastifyInstance | undefined;
 let hub: EventHub | undefined;
 
@@ -96,6 +106,25 @@ describe('event stream', () => {
     const received = batches(client.messages).flat();
     expect(received.map((e) => e.at)).toEqual(Array.from({ length: 50 }, (_, i) => new Date(i).toISOString()));
     expect(batches(client.messages).length).toBeLessThan(5);
+    await client.cancel();
+  });
+
+  it('holds plain check results up to checkBatchMs, but sends an alert behind them within batchMs', async () => {
+    const { source, hub, url } = await serve({ batchMs: 50, checkBatchMs: 1500 });
+    const client = await reader(url);
+    await waitFor('the client to be attached', () => hub.clientCount === 1);
+    source.emit(check(1));
+    source.emit(check(2));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(batches(client.messages)).toHaveLength(0);
+    const before = Date.now();
+    source.emit(alert(3));
+    await waitFor('the batch with the alert', () => batches(client.messages).length === 1);
+    expect(Date.now() - before).toBeLessThan(1000);
+    expect(batches(client.messages)[0]!.map((e) => e.at)).toEqual([1, 2, 3].map((i) => new Date(i).toISOString()));
+    source.emit(check(4));
+    await waitFor('the check-only batch', () => batches(client.messages).length === 2, 5000);
+    expect(batches(client.messages)[1]!.map((e) => e.type)).toEqual(['check']);
     await client.cancel();
   });
 
