@@ -1,10 +1,12 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHistoryStore, type HistoryOptions } from '../../src/core/history.js';
+import { encodeMinuteRow, parseMinuteSeries, roundMs, type MinuteRow } from '../../src/core/history-format.js';
 import type { HistoryStore, Logger } from '../../src/core/ports.js';
-import type { AlertEvent, CheckEvent, CheckTarget, OperatorEvent, StateEvent } from '../../src/shared/model.js';
+import type { AlertEvent, CheckEvent, CheckTarget, MinuteAggregate, OperatorEvent, StateEvent } from '../../src/shared/model.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -294,6 +296,117 @@ describe('history: minute aggregates', () => {
     expect((await store.query('acme', T0, T0 + 5 * MINUTE)).minutes).toEqual([
       { minute: iso(T0), target: 'primary', checks: 60, failures: 0, p50Ms: 5.5, maxMs: 9 },
       { minute: iso(T0 + MINUTE), target: 'primary', checks: 60, failures: 2, p50Ms: 10, maxMs: 20.25 },
+    ]);
+    expect(warnings.map((w) => w.message)).toEqual([`skipped 1 damaged line(s) in history file ${file}`]);
+  });
+});
+
+describe('history: minute file parser', () => {
+  const M0 = T0 / MINUTE;
+  const noDamage = (file: string, damaged: number) => {
+    throw new Error(`unexpected damage report: ${damaged} in ${file}`);
+  };
+  const aggregate = ([minute, target, checks, failures, p50Ms, maxMs]: MinuteRow): MinuteAggregate => ({
+    minute: iso(minute * MINUTE),
+    target,
+    checks,
+    failures,
+    p50Ms,
+    maxMs,
+  });
+  /** What the parser must give: rows in order of minute then target, a minute written twice combined. */
+  function expected(rows: MinuteRow[]): MinuteAggregate[] {
+    const byKey = new Map<number, MinuteRow>();
+    for (const row of rows) {
+      const key = row[0] * 2 + (row[1] === 'primary' ? 0 : 1);
+      const prev = byKey.get(key);
+      if (!prev) byKey.set(key, [...row]);
+      else {
+        const checks = prev[2] + row[2];
+        const p50 = checks > 0 ? roundMs((prev[4] * prev[2] + row[4] * row[2]) / checks) : 0;
+        byKey.set(key, [row[0], row[1], checks, prev[3] + row[3], p50, Math.max(prev[5], row[5])]);
+      }
+    }
+    return [...byKey].sort((a, b) => a[0] - b[0]).map(([, row]) => aggregate(row));
+  }
+  const rowArb = (minutes: fc.Arbitrary<number>) =>
+    fc.tuple(
+      minutes,
+      fc.constantFrom<MinuteRow[1]>('primary', 'standby'),
+      fc.integer({ min: 0, max: 100_000 }),
+      fc.integer({ min: 0, max: 100_000 }),
+      // Tenths as roundMs writes them, past the range whose boxes are shared (10,000 ms).
+      fc.integer({ min: 0, max: 300_000 }).map((t) => t / 10),
+      fc.integer({ min: 0, max: 300_000 }).map((t) => t / 10),
+    ) as fc.Arbitrary<MinuteRow>;
+
+  it('reads every value exactly as written, in order', () => {
+    fc.assert(
+      fc.property(fc.array(rowArb(fc.integer({ min: M0, max: M0 + 1439 })), { maxLength: 200 }), (rows) => {
+        const text = rows.map(encodeMinuteRow).join('');
+        const { keys, aggregates } = parseMinuteSeries(text, 'f', noDamage);
+        expect(aggregates).toEqual(expected(rows));
+        expect(keys).toEqual([...keys].sort((a, b) => a - b));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('combines minutes written twice and out of order, within a day and across distant days', () => {
+    const days = fc.integer({ min: 0, max: 400 }).chain((day) => fc.integer({ min: M0 + day * 1440, max: M0 + day * 1440 + 3 }));
+    fc.assert(
+      fc.property(fc.array(rowArb(fc.oneof(fc.integer({ min: M0, max: M0 + 5 }), days)), { maxLength: 60 }), (rows) => {
+        const text = rows.map(encodeMinuteRow).join('');
+        expect(parseMinuteSeries(text, 'f', noDamage).aggregates).toEqual(expected(rows));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('takes a complete last line without its newline, drops a torn one quietly, counts damaged ones', () => {
+    const rows: MinuteRow[] = [
+      [M0, 'primary', 60, 0, 5.5, 9],
+      [M0 + 1, 'standby', 59, 1, 0.1, 1000],
+      [M0 + 2, 'primary', 1, 1, 12345.6, 12345.6],
+    ];
+    const [a, b, c] = rows.map(encodeMinuteRow) as [string, string, string];
+    const reports: Array<[string, number]> = [];
+    const report = (file: string, damaged: number) => void reports.push([file, damaged]);
+    expect(parseMinuteSeries(a + b + c.trimEnd(), 'f', report).aggregates).toEqual(rows.map(aggregate));
+    expect(parseMinuteSeries(a + b + c.slice(0, 12), 'f', report).aggregates).toEqual(rows.slice(0, 2).map(aggregate));
+    expect(reports).toEqual([]);
+    const damaged = [
+      a,
+      c.slice(0, 12) + '\n', // torn line in the middle: the next append starts on a new line
+      `[${M0 + 3},"primary",1,1,-1,2]\n`, // negative latency
+      `[${M0 + 3},"backup",1,1,1,2]\n`, // unknown target
+      `[${M0 + 3},"primary",1,1,1]\n`, // a field short
+      `[${M0 + 3},"primary",1,1,1,2,3]\n`, // a field too many
+      `[${M0 + 3}.5,"primary",1,1,1,2]\n`, // minute not whole
+      `[${M0 + 3},"primary",1,1,1,2]]\n`, // trailing bracket
+      '\u0000\u0000\u0000\n', // zeros after a crash
+      `[${M0 + 3},"primary",1,1,1.\u00e9,2]\n`, // a non-ASCII byte
+      b,
+      `[${M0 + 4},"primary",2,0,1.25,3e1]\n`, // valid JSON in another spelling: read through JSON.parse
+      '\n',
+    ].join('');
+    expect(parseMinuteSeries(damaged, 'f', report).aggregates).toEqual([
+      aggregate(rows[0]!),
+      aggregate(rows[1]!),
+      aggregate([M0 + 4, 'primary', 2, 0, 1.25, 30]),
+    ]);
+    expect(reports).toEqual([['f', 9]]);
+  });
+
+  it('reads a minute file with a non-ASCII byte: that line is skipped and reported, the others kept', async () => {
+    const store = open();
+    const file = path.join(pairDir('acme'), `${dayOf(T0)}.minutes.jsonl`);
+    await fs.mkdir(pairDir('acme'), { recursive: true });
+    const m = T0 / MINUTE;
+    await fs.writeFile(file, `[${m},"primary",60,0,5.5,9]\n[${m + 1},"primäry",60,0,5.5,9]\n[${m + 1},"standby",3,0,0.7,0.9]\n`);
+    expect((await store.query('acme', T0, T0 + 5 * MINUTE)).minutes).toEqual([
+      { minute: iso(T0), target: 'primary', checks: 60, failures: 0, p50Ms: 5.5, maxMs: 9 },
+      { minute: iso(T0 + MINUTE), target: 'standby', checks: 3, failures: 0, p50Ms: 0.7, maxMs: 0.9 },
     ]);
     expect(warnings.map((w) => w.message)).toEqual([`skipped 1 damaged line(s) in history file ${file}`]);
   });
