@@ -427,12 +427,11 @@ class FileHistoryStore implements HistoryStore {
       this.minuteCache.set(full, cached);
       return cached;
     }
-    // Minute rows are ASCII: latin1 decodes faster than utf8, and a line with any other byte is damaged either way.
-    const text = await fs.readFile(full, 'latin1').catch((err: unknown) => {
+    const bytes = await fs.readFile(full).catch((err: unknown) => {
       if (errnoCode(err) !== 'ENOENT') this.log.warn(fsError(err, 'read history file', full).message);
-      return '';
+      return Buffer.alloc(0);
     });
-    const { keys, aggregates } = parseMinuteSeries(text, full, this.reportDamage);
+    const { keys, aggregates } = parseMinuteSeries(bytes, full, this.reportDamage);
     const entry: CachedMinutes = { size: stat.size, mtimeMs: stat.mtimeMs, keys, aggregates };
     this.cacheMinutes(full, entry);
     return entry;
