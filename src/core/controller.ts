@@ -52,6 +52,8 @@ const DAY_MS = 86_400_000;
 const MAX_REASON_LENGTH = 1000;
 /** Coalesced state writes take at most about 1 / (1 + WRITE_SPACING) of the event loop. */
 const WRITE_SPACING = 9;
+/** A slow disk must not leave the states in the file stale for long. */
+const MAX_WRITE_SPACING_MS = 30_000;
 
 export class Controller implements Monitor {
   readonly serverdir: string;
@@ -465,7 +467,7 @@ export class Controller implements Monitor {
    * progress and operator moves write at once (persistNow), as before.
    */
   private coalesceMs(): number {
-    return Math.max(this.opts.saveCoalesceMs ?? 200, WRITE_SPACING * this.lastWriteMs);
+    return Math.max(this.opts.saveCoalesceMs ?? 200, Math.min(WRITE_SPACING * this.lastWriteMs, MAX_WRITE_SPACING_MS));
   }
 
   /**
