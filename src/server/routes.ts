@@ -7,9 +7,11 @@ import { MonitorError, type MonitorApi, type Reasoned, type RearmRequest, type T
 import type { PairSettings } from '../shared/model.js';
 import { tokenGuard } from './auth.js';
 import type { EventHub } from './sse.js';
+import { DEFAULT_MAX_BYTES } from '../core/xml-tree.js';
 
 export const JSON_BODY_LIMIT = 256 * 1024;
-export const XML_BODY_LIMIT = 1024 * 1024;
+// The same ceiling as pbxctrl-failover.xml on disk (DEFAULT_MAX_BYTES): an export can always be imported back.
+export const XML_BODY_LIMIT = DEFAULT_MAX_BYTES;
 
 const REASON_LIMIT = 2000;
 

@@ -332,7 +332,7 @@ describe('bad requests', () => {
     expect(hugeJson.status).toBe(413);
     expect((await errorOf(hugeJson)).error).toBe('too-large');
 
-    const hugeXml = await svc.api('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<!--${'x'.repeat(2 * 1024 * 1024)}-->` });
+    const hugeXml = await svc.api('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<!--${'x'.repeat(17 * 1024 * 1024)}-->` });
     expect(hugeXml.status).toBe(413);
 
     for (const path of ['/api/nothing', '/api/pairs/acme/explode', '/api']) {
