@@ -5,7 +5,7 @@
 // every operator move becomes an OperatorEvent with who, what, why and outcome.
 // A pbxctrl-failover.xml edited by hand is noticed and applied like an import.
 
-import { type HealthInfo, MonitorError, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
+import { type HealthInfo, type ImportOptions, MonitorError, type RemoveRequest, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
 import type {
   CheckResult,
   EngineEvent,
@@ -132,7 +132,7 @@ export class Controller implements Monitor {
   // Reading
 
   async health(): Promise<HealthInfo> {
-    return { ok: true, version: this.opts.version };
+    return { ok: true, version: this.opts.version, problems: [] };
   }
 
   async listPairs(): Promise<PairStatus[]> {
@@ -244,7 +244,7 @@ export class Controller implements Monitor {
     });
   }
 
-  removePair(id: string, by?: Reasoned): Promise<void> {
+  removePair(id: string, by?: RemoveRequest): Promise<void> {
     return this.exclusive(async () => {
       const watcher = this.watcher(id);
       this.assertWritable();
@@ -263,7 +263,7 @@ export class Controller implements Monitor {
     });
   }
 
-  importXml(xml: string, opts: { dryRun?: boolean } & Partial<Reasoned> = {}): Promise<ImportResult> {
+  importXml(xml: string, opts: ImportOptions = {}): Promise<ImportResult> {
     return this.exclusive(async () => {
       if (typeof xml !== 'string') throw invalid('the import must be the text of a pbxctrl-failover.xml', [{ field: 'file', message: 'is not text' }]);
       const parsed = this.opts.store.parse(xml, { existing: (id) => this.supervisor.get(id)?.settings });

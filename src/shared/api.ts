@@ -32,9 +32,37 @@ export interface TimeRange {
   to?: string;
 }
 
+/** Something that makes the engine untrustworthy right now; `/api/health` answers `ok: false` while any is present. */
+export interface HealthProblem {
+  /** `state-write`: pair states cannot be written (disk, blocked file); `lock`: the serverdir lock was lost. */
+  kind: 'state-write' | 'lock';
+  /** What is wrong and what it means, for a person. */
+  message: string;
+  /** ISO 8601 time the problem began. */
+  since: string;
+}
+
 export interface HealthInfo {
-  ok: true;
+  /** False while any problem is present: the engine's decisions may not survive a restart. */
+  ok: boolean;
   version: string;
+  problems: HealthProblem[];
+}
+
+/**
+ * How an import treats pairs the file lacks: `merge` adds and updates only; `replace` also removes them.
+ * The HTTP API defaults to `replace` (compatibility); the dashboard defaults to `merge`.
+ */
+export type ImportMode = 'merge' | 'replace';
+
+export interface ImportOptions extends Partial<Reasoned> {
+  dryRun?: boolean;
+  mode?: ImportMode;
+}
+
+export interface RemoveRequest extends Reasoned {
+  /** Remove even a pair in failover or with an action in flight. */
+  force?: boolean;
 }
 
 export type ApiErrorCode = 'invalid' | 'not-found' | 'conflict' | 'unauthorized' | 'too-large' | 'internal';
@@ -78,7 +106,8 @@ export interface MonitorApi {
   /** Validated like the XML; secrets equal to SECRET_MASK keep the stored value (update only). */
   addPair(settings: PairSettings, by?: Reasoned): Promise<PairDetail>;
   updatePair(id: string, settings: PairSettings, by?: Reasoned): Promise<PairDetail>;
-  removePair(id: string, by?: Reasoned): Promise<void>;
+  /** Needs a reason; refuses a pair in failover or with an action in flight unless `force`. */
+  removePair(id: string, req?: RemoveRequest): Promise<void>;
   /** Controlled failover: state -> failover and the action fired, from starting, waiting, verifying or paused. */
   failover(id: string, req: Reasoned): Promise<PairStatus>;
   /** failover -> starting, optionally firing the failback action. */
@@ -95,7 +124,7 @@ export interface MonitorApi {
   /** pbxctrl-failover.xml as it would be written; secrets masked when `masked`. */
   exportXml(opts?: { masked?: boolean }): Promise<string>;
   /** Validate the whole file first; with dryRun only report the changes. Throws MonitorError('invalid') listing every problem. */
-  importXml(xml: string, opts?: { dryRun?: boolean } & Partial<Reasoned>): Promise<ImportResult>;
+  importXml(xml: string, opts?: ImportOptions): Promise<ImportResult>;
   /** One check of each URL of these settings (primary, standby, validation), for the editor's "test now". */
   testUrls(settings: PairSettings): Promise<CheckResult[]>;
 }

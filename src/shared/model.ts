@@ -106,7 +106,8 @@ export interface CheckResult {
 }
 
 export type ActionKind = 'failover' | 'failback';
-export type ActionPhase = 'pending' | 'running' | 'succeeded' | 'failed';
+/** `unknown`: an attempt was in flight at a crash and the action is not idempotent; waits for retry or mark-done. */
+export type ActionPhase = 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown';
 
 export interface ActionAttempt {
   attempt: number;
@@ -186,6 +187,16 @@ export const ALERT_KINDS = [
   'standby-down',
   'standby-up',
   'config-problem',
+  /** Pair states could not be written: a restart would forget decisions. Critical. */
+  'state-write-failed',
+  /** States are written again after a failure. */
+  'state-write-recovered',
+  /** Another instance took the serverdir lock: this one stops acting. Critical. */
+  'lock-lost',
+  /** An action attempt was in flight at a crash and the action is not idempotent: an operator must decide. Critical. */
+  'action-outcome-unknown',
+  /** A pair stayed in `starting` longer than interval x (tolerated + 1) x 3. */
+  'stuck-starting',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
@@ -200,6 +211,8 @@ export const OPERATOR_ACTIONS = [
   'update',
   'remove',
   'import',
+  /** An action whose outcome is unknown, marked done by an operator (nothing is sent). */
+  'mark-action-done',
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
@@ -281,6 +294,8 @@ export interface PairHistory {
 export interface ImportChange {
   pair: string;
   change: 'added' | 'changed' | 'removed' | 'unchanged';
+  /** The pair's live state, for pairs that exist now (an import that removes a pair in failover says so). */
+  state?: PairState;
   /** Changed fields, by dotted path. */
   fields?: string[];
 }

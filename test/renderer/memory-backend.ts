@@ -96,7 +96,7 @@ export class MemoryBackend implements Backend {
     return p;
   }
 
-  health = () => this.call('health', [], () => ({ ok: true as const, version: 'test' }));
+  health = () => this.call('health', [], () => ({ ok: true, version: 'test', problems: [] }));
   listPairs = () => this.call('listPairs', [], () => this.pairs.map((p) => ({ ...p })));
   getPair = (id: string) =>
     this.call('getPair', [id], (): PairDetail => ({ ...this.find(id), settings: this.settingsOf.get(id) ?? settings({ id }) }));

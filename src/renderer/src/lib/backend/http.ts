@@ -8,7 +8,9 @@ import {
   type Backend,
   type ConnectionState,
   type HealthInfo,
+  type ImportOptions,
   type Reasoned,
+  type RemoveRequest,
   type RearmRequest,
   type TimeRange,
   type Unsubscribe,
@@ -73,7 +75,7 @@ export class HttpBackend implements Backend {
   updatePair(id: string, settings: PairSettings, by?: Reasoned): Promise<PairDetail> {
     return this.request('PUT', API_PATHS.pair(id) + query(by), settings);
   }
-  async removePair(id: string, by?: Reasoned): Promise<void> {
+  async removePair(id: string, by?: RemoveRequest): Promise<void> {
     await this.request('DELETE', API_PATHS.pair(id) + query(by));
   }
   failover(id: string, req: Reasoned): Promise<PairStatus> {
@@ -103,7 +105,7 @@ export class HttpBackend implements Backend {
   exportXml(opts?: { masked?: boolean }): Promise<string> {
     return this.request('GET', API_PATHS.configXml + query({ masked: opts?.masked ? 'true' : undefined }), undefined, 'text');
   }
-  importXml(xml: string, opts?: { dryRun?: boolean } & Partial<Reasoned>): Promise<ImportResult> {
+  importXml(xml: string, opts?: ImportOptions): Promise<ImportResult> {
     const params = query({ dryRun: opts?.dryRun ? 'true' : undefined, reason: opts?.reason, operator: opts?.operator });
     return this.request('PUT', API_PATHS.configXml + params, xml);
   }
