@@ -5,6 +5,7 @@
 // every operator move becomes an OperatorEvent with who, what, why and outcome.
 // A pbxctrl-failover.xml edited by hand is noticed and applied like an import.
 
+import { HealthProblems } from './health-problems.js';
 import { type HealthInfo, type ImportOptions, MonitorError, type RemoveRequest, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
 import type {
   CheckResult,
@@ -58,6 +59,8 @@ const MAX_WRITE_SPACING_MS = 30_000;
 export class Controller implements Monitor {
   readonly serverdir: string;
   private readonly supervisor: Supervisor;
+  /** What /api/health reports: state writes failing, the lock lost. */
+  readonly problems = new HealthProblems();
   private readonly opts: ControllerOptions;
   private readonly log: Logger;
   private serial: Promise<unknown> = Promise.resolve();
@@ -132,7 +135,8 @@ export class Controller implements Monitor {
   // Reading
 
   async health(): Promise<HealthInfo> {
-    return { ok: true, version: this.opts.version, problems: [] };
+    const problems = this.problems.list();
+    return { ok: problems.length === 0, version: this.opts.version, problems };
   }
 
   async listPairs(): Promise<PairStatus[]> {
@@ -297,6 +301,13 @@ export class Controller implements Monitor {
 
   resume(id: string, req: Reasoned): Promise<PairStatus> {
     return this.move(id, 'resume', req, (w, reason, operator) => w.resume(reason, operator));
+  }
+
+  markActionDone(id: string, req: Reasoned): Promise<PairStatus> {
+    // Only an action whose outcome is unknown can be marked done; until the action runner records
+    // that phase, there is never one.
+    void req;
+    return Promise.reject(new MonitorError('conflict', `pair "${id}" has no action whose outcome is unknown`));
   }
 
   retryAction(id: string, by?: Reasoned): Promise<PairStatus> {

@@ -146,6 +146,9 @@ function registerOperatorRoutes(api: FastifyInstance, monitor: MonitorApi): void
     const req: RearmRequest = { ...reasoned(body), failback: body.failback };
     return monitor.rearm((request as IdRequest).params.id, req);
   });
+  api.post('/api/pairs/:id/action/mark-done', withReason, async (request) =>
+    monitor.markActionDone((request as IdRequest).params.id, reasoned(request.body as object)),
+  );
   // The body is optional here: retrying a failed action needs no new decision.
   api.post('/api/pairs/:id/action/retry', { schema: { params: idParams } }, async (request) => {
     const body = request.body;

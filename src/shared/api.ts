@@ -114,6 +114,11 @@ export interface MonitorApi {
   rearm(id: string, req: RearmRequest): Promise<PairStatus>;
   pause(id: string, req: Reasoned): Promise<PairStatus>;
   resume(id: string, req: Reasoned): Promise<PairStatus>;
+  /**
+   * An action whose outcome is unknown (phase `unknown`: an attempt was in flight at a crash and the
+   * action is not idempotent) is marked done without sending anything; audited with the reason.
+   */
+  markActionDone(id: string, req: Reasoned): Promise<PairStatus>;
   /** Fire a failed action again (a fresh series of attempts). */
   retryAction(id: string, by?: Reasoned): Promise<PairStatus>;
   history(id: string, range?: TimeRange): Promise<PairHistory>;
@@ -151,6 +156,7 @@ export const API_PATHS = {
   pause: (id: string) => `/api/pairs/${encodeURIComponent(id)}/pause`,
   resume: (id: string) => `/api/pairs/${encodeURIComponent(id)}/resume`,
   retryAction: (id: string) => `/api/pairs/${encodeURIComponent(id)}/action/retry`,
+  markActionDone: (id: string) => `/api/pairs/${encodeURIComponent(id)}/action/mark-done`,
   history: (id: string) => `/api/pairs/${encodeURIComponent(id)}/history`,
   audit: '/api/audit',
   alerts: '/api/alerts',

@@ -25,6 +25,7 @@ export const API_METHODS = [
   'pause',
   'resume',
   'retryAction',
+  'markActionDone',
   'history',
   'audit',
   'alerts',

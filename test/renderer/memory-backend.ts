@@ -120,6 +120,7 @@ export class MemoryBackend implements Backend {
   rearm = (id: string, req: RearmRequest) => this.call('rearm', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
   pause = (id: string, req: Reasoned) => this.call('pause', [id, req], () => ({ ...this.find(id), state: 'paused' as const }));
   resume = (id: string, req: Reasoned) => this.call('resume', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
+  markActionDone = (id: string, req: Reasoned) => this.call('markActionDone', [id, req], () => this.find(id));
   retryAction = (id: string, by?: Reasoned) => this.call('retryAction', [id, by], () => this.find(id));
   history = (id: string, range?: { from?: string; to?: string }) =>
     this.call('history', [id, range], (): PairHistory => this.historyOf.get(id) ?? { pair: id, from: range?.from ?? '', to: range?.to ?? '', events: [], minutes: [] });

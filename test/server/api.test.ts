@@ -77,7 +77,7 @@ describe('authentication', () => {
   it('answers /api/health without a token', async () => {
     const res = await svc.api('/api/health', { auth: false });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(await res.json()).toEqual({ ok: true, problems: [], version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
   it('refuses every other /api/ path without the token or with a wrong one, and changes nothing', async () => {

@@ -16,6 +16,7 @@ const REASONED_ARG: Partial<Record<MethodName, number>> = {
   pause: 1,
   resume: 1,
   retryAction: 1,
+  markActionDone: 1,
   importXml: 1,
 };
 

@@ -90,6 +90,10 @@ export class HttpBackend implements Backend {
   resume(id: string, req: Reasoned): Promise<PairStatus> {
     return this.request('POST', API_PATHS.resume(id), req);
   }
+  markActionDone(id: string, req: Reasoned): Promise<PairStatus> {
+    return this.request('POST', API_PATHS.markActionDone(id), req);
+  }
+
   retryAction(id: string, by?: Reasoned): Promise<PairStatus> {
     return this.request('POST', API_PATHS.retryAction(id), by ?? {});
   }
