@@ -136,7 +136,8 @@ export interface MonitorApi {
 
 export type Unsubscribe = () => void;
 
-export type ConnectionState = 'connecting' | 'live' | 'lost';
+/** `rejected`: the service refused the token (401): reconnecting will not help, a new token is needed. */
+export type ConnectionState = 'connecting' | 'live' | 'lost' | 'rejected';
 
 /** What the renderer talks to: IPC in the desktop app, HTTP + SSE in a browser. */
 export interface Backend extends MonitorApi {

@@ -143,6 +143,8 @@ export interface Decision {
   to: PairState;
   primary: CheckResult[];
   validation: CheckResult[];
+  /** For an operator's move (manual failover): who asked and why; the checks are then what was last seen. */
+  manual?: { operator: string; reason: string };
 }
 
 /** Live status of one pair, as in GET /api/pairs. */
@@ -166,6 +168,8 @@ export interface PairStatus {
   standbyDown: boolean;
   /** The last verification found the watcher cut off from its validation URLs. */
   isolated: boolean;
+  /** ISO 8601 start of the current isolation episode (while `isolated`). */
+  isolatedSince?: string;
   lastDecision?: Decision;
   /** Reason given by the operator for the last manual transition (pause, failover, re-arm). */
   reason?: string;
