@@ -109,14 +109,18 @@ export function maskedActionRequest(
 ): MaskedRequest {
   const values = actionVariables(pair, action, status, from, to);
   if (values['pass']) values['pass'] = PASS_PLACEHOLDER;
+  // {primary} and {standby} carry the URLs' own credentials and tokens: rendered masked too.
+  values['primary'] = maskUrl(pair.primaryUrl).split(SECRET_MASK).join(PASS_PLACEHOLDER);
+  values['standby'] = maskUrl(pair.standbyUrl ?? '').split(SECRET_MASK).join(PASS_PLACEHOLDER);
   const wire = buildActionRequest(action, values);
   const unplaceholder = (text: string): string => text.split(PASS_PLACEHOLDER).join(SECRET_MASK);
+  const marked = new Set(action.headers.filter((h) => h.secret).map((h) => h.name.toLowerCase()));
   const headers = Object.entries(wire.headers).map(([name, value]) => ({
     name,
-    value: isSecretHeader(name) ? SECRET_MASK : unplaceholder(value),
+    value: isSecretHeader(name) || marked.has(name) ? SECRET_MASK : unplaceholder(value),
   }));
   const masked: MaskedRequest = { method: action.method, url: maskUrl(unplaceholder(wire.url)), headers };
-  if (wire.body !== undefined) masked.body = unplaceholder(wire.body);
+  if (wire.body !== undefined) masked.body = action.bodySecret ? SECRET_MASK : unplaceholder(wire.body);
   return masked;
 }
 

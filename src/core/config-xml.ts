@@ -15,7 +15,7 @@ import {
   type PairState,
   type Problem,
 } from '../shared/model.js';
-import { maskSettings, validatePairList, validatePairSettings } from '../shared/validate.js';
+import { maskRecordedRequest, maskSettings, validatePairList, validatePairSettings } from '../shared/validate.js';
 import {
   DEFAULT_MAX_BYTES,
   attr,
@@ -186,14 +186,27 @@ function readActionInput(el: XmlElement): Record<string, unknown> {
     retries: numberOrText(optionalAttr(el, 'retries')),
     timeout: numberOrText(optionalAttr(el, 'timeout')),
     url: optionalText(first('url')),
-    headers: children.filter((c) => c.name === 'header').map((h) => ({ name: attr(h, 'name'), value: textOf(h) })),
+    headers: children
+      .filter((c) => c.name === 'header')
+      .map((h) => ({ name: attr(h, 'name'), value: textOf(h), ...secretAttr(h) })),
   };
   // User, password and body are taken exactly as written: whitespace in them may matter.
   for (const name of ['user', 'pass', 'body']) {
     const child = first(name);
     if (child) input[name] = textOf(child);
   }
+  const body = first('body');
+  if (body) {
+    const marked = secretAttr(body);
+    if ('secret' in marked) input['bodySecret'] = marked.secret;
+  }
   return input;
+}
+
+/** `secret="true"` on a <header> or <body>; any other value is left for validation to name. */
+function secretAttr(el: XmlElement): { secret?: unknown } {
+  const v = optionalAttr(el, 'secret');
+  return v === undefined ? {} : { secret: v };
 }
 
 function readPersisted(
@@ -357,8 +370,8 @@ export function buildConfigDocument(config: FailoverConfig, opts: { base?: XmlDo
     if (el.name === 'pair' && id !== undefined && !basePairs.has(id)) basePairs.set(id, el);
   }
   const fresh = config.pairs.map((record) => {
-    const settings = opts.masked ? maskSettings(record.settings) : record.settings;
-    return pairElement({ ...record, settings }, basePairs.get(record.settings.id));
+    if (!opts.masked) return pairElement(record, basePairs.get(record.settings.id));
+    return pairElement({ settings: maskSettings(record.settings), ...maskedPersisted(record) }, basePairs.get(record.settings.id));
   });
   const byId = new Map(fresh.map((el) => [attr(el, 'id')!, el]));
   const placed = new Set<string>();
@@ -383,6 +396,14 @@ export function buildConfigDocument(config: FailoverConfig, opts: { base?: XmlDo
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }
 
+/** The persisted state with its recorded action request masked again (a masked export). */
+function maskedPersisted(record: PairRecord): { persisted?: PersistedState } {
+  const p = record.persisted;
+  if (!p) return {};
+  if (!p.action?.request) return { persisted: p };
+  return { persisted: { ...p, action: { ...p.action, request: maskRecordedRequest(p.action.request) } } };
+}
+
 function pairElement(record: PairRecord, base: XmlElement | undefined): XmlElement {
   const s = record.settings;
   const baseChild = (name: string) => base && childElements(base).find((c) => c.name === name);
@@ -395,7 +416,8 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
     ...(s.timeout !== undefined ? [textElement('timeout', String(s.timeout))] : []),
     textElement('accept-status', s.acceptStatus),
   ];
-  if (s.validation.urls.length > 0 || baseChild('validation')) known.push(validationElement(s, baseChild('validation')));
+  // Always written: quorum="0" without URLs is an explicit choice that must survive a rewrite.
+  known.push(validationElement(s, baseChild('validation')));
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
   if (record.persisted) {
@@ -423,8 +445,8 @@ function actionElement(name: string, a: ActionSettings, base: XmlElement | undef
     textElement('url', a.url),
     ...(a.user !== undefined ? [textElement('user', a.user)] : []),
     ...(a.pass !== undefined ? [textElement('pass', a.pass)] : []),
-    ...a.headers.map((h) => textElement('header', h.value, [['name', h.name]])),
-    ...(a.body !== undefined ? [textElement('body', a.body)] : []),
+    ...a.headers.map((h) => textElement('header', h.value, [['name', h.name], ['secret', h.secret ? 'true' : undefined]])),
+    ...(a.body !== undefined ? [textElement('body', a.body, [['secret', a.bodySecret ? 'true' : undefined]])] : []),
   ];
   return merge(base, name, attrs, ACTION_ATTRS, children, ACTION_ELEMENTS);
 }
@@ -507,7 +529,7 @@ function merge(
 }
 
 // Attributes the app writes on text elements; any other attribute there belongs to someone else.
-const LEAF_ATTRS: Record<string, readonly string[]> = { state: ['since', 'reason'], header: ['name'] };
+const LEAF_ATTRS: Record<string, readonly string[]> = { state: ['since', 'reason'], header: ['name', 'secret'], body: ['secret'] };
 
 /** A rewritten text element (<interval>, <state>, …) keeps the unknown attributes it had. */
 function keepLeafAttrs(fresh: XmlElement, base: XmlElement): XmlElement {

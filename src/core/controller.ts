@@ -20,7 +20,7 @@ import type {
   PairStatus,
   Problem,
 } from '../shared/model.js';
-import { effectiveTimeout, maskSettings, maskUrl, parseAcceptStatus, validatePairList, validatePairSettings } from '../shared/validate.js';
+import { effectiveTimeout, maskSettings, maskUrl, parseAcceptStatus, settingsWarnings, validatePairList, validatePairSettings } from '../shared/validate.js';
 import type { HttpClient } from './http-client.js';
 import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
 import { acceptOnly200, compileAcceptStatus, probeOnce } from './probe.js';
@@ -99,6 +99,9 @@ export class Controller implements Monitor {
   start(): void {
     if (this.started) return;
     this.started = true;
+    for (const w of this.supervisor.list()) {
+      for (const warning of settingsWarnings(w.settings)) this.log.warn(`pair "${w.id}": ${warning}`, { pair: w.id });
+    }
     this.supervisor.start();
     const pollMs = this.opts.configPollMs ?? 3000;
     if (pollMs > 0) {

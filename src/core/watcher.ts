@@ -17,7 +17,7 @@ import type {
   PairStatus,
   Severity,
 } from '../shared/model.js';
-import { effectiveTimeout, maskUrl } from '../shared/validate.js';
+import { effectiveTimeout, maskRecordedRequest, maskUrl, settingsWarnings } from '../shared/validate.js';
 import { ActionRun, type ActionRunnerDeps, maskedActionRequest, newActionStatus } from './action-runner.js';
 import type { HttpClient, PreparedUrl, ProbeCall } from './http-client.js';
 import { prepareUrl } from './http-client.js';
@@ -67,6 +67,8 @@ export class Watcher {
   private answeringAlerted = false;
   private standbyDown = false;
   private isolated = false;
+  /** Wall-clock start of the current isolation episode (while `isolated`). */
+  private isolatedSince: number | undefined;
   private lastDecision: Decision | undefined;
   private action: ActionStatus | undefined;
   private actionFrom: PairState | undefined;
@@ -153,6 +155,9 @@ export class Watcher {
     if (this.action) s.action = copyAction(this.action);
     if (this.lastDecision) s.lastDecision = this.lastDecision;
     if (this.reason !== undefined) s.reason = this.reason;
+    if (this.isolated && this.isolatedSince !== undefined) s.isolatedSince = new Date(this.isolatedSince).toISOString();
+    const warnings = settingsWarnings(this.settings);
+    if (warnings.length > 0) s.warnings = warnings;
     return s;
   }
 
@@ -170,6 +175,7 @@ export class Watcher {
     if (this.state === 'failover') throw new MonitorError('conflict', `pair "${this.id}" is already in failover`);
     this.assertNoActionRunning('fail over');
     const from = this.state;
+    this.lastDecision = this.manualDecision(operator, reason);
     this.resetCounting();
     this.transition('failover', reason, true, operator);
     this.alert('failover', 'critical', `${this.label()}: manual failover by ${operator}: ${reason}`);
@@ -297,7 +303,7 @@ export class Watcher {
           this.failures = 0;
           if (this.recentFailures.length > 0) this.recentFailures = [];
           // Reaching the primary proves the watcher is connected again.
-          this.isolated = false;
+          if (this.isolated) this.endIsolation('the primary answered: the watcher is connected again');
           this.emitCheck(primary);
           return false;
         }
@@ -305,6 +311,9 @@ export class Watcher {
         this.recentFailures.push(primary);
         this.emitCheck(primary);
         if (this.failures <= this.settings.toleratedFailures) return false;
+        // While the watcher is known to be cut off, each new round is verified without leaving
+        // waiting: one episode, one state change, one alert, "in state" counted from its start.
+        if (this.isolated) return true;
         this.lastDecision = { at: primary.at, to: 'verifying', primary: this.recentFailures.slice(), validation: [] };
         this.transition('verifying', `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`, false);
         // While the watcher is known to be cut off, every round ends here; one alert per episode is enough.
@@ -317,7 +326,7 @@ export class Watcher {
         this.primaryAnswering = primary.ok;
         if (primary.ok && !this.answeringAlerted) {
           this.answeringAlerted = true;
-          this.alert('primary-answering', 'critical', `${this.label()}: the primary answers again while in failover: risk of two active PBXs; re-arm when the primary is safe`);
+          this.alert('primary-answering', 'critical', this.answeringMessage());
         }
         return false;
       case 'verifying':
@@ -354,7 +363,9 @@ export class Watcher {
     );
     this.lastPrimary = primary;
     this.lastValidation = validation;
-    if (generation !== this.generation || this.state !== 'verifying') {
+    // A round is judged in verifying, or in waiting while an isolation episode goes on.
+    const isolatedRound = this.state === 'waiting' && this.isolated;
+    if (generation !== this.generation || (this.state !== 'verifying' && !isolatedRound)) {
       this.emitCheck(primary);
       for (const v of validation) this.emitCheck(v);
       return;
@@ -368,6 +379,10 @@ export class Watcher {
 
     if (primary.ok) {
       this.resetCounting();
+      if (isolatedRound) {
+        this.endIsolation('the primary answered during verification: the watcher is connected again');
+        return;
+      }
       this.isolated = false;
       this.transition('waiting', 'primary recovered during verification', false);
       this.alert('primary-recovered', 'info', `${this.label()}: the primary answered again during verification`);
@@ -377,23 +392,52 @@ export class Watcher {
     const quorum = this.settings.validation.quorum;
     const decision: Decision = { at: new Date(now).toISOString(), to: 'failover', primary: this.recentFailures, validation };
     if (answered >= quorum) {
-      this.isolated = false;
+      const from = this.state;
       this.lastDecision = decision;
       const reason = `primary failed ${this.failures} checks in a row (${lastFailure.error}); ${answered} of ${validation.length} validation URLs answered (quorum ${quorum})`;
       this.recentFailures = [];
       this.transition('failover', reason, false);
       this.alert('failover', 'critical', `${this.label()}: failing over: ${reason}`);
-      this.fireAction('failover', 'verifying', false, reason);
+      this.fireAction('failover', from, false, reason);
       return;
     }
     decision.to = 'waiting';
     this.lastDecision = decision;
-    const alreadyIsolated = this.isolated;
-    this.isolated = true;
     this.resetCounting();
+    // Another round of an episode already alerted: nothing new to say.
+    if (isolatedRound) return;
     const words = `watcher isolated: cannot reach the validation URLs (${answered} of ${validation.length} answered, quorum ${quorum})`;
     this.transition('waiting', words, false);
-    if (!alreadyIsolated) this.alert('isolated', 'warning', `${this.label()}: ${words}; not failing over`);
+    this.isolated = true;
+    this.isolatedSince = this.since;
+    this.alert('isolated', 'warning', `${this.label()}: ${words}; not failing over`);
+  }
+
+  /** The isolation episode is over: the primary answered (the watcher is connected). */
+  private endIsolation(reason: string): void {
+    this.isolated = false;
+    this.isolatedSince = undefined;
+    this.reason = reason;
+  }
+
+  /** For a manual failover: who asked and why, with what was last seen of the primary and the validation URLs. */
+  private manualDecision(operator: string, reason: string): Decision {
+    const primary = this.recentFailures.length > 0 ? this.recentFailures.slice() : this.lastPrimary ? [this.lastPrimary] : [];
+    return {
+      at: new Date(this.deps.clock.now()).toISOString(),
+      to: 'failover',
+      primary,
+      validation: this.lastValidation ?? [],
+      manual: { operator, reason },
+    };
+  }
+
+  private answeringMessage(): string {
+    const manual = this.action?.kind === 'failover' && this.action.manual;
+    if (manual) {
+      return `${this.label()}: the primary answers again after a manual failover: risk of two active PBXs; stop the primary (a planned failover leaves it running), then re-arm when it is safe`;
+    }
+    return `${this.label()}: the primary answers again while in failover: risk of two active PBXs; re-arm when the primary is safe`;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -508,7 +552,12 @@ export class Watcher {
     this.state = to;
     this.since = this.deps.clock.now();
     this.generation++;
-    if (manual) this.reason = reason;
+    // The reason shown is the reason of the move into the state, manual or not.
+    this.reason = reason;
+    if (to !== 'waiting' && to !== 'verifying') {
+      this.isolated = false;
+      this.isolatedSince = undefined;
+    }
     const event: EngineEvent = { type: 'state', pair: this.id, at: new Date(this.since).toISOString(), from, to, reason, manual };
     if (operator !== undefined) event.operator = operator;
     this.deps.hooks.emit(event);
@@ -553,8 +602,13 @@ export class Watcher {
       this.state = persisted.state;
       if (Number.isFinite(sinceMs)) this.since = sinceMs;
     }
-    if (persisted.reason !== undefined) this.reason = persisted.reason;
-    if (persisted.action) this.action = copyAction(persisted.action);
+    // The reason belongs to the state it was given for; a pair starting afresh has none yet.
+    if (persisted.reason !== undefined && this.state === persisted.state) this.reason = persisted.reason;
+    if (persisted.action) {
+      this.action = copyAction(persisted.action);
+      // A request recorded by an older version may show more than today's masking allows.
+      if (this.action.request) this.action.request = maskRecordedRequest(this.action.request);
+    }
   }
 }
 

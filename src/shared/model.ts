@@ -37,6 +37,8 @@ export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 export interface ActionHeader {
   name: string;
   value: string;
+  /** Written `secret="true"`: masked even when the name is on the harmless list. */
+  secret?: boolean;
 }
 
 /** A request fired on failover (or failback), modelled on Vodia's action URLs. */
@@ -51,6 +53,8 @@ export interface ActionSettings {
   pass?: string;
   headers: ActionHeader[];
   body?: string;
+  /** Written `<body secret="true">`: the body is masked in every answer and export, and never logged. */
+  bodySecret?: boolean;
   /** Attempts in all (the XML attribute is called `retries`), default 5. */
   retries: number;
   /** Connect and read timeout in seconds, default 10. */
@@ -58,7 +62,10 @@ export interface ActionSettings {
 }
 
 export interface ValidationSettings {
-  /** How many of `urls` must answer with an accepted status; 0 only when `urls` is empty. */
+  /**
+   * How many of `urls` must answer with an accepted status. 0 only when `urls` is empty and it was
+   * written explicitly (`quorum="0"`): the pair then has no isolation protection.
+   */
   quorum: number;
   urls: string[];
 }
@@ -171,8 +178,10 @@ export interface PairStatus {
   /** ISO 8601 start of the current isolation episode (while `isolated`). */
   isolatedSince?: string;
   lastDecision?: Decision;
-  /** Reason given by the operator for the last manual transition (pause, failover, re-arm). */
+  /** Reason of the move into `state`: the operator's for a manual move, the engine's (the failed checks) otherwise. */
   reason?: string;
+  /** Settings that weaken protection, in words (e.g. no validation URL: no isolation protection). */
+  warnings?: string[];
 }
 
 /** GET /api/pairs/:id: status plus settings with every secret masked. */

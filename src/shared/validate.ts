@@ -13,6 +13,7 @@ import {
   type AuthKind,
   type BodyEncoding,
   type HttpMethod,
+  type MaskedRequest,
   type PairSettings,
   type Problem,
   type ValidationSettings,
@@ -76,15 +77,40 @@ export function effectiveTimeout(s: Pick<PairSettings, 'interval' | 'timeout'>):
   return s.timeout ?? Math.min(s.interval, DEFAULTS.maxDefaultTimeout);
 }
 
-const SECRET_HEADER = /auth|token|secret|passw|api[-_]?key|cookie|session|credential|signature/i;
+const SECRET_PARAM = /auth|token|secret|passw|api[-_]?key|cookie|session|credential|signature|consumer/i;
 
-/** Headers whose value is a secret: shown masked, never logged. */
+/**
+ * Header names known to carry no secret. Every other header is treated as a secret (masked in every
+ * answer and export, never logged): an API key under a name no pattern foresaw (`X-Ovh-Consumer`)
+ * must not leak. Listed in the README.
+ */
+export const HARMLESS_HEADERS: readonly string[] = [
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'cache-control',
+  'content-language',
+  'content-type',
+  'if-match',
+  'if-none-match',
+  'pragma',
+  'prefer',
+  'user-agent',
+  'x-requested-with',
+];
+
+/** Headers whose value is a secret by their name alone: every header not on HARMLESS_HEADERS. */
 export function isSecretHeader(name: string): boolean {
-  return SECRET_HEADER.test(name);
+  return !HARMLESS_HEADERS.includes(name.trim().toLowerCase());
+}
+
+/** A configured header is a secret by its name, or because it is marked `secret="true"`. */
+export function isSecretHeaderOf(h: ActionHeader): boolean {
+  return h.secret === true || isSecretHeader(h.name);
 }
 
 function isSecretParam(name: string): boolean {
-  return isSecretHeader(name) || /^(key|pass|pwd|sig)$/i.test(name);
+  return SECRET_PARAM.test(name) || /^(key|pass|pwd|sig)$/i.test(name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,9 +160,23 @@ function maskAction(a: ActionSettings): ActionSettings {
   const out: ActionSettings = {
     ...a,
     url: maskUrl(a.url),
-    headers: a.headers.map((h) => (isSecretHeader(h.name) && h.value !== '' ? { name: h.name, value: SECRET_MASK } : { ...h })),
+    headers: a.headers.map((h) => (isSecretHeaderOf(h) && h.value !== '' ? { ...h, value: SECRET_MASK } : { ...h })),
   };
   if (a.pass !== undefined && a.pass !== '') out.pass = SECRET_MASK;
+  if (a.bodySecret && a.body !== undefined && a.body !== '') out.body = SECRET_MASK;
+  return out;
+}
+
+/**
+ * A recorded request masked again: a record written before every header counted as a secret, or
+ * copied from elsewhere, must not leak through an answer or a masked export either.
+ */
+export function maskRecordedRequest(r: MaskedRequest): MaskedRequest {
+  const out: MaskedRequest = {
+    ...r,
+    url: maskUrl(r.url),
+    headers: r.headers.map((h) => (isSecretHeader(h.name) && h.value !== '' ? { name: h.name, value: SECRET_MASK } : { ...h })),
+  };
   return out;
 }
 
@@ -363,11 +403,17 @@ function checkVariables(c: Collector, field: string, text: string): boolean {
   return false;
 }
 
+const NO_VALIDATION_URL =
+  'at least one validation URL is required: without one the watcher cannot tell its own lost connectivity from a dead primary, ' +
+  'and fails over when only it is cut off. To run without this protection on purpose, set the quorum to 0 explicitly (quorum="0")';
+
 function readValidation(c: Collector, v: unknown, existing: PairSettings | undefined): ValidationSettings | undefined {
-  if (v === undefined || v === null) return { quorum: 0, urls: [] };
+  if (v === undefined || v === null) return void c.add('validation.urls', NO_VALIDATION_URL);
   if (!isObject(v)) return void c.add('validation', `must be an object with quorum and urls, got ${describe(v)}`);
   const rawUrls = v['urls'] ?? [];
   if (!Array.isArray(rawUrls)) return void c.add('validation.urls', `must be a list of URLs, got ${describe(rawUrls)}`);
+  // No isolation protection only when asked for in so many words.
+  if (rawUrls.length === 0 && (v['quorum'] === undefined || v['quorum'] === null)) return void c.add('validation.urls', NO_VALIDATION_URL);
   if (rawUrls.length > LIMITS.maxValidationUrls) {
     c.add('validation.urls', `at most ${LIMITS.maxValidationUrls} validation URLs, got ${rawUrls.length}`);
     return undefined;
@@ -415,9 +461,14 @@ function readAction(
     unit: 'seconds',
   });
   const user = readText(c, `${prefix}.user`, v['user'], { maxLength: 500, singleLine: true });
-  const pass = readSecret(c, `${prefix}.pass`, v['pass'], existingAction?.pass);
-  const headers = readHeaders(c, prefix, v['headers'], existingAction);
-  const body = readText(c, `${prefix}.body`, v['body'], { maxLength: LIMITS.bodyMaxLength, singleLine: false });
+  const kept = keptSecrets(existingAction, url, auth);
+  const pass = readSecret(c, `${prefix}.pass`, v['pass'], existingAction?.pass, kept);
+  const headers = readHeaders(c, prefix, v['headers'], existingAction, kept);
+  const bodySecret = readFlag(c, `${prefix}.bodySecret`, v['bodySecret']);
+  const body =
+    v['body'] === SECRET_MASK
+      ? readSecret(c, `${prefix}.body`, v['body'], existingAction?.bodySecret ? existingAction.body : undefined, kept)
+      : readText(c, `${prefix}.body`, v['body'], { maxLength: LIMITS.bodyMaxLength, singleLine: false });
   if (body !== undefined) checkVariables(c, `${prefix}.body`, body);
   if (auth === 'basic' && !user && !c.has(`${prefix}.user`)) c.add(`${prefix}.user`, 'is required for Basic authentication');
   if (auth === 'bearer' && !pass && !c.has(`${prefix}.pass`)) c.add(`${prefix}.pass`, 'is required for Bearer authentication (the token)');
@@ -433,6 +484,7 @@ function readAction(
     ...(pass !== undefined ? { pass } : {}),
     headers: headers!,
     ...(body !== undefined ? { body } : {}),
+    ...(bodySecret ? { bodySecret } : {}),
     retries: retries!,
     timeout: timeout!,
   };
@@ -464,29 +516,76 @@ function readText(c: Collector, field: string, v: unknown, rule: { maxLength: nu
   return v;
 }
 
-function readSecret(c: Collector, field: string, v: unknown, stored: string | undefined): string | undefined {
+/**
+ * May a secret sent back as the mask keep the stored one? Only when the action still goes to the same
+ * origin (scheme, host, port) with the same authentication: otherwise the stored secret would be sent
+ * to a host it was never meant for. When not, `why` says so in words.
+ */
+type KeptSecrets = { keep: true } | { keep: false; why: string };
+
+function keptSecrets(existingAction: ActionSettings | undefined, url: string | undefined, auth: AuthKind | undefined): KeptSecrets {
+  if (!existingAction) return { keep: false, why: 'no secret is stored to keep' };
+  if (url === undefined || auth === undefined) return { keep: false, why: 'the action URL or authentication is invalid' };
+  const before = originOf(existingAction.url);
+  const after = originOf(url);
+  if (before !== after) {
+    return { keep: false, why: `the action URL's origin changed (from ${before} to ${after}), and the stored secret must not follow it to a new host` };
+  }
+  if (existingAction.auth !== auth) return { keep: false, why: `the authentication changed (from ${existingAction.auth} to ${auth})` };
+  return { keep: true };
+}
+
+/** Scheme, host and port of an action URL template (variables filled with stand-ins). */
+export function originOf(templateUrl: string): string {
+  try {
+    return new URL(renderTemplate(templateUrl, PLACEHOLDERS, 'url')).origin;
+  } catch {
+    return templateUrl;
+  }
+}
+
+function readSecret(c: Collector, field: string, v: unknown, stored: string | undefined, kept: KeptSecrets): string | undefined {
   if (v === SECRET_MASK) {
-    if (stored === undefined) return void c.add(field, 'is the mask ••••••••, but no password is stored to keep; type the password');
+    if (stored === undefined) return void c.add(field, 'is the mask ••••••••, but no secret is stored to keep; type it');
+    if (!kept.keep) return void c.add(field, `is the mask ••••••••, but ${kept.why}: type the secret again`);
     return stored;
   }
   return readText(c, field, v, { maxLength: 4096, singleLine: true });
 }
 
-function readHeaders(c: Collector, prefix: string, v: unknown, existingAction: ActionSettings | undefined): ActionHeader[] | undefined {
+function readFlag(c: Collector, field: string, v: unknown): boolean | undefined {
+  if (v === undefined || v === null || v === false || v === 'false') return undefined;
+  if (v === true || v === 'true') return true;
+  return void c.add(field, `must be true or false, got ${describe(v)}`);
+}
+
+function readHeaders(
+  c: Collector,
+  prefix: string,
+  v: unknown,
+  existingAction: ActionSettings | undefined,
+  kept: KeptSecrets,
+): ActionHeader[] | undefined {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) return void c.add(`${prefix}.headers`, `must be a list of {name, value}, got ${describe(v)}`);
   if (v.length > LIMITS.maxHeaders) return void c.add(`${prefix}.headers`, `at most ${LIMITS.maxHeaders} headers, got ${v.length}`);
   const headers: ActionHeader[] = [];
   let ok = true;
   v.forEach((h: unknown, i) => {
-    const header = readHeader(c, `${prefix}.headers[${i}]`, h, existingAction);
+    const header = readHeader(c, `${prefix}.headers[${i}]`, h, existingAction, kept);
     if (header) headers.push(header);
     else ok = false;
   });
   return ok ? headers : undefined;
 }
 
-function readHeader(c: Collector, field: string, h: unknown, existingAction: ActionSettings | undefined): ActionHeader | undefined {
+function readHeader(
+  c: Collector,
+  field: string,
+  h: unknown,
+  existingAction: ActionSettings | undefined,
+  kept: KeptSecrets,
+): ActionHeader | undefined {
   if (!isObject(h)) return void c.add(field, `must be {name, value}, got ${describe(h)}`);
   const name = h['name'];
   let nameOk = false;
@@ -499,8 +598,10 @@ function readHeader(c: Collector, field: string, h: unknown, existingAction: Act
   if (value === SECRET_MASK && nameOk) {
     const stored = existingAction?.headers.find((e) => e.name.toLowerCase() === (name as string).trim().toLowerCase());
     if (stored === undefined) return void c.add(`${field}.value`, 'is the mask ••••••••, but no value is stored for this header; type the value');
+    if (!kept.keep) return void c.add(`${field}.value`, `is the mask ••••••••, but ${kept.why}: type the secret again`);
     value = stored.value;
   }
+  const secret = readFlag(c, `${field}.secret`, h['secret']);
   if (typeof value !== 'string') return void c.add(`${field}.value`, `must be text, got ${describe(value)}`);
   if (/[\r\n]/.test(value)) return void c.add(`${field}.value`, 'must not contain line breaks');
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return void c.add(`${field}.value`, 'must not contain control characters');
@@ -508,7 +609,18 @@ function readHeader(c: Collector, field: string, h: unknown, existingAction: Act
   const bad = unstorable(value);
   if (bad) return void c.add(`${field}.value`, bad);
   if (!checkVariables(c, `${field}.value`, value) || !nameOk) return undefined;
-  return { name: (name as string).trim(), value };
+  return { name: (name as string).trim(), value, ...(secret ? { secret } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Warnings about valid settings that weaken protection (status, editor, log at start)
+
+const NO_ISOLATION_PROTECTION =
+  'no validation URL (quorum 0): no isolation protection; a watcher cut off from the network fails this pair over';
+
+/** What is valid but unsafe about these settings, in words, for the status and the log at start. */
+export function settingsWarnings(s: PairSettings): string[] {
+  return s.validation.urls.length === 0 ? [NO_ISOLATION_PROTECTION] : [];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,10 +660,7 @@ export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
   }
   const urls = Array.isArray(s.validation?.urls) ? s.validation.urls : [];
   if (urls.filter((u) => typeof u === 'string' && u.trim() !== '').length === 0) {
-    hints.push({
-      field: 'validation.urls',
-      message: 'without a validation URL the watcher cannot tell its own lost connectivity from a dead primary, and may fail over when only it is cut off',
-    });
+    hints.push({ field: 'validation.urls', message: `${NO_ISOLATION_PROTECTION}; add a validation URL (an always-up site)` });
   }
   urls.forEach((u, i) => {
     const host = hostOf(u);

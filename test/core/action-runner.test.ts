@@ -250,7 +250,9 @@ describe('action runner: the request on the wire', () => {
     expect(masked.body).toBe(`{"pass":"${SECRET_MASK}"}`);
     expect(masked.headers).toContainEqual({ name: 'authorization', value: SECRET_MASK });
     expect(masked.headers).toContainEqual({ name: 'x-api-key', value: SECRET_MASK });
-    expect(masked.headers).toContainEqual({ name: 'x-request-source', value: 'pbx-acme' });
+    // Every header is a secret unless its name is on the harmless list.
+    expect(masked.headers).toContainEqual({ name: 'x-request-source', value: SECRET_MASK });
+    expect(masked.headers).toContainEqual({ name: 'content-type', value: 'application/json' });
     const everything = JSON.stringify([h.log.events, h.persisted.map((p) => p.request)]);
     expect(everything).not.toContain('s3cr3t');
     expect(everything).not.toContain('k3y-value');
@@ -261,6 +263,43 @@ describe('action runner: the request on the wire', () => {
     await new ActionRun(harness(() => s2).deps, pair, bearer, s2, 'failover').done;
     expect(dns.requests[1]!.headers['authorization']).toBe('Bearer tok-123');
     expect(JSON.stringify(maskedActionRequest(pair, bearer, s2, 'failover', 'starting'))).not.toContain('tok-123');
+  });
+});
+
+describe('action runner: the recorded request shows no secret (trust issue, item 8)', () => {
+  it('renders {primary} and {standby} masked, and masks a body or header marked secret, while the wire gets them all', async () => {
+    const dns = await receiver();
+    const pair = pairSettings({
+      primaryUrl: 'http://mon:primary-pw@127.0.0.1:9/status?token=primary-tok',
+      standbyUrl: 'http://127.0.0.1:9/?apikey=standby-key',
+    });
+    const settings = action(dns.url('/hook'), {
+      encoding: 'json',
+      body: '{"from":"{primary}","to":"{standby}"}',
+      headers: [{ name: 'Accept', value: 'application/json' }, { name: 'X-Ovh-Consumer', value: 'ck-value' }],
+    });
+    const status = newActionStatus('failover', false, 'r', Date.now());
+    await new ActionRun(harness(() => status).deps, pair, settings, status, 'verifying').done;
+    expect(dns.requests[0]!.body).toBe('{"from":"http://mon:primary-pw@127.0.0.1:9/status?token=primary-tok","to":"http://127.0.0.1:9/?apikey=standby-key"}');
+    expect(dns.requests[0]!.headers['x-ovh-consumer']).toBe('ck-value');
+    const recorded = status.request!;
+    expect(recorded.body).toBe(`{"from":"http://mon:${SECRET_MASK}@127.0.0.1:9/status?token=${SECRET_MASK}","to":"http://127.0.0.1:9/?apikey=${SECRET_MASK}"}`);
+    expect(recorded.headers).toContainEqual({ name: 'accept', value: 'application/json' });
+    expect(recorded.headers).toContainEqual({ name: 'x-ovh-consumer', value: SECRET_MASK });
+
+    // {primary} in the URL too, and a body and a harmless-named header marked secret.
+    const marked = action(dns.url('/hook?from={primary}'), {
+      body: '{"apikey":"literal-secret"}',
+      bodySecret: true,
+      headers: [{ name: 'User-Agent', value: 'ua-secret', secret: true }],
+    });
+    const s2 = newActionStatus('failover', false, 'r', Date.now());
+    await new ActionRun(harness(() => s2).deps, pair, marked, s2, 'verifying').done;
+    expect(dns.requests[1]!.body).toBe('{"apikey":"literal-secret"}');
+    expect(dns.requests[1]!.headers['user-agent']).toBe('ua-secret');
+    const text = JSON.stringify(s2.request);
+    for (const secret of ['primary-pw', 'primary-tok', 'literal-secret', 'ua-secret']) expect(text).not.toContain(secret);
+    expect(s2.request!.body).toBe(SECRET_MASK);
   });
 });
 

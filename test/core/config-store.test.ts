@@ -271,7 +271,7 @@ describe('parse, serialize and readConfigFile', () => {
     expect(back).toEqual({ ok: true, config });
     const alone = store.parse(masked);
     expect(alone.ok).toBe(false);
-    if (!alone.ok) expect(alone.problems.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['acme:action.headers[0].value', 'acme:action.pass']);
+    if (!alone.ok) expect(alone.problems.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['acme:action.headers[0].value', 'acme:action.headers[1].value', 'acme:action.pass']);
   });
 
   it('serializes with the unknown content of the loaded file', async () => {

@@ -276,7 +276,7 @@ describe('errors name the pair and the field', () => {
   });
 
   it('refuses characters XML cannot hold, with line and column', () => {
-    expectProblem(problems(configWith(minimalPair('a', '\n    <name>a\u0001b</name>'))), { field: 'file', message: /line 8, column 12: character U\+0001/ });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <name>a\u0001b</name>'))), { field: 'file', message: /line 9, column 12: character U\+0001/ });
     expectProblem(problems(configWith(minimalPair('a', '\n    <name>&#1;</name>'))), { pair: 'a', field: 'name', message: /character reference &#1;/ });
   });
 
@@ -354,5 +354,75 @@ describe('errors name the pair and the field', () => {
       configWith(minimalPair('a').replace('<interval>1</interval>', '<interval>0</interval>'), minimalPair('b').replace('{pair}', '{who}')),
     );
     expect(list.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['a:interval', 'b:action.url']);
+  });
+});
+
+describe('secrets and isolation protection in the file (trust issue, items 7 to 9)', () => {
+  const pairWith = (validation: string, action: string) => `  <pair id="a">
+    <primary-url>http://mon:primary-pw@192.0.2.10/</primary-url>
+    <interval>1</interval>
+    <tolerated-failures>2</tolerated-failures>
+    ${validation}
+    <action method="POST"><url>https://dns.example.net/api</url>${action}</action>
+  </pair>`;
+  const withValidation = (action: string) => configWith(pairWith('<validation><url>http://203.0.113.1/</url></validation>', action));
+
+  it('refuses a pair without validation URLs unless quorum="0" is written, and keeps quorum="0" when rewritten', () => {
+    const missing = problems(configWith(pairWith('', '')));
+    expect(missing).toEqual([{ pair: 'a', field: 'validation.urls', message: expect.stringMatching(/at least one validation URL.*quorum="0"/s) }]);
+    expect(problems(configWith(pairWith('<validation/>', ''))).map((p) => p.field)).toEqual(['validation.urls']);
+    const { first, text } = roundTrip(configWith(pairWith('<validation quorum="0"/>', '')));
+    expect(first.pairs[0]!.settings.validation).toEqual({ quorum: 0, urls: [] });
+    expect(text).toContain('<validation quorum="0"/>');
+    // Written from scratch too (a pair added through the API).
+    expect(serializeConfigXml(first)).toContain('<validation quorum="0"/>');
+  });
+
+  it('reads and writes secret="true" on a header and the body, and masks them in an export', () => {
+    const xml = withValidation('<header name="User-Agent" secret="true">ua-secret</header><header name="Accept">text/plain</header><body secret="true">{"key":"body-secret"}</body>');
+    const { first, text } = roundTrip(xml);
+    const action = first.pairs[0]!.settings.action;
+    expect(action.headers).toEqual([
+      { name: 'User-Agent', value: 'ua-secret', secret: true },
+      { name: 'Accept', value: 'text/plain' },
+    ]);
+    expect(action.bodySecret).toBe(true);
+    expect(text).toContain('<header name="User-Agent" secret="true">ua-secret</header>');
+    expect(text).toContain('<body secret="true">{"key":"body-secret"}</body>');
+    const masked = serializeConfigXml(first, { masked: true });
+    for (const secret of ['ua-secret', 'body-secret', 'primary-pw']) expect(masked).not.toContain(secret);
+    expect(masked).toContain(`<body secret="true">${SECRET_MASK}</body>`);
+    expect(masked).toContain('<header name="Accept">text/plain</header>');
+    expect(problems(withValidation('<body secret="maybe">x</body>'))).toEqual([{ pair: 'a', field: 'action.bodySecret', message: expect.stringMatching(/true or false/) }]);
+  });
+
+  it('masks every header whose name is not known to be harmless in an export, and re-masks a recorded request', () => {
+    const xml = withValidation('<header name="X-Ovh-Consumer">ck-secret</header>').replace(
+      '  </pair>',
+      `    <state since="2026-11-27T08:00:00Z">failover</state>
+    <action-progress kind="failover" phase="succeeded" manual="false" started-at="2026-11-27T08:00:00Z">
+      <reason>r</reason>
+      <request method="POST" url="https://dns.example.net/api?token=old-tok"><header name="x-ovh-consumer">old-ck</header></request>
+    </action-progress>
+  </pair>`,
+    );
+    const read = ok(parseConfigXml(xml));
+    const masked = serializeConfigXml(read.config, { base: read.document, masked: true });
+    for (const secret of ['ck-secret', 'old-ck', 'old-tok']) expect(masked).not.toContain(secret);
+    expect(masked).toContain(`<header name="X-Ovh-Consumer">${SECRET_MASK}</header>`);
+  });
+
+  it('an edited masked export keeps the secrets only for the same origin (import)', () => {
+    const stored = ok(parseConfigXml(withValidation('<pass>pw-secret</pass><header name="X-Ovh-Consumer">ck-secret</header>')));
+    const existing = (id: string) => stored.config.pairs.find((p) => p.settings.id === id)?.settings;
+    const masked = serializeConfigXml(stored.config, { masked: true });
+    const same = ok(parseConfigXml(masked, { existing }));
+    expect(same.config.pairs[0]!.settings.action).toMatchObject({ pass: 'pw-secret', headers: [{ name: 'X-Ovh-Consumer', value: 'ck-secret' }] });
+    const moved = parseConfigXml(masked.replace('https://dns.example.net/api', 'https://attacker.example/api'), { existing });
+    expect(moved.ok).toBe(false);
+    if (!moved.ok) {
+      expect(moved.problems.map((p) => p.field).sort()).toEqual(['action.headers[0].value', 'action.pass']);
+      expect(moved.problems[0]!.message).toMatch(/origin changed \(from https:\/\/dns.example.net to https:\/\/attacker.example\)/);
+    }
   });
 });

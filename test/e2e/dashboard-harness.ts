@@ -35,7 +35,8 @@ export function pairXml(p: PairXmlOptions): string {
     `    <interval>${p.interval}</interval>`,
     `    <tolerated-failures>${p.tolerated}</tolerated-failures>`,
     `    <timeout>${p.timeout ?? 2}</timeout>`,
-    p.validationUrl ? `    <validation quorum="1"><url>${esc(p.validationUrl)}</url></validation>` : '',
+    // Without a validation URL, isolation protection is turned off in so many words (quorum="0").
+    p.validationUrl ? `    <validation quorum="1"><url>${esc(p.validationUrl)}</url></validation>` : '    <validation quorum="0"/>',
     `    <action method="POST" encoding="json" retries="3" timeout="2">`,
     `      <url>${esc(p.actionUrl)}</url>`,
     `      <body>${esc(p.actionBody ?? '{"pair":"{pair}","to":"{to}","reason":"{reason}"}')}</body>`,

@@ -31,6 +31,7 @@ export function minimalPair(id: string, extra = ''): string {
     <primary-url>http://192.0.2.10/</primary-url>
     <interval>1</interval>
     <tolerated-failures>2</tolerated-failures>
+    <validation><url>http://203.0.113.1/</url></validation>
     <action><url>http://192.0.2.99/hook?pair={pair}</url></action>${extra}
   </pair>`;
 }

@@ -7,6 +7,7 @@ import {
   maskSettings,
   maskUrl,
   settingsHints,
+  settingsWarnings,
   validatePairList,
   validatePairSettings,
 } from '../../src/shared/validate.js';
@@ -17,6 +18,7 @@ function base(): Record<string, unknown> {
     primaryUrl: 'http://192.0.2.10/',
     interval: 10,
     toleratedFailures: 3,
+    validation: { urls: ['http://203.0.113.1/'] },
     action: { url: 'https://dns.example.net/api?target={standby}' },
   };
 }
@@ -55,7 +57,7 @@ describe('validatePairSettings: defaults', () => {
       interval: 10,
       toleratedFailures: 3,
       acceptStatus: '200',
-      validation: { quorum: 0, urls: [] },
+      validation: { quorum: 1, urls: ['http://203.0.113.1/'] },
       action: { method: 'POST', url: 'https://dns.example.net/api?target={standby}', encoding: 'json', auth: 'none', headers: [], retries: 5, timeout: 10 },
     });
   });
@@ -157,7 +159,7 @@ describe('validatePairSettings: every rule names its field', () => {
 
   it('collects all problems, not just the first', () => {
     const problems = problemsOf({ id: 'x', primaryUrl: 'nope', interval: 0, toleratedFailures: -1, action: { url: 'http://x.example/{a}', retries: 0 } });
-    expect(problems.map((p) => p.field).sort()).toEqual(['action.retries', 'action.url', 'interval', 'primaryUrl', 'toleratedFailures']);
+    expect(problems.map((p) => p.field).sort()).toEqual(['action.retries', 'action.url', 'interval', 'primaryUrl', 'toleratedFailures', 'validation.urls']);
     expect(problems.every((p) => p.pair === 'x')).toBe(true);
   });
 
@@ -195,7 +197,9 @@ describe('secrets', () => {
     for (const h of ['Authorization', 'proxy-authorization', 'X-API-Key', 'Api-Key', 'X-Auth-Token', 'x-secret', 'X-Password', 'Cookie']) {
       expect(isSecretHeader(h), h).toBe(true);
     }
-    for (const h of ['X-Request-Source', 'Content-Type', 'Accept']) expect(isSecretHeader(h), h).toBe(false);
+    // Every header is a secret unless its name is known to be harmless: API keys hide under any name.
+    for (const h of ['X-Request-Source', 'X-Ovh-Consumer', 'X-Ovh-Application', 'X-Custom']) expect(isSecretHeader(h), h).toBe(true);
+    for (const h of ['Content-Type', 'accept', 'User-Agent', 'Cache-Control']) expect(isSecretHeader(h), h).toBe(false);
   });
 
   it('masks passwords, tokens, secret headers and URL user-info passwords', () => {
@@ -208,7 +212,7 @@ describe('secrets', () => {
     expect(masked.action.pass).toBe(SECRET_MASK);
     expect(masked.action.headers).toEqual([
       { name: 'X-API-Key', value: SECRET_MASK },
-      { name: 'X-Request-Source', value: 'noc' },
+      { name: 'X-Request-Source', value: SECRET_MASK },
     ]);
     expect(masked.failbackAction!.user).toBe('u');
     expect(settings.action.pass).toBe('tok');
@@ -229,9 +233,9 @@ describe('secrets', () => {
     const masked = maskSettings(valid(secretive()));
     const problems = problemsOf(masked);
     expect(problems.map((p) => p.field).sort()).toEqual(
-      ['action.headers[0].value', 'action.pass', 'action.url', 'failbackAction.headers[0].value', 'failbackAction.pass', 'primaryUrl', 'validation.urls[0]'].sort(),
+      ['action.headers[0].value', 'action.headers[1].value', 'action.pass', 'action.url', 'failbackAction.headers[0].value', 'failbackAction.pass', 'primaryUrl', 'validation.urls[0]'].sort(),
     );
-    expect(problems.find((p) => p.field === 'action.pass')!.message).toMatch(/type the password/);
+    expect(problems.find((p) => p.field === 'action.pass')!.message).toMatch(/no secret is stored to keep; type it/);
   });
 
   it('refuses a masked URL that was edited elsewhere', () => {
@@ -301,5 +305,111 @@ describe('settingsHints', () => {
 
   it('copes with half-typed settings', () => {
     expect(() => settingsHints({ primaryUrl: 'http://', interval: NaN, validation: { quorum: 1, urls: [''] } })).not.toThrow();
+  });
+});
+
+describe('validation URLs: isolation protection (trust issue, item 9)', () => {
+  const noValidation = (): Record<string, unknown> => {
+    const { validation: _v, ...rest } = base();
+    return rest;
+  };
+
+  it('requires a validation URL unless quorum 0 is written explicitly', () => {
+    expect(problemAt(noValidation(), 'validation.urls').message).toMatch(/at least one validation URL is required.*quorum="0"/s);
+    expect(problemAt({ ...base(), validation: { urls: [] } }, 'validation.urls').message).toMatch(/at least one validation URL/);
+    expect(valid({ ...base(), validation: { quorum: 0, urls: [] } }).validation).toEqual({ quorum: 0, urls: [] });
+  });
+
+  it('warns about a pair without isolation protection, in the hints and the warnings', () => {
+    const unprotected = valid({ ...base(), validation: { quorum: 0, urls: [] } });
+    expect(settingsWarnings(unprotected)).toEqual([expect.stringMatching(/no isolation protection/)]);
+    expect(settingsWarnings(valid(base()))).toEqual([]);
+    expect(settingsHints(unprotected).find((h) => h.field === 'validation.urls')?.message).toMatch(/no isolation protection/);
+  });
+});
+
+describe('masked secrets follow only the same origin (trust issue, item 7)', () => {
+  const stored = (): PairSettings =>
+    valid({
+      ...base(),
+      action: {
+        url: 'https://dns.example.net/api/zones/{pair}',
+        auth: 'basic',
+        user: 'api',
+        pass: 'pw-secret',
+        headers: [{ name: 'X-Ovh-Consumer', value: 'ck-secret' }],
+      },
+      failbackAction: { url: 'https://dns.example.net/api/back', auth: 'bearer', pass: 'tok-secret' },
+    });
+
+  it('keeps masked secrets when the origin and the authentication stay the same', () => {
+    const existing = stored();
+    const edited = maskSettings(existing);
+    edited.action.url = 'https://dns.example.net/api/v2/zones/{pair}?x=1';
+    const kept = valid(edited, { existing });
+    expect(kept.action.pass).toBe('pw-secret');
+    expect(kept.action.headers[0]!.value).toBe('ck-secret');
+    expect(kept.failbackAction!.pass).toBe('tok-secret');
+  });
+
+  it('refuses masked secrets when the host, the scheme or the port of the action URL changes', () => {
+    const existing = stored();
+    for (const url of ['https://evil.example/api', 'http://dns.example.net/api', 'https://dns.example.net:8443/api']) {
+      const edited = maskSettings(existing);
+      edited.action.url = url;
+      edited.failbackAction!.url = url;
+      const problems = problemsOf(edited, { existing });
+      expect(problems.map((p) => p.field).sort(), url).toEqual(['action.headers[0].value', 'action.pass', 'failbackAction.pass']);
+      for (const p of problems) expect(p.message).toMatch(/origin changed .* type the secret again/);
+    }
+  });
+
+  it('refuses a masked secret when the authentication kind changes', () => {
+    const existing = stored();
+    const edited = maskSettings(existing);
+    edited.failbackAction!.auth = 'basic';
+    edited.failbackAction!.user = 'u';
+    const problems = problemsOf(edited, { existing });
+    expect(problems.map((p) => p.field)).toEqual(['failbackAction.pass']);
+    expect(problems[0]!.message).toMatch(/authentication changed \(from bearer to basic\)/);
+  });
+
+  it('accepts the secrets typed again for the new host', () => {
+    const existing = stored();
+    const edited = maskSettings(existing);
+    edited.action.url = 'https://other.example/api';
+    edited.action.pass = 'new-pw';
+    edited.action.headers = [{ name: 'X-Ovh-Consumer', value: 'new-ck' }];
+    const s = valid(edited, { existing });
+    expect(s.action).toMatchObject({ url: 'https://other.example/api', pass: 'new-pw', headers: [{ name: 'X-Ovh-Consumer', value: 'new-ck' }] });
+  });
+});
+
+describe('headers and bodies marked secret (trust issue, item 8)', () => {
+  it('masks a body marked secret and a harmless-named header marked secret, and keeps them when sent back', () => {
+    const settings = valid(
+      withAction({
+        body: '{"apikey":"literal-body-secret","pair":"{pair}"}',
+        bodySecret: true,
+        headers: [
+          { name: 'User-Agent', value: 'ua-secret', secret: true },
+          { name: 'Accept', value: 'application/json' },
+        ],
+      }),
+    );
+    expect(settings.action.bodySecret).toBe(true);
+    const masked = maskSettings(settings);
+    expect(masked.action.body).toBe(SECRET_MASK);
+    expect(masked.action.headers).toEqual([
+      { name: 'User-Agent', value: SECRET_MASK, secret: true },
+      { name: 'Accept', value: 'application/json' },
+    ]);
+    expect(JSON.stringify(masked)).not.toMatch(/literal-body-secret|ua-secret/);
+    expect(valid(masked, { existing: settings })).toEqual(settings);
+  });
+
+  it('refuses a masked body when no secret body is stored', () => {
+    expect(problemAt(withAction({ body: SECRET_MASK }), 'action.body').message).toMatch(/no secret is stored/);
+    expect(problemAt(withAction({ bodySecret: 'yes' }), 'action.bodySecret').message).toMatch(/true or false/);
   });
 });
