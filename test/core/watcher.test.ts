@@ -163,25 +163,31 @@ describe('watcher: verifying', () => {
     );
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     await primary.refuse();
-    const roundsBackToWaiting = (): number => h.log.events.filter((e) => e.type === 'state' && e.from === 'verifying' && e.to === 'waiting').length;
-    await waitFor(() => roundsBackToWaiting() >= 3, 'three isolated verifications');
-    // One alert per isolation episode, not one per round.
+    const rounds = (): number => h.log.events.filter((e) => e.type === 'check' && e.result.target === 'validation' && e.result.url === v1.url()).length;
+    await waitFor(() => rounds() >= 3, 'three isolated verifications');
+    // One isolation episode: one alert, one move back to waiting, "in state" from its start.
     expect(h.log.alerts('isolated')).toHaveLength(1);
     expect(h.log.alerts('verifying')).toHaveLength(1);
-    expect(h.log.states()).not.toContain('failover');
-    expect(h.log.states().slice(0, 3)).toEqual(['waiting', 'verifying', 'waiting']);
+    expect(h.log.states()).toEqual(['waiting', 'verifying', 'waiting']);
     const back = h.log.events.filter((e): e is StateEvent => e.type === 'state')[2]!;
     expect(back.reason).toMatch(/watcher isolated: cannot reach the validation URLs/);
-    expect(h.watcher.status().isolated).toBe(true);
+    const status = h.watcher.status();
+    expect(status).toMatchObject({ state: 'waiting', isolated: true, since: back.at, isolatedSince: back.at });
+    expect(status.reason).toBe(back.reason);
+    expect(status.lastDecision).toMatchObject({ to: 'waiting' });
     // The count restarts from zero after an isolated verification, so it takes n + 1 failures again.
     const afterIsolated = h.log.events.slice(h.log.events.indexOf(back) + 1).filter((e): e is CheckEvent => e.type === 'check' && e.result.target === 'primary');
     expect(afterIsolated[0]!.consecutiveFailures).toBe(1);
+    const perRound = afterIsolated.filter((e) => e.consecutiveFailures === 2).length;
+    expect(perRound).toBeGreaterThanOrEqual(2);
     expect(receiver.hits).toBe(0);
 
     // Connectivity comes back: the next verification fails over.
     v2.setStatus(200);
     await waitFor(() => h.watcher.currentState === 'failover', 'failover');
     expect(h.watcher.status().isolated).toBe(false);
+    expect(h.watcher.status().isolatedSince).toBeUndefined();
+    expect(h.log.states()).toEqual(['waiting', 'verifying', 'waiting', 'failover']);
     await waitFor(() => receiver.hits === 1, 'one action request');
   });
 
@@ -232,12 +238,14 @@ describe('watcher: failover', () => {
     expect(() => h.watcher.pause('maint', 'op')).toThrow(/re-arm it before pausing/);
     h.watcher.rearm('primary repaired', 'alice', true);
     expect(h.watcher.currentState).toBe('starting');
+    expect(h.watcher.status().reason).toBe('primary repaired');
     await waitFor(() => receiver.requests.some((r) => r.url.startsWith('/failback')), 'failback request');
     expect(receiver.requests.map((r) => r.url)).toEqual(['/failover', '/failback?pair=acme&to=starting']);
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting again');
     const rearm = h.log.events.find((e) => e.type === 'state' && e.from === 'failover') as StateEvent;
     expect(rearm).toMatchObject({ to: 'starting', manual: true, operator: 'alice', reason: 'primary repaired' });
-    expect(h.watcher.status().reason).toBe('primary repaired');
+    // The reason shown is that of the move into the state shown.
+    expect(h.watcher.status().reason).toBe('primary answered');
     expect(() => h.watcher.rearm('x', 'op', false)).toThrow(/not in failover/);
   });
 });
@@ -315,5 +323,88 @@ describe('watcher: standby and bodies', () => {
     await waitFor(() => primaryChecks(h.log).length >= 2, 'checks');
     expect(primaryChecks(h.log)[0]!.result).toMatchObject({ ok: false, status: 302, error: 'status 302' });
     expect(h.watcher.currentState).toBe('starting');
+  });
+});
+
+describe('watcher: says what is true (incident issue)', () => {
+  it('shows the failed checks as the reason of an automatic failover, not an earlier operator reason', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const validation = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 1, validation: { quorum: 1, urls: [validation.url()] } }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    h.watcher.pause('PBX update 8.1', 'bob');
+    expect(h.watcher.status().reason).toBe('PBX update 8.1');
+    h.watcher.resume('update done', 'bob');
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting again');
+    expect(h.watcher.status().reason).toBe('primary answered');
+    await primary.refuse();
+    await waitFor(() => h.watcher.currentState === 'failover', 'failover');
+    const status = h.watcher.status();
+    expect(status.reason).toMatch(/^primary failed 3 checks in a row \(connection refused.*1 of 1 validation URLs answered \(quorum 1\)$/);
+    expect(status.lastDecision).toMatchObject({ to: 'failover', validation: [{ ok: true }] });
+    expect(status.lastDecision!.primary.length).toBeGreaterThanOrEqual(2);
+    expect(status.lastDecision!.manual).toBeUndefined();
+  });
+
+  it('fills the decision of a manual failover with who and why, and what was last seen', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url() }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    expect(h.watcher.status().lastDecision).toBeUndefined();
+    h.watcher.failover('planned move to DC-2', 'dave');
+    const decision = h.watcher.status().lastDecision!;
+    expect(decision).toMatchObject({ to: 'failover', manual: { operator: 'dave', reason: 'planned move to DC-2' }, validation: [] });
+    expect(decision.primary).toEqual([expect.objectContaining({ target: 'primary', ok: true })]);
+    expect(h.watcher.status().reason).toBe('planned move to DC-2');
+  });
+
+  it('says "after a manual failover" when the primary left running answers, and tells to stop it', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url() }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    h.watcher.failover('planned move to DC-2', 'dave');
+    await waitFor(() => h.log.alerts('primary-answering').length === 1, 'primary answering alert');
+    expect((h.log.alerts('primary-answering')[0] as AlertEvent).message).toMatch(/after a manual failover.*stop the primary/);
+  });
+
+  it('says nothing of a manual failover when the failover was automatic', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 0 }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    await primary.refuse();
+    await waitFor(() => h.watcher.currentState === 'failover', 'failover');
+    await primary.accept();
+    await waitFor(() => h.log.alerts('primary-answering').length === 1, 'primary answering alert');
+    expect((h.log.alerts('primary-answering')[0] as AlertEvent).message).not.toMatch(/manual/);
+  });
+
+  it('ends an isolation episode when the primary answers; a new outage is a new episode', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const validation = await fixture({ status: 500 });
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 1, validation: { quorum: 1, urls: [validation.url()] } }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    await primary.refuse();
+    await waitFor(() => h.watcher.status().isolated, 'isolated');
+    await primary.accept();
+    await waitFor(() => !h.watcher.status().isolated, 'episode over');
+    expect(h.watcher.status().isolatedSince).toBeUndefined();
+    expect(h.watcher.status().reason).toMatch(/watcher is connected again/);
+    await primary.refuse();
+    await waitFor(() => h.log.alerts('isolated').length === 2, 'a second episode');
+    expect(h.log.alerts('verifying')).toHaveLength(2);
+    expect(receiver.hits).toBe(0);
+  });
+
+  it('warns in the status when a pair has no isolation protection', async () => {
+    const primary = await fixture();
+    const h = run(pairSettings({ primaryUrl: primary.url(), validation: { quorum: 0, urls: [] } }));
+    expect(h.watcher.status().warnings).toEqual([expect.stringMatching(/no isolation protection/)]);
+    const protectedPair = run(pairSettings({ id: 'beta', primaryUrl: primary.url(), validation: { quorum: 1, urls: [primary.url()] } }));
+    expect(protectedPair.watcher.status().warnings).toBeUndefined();
   });
 });
