@@ -616,7 +616,7 @@ function readHeader(
 // Warnings about valid settings that weaken protection (status, editor, log at start)
 
 const NO_ISOLATION_PROTECTION =
-  'no validation URL (quorum 0): no isolation protection; a watcher cut off from the network fails this pair over';
+  'without a validation URL (quorum 0) there is no isolation protection: a watcher cut off from the network fails this pair over';
 
 /** What is valid but unsafe about these settings, in words, for the status and the log at start. */
 export function settingsWarnings(s: PairSettings): string[] {
