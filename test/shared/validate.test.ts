@@ -123,7 +123,7 @@ describe('validatePairSettings: every rule names its field', () => {
     ['unknown encoding', withAction({ encoding: 'yaml' }), 'action.encoding', /one of json, xml, form, plain/],
     ['unknown auth', withAction({ auth: 'digest' }), 'action.auth', /one of none, basic, bearer/],
     ['zero retries', withAction({ retries: 0 }), 'action.retries', /at least 1/],
-    ['too many retries', withAction({ retries: 21 }), 'action.retries', /at most 20/],
+    ['too many retries', withAction({ retries: 101 }), 'action.retries', /at most 100/],
     ['action timeout too short', withAction({ timeout: 0.01 }), 'action.timeout', /at least 0.1/],
     ['action timeout too long', withAction({ timeout: 301 }), 'action.timeout', /at most 300/],
     ['basic without user', withAction({ auth: 'basic', pass: 'p' }), 'action.user', /required for Basic/],
