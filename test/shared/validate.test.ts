@@ -56,7 +56,7 @@ describe('validatePairSettings: defaults', () => {
       toleratedFailures: 3,
       acceptStatus: '200',
       validation: { quorum: 0, urls: [] },
-      action: { method: 'POST', url: 'https://dns.example.net/api?target={standby}', encoding: 'json', auth: 'none', headers: [], retries: 5, timeout: 10 },
+      action: { method: 'POST', url: 'https://dns.example.net/api?target={standby}', encoding: 'json', auth: 'none', headers: [], retries: 26, timeout: 10 },
     });
   });
 
