@@ -510,7 +510,8 @@ function readHeader(c: Collector, field: string, h: unknown, existingAction: Act
   if (/[\r\n]/.test(value)) return void c.add(`${field}.value`, 'must not contain line breaks');
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return void c.add(`${field}.value`, 'must not contain control characters');
   // What HTTP clients send as it is: Latin-1 (undici refuses anything else); variables are encoded when rendered.
-  if (/[^\t\u0020-\u007e\u0080-\u00ff]/.test(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''))) {
+  // (The mask stands for a stored value, which was checked when it was saved.)
+  if (value !== SECRET_MASK && /[^\t\u0020-\u007e\u0080-\u00ff]/.test(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''))) {
     return void c.add(`${field}.value`, 'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out');
   }
   if (value.length > LIMITS.headerValueMaxLength) return void c.add(`${field}.value`, `is too long (at most ${LIMITS.headerValueMaxLength} characters)`);
