@@ -99,6 +99,9 @@ export function actionSendProblems(pair: PairSettings, action: ActionSettings, p
       add(`headers[${i}].value`, 'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out');
     }
   });
+  if (action.auth === 'bearer' && unsendableReason({ method: action.method, url: 'http://127.0.0.1/', headers: { authorization: `Bearer ${action.pass ?? ''}` } })) {
+    add('pass', 'a Bearer token can only be sent as Latin-1 text (it goes into the Authorization header as it is)');
+  }
   if (problems.length > 0) return problems;
   const status = newActionStatus(prefix === 'action' ? 'failover' : 'failback', true, SAMPLE_REASON, Date.now());
   const from: PairState = prefix === 'action' ? 'verifying' : 'failover';

@@ -54,6 +54,14 @@ describe('header values outside Latin-1', () => {
     expect(actionSendProblems(latin, latin.action, 'action')).toEqual([]);
   });
 
+  it('a Bearer token the Authorization header cannot carry is refused naming the password field', () => {
+    const p = pairSettings({ id: 'b', primaryUrl: 'http://127.0.0.1:9/', actionUrl: 'http://127.0.0.1:9/dns' });
+    p.action = { ...p.action, auth: 'bearer', pass: 'tök€n' };
+    expect(actionSendProblems(p, p.action, 'action')).toEqual([expect.objectContaining({ field: 'action.pass' })]);
+    p.action.pass = 'tok-123';
+    expect(actionSendProblems(p, p.action, 'action')).toEqual([]);
+  });
+
   it('the config load, an import and an edit through the API refuse it too', async () => {
     const dns = await receiver();
     const dir = await tempServerdir(cleanups);
