@@ -3,6 +3,7 @@
 // persisted before and after it, so that a restart resumes the series and an
 // action that succeeded is never fired again.
 
+import { randomUUID } from 'node:crypto';
 import {
   type ActionAttempt,
   type ActionKind,
@@ -13,12 +14,14 @@ import {
   type MaskedRequest,
   type PairSettings,
   type PairState,
+  type Problem,
   SECRET_MASK,
   type Severity,
+  TEMPLATE_VARIABLES,
 } from '../shared/model.js';
 import { bodyContext, contentTypeOf, renderTemplate } from '../shared/template.js';
 import { isSecretHeader, maskUrl } from '../shared/validate.js';
-import type { HttpClient, OutgoingRequest } from './http-client.js';
+import { type HttpClient, type OutgoingRequest, unsendableReason } from './http-client.js';
 import type { Clock, Logger } from './ports.js';
 
 export interface ActionRunnerDeps {
@@ -37,8 +40,14 @@ export function defaultBackoff(attempt: number): number {
   return Math.min(500 * 2 ** (attempt - 1), 30_000);
 }
 
+/** A fresh series: its own `{action_id}`, kept for every attempt of it (also after a restart). */
 export function newActionStatus(kind: ActionKind, manual: boolean, reason: string, nowMs: number): ActionStatus {
-  return { kind, phase: 'pending', manual, reason, startedAt: new Date(nowMs).toISOString(), attempts: [] };
+  return { kind, phase: 'pending', manual, reason, startedAt: new Date(nowMs).toISOString(), attempts: [], actionId: randomUUID() };
+}
+
+/** May an attempt whose outcome a crash left unknown be sent again? Absent: GET, PUT and DELETE may. */
+export function isIdempotent(action: ActionSettings): boolean {
+  return action.idempotent ?? (action.method === 'GET' || action.method === 'PUT' || action.method === 'DELETE');
 }
 
 /**
@@ -66,7 +75,47 @@ export function actionVariables(
     standby: pair.standbyUrl ?? '',
     user: action.user ?? '',
     pass: action.pass ?? '',
+    action_id: status.actionId ?? '',
   };
+}
+
+// A reason an operator may well type, with what a header cannot carry as it is.
+const SAMPLE_REASON = 'Wartung – RZ “Süd” 🚧';
+
+/**
+ * Problems that would make every attempt of this action fail before anything leaves: literal header
+ * names and values undici refuses, and the request rendered once with sample values (the pair's own
+ * name, a reason full of non-ASCII) passed through undici's own validation. Engine side only.
+ */
+export function actionSendProblems(pair: PairSettings, action: ActionSettings, prefix: 'action' | 'failbackAction'): Problem[] {
+  const problems: Problem[] = [];
+  const add = (field: string, message: string) => problems.push({ pair: pair.id, field: `${prefix}.${field}`, message });
+  const nothing = Object.fromEntries(TEMPLATE_VARIABLES.map((v) => [v, '']));
+  action.headers.forEach((h, i) => {
+    const probe = (headers: Record<string, string>) => unsendableReason({ method: action.method, url: 'http://127.0.0.1/', headers });
+    if (probe({ [h.name.toLowerCase()]: 'x' })) return add(`headers[${i}].name`, `"${h.name}" cannot be sent as a header name`);
+    const literal = renderTemplate(h.value, nothing, 'header');
+    if (probe({ [h.name.toLowerCase()]: literal })) {
+      add(`headers[${i}].value`, 'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out');
+    }
+  });
+  if (action.auth === 'bearer' && unsendableReason({ method: action.method, url: 'http://127.0.0.1/', headers: { authorization: `Bearer ${action.pass ?? ''}` } })) {
+    add('pass', 'a Bearer token can only be sent as Latin-1 text (it goes into the Authorization header as it is)');
+  }
+  if (problems.length > 0) return problems;
+  const status = newActionStatus(prefix === 'action' ? 'failover' : 'failback', true, SAMPLE_REASON, Date.now());
+  const from: PairState = prefix === 'action' ? 'verifying' : 'failover';
+  const to: PairState = prefix === 'action' ? 'failover' : 'starting';
+  const why = unsendableReason(buildActionRequest(action, actionVariables(pair, action, status, from, to)));
+  if (why) add('url', `this request could never be sent (rendered with sample values, the HTTP client says: ${why})`);
+  return problems;
+}
+
+/** actionSendProblems for the failover and the failback action of a pair. */
+export function pairSendProblems(pair: PairSettings): Problem[] {
+  const problems = actionSendProblems(pair, pair.action, 'action');
+  if (pair.failbackAction) problems.push(...actionSendProblems(pair, pair.failbackAction, 'failbackAction'));
+  return problems;
 }
 
 /** The request exactly as it goes on the wire (with secrets): never log or emit it. */
@@ -154,6 +203,9 @@ export class ActionRun {
   private async run(): Promise<void> {
     const { deps, status, action } = this;
     const to: PairState = status.kind === 'failover' ? 'failover' : 'starting';
+    // A series written by an older version has no id yet: it gets one now, kept from here on.
+    status.actionId ??= randomUUID();
+    if (status.inFlight && !(await this.resumeInFlight())) return;
     const request = buildActionRequest(action, actionVariables(this.pair, action, status, this.from, to));
     if (!status.request) status.request = maskedActionRequest(this.pair, action, status, this.from, to);
     const backoff = deps.backoff ?? defaultBackoff;
@@ -163,10 +215,16 @@ export class ActionRun {
     for (let attempt = status.attempts.length + 1; attempt <= total; attempt++) {
       if (this.stopped) return;
       status.phase = 'running';
+      // On disk before anything leaves: after a crash, this attempt's outcome is known to be unknown.
+      status.inFlight = { attempt, at: new Date(deps.clock.now()).toISOString() };
       await this.persist();
-      if (this.stopped) return;
+      if (this.stopped) {
+        delete status.inFlight;
+        return;
+      }
 
       const outcome = await deps.client.send(request, action.timeout * 1000);
+      delete status.inFlight;
       const ok = outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300;
       const record: ActionAttempt = {
         attempt,
@@ -200,6 +258,29 @@ export class ActionRun {
       this.emit('running', record);
       await this.sleep(backoff(attempt));
     }
+  }
+
+  /**
+   * The last run crashed with an attempt in flight: whether the receiver got it is unknown. An
+   * idempotent action sends it again (once per crash); any other waits for an operator's decision.
+   */
+  private async resumeInFlight(): Promise<boolean> {
+    const { status, action } = this;
+    const inFlight = status.inFlight!;
+    if (isIdempotent(action)) {
+      this.deps.log.warn('resending an action attempt whose outcome a crash left unknown (the action is idempotent)', { pair: this.pair.id, attempt: inFlight.attempt });
+      delete status.inFlight;
+      return true;
+    }
+    status.phase = 'unknown';
+    await this.persist();
+    this.emit('unknown');
+    this.alert(
+      'action-outcome-unknown',
+      'critical',
+      `attempt ${inFlight.attempt} of the ${status.kind} action was being sent at ${inFlight.at} when the monitor stopped unexpectedly; whether the receiver got it is unknown and the ${action.method} action is not idempotent, so it is not sent again: check the receiver, then retry the action or mark it done`,
+    );
+    return false;
   }
 
   private async persist(): Promise<void> {

@@ -16,6 +16,7 @@ import {
   type Problem,
 } from '../shared/model.js';
 import { maskRecordedRequest, maskSettings, validatePairList, validatePairSettings } from '../shared/validate.js';
+import { pairSendProblems } from './action-runner.js';
 import {
   DEFAULT_MAX_BYTES,
   attr,
@@ -54,9 +55,9 @@ const PAIR_ELEMENTS = [
   'action-progress',
 ] as const;
 const ACTION_ELEMENTS = ['url', 'user', 'pass', 'header', 'body'] as const;
-const ACTION_ATTRS = ['method', 'encoding', 'auth', 'retries', 'timeout'] as const;
+const ACTION_ATTRS = ['method', 'encoding', 'auth', 'retries', 'timeout', 'idempotent'] as const;
 const PROGRESS_ELEMENTS = ['reason', 'attempt', 'request'] as const;
-const PROGRESS_ATTRS = ['kind', 'phase', 'manual', 'started-at', 'finished-at'] as const;
+const PROGRESS_ATTRS = ['kind', 'phase', 'manual', 'started-at', 'finished-at', 'action-id', 'from', 'in-flight-attempt', 'in-flight-at'] as const;
 const REQUEST_ELEMENTS = ['header', 'body'] as const;
 
 // XML names of fields, for problems found while reading the tree (entities, characters).
@@ -99,6 +100,8 @@ export function parseConfigXml(
       if (record) records.push(record);
     });
   if (problems.length === 0) problems.push(...validatePairList(records.map((r) => r.settings)));
+  // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
+  if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, config: { pairs: records }, document: read.document };
 }
@@ -185,6 +188,7 @@ function readActionInput(el: XmlElement): Record<string, unknown> {
     auth: optionalAttr(el, 'auth'),
     retries: numberOrText(optionalAttr(el, 'retries')),
     timeout: numberOrText(optionalAttr(el, 'timeout')),
+    idempotent: booleanOrText(optionalAttr(el, 'idempotent')),
     url: optionalText(first('url')),
     headers: children
       .filter((c) => c.name === 'header')
@@ -250,9 +254,17 @@ function readProgress(el: XmlElement, add: (field: string, message: string) => v
   const kind = attr(el, 'kind');
   if (kind !== 'failover' && kind !== 'failback') fail('kind', 'must be failover or failback');
   const phase = attr(el, 'phase');
-  if (phase !== 'pending' && phase !== 'running' && phase !== 'succeeded' && phase !== 'failed') {
-    fail('phase', 'must be pending, running, succeeded or failed');
+  if (phase !== 'pending' && phase !== 'running' && phase !== 'succeeded' && phase !== 'failed' && phase !== 'unknown') {
+    fail('phase', 'must be pending, running, succeeded, failed or unknown');
   }
+  const actionId = attr(el, 'action-id');
+  if (actionId !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(actionId)) fail('actionId', 'must be letters, digits, ".", "_" and "-" (at most 100)');
+  const from = attr(el, 'from');
+  if (from !== undefined && !(PAIR_STATES as readonly string[]).includes(from)) fail('from', `must be one of ${PAIR_STATES.join(', ')}`);
+  const inFlightText = attr(el, 'in-flight-attempt');
+  const inFlightAttempt = inFlightText === undefined ? undefined : Number(inFlightText);
+  if (inFlightAttempt !== undefined && (!Number.isInteger(inFlightAttempt) || inFlightAttempt < 1)) fail('inFlight.attempt', 'must be a whole number from 1');
+  const inFlightAt = readTime(attr(el, 'in-flight-at'), 'inFlight.at', inFlightAttempt !== undefined, fail);
   const manual = readBoolean(attr(el, 'manual'), 'manual', fail);
   const startedAt = readTime(attr(el, 'started-at'), 'startedAt', true, fail);
   const finishedAt = readTime(attr(el, 'finished-at'), 'finishedAt', false, fail);
@@ -274,6 +286,9 @@ function readProgress(el: XmlElement, add: (field: string, message: string) => v
   };
   if (finishedAt !== undefined) status.finishedAt = finishedAt;
   if (request) status.request = request;
+  if (actionId !== undefined) status.actionId = actionId;
+  if (from !== undefined) status.from = from as PairState;
+  if (inFlightAttempt !== undefined && inFlightAt !== undefined) status.inFlight = { attempt: inFlightAttempt, at: inFlightAt };
   return status;
 }
 
@@ -348,6 +363,12 @@ function optionalAttr(el: XmlElement, name: string): string | undefined {
 }
 
 /** "10" and "0.5" become numbers; anything else stays text so that validation can say what is wrong. */
+function booleanOrText(v: string | undefined): boolean | string | undefined {
+  if (v === undefined) return undefined;
+  const t = v.trim().toLowerCase();
+  return t === 'true' ? true : t === 'false' ? false : v;
+}
+
 function numberOrText(v: string | undefined): number | string | undefined {
   if (v === undefined) return undefined;
   return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) ? Number(v) : v;
@@ -441,6 +462,8 @@ function actionElement(name: string, a: ActionSettings, base: XmlElement | undef
     ['retries', String(a.retries)],
     ['timeout', String(a.timeout)],
   ];
+  // Absent means the method's default; written only when set.
+  if (a.idempotent !== undefined) attrs.push(['idempotent', String(a.idempotent)]);
   const children = [
     textElement('url', a.url),
     ...(a.user !== undefined ? [textElement('user', a.user)] : []),
@@ -459,6 +482,10 @@ function progressElement(a: ActionStatus, base: XmlElement | undefined): XmlElem
     ['manual', String(a.manual)],
     ['started-at', a.startedAt],
     ['finished-at', a.finishedAt],
+    ['action-id', a.actionId],
+    ['from', a.from],
+    ['in-flight-attempt', a.inFlight ? String(a.inFlight.attempt) : undefined],
+    ['in-flight-at', a.inFlight?.at],
   ];
   const children: XmlElement[] = [textElement('reason', a.reason)];
   for (const t of a.attempts) {

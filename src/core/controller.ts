@@ -21,6 +21,7 @@ import type {
   Problem,
 } from '../shared/model.js';
 import { effectiveTimeout, maskSettings, maskUrl, parseAcceptStatus, settingsWarnings, validatePairList, validatePairSettings } from '../shared/validate.js';
+import { pairSendProblems } from './action-runner.js';
 import type { HttpClient } from './http-client.js';
 import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
 import { acceptOnly200, compileAcceptStatus, probeOnce } from './probe.js';
@@ -43,7 +44,7 @@ export interface ControllerOptions {
   saveCoalesceMs?: number;
   /** How often the file is checked for hand edits (default 3 s; 0 turns it off). */
   configPollMs?: number;
-  /** Action attempts in flight get this long to finish on close (default 5 s). */
+  /** Action attempts in flight get this long to finish on close (default: the longest action timeout + 2 s). */
   closeGraceMs?: number;
   /** Runs last in close() (openMonitor releases the lock here). */
   onClose?: () => Promise<void>;
@@ -122,7 +123,10 @@ export class Controller implements Monitor {
   private async shutdown(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.serial.catch(() => undefined);
-    await this.supervisor.stop(this.opts.closeGraceMs ?? 5000);
+    // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
+    // the lock is released, or the next start would send it again.
+    const longest = Math.max(0, ...this.supervisor.list().map((w) => w.longestActionMs()));
+    await this.supervisor.stop(this.opts.closeGraceMs ?? longest + 2000);
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
       this.saveTimer = undefined;
@@ -206,6 +210,8 @@ export class Controller implements Monitor {
       const result = validatePairSettings(input);
       if (!result.ok) throw invalid(`pair settings are invalid`, result.problems);
       const settings = result.settings;
+      const unsendable = pairSendProblems(settings);
+      if (unsendable.length) throw invalid(`the action of pair "${settings.id}" could never be sent`, unsendable);
       if (this.supervisor.has(settings.id)) {
         throw new MonitorError('invalid', `a pair with id "${settings.id}" already exists`, [
           { pair: settings.id, field: 'id', message: `"${settings.id}" is already used by another pair` },
@@ -236,6 +242,8 @@ export class Controller implements Monitor {
       const previous = watcher.settings;
       const result = validatePairSettings(isObject(input) ? { ...input, id } : input, { existing: previous });
       if (!result.ok) throw invalid(`settings of pair "${id}" are invalid`, result.problems);
+      const unsendable = pairSendProblems(result.settings);
+      if (unsendable.length) throw invalid(`the action of pair "${id}" could never be sent`, unsendable);
       const changed = diffSettings(previous, result.settings);
       if (changed.length === 0) return detailOf(watcher);
       this.supervisor.update(result.settings);
@@ -307,14 +315,13 @@ export class Controller implements Monitor {
   }
 
   markActionDone(id: string, req: Reasoned): Promise<PairStatus> {
-    // Only an action whose outcome is unknown can be marked done; until the action runner records
-    // that phase, there is never one.
-    void req;
-    return Promise.reject(new MonitorError('conflict', `pair "${id}" has no action whose outcome is unknown`));
+    return this.move(id, 'mark-action-done', req, (w) => w.markActionDone(), 'marked done; nothing sent');
   }
 
   retryAction(id: string, by?: Reasoned): Promise<PairStatus> {
-    return this.move(id, 'retry-action', by ?? { reason: '' }, (w) => w.retryAction(), undefined, false);
+    // Sending again what may have arrived is a decision: then the reason is required and audited.
+    const unknown = this.supervisor.get(id)?.status().action?.phase === 'unknown';
+    return this.move(id, 'retry-action', by ?? { reason: '' }, (w) => w.retryAction(), unknown ? 'outcome was unknown; fresh series' : undefined, unknown);
   }
 
   private async move(
@@ -356,6 +363,11 @@ export class Controller implements Monitor {
       const result = validatePairSettings(record.settings, existing ? { existing } : {});
       if (!result.ok) {
         problems.push(...result.problems);
+        continue;
+      }
+      const unsendable = pairSendProblems(result.settings);
+      if (unsendable.length) {
+        problems.push(...unsendable);
         continue;
       }
       settings.push(result.settings);

@@ -5,8 +5,17 @@
 // a small cap and then dropped, so a primary streaming a huge body costs
 // neither memory nor time.
 
+import { createRequire } from 'node:module';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
+
+// undici's own request object: constructing one runs exactly the checks `send` would hit (header
+// names and values, method, path), without a connection.
+const UndiciRequest = createRequire(import.meta.url)('undici/lib/core/request.js') as new (
+  origin: string,
+  opts: { path: string; method: string; headers: Record<string, string>; body?: string },
+  handler: object,
+) => unknown;
 
 /** A URL split once per pair, so the hot path does not parse it on every check. */
 export interface PreparedUrl {
@@ -238,6 +247,26 @@ class Check implements Dispatcher.DispatchHandler, ProbeCall {
     // After the status arrived, a failure while draining the body does not change the answer.
     if (this.status !== undefined) this.settle(this.status);
     else this.settle(undefined, describeNetworkError(error));
+  }
+}
+
+/**
+ * Why undici would refuse to send this request (a header value it cannot carry, …), in its own
+ * words; undefined when it can be sent. Nothing is sent.
+ */
+export function unsendableReason(req: OutgoingRequest): string | undefined {
+  let target: PreparedUrl;
+  try {
+    target = prepareUrl(req.url);
+  } catch {
+    return 'not a valid http(s) URL';
+  }
+  try {
+    const opts = { path: target.path, method: req.method, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}) };
+    new UndiciRequest(target.origin, opts, { onRequestStart() {} });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message || 'refused by the HTTP client';
   }
 }
 

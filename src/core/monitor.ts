@@ -17,7 +17,7 @@ export interface EngineTuning {
   configPollMs?: number;
   /** Window in which state writes are coalesced, ms (default 200). */
   saveCoalesceMs?: number;
-  /** How long close() waits for an action attempt in flight, ms (default 5000). */
+  /** How long close() waits for an action attempt in flight, ms (default: the longest action timeout + 2 s). */
   closeGraceMs?: number;
 }
 

@@ -124,7 +124,7 @@ export class Watcher {
   }
 
   /** Stop checking; in-flight checks are cut short, an action attempt in flight is awaited up to `graceMs`. */
-  async stop(graceMs = 5000): Promise<void> {
+  async stop(graceMs = this.longestActionMs() + 2000): Promise<void> {
     this.running = false;
     this.clearTimer();
     this.cancelCalls();
@@ -213,14 +213,34 @@ export class Watcher {
     this.transition('starting', reason, true, operator);
   }
 
+  /** A failed action, or one whose outcome is unknown, fires again as a fresh series (a new `{action_id}`). */
   retryAction(): void {
     const action = this.action;
-    if (!action || action.phase !== 'failed') {
+    if (!action || (action.phase !== 'failed' && action.phase !== 'unknown')) {
       const what = action ? `its ${action.kind} action is ${action.phase}` : 'it has no action to retry';
-      throw new MonitorError('conflict', `pair "${this.id}": ${what}; only a failed action can be retried`);
+      throw new MonitorError('conflict', `pair "${this.id}": ${what}; only a failed action or one whose outcome is unknown can be retried`);
     }
-    const from = this.actionFrom ?? (action.kind === 'failover' ? 'verifying' : 'failover');
+    const from = action.from ?? this.actionFrom ?? (action.kind === 'failover' ? 'verifying' : 'failover');
     this.fireAction(action.kind, from, action.manual, action.reason);
+  }
+
+  /** The operator checked the receiver: the action whose outcome was unknown did arrive. Nothing is sent. */
+  markActionDone(): void {
+    const action = this.action;
+    if (!action || action.phase !== 'unknown') {
+      const what = action ? `its ${action.kind} action is ${action.phase}` : 'it has no action';
+      throw new MonitorError('conflict', `pair "${this.id}": ${what}; only an action whose outcome is unknown can be marked done`);
+    }
+    action.phase = 'succeeded';
+    action.finishedAt = new Date(this.deps.clock.now()).toISOString();
+    delete action.inFlight;
+    this.deps.hooks.emit({ type: 'action', pair: this.id, at: action.finishedAt, kind: action.kind, phase: 'succeeded' });
+    this.deps.hooks.persistSoon();
+  }
+
+  /** The longest an action attempt of this pair can take (its own timeout), ms. */
+  longestActionMs(): number {
+    return Math.max(this.settings.action.timeout, this.settings.failbackAction?.timeout ?? 0) * 1000;
   }
 
   /**
@@ -504,6 +524,8 @@ export class Watcher {
     if (!actionSettings) return;
     const to: PairState = kind === 'failover' ? 'failover' : 'starting';
     const status = newActionStatus(kind, manual, reason, this.deps.clock.now());
+    // Persisted with the progress, so that `{from}` of a resumed series is still the state it left.
+    status.from = from;
     status.request = maskedActionRequest(this.settings, actionSettings, status, from, to);
     this.action = status;
     this.actionFrom = from;
@@ -521,7 +543,7 @@ export class Watcher {
       this.deps.hooks.persistSoon();
       return;
     }
-    const from = this.actionFrom ?? (status.kind === 'failover' ? 'verifying' : 'failover');
+    const from = status.from ?? this.actionFrom ?? (status.kind === 'failover' ? 'verifying' : 'failover');
     const runnerDeps: ActionRunnerDeps = {
       client: this.deps.client,
       clock: this.deps.clock,
@@ -539,6 +561,9 @@ export class Watcher {
 
   private assertNoActionRunning(what: string): void {
     const phase = this.action?.phase;
+    if (phase === 'unknown') {
+      throw new MonitorError('conflict', `pair "${this.id}": whether its ${this.action?.kind ?? ''} action reached the receiver is unknown; retry the action or mark it done first, then ${what}`);
+    }
     if (this.actionRun && !this.actionRun.finished && (phase === 'pending' || phase === 'running')) {
       throw new MonitorError('conflict', `pair "${this.id}": its ${this.action?.kind ?? ''} action is still running; wait until it succeeds or fails, then ${what}`);
     }
@@ -613,7 +638,9 @@ export class Watcher {
 }
 
 function copyAction(action: ActionStatus): ActionStatus {
-  return { ...action, attempts: action.attempts.slice() };
+  const copy = { ...action, attempts: action.attempts.slice() };
+  if (action.inFlight) copy.inFlight = { ...action.inFlight };
+  return copy;
 }
 
 function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {

@@ -31,6 +31,8 @@ export const TEMPLATE_VARIABLES = [
   'standby',
   'user',
   'pass',
+  /** The same for every attempt of one series, different between series: receivers deduplicate on it. */
+  'action_id',
 ] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
@@ -59,6 +61,11 @@ export interface ActionSettings {
   retries: number;
   /** Connect and read timeout in seconds, default 10. */
   timeout: number;
+  /**
+   * Whether sending the request twice does no harm, so an attempt whose outcome a crash left unknown
+   * may be resent. Absent: true for GET, PUT and DELETE, false for POST and PATCH (`isIdempotent`).
+   */
+  idempotent?: boolean;
 }
 
 export interface ValidationSettings {
@@ -135,6 +142,12 @@ export interface ActionStatus {
   attempts: ActionAttempt[];
   /** The request as it will be / was sent, secrets masked (for the confirmation dialog and the log). */
   request?: MaskedRequest;
+  /** `{action_id}`: one value per series, kept across restarts so a resumed series sends the same. */
+  actionId?: string;
+  /** The state the pair left when the action fired (`{from}`). */
+  from?: PairState;
+  /** An attempt being sent now, recorded before it is sent: after a crash its outcome is unknown. */
+  inFlight?: { attempt: number; at: string };
 }
 
 export interface MaskedRequest {

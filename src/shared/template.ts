@@ -34,8 +34,7 @@ export function escapeFor(context: TemplateContext, value: string): string {
     case 'form':
       return formEncode(value);
     case 'header':
-      // A CR or LF would split the header (request smuggling); other controls are refused by HTTP clients.
-      return value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
+      return headerEncode(value);
     case 'plain':
       return value;
   }
@@ -73,6 +72,13 @@ function formEncode(value: string): string {
   return encodeURIComponent(wellFormed(value))
     .replace(/%20/g, '+')
     .replace(/[!'()~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+// A header value can carry only visible ASCII and spaces safely (undici refuses anything outside
+// Latin-1, a CR or LF would split the header). Everything else becomes percent-encoded UTF-8
+// (`Zürich – Hauptsitz` -> `Z%C3%BCrich %E2%80%93 Hauptsitz`); an ASCII value (a token) passes unchanged.
+function headerEncode(value: string): string {
+  return wellFormed(value).replace(/[^\u0020-\u007e]+/g, (run) => encodeURIComponent(run));
 }
 
 // encodeURIComponent throws on a lone surrogate; a reason typed by an operator must never break an action.

@@ -33,7 +33,7 @@ export const LIMITS = {
   timeoutMax: 300,
   actionTimeoutMin: 0.1,
   retriesMin: 1,
-  retriesMax: 20,
+  retriesMax: 100,
   maxValidationUrls: 20,
 } as const;
 
@@ -42,7 +42,9 @@ export const DEFAULTS = {
   method: 'POST' as HttpMethod,
   encoding: 'json' as BodyEncoding,
   auth: 'none' as AuthKind,
-  retries: 5,
+  // 0.5 s doubling, capped at 30 s: 26 attempts wait 601.5 s in all, so a DNS API away for ten
+  // minutes still gets the change.
+  retries: 26,
   actionTimeout: 10,
   maxDefaultTimeout: 5,
 } as const;
@@ -460,6 +462,8 @@ function readAction(
     max: LIMITS.timeoutMax,
     unit: 'seconds',
   });
+  const idempotent = v['idempotent'];
+  if (idempotent !== undefined && typeof idempotent !== 'boolean') c.add(`${prefix}.idempotent`, `must be true or false, got ${describe(idempotent)}`);
   const user = readText(c, `${prefix}.user`, v['user'], { maxLength: 500, singleLine: true });
   const kept = keptSecrets(existingAction, url, auth);
   const pass = readSecret(c, `${prefix}.pass`, v['pass'], existingAction?.pass, kept);
@@ -487,6 +491,7 @@ function readAction(
     ...(bodySecret ? { bodySecret } : {}),
     retries: retries!,
     timeout: timeout!,
+    ...(typeof idempotent === 'boolean' ? { idempotent } : {}),
   };
   return action;
 }
@@ -605,6 +610,11 @@ function readHeader(
   if (typeof value !== 'string') return void c.add(`${field}.value`, `must be text, got ${describe(value)}`);
   if (/[\r\n]/.test(value)) return void c.add(`${field}.value`, 'must not contain line breaks');
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return void c.add(`${field}.value`, 'must not contain control characters');
+  // What HTTP clients send as it is: Latin-1 (undici refuses anything else); variables are encoded when rendered.
+  // (The mask stands for a stored value, which was checked when it was saved.)
+  if (value !== SECRET_MASK && /[^\t\u0020-\u007e\u0080-\u00ff]/.test(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''))) {
+    return void c.add(`${field}.value`, 'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out');
+  }
   if (value.length > LIMITS.headerValueMaxLength) return void c.add(`${field}.value`, `is too long (at most ${LIMITS.headerValueMaxLength} characters)`);
   const bad = unstorable(value);
   if (bad) return void c.add(`${field}.value`, bad);
@@ -646,6 +656,14 @@ export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
   if (interval !== undefined && typeof s.timeout === 'number' && s.timeout > interval) {
     hints.push({ field: 'timeout', message: 'the timeout is longer than the interval: a slow primary is checked back to back, not at every interval' });
   }
+  for (const [prefix, action] of [['action', s.action], ['failbackAction', s.failbackAction]] as const) {
+    const attempts = typeof action?.retries === 'number' && Number.isInteger(action.retries) && action.retries >= 1 ? action.retries : undefined;
+    if (attempts === undefined) continue;
+    hints.push({
+      field: `${prefix}.retries`,
+      message: `${attempts} attempts, waiting 0.5 s, 1 s, 2 s, … up to 30 s between them: the action keeps trying for about ${formatSeconds(round(retrySpanSeconds(attempts)))} plus the attempts themselves (default ${DEFAULTS.retries}, about 10 min)`,
+    });
+  }
   const primary = hostOf(s.primaryUrl);
   if (primary) {
     if (primary.protocol === 'https:') {
@@ -672,6 +690,13 @@ export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
     }
   });
   return hints;
+}
+
+/** Seconds of backoff between `attempts` attempts (0.5 s doubling, capped at 30 s, as the engine waits). */
+export function retrySpanSeconds(attempts: number): number {
+  let total = 0;
+  for (let n = 1; n < attempts; n++) total += Math.min(0.5 * 2 ** (n - 1), 30);
+  return total;
 }
 
 function hostOf(url: unknown): URL | undefined {

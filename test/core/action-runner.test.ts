@@ -312,7 +312,7 @@ describe('action runner: through the watcher', () => {
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     expect(() => h.watcher.retryAction()).toThrow(/no action to retry/);
     h.watcher.failover('test', 'dave');
-    expect(() => h.watcher.retryAction()).toThrow(/only a failed action can be retried/);
+    expect(() => h.watcher.retryAction()).toThrow(/only a failed action or one whose outcome is unknown can be retried/);
     await waitFor(() => h.watcher.status().action?.phase === 'failed', 'action failed');
     expect(dns.hits).toBe(3);
     expect(h.watcher.currentState).toBe('failover');

@@ -61,7 +61,7 @@ describe('reading the contract', () => {
             auth: 'none',
             headers: [],
             body: '{"pair":"{pair}"}',
-            retries: 5,
+            retries: 26,
             timeout: 10,
           },
         },
@@ -316,7 +316,7 @@ describe('errors name the pair and the field', () => {
   it('bad action progress', () => {
     const progress = '\n    <state since="2026-11-27T08:00:00Z">failover</state>\n    <action-progress kind="failover" phase="exploded" manual="maybe" started-at="2026-11-27T08:00:00Z"><attempt n="0" at="x" ok="true" latency-ms="-1"/></action-progress>';
     const list = problems(configWith(minimalPair('a', progress)));
-    expectProblem(list, { pair: 'a', field: 'actionProgress.phase', message: /pending, running, succeeded or failed/ });
+    expectProblem(list, { pair: 'a', field: 'actionProgress.phase', message: /pending, running, succeeded, failed or unknown/ });
     expectProblem(list, { pair: 'a', field: 'actionProgress.manual', message: /true or false/ });
     expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].at', message: /ISO 8601/ });
     expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].latencyMs', message: /milliseconds/ });

@@ -176,6 +176,15 @@ class EngineChild {
     await this.exited;
   }
 
+  /** A clean stop, as systemd or docker stop asks for one. */
+  term(): void {
+    this.process.kill('SIGTERM');
+  }
+
+  get exitCode(): number | null {
+    return this.process.exitCode;
+  }
+
   get wasKilled(): boolean {
     return this.process.signalCode === 'SIGKILL';
   }
@@ -186,12 +195,13 @@ class EngineChild {
 }
 
 describe('restart: SIGKILL', () => {
-  it('killed with the first action request unanswered, then again after success: the action completes exactly once', async () => {
+  it('killed with the first request of an idempotent action unanswered, then again after success: the action completes exactly once', async () => {
     const primary = await fixture();
     const receiver = await fixture();
     receiver.script({ status: 200, delayMs: 20_000 });
     const dir = await tempServerdir(cleanups);
-    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
+    // A POST marked idempotent by the operator (the receiver deduplicates on {action_id}) may be resent.
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k', action: { ...pairOf(primary, receiver).action, idempotent: true } })]);
 
     const first = new EngineChild(dir, 'none');
     await first.ready;
@@ -239,5 +249,98 @@ describe('restart: SIGKILL', () => {
     expect(receiver.hits).toBe(1);
     expect(second.events.filter((e) => e.type === 'check').length).toBeGreaterThan(0);
     expect(second.events.some((e) => e.type === 'action' || e.type === 'state')).toBe(false);
+  }, CHILD_TEST_TIMEOUT);
+});
+
+describe('restart: an action attempt in flight at a stop or a crash', () => {
+  it('SIGTERM one second into an 8 s action call: the stop waits for the answer, and a restart sends nothing', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    receiver.script({ status: 200, delayMs: 8000 });
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k', action: { ...pairOf(primary, receiver).action, timeout: 10 } })]);
+
+    const first = new EngineChild(dir, 'none');
+    await first.ready;
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+    await primary.refuse();
+    await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
+    await sleep(1000);
+    first.term();
+    await first.waitExit();
+    expect(first.exitCode).toBe(0);
+    expect(first.events.some((e) => e.type === 'action' && e.phase === 'succeeded')).toBe(true);
+    const text = await readConfigText(dir);
+    expect(text).toMatch(/phase="succeeded"/);
+    expect(text).not.toMatch(/in-flight/);
+
+    const second = new EngineChild(dir, 'none');
+    await second.ready;
+    await waitFor(() => second.events.some((e) => e.type === 'check'), 'a check after the restart', 60_000);
+    expect(second.events.some((e) => e.type === 'action')).toBe(false);
+    expect(receiver.hits).toBe(1);
+  }, CHILD_TEST_TIMEOUT);
+
+  it('SIGKILL during the call of a POST action: not sent again; outcome unknown with an alert until an operator marks it done', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    receiver.script({ status: 200, delayMs: 20_000 });
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
+
+    const first = new EngineChild(dir, 'none');
+    await first.ready;
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+    await primary.refuse();
+    await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
+    await first.kill();
+    expect(await readConfigText(dir)).toMatch(/in-flight-attempt="1"/);
+
+    const second = new EngineChild(dir, 'none');
+    await second.ready;
+    await waitFor(() => second.events.some((e) => e.type === 'alert' && e.alert === 'action-outcome-unknown'), 'the outcome-unknown alert', 60_000);
+    expect(second.events).toContainEqual(expect.objectContaining({ type: 'action', phase: 'unknown' }));
+    expect(receiver.hits).toBe(1);
+    await second.kill();
+    expect(await readConfigText(dir)).toMatch(/phase="unknown"/);
+
+    // The operator checked the receiver: mark it done (in this process); nothing is sent.
+    const third = await open(dir, cleanups);
+    expect((await third.monitor.getPair('k')).action?.phase).toBe('unknown');
+    await third.monitor.markActionDone('k', { reason: 'the DNS record shows the standby', operator: 'op' });
+    expect((await third.monitor.getPair('k')).action?.phase).toBe('succeeded');
+    await third.monitor.close();
+    expect(receiver.hits).toBe(1);
+    expect(await readConfigText(dir)).toMatch(/phase="succeeded"/);
+  }, CHILD_TEST_TIMEOUT);
+
+  it('SIGKILL during the call of a PUT action: sent again exactly once, with the same {action_id}', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    receiver.script({ status: 200, delayMs: 20_000 });
+    const dir = await tempServerdir(cleanups);
+    const base = pairOf(primary, receiver).action;
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k', action: { ...base, method: 'PUT', url: receiver.url('/failover/{action_id}') } })]);
+
+    const first = new EngineChild(dir, 'none');
+    await first.ready;
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+    await primary.refuse();
+    await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
+    await first.kill();
+
+    const second = new EngineChild(dir, 'none');
+    await second.ready;
+    await waitFor(() => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'), 'the resent attempt to succeed', 60_000);
+    await second.kill();
+    expect(receiver.hits).toBe(2);
+    expect(receiver.requests[1]!.url).toBe(receiver.requests[0]!.url);
+    expect(receiver.requests.every((r) => r.method === 'PUT')).toBe(true);
+
+    const third = new EngineChild(dir, 'none');
+    await third.ready;
+    await waitFor(() => third.events.some((e) => e.type === 'check'), 'a check after the restart', 60_000);
+    expect(third.events.some((e) => e.type === 'action')).toBe(false);
+    expect(receiver.hits).toBe(2);
   }, CHILD_TEST_TIMEOUT);
 });

@@ -59,10 +59,17 @@ describe('renderTemplate', () => {
     expect(renderTemplate('pair {pair}: {reason}', { pair: 'acme', reason: NASTY }, 'plain')).toBe(`pair acme: ${NASTY}`);
   });
 
-  it('strips CR and LF from header values so a value cannot add a header', () => {
+  it('percent-encodes CR and LF in header values so a value cannot add a header', () => {
     const out = renderTemplate('Bearer {pass}', { pass: 'tok\r\nX-Evil: 1' }, 'header');
-    expect(out).toBe('Bearer tokX-Evil: 1');
+    expect(out).toBe('Bearer tok%0D%0AX-Evil: 1');
     expect(out).not.toMatch(/[\r\n]/);
+  });
+
+  it('percent-encodes as UTF-8 what a header cannot carry, and leaves visible ASCII and spaces as they are', () => {
+    const out = renderTemplate('{name}: {reason}', { name: 'Zürich – Hauptsitz', reason: 'Wartung\tRZ-2 100% {ok} \ud83d\ude00 \udc00' }, 'header');
+    expect(out).toBe('Z%C3%BCrich %E2%80%93 Hauptsitz: Wartung%09RZ-2 100% {ok} %F0%9F%98%80 %EF%BF%BD');
+    expect(out).toMatch(/^[\x20-\x7e]*$/);
+    expect(decodeURIComponent('Z%C3%BCrich %E2%80%93 Hauptsitz')).toBe('Zürich – Hauptsitz');
   });
 
   it('leaves unknown names as they are', () => {

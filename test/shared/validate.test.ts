@@ -58,7 +58,7 @@ describe('validatePairSettings: defaults', () => {
       toleratedFailures: 3,
       acceptStatus: '200',
       validation: { quorum: 1, urls: ['http://203.0.113.1/'] },
-      action: { method: 'POST', url: 'https://dns.example.net/api?target={standby}', encoding: 'json', auth: 'none', headers: [], retries: 5, timeout: 10 },
+      action: { method: 'POST', url: 'https://dns.example.net/api?target={standby}', encoding: 'json', auth: 'none', headers: [], retries: 26, timeout: 10 },
     });
   });
 
@@ -125,7 +125,7 @@ describe('validatePairSettings: every rule names its field', () => {
     ['unknown encoding', withAction({ encoding: 'yaml' }), 'action.encoding', /one of json, xml, form, plain/],
     ['unknown auth', withAction({ auth: 'digest' }), 'action.auth', /one of none, basic, bearer/],
     ['zero retries', withAction({ retries: 0 }), 'action.retries', /at least 1/],
-    ['too many retries', withAction({ retries: 21 }), 'action.retries', /at most 20/],
+    ['too many retries', withAction({ retries: 101 }), 'action.retries', /at most 100/],
     ['action timeout too short', withAction({ timeout: 0.01 }), 'action.timeout', /at least 0.1/],
     ['action timeout too long', withAction({ timeout: 301 }), 'action.timeout', /at most 300/],
     ['basic without user', withAction({ auth: 'basic', pass: 'p' }), 'action.user', /required for Basic/],

@@ -12,7 +12,7 @@ import {
   type PairSettings,
   type Problem,
 } from '../../../../shared/model';
-import { isSecretHeader, settingsHints, validatePairSettings, type SettingsHint } from '../../../../shared/validate';
+import { DEFAULTS, isSecretHeader, settingsHints, validatePairSettings, type SettingsHint } from '../../../../shared/validate';
 import { errorMessage } from '../backend/errors';
 
 export interface ActionForm {
@@ -26,6 +26,8 @@ export interface ActionForm {
   body: string;
   retries: number | null;
   timeout: number | null;
+  /** Kept as the file or API has it (absent: the method's default); the editor has no field for it yet. */
+  idempotent?: boolean;
 }
 
 export interface PairForm {
@@ -45,7 +47,7 @@ export interface PairForm {
 }
 
 export function emptyAction(): ActionForm {
-  return { method: 'POST', url: '', encoding: 'json', auth: 'none', user: '', pass: '', headers: [], body: '', retries: 5, timeout: 10 };
+  return { method: 'POST', url: '', encoding: 'json', auth: 'none', user: '', pass: '', headers: [], body: '', retries: DEFAULTS.retries, timeout: 10 };
 }
 
 export function emptyForm(): PairForm {
@@ -78,6 +80,7 @@ function actionToForm(a: ActionSettings): ActionForm {
     body: a.body ?? '',
     retries: a.retries,
     timeout: a.timeout,
+    ...(a.idempotent !== undefined ? { idempotent: a.idempotent } : {}),
   };
 }
 
@@ -132,6 +135,7 @@ function actionFromForm(a: ActionForm): ActionSettings {
   if (a.user.trim()) out.user = a.user.trim();
   if (a.pass) out.pass = a.pass;
   if (a.body) out.body = a.body;
+  if (a.idempotent !== undefined) out.idempotent = a.idempotent;
   return out;
 }
 
