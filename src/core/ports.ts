@@ -84,6 +84,11 @@ export interface HistoryStore {
 /** One writer per serverdir. */
 export interface ServerdirLock {
   readonly path: string;
+  /**
+   * Called once when a heartbeat finds another holder's content in the lock file: this instance
+   * must stop acting at once. Called at once when the lock is already lost.
+   */
+  onLost(listener: (message: string) => void): void;
   release(): Promise<void>;
 }
 
