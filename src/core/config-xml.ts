@@ -225,7 +225,12 @@ function readPersisted(
   const value = textOf(stateEl).trim();
   const since = attr(stateEl, 'since')?.trim();
   const reason = attr(stateEl, 'reason');
+  const answered = attr(stateEl, 'primary-answered')?.trim();
   let ok = true;
+  if (answered !== undefined && answered !== 'true' && answered !== 'false') {
+    add('state.primary-answered', `"${answered.slice(0, 40)}" is not true or false`);
+    ok = false;
+  }
   if (!(PAIR_STATES as readonly string[]).includes(value)) {
     add('state', `"${value.slice(0, 40)}" is not a state; one of ${PAIR_STATES.join(', ')}`);
     ok = false;
@@ -241,6 +246,7 @@ function readPersisted(
   if (!ok || (progressEl && !action)) return undefined;
   const persisted: PersistedState = { state: value as PairState, since: since! };
   if (reason !== undefined) persisted.reason = reason;
+  if (answered !== undefined) persisted.primaryAnswered = answered === 'true';
   if (action) persisted.action = action;
   return persisted;
 }
@@ -443,7 +449,7 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
   if (record.persisted) {
     const p = record.persisted;
-    known.push(textElement('state', p.state, [['since', p.since], ['reason', p.reason]]));
+    known.push(textElement('state', p.state, [['since', p.since], ['reason', p.reason], ['primary-answered', p.primaryAnswered ? 'true' : undefined]]));
     if (p.action) known.push(progressElement(p.action, baseChild('action-progress')));
   }
   return merge(base, 'pair', [['id', s.id]], ['id'], known, PAIR_ELEMENTS);
@@ -556,7 +562,7 @@ function merge(
 }
 
 // Attributes the app writes on text elements; any other attribute there belongs to someone else.
-const LEAF_ATTRS: Record<string, readonly string[]> = { state: ['since', 'reason'], header: ['name', 'secret'], body: ['secret'] };
+const LEAF_ATTRS: Record<string, readonly string[]> = { state: ['since', 'reason', 'primary-answered'], header: ['name', 'secret'], body: ['secret'] };
 
 /** A rewritten text element (<interval>, <state>, …) keeps the unknown attributes it had. */
 function keepLeafAttrs(fresh: XmlElement, base: XmlElement): XmlElement {

@@ -78,6 +78,8 @@ export class Controller implements Monitor {
   private polling = false;
   private started = false;
   private closing: Promise<void> | undefined;
+  /** Set when another instance took the serverdir lock: nothing runs or is written any more. */
+  private lostLock: string | undefined;
 
   constructor(opts: ControllerOptions, initial: FailoverConfig) {
     this.opts = opts;
@@ -136,6 +138,22 @@ export class Controller implements Monitor {
     await this.opts.history.close().catch(() => undefined);
     await this.opts.client.close();
     await this.opts.onClose?.();
+  }
+
+  /** Another instance owns the serverdir: stop every watcher and action run now, never write again. */
+  lockLost(message: string): void {
+    if (this.lostLock !== undefined) return;
+    this.lostLock = message;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    void this.supervisor.stop(0);
+    this.problems.set('lock', message, this.isoNow());
+    this.supervisor.emit({ type: 'alert', pair: '*', at: this.isoNow(), alert: 'lock-lost', severity: 'critical', message });
+  }
+
+  private refuseWithoutLock(): void {
+    if (this.lostLock !== undefined) throw new MonitorError('conflict', `nothing was changed: ${this.lostLock}`);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -332,6 +350,7 @@ export class Controller implements Monitor {
     detail?: string,
     reasonRequired = true,
   ): Promise<PairStatus> {
+    this.refuseWithoutLock();
     const watcher = this.watcher(id);
     const reason = readReason(id, req, reasonRequired);
     const operator = this.operatorOf(req);
@@ -479,7 +498,7 @@ export class Controller implements Monitor {
   // Persistence
 
   private persistSoon(): void {
-    if (this.saveTimer || this.queuedSave) return;
+    if (this.saveTimer || this.queuedSave || this.lostLock !== undefined) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
       this.persistNow().catch((error: unknown) => this.log.error('could not write pbxctrl-failover.xml', { error: messageOf(error) }));
@@ -501,6 +520,8 @@ export class Controller implements Monitor {
    * share the next one, whose snapshot is taken when it starts, so it includes all of their changes.
    */
   private persistNow(): Promise<void> {
+    // The file belongs to the instance that took the lock over.
+    if (this.lostLock !== undefined) return Promise.reject(new MonitorError('conflict', this.lostLock));
     if (this.queuedSave) return this.queuedSave;
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
@@ -564,6 +585,7 @@ export class Controller implements Monitor {
   // Helpers
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.lostLock !== undefined) return Promise.reject(new MonitorError('conflict', `nothing was changed: ${this.lostLock}`));
     const run = this.serial.catch(() => undefined).then(work);
     this.serial = run.catch(() => undefined);
     return run;

@@ -70,6 +70,8 @@ const FAILURE_RUN_DETAIL = 20;
 const FAILURE_SLOT_MS = 10 * MINUTE_MS;
 const ERROR_LOG_EVERY_MS = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** Pruning stops when the clock is further than this past the newest history file (a clock set ahead). */
+const MAX_CLOCK_LEAD_DAYS = 2;
 const WRITE_PARALLELISM = 32;
 
 interface CachedMinutes extends MinuteSeries {
@@ -123,6 +125,9 @@ class FileHistoryStore implements HistoryStore {
   /** Parsed minute files by path, least recently used first. Callers get these objects: read-only. */
   private readonly minuteCache = new Map<string, CachedMinutes>();
   private cachedRows = 0;
+  /** Files this process appended to: dated by the current clock, so no evidence of what time it is. */
+  private readonly writtenByThisRun = new Set<string>();
+  private clockWarned = false;
 
   constructor(root: string, opts: HistoryOptions) {
     this.root = root;
@@ -228,6 +233,7 @@ class FileHistoryStore implements HistoryStore {
     const lines = this.pending.get(file);
     if (lines) lines.push(line);
     else this.pending.set(file, [line]);
+    this.writtenByThisRun.add(file);
     this.pendingBytes += line.length;
     if (this.pendingBytes > EARLY_FLUSH_BYTES && !this.earlyFlush) {
       this.earlyFlush = true;
@@ -475,9 +481,12 @@ class FileHistoryStore implements HistoryStore {
 
   prune(nowMs: number): Promise<void> {
     return this.serialized(async () => {
-      const oldestKept = Math.floor(nowMs / DAY_MS) - this.retentionDays + 1;
-      for (const dir of await this.pairDirs()) {
-        const names = await fs.readdir(path.join(this.root, dir)).catch(() => [] as string[]);
+      const today = Math.floor(nowMs / DAY_MS);
+      const oldestKept = today - this.retentionDays + 1;
+      const listing: [string, string[]][] = [];
+      for (const dir of await this.pairDirs()) listing.push([dir, await fs.readdir(path.join(this.root, dir)).catch(() => [] as string[])]);
+      if (this.clockLooksWrong(today, listing)) return;
+      for (const [dir, names] of listing) {
         let left = names.length;
         for (const name of names) {
           const day = dayOfFile(name);
@@ -493,6 +502,32 @@ class FileHistoryStore implements HistoryStore {
         }
       }
     });
+  }
+
+  /**
+   * A wall clock set far ahead would make every file look expired. History written before this run is
+   * the only evidence of the real date: more than two days past its newest file, nothing is pruned.
+   */
+  private clockLooksWrong(today: number, listing: [string, string[]][]): boolean {
+    let newest: number | undefined;
+    for (const [dir, names] of listing) {
+      for (const name of names) {
+        const day = dayOfFile(name);
+        if (day === undefined || this.writtenByThisRun.has(`${dir}/${name}`)) continue;
+        if (newest === undefined || day > newest) newest = day;
+      }
+    }
+    if (newest === undefined || today - newest <= MAX_CLOCK_LEAD_DAYS) return false;
+    if (!this.clockWarned) {
+      this.clockWarned = true;
+      const newestDay = new Date(newest * DAY_MS).toISOString().slice(0, 10);
+      this.log.warn(
+        `the clock says ${new Date(today * DAY_MS).toISOString().slice(0, 10)}, ${today - newest} days past the newest history file (${newestDay}): ` +
+          'not deleting old history in this run, in case the clock is wrong; check the system clock',
+        { newestHistoryDay: newestDay },
+      );
+    }
+    return true;
   }
 
   private autoPrune(): void {

@@ -19,12 +19,21 @@ export interface EngineTuning {
   saveCoalesceMs?: number;
   /** How long close() waits for an action attempt in flight, ms (default: the longest action timeout + 2 s). */
   closeGraceMs?: number;
+  /** How often the serverdir lock's heartbeat is written, ms (default 5000). */
+  lockHeartbeatMs?: number;
+  /** How long a lock's content must stay unchanged before it is taken over, ms (default 30000). */
+  lockStaleMs?: number;
 }
 
 /**
  * Takes the serverdir's lock, loads and validates pbxctrl-failover.xml, and starts every pair's
  * watcher: pairs persisted in failover or paused stay there, the others begin at starting, and an
  * action series interrupted by a crash resumes its remaining attempts.
+ *
+ * When another instance takes the lock over (this one was frozen past the stale limit), every watcher
+ * and action run stops at once, nothing is written any more, `health()` reports the `lock` problem
+ * and subscribers get a critical alert `lock-lost` (pair `*`); the owner of the process should close
+ * the monitor (the headless service exits 1).
  *
  * Throws MonitorError('conflict') when another instance holds the serverdir (the message names the
  * holder) and MonitorError('invalid', …, problems) when the file is invalid; in both cases nothing
@@ -33,7 +42,12 @@ export interface EngineTuning {
 export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<Monitor> {
   const log = opts.log ?? silentLogger;
   const clock = opts.clock ?? systemClock;
-  const lock = await acquireLock(opts.serverdir, { clock, log });
+  const lock = await acquireLock(opts.serverdir, {
+    clock,
+    log,
+    ...(opts.lockHeartbeatMs !== undefined ? { heartbeatMs: opts.lockHeartbeatMs } : {}),
+    ...(opts.lockStaleMs !== undefined ? { staleMs: opts.lockStaleMs } : {}),
+  });
   let controller: Controller;
   try {
     const store = createConfigStore(opts.serverdir);
@@ -59,6 +73,8 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     await lock.release().catch(() => undefined);
     throw error instanceof MonitorError ? error : new MonitorError('internal', `cannot open ${opts.serverdir}: ${(error as Error).message}`);
   }
+  // Another instance owns the serverdir now: stop acting at once (an alert `lock-lost` tells the shell).
+  lock.onLost((message) => controller.lockLost(message));
   controller.start();
   log.info('monitor started', { serverdir: opts.serverdir, pairs: (await controller.listPairs()).length });
   return controller;

@@ -21,6 +21,11 @@ export interface PersistedState {
   since: string;
   /** The operator's reason for the last manual transition, if any. */
   reason?: string;
+  /**
+   * The primary has answered since the pair last entered starting (`primary-answered="true"` on
+   * `<state>`): after a restart the pair resumes counting at once, in waiting.
+   */
+  primaryAnswered?: boolean;
   /** The failover/failback action of the current episode, persisted before and after every attempt. */
   action?: ActionStatus;
 }
@@ -79,6 +84,11 @@ export interface HistoryStore {
 /** One writer per serverdir. */
 export interface ServerdirLock {
   readonly path: string;
+  /**
+   * Called once when a heartbeat finds another holder's content in the lock file: this instance
+   * must stop acting at once. Called at once when the lock is already lost.
+   */
+  onLost(listener: (message: string) => void): void;
   release(): Promise<void>;
 }
 

@@ -64,6 +64,11 @@ export class Watcher {
   private lastStandby: CheckResult | undefined;
   private lastValidation: CheckResult[] | undefined;
   private primaryAnswering = false;
+  /** The primary has answered since the pair last entered starting (persisted: a restart resumes counting). */
+  private primaryHasAnswered = false;
+  /** Monotonic time the current stay in starting began, and whether it was alerted as stuck. */
+  private startingSince = 0;
+  private stuckAlerted = false;
   private answeringAlerted = false;
   private standbyDown = false;
   private isolated = false;
@@ -117,6 +122,7 @@ export class Watcher {
   start(firstDelayMs = 0): void {
     if (this.running) return;
     this.running = true;
+    this.startingSince = this.deps.clock.monotonic();
     this.nextDue = this.deps.clock.monotonic() + firstDelayMs;
     this.setTimer('due', Math.max(0, firstDelayMs));
     // A series interrupted by a restart resumes its remaining attempts.
@@ -164,6 +170,7 @@ export class Watcher {
   persisted(): PersistedState {
     const p: PersistedState = { state: this.state, since: new Date(this.since).toISOString() };
     if (this.reason !== undefined) p.reason = this.reason;
+    if (this.primaryHasAnswered) p.primaryAnswered = true;
     if (this.action) p.action = copyAction(this.action);
     return p;
   }
@@ -316,7 +323,12 @@ export class Watcher {
     switch (this.state) {
       case 'starting':
         this.emitCheck(primary);
-        if (primary.ok) this.transition('waiting', 'primary answered', false);
+        if (primary.ok) {
+          this.primaryHasAnswered = true;
+          this.transition('waiting', 'primary answered', false);
+        } else {
+          this.alertIfStuckStarting(primary);
+        }
         return false;
       case 'waiting':
         if (primary.ok) {
@@ -577,6 +589,7 @@ export class Watcher {
     this.state = to;
     this.since = this.deps.clock.now();
     this.generation++;
+    if (to === 'starting') this.enterStarting();
     // The reason shown is the reason of the move into the state, manual or not.
     this.reason = reason;
     if (to !== 'waiting' && to !== 'verifying') {
@@ -595,6 +608,27 @@ export class Watcher {
 
   private emitCheck(result: CheckResult): void {
     this.deps.hooks.emit({ type: 'check', pair: this.id, at: result.at, result, consecutiveFailures: this.failures });
+  }
+
+  /** Starting waits for a first answer again (after re-arm, resume or new detection settings). */
+  private enterStarting(): void {
+    this.primaryHasAnswered = false;
+    this.startingSince = this.deps.clock.monotonic();
+    this.stuckAlerted = false;
+  }
+
+  /** A pair that never leaves starting would never fail over: say so once per stay. */
+  private alertIfStuckStarting(primary: CheckResult): void {
+    if (this.stuckAlerted) return;
+    const limitMs = this.intervalMs * (this.settings.toleratedFailures + 1) * 3;
+    const stayedMs = this.deps.clock.monotonic() - this.startingSince;
+    if (stayedMs <= limitMs) return;
+    this.stuckAlerted = true;
+    this.alert(
+      'stuck-starting',
+      'warning',
+      `${this.label()}: still starting after ${Math.round(stayedMs / 1000)} s: the primary has not answered once (${primary.error}), so its failures are not counted and it cannot fail over`,
+    );
   }
 
   private resetCounting(): void {
@@ -622,10 +656,20 @@ export class Watcher {
 
   private restore(persisted: PersistedState): void {
     const sinceMs = Date.parse(persisted.since);
-    // A restart begins at starting, except in failover or paused, which only an operator leaves.
+    // Files written before primary-answered existed: waiting and verifying imply an answer.
+    const answered = persisted.primaryAnswered ?? (persisted.state === 'waiting' || persisted.state === 'verifying');
+    // A restart begins at starting, except in failover or paused, which only an operator leaves, and
+    // except a pair whose primary has answered before: it resumes counting at once, in waiting with
+    // no failures (the guide: "unless the primary server has been working before"), so a restart
+    // during an outage still fails over.
     if (persisted.state === 'failover' || persisted.state === 'paused') {
       this.state = persisted.state;
       if (Number.isFinite(sinceMs)) this.since = sinceMs;
+      this.primaryHasAnswered = answered;
+    } else if (answered) {
+      this.state = 'waiting';
+      if (persisted.state === 'waiting' && Number.isFinite(sinceMs)) this.since = sinceMs;
+      this.primaryHasAnswered = true;
     }
     // The reason belongs to the state it was given for; a pair starting afresh has none yet.
     if (persisted.reason !== undefined && this.state === persisted.state) this.reason = persisted.reason;

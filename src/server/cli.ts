@@ -1,6 +1,7 @@
 // pbx-failover-monitor [serve] [options] | validate <file> | --help | --version
 // Exit codes: 0 done (or stopped by SIGINT/SIGTERM), 1 could not do it (invalid configuration,
-// serverdir locked, port in use), 2 the command line itself is wrong.
+// serverdir locked, port in use, or the serverdir lock taken over while running), 2 the command
+// line itself is wrong.
 
 import { realpathSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -217,7 +218,15 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
   }
   io.out(`Watching ${pairCount(pairs)} from ${service.monitor.serverdir}`);
   io.out(`Dashboard: ${service.dashboardUrl}`);
-  const signal = await nextSignal();
+  const stop = await Promise.race([nextSignal(), service.lockLost.then((message) => ({ lost: message }))]);
+  if (typeof stop === 'object') {
+    // Another instance owns the serverdir: running on would only show stale states.
+    io.err(`Lock lost: ${stop.lost}`);
+    io.err('Exiting with code 1; the other instance keeps watching the pairs.');
+    await service.close();
+    return 1;
+  }
+  const signal = stop;
   io.err(`${signal}: stopping checks, finishing writes, releasing the lock…`);
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));

@@ -43,6 +43,11 @@ export interface RunningService {
   /** Mode of the token file when group or others may read it. */
   tokenFileLooseMode?: number;
   monitor: Monitor;
+  /**
+   * Settles with the message when another instance took the serverdir lock over (alert `lock-lost`):
+   * this service no longer checks or fires anything and should be closed and exit non-zero.
+   */
+  lockLost: Promise<string>;
   /** Stop serving, stop checks, finish writes, release the lock. Idempotent. */
   close(): Promise<void>;
 }
@@ -76,6 +81,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const url = `${opts.tls ? 'https' : 'http'}://${displayHost(host)}:${bound}`;
     const running = app;
     let closing: Promise<void> | undefined;
+    const lockLost = new Promise<string>((resolveLost) => {
+      monitor.subscribe((event) => {
+        if (event.type === 'alert' && event.alert === 'lock-lost') resolveLost(event.message);
+      });
+    });
     return {
       url,
       dashboardUrl: `${url}/#token=${loaded.token}`,
@@ -85,6 +95,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       tokenCreated: loaded.created,
       ...(loaded.looseMode !== undefined ? { tokenFileLooseMode: loaded.looseMode } : {}),
       monitor,
+      lockLost,
       close: () => (closing ??= shutDown(running, monitor)),
     };
   } catch (err) {

@@ -447,9 +447,38 @@ describe('history: retention', () => {
     const old = Date.UTC(2026, 0, 1);
     const writer = open();
     writer.record(state('acme', old));
+    writer.record(state('acme', old + 199 * DAY));
     await writer.close();
     now = old + 200 * DAY;
     open({ retentionDays: 90, autoPrune: true });
-    await waitFor(async () => (await fs.readdir(pairDir('acme')).catch(() => [])).length === 0);
+    await waitFor(async () => (await fs.readdir(pairDir('acme')).catch(() => [])).length === 1);
+    expect(await fs.readdir(pairDir('acme'))).toEqual([`${dayOf(old + 199 * DAY)}.events.jsonl`]);
+  });
+
+  it('deletes nothing when the clock is more than two days past the newest history file, and warns once', async () => {
+    const lastRun = Date.UTC(2026, 10, 27, 12, 0, 0);
+    const writer = open();
+    for (let d = 0; d <= 100; d += 10) writer.record(state('acme', lastRun - d * DAY));
+    await writer.close();
+    const before = (await fs.readdir(pairDir('acme'))).sort();
+    expect(before).toHaveLength(11);
+
+    // The clock was set a year ahead; this run writes under it before pruning.
+    now = lastRun + 365 * DAY;
+    const wrongClock = open({ retentionDays: 90 });
+    wrongClock.record(state('acme', now));
+    await wrongClock.flush();
+    await wrongClock.prune(now);
+    await wrongClock.prune(now + DAY);
+    const after = (await fs.readdir(pairDir('acme'))).sort();
+    expect(after).toEqual([...before, `${dayOf(now)}.events.jsonl`].sort());
+    const clockWarnings = warnings.filter((w) => w.message.includes('past the newest history file'));
+    expect(clockWarnings).toHaveLength(1);
+    expect(clockWarnings[0]!.message).toContain(`365 days past the newest history file (${dayOf(lastRun)})`);
+
+    // Two days past is a normal weekend off: the retention applies.
+    const rightClock = open({ retentionDays: 90 });
+    await rightClock.prune(lastRun + 2 * DAY);
+    expect((await fs.readdir(pairDir('acme'))).sort()).toEqual(after.filter((f) => f >= `${dayOf(lastRun - 87 * DAY)}`));
   });
 });

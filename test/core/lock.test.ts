@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MonitorError } from '../../src/shared/api.js';
-import { acquireLock, isStale, parseLock } from '../../src/core/lock.js';
+import { acquireLock, ownPidNamespace, parseLock, provablyDead, type LockContent } from '../../src/core/lock.js';
 import { lockPath } from '../../src/core/paths.js';
 import type { ServerdirLock } from '../../src/core/ports.js';
 
@@ -22,12 +22,14 @@ interface ChildReport {
 let dir: string;
 const children: ChildProcess[] = [];
 const locks: ServerdirLock[] = [];
+const cleanupHolders: Array<{ stop(): Promise<void> }> = [];
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pfm-lock-'));
 });
 
 afterEach(async () => {
+  for (const holder of cleanupHolders.splice(0)) await holder.stop();
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const lock of locks.splice(0)) await lock.release();
   await fs.rm(dir, { recursive: true, force: true });
@@ -57,6 +59,40 @@ function exited(child: ChildProcess): Promise<void> {
 
 async function readLock(serverdir: string) {
   return parseLock(await fs.readFile(lockPath(serverdir), 'utf8'));
+}
+
+/** A pid that certainly does not exist: a child that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true', [], { stdio: 'ignore' });
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
+}
+
+/**
+ * A holder the test plays: it rewrites the lock file (atomically) every `everyMs` with a new
+ * heartbeat, like a live instance in another container would, until stopped.
+ */
+function fakeHolder(serverdir: string, holder: Partial<LockContent> & { pid: number; host: string }, everyMs = 40) {
+  let beat = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const file = lockPath(serverdir);
+  const write = async () => {
+    beat++;
+    const text = JSON.stringify({ startedAt: '2026-11-27T08:00:00.000Z', token: 'theirs', ...holder, heartbeat: new Date().toISOString(), beat });
+    await fs.writeFile(`${file}.fake.tmp`, text);
+    await fs.rename(`${file}.fake.tmp`, file);
+  };
+  const first = write();
+  const timer = setInterval(() => {
+    writing = writing.then(write, write);
+  }, everyMs);
+  return {
+    ready: first,
+    async stop() {
+      clearInterval(timer);
+      await writing.catch(() => {});
+    },
+  };
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -91,7 +127,7 @@ describe('serverdir lock', () => {
   });
 
   it('refuses a child process while this process holds the lock', async () => {
-    await acquire(dir);
+    await acquire(dir, { heartbeatMs: 100 });
     const { report } = runFixture('try', dir);
     const result = await report;
     expect(result.ok).toBe(false);
@@ -116,6 +152,7 @@ describe('serverdir lock', () => {
     const content = (await readLock(dir))!;
     expect(Date.parse(content.heartbeat)).toBeGreaterThan(Date.parse(first));
     expect(content.startedAt).toBe(first);
+    expect(content.beat).toBeGreaterThan(0);
   });
 
   it('takes over the lock of a child killed with SIGKILL', async () => {
@@ -131,22 +168,89 @@ describe('serverdir lock', () => {
     await expect(fs.access(lockPath(dir))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('takes over a lock from another host whose heartbeat is older than staleMs', async () => {
-    const old = new Date(Date.now() - 60_000).toISOString();
+  it('takes over a lock whose content stays unchanged for staleMs, measured on its own monotonic clock', async () => {
+    // The heartbeat written in the file is an hour old, but only watching tells: at least staleMs.
+    const old = new Date(Date.now() - 3_600_000).toISOString();
     await fs.writeFile(lockPath(dir), JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: old, heartbeat: old }));
-    await acquire(dir, { staleMs: 30_000 });
+    const started = performance.now();
+    await acquire(dir, { staleMs: 400 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
     expect(await readLock(dir)).toMatchObject({ pid: process.pid, host: os.hostname() });
   });
 
-  it('refuses a lock from another host with a fresh heartbeat', async () => {
-    const fresh = new Date().toISOString();
-    const text = JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: fresh, heartbeat: fresh });
-    await fs.writeFile(lockPath(dir), text);
-    await expect(acquireLock(dir, { staleMs: 30_000 })).rejects.toMatchObject({
-      code: 'conflict',
-      message: expect.stringContaining(`in use by pid 4242 on host other-host.example since ${fresh}`),
-    });
-    expect(await fs.readFile(lockPath(dir), 'utf8')).toBe(text);
+  it('takes over a holder that stops heartbeating, only after the stale limit', async () => {
+    // Its last heartbeat is fresh and its pid is gone, but the pid proves nothing across namespaces.
+    const holder = fakeHolder(dir, { pid: await deadPid(), host: os.hostname() });
+    await holder.ready;
+    await holder.stop();
+    const started = performance.now();
+    await acquire(dir, { staleMs: 500 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(500);
+    expect(await readLock(dir)).toMatchObject({ pid: process.pid, token: expect.not.stringMatching(/^theirs$/) });
+  });
+
+  it('never takes over a live holder in another PID namespace (its pid is not visible here, its heartbeat changes)', async () => {
+    const pid = await deadPid();
+    // As another container on the same volume writes it: same host name, a pid we cannot see,
+    // and either no namespace or another one.
+    for (const pidns of [undefined, 'another-boot/pid:[4026532999]']) {
+      const holder = fakeHolder(dir, { pid, host: os.hostname(), ...(pidns ? { pidns } : {}) });
+      cleanupHolders.push(holder);
+      await holder.ready;
+      // Refused as soon as the heartbeat is seen to change (the stale limit is far longer).
+      await expect(acquireLock(dir, { staleMs: 10_000 })).rejects.toMatchObject({
+        code: 'conflict',
+        message: expect.stringContaining(`in use by pid ${pid} on host ${os.hostname()}`),
+      });
+      await holder.stop();
+      expect((await readLock(dir))!.token).toBe('theirs');
+    }
+  });
+
+  it('a wall-clock jump does not open a takeover window', async () => {
+    const holder = fakeHolder(dir, { pid: 4242, host: 'other-host.example' });
+    cleanupHolders.push(holder);
+    await holder.ready;
+    // The contender's wall clock is a day ahead (or behind): the holder's heartbeat looks ancient
+    // (or from the future), but it keeps changing, and that is all that counts.
+    for (const step of [86_400_000, -86_400_000]) {
+      const clock = { now: () => Date.now() + step, monotonic: () => performance.now() };
+      await expect(acquireLock(dir, { staleMs: 10_000, clock })).rejects.toMatchObject({ code: 'conflict' });
+    }
+    expect((await readLock(dir))!.token).toBe('theirs');
+  });
+
+  it('a holder whose own wall clock steps back keeps its lock: every beat changes the content', async () => {
+    let now = Date.now();
+    const frozenClock = { now: () => now, monotonic: () => performance.now() };
+    await acquire(dir, { heartbeatMs: 40, clock: frozenClock });
+    now -= 3_600_000;
+    // Another process would see it; in this process the token shortcut must not hide the point.
+    const { report } = runFixture('try', dir);
+    expect(await report).toMatchObject({ ok: false, code: 'conflict' });
+  });
+
+  it('tells the holder when another instance has taken the lock over, and leaves their lock alone', async () => {
+    const lock = await acquireLock(dir, { heartbeatMs: 40 });
+    const lost: string[] = [];
+    lock.onLost((message) => lost.push(message));
+    const theirs = JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: new Date().toISOString(), heartbeat: new Date().toISOString(), token: 'theirs' });
+    await fs.writeFile(`${lockPath(dir)}.t`, theirs);
+    await fs.rename(`${lockPath(dir)}.t`, lockPath(dir));
+    await waitFor(async () => lost.length > 0);
+    expect(lost[0]).toContain('was taken over by pid 4242 on host other-host.example');
+    const late: string[] = [];
+    lock.onLost((message) => late.push(message));
+    expect(late).toEqual(lost);
+    await lock.release();
+    expect(await fs.readFile(lockPath(dir), 'utf8')).toBe(theirs);
+  });
+
+  it('writes its lock again when the file was deleted by hand', async () => {
+    await acquire(dir, { heartbeatMs: 40 });
+    const token = (await readLock(dir))!.token;
+    await fs.unlink(lockPath(dir));
+    await waitFor(async () => (await fs.readFile(lockPath(dir), 'utf8').catch(() => '')).includes(token));
   });
 
   it('takes over a damaged lock file once it is older than the grace period', async () => {
@@ -175,35 +279,21 @@ describe('serverdir lock', () => {
   it('lets exactly one of many concurrent acquirers win a stale lock', async () => {
     const old = new Date(Date.now() - 120_000).toISOString();
     await fs.writeFile(lockPath(dir), JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: old, heartbeat: old }));
-    const results = await Promise.allSettled(Array.from({ length: 8 }, () => acquireLock(dir)));
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => acquireLock(dir, { staleMs: 300 })));
     const winners = results.filter((r): r is PromiseFulfilledResult<ServerdirLock> => r.status === 'fulfilled');
     expect(winners).toHaveLength(1);
     locks.push(winners[0]!.value);
     for (const r of results) if (r.status === 'rejected') expect((r.reason as MonitorError).code).toBe('conflict');
   });
 
-  it('on this host, a live pid with an old heartbeat is stale only when that process is younger than the lock (pid reused)', async () => {
-    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
-    children.push(other);
-    await new Promise((resolve) => other.once('spawn', resolve));
-    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
-    const reused = { pid: other.pid!, host: os.hostname(), startedAt: hourAgo, heartbeat: hourAgo, token: 'old' };
-    expect(isStale(reused, Date.now(), 30_000)).toBe(process.platform === 'linux');
-    // A holder that is older than its lock but whose heartbeat lags (a frozen process) is still live.
-    const frozen = { ...reused, pid: process.pid, startedAt: new Date().toISOString() };
-    expect(isStale(frozen, Date.now() + 3_600_000, 30_000)).toBe(false);
-    // Fresh heartbeat: live, whatever the process.
-    expect(isStale({ ...reused, heartbeat: new Date().toISOString() }, Date.now(), 30_000)).toBe(false);
-  });
-
-  it('judges staleness by pid on this host and by heartbeat elsewhere', () => {
-    const now = Date.now();
-    const recent = new Date(now - 1_000).toISOString();
-    const old = new Date(now - 100_000).toISOString();
-    const base = { pid: process.pid, host: os.hostname(), startedAt: recent, heartbeat: recent, token: 'x' };
-    expect(isStale(base, now, 30_000)).toBe(false);
-    expect(isStale({ ...base, host: 'elsewhere', heartbeat: old }, now, 30_000)).toBe(true);
-    expect(isStale({ ...base, host: 'elsewhere' }, now, 30_000)).toBe(false);
-    expect(isStale({ ...base, heartbeat: 'not a date', host: 'elsewhere' }, now, 30_000)).toBe(true);
+  it('counts a holder as dead without waiting only when it wrote our PID namespace and its pid is gone', async () => {
+    const ns = ownPidNamespace();
+    const base: LockContent = { pid: await deadPid(), host: os.hostname(), startedAt: '', heartbeat: '', token: 'x' };
+    expect(provablyDead({ ...base, ...(ns ? { pidns: ns } : {}) })).toBe(ns !== undefined);
+    expect(provablyDead(base)).toBe(false);
+    expect(provablyDead({ ...base, pidns: 'another-boot/pid:[1]' })).toBe(false);
+    expect(provablyDead({ ...base, pidns: ns ?? 'x', host: 'elsewhere' })).toBe(false);
+    expect(provablyDead({ ...base, pidns: ns ?? 'x', pid: process.pid })).toBe(false);
+    if (process.platform === 'linux') expect(ns).toMatch(/^[0-9a-f-]{36}\/pid:\[\d+\]$/);
   });
 });

@@ -34,7 +34,7 @@ async function waitForAsync(condition: () => Promise<boolean>, what: string, tim
 }
 
 describe('restart: close and reopen in every state', () => {
-  it('waiting and verifying begin again at starting', async () => {
+  it('waiting and verifying come back in waiting, counting at once; starting begins again at starting', async () => {
     const primary = await fixture();
     const receiver = await fixture();
     const dir = await tempServerdir(cleanups);
@@ -42,15 +42,42 @@ describe('restart: close and reopen in every state', () => {
     await writeConfig(dir, [
       { settings: pairOf(primary, receiver, { id: 'w' }), persisted: { state: 'waiting', since } },
       { settings: pairOf(primary, receiver, { id: 'v' }), persisted: { state: 'verifying', since } },
+      { settings: pairOf(primary, receiver, { id: 's' }), persisted: { state: 'starting', since } },
     ]);
     const { monitor, events } = await open(dir, cleanups);
     const first = await monitor.listPairs();
-    expect(first.map((p) => [p.id, p.state])).toEqual([
-      ['w', 'starting'],
-      ['v', 'starting'],
+    expect(first.map((p) => [p.id, p.state, p.consecutiveFailures])).toEqual([
+      ['w', 'waiting', 0],
+      ['v', 'waiting', 0],
+      ['s', 'starting', 0],
     ]);
-    await waitFor(() => events.filter((e) => e.type === 'state' && e.to === 'waiting').length === 2, 'both waiting');
+    await waitFor(() => events.filter((e) => e.type === 'state' && e.to === 'waiting').length === 1, 's waiting');
+    expect(events.filter((e) => e.type === 'state').map((e) => e.pair)).toEqual(['s']);
     expect(receiver.hits).toBe(0);
+    await monitor.close();
+    expect((await readConfigText(dir)).match(/primary-answered="true"/g)).toHaveLength(3);
+  });
+
+  it('a watcher restarted while the primary is down fails the pair over after the usual count', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pairOf(primary, receiver, { id: 'dc1', toleratedFailures: 2 })]);
+    const first = await open(dir, cleanups);
+    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting');
+    await first.monitor.close();
+    expect(await readConfigText(dir)).toMatch(/<state since="[^"]+"[^>]* primary-answered="true">waiting<\/state>/);
+
+    // The primary's data center goes down while the watcher host reboots.
+    primary.setStatus(503);
+    const again = await open(dir, cleanups);
+    expect((await again.monitor.getPair('dc1')).state).toBe('waiting');
+    await waitForAsync(async () => (await again.monitor.getPair('dc1')).action?.phase === 'succeeded', 'failover action sent');
+    const states = again.events.filter((e) => e.type === 'state').map((e) => (e.type === 'state' ? e.to : ''));
+    expect(states).toEqual(['verifying', 'failover']);
+    const counted = again.events.flatMap((e) => (e.type === 'check' && e.result.target === 'primary' ? [e.consecutiveFailures] : []));
+    expect(counted.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(receiver.requests.filter((r) => r.url.includes('/failover'))).toHaveLength(1);
   });
 
   it('failover with its action done stays in failover and never fires again; paused stays paused', async () => {

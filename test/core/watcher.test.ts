@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpClient } from '../../src/core/http-client.js';
+import { silentLogger } from '../../src/core/ports.js';
+import { Watcher } from '../../src/core/watcher.js';
 import type { AlertEvent, CheckEvent, StateEvent } from '../../src/shared/model.js';
 import { EventLog, pairSettings, startWatcher, type WatcherHarness } from '../helpers/engine-fixtures.js';
 import { type FixtureAnswer, HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
@@ -35,6 +38,78 @@ describe('watcher: starting', () => {
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     const event = h.log.events.find((e) => e.type === 'state') as StateEvent;
     expect(event).toMatchObject({ from: 'starting', to: 'waiting', manual: false, pair: 'acme' });
+  });
+});
+
+describe('watcher: starting after a restart, and stuck in starting', () => {
+  it('a pair whose primary had answered comes back in waiting and fails over after the usual count', async () => {
+    const primary = await fixture({ status: 503 });
+    const receiver = await fixture();
+    const since = '2026-11-27T08:00:00.000Z';
+    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url('/dns'), toleratedFailures: 2 }), {
+      state: 'waiting',
+      since,
+      primaryAnswered: true,
+    });
+    expect(h.watcher.status()).toMatchObject({ state: 'waiting', since, consecutiveFailures: 0 });
+    await waitFor(() => h.watcher.status().action?.phase === 'succeeded', 'failover action sent');
+    expect(h.log.states()).toEqual(['verifying', 'failover']);
+    // Failures counted from zero: exactly tolerated + 1 before verifying.
+    const beforeVerifying = h.log.events.slice(0, h.log.events.findIndex((e) => e.type === 'state'));
+    expect(beforeVerifying.filter((e) => e.type === 'check' && e.result.target === 'primary').map((e) => (e as CheckEvent).consecutiveFailures)).toEqual([1, 2, 3]);
+    expect(receiver.hits).toBe(1);
+    expect(h.watcher.persisted().primaryAnswered).toBe(true);
+  });
+
+  it('a file without primary-answered: waiting implies it, starting does not', async () => {
+    const primary = await fixture({ status: 503 });
+    const settings = pairSettings({ primaryUrl: primary.url() });
+    const since = '2026-11-27T08:00:00.000Z';
+    const waiting = run(settings, { state: 'verifying', since });
+    const starting = run(settings, { state: 'starting', since });
+    const never = run(settings, { state: 'waiting', since, primaryAnswered: false });
+    expect(waiting.watcher.currentState).toBe('waiting');
+    expect(starting.watcher.currentState).toBe('starting');
+    expect(never.watcher.currentState).toBe('starting');
+    await waitFor(() => waiting.watcher.currentState === 'verifying' || waiting.watcher.currentState === 'failover', 'counting');
+    expect(starting.watcher.status().consecutiveFailures).toBe(0);
+    expect(starting.watcher.persisted().primaryAnswered).toBeUndefined();
+  });
+
+  it('alerts stuck-starting once per stay, after interval x (tolerated + 1) x 3', async () => {
+    const primary = await fixture({ status: 503 });
+    // A test clock: the monotonic time the watcher measures the stay with jumps ahead when the test says.
+    let ahead = 0;
+    const clock = { now: () => Date.now(), monotonic: () => performance.now() + ahead };
+    const client = createHttpClient();
+    const log = new EventLog();
+    const settings = pairSettings({ primaryUrl: primary.url(), interval: 0.1, toleratedFailures: 99 });
+    const limitMs = 100 * 100 * 3; // 30 s
+    const watcher = new Watcher(settings, { client, clock, log: silentLogger, hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} } });
+    cleanups.push(async () => {
+      await watcher.stop(1000);
+      await client.close();
+    });
+    watcher.start(0);
+    await waitFor(() => primaryChecks(log).length >= 5, 'five failed checks while starting');
+    expect(log.alerts('stuck-starting')).toHaveLength(0);
+
+    ahead += limitMs + 1_000;
+    await waitFor(() => log.alerts('stuck-starting').length === 1, 'stuck-starting alert');
+    const seen = primaryChecks(log).length;
+    await waitFor(() => primaryChecks(log).length >= seen + 5, 'five more checks');
+    expect(log.alerts('stuck-starting')).toHaveLength(1);
+    expect(log.alerts('stuck-starting')[0]).toMatchObject({ severity: 'warning', pair: 'acme', message: expect.stringContaining('has not answered once (status 503)') });
+
+    // A new stay (resume after a pause) is measured afresh and alerted again.
+    watcher.pause('maintenance', 'op');
+    watcher.resume('done', 'op');
+    const resumedAt = primaryChecks(log).length;
+    await waitFor(() => primaryChecks(log).length >= resumedAt + 5, 'checks after resume');
+    expect(log.alerts('stuck-starting')).toHaveLength(1);
+    ahead += limitMs + 1_000;
+    await waitFor(() => log.alerts('stuck-starting').length === 2, 'second stuck-starting alert');
+    expect(watcher.currentState).toBe('starting');
   });
 });
 
