@@ -15,6 +15,12 @@ const electron = vi.hoisted(() => ({
   notifications: [] as Array<Record<string, any>>,
   handlers: new Map<string, (...args: unknown[]) => Promise<unknown>>(),
   dialogs: [] as unknown[],
+  /** The button the operator presses in the next message box. */
+  dialogAnswer: 0,
+  saveDialogs: [] as unknown[],
+  /** What the next save dialog answers: a path, or undefined for Cancel. */
+  savePath: undefined as string | undefined,
+  protocols: new Map<string, (request: Request) => Promise<Response>>(),
 }));
 
 vi.mock('electron', async () => {
@@ -103,11 +109,17 @@ vi.mock('electron', async () => {
     Notification,
     Menu: { buildFromTemplate: (template: unknown) => ({ template }) },
     dialog: {
-      showMessageBox: async (opts: unknown) => {
-        electron.dialogs.push(opts);
-        return { response: 0 };
+      // Called as (options) or (parentWindow, options): the options are the last argument.
+      showMessageBox: async (...args: unknown[]) => {
+        electron.dialogs.push(args.at(-1));
+        return { response: electron.dialogAnswer };
+      },
+      showSaveDialog: async (...args: unknown[]) => {
+        electron.saveDialogs.push(args.at(-1));
+        return electron.savePath ? { canceled: false, filePath: electron.savePath } : { canceled: true };
       },
     },
+    protocol: { handle: (scheme: string, fn: (request: Request) => Promise<Response>) => electron.protocols.set(scheme, fn) },
     ipcMain: {
       handle: (channel: string, fn: (...args: unknown[]) => Promise<unknown>) => electron.handlers.set(channel, fn),
       removeHandler: (channel: string) => electron.handlers.delete(channel),
@@ -141,6 +153,10 @@ function fakeApp() {
   app.exit = (code: number) => app.exitCodes.push(code);
   app.quit = () => app.emit('before-quit', { preventDefault() {} });
   app.setLoginItemSettings = vi.fn();
+  app.isPackaged = true;
+  app.getPath = (name: string) => {
+    throw new Error(`no ${name} folder in the test`);
+  };
   return app;
 }
 
@@ -168,7 +184,6 @@ describe('desktop shell on the real engine', () => {
       prefs: await PreferencesStore.open(userData, 'tester'),
       origin,
       preloadPath: '/opt/pbx/out/preload/index.cjs',
-      rendererFile,
       resourcesDir: '/opt/pbx/resources',
       appIcon: '/opt/pbx/resources/icon.png',
       startHidden: false,
@@ -176,15 +191,18 @@ describe('desktop shell on the real engine', () => {
 
     const win = electron.windows.at(-1)!;
     const tray = electron.trays.at(-1)!;
-    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false });
+    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false });
+    expect(electron.protocols.has('app')).toBe(true);
+    expect(app.listenerCount('web-contents-created')).toBe(1);
     expect(tray.images[0]).toMatch(/resources\/tray-ok(-32)?\.png$/);
 
     // The renderer's page gets answers; another page does not.
-    const own = { senderFrame: { url: `${origin.rendererFileUrl}#/`, parent: null } };
+    const own = { senderFrame: { url: `${origin.appUrl}#/`, parent: null } };
     const listed = (await electron.handlers.get('pbx:listPairs')!(own)) as { ok: boolean; value: Array<{ id: string }> };
     expect(listed.ok).toBe(true);
     expect(listed.value.map((p) => p.id)).toEqual(['acme']);
     expect(await electron.handlers.get('pbx:listPairs')!({ senderFrame: { url: 'https://example.com/', parent: null } })).toMatchObject({ ok: false });
+    expect(await electron.handlers.get('pbx:listPairs')!({ senderFrame: { url: 'file:///opt/pbx/out/renderer/index.html', parent: null } })).toMatchObject({ ok: false });
 
     const sentEvents = () => (win.webContents.sent as Array<[string, EngineEvent[]]>).filter(([c]) => c === EVENTS_CHANNEL).flatMap(([, batch]) => batch);
     await waitFor(() => sentEvents().some((e) => e.type === 'state' && e.to === 'waiting'), 'pair reaches waiting');
@@ -221,6 +239,7 @@ describe('desktop shell on the real engine', () => {
     await waitFor(() => app.exitCodes.length > 0, 'app exits after the engine closed');
     expect(electron.dialogs).toHaveLength(1);
     expect(JSON.stringify(electron.dialogs[0])).toContain('stops the watchers');
+    electron.dialogs.length = 0;
     expect(app.exitCodes).toEqual([0]);
     const again = await openMonitor({ serverdir, version: 'test', ...fastTuning });
     await again.close();
