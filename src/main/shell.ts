@@ -37,6 +37,8 @@ export interface ShellOptions {
 
 /** The tray reads every pair's status; during a storm once a second is plenty. */
 const TRAY_REFRESH_MS = 1_000;
+/** health() is also read when nothing else happens (no pairs, an engine that stopped). */
+const HEALTH_POLL_MS = 5_000;
 
 export async function startShell(o: ShellOptions): Promise<void> {
   const state: QuitState = { quitting: false };
@@ -53,7 +55,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
   hardenSession(session.defaultSession, o.origin);
   serveRenderer(protocol, o.origin.rendererDir);
   const trust = new TrustWatch();
-  trust.onHealth(await o.monitor.health());
+  trust.onHealth(await o.monitor.health().catch(() => ({ ok: true, version: '', problems: [] })));
   let win = openWindow(o.startHidden);
 
   function openWindow(hidden: boolean): BrowserWindow {
@@ -210,6 +212,8 @@ export async function startShell(o: ShellOptions): Promise<void> {
   });
   // A problem present before the shell started (or raised before it subscribed) shows too.
   onTrust(trust.problems.map((problem) => ({ type: 'began', problem })));
+  const healthTimer = setInterval(checkHealth, HEALTH_POLL_MS);
+  healthTimer.unref();
 
   const exportWithSecrets = createSecretExporter({
     showSaveDialog: (options) => (win.isDestroyed() ? dialog.showSaveDialog(options) : dialog.showSaveDialog(win, options)),
@@ -247,6 +251,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
     toRenderer.flush();
     center.dispose();
     if (trayTimer) clearTimeout(trayTimer);
+    clearInterval(healthTimer);
     tray.destroy();
     await o.monitor.close();
   }, (err) => console.error('Closing the engine failed:', err));
