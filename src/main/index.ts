@@ -2,10 +2,11 @@
 // single-instance lock, open the same engine the headless service runs, and
 // hand it to the shell. Everything else lives in the modules it wires.
 
-import { app, dialog } from 'electron';
+import { app, dialog, protocol } from 'electron';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { openMonitor } from '../core/monitor.js';
+import { registerAppScheme } from './app-protocol.js';
 import { claimSingleInstance } from './lifecycle.js';
 import { HIDDEN_FLAG } from './login-item.js';
 import { appOrigin } from './policy/app-origin.js';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     return;
   }
   app.setAppUserModelId(APP_ID);
+  registerAppScheme(protocol);
   await app.whenReady();
 
   const userData = app.getPath('userData');
@@ -54,7 +56,6 @@ async function main(): Promise<void> {
     prefs: await PreferencesStore.open(userData, operator),
     origin: appOrigin(rendererFile, devServerUrl),
     preloadPath: join(here, '../preload/index.cjs'),
-    rendererFile,
     resourcesDir,
     appIcon: join(resourcesDir, 'icon.png'),
     startHidden: process.argv.includes(HIDDEN_FLAG),

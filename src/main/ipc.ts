@@ -6,6 +6,7 @@ import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { MonitorError, type ApiErrorBody, type MonitorApi } from '../shared/api.js';
 import { API_METHODS, apiChannel, type ApiArgs, type DesktopChannels, type IpcResult } from '../shared/ipc.js';
 import { isAppUrl, type AppOrigin } from './policy/app-origin.js';
+import { maskedExportArgs } from './policy/masked-export.js';
 import { withOperator } from './policy/operator.js';
 
 type MethodName = (typeof API_METHODS)[number];
@@ -60,12 +61,18 @@ function callApi<M extends MethodName>(api: MonitorApi, method: M, args: ApiArgs
   return fn.apply(api, args);
 }
 
+/** What the window's arguments become in main: the operator filled in, an export always masked. */
+function windowArgs(method: MethodName, args: unknown[], operator: string): ApiArgs<typeof method> {
+  if (method === 'exportXml') return maskedExportArgs(args);
+  return withOperator(method, args as ApiArgs<typeof method>, operator);
+}
+
 /** Registers every channel; returns a function that removes them again. */
 export function registerIpcHandlers(deps: IpcDeps): () => void {
   const channels: string[] = [];
   for (const method of API_METHODS) {
     const channel = apiChannel(method);
-    register(deps, channel, (...args: unknown[]) => callApi(deps.api, method, withOperator(method, args as ApiArgs<typeof method>, deps.operator())));
+    register(deps, channel, (...args: unknown[]) => callApi(deps.api, method, windowArgs(method, args, deps.operator())));
     channels.push(channel);
   }
   for (const channel of Object.keys(deps.desktop) as Array<keyof DesktopChannels>) {

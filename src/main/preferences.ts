@@ -50,19 +50,20 @@ function sanitize(raw: unknown, defaults: StoredPreferences): StoredPreferences 
   return prefs;
 }
 
+let tempCounter = 0;
+
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${++tempCounter}.tmp`);
+  // 'wx': a new file, so the 0600 mode always applies (an existing file would keep its own).
+  const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(text, 'utf8');
     await fh.sync();
-  } finally {
     await fh.close();
-  }
-  try {
     await rename(tmp, path);
   } catch (err) {
+    await fh.close().catch(() => {});
     await unlink(tmp).catch(() => {});
     throw err;
   }

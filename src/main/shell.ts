@@ -1,12 +1,15 @@
 // Wires a running engine to the window, the tray, notifications and IPC. No
 // watcher logic lives here: the engine decides, the shell shows.
 
-import { BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, session, type App } from 'electron';
+import { BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, protocol, session, type App } from 'electron';
 import { join } from 'node:path';
 import type { Monitor } from '../core/ports.js';
 import type { DesktopPreferences } from '../shared/ipc.js';
 import { EVENTS_CHANNEL, SHOW_PAIR_CHANNEL } from '../shared/ipc.js';
 import type { EngineEvent, PairStatus } from '../shared/model.js';
+import type { HealthProblem } from '../shared/api.js';
+import { serveRenderer } from './app-protocol.js';
+import { createSecretExporter } from './export-secrets.js';
 import { registerIpcHandlers } from './ipc.js';
 import { closeEngineOnQuit, hideOnClose, onSecondInstance, type QuitState } from './lifecycle.js';
 import { setOpenAtLogin } from './login-item.js';
@@ -16,8 +19,9 @@ import { Batcher } from './policy/event-batcher.js';
 import { muteUntil, type MuteChoice } from './policy/muting.js';
 import { NotificationCenter } from './policy/notification-center.js';
 import { validatePreferencesPatch, type PreferencesStore } from './preferences.js';
+import { TRUST_WORDS, TrustWatch, type TrustChange } from './policy/trust.js';
 import { TrayService, trayIconFile } from './tray.js';
-import { createMainWindow, hardenSession, openExternalSafely, revealWindow } from './window.js';
+import { createMainWindow, guardAllWebContents, hardenSession, openExternalSafely, revealWindow } from './window.js';
 import { MonitorError } from '../shared/api.js';
 
 export interface ShellOptions {
@@ -26,7 +30,6 @@ export interface ShellOptions {
   prefs: PreferencesStore;
   origin: AppOrigin;
   preloadPath: string;
-  rendererFile: string;
   resourcesDir: string;
   appIcon: string;
   startHidden: boolean;
@@ -34,6 +37,8 @@ export interface ShellOptions {
 
 /** The tray reads every pair's status; during a storm once a second is plenty. */
 const TRAY_REFRESH_MS = 1_000;
+/** health() is also read when nothing else happens (no pairs, an engine that stopped). */
+const HEALTH_POLL_MS = 5_000;
 
 export async function startShell(o: ShellOptions): Promise<void> {
   const state: QuitState = { quitting: false };
@@ -45,11 +50,22 @@ export async function startShell(o: ShellOptions): Promise<void> {
   };
   remember(pairs);
 
+  // Before the first window: every web contents the app creates gets the same guard.
+  guardAllWebContents(o.app, o.origin);
   hardenSession(session.defaultSession, o.origin);
+  serveRenderer(protocol, o.origin.rendererDir);
+  const trust = new TrustWatch();
+  trust.onHealth(await o.monitor.health().catch(() => ({ ok: true, version: '', problems: [] })));
   let win = openWindow(o.startHidden);
 
   function openWindow(hidden: boolean): BrowserWindow {
-    const w = createMainWindow({ preloadPath: o.preloadPath, rendererFile: o.rendererFile, origin: o.origin, icon: o.appIcon, startHidden: hidden });
+    const w = createMainWindow({
+      preloadPath: o.preloadPath,
+      origin: o.origin,
+      icon: o.appIcon,
+      startHidden: hidden,
+      devTools: !o.app.isPackaged,
+    });
     hideOnClose(w, state, () => {
       if (!o.prefs.get().closeHintShown) {
         notifier.hint('PBX Failover Monitor keeps watching', 'The watchers keep running in the tray. Use Quit in the tray menu to stop them.');
@@ -107,7 +123,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
 
   const trayView = () => {
     const muted = center.mutedUntil;
-    return { pairs, openAtLogin: o.prefs.get().openAtLogin, ...(muted !== undefined ? { mutedUntil: muted } : {}) };
+    return { pairs, problems: trust.problems, openAtLogin: o.prefs.get().openAtLogin, ...(muted !== undefined ? { mutedUntil: muted } : {}) };
   };
   const tray = new TrayService(
     {
@@ -138,7 +154,45 @@ export async function startShell(o: ShellOptions): Promise<void> {
         remember(list);
         refreshTray();
       }, () => {});
+      checkHealth();
     }, TRAY_REFRESH_MS);
+  }
+
+  /** The engine's own verdict (states written, lock held), read with every tray refresh and on its alerts. */
+  function checkHealth(): void {
+    o.monitor.health().then((h) => onTrust(trust.onHealth(h)), () => {});
+  }
+
+  function onTrust(changes: TrustChange[]): void {
+    if (changes.length === 0) return;
+    refreshTray();
+    for (const change of changes) {
+      if (change.type === 'began') announceProblem(change.problem);
+      else if (change.kind === 'state-write' && center.mutedUntil === undefined) {
+        notifier.hint('PBX Failover Monitor: state is saved again', 'Pair states are written to pbxctrl-failover.xml again.');
+      }
+    }
+  }
+
+  /** Sent even while notifications are muted: muting is for pair news, not for the watcher itself failing. */
+  function announceProblem(problem: HealthProblem): void {
+    notifier.show({ title: `PBX Failover Monitor: ${TRUST_WORDS[problem.kind]}`, body: problem.message, severity: 'critical', count: 1 });
+    if (problem.kind === 'lock') void showLockLost(problem);
+  }
+
+  async function showLockLost(problem: HealthProblem): Promise<void> {
+    showDashboard();
+    const { response } = await dialog.showMessageBox(win, {
+      type: 'error',
+      buttons: ['Quit', 'Keep the window open'],
+      defaultId: 0,
+      cancelId: 1,
+      noLink: true,
+      title: 'PBX Failover Monitor stopped watching',
+      message: 'Another instance took over this serverdir. This one stopped watching.',
+      detail: `${problem.message}\n\nServerdir: ${o.monitor.serverdir}\n\nThe other instance now checks the pairs and fires their actions; this window checks nothing and fails nothing over any more. Quit it, or keep it open to read the history.`,
+    });
+    if (response === 0) o.app.quit();
   }
 
   const toRenderer = new Batcher<EngineEvent>((batch) => {
@@ -148,6 +202,23 @@ export async function startShell(o: ShellOptions): Promise<void> {
   const unsubscribe = o.monitor.subscribe((event) => {
     toRenderer.push(event);
     center.handle(event);
+    if (event.type === 'alert') {
+      const changes = trust.onAlert(event);
+      if (changes.length) {
+        onTrust(changes);
+        checkHealth();
+      }
+    }
+  });
+  // A problem present before the shell started (or raised before it subscribed) shows too.
+  onTrust(trust.problems.map((problem) => ({ type: 'began', problem })));
+  const healthTimer = setInterval(checkHealth, HEALTH_POLL_MS);
+  healthTimer.unref();
+
+  const exportWithSecrets = createSecretExporter({
+    showSaveDialog: (options) => (win.isDestroyed() ? dialog.showSaveDialog(options) : dialog.showSaveDialog(win, options)),
+    exportXml: () => o.monitor.exportXml({ masked: false }),
+    defaultPath: join(safePath(() => o.app.getPath('documents')) ?? o.monitor.serverdir, 'pbxctrl-failover.xml'),
   });
 
   registerIpcHandlers({
@@ -160,6 +231,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
       'pbx:desktop:getPreferences': async () => o.prefs.desktop(),
       'pbx:desktop:setPreferences': async (patch) => setPreferences(patch),
       'pbx:desktop:openExternal': async (url) => openExternalSafely(url),
+      'pbx:desktop:exportWithSecrets': async () => exportWithSecrets(),
     },
   });
 
@@ -179,10 +251,19 @@ export async function startShell(o: ShellOptions): Promise<void> {
     toRenderer.flush();
     center.dispose();
     if (trayTimer) clearTimeout(trayTimer);
+    clearInterval(healthTimer);
     tray.destroy();
     await o.monitor.close();
   }, (err) => console.error('Closing the engine failed:', err));
 
   // The smoke test reads this from the main process; nothing else does.
   (globalThis as { pbxShell?: unknown }).pbxShell = { trayLevel: () => tray.currentLevel, serverdir: o.monitor.serverdir };
+}
+
+function safePath(get: () => string): string | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
 }

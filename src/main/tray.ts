@@ -3,9 +3,11 @@
 // itself comes from a factory so tests can build the menu for a set of pairs.
 
 import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
+import type { HealthProblem } from '../shared/api.js';
 import type { PairStatus } from '../shared/model.js';
 import { health, pairLevel, tooltipText, worstFirst, type HealthLevel, type PairLevel } from '../shared/health.js';
 import { MUTE_CHOICES, MUTE_LABELS, type MuteChoice } from './policy/muting.js';
+import { trustHeadline, trustTooltip } from './policy/trust.js';
 
 export interface TrayActions {
   openDashboard(): void;
@@ -21,6 +23,17 @@ export interface TrayView {
   /** Epoch ms while notifications are muted. */
   mutedUntil?: number;
   openAtLogin: boolean;
+  /** The engine cannot be trusted (states not saved, lock lost): outranks every pair's state. */
+  problems?: readonly HealthProblem[];
+}
+
+/** The worst state: a problem of the engine itself is critical whatever the pairs say. */
+export function trayLevel(view: TrayView): HealthLevel {
+  return view.problems?.length ? 'critical' : health(view.pairs).level;
+}
+
+export function trayTooltip(view: TrayView): string {
+  return trustTooltip(view.problems ?? [], tooltipText(view.pairs));
 }
 
 /** A long menu is unusable; the rest is one click away in the dashboard. */
@@ -63,8 +76,16 @@ export function buildTrayMenuTemplate(view: TrayView, actions: TrayActions): Men
     { id: 'mute:off', label: 'Unmute', enabled: muted, click: () => actions.unmute() },
   ];
 
+  const problems = view.problems ?? [];
+  const problemItems: MenuItemConstructorOptions[] = problems.map((p) => ({
+    id: `problem:${p.kind}`,
+    label: `✖ ${p.message.length > 120 ? `${p.message.slice(0, 119)}…` : p.message}`,
+    click: () => actions.openDashboard(),
+  }));
+  const headline = trustHeadline(problems);
   return [
-    { id: 'summary', label: tooltipText(view.pairs).replace('\n', ' — '), enabled: false },
+    { id: 'summary', label: headline ? `✖ ${headline}` : tooltipText(view.pairs).replace('\n', ' — '), enabled: false },
+    ...problemItems,
     { type: 'separator' },
     ...pairItems,
     { type: 'separator' },
@@ -108,7 +129,7 @@ export class TrayService {
   private level: HealthLevel;
 
   constructor(private readonly deps: TrayServiceDeps, initial: TrayView) {
-    this.level = health(initial.pairs).level;
+    this.level = trayLevel(initial);
     this.tray = deps.createTray(deps.iconFor(this.level));
     // Windows and macOS open the dashboard on a click; Linux shows the menu instead.
     this.tray.on('click', () => deps.actions.openDashboard());
@@ -121,7 +142,7 @@ export class TrayService {
 
   update(view: TrayView): void {
     if (this.tray.isDestroyed()) return;
-    const level = health(view.pairs).level;
+    const level = trayLevel(view);
     if (level !== this.level) {
       this.level = level;
       this.tray.setImage(this.deps.iconFor(level));
@@ -134,7 +155,7 @@ export class TrayService {
   }
 
   private render(view: TrayView): void {
-    this.tray.setToolTip(tooltipText(view.pairs));
+    this.tray.setToolTip(trayTooltip(view));
     this.tray.setContextMenu(this.deps.buildMenu(buildTrayMenuTemplate(view, this.deps.actions)));
   }
 }

@@ -2,8 +2,8 @@
 // renderer is treated as untrusted and only reaches main through the preload's
 // typed bridge.
 
-import { BrowserWindow, shell, type Session, type WebContents, type WebPreferences } from 'electron';
-import { isAppUrl, isSafeExternalUrl, type AppOrigin } from './policy/app-origin.js';
+import { BrowserWindow, dialog, shell, type App, type Session, type WebContents, type WebPreferences } from 'electron';
+import { isAppResource, isAppUrl, isSafeExternalUrl, type AppOrigin } from './policy/app-origin.js';
 import { withCsp } from './policy/csp.js';
 
 export const SECURE_WEB_PREFERENCES = {
@@ -22,23 +22,50 @@ export const SECURE_WEB_PREFERENCES = {
 
 export interface MainWindowOptions {
   preloadPath: string;
-  /** out/renderer/index.html */
-  rendererFile: string;
   origin: AppOrigin;
   icon?: string;
   /** Started at login: stay in the tray until the operator opens the dashboard. */
   startHidden?: boolean;
+  /** DevTools only where the app is not packaged (`!app.isPackaged`). */
+  devTools?: boolean;
 }
 
-/** Links go to the system browser (after the URL is checked); the app never opens windows. */
-export function openExternalSafely(url: unknown): boolean {
-  if (!isSafeExternalUrl(url)) return false;
-  void shell.openExternal(url);
-  return true;
+/** One question at a time: a page that opens links in a loop gets no stack of dialogs. */
+let asking = false;
+
+/**
+ * Links go to the system browser only after the operator said yes to a dialog naming the URL,
+ * and only http(s) without credentials; the app never opens windows. True when it was opened.
+ */
+export async function openExternalSafely(url: unknown): Promise<boolean> {
+  if (!isSafeExternalUrl(url) || asking) return false;
+  asking = true;
+  try {
+    const shown = new URL(url);
+    const { response } = await dialog.showMessageBox({
+      type: 'question',
+      buttons: ['Open in browser', 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+      title: 'Open a link',
+      message: `Open this link in your web browser?`,
+      // href shows an internationalized host in its punycode form, so a look-alike name cannot hide.
+      detail: `${shown.href}\n\nHost: ${shown.host}`,
+    });
+    if (response !== 0) return false;
+    await shell.openExternal(shown.href);
+    return true;
+  } finally {
+    asking = false;
+  }
 }
 
-/** Navigation stays on the app's own page; new windows and webviews are refused. */
+const guarded = new WeakSet<WebContents>();
+
+/** Navigation stays on the app's own page; new windows and webviews are refused. Idempotent. */
 export function guardWebContents(contents: WebContents, origin: AppOrigin): void {
+  if (guarded.has(contents)) return;
+  guarded.add(contents);
   contents.on('will-navigate', (event) => {
     if (!isAppUrl(event.url, origin)) event.preventDefault();
   });
@@ -47,9 +74,17 @@ export function guardWebContents(contents: WebContents, origin: AppOrigin): void
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    openExternalSafely(url);
+    void openExternalSafely(url);
     return { action: 'deny' };
   });
+}
+
+/**
+ * Every web contents the app ever creates (windows, devtools, anything a page manages to open)
+ * gets the same guard, not only the main window's: installed before the first window.
+ */
+export function guardAllWebContents(app: Pick<App, 'on'>, origin: AppOrigin): void {
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, origin));
 }
 
 /** No permission (camera, geolocation, notifications from the page, …) is ever granted; the CSP header is set on our pages. */
@@ -57,7 +92,7 @@ export function hardenSession(ses: Session, origin: AppOrigin): void {
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
   ses.webRequest.onHeadersReceived((details, callback) => {
-    if (isAppUrl(details.url, origin)) callback({ responseHeaders: withCsp(details.responseHeaders) });
+    if (isAppResource(details.url, origin)) callback({ responseHeaders: withCsp(details.responseHeaders) });
     else callback({});
   });
 }
@@ -72,12 +107,12 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindow {
     title: 'PBX Failover Monitor',
     ...(opts.icon ? { icon: opts.icon } : {}),
     autoHideMenuBar: true,
-    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: opts.preloadPath },
+    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: opts.preloadPath, devTools: opts.devTools ?? false },
   });
   guardWebContents(win.webContents, opts.origin);
   if (!opts.startHidden) win.once('ready-to-show', () => win.show());
-  if (opts.origin.devServerUrl) void win.loadURL(opts.origin.devServerUrl);
-  else void win.loadFile(opts.rendererFile);
+  // The built renderer comes from app:// (./app-protocol.ts), never from file://.
+  void win.loadURL(opts.origin.devServerUrl ?? opts.origin.appUrl);
   return win;
 }
 

@@ -46,7 +46,15 @@ export interface DesktopChannels {
   'pbx:desktop:getPreferences': { args: []; result: DesktopPreferences };
   'pbx:desktop:setPreferences': { args: [Partial<DesktopPreferences>]; result: DesktopPreferences };
   'pbx:desktop:openExternal': { args: [string]; result: boolean };
+  /**
+   * Main's own "Export with secrets": main shows its save dialog, writes the unmasked file itself
+   * (atomically, mode 0600) and answers only where it went. The XML never reaches the renderer.
+   */
+  'pbx:desktop:exportWithSecrets': { args: []; result: ExportWithSecretsResult };
 }
+
+/** Where "Export with secrets" saved the file, or that the operator cancelled the dialog. */
+export type ExportWithSecretsResult = { outcome: 'saved'; path: string } | { outcome: 'cancelled' };
 
 export interface DesktopPreferences {
   openAtLogin: boolean;
@@ -77,6 +85,7 @@ export interface DesktopBridge {
   getPreferences(): Promise<IpcResult<DesktopPreferences>>;
   setPreferences(prefs: Partial<DesktopPreferences>): Promise<IpcResult<DesktopPreferences>>;
   openExternal(url: string): Promise<IpcResult<boolean>>;
+  exportWithSecrets(): Promise<IpcResult<ExportWithSecretsResult>>;
   onEvents(listener: (events: EngineEvent[]) => void): () => void;
   onShowPair(listener: (pairId: string) => void): () => void;
 }

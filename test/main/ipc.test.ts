@@ -24,7 +24,7 @@ import { pair } from './fixtures.js';
 
 const handlers = (ipcMain as unknown as { handlers: Map<string, (...args: unknown[]) => Promise<IpcResult<unknown>>> }).handlers;
 const origin = appOrigin('/opt/pbx/resources/app.asar/out/renderer/index.html');
-const OWN_URL = `${origin.rendererFileUrl}#/pairs/acme`;
+const OWN_URL = `${origin.appUrl}#/pairs/acme`;
 
 function frame(url: string, parent: unknown = null) {
   return { senderFrame: { url, parent } };
@@ -39,7 +39,8 @@ function fakeApi() {
         calls.push({ method: m, args });
         if (m === 'getPair' && args[0] === 'nope') throw new MonitorError('not-found', 'No pair nope', [{ field: 'id', message: 'unknown pair' }]);
         if (m === 'listPairs') return [pair('acme', 'waiting')];
-        if (m === 'exportXml') throw new TypeError('disk on fire');
+        if (m === 'audit') throw new TypeError('disk on fire');
+        if (m === 'exportXml') return (args[0] as { masked?: boolean } | undefined)?.masked === true ? '<masked/>' : '<pass>hunter2</pass>';
         return { method: m };
       },
     ]),
@@ -51,6 +52,7 @@ const desktop: DesktopHandlers = {
   'pbx:desktop:getPreferences': async () => ({ openAtLogin: false, operator: 'alice' }),
   'pbx:desktop:setPreferences': async (p) => ({ openAtLogin: p.openAtLogin ?? false, operator: 'alice' }),
   'pbx:desktop:openExternal': async () => true,
+  'pbx:desktop:exportWithSecrets': async () => ({ outcome: 'cancelled' }),
 };
 
 describe('IPC handlers', () => {
@@ -69,7 +71,7 @@ describe('IPC handlers', () => {
   it('registers one channel per API method plus the desktop channels, all under pbx:', () => {
     const channels = [...handlers.keys()].sort();
     expect(channels).toEqual(
-      [...API_METHODS.map((m) => `pbx:${m}`), 'pbx:desktop:getPreferences', 'pbx:desktop:setPreferences', 'pbx:desktop:openExternal'].sort(),
+      [...API_METHODS.map((m) => `pbx:${m}`), 'pbx:desktop:getPreferences', 'pbx:desktop:setPreferences', 'pbx:desktop:openExternal', 'pbx:desktop:exportWithSecrets'].sort(),
     );
   });
 
@@ -82,6 +84,9 @@ describe('IPC handlers', () => {
   it.each([
     ['a foreign web page', 'https://attacker.example.com/index.html'],
     ['another local file', 'file:///tmp/evil.html'],
+    ['the renderer served from file:// as it used to be', 'file:///opt/pbx/resources/app.asar/out/renderer/index.html'],
+    ['another file of app://', 'app://renderer/other.html'],
+    ['another app:// host', 'app://evil/index.html'],
     ['a data URL', 'data:text/html,<script>1</script>'],
     ['a garbled URL', 'not a url'],
   ])('refuses %s and never reaches the engine', async (_what, url) => {
@@ -123,13 +128,23 @@ describe('IPC handlers', () => {
       ok: false,
       error: { error: 'not-found', message: 'No pair nope', problems: [{ field: 'id', message: 'unknown pair' }] },
     });
-    const internal = await handlers.get('pbx:exportXml')!(frame(OWN_URL));
+    const internal = await handlers.get('pbx:audit')!(frame(OWN_URL));
     expect(internal).toEqual({ ok: false, error: { error: 'internal', message: 'Internal error: disk on fire' } });
   });
 
   it('answers desktop channels behind the same sender check', async () => {
     expect(await handlers.get('pbx:desktop:getPreferences')!(frame(OWN_URL))).toEqual({ ok: true, value: { openAtLogin: false, operator: 'alice' } });
     expect(await handlers.get('pbx:desktop:openExternal')!(frame('https://evil.example.com/'), 'https://x.example.com')).toMatchObject({ ok: false });
+  });
+
+  it('never hands the window an unmasked export: masked:false is refused, anything else is masked', async () => {
+    const refused = await handlers.get('pbx:exportXml')!(frame(OWN_URL), { masked: false });
+    expect(refused).toMatchObject({ ok: false, error: { error: 'unauthorized', problems: [{ field: 'masked' }] } });
+    expect(JSON.stringify(refused)).not.toContain('hunter2');
+    for (const args of [[], [{}], [{ masked: true }], [{ masked: 'false' }], [null]]) {
+      expect(await handlers.get('pbx:exportXml')!(frame(OWN_URL), ...args), JSON.stringify(args)).toEqual({ ok: true, value: '<masked/>' });
+    }
+    expect(calls.filter((c) => c.method === 'exportXml').map((c) => c.args)).toEqual(Array.from({ length: 5 }, () => [{ masked: true }]));
   });
 
   it('removes every handler again', () => {

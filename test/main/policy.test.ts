@@ -39,11 +39,14 @@ describe('single-instance policy', () => {
 
 describe('app origin', () => {
   const origin = appOrigin('/opt/PBX Failover Monitor/resources/app.asar/out/renderer/index.html');
-  it('knows the app’s own page with any route, and nothing else', () => {
-    expect(isAppUrl(`${origin.rendererFileUrl}#/pairs/acme`, origin)).toBe(true);
-    expect(isAppUrl(`${origin.rendererFileUrl}?large=1`, origin)).toBe(true);
-    expect(origin.rendererFileUrl).toContain('PBX%20Failover%20Monitor');
-    expect(isAppUrl('file:///opt/PBX%20Failover%20Monitor/resources/app.asar/out/renderer/other.html', origin)).toBe(false);
+  it('is the app:// page with any route, and nothing else (file:// is never the app)', () => {
+    expect(origin.appUrl).toBe('app://renderer/index.html');
+    expect(origin.rendererDir).toBe('/opt/PBX Failover Monitor/resources/app.asar/out/renderer');
+    expect(isAppUrl(`${origin.appUrl}#/pairs/acme`, origin)).toBe(true);
+    expect(isAppUrl(`${origin.appUrl}?large=1`, origin)).toBe(true);
+    expect(isAppUrl('app://renderer/other.html', origin)).toBe(false);
+    expect(isAppUrl('app://elsewhere/index.html', origin)).toBe(false);
+    expect(isAppUrl('file:///opt/PBX%20Failover%20Monitor/resources/app.asar/out/renderer/index.html', origin)).toBe(false);
     expect(isAppUrl('http://localhost:5173/', origin)).toBe(false);
     expect(isAppUrl('about:blank', origin)).toBe(false);
   });

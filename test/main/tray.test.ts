@@ -140,3 +140,43 @@ describe('tray service', () => {
     }
   });
 });
+
+describe('tray when the engine cannot be trusted', () => {
+  it('shows the worst icon and says "state cannot be saved" even when every pair is fine, and goes back when it is over', () => {
+    const { actions, log } = recordingActions();
+    const images: string[] = [];
+    let tooltip = '';
+    let template: MenuItemConstructorOptions[] = [];
+    const fakeTray: TrayLike = {
+      setImage: (i) => void images.push(String(i)),
+      setToolTip: (t) => void (tooltip = t),
+      setContextMenu: () => {},
+      on: () => fakeTray,
+      destroy: () => {},
+      isDestroyed: () => false,
+    };
+    const service = new TrayService(
+      {
+        createTray: (i) => (images.push(String(i)), fakeTray),
+        buildMenu: (t) => ((template = t), {} as Menu),
+        iconFor: (level) => `tray-${level}.png`,
+        actions,
+      },
+      { pairs: [pair('acme', 'waiting')], openAtLogin: false },
+    );
+    expect(service.currentLevel).toBe('ok');
+    const problem = { kind: 'state-write' as const, message: 'pbxctrl-failover.xml cannot be written: EACCES', since: '2026-12-02T17:00:00.000Z' };
+    service.update({ pairs: [pair('acme', 'waiting')], openAtLogin: false, problems: [problem] });
+    expect(service.currentLevel).toBe('critical');
+    expect(images.at(-1)).toBe('tray-critical.png');
+    expect(tooltip).toBe('PBX Failover Monitor: state cannot be saved\n1 watched');
+    expect(template[0]!.label).toBe('✖ state cannot be saved');
+    const item = byId(template, 'problem:state-write')!;
+    expect(item.label).toContain('EACCES');
+    click(item);
+    expect(log).toEqual(['open']);
+    service.update({ pairs: [pair('acme', 'waiting')], openAtLogin: false, problems: [] });
+    expect(images.at(-1)).toBe('tray-ok.png');
+    expect(tooltip).toBe('PBX Failover Monitor: All pairs watched\n1 watched');
+  });
+});

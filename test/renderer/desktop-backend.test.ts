@@ -2,7 +2,8 @@
 // in-memory stand-in for Electron's ipcRenderer (the only thing mocked).
 import { describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../src/renderer/src/lib/backend';
-import { createDesktopBackend } from '../../src/renderer/src/lib/backend/desktop';
+import { createDesktopBackend, exportConfigFile } from '../../src/renderer/src/lib/backend/desktop';
+import type { Backend } from '../../src/shared/api';
 import { MonitorError } from '../../src/shared/api';
 import { EVENTS_CHANNEL, type DesktopBridge, type IpcResult } from '../../src/shared/ipc';
 import type { EngineEvent } from '../../src/shared/model';
@@ -78,5 +79,30 @@ describe('desktop backend', () => {
     expect(chooseBackend(window).kind).toBe('desktop');
     delete window.pbxMonitor;
     expect(chooseBackend(window).kind).toBe('http');
+  });
+
+  it('exports with secrets through main’s own dialog: the page gets the path, never the XML', async () => {
+    const f = fakeIpc((channel, args) => {
+      if (channel === 'pbx:desktop:exportWithSecrets') return { ok: true, value: { outcome: 'saved', path: '/home/noc/pbxctrl-failover.xml' } };
+      if (channel === 'pbx:exportXml') return { ok: true, value: (args[0] as { masked?: boolean })?.masked ? '<masked/>' : '<pass>hunter2</pass>' };
+      return { ok: false, error: { error: 'internal', message: 'unexpected' } };
+    });
+    const backend = createDesktopBackend(createDesktopBridge(f.ipc as never));
+    const downloads: string[] = [];
+    const download = (xml: string) => void downloads.push(xml);
+    await expect(exportConfigFile(backend, { masked: false }, download)).resolves.toEqual({ outcome: 'saved', path: '/home/noc/pbxctrl-failover.xml' });
+    expect(downloads).toEqual([]);
+    await expect(exportConfigFile(backend, { masked: true }, download)).resolves.toEqual({ outcome: 'downloaded' });
+    expect(downloads).toEqual(['<masked/>']);
+    expect(f.invoked.map((i) => i.channel)).toEqual(['pbx:desktop:exportWithSecrets', 'pbx:exportXml']);
+  });
+
+  it('downloads in a browser either way (the HTTP service answers its own masking)', async () => {
+    const asked: unknown[] = [];
+    const http = { kind: 'http', exportXml: async (o: unknown) => (asked.push(o), '<xml/>') } as unknown as Backend;
+    const downloads: string[] = [];
+    await exportConfigFile(http, { masked: false }, (xml) => void downloads.push(xml));
+    expect(downloads).toEqual(['<xml/>']);
+    expect(asked).toEqual([{ masked: false }]);
   });
 });

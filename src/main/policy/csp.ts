@@ -1,6 +1,7 @@
 // The Content-Security-Policy of the app's own pages. It repeats the meta tag
-// in src/renderer/index.html (which is what applies to file:// pages) and adds
-// frame-ancestors, which only works as a header.
+// in src/renderer/index.html (which applies wherever the page is loaded from) and
+// adds frame-ancestors, which only works as a header: app:// answers send it
+// (./app-files.ts), and so does the dev server's page (../window.ts).
 
 export const RENDERER_CSP = [
   "default-src 'self'",

@@ -3,7 +3,7 @@
 // like the HTTP backend's (a thrown MonitorError with the problems).
 
 import type { Backend, ConnectionState, MonitorApi, Unsubscribe } from '../../../../shared/api';
-import { API_METHODS, type DesktopBridge, type IpcResult } from '../../../../shared/ipc';
+import { API_METHODS, type DesktopBridge, type ExportWithSecretsResult, type IpcResult } from '../../../../shared/ipc';
 import type { EngineEvent } from '../../../../shared/model';
 import { errorFromBody } from './errors';
 
@@ -16,6 +16,8 @@ export async function unwrap<T>(result: Promise<IpcResult<T>>): Promise<T> {
 export interface DesktopBackend extends Backend {
   readonly kind: 'desktop';
   onShowPair(listener: (pairId: string) => void): Unsubscribe;
+  /** Main's own save dialog writes the unmasked file; only where it went comes back, never the XML. */
+  exportWithSecrets(): Promise<ExportWithSecretsResult>;
 }
 
 export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
@@ -38,5 +40,22 @@ export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
     onShowPair(listener: (pairId: string) => void): Unsubscribe {
       return bridge.onShowPair(listener);
     },
+    exportWithSecrets(): Promise<ExportWithSecretsResult> {
+      return unwrap(bridge.exportWithSecrets());
+    },
   };
+}
+
+/**
+ * The Export button: a masked export (or any export in a browser) is downloaded by the page;
+ * in the desktop app an export with secrets is main's own save dialog, so the page never holds them.
+ */
+export async function exportConfigFile(
+  backend: Backend,
+  opts: { masked: boolean },
+  download: (xml: string) => void,
+): Promise<ExportWithSecretsResult | { outcome: 'downloaded' }> {
+  if (!opts.masked && backend.kind === 'desktop') return (backend as DesktopBackend).exportWithSecrets();
+  download(await backend.exportXml({ masked: opts.masked }));
+  return { outcome: 'downloaded' };
 }
