@@ -76,11 +76,18 @@ export class EventHub {
     }
     const open = this.perToken.get(token) ?? 0;
     if (open >= this.maxClientsPerToken) {
-      res.writeHead(429, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'retry-after': '10', connection: 'close' });
-      res.end(JSON.stringify({
+      const body = JSON.stringify({
         error: 'too-large',
         message: `this token already has ${open} open event streams (the limit is ${this.maxClientsPerToken}); close a dashboard tab or another client and retry`,
-      }));
+      });
+      res.writeHead(429, {
+        ...SECURITY_HEADERS,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'retry-after': '10',
+        connection: 'close',
+      });
+      res.end(body);
       return;
     }
     this.perToken.set(token, open + 1);
