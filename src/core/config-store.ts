@@ -43,12 +43,14 @@ class FileConfigStore implements ConfigStore {
     this.document = undefined;
     await removeStaleTemps(this.path);
     const content = await readCapped(this.path, this.maxBytes);
-    const text = decodeContent(content, this.maxBytes);
-    if (typeof text !== 'string') throw invalid([text]);
-    if (text.trim() === '') {
+    if (content.kind === 'missing') {
       this.knownHash = hashOf(content);
       return { pairs: [] };
     }
+    const text = decodeContent(content, this.maxBytes);
+    if (typeof text !== 'string') throw invalid([text]);
+    // A truncated file (a full disk, a careless `>`) must never read as "no pairs" and remove them all.
+    if (text.trim() === '') throw invalid([emptyFileProblem(this.path)]);
     const result = parseConfigXml(text, { maxBytes: this.maxBytes });
     if (!result.ok) throw invalid(result.problems);
     this.document = result.document;
@@ -110,9 +112,13 @@ export async function readConfigFile(file: string, opts: ConfigStoreOptions = {}
   if (content.kind === 'missing') return { ok: false, problems: [{ field: 'file', message: `${file} does not exist` }] };
   const text = decodeContent(content, maxBytes);
   if (typeof text !== 'string') return { ok: false, problems: [text] };
-  if (text.trim() === '') return { ok: true, config: { pairs: [] } };
+  if (text.trim() === '') return { ok: false, problems: [emptyFileProblem(file)] };
   const result = parseConfigXml(text, { maxBytes });
   return result.ok ? { ok: true, config: result.config } : result;
+}
+
+function emptyFileProblem(file: string): Problem {
+  return { field: 'file', message: `${file} is empty, not a configuration: restore it (for example from the .bak beside it) or delete it to start with no pairs` };
 }
 
 function invalid(problems: Problem[]): MonitorError {

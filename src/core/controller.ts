@@ -6,7 +6,7 @@
 // A pbxctrl-failover.xml edited by hand is noticed and applied like an import.
 
 import { HealthProblems } from './health-problems.js';
-import { type HealthInfo, type ImportOptions, MonitorError, type RemoveRequest, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
+import { type HealthInfo, type ImportMode, type ImportOptions, MonitorError, type RemoveRequest, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
 import type {
   CheckResult,
   EngineEvent,
@@ -280,6 +280,8 @@ export class Controller implements Monitor {
   removePair(id: string, by?: RemoveRequest): Promise<void> {
     return this.exclusive(async () => {
       const watcher = this.watcher(id);
+      readReason(id, by, true);
+      if (!(isObject(by) && by.force === true)) assertRemovable(watcher);
       this.assertWritable();
       const record: PairRecord = { settings: watcher.settings, persisted: watcher.persisted() };
       const order = this.supervisor.list().map((w) => w.id);
@@ -292,16 +294,18 @@ export class Controller implements Monitor {
         throw this.writeFailed(error);
       }
       this.emitConfig(id, 'removed');
-      this.emitOperator(id, 'remove', by, 'ok', `removed "${record.settings.name}"`);
+      const forced = isObject(by) && by.force === true && removalRisk(watcher) !== undefined;
+      this.emitOperator(id, 'remove', by, 'ok', `removed "${record.settings.name}"${forced ? ` (forced: ${removalRisk(watcher)})` : ''}`);
     });
   }
 
   importXml(xml: string, opts: ImportOptions = {}): Promise<ImportResult> {
     return this.exclusive(async () => {
       if (typeof xml !== 'string') throw invalid('the import must be the text of a pbxctrl-failover.xml', [{ field: 'file', message: 'is not text' }]);
+      const mode = importMode(opts);
       const parsed = this.opts.store.parse(xml, { existing: (id) => this.supervisor.get(id)?.settings });
       if (!parsed.ok) throw invalid(`the file has ${count(parsed.problems.length, 'problem')}; nothing was changed`, parsed.problems);
-      const plan = this.planImport(parsed.config);
+      const plan = this.planImport(parsed.config, mode);
       if (opts.dryRun) return { applied: false, changes: plan.changes };
       this.assertWritable();
       await this.applyPlan(plan, { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) });
@@ -371,13 +375,19 @@ export class Controller implements Monitor {
   // ---------------------------------------------------------------------------------------------
   // Import and hand edits
 
-  private planImport(config: FailoverConfig): { settings: PairSettings[]; changes: ImportChange[] } {
+  /**
+   * What an import would change. `replace` (a hand edit, the API's default) removes the pairs the file
+   * lacks; `merge` keeps them, after the imported ones' current places, new pairs at the end.
+   * Each change of an existing pair carries its live state, so a removal of a pair in failover shows.
+   */
+  private planImport(config: FailoverConfig, mode: ImportMode = 'replace'): { settings: PairSettings[]; changes: ImportChange[] } {
     const problems: Problem[] = [];
     const settings: PairSettings[] = [];
     const changes: ImportChange[] = [];
     const seen = new Set<string>();
     for (const record of config.pairs) {
-      const existing = this.supervisor.get(record.settings.id)?.settings;
+      const live = this.supervisor.get(record.settings.id);
+      const existing = live?.settings;
       // Validated again with the stored pair, so that secrets written as the mask keep their values.
       const result = validatePairSettings(record.settings, existing ? { existing } : {});
       if (!result.ok) {
@@ -391,16 +401,25 @@ export class Controller implements Monitor {
       }
       settings.push(result.settings);
       seen.add(result.settings.id);
-      if (!existing) changes.push({ pair: result.settings.id, change: 'added' });
+      if (!existing || !live) changes.push({ pair: result.settings.id, change: 'added' });
       else {
         const fields = diffSettings(existing, result.settings);
-        changes.push(fields.length ? { pair: existing.id, change: 'changed', fields } : { pair: existing.id, change: 'unchanged' });
+        const state = live.status().state;
+        changes.push(fields.length ? { pair: existing.id, change: 'changed', state, fields } : { pair: existing.id, change: 'unchanged', state });
       }
     }
     problems.push(...validatePairList(settings));
     if (problems.length) throw invalid(`the file has ${count(problems.length, 'problem')}; nothing was changed`, problems);
-    for (const w of this.supervisor.list()) if (!seen.has(w.id)) changes.push({ pair: w.id, change: 'removed' });
-    return { settings, changes };
+    const kept = this.supervisor.list().filter((w) => !seen.has(w.id));
+    if (mode === 'replace') {
+      for (const w of kept) changes.push({ pair: w.id, change: 'removed', state: w.status().state });
+      return { settings, changes };
+    }
+    // Merge: every pair stays where it is; the file's new pairs follow in the file's order.
+    const byId = new Map(settings.map((s) => [s.id, s]));
+    const merged = this.supervisor.list().map((w) => byId.get(w.id) ?? w.settings);
+    for (const s of settings) if (!this.supervisor.has(s.id)) merged.push(s);
+    return { settings: merged, changes };
   }
 
   /** Applies an import; false when nothing changed (then a hand edit records no operator event). */
@@ -641,6 +660,30 @@ function readReason(pair: string, req: Partial<Reasoned> | undefined, required: 
     throw invalid('the reason is too long', [{ pair, field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` }]);
   }
   return reason;
+}
+
+function importMode(opts: ImportOptions): ImportMode {
+  const mode = isObject(opts) ? opts.mode : undefined;
+  if (mode === undefined || mode === 'replace' || mode === 'merge') return mode ?? 'replace';
+  throw invalid('the import mode must be merge or replace', [{ field: 'mode', message: `is "${String(mode)}"; use merge (add and update only) or replace (also remove the pairs the file lacks)` }]);
+}
+
+/** Why removing this pair loses something an operator must decide about, if it does. */
+function removalRisk(watcher: Watcher): string | undefined {
+  const status = watcher.status();
+  const phase = status.action?.phase;
+  if (phase === 'pending' || phase === 'running') return `its ${status.action?.kind ?? ''} action is in flight`;
+  if (phase === 'unknown') return `the outcome of its ${status.action?.kind ?? ''} action is unknown`;
+  if (status.state === 'failover') return 'it is in failover';
+  return undefined;
+}
+
+function assertRemovable(watcher: Watcher): void {
+  const risk = removalRisk(watcher);
+  if (risk === undefined) return;
+  throw new MonitorError('conflict', `pair "${watcher.id}" was not removed: ${risk}; remove it with force=true if that is what you mean`, [
+    { pair: watcher.id, field: 'force', message: `${risk}: removing it needs force=true` },
+  ]);
 }
 
 function parseTime(value: string | undefined, field: string): number | undefined {

@@ -2,7 +2,7 @@
 // start readable by the owner only, and checked on every /api/ request except health.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MonitorError } from '../shared/api.js';
@@ -42,7 +42,7 @@ export async function loadOrCreateToken(path: string): Promise<LoadedToken> {
 // Written to a private temporary file and then linked into place, so the token file appears whole
 // or not at all: a second start racing this one never reads it half-written.
 async function createTokenFile(path: string): Promise<boolean> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await assertTokenDirectory(path);
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx', 0o600);
   try {
@@ -60,6 +60,22 @@ async function createTokenFile(path: string): Promise<boolean> {
   } finally {
     await unlink(temp);
   }
+}
+
+/**
+ * The token file's directory must exist: a mistyped --token-file must not silently create a tree of
+ * directories (and a token nobody finds).
+ */
+export async function assertTokenDirectory(path: string): Promise<void> {
+  const dir = dirname(path);
+  let isDir: boolean;
+  try {
+    isDir = (await stat(dir)).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new MonitorError('invalid', `the token file's directory ${dir} does not exist; create it or choose another --token-file`);
+  }
+  if (!isDir) throw new MonitorError('invalid', `the token file's directory ${dir} is not a directory`);
 }
 
 // Hashing first gives equal-length inputs, so timingSafeEqual neither throws nor leaks the length.
@@ -85,6 +101,8 @@ export function tokenGuard(token: string) {
     const given = bearerToken(request.headers.authorization);
     if (given !== undefined && tokensMatch(token, given)) return;
     reply.header('www-authenticate', 'Bearer');
+    // Whoever guesses tokens gets a new connection per guess, and an unread body is not waited for.
+    reply.header('connection', 'close');
     throw new MonitorError(
       'unauthorized',
       given === undefined ? 'missing Authorization: Bearer <token> header' : 'wrong API token',

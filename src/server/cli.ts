@@ -1,7 +1,8 @@
 // pbx-failover-monitor [serve] [options] | validate <file> | --help | --version
 // Exit codes: 0 done (or stopped by SIGINT/SIGTERM), 1 could not do it (invalid configuration,
 // serverdir locked, port in use, or the serverdir lock taken over while running), 2 the command
-// line itself is wrong.
+// line itself is wrong, or the pbxctrl-failover.xml it names is an empty file (a truncated file must never
+// read as "no pairs").
 
 import { realpathSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -9,11 +10,12 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readConfigFile } from '../core/config-store.js';
-import { defaultServerdir } from '../core/paths.js';
+import { CONFIG_FILE_NAME, configPath, defaultServerdir } from '../core/paths.js';
 import { MonitorError } from '../shared/api.js';
 import type { Problem } from '../shared/model.js';
 import { packageVersion } from './package-info.js';
 import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost } from './address.js';
+import { LOG_FORMATS, LOG_LEVELS, createLogger, type LogFormat, type LogLevel } from './log.js';
 import type { RunningService, ServiceOptions } from './service.js';
 
 export interface CliIo {
@@ -36,13 +38,18 @@ Options for serve:
                            (default: ${safeDefaultServerdir()})
   --host <address>         address to listen on (default ${DEFAULT_HOST}; anything else is reachable
                            from other machines)
+  --allowed-host <name>    a name browsers reach this service by, besides loopback names, IP
+                           addresses and --host (repeatable; other Host headers get 421)
   --port <number>          port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --token-file <file>      API token file (default <serverdir>/api-token, created with mode 0600)
   --tls-cert <file>        serve HTTPS with this PEM certificate (needs --tls-key)
   --tls-key <file>         the certificate's PEM private key
   --retention-days <days>  days of history kept (default 90)
+  --log-format <format>    logfmt (default) or json: one line per event on stdout
+  --log-level <level>      debug, info (default), warn or error; debug adds every check
 
-Exit codes: 0 ok, 1 invalid configuration or cannot start, 2 bad command line.`;
+Exit codes: 0 ok, 1 invalid configuration or cannot start, 2 bad command line or an empty
+pbxctrl-failover.xml.`;
 
 const OPTIONS = {
   serverdir: { type: 'string' },
@@ -52,11 +59,16 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'retention-days': { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
 
-const SERVE_ONLY = ['serverdir', 'host', 'port', 'token-file', 'tls-cert', 'tls-key', 'retention-days'] as const;
+const SERVE_ONLY = [
+  'serverdir', 'host', 'port', 'token-file', 'tls-cert', 'tls-key', 'retention-days', 'allowed-host', 'log-format', 'log-level',
+] as const;
 
 class UsageError extends Error {}
 
@@ -106,6 +118,24 @@ interface ServeArgs {
   tlsCert?: string;
   tlsKey?: string;
   retentionDays: number;
+  allowedHosts: string[];
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+}
+
+function oneOf<T extends string>(name: string, text: string | undefined, choices: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`--${name} must be one of ${choices.join(', ')}, not "${text}"`);
+}
+
+function hostNames(values: string[] | undefined): string[] {
+  return (values ?? []).map((name) => {
+    if (!/^[A-Za-z0-9.-]{1,253}$/.test(name) && !/^\[?[0-9A-Fa-f:.]+\]?$/.test(name)) {
+      throw new UsageError(`--allowed-host takes a host name such as pbx-monitor.example.net, not "${name}"`);
+    }
+    return name;
+  });
 }
 
 function serveArgs(values: Values): ServeArgs {
@@ -119,6 +149,9 @@ function serveArgs(values: Values): ServeArgs {
     host: nonEmpty('host', values.host) ?? DEFAULT_HOST,
     port: values.port === undefined ? DEFAULT_PORT : integer('port', values.port, 0, 65535),
     retentionDays: values['retention-days'] === undefined ? 90 : integer('retention-days', values['retention-days'], 1, 36500),
+    allowedHosts: hostNames(values['allowed-host']),
+    logFormat: oneOf('log-format', values['log-format'], LOG_FORMATS, 'logfmt'),
+    logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS, 'info'),
     ...(tokenFile !== undefined ? { tokenFile: resolve(tokenFile) } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { tlsCert: resolve(tlsCert), tlsKey: resolve(tlsKey) } : {}),
   };
@@ -162,6 +195,7 @@ async function validate(file: string, io: CliIo): Promise<number> {
       io.err(`${file}: not a file`);
       return 1;
     }
+    if (info.size === 0) return emptyFile(io, file);
     const result = await readConfigFile(file);
     if (result.ok) {
       io.out(`${pairCount(result.config.pairs.length)}, valid`);
@@ -173,6 +207,21 @@ async function validate(file: string, io: CliIo): Promise<number> {
   } catch (err) {
     reportStartError(io, err, `cannot read ${file}`);
     return 1;
+  }
+}
+
+function emptyFile(io: CliIo, file: string): number {
+  io.err(`${file} is an empty file (0 bytes), not a configuration: restore it (for example from ${CONFIG_FILE_NAME}.bak) or delete it to start with no pairs`);
+  return 2;
+}
+
+/** Whether the serverdir's pbxctrl-failover.xml is there, and whether it is a 0-byte file. */
+async function configFileState(serverdir: string): Promise<'missing' | 'empty' | 'present'> {
+  try {
+    return (await stat(configPath(serverdir))).size === 0 ? 'empty' : 'present';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
   }
 }
 
@@ -191,7 +240,10 @@ async function readTls(args: ServeArgs): Promise<ServiceOptions['tls']> {
 
 async function serve(args: ServeArgs, io: CliIo): Promise<number> {
   let service: RunningService;
+  let config: Awaited<ReturnType<typeof configFileState>>;
   try {
+    config = await configFileState(args.serverdir);
+    if (config === 'empty') return emptyFile(io, configPath(args.serverdir));
     const tls = await readTls(args);
     // Loaded here so that --help and validate start fast and never load the HTTP stack.
     const { startService } = await import('./service.js');
@@ -200,6 +252,8 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
       host: args.host,
       port: args.port,
       retentionDays: args.retentionDays,
+      allowedHosts: args.allowedHosts,
+      log: createLogger({ format: args.logFormat, level: args.logLevel, stream: lineStream(io) }),
       ...(args.tokenFile !== undefined ? { tokenFile: args.tokenFile } : {}),
       ...(tls ? { tls } : {}),
     });
@@ -207,17 +261,7 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
     reportStartError(io, err, 'cannot start');
     return 1;
   }
-  const pairs = (await service.monitor.listPairs()).length;
-  if (!isLoopbackHost(args.host)) {
-    io.err(`Warning: listening on ${args.host}, reachable from other machines; anyone with the token can fail pairs over.`);
-    if (!args.tlsCert) io.err('Warning: without --tls-cert/--tls-key the token crosses the network in clear text.');
-  }
-  if (service.tokenCreated) io.err(`Created a new API token in ${service.tokenFile} (mode 0600).`);
-  if (service.tokenFileLooseMode !== undefined) {
-    io.err(`Warning: ${service.tokenFile} can be read by others (mode ${service.tokenFileLooseMode.toString(8)}); chmod 600 it.`);
-  }
-  io.out(`Watching ${pairCount(pairs)} from ${service.monitor.serverdir}`);
-  io.out(`Dashboard: ${service.dashboardUrl}`);
+  await announce(service, args, io, config === 'missing');
   const stop = await Promise.race([nextSignal(), service.lockLost.then((message) => ({ lost: message }))]);
   if (typeof stop === 'object') {
     // Another instance owns the serverdir: running on would only show stale states.
@@ -233,6 +277,29 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
   await service.close();
   io.err('Stopped.');
   return 0;
+}
+
+/** The log goes through io.out, one line per write. */
+function lineStream(io: CliIo): NodeJS.WritableStream {
+  return { write: (chunk: string) => (io.out(String(chunk).replace(/\n$/, '')), true) } as unknown as NodeJS.WritableStream;
+}
+
+// The token reaches stdout only on the start that created it: every later start goes to the
+// journal or the container log, which many people may read.
+async function announce(service: RunningService, args: ServeArgs, io: CliIo, noConfigFile: boolean): Promise<void> {
+  const pairs = (await service.monitor.listPairs()).length;
+  if (!isLoopbackHost(args.host)) {
+    io.err(`Warning: listening on ${args.host}, reachable from other machines; anyone with the token can fail pairs over.`);
+    if (!args.tlsCert) io.err('Warning: without --tls-cert/--tls-key the token crosses the network in clear text.');
+  }
+  if (service.tokenCreated) io.err(`Created a new API token in ${service.tokenFile} (mode 0600).`);
+  if (service.tokenFileLooseMode !== undefined) {
+    io.err(`Warning: ${service.tokenFile} can be read by others (mode ${service.tokenFileLooseMode.toString(8)}); chmod 600 it.`);
+  }
+  if (noConfigFile) io.out(`no ${CONFIG_FILE_NAME} in ${service.monitor.serverdir}: starting with no pairs`);
+  io.out(`Watching ${pairCount(pairs)} from ${service.monitor.serverdir}`);
+  if (service.tokenCreated) io.out(`Dashboard: ${service.dashboardUrl}`);
+  else io.out(`Dashboard: ${service.url}/ (the API token is in ${service.tokenFile})`);
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {

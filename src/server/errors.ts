@@ -3,6 +3,7 @@
 // unexpected is a bare 500 (details go to the log, never a stack trace to the client).
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SECURITY_HEADERS } from './headers.js';
 import { HTTP_STATUS_OF, MonitorError, type ApiErrorBody } from '../shared/api.js';
 import type { Problem } from '../shared/model.js';
 import type { Logger } from '../core/ports.js';
@@ -52,4 +53,17 @@ export function installErrorHandlers(app: FastifyInstance, log: Logger): void {
     const body: ApiErrorBody = { error: 'not-found', message: `no such resource: ${request.method} ${path}` };
     void reply.code(404).type('application/json; charset=utf-8').send(body);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what fails before routing (malformed percent-encoding such as
+ * `/%ff`, an over-long parameter) runs before every hook, so it gets the security headers and the
+ * project's error shape here, and never the raw URL reflected back.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const body: ApiErrorBody =
+    error.code === 'FST_ERR_BAD_URL'
+      ? { error: 'invalid', message: 'the address is not valid: it has malformed percent-encoding' }
+      : { error: 'invalid', message: 'the request cannot be routed: a part of its address is too long or malformed' };
+  void reply.code(400).headers(SECURITY_HEADERS).type('application/json; charset=utf-8').send(body);
 }

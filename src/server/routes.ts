@@ -3,9 +3,9 @@
 // settings and its problems are what a 400 lists.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MonitorError, type MonitorApi, type Reasoned, type RearmRequest, type TimeRange } from '../shared/api.js';
+import { MonitorError, type ImportMode, type MonitorApi, type Reasoned, type RearmRequest, type RemoveRequest, type TimeRange } from '../shared/api.js';
 import type { PairSettings } from '../shared/model.js';
-import { tokenGuard } from './auth.js';
+import { bearerToken, tokenGuard } from './auth.js';
 import type { EventHub } from './sse.js';
 import { DEFAULT_MAX_BYTES } from '../core/xml-tree.js';
 
@@ -29,6 +29,11 @@ const rangeQuery = {
 const whoQuery = {
   type: 'object',
   properties: { reason: { type: 'string', maxLength: REASON_LIMIT }, operator: { type: 'string', maxLength: 200 } },
+} as const;
+
+const removeQuery = {
+  type: 'object',
+  properties: { ...whoQuery.properties, force: { type: 'string', maxLength: 10 } },
 } as const;
 
 const reasonedBody = {
@@ -62,6 +67,32 @@ function reasoned(body: { reason?: unknown; operator?: unknown }): Reasoned {
 function optionalWho(query: { reason?: string; operator?: string }): Reasoned | undefined {
   if (!query.reason && !query.operator) return undefined;
   return query.operator ? { reason: query.reason ?? '', operator: query.operator } : { reason: query.reason ?? '' };
+}
+
+type RemoveQuery = { reason?: string; operator?: string; force?: string };
+
+/** DELETE takes who, why and force from the query or from a JSON body (the body wins). */
+function removeRequest(query: RemoveQuery, body: unknown): RemoveRequest {
+  if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+    throw new MonitorError('invalid', 'the body must be a JSON object such as {"reason": "…", "force": true}');
+  }
+  const fromBody = (body ?? {}) as { reason?: unknown; operator?: unknown; force?: unknown };
+  if (fromBody.force !== undefined && typeof fromBody.force !== 'boolean') {
+    throw new MonitorError('invalid', 'force must be true or false', [{ field: 'force', message: 'must be true or false' }]);
+  }
+  // The engine checks the reason (after the pair: an unknown pair is a 404 first).
+  const reason = fromBody.reason ?? query.reason ?? '';
+  const operator = fromBody.operator ?? query.operator;
+  const who = { reason, ...(operator !== undefined ? { operator } : {}) } as RemoveRequest;
+  return fromBody.force === true || flag(query.force) ? { ...who, force: true } : who;
+}
+
+function importModeOf(query: { mode?: string }): ImportMode {
+  if (query.mode === undefined || query.mode === '') return 'replace';
+  if (query.mode === 'merge' || query.mode === 'replace') return query.mode;
+  throw new MonitorError('invalid', `mode must be merge or replace, not "${query.mode}"`, [
+    { field: 'mode', message: 'must be merge (add and update only) or replace (also remove the pairs the file lacks; the default)' },
+  ]);
 }
 
 function range(query: TimeRange): TimeRange {
@@ -105,7 +136,9 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
   registerConfigRoutes(api, monitor);
 
   // No HEAD twin: a HEAD request would otherwise hold a stream that can never carry an event.
-  api.get('/api/events', { exposeHeadRoute: false }, (_request, reply) => hub.attach(reply));
+  api.get('/api/events', { exposeHeadRoute: false }, (request, reply) =>
+    hub.attach(reply, bearerToken(request.headers.authorization) ?? ''),
+  );
   api.post('/api/test-urls', { schema: { body: settingsBody } }, async (request) =>
     monitor.testUrls(request.body as PairSettings),
   );
@@ -124,8 +157,9 @@ function registerPairRoutes(api: FastifyInstance, monitor: MonitorApi): void {
     const { id } = (request as IdRequest).params;
     return monitor.updatePair(id, request.body as PairSettings, optionalWho(request.query as object));
   });
-  api.delete('/api/pairs/:id', { schema: { params: idParams, querystring: whoQuery } }, async (request, reply) => {
-    await monitor.removePair((request as IdRequest).params.id, optionalWho(request.query as object));
+  api.delete('/api/pairs/:id', { schema: { params: idParams, querystring: removeQuery } }, async (request, reply) => {
+    const { id } = (request as IdRequest).params;
+    await monitor.removePair(id, removeRequest(request.query as RemoveQuery, request.body));
     return reply.code(204).send();
   });
 }
@@ -182,7 +216,9 @@ function registerConfigRoutes(api: FastifyInstance, monitor: MonitorApi): void {
       .send(xml);
   });
   api.put('/api/config.xml', { bodyLimit: XML_BODY_LIMIT }, async (request) => {
-    const query = request.query as { 'dry-run'?: string; dryRun?: string; reason?: string; operator?: string };
+    const query = request.query as { 'dry-run'?: string; dryRun?: string; reason?: string; operator?: string; mode?: string };
+    // Without mode the API replaces, as it always has: pairs the file lacks are removed.
+    const mode = importModeOf(query);
     if (typeof request.body !== 'string') {
       throw new MonitorError('invalid', 'send pbxctrl-failover.xml as the body with Content-Type application/xml or text/plain');
     }
@@ -192,6 +228,6 @@ function registerConfigRoutes(api: FastifyInstance, monitor: MonitorApi): void {
       ]);
     }
     const who = optionalWho(query);
-    return monitor.importXml(request.body, { dryRun: flag(query['dry-run'] ?? query.dryRun), ...who });
+    return monitor.importXml(request.body, { dryRun: flag(query['dry-run'] ?? query.dryRun), mode, ...who });
   });
 }

@@ -1,14 +1,16 @@
 // The headless service: one engine on one serverdir, the HTTP API and the dashboard on one port.
 // Used by the command line, the end-to-end tests and the benchmarks alike.
 
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { openMonitor } from '../core/monitor.js';
 import type { Logger, Monitor } from '../core/ports.js';
 import { DEFAULT_HOST, DEFAULT_PORT, displayHost } from './address.js';
-import { createApp, type TlsFiles } from './app.js';
-import { defaultTokenFile, loadOrCreateToken } from './auth.js';
-import { consoleLogger } from './console-logger.js';
+import { createApp, type ConnectionLimits, type TlsFiles } from './app.js';
+import { assertTokenDirectory, defaultTokenFile, loadOrCreateToken } from './auth.js';
+import { logEvents } from './event-log.js';
+import { HostAllowList } from './host-check.js';
+import { createLogger, type ServiceLogger } from './log.js';
 import { packageVersion, rendererDir as builtRendererDir } from './package-info.js';
 import type { EventStreamOptions } from './sse.js';
 
@@ -26,8 +28,12 @@ export interface ServiceOptions {
   retentionDays?: number;
   /** Default out/renderer of this package. */
   rendererDir?: string;
+  /** Default: logfmt lines on stdout at level info. */
   log?: Logger;
   events?: EventStreamOptions;
+  /** Host header names answered besides loopback names, IP literals and `host` (--allowed-host). */
+  allowedHosts?: string[];
+  limits?: ConnectionLimits;
 }
 
 export interface RunningService {
@@ -53,16 +59,27 @@ export interface RunningService {
 }
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
-  const log = opts.log ?? consoleLogger();
+  const log = opts.log ?? createLogger();
   const host = opts.host ?? DEFAULT_HOST;
   const port = opts.port ?? DEFAULT_PORT;
-  const monitor = await openMonitor({
-    serverdir: opts.serverdir,
-    version: packageVersion,
-    log,
-    historyRetentionDays: opts.retentionDays ?? 90,
-    defaultOperator: 'api',
-  });
+  // What can be refused without the engine is refused before it starts: no lock taken, no
+  // "monitor started" line for a service that never serves.
+  if (opts.tokenFile !== undefined) await assertTokenDirectory(opts.tokenFile);
+  const reserved = await reservePort(host, port);
+  let monitor: Monitor;
+  try {
+    monitor = await openMonitor({
+      serverdir: opts.serverdir,
+      version: packageVersion,
+      log,
+      historyRetentionDays: opts.retentionDays ?? 90,
+      defaultOperator: 'api',
+    });
+  } catch (err) {
+    await reserved.release();
+    throw err;
+  }
+  const stopLogging = logEvents(monitor, withDebug(log));
   let app: FastifyInstance | undefined;
   try {
     const tokenFile = opts.tokenFile ?? defaultTokenFile(monitor.serverdir);
@@ -72,10 +89,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       token: loaded.token,
       log,
       rendererDir: opts.rendererDir ?? builtRendererDir,
+      hosts: new HostAllowList(host, opts.allowedHosts ?? []),
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.events ? { events: opts.events } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
     });
     app = built.app;
+    await reserved.release();
     await listen(app, host, port);
     const bound = (app.server.address() as AddressInfo).port;
     const url = `${opts.tls ? 'https' : 'http'}://${displayHost(host)}:${bound}`;
@@ -96,24 +116,50 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       ...(loaded.looseMode !== undefined ? { tokenFileLooseMode: loaded.looseMode } : {}),
       monitor,
       lockLost,
-      close: () => (closing ??= shutDown(running, monitor)),
+      close: () => (closing ??= shutDown(running, monitor).finally(stopLogging)),
     };
   } catch (err) {
+    await reserved.release();
     await app?.close().catch(() => undefined);
     await monitor.close();
+    stopLogging();
     throw err;
   }
+}
+
+function withDebug(log: Logger): ServiceLogger {
+  return 'debug' in log && typeof log.debug === 'function' ? (log as ServiceLogger) : Object.assign(Object.create(log) as Logger, { debug() {} });
+}
+
+/**
+ * Holds the port while the engine opens, so that a port in use is found before the lock is taken
+ * and nobody else can take the port meanwhile. Released just before the service listens on it.
+ * Port 0 (any free port) needs no reservation.
+ */
+async function reservePort(host: string, port: number): Promise<{ release(): Promise<void> }> {
+  if (port === 0) return { release: async () => undefined };
+  const server = createServer();
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', (err) => rejectListen(listenError(err, host, port)));
+    server.listen({ host, port, exclusive: true }, () => resolveListen());
+  });
+  let released: Promise<void> | undefined;
+  return { release: () => (released ??= new Promise((done) => server.close(() => done()))) };
+}
+
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new Error(`port ${port} on ${host} is already in use; choose another with --port`);
+  if (code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${host}: no such address on this machine`);
+  if (code === 'EACCES') return new Error(`not allowed to listen on ${host} port ${port}`);
+  return err;
 }
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
   try {
     await app.listen({ host, port, listenTextResolver: () => '' });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is already in use; choose another with --port`);
-    if (code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${host}: no such address on this machine`);
-    if (code === 'EACCES') throw new Error(`not allowed to listen on ${host} port ${port}`);
-    throw err;
+    throw listenError(err, host, port);
   }
 }
 

@@ -20,6 +20,8 @@ export interface EventStreamOptions {
   pingMs?: number;
   /** Bytes a client may have unsent before it is dropped. */
   maxBufferedBytes?: number;
+  /** Open streams one token may hold (default 32): more get a 429 instead of a stream. */
+  maxClientsPerToken?: number;
 }
 
 export interface EventSource {
@@ -44,12 +46,16 @@ export class EventHub {
   private readonly batchMs: number;
   private readonly checkBatchMs: number;
   private readonly maxBufferedBytes: number;
+  private readonly maxClientsPerToken: number;
+  /** Open streams per token: a leaked tab loop or a script cannot hold every socket. */
+  private readonly perToken = new Map<string, number>();
   private closed = false;
 
   constructor(source: EventSource, opts: EventStreamOptions = {}) {
     this.batchMs = opts.batchMs ?? 150;
     this.checkBatchMs = Math.max(opts.checkBatchMs ?? 1000, this.batchMs);
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
+    this.maxClientsPerToken = opts.maxClientsPerToken ?? 32;
     this.unsubscribe = source.subscribe((event) => this.onEvent(event));
     this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), opts.pingMs ?? 15_000);
     this.pingTimer.unref();
@@ -60,7 +66,7 @@ export class EventHub {
   }
 
   /** Take over the reply's socket and keep it as an event stream until either side closes. */
-  attach(reply: FastifyReply): void {
+  attach(reply: FastifyReply, token = ''): void {
     reply.hijack();
     const res = reply.raw;
     if (this.closed) {
@@ -68,6 +74,28 @@ export class EventHub {
       res.end(JSON.stringify({ error: 'internal', message: 'the service is shutting down' }));
       return;
     }
+    const open = this.perToken.get(token) ?? 0;
+    if (open >= this.maxClientsPerToken) {
+      const body = JSON.stringify({
+        error: 'too-large',
+        message: `this token already has ${open} open event streams (the limit is ${this.maxClientsPerToken}); close a dashboard tab or another client and retry`,
+      });
+      res.writeHead(429, {
+        ...SECURITY_HEADERS,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'retry-after': '10',
+        connection: 'close',
+      });
+      res.end(body);
+      return;
+    }
+    this.perToken.set(token, open + 1);
+    res.on('close', () => {
+      const left = (this.perToken.get(token) ?? 1) - 1;
+      if (left > 0) this.perToken.set(token, left);
+      else this.perToken.delete(token);
+    });
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',

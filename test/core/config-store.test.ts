@@ -47,9 +47,15 @@ describe('load', () => {
     expect(await listDir()).toEqual([]);
   });
 
-  it('reads an empty or blank file as no pairs', async () => {
-    await fs.writeFile(file, '  \n\t\n');
-    expect(await createConfigStore(dir).load()).toEqual({ pairs: [] });
+  it('refuses an empty or blank file, naming it: a truncated file must not read as "no pairs"', async () => {
+    for (const text of ['', '  \n\t\n']) {
+      await fs.writeFile(file, text);
+      const err = await createConfigStore(dir).load().then(() => undefined, (e: unknown) => e as MonitorError);
+      expect(err).toBeInstanceOf(MonitorError);
+      expect(err!.code).toBe('invalid');
+      expect(err!.problems).toEqual([{ field: 'file', message: expect.stringContaining(`${file} is empty`) }]);
+      expect(await fs.readFile(file, 'utf8')).toBe(text);
+    }
   });
 
   it('reads the contract sample', async () => {
@@ -290,7 +296,8 @@ describe('parse, serialize and readConfigFile', () => {
     });
     const bad = await readConfigFile(await writeTemp(configWith(minimalPair('a').replace('{pair}', '{foo}'))));
     expect(bad).toEqual({ ok: false, problems: [{ pair: 'a', field: 'action.url', message: expect.stringMatching(/unknown variable \{foo\}/) }] });
-    expect(await readConfigFile(await writeTemp(''))).toEqual({ ok: true, config: { pairs: [] } });
+    const empty = await writeTemp('');
+    expect(await readConfigFile(empty)).toEqual({ ok: false, problems: [{ field: 'file', message: expect.stringContaining(`${empty} is empty`) }] });
   });
 });
 

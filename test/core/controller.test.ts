@@ -57,7 +57,7 @@ describe('controller: pairs at run time', () => {
     expect((await monitor.getPair('b')).name).toBe('Renamed B');
     // The primary URL changes on a pair in failover: it stays in failover.
     await monitor.updatePair('a', pair('a', primary, receiver, { primaryUrl: primary.url('/a2') }));
-    await monitor.removePair('c');
+    await monitor.removePair('c', { reason: 'not needed any more' });
     await sleep(300);
     expect(stateEvents('a')).toBe(before.a);
     expect(stateEvents('b')).toBe(before.b);
@@ -251,9 +251,9 @@ describe('controller: import and export', () => {
     });
     expect(dry.applied).toBe(false);
     expect(dry.changes).toEqual([
-      { pair: 'a', change: 'changed', fields: ['toleratedFailures'] },
+      { pair: 'a', change: 'changed', state: expect.any(String), fields: ['toleratedFailures'] },
       { pair: 'c', change: 'added' },
-      { pair: 'b', change: 'removed' },
+      { pair: 'b', change: 'removed', state: expect.any(String) },
     ]);
     expect((await monitor.listPairs()).map((p) => p.id)).toEqual(['a', 'b']);
 

@@ -200,7 +200,7 @@ describe('pairs', () => {
     expect((await pair('beta')).settings.interval).toBe(0.3);
     expect((await pair('beta')).toleratedFailures).toBe(1);
 
-    const removed = await svc.api('/api/pairs/beta', { method: 'DELETE' });
+    const removed = await svc.api('/api/pairs/beta?reason=no+longer+watched', { method: 'DELETE' });
     expect(removed.status).toBe(204);
     expect((await svc.api('/api/pairs/beta')).status).toBe(404);
     expect(await configFile()).not.toContain('beta-secret-value');

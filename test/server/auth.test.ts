@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,8 +24,12 @@ describe('api-token file', () => {
     expect(second).toEqual({ token: first.token, created: false });
   });
 
-  it('creates missing directories (a --token-file elsewhere)', async () => {
+  it('refuses a token file in a directory that does not exist, and creates none', async () => {
     const file = join(dir, 'deeper', 'token');
+    const err = await loadOrCreateToken(file).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toBe(`the token file's directory ${join(dir, 'deeper')} does not exist; create it or choose another --token-file`);
+    expect(existsSync(join(dir, 'deeper'))).toBe(false);
+    await mkdir(join(dir, 'deeper'));
     const loaded = await loadOrCreateToken(file);
     expect((await readFile(file, 'utf8')).trim()).toBe(loaded.token);
   });

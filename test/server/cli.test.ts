@@ -2,7 +2,7 @@
 // signals, real files; exit codes 0 (ok), 1 (cannot do it), 2 (bad command line).
 
 import { existsSync } from 'node:fs';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readConfigFile } from '../../src/core/config-store.js';
@@ -56,9 +56,13 @@ function serve(...args: string[]): ChildService {
   return child;
 }
 
+// The token is printed only by the start that created it; later starts name the file instead.
 async function started(child: ChildService) {
-  const [, url, token] = await child.waitForOutput(/Dashboard: (https?:\/\/[^/\s]+)\/#token=([A-Za-z0-9_-]+)\n/);
-  return { url: url!, token: token! };
+  const [, url, printed, file] = await child.waitForOutput(
+    /Dashboard: (https?:\/\/[^/\s]+)\/(?:#token=([A-Za-z0-9_-]+)| \(the API token is in (.+)\))\n/,
+  );
+  const token = printed ?? (await readFile(file!, 'utf8')).trim();
+  return { url: url!, token, printed: printed !== undefined };
 }
 
 describe('help, version and bad command lines', () => {
@@ -168,6 +172,7 @@ describe('serve', { timeout: 120_000 }, () => {
   });
 
   it('uses --token-file', async () => {
+    await mkdir(join(dir, 'elsewhere'));
     const tokenFile = join(dir, 'elsewhere', 'token');
     const child = serve('--serverdir', join(dir, 'sd'), '--token-file', tokenFile);
     const { token } = await started(child);

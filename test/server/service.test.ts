@@ -2,6 +2,7 @@
 // start on an invalid configuration or a serverdir another instance holds.
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { MonitorError } from '../../src/shared/api.js';
 import type { PairStatus } from '../../src/shared/model.js';
 import { isLoopbackHost } from '../../src/server/address.js';
 import { startService } from '../../src/server/service.js';
+import { LOCK_FILE_NAME } from '../../src/core/paths.js';
 import { CONFIG_FILE, configXml, recordingLogger, startTestService, tempServerdir } from '../helpers/service-harness.js';
 
 let dir: string;
@@ -118,10 +120,12 @@ describe('start and stop', () => {
     }
   });
 
-  it('starts with no pairs on a missing or empty configuration file', async () => {
-    const empty = await startTestService({ xml: '' });
-    expect(await empty.json<PairStatus[]>('/api/pairs')).toEqual([]);
-    await empty.dispose();
+  it('starts with no pairs on a missing configuration file, and refuses an empty one without taking the lock', async () => {
+    await writeFile(join(dir, CONFIG_FILE), '');
+    const err = await startService({ serverdir: dir, port: 0, log: recordingLogger() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MonitorError);
+    expect((err as MonitorError).problems).toEqual([{ field: 'file', message: expect.stringContaining(`${join(dir, CONFIG_FILE)} is empty`) }]);
+    expect(existsSync(join(dir, LOCK_FILE_NAME))).toBe(false);
     const missing = await startTestService();
     expect(await missing.json<PairStatus[]>('/api/pairs')).toEqual([]);
     await missing.dispose();
