@@ -12,7 +12,6 @@ import {
   type RearmRequest,
   type RemoveRequest,
 } from '../../src/shared/api';
-import { parseConfigXml } from '../../src/core/config-xml';
 import type {
   CheckResult,
   EngineEvent,
@@ -63,6 +62,20 @@ export function settings(overrides: Partial<PairSettings> & { id: string }): Pai
     },
     ...overrides,
   };
+}
+
+function readPairs(xml: string): Map<string, PairSettings> {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.querySelector('parsererror') || doc.documentElement.nodeName !== 'pbxctrl-failover') {
+    throw new MonitorError('invalid', 'the file has 1 problem; nothing was changed', [{ field: 'file', message: 'is not a pbxctrl-failover.xml' }]);
+  }
+  const pairs = new Map<string, PairSettings>();
+  for (const el of doc.querySelectorAll('pair')) {
+    const id = el.getAttribute('id') ?? '';
+    const text = (name: string) => el.querySelector(`:scope > ${name}`)?.textContent?.trim();
+    pairs.set(id, settings({ id, name: text('name') ?? id, primaryUrl: text('primary-url') ?? '', interval: Number(text('interval')) }));
+  }
+  return pairs;
 }
 
 export interface Call {
@@ -146,21 +159,21 @@ export class MemoryBackend implements Backend {
   audit = () => this.call('audit', [], () => this.auditEvents);
   alerts = () => this.call('alerts', [], () => this.alertEvents);
   exportXml = (opts?: { masked?: boolean }) => this.call('exportXml', [opts], () => '<pbxctrl-failover version="1"/>');
-  // Like the API: the file is read with the engine's own reader; merge adds and updates, replace (the
-  // API's default) also removes the pairs the file lacks; each existing pair's change carries its state.
+  // Like the API: merge adds and updates, replace (the API's default) also removes the pairs the file
+  // lacks; each existing pair's change carries its state. The engine's own reader is tested in
+  // test/core; here the browser's DOMParser reads the ids, names, URLs and intervals.
   importXml = (xml: string, opts?: ImportOptions) =>
     this.call('importXml', [xml, opts], (): ImportResult => {
-      const parsed = parseConfigXml(xml);
-      if (!parsed.ok) throw new MonitorError('invalid', `the file has ${parsed.problems.length} problems; nothing was changed`, parsed.problems);
+      const inFile = readPairs(xml);
       const replace = (opts?.mode ?? 'replace') === 'replace';
-      const inFile = new Map(parsed.config.pairs.map((r) => [r.settings.id, r.settings]));
       const changes: ImportChange[] = [];
       for (const [id, s] of inFile) {
         const now = this.pairs.find((p) => p.id === id);
+        const before = this.settingsOf.get(id);
         if (!now) changes.push({ pair: id, change: 'added' });
         else {
-          const same = JSON.stringify(this.settingsOf.get(id)) === JSON.stringify(s);
-          changes.push({ pair: id, change: same ? 'unchanged' : 'changed', state: now.state });
+          const fields = (['name', 'primaryUrl', 'interval'] as const).filter((f) => before?.[f] !== s[f]);
+          changes.push({ pair: id, change: fields.length ? 'changed' : 'unchanged', state: now.state, ...(fields.length ? { fields } : {}) });
         }
       }
       if (replace) for (const p of this.pairs) if (!inFile.has(p.id)) changes.push({ pair: p.id, change: 'removed', state: p.state });
