@@ -15,7 +15,8 @@ import {
   type PairState,
   type Problem,
 } from '../shared/model.js';
-import { maskRecordedRequest, maskSettings, validatePairList, validatePairSettings } from '../shared/validate.js';
+import { duplicateIdProblems, maskRecordedRequest, maskSettings, validatePairSettings } from '../shared/validate.js';
+import { FIELD_OF_ELEMENT } from '../shared/xml-names.js';
 import { pairSendProblems } from './action-runner.js';
 import {
   DEFAULT_MAX_BYTES,
@@ -61,16 +62,7 @@ const PROGRESS_ATTRS = ['kind', 'phase', 'manual', 'started-at', 'finished-at', 
 const REQUEST_ELEMENTS = ['header', 'body'] as const;
 
 // XML names of fields, for problems found while reading the tree (entities, characters).
-const FIELD_OF: Record<string, string> = {
-  'primary-url': 'primaryUrl',
-  'standby-url': 'standbyUrl',
-  'tolerated-failures': 'toleratedFailures',
-  'accept-status': 'acceptStatus',
-  'failback-action': 'failbackAction',
-  'action-progress': 'actionProgress',
-  header: 'headers',
-  url: 'urls',
-};
+const FIELD_OF = FIELD_OF_ELEMENT;
 
 // =============================================================================================
 // Reading
@@ -93,13 +85,13 @@ export function parseConfigXml(
   if (hasLooseText(root)) problems.push({ field: 'file', message: `text directly inside <${ROOT_NAME}>; settings belong in <pair> elements` });
 
   const records: PairRecord[] = [];
-  childElements(root)
-    .filter((el) => el.name === 'pair')
-    .forEach((el, index) => {
-      const record = readPair(el, index, problems, opts.existing);
-      if (record) records.push(record);
-    });
-  if (problems.length === 0) problems.push(...validatePairList(records.map((r) => r.settings)));
+  const pairElements = childElements(root).filter((el) => el.name === 'pair');
+  pairElements.forEach((el, index) => {
+    const record = readPair(el, index, problems, opts.existing);
+    if (record) records.push(record);
+  });
+  // Ids as written, valid pairs or not: a duplicate is reported together with every other problem.
+  problems.push(...duplicateIdProblems(pairElements.map((el) => attr(el, 'id')?.trim())));
   // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
   if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };

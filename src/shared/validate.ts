@@ -275,12 +275,18 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
 
 /** Problems of a whole list of valid pairs: duplicate ids. */
 export function validatePairList(list: PairSettings[]): Problem[] {
+  return duplicateIdProblems(list.map((p) => p.id));
+}
+
+/** Duplicate ids among pairs in file order (an id left out or empty is a problem of its own pair, not a duplicate). */
+export function duplicateIdProblems(ids: ReadonlyArray<string | undefined>): Problem[] {
   const problems: Problem[] = [];
   const firstIndex = new Map<string, number>();
-  list.forEach((p, i) => {
-    const first = firstIndex.get(p.id);
-    if (first === undefined) firstIndex.set(p.id, i);
-    else problems.push({ pair: p.id, field: 'id', message: `duplicate pair id "${p.id}": pair #${i + 1} has the same id as pair #${first + 1}` });
+  ids.forEach((id, i) => {
+    if (id === undefined || id === '') return;
+    const first = firstIndex.get(id);
+    if (first === undefined) firstIndex.set(id, i);
+    else problems.push({ pair: id, field: 'id', message: `duplicate pair id "${id}": pair #${i + 1} has the same id as pair #${first + 1}` });
   });
   return problems;
 }

@@ -72,8 +72,12 @@ describe('load', () => {
     const store = createConfigStore(dir);
     const err = await rejection(store.load());
     expect(err.code).toBe('invalid');
-    expect(err.message).toBe('pbxctrl-failover.xml: 1 problem');
-    expect(err.problems).toEqual([{ pair: 'a', field: 'interval', message: expect.stringMatching(/at least 0.1/) }]);
+    // Every problem at once: the bad interval and the duplicate id together.
+    expect(err.message).toBe('pbxctrl-failover.xml: 2 problems');
+    expect(err.problems).toEqual([
+      { pair: 'a', field: 'interval', message: expect.stringMatching(/at least 0.1/) },
+      { pair: 'a', field: 'id', message: expect.stringMatching(/duplicate pair id "a"/) },
+    ]);
     // A store that could not read the file will not write over it either.
     const saveErr = await rejection(store.save({ pairs: [] }));
     expect(saveErr.code).toBe('conflict');

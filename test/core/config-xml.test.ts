@@ -298,6 +298,17 @@ describe('errors name the pair and the field', () => {
     expectProblem(problems(configWith(minimalPair('a'), minimalPair('b'), minimalPair('a'))), { pair: 'a', field: 'id', message: /duplicate pair id "a"/ });
   });
 
+  it('a duplicate id is reported together with every other problem of the file, not after they are fixed', () => {
+    const broken = minimalPair('b').replace('<interval>1</interval>', '<interval>fast</interval>');
+    const list = problems(configWith(minimalPair('a'), broken, minimalPair('a'), broken));
+    expectProblem(list, { pair: 'a', field: 'id', message: /duplicate pair id "a": pair #3 has the same id as pair #1/ });
+    expectProblem(list, { pair: 'b', field: 'id', message: /duplicate pair id "b": pair #4 has the same id as pair #2/ });
+    expectProblem(list, { pair: 'b', field: 'interval', message: /must be a number, got "fast"/ });
+    // A pair without an id is a problem of its own, not a duplicate of another pair without one.
+    const noIds = problems(configWith(minimalPair('a').replace(' id="a"', ''), minimalPair('c').replace(' id="c"', '')));
+    expect(noIds.filter((p) => /duplicate/.test(p.message))).toEqual([]);
+  });
+
   it('unknown template variable', () => {
     const xml = configWith(minimalPair('a').replace('hook?pair={pair}', 'hook?pair={pair}&amp;x={nope}'));
     expectProblem(problems(xml), { pair: 'a', field: 'action.url', message: /unknown variable \{nope\}; known: \{pair\}/ });

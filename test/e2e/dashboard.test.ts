@@ -209,7 +209,7 @@ describe('dashboard in headless Chromium', () => {
     await error.waitFor();
     const text = (await error.textContent())!;
     expect(text).toContain('pair “initech”, interval');
-    expect(text).toContain('pair “hooli”, primaryUrl');
+    expect(text).toContain('pair “hooli”, primary-url');
     expect(text).toContain('nosuchvariable');
     expect(text).toContain('Nothing was changed.');
     expect(await page.getByRole('button', { name: 'Apply import' }).count()).toBe(0);

@@ -207,8 +207,8 @@ describe('import', () => {
     await expect.poll(() => screen.queryByTestId('import-error')).toBeTruthy();
     const error = screen.getByTestId('import-error').textContent!;
     expect(error).toContain('pair “acme”, interval: must be at least 0.1');
-    expect(error).toContain('pair “globex”, action.url: is required');
+    expect(error).toContain('pair “globex”, action/url: is required');
     expect(screen.queryByRole('button', { name: 'Apply import' })).toBeNull();
-    expect(backend.calls.filter((c) => c.method === 'importXml').map((c) => c.args[1])).toEqual([{ dryRun: true }]);
+    expect(backend.calls.filter((c) => c.method === 'importXml').map((c) => c.args[1])).toEqual([{ dryRun: true, mode: 'replace' }]);
   });
 });

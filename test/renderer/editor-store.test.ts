@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { duplicateForm, formFromSettings, PairEditorStore, settingsFromForm } from '../../src/renderer/src/lib/stores/pair-editor.svelte';
+import { navSectionOf, Router } from '../../src/renderer/src/lib/stores/router.svelte';
 import { SECRET_MASK } from '../../src/shared/model';
 import { MemoryBackend, settings, status } from './memory-backend';
 
@@ -47,5 +48,56 @@ describe('pair editor store', () => {
     expect(store.problemsFor('toleratedFailures')[0]).toMatch(/0/);
     expect(store.problemsFor('action.url')[0]).toMatch(/oops/);
     expect(backend.calls).toEqual([]);
+  });
+});
+
+describe('unsaved changes and the router', () => {
+  it('the editor is dirty only while the form differs from what was loaded or saved', async () => {
+    const backend = new MemoryBackend();
+    backend.pairs = [status({ id: 'acme' })];
+    backend.settingsOf.set('acme', settings({ id: 'acme' }));
+    const store = new PairEditorStore(backend, 'edit');
+    expect(store.dirty).toBe(false);
+    await store.loadExisting('acme');
+    expect(store.dirty).toBe(false);
+    store.form.interval = 2;
+    expect(store.dirty).toBe(true);
+    store.form.interval = 1;
+    expect(store.dirty).toBe(false);
+    store.form.validationUrls.push('http://127.0.0.3:9/');
+    expect(store.dirty).toBe(true);
+    await store.save();
+    expect(store.dirty).toBe(false);
+  });
+
+  it('holds a navigation back while the guard says there is something to lose', () => {
+    const router = new Router(undefined);
+    let dirty = true;
+    const release = router.guardLeaving(() => dirty);
+    router.go({ view: 'audit' });
+    expect(router.route).toEqual({ view: 'overview' });
+    expect(router.pending).toEqual({ view: 'audit' });
+    router.stay();
+    expect(router.pending).toBeUndefined();
+    router.go({ view: 'audit' });
+    router.leave();
+    expect(router.route).toEqual({ view: 'audit' });
+    // leave() dropped the guard with the page; a released guard holds nothing back either.
+    router.go({ view: 'import' });
+    expect(router.route).toEqual({ view: 'import' });
+    router.guardLeaving(() => dirty);
+    dirty = false;
+    router.go({ view: 'overview' });
+    expect(router.route).toEqual({ view: 'overview' });
+    release();
+  });
+
+  it('highlights the link of the page shown, and none for a pair\'s own pages', () => {
+    expect(navSectionOf({ view: 'overview' })).toBe('overview');
+    expect(navSectionOf({ view: 'import' })).toBe('import');
+    expect(navSectionOf({ view: 'edit' })).toBe('new');
+    expect(navSectionOf({ view: 'edit', copyOf: 'acme' })).toBe('new');
+    expect(navSectionOf({ view: 'edit', id: 'acme' })).toBeUndefined();
+    expect(navSectionOf({ view: 'pair', id: 'acme' })).toBeUndefined();
   });
 });

@@ -3,11 +3,20 @@
 // recording every call. HTTP itself is tested against a real loopback server
 // in http-backend.test.ts.
 
-import { MonitorError, type Backend, type ConnectionState, type Reasoned, type RearmRequest } from '../../src/shared/api';
+import {
+  MonitorError,
+  type Backend,
+  type ConnectionState,
+  type ImportOptions,
+  type Reasoned,
+  type RearmRequest,
+  type RemoveRequest,
+} from '../../src/shared/api';
 import type {
   CheckResult,
   EngineEvent,
   HistoryEvent,
+  ImportChange,
   ImportResult,
   PairDetail,
   PairHistory,
@@ -53,6 +62,20 @@ export function settings(overrides: Partial<PairSettings> & { id: string }): Pai
     },
     ...overrides,
   };
+}
+
+function readPairs(xml: string): Map<string, PairSettings> {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.querySelector('parsererror') || doc.documentElement.nodeName !== 'pbxctrl-failover') {
+    throw new MonitorError('invalid', 'the file has 1 problem; nothing was changed', [{ field: 'file', message: 'is not a pbxctrl-failover.xml' }]);
+  }
+  const pairs = new Map<string, PairSettings>();
+  for (const el of doc.querySelectorAll('pair')) {
+    const id = el.getAttribute('id') ?? '';
+    const text = (name: string) => el.querySelector(`:scope > ${name}`)?.textContent?.trim();
+    pairs.set(id, settings({ id, name: text('name') ?? id, primaryUrl: text('primary-url') ?? '', interval: Number(text('interval')) }));
+  }
+  return pairs;
 }
 
 export interface Call {
@@ -112,9 +135,18 @@ export class MemoryBackend implements Backend {
     });
   updatePair = (id: string, s: PairSettings, by?: Reasoned) =>
     this.call('updatePair', [id, s, by], (): PairDetail => ({ ...this.find(id), settings: s }));
-  removePair = (id: string, by?: Reasoned) =>
-    this.call('removePair', [id, by], () => {
+  // Like the API: a reason is required, and a pair in failover or with its action in flight only goes with force.
+  removePair = (id: string, req?: RemoveRequest) =>
+    this.call('removePair', [id, req], () => {
+      const pair = this.find(id);
+      if (!req?.reason?.trim()) throw new MonitorError('invalid', 'a reason is required to remove a pair', [{ pair: id, field: 'reason', message: 'is required' }]);
+      const inFlight = pair.action?.phase === 'pending' || pair.action?.phase === 'running';
+      if ((pair.state === 'failover' || inFlight) && req.force !== true) {
+        const why = pair.state === 'failover' ? 'is in failover' : 'has an action in flight';
+        throw new MonitorError('conflict', `pair "${id}" ${why}; send force=true to remove it anyway`);
+      }
       this.pairs = this.pairs.filter((p) => p.id !== id);
+      this.settingsOf.delete(id);
     });
   failover = (id: string, req: Reasoned) => this.call('failover', [id, req], () => ({ ...this.find(id), state: 'failover' as const }));
   rearm = (id: string, req: RearmRequest) => this.call('rearm', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
@@ -127,8 +159,32 @@ export class MemoryBackend implements Backend {
   audit = () => this.call('audit', [], () => this.auditEvents);
   alerts = () => this.call('alerts', [], () => this.alertEvents);
   exportXml = (opts?: { masked?: boolean }) => this.call('exportXml', [opts], () => '<pbxctrl-failover version="1"/>');
-  importXml = (xml: string, opts?: { dryRun?: boolean }) =>
-    this.call('importXml', [xml, opts], (): ImportResult => ({ applied: !opts?.dryRun, changes: [] }));
+  // Like the API: merge adds and updates, replace (the API's default) also removes the pairs the file
+  // lacks; each existing pair's change carries its state. The engine's own reader is tested in
+  // test/core; here the browser's DOMParser reads the ids, names, URLs and intervals.
+  importXml = (xml: string, opts?: ImportOptions) =>
+    this.call('importXml', [xml, opts], (): ImportResult => {
+      const inFile = readPairs(xml);
+      const replace = (opts?.mode ?? 'replace') === 'replace';
+      const changes: ImportChange[] = [];
+      for (const [id, s] of inFile) {
+        const now = this.pairs.find((p) => p.id === id);
+        const before = this.settingsOf.get(id);
+        if (!now) changes.push({ pair: id, change: 'added' });
+        else {
+          const fields = (['name', 'primaryUrl', 'interval'] as const).filter((f) => before?.[f] !== s[f]);
+          changes.push({ pair: id, change: fields.length ? 'changed' : 'unchanged', state: now.state, ...(fields.length ? { fields } : {}) });
+        }
+      }
+      if (replace) for (const p of this.pairs) if (!inFile.has(p.id)) changes.push({ pair: p.id, change: 'removed', state: p.state });
+      if (opts?.dryRun) return { applied: false, changes };
+      if (replace) this.pairs = this.pairs.filter((p) => inFile.has(p.id));
+      for (const [id, s] of inFile) {
+        if (!this.pairs.some((p) => p.id === id)) this.pairs.push(status({ id, name: s.name, state: 'starting' }));
+        this.settingsOf.set(id, s);
+      }
+      return { applied: true, changes };
+    });
   testUrls = (s: PairSettings) => this.call('testUrls', [s], (): CheckResult[] => []);
 
   subscribe(listener: (events: EngineEvent[]) => void) {

@@ -11,6 +11,7 @@ import {
   validatePairList,
   validatePairSettings,
 } from '../../src/shared/validate.js';
+import { FIELD_OF_ELEMENT, xmlPathOf } from '../../src/shared/xml-names.js';
 
 function base(): Record<string, unknown> {
   return {
@@ -411,5 +412,51 @@ describe('headers and bodies marked secret (trust issue, item 8)', () => {
   it('refuses a masked body when no secret body is stored', () => {
     expect(problemAt(withAction({ body: SECRET_MASK }), 'action.body').message).toMatch(/no secret is stored/);
     expect(problemAt(withAction({ bodySecret: 'yes' }), 'action.bodySecret').message).toMatch(/true or false/);
+  });
+});
+
+describe('the XML element of a field', () => {
+  it('names the element or attribute the operator edits in pbxctrl-failover.xml', () => {
+    expect(xmlPathOf('toleratedFailures')).toBe('tolerated-failures');
+    expect(xmlPathOf('primaryUrl')).toBe('primary-url');
+    expect(xmlPathOf('interval')).toBe('interval');
+    expect(xmlPathOf('id')).toBe('@id');
+    expect(xmlPathOf('action.url')).toBe('action/url');
+    expect(xmlPathOf('action.retries')).toBe('action/@retries');
+    expect(xmlPathOf('failbackAction.method')).toBe('failback-action/@method');
+    expect(xmlPathOf('failbackAction.pass')).toBe('failback-action/pass');
+    expect(xmlPathOf('action.headers[0].name')).toBe('action/header[1]/@name');
+    expect(xmlPathOf('action.headers[2].value')).toBe('action/header[3]');
+    expect(xmlPathOf('validation.quorum')).toBe('validation/@quorum');
+    expect(xmlPathOf('validation.urls[1]')).toBe('validation/url[2]');
+    expect(xmlPathOf('state.since')).toBe('state/@since');
+    expect(xmlPathOf('actionProgress.attempts[0].latencyMs')).toBe('action-progress/attempt[1]/@latency-ms');
+    expect(xmlPathOf('file')).toBe('file');
+  });
+
+  it('names an element for every field the validator reports', () => {
+    const problems = validatePairSettings({
+      id: 'Bad!',
+      name: '',
+      primaryUrl: 'x',
+      standbyUrl: 'y',
+      interval: 0,
+      toleratedFailures: -1,
+      timeout: -1,
+      acceptStatus: 'ok',
+      validation: { quorum: 5, urls: ['z'] },
+      action: { url: 'q', method: 'BREW', encoding: 'x', auth: 'x', retries: 0, timeout: 0, headers: [{ name: 'Bad Name', value: 'a\nb' }], body: 1 },
+    });
+    expect(problems.ok).toBe(false);
+    if (problems.ok) return;
+    const paths = problems.problems.map((p) => xmlPathOf(p.field));
+    // Every path is made of element names of the contract (or @attributes), never a camelCase field name.
+    for (const path of paths) expect(path).toMatch(/^(@?[a-z-]+(\[\d+\])?)(\/@?[a-z-]+(\[\d+\])?)*$/);
+    expect(paths).toEqual(expect.arrayContaining(['@id', 'name', 'primary-url', 'standby-url', 'interval', 'tolerated-failures', 'timeout', 'accept-status']));
+    expect(paths).toEqual(expect.arrayContaining(['validation/url[1]', 'action/url', 'action/@method', 'action/@retries', 'action/header[1]/@name', 'action/header[1]', 'action/body']));
+  });
+
+  it('reads back: the XML reader maps element names onto the same fields', () => {
+    for (const [element, field] of Object.entries(FIELD_OF_ELEMENT)) expect(xmlPathOf(field)).toBe(element);
   });
 });

@@ -76,7 +76,8 @@ export class HttpBackend implements Backend {
     return this.request('PUT', API_PATHS.pair(id) + query(by), settings);
   }
   async removePair(id: string, by?: RemoveRequest): Promise<void> {
-    await this.request('DELETE', API_PATHS.pair(id) + query(by));
+    const params = query({ reason: by?.reason, operator: by?.operator, force: by?.force ? 'true' : undefined });
+    await this.request('DELETE', API_PATHS.pair(id) + params);
   }
   failover(id: string, req: Reasoned): Promise<PairStatus> {
     return this.request('POST', API_PATHS.failover(id), req);
@@ -110,7 +111,7 @@ export class HttpBackend implements Backend {
     return this.request('GET', API_PATHS.configXml + query({ masked: opts?.masked ? 'true' : undefined }), undefined, 'text');
   }
   importXml(xml: string, opts?: ImportOptions): Promise<ImportResult> {
-    const params = query({ dryRun: opts?.dryRun ? 'true' : undefined, reason: opts?.reason, operator: opts?.operator });
+    const params = query({ dryRun: opts?.dryRun ? 'true' : undefined, mode: opts?.mode, reason: opts?.reason, operator: opts?.operator });
     return this.request('PUT', API_PATHS.configXml + params, xml);
   }
   testUrls(settings: PairSettings): Promise<CheckResult[]> {

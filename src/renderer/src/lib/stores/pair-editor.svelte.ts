@@ -173,6 +173,16 @@ export class PairEditorStore {
   testResults = $state.raw<CheckResult[] | undefined>(undefined);
   testError = $state<string | undefined>(undefined);
 
+  /** The form as loaded (or last saved): leaving with anything else loses changes. */
+  private baseline = $state(JSON.stringify(emptyForm()));
+  dirty = $derived(JSON.stringify(this.form) !== this.baseline);
+  /** Removal: a reason is required (audit log); a pair in failover or with its action running needs `force`. */
+  removeReason = $state('');
+  removeError = $state<string | undefined>(undefined);
+  /** The service refused (409): the pair is in failover or its action is in flight; only "remove anyway" goes on. */
+  removeRefused = $state(false);
+  removingNow = $state(false);
+
   candidate = $derived(settingsFromForm(this.form));
   validation = $derived(validatePairSettings(this.candidate, this.existing ? { existing: this.existing } : {}));
   problems = $derived<Problem[]>(this.validation.ok ? [] : this.validation.problems);
@@ -188,6 +198,7 @@ export class PairEditorStore {
       const detail = await this.backend.getPair(id);
       this.existing = detail.settings;
       this.form = formFromSettings(detail.settings);
+      this.markClean();
     } catch (err) {
       this.loadError = errorMessage(err);
     }
@@ -197,6 +208,7 @@ export class PairEditorStore {
     try {
       const detail = await this.backend.getPair(id);
       this.form = duplicateForm(detail.settings, existingIds);
+      this.markClean();
       this.touched = { 'action.pass': true, 'failbackAction.pass': true };
     } catch (err) {
       this.loadError = errorMessage(err);
@@ -237,6 +249,7 @@ export class PairEditorStore {
           ? await this.backend.updatePair(this.existing.id, this.candidate, by)
           : await this.backend.addPair(this.candidate, by);
       this.serverProblems = [];
+      this.markClean();
       return detail.settings;
     } catch (err) {
       this.error = errorMessage(err);
@@ -244,6 +257,33 @@ export class PairEditorStore {
       return undefined;
     } finally {
       this.saving = false;
+    }
+  }
+
+  /** What the form holds now counts as saved. */
+  markClean(): void {
+    this.baseline = JSON.stringify(this.form);
+  }
+
+  /**
+   * Remove the pair with the operator's reason. A refusal because the pair is in failover or its action is
+   * in flight (409) sets `removeRefused`; only a second call with `force` removes it then.
+   */
+  async remove(operator?: string, force = false): Promise<boolean> {
+    if (!this.existing || !this.removeReason.trim()) return false;
+    this.removingNow = true;
+    this.removeError = undefined;
+    try {
+      const req = { reason: this.removeReason.trim(), ...(operator ? { operator } : {}), ...(force ? { force: true } : {}) };
+      await this.backend.removePair(this.existing.id, req);
+      this.markClean();
+      return true;
+    } catch (err) {
+      this.removeError = errorMessage(err);
+      if (err instanceof MonitorError && err.code === 'conflict') this.removeRefused = true;
+      return false;
+    } finally {
+      this.removingNow = false;
     }
   }
 
