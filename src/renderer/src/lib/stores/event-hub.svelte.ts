@@ -38,7 +38,8 @@ export class EventHub {
   private frameRequested = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private urgent = false;
-  private lastFlush = 0;
+  /** No batch yet: the first one is shown in the next frame, whatever time performance.now() starts at. */
+  private lastFlush = Number.NEGATIVE_INFINITY;
   private readonly consumers = new Set<Consumer>();
   private readonly beforeRender = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
