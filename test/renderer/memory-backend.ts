@@ -3,7 +3,7 @@
 // recording every call. HTTP itself is tested against a real loopback server
 // in http-backend.test.ts.
 
-import { MonitorError, type Backend, type ConnectionState, type Reasoned, type RearmRequest } from '../../src/shared/api';
+import { MonitorError, type Backend, type ConnectionState, type HealthInfo, type Reasoned, type RearmRequest } from '../../src/shared/api';
 import type {
   CheckResult,
   EngineEvent,
@@ -68,6 +68,7 @@ export class MemoryBackend implements Backend {
   alertEvents: HistoryEvent[] = [];
   auditEvents: HistoryEvent[] = [];
   historyOf = new Map<string, PairHistory>();
+  healthInfo: HealthInfo = { ok: true, version: 'test', problems: [] };
   /** The next call of this method fails with this error. */
   failNext = new Map<string, MonitorError>();
   private listeners = new Set<(events: EngineEvent[]) => void>();
@@ -96,7 +97,7 @@ export class MemoryBackend implements Backend {
     return p;
   }
 
-  health = () => this.call('health', [], () => ({ ok: true, version: 'test', problems: [] }));
+  health = () => this.call('health', [], (): HealthInfo => structuredClone(this.healthInfo));
   listPairs = () => this.call('listPairs', [], () => this.pairs.map((p) => ({ ...p })));
   getPair = (id: string) =>
     this.call('getPair', [id], (): PairDetail => ({ ...this.find(id), settings: this.settingsOf.get(id) ?? settings({ id }) }));
