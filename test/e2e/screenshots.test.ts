@@ -1,7 +1,8 @@
 // Screenshots for the README: the overview with pairs in every kind of trouble,
-// and one pair's 24-hour timeline (a day of history written as the engine lays
-// it out, followed by a live outage). Also proves that the live dashboard shows
-// each of those situations.
+// one pair's 24-hour timeline (a day of history written as the engine lays
+// it out, followed by a live outage), and the overview once the service has
+// stopped (the stale view). Also proves that the live dashboard shows each of
+// those situations.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -145,5 +146,13 @@ describe('README screenshots', () => {
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(SHOTS, 'timeline.png'), clip: { x: 0, y: 0, width: 1440, height: 820 } });
     expect(errors).toEqual([]);
+
+    // The service stops: the overview says there is no contact and shows only what it last knew.
+    await page.getByRole('link', { name: '← Overview' }).click();
+    await page.locator('[data-pair="stark"]').waitFor();
+    await service.close();
+    await page.getByTestId('stale-banner').waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('[data-pair][data-stale="true"]').count()).toBeGreaterThan(5);
+    await page.screenshot({ path: join(SHOTS, 'stale.png') });
   });
 });

@@ -125,6 +125,50 @@ describe('HttpBackend', () => {
   });
 });
 
+describe('HttpBackend when the token is refused or the stream goes silent', () => {
+  const eventsSeen = () => seen.filter((s) => s.url === '/api/events').length;
+
+  it('reports a 401 on the stream as rejected and stops reconnecting until a new token is set', async () => {
+    const backend = new HttpBackend({ baseUrl: base, token: 'old-token', backoffMs: [0] });
+    const states: ConnectionState[] = [];
+    backend.onConnection((s) => states.push(s));
+    const off = backend.subscribe(() => {});
+    await expect.poll(() => states.at(-1)).toBe('rejected');
+    expect(states).not.toContain('lost');
+    expect(backend.hasToken).toBe(true);
+    // A full round trip later the stream has not been tried again (with a 0 ms backoff it would have been, many times).
+    await expect(backend.listPairs()).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(eventsSeen()).toBe(1);
+
+    backend.setToken('s3cret');
+    await expect.poll(() => states.at(-1)).toBe('live');
+    expect(eventsSeen()).toBe(2);
+    off();
+    backend.close();
+  });
+
+  it('reports a 401 on a request as rejected', async () => {
+    const backend = new HttpBackend({ baseUrl: base, token: 'old-token' });
+    const states: ConnectionState[] = [];
+    backend.onConnection((s) => states.push(s));
+    await expect(backend.listPairs()).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(states.at(-1)).toBe('rejected');
+  });
+
+  it('treats a stream that stays silent past the limit as lost, and reconnects', async () => {
+    const backend = new HttpBackend({ baseUrl: base, token: 's3cret', backoffMs: [0], silenceMs: 150 });
+    const states: ConnectionState[] = [];
+    backend.onConnection((s) => states.push(s));
+    const off = backend.subscribe(() => {});
+    await expect.poll(() => states.at(-1)).toBe('live');
+    // The server keeps the connection open and says nothing more, as a cut network does.
+    await expect.poll(() => states.includes('lost'), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => streams.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    off();
+    backend.close();
+  });
+});
+
 describe('token from the address', () => {
   it('moves #token=… into sessionStorage and out of the address bar', () => {
     history.replaceState(null, '', '/dashboard#token=abc%20def');

@@ -7,6 +7,7 @@ import {
   MonitorError,
   type Backend,
   type ConnectionState,
+  type HealthInfo,
   type ImportOptions,
   type Reasoned,
   type RearmRequest,
@@ -91,6 +92,7 @@ export class MemoryBackend implements Backend {
   alertEvents: HistoryEvent[] = [];
   auditEvents: HistoryEvent[] = [];
   historyOf = new Map<string, PairHistory>();
+  healthInfo: HealthInfo = { ok: true, version: 'test', problems: [] };
   /** The next call of this method fails with this error. */
   failNext = new Map<string, MonitorError>();
   private listeners = new Set<(events: EngineEvent[]) => void>();
@@ -119,7 +121,7 @@ export class MemoryBackend implements Backend {
     return p;
   }
 
-  health = () => this.call('health', [], () => ({ ok: true, version: 'test', problems: [] }));
+  health = () => this.call('health', [], (): HealthInfo => structuredClone(this.healthInfo));
   listPairs = () => this.call('listPairs', [], () => this.pairs.map((p) => ({ ...p })));
   getPair = (id: string) =>
     this.call('getPair', [id], (): PairDetail => ({ ...this.find(id), settings: this.settingsOf.get(id) ?? settings({ id }) }));

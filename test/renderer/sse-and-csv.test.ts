@@ -43,8 +43,8 @@ describe('event log CSV', () => {
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines[1]).toBe('2026-11-27T09:00:00.000Z,acme,state,waiting → verifying: primary failed 4 checks,,,,,');
     expect(lines[2]).toBe('2026-11-27T09:00:01.000Z,acme,check,primary check failed (status 503): status 503 in 12 ms,warning,503,12,,');
-    expect(lines[3]).toBe('2026-11-27T09:01:00.000Z,acme,operator,"failover by alice: DC ""east"", planned — ok",,,,alice,"DC ""east"", planned"');
-    expect(csv).toContain('2026-11-27T09:01:01.000Z,acme,alert,"failover: ACME Corp failed over,\nmanually",critical,,,,\r\n');
+    expect(lines[3]).toBe('2026-11-27T09:01:00.000Z,acme,operator,"Manual failover by alice: DC ""east"", planned — ok",,,,alice,"DC ""east"", planned"');
+    expect(csv).toContain('2026-11-27T09:01:01.000Z,acme,alert,"Failover: ACME Corp failed over,\nmanually",critical,,,,\r\n');
     expect(csv.endsWith('\r\n')).toBe(true);
   });
 

@@ -54,7 +54,7 @@ describe('timeline data', () => {
   it('puts alerts and operator actions on the timeline', () => {
     expect(markers(events, { from: T0, to: T0 + 60 * MIN }).map((m) => [m.kind, m.label])).toEqual([
       ['alert', 'failing over'],
-      ['operator', 'rearm by tom: back'],
+      ['operator', 'Re-arm by tom: back'],
     ]);
   });
 

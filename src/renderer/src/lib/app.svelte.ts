@@ -5,6 +5,7 @@ import type { Backend } from '../../../shared/api';
 import { AuditStore } from './stores/audit.svelte';
 import { clock } from './stores/clock.svelte';
 import { EventHub, type Scheduler } from './stores/event-hub.svelte';
+import { HealthStore } from './stores/health.svelte';
 import { NotificationsStore } from './stores/notifications.svelte';
 import { PairsStore } from './stores/pairs.svelte';
 import { Prefs } from './stores/prefs.svelte';
@@ -15,6 +16,7 @@ export class AppState {
   readonly pairs: PairsStore;
   readonly notifications: NotificationsStore;
   readonly audit: AuditStore;
+  readonly health: HealthStore;
   readonly prefs = new Prefs();
   readonly router = new Router();
   readonly clock = clock;
@@ -28,7 +30,9 @@ export class AppState {
     this.pairs = new PairsStore(backend);
     this.notifications = new NotificationsStore(backend);
     this.audit = new AuditStore(backend);
+    this.health = new HealthStore(backend);
     this.hub.on((events) => {
+      this.health.apply(events);
       this.pairs.apply(events);
       this.notifications.apply(events);
       this.audit.apply(events);
@@ -38,18 +42,31 @@ export class AppState {
 
   private started = false;
 
+  /**
+   * The clock for every "in state" timer: stopped at the moment contact with the service was lost,
+   * so nothing keeps counting on states that are no longer known.
+   */
+  get now(): number {
+    return this.hub.lostSince ?? this.clock.now;
+  }
+
   /** Subscribe first, then load, so nothing that happens in between is lost. Idempotent. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     this.hub.connect(this.backend);
     this.clock.start();
-    await Promise.all([this.pairs.load(), this.notifications.load()]);
+    await Promise.all([this.pairs.load(), this.notifications.load(), this.health.load()]);
   }
 
   /** After the event stream was lost, reload what may have been missed. */
   async resync(): Promise<void> {
-    await Promise.all([this.pairs.load(), this.notifications.load(), this.audit.loaded ? this.audit.load() : undefined]);
+    await Promise.all([
+      this.pairs.load(),
+      this.notifications.load(),
+      this.health.load(),
+      this.audit.loaded ? this.audit.load() : undefined,
+    ]);
   }
 
   stop(): void {

@@ -34,6 +34,18 @@ export function formatTime(iso: string | number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/**
+ * An axis label in the same 24-hour, ISO-like local format as every other time on the dashboard:
+ * "14:05" within a day, "14:05:30" for steps under a minute, "11-27" at midnight or for whole days.
+ */
+export function formatAxisTime(ms: number, stepMs: number): string {
+  const d = new Date(ms);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (stepMs < 60_000) return `${hm}:${pad(d.getSeconds())}`;
+  if (stepMs < 86_400_000 && (d.getHours() !== 0 || d.getMinutes() !== 0)) return hm;
+  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 export function formatClock(iso: string | number): string {
   const d = new Date(iso);
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;

@@ -3,11 +3,28 @@
 
 import type { ActionStatus, EngineEvent, PairState, PairStatus } from '../../../shared/model';
 
-export type Severity = 'ok' | 'notice' | 'warning' | 'critical' | 'paused';
+/** `alarm`: the action failed or its outcome is unknown, worse than a failover that worked. */
+export type Severity = 'ok' | 'notice' | 'warning' | 'critical' | 'alarm' | 'paused';
+
+/** The pair's action failed, or an attempt was in flight at a crash: the move it stands for may not have happened. */
+export function actionTrouble(s: PairStatus): 'failed' | 'unknown' | undefined {
+  const phase = s.action?.phase;
+  return phase === 'failed' || phase === 'unknown' ? phase : undefined;
+}
+
+/** What the state badge says: the state, and whether its action failed ("Failover, action FAILED"). */
+export function stateWords(s: PairStatus): string {
+  const trouble = actionTrouble(s);
+  if (!trouble) return STATE_LABEL[s.state];
+  const what = s.action?.kind === 'failback' ? 'failback' : 'action';
+  return `${STATE_LABEL[s.state]}, ${trouble === 'failed' ? `${what} FAILED` : `${what} outcome unknown`}`;
+}
 
 /** Lower is worse. The overview sorts by this, worst first. */
 export function rankOf(s: PairStatus): number {
-  if (s.state === 'failover') return s.action?.phase === 'failed' || s.primaryAnswering ? 0 : 1;
+  // A failover whose DNS change did not happen leaves callers on a dead PBX: above every other failover.
+  if (actionTrouble(s)) return 0;
+  if (s.state === 'failover') return s.primaryAnswering ? 0.5 : 1;
   if (s.state === 'verifying') return 2;
   if (s.state !== 'paused' && (s.isolated || s.standbyDown)) return 3;
   if (s.state === 'waiting' && s.consecutiveFailures > 0) return 4;
@@ -18,6 +35,7 @@ export function rankOf(s: PairStatus): number {
 
 export function severityOf(s: PairStatus): Severity {
   const rank = rankOf(s);
+  if (rank === 0) return 'alarm';
   if (rank <= 1) return 'critical';
   if (rank <= 3) return 'warning';
   if (rank <= 5) return 'notice';
@@ -34,6 +52,11 @@ export const STATE_LABEL: Record<PairState, string> = {
 };
 
 /** Each state has a distinct symbol, so it reads without colour. */
+/** Since when the pair's trouble has lasted: an isolated pair counts from the start of its isolation episode. */
+export function inStateSince(s: PairStatus): string {
+  return s.isolated && s.isolatedSince ? s.isolatedSince : s.since;
+}
+
 export const STATE_ICON: Record<PairState, string> = {
   starting: '◌',
   waiting: '●',
@@ -46,7 +69,8 @@ export const STATE_ICON: Record<PairState, string> = {
 export function applyEvent(s: PairStatus, e: EngineEvent): PairStatus {
   switch (e.type) {
     case 'state':
-      return applyState(s, e.to, e.at, e.manual ? e.reason : s.reason);
+      // The reason shown is the reason of the move into this state, never one left from an earlier operator action.
+      return applyState(s, e.to, e.at, e.manual ? e.reason : undefined);
     case 'check':
       if (e.result.target === 'primary') {
         return { ...s, lastPrimary: e.result, consecutiveFailures: e.consecutiveFailures };
@@ -56,7 +80,7 @@ export function applyEvent(s: PairStatus, e: EngineEvent): PairStatus {
     case 'action':
       return { ...s, action: nextAction(s.action, e.kind, e.phase, e.at, e.attempt, s.reason) };
     case 'alert':
-      if (e.alert === 'isolated') return { ...s, isolated: true };
+      if (e.alert === 'isolated') return { ...s, isolated: true, isolatedSince: s.isolatedSince ?? e.at };
       if (e.alert === 'primary-answering') return { ...s, primaryAnswering: true };
       if (e.alert === 'standby-down') return { ...s, standbyDown: true };
       if (e.alert === 'standby-up') return { ...s, standbyDown: false };
@@ -71,6 +95,7 @@ function applyState(s: PairStatus, to: PairState, at: string, reason: string | u
   if (to !== 'failover') next.primaryAnswering = false;
   if (to === 'starting' || to === 'waiting' || to === 'paused') next.consecutiveFailures = 0;
   if (to === 'waiting') next.isolated = s.isolated && s.state === 'verifying';
+  if (!next.isolated) delete next.isolatedSince;
   return next;
 }
 
@@ -87,6 +112,6 @@ function nextAction(
     ? { kind, phase, manual: false, reason: reason ?? '', startedAt: at, attempts: [] }
     : { ...current, attempts: current.attempts };
   const attempts = attempt ? [...base.attempts.filter((a) => a.attempt !== attempt.attempt), attempt] : base.attempts;
-  const done = phase === 'succeeded' || phase === 'failed';
+  const done = phase === 'succeeded' || phase === 'failed' || phase === 'unknown';
   return { ...base, phase, attempts, ...(done ? { finishedAt: at } : {}) };
 }

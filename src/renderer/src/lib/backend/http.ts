@@ -33,7 +33,15 @@ export interface HttpBackendOptions {
   token: string | undefined;
   /** Delays between reconnection attempts, in ms; the last one repeats. */
   backoffMs?: number[];
+  /**
+   * A stream silent for this long is treated as lost (the service pings every 15 s): a cut network
+   * keeps a TCP connection open without a word, and the dashboard must not look live meanwhile.
+   */
+  silenceMs?: number;
 }
+
+/** Thrown inside the stream reader for a 401: reconnecting with the same token cannot help. */
+class TokenRejected extends Error {}
 
 type Listener<T> = (value: T) => void;
 
@@ -48,15 +56,24 @@ export class HttpBackend implements Backend {
   private stream: AbortController | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
+  private readonly silenceMs: number;
+  private silenceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: HttpBackendOptions) {
     this.baseUrl = opts.baseUrl ?? '';
     this.token = opts.token;
     this.backoffMs = opts.backoffMs ?? [500, 1000, 2000, 4000, 8000];
+    this.silenceMs = opts.silenceMs ?? 40_000;
+  }
+
+  /** Whether a token was given at all (the dashboard then says it was rejected, not that one is needed). */
+  get hasToken(): boolean {
+    return !!this.token;
   }
 
   setToken(token: string): void {
     this.token = token;
+    if (this.connection === 'rejected') this.setConnection('connecting');
     if (this.eventListeners.size > 0) this.restartStream();
   }
 
@@ -158,6 +175,7 @@ export class HttpBackend implements Backend {
     } catch (err) {
       throw new MonitorError('internal', `The service cannot be reached (${err instanceof Error ? err.message : String(err)})`);
     }
+    if (res.status === 401) this.rejected();
     if (!res.ok) throw errorFromBody(await res.json().catch(() => undefined), `${method} ${path}: HTTP ${res.status}`);
     if (res.status === 204) return undefined as T;
     return (expect === 'text' ? await res.text() : await res.json()) as T;
@@ -174,9 +192,17 @@ export class HttpBackend implements Backend {
     this.openStream();
   }
 
+  /** The service refused the token: stop retrying the stream until a new token is set. */
+  private rejected(): void {
+    this.closeStream();
+    this.setConnection('rejected');
+  }
+
   private closeStream(): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
     this.stream?.abort();
     this.stream = undefined;
   }
@@ -186,8 +212,21 @@ export class HttpBackend implements Backend {
     this.stream = controller;
     void this.readStream(controller).then(
       () => this.scheduleReconnect(controller),
-      () => this.scheduleReconnect(controller),
+      (err: unknown) => {
+        if (err instanceof TokenRejected && this.stream === controller) this.rejected();
+        else this.scheduleReconnect(controller);
+      },
     );
+  }
+
+  /** (Re)arm the silence watchdog: every chunk, a ping included, proves the service is there. */
+  private heard(controller: AbortController): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      if (this.stream !== controller) return;
+      controller.abort();
+      this.reconnectLater(controller);
+    }, this.silenceMs);
   }
 
   private async readStream(controller: AbortController): Promise<void> {
@@ -196,14 +235,17 @@ export class HttpBackend implements Backend {
       signal: controller.signal,
       cache: 'no-store',
     });
+    if (res.status === 401) throw new TokenRejected('events: HTTP 401');
     if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
     this.failures = 0;
     this.setConnection('live');
+    this.heard(controller);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     const parser = new SseParser();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
+      this.heard(controller);
       for (const message of parser.feed(value)) this.deliver(message.event, message.data);
     }
   }
@@ -222,9 +264,16 @@ export class HttpBackend implements Backend {
 
   private scheduleReconnect(controller: AbortController): void {
     if (this.stream !== controller || controller.signal.aborted) return;
+    this.reconnectLater(controller);
+  }
+
+  private reconnectLater(controller: AbortController): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
     this.setConnection('lost');
     const delay = this.backoffMs[Math.min(this.failures, this.backoffMs.length - 1)]!;
     this.failures++;
+    this.stream = controller;
     this.retryTimer = setTimeout(() => {
       if (this.stream === controller) this.openStream();
     }, delay);

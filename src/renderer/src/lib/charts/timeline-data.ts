@@ -4,6 +4,7 @@
 // ~43,000 minutes, never a pass over the checks themselves).
 
 import type { AlertEvent, HistoryEvent, MinuteAggregate, OperatorEvent, PairState } from '../../../../shared/model';
+import { operatorActionLabel } from '../words';
 
 export interface Band {
   from: number;
@@ -100,7 +101,7 @@ export function markers(events: HistoryEvent[], win: Window): Marker[] {
 }
 
 function operatorLabel(e: OperatorEvent): string {
-  return `${e.action} by ${e.operator}${e.reason ? `: ${e.reason}` : ''}`;
+  return `${operatorActionLabel(e.action)} by ${e.operator}${e.reason ? `: ${e.reason}` : ''}`;
 }
 
 /** Round tick spacing for an axis of `span` ms over `width` px. */

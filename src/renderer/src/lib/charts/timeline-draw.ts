@@ -4,6 +4,7 @@
 
 import type { HistoryEvent, MinuteAggregate, PairState } from '../../../../shared/model';
 import { STATE_LABEL } from '../status';
+import { formatAxisTime } from '../format';
 import { checkColumns, firstKnown, markers, stateBands, tickStep, type Columns, type Window } from './timeline-data';
 
 export interface TimelineInput {
@@ -196,8 +197,5 @@ function drawAxis(ctx: CanvasRenderingContext2D, win: Window, width: number, y: 
 }
 
 function tickLabel(t: number, step: number): string {
-  const d = new Date(t);
-  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-  if (step < 86400e3 && (d.getHours() !== 0 || d.getMinutes() !== 0)) return hm;
-  return `${d.getMonth() + 1}/${d.getDate()}`;
+  return formatAxisTime(t, Math.max(step, 60_000));
 }

@@ -30,15 +30,24 @@ export const frameScheduler: Scheduler = (run) => {
  */
 export const CHECKS_ONLY_INTERVAL_MS = 1000;
 
+/** A dropped stream usually comes back within a reconnect or two; after this the whole view says it is stale. */
+export const STALE_GRACE_MS = 3000;
+
 export class EventHub {
   connection = $state<ConnectionState>('connecting');
   /** True after the stream came back from 'lost': views refetch what they may have missed. */
   reconnects = $state(0);
+  /** Epoch ms the stream was lost or the token rejected; undefined while live (or still connecting at start). */
+  lostSince = $state<number | undefined>(undefined);
+  /** No contact for longer than the grace (or the token was rejected): what is shown is only what was last known. */
+  stale = $state(false);
+  private staleTimer: ReturnType<typeof setTimeout> | undefined;
   private queue: EngineEvent[] = [];
   private frameRequested = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private urgent = false;
-  private lastFlush = 0;
+  /** No batch yet: the first one is shown in the next frame, whatever time performance.now() starts at. */
+  private lastFlush = Number.NEGATIVE_INFINITY;
   private readonly consumers = new Set<Consumer>();
   private readonly beforeRender = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
@@ -46,20 +55,44 @@ export class EventHub {
   constructor(
     private readonly schedule: Scheduler = frameScheduler,
     private readonly checksOnlyIntervalMs = CHECKS_ONLY_INTERVAL_MS,
+    private readonly staleGraceMs = STALE_GRACE_MS,
   ) {}
 
   connect(backend: Backend): void {
     this.unsubscribe.push(
-      backend.onConnection((state) => {
-        if (state === 'live' && this.connection === 'lost') this.reconnects++;
-        this.connection = state;
-      }),
+      backend.onConnection((state) => this.setConnection(state)),
       backend.subscribe((events) => this.push(events)),
     );
   }
 
   disconnect(): void {
     for (const u of this.unsubscribe.splice(0)) u();
+    clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
+  }
+
+  private setConnection(state: ConnectionState): void {
+    const before = this.connection;
+    if (state === 'live' && (before === 'lost' || before === 'rejected')) this.reconnects++;
+    this.connection = state;
+    if (state === 'live') {
+      clearTimeout(this.staleTimer);
+      this.staleTimer = undefined;
+      this.lostSince = undefined;
+      this.stale = false;
+    } else if (state === 'rejected') {
+      // Reconnecting cannot help: no grace.
+      clearTimeout(this.staleTimer);
+      this.staleTimer = undefined;
+      this.lostSince ??= Date.now();
+      this.stale = true;
+    } else if (state === 'lost' && this.lostSince === undefined) {
+      this.lostSince = Date.now();
+      this.staleTimer = setTimeout(() => {
+        this.staleTimer = undefined;
+        this.stale = true;
+      }, this.staleGraceMs);
+    }
   }
 
   on(consumer: Consumer): () => void {

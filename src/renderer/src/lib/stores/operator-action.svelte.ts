@@ -7,13 +7,16 @@ import type { PairStatus, Problem } from '../../../../shared/model';
 import { MonitorError } from '../../../../shared/api';
 import { errorMessage } from '../backend/errors';
 
-export type OperatorKind = 'failover' | 'rearm' | 'pause' | 'resume';
+/** `retry-action` and `mark-done` decide an action whose outcome is unknown; both are audited with the reason. */
+export type OperatorKind = 'failover' | 'rearm' | 'pause' | 'resume' | 'retry-action' | 'mark-done';
 
 export const OPERATOR_TITLE: Record<OperatorKind, string> = {
   failover: 'Fail over now',
   rearm: 'Re-arm',
   pause: 'Pause for maintenance',
   resume: 'Resume',
+  'retry-action': 'Retry action',
+  'mark-done': 'Mark done',
 };
 
 export class OperatorActionFlow {
@@ -68,6 +71,10 @@ export class OperatorActionFlow {
         return this.backend.pause(this.pairId, who);
       case 'resume':
         return this.backend.resume(this.pairId, who);
+      case 'retry-action':
+        return this.backend.retryAction(this.pairId, who);
+      case 'mark-done':
+        return this.backend.markActionDone(this.pairId, who);
     }
   }
 }

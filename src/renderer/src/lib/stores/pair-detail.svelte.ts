@@ -4,6 +4,7 @@
 import type { Backend } from '../../../../shared/api';
 import type { EngineEvent, HistoryEvent, MinuteAggregate, PairDetail, PairHistory } from '../../../../shared/model';
 import { errorMessage } from '../backend/errors';
+import { alertLabel, operatorActionLabel } from '../words';
 
 export const RANGES = { '1h': 3600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
 export type RangeKey = keyof typeof RANGES;
@@ -191,9 +192,9 @@ export function describeEvent(e: HistoryEvent): string {
     case 'action':
       return `${e.kind} action ${e.phase}${e.attempt ? `, attempt ${e.attempt.attempt}: ${e.attempt.ok ? 'ok' : (e.attempt.error ?? `status ${e.attempt.status}`)}${e.attempt.status ? ` (status ${e.attempt.status})` : ''} in ${Math.round(e.attempt.latencyMs)} ms` : ''}`;
     case 'alert':
-      return `${e.alert}: ${e.message}`;
+      return `${alertLabel(e.alert)}: ${e.message}`;
     case 'operator':
-      return `${e.action} by ${e.operator}: ${e.reason || '(no reason)'} — ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`;
+      return `${operatorActionLabel(e.action)} by ${e.operator}: ${e.reason || '(no reason)'} — ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`;
     case 'config':
       return `settings ${e.change}`;
   }

@@ -175,7 +175,7 @@ export class PairsStore {
       if (next !== entry.status) entry.set(next);
       if (e.type === 'check') entry.recordCheck(e.result);
       if (entry.rank !== before) resort = true;
-      if (e.type === 'state' || (e.type === 'action' && (e.phase === 'succeeded' || e.phase === 'failed'))) {
+      if (e.type === 'state' || (e.type === 'action' && (e.phase === 'succeeded' || e.phase === 'failed' || e.phase === 'unknown'))) {
         this.pendingRefresh.add(e.pair);
       }
     }
