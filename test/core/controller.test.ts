@@ -303,16 +303,29 @@ describe('controller: pbxctrl-failover.xml edited by hand', () => {
     const alert = events.find((e) => e.type === 'alert' && e.alert === 'config-problem')!;
     expect(alert.pair).toBe('*');
     expect(alert.type === 'alert' && alert.message).toMatch(/interval/);
-    // State changes happen, but the file is left as the operator wrote it.
-    await monitor.pause('a', { reason: 'while the file is broken' });
+    // No state can be saved now: the health says so, and an operator move is refused before it changes anything.
+    const health = await monitor.health();
+    expect(health.ok).toBe(false);
+    expect(health.problems).toEqual([
+      { kind: 'state-write', since: expect.any(String), message: expect.stringMatching(/^pair states cannot be written to .*pbxctrl-failover\.xml: it was edited by hand and is invalid \(pair "a", interval: .*\)\. Decisions made now are lost on a restart; fix the file and writing resumes\.$/) },
+    ]);
+    const refused = await rejection(monitor.pause('a', { reason: 'while the file is broken' }));
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toMatch(/edited by hand and is invalid/);
+    expect(await stateOf(monitor, 'a')).toBe('waiting');
+    expect(events.some((e) => e.type === 'operator' && e.action === 'pause')).toBe(false);
     await sleep(500);
     expect(await readFile(configFile(dir), 'utf8')).toBe(invalid);
     expect(events.filter((e) => e.type === 'alert' && e.alert === 'config-problem')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'alert' && e.alert === 'state-write-failed')).toHaveLength(1);
     expect((await rejection(monitor.addPair(pair('z', primary, receiver)))).code).toBe('conflict');
 
     await writeFile(configFile(dir), invalid.replace('<interval>-1</interval>', '<interval>0.2</interval>'));
     await waitForAsync(async () => (await monitor.getPair('a')).interval === 0.2, 'fixed file applied');
-    await waitForAsync(async () => (await readConfigText(dir)).includes('paused'), 'state written again');
+    await waitFor(() => events.some((e) => e.type === 'alert' && e.alert === 'state-write-recovered'), 'recovery alert');
+    expect((await monitor.health()).ok).toBe(true);
+    await monitor.pause('a', { reason: 'the file is fixed' });
+    expect(await readConfigText(dir)).toContain('>paused</state>');
   });
 });
 
