@@ -484,20 +484,21 @@ export class Controller implements Monitor {
   private fileIsInvalid(error: unknown): void {
     const problems = error instanceof MonitorError && error.problems ? error.problems : [{ field: 'file', message: messageOf(error) }];
     this.blockedBy = problems;
+    const text = problems.map(describeProblem).join('; ');
+    if (text !== this.lastAlertedProblems) {
+      this.lastAlertedProblems = text;
+      this.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
+      this.supervisor.emit({
+        type: 'alert',
+        pair: '*',
+        at: this.isoNow(),
+        alert: 'config-problem',
+        severity: 'critical',
+        message: `pbxctrl-failover.xml was edited by hand and is invalid; still running on the last good configuration and not writing the file until it is fixed: ${text}`,
+      });
+    }
     // From now on no state can be written: the same failure as a full disk, said as loudly.
     this.stateWriteFailed(this.blockedError());
-    const text = problems.map(describeProblem).join('; ');
-    if (text === this.lastAlertedProblems) return;
-    this.lastAlertedProblems = text;
-    this.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
-    this.supervisor.emit({
-      type: 'alert',
-      pair: '*',
-      at: this.isoNow(),
-      alert: 'config-problem',
-      severity: 'critical',
-      message: `pbxctrl-failover.xml was edited by hand and is invalid; still running on the last good configuration and not writing the file until it is fixed: ${text}`,
-    });
   }
 
   /** Refuses a change (409) while the file is blocked by an invalid hand edit or the last state write failed. */

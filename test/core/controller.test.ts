@@ -184,6 +184,41 @@ describe('controller: operator moves', () => {
   });
 });
 
+describe('controller: reasons and operators the file must store', () => {
+  it('refuses what cannot be stored before anything changes, and keeps a reason with Windows line breaks exactly across a restart', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pair('a', primary, receiver)]);
+    const first = await open(dir, cleanups);
+    await waitForAsync(async () => (await first.monitor.getPair('a')).state === 'waiting', 'waiting');
+
+    const refusals: Array<[Promise<unknown>, string, RegExp]> = [
+      [first.monitor.failover('a', { reason: 'Wartung\u000bRZ-2' }), 'reason', /cannot be stored \(U\+000B\)/],
+      [first.monitor.pause('a', { reason: 'x', operator: 'eve\u0001' }), 'operator', /cannot be stored \(U\+0001\)/],
+      [first.monitor.pause('a', { reason: 'x', operator: 'eve\nmallory' }), 'operator', /must be one line/],
+      [first.monitor.pause('a', { reason: 'x', operator: 'e'.repeat(201) }), 'operator', /at most 200 characters/],
+      [first.monitor.retryAction('a', { reason: '\udc00' }), 'reason', /cannot be stored \(U\+DC00\)/],
+      [first.monitor.addPair(pair('b', primary, receiver), { reason: 'new\u0085site' }), 'reason', /cannot be stored \(U\+0085\)/],
+    ];
+    for (const [attempt, field, message] of refusals) {
+      const error = await rejection(attempt);
+      expect(error.code).toBe('invalid');
+      expect(error.problems).toEqual([{ pair: expect.any(String), field, message: expect.stringMatching(message) }]);
+    }
+    expect(first.events.filter((e) => e.type === 'operator')).toEqual([]);
+    expect((await first.monitor.listPairs()).map((p) => [p.id, p.state])).toEqual([['a', 'waiting']]);
+    expect(receiver.requests).toHaveLength(0);
+
+    const reason = 'Wartung RZ-2\r\nTicket 4711\tüber Nacht 😀';
+    await first.monitor.failover('a', { reason, operator: 'Jörg Müller' });
+    expect(await readConfigText(dir)).toContain('reason="Wartung RZ-2&#13;&#10;Ticket 4711&#9;über Nacht 😀"');
+    await first.monitor.close();
+    const second = await open(dir, cleanups);
+    expect(await second.monitor.getPair('a')).toMatchObject({ state: 'failover', reason });
+  });
+});
+
 describe('controller: secrets', () => {
   it('never returns or records a secret unmasked', async () => {
     const primary = await fixture();
