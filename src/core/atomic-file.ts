@@ -7,10 +7,20 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 export interface AtomicWriteOptions {
-  /** Keep the current content of the target here (replaced atomically too) before replacing it. */
+  /** Keep a copy of what the target held here (replaced atomically too) before replacing it. */
   backup?: string;
-  /** Mode for a new file; an existing target keeps its mode. Default 0o600: settings hold secrets. */
+  /**
+   * What the backup holds; default: a copy of the target taken at the start. Given by a caller that
+   * has checked those bytes, so the backup is exactly the file it knows.
+   */
+  backupData?: string | Uint8Array;
+  /** Mode of the new file and its backup, whatever the old ones had. Default 0o600: settings hold secrets. */
   mode?: number;
+  /**
+   * Runs when the new content is on disk in its temporary file, right before it is renamed over
+   * the target; throwing cancels the write and leaves target and backup as they were.
+   */
+  beforeRename?: () => Promise<void>;
 }
 
 let counter = 0;
@@ -20,19 +30,26 @@ function tempName(target: string): string {
 }
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  const mode = (await existingMode(target)) ?? opts.mode ?? 0o600;
+  const mode = opts.mode ?? 0o600;
   const temps: string[] = [];
   try {
-    if (opts.backup !== undefined && (await exists(target))) {
-      const backupTemp = tempName(opts.backup);
+    let backupTemp: string | undefined;
+    if (opts.backup !== undefined && (opts.backupData !== undefined || (await exists(target)))) {
+      backupTemp = tempName(opts.backup);
       temps.push(backupTemp);
-      await fs.copyFile(target, backupTemp, constants.COPYFILE_EXCL);
-      await fsyncFile(backupTemp);
-      await fs.rename(backupTemp, opts.backup);
+      if (opts.backupData !== undefined) await writeAndSync(backupTemp, opts.backupData, mode);
+      else {
+        await fs.copyFile(target, backupTemp, constants.COPYFILE_EXCL);
+        await fs.chmod(backupTemp, mode);
+        await fsyncFile(backupTemp);
+      }
     }
     const temp = tempName(target);
     temps.push(temp);
     await writeAndSync(temp, data, mode);
+    await opts.beforeRename?.();
+    // The backup first: a crash between the two renames leaves the old target beside its copy.
+    if (backupTemp !== undefined && opts.backup !== undefined) await fs.rename(backupTemp, opts.backup);
     await fs.rename(temp, target);
     await fsyncDirectory(path.dirname(target));
   } catch (err) {
@@ -64,6 +81,8 @@ export async function removeStaleTemps(target: string): Promise<void> {
 async function writeAndSync(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const handle = await fs.open(file, 'wx', mode);
   try {
+    // Exactly this mode, whatever the umask.
+    await handle.chmod(mode);
     await handle.writeFile(data);
     await handle.sync();
   } finally {
@@ -94,7 +113,8 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-async function existingMode(file: string): Promise<number | undefined> {
+/** Permission bits of a file, or undefined when there is none. */
+export async function fileMode(file: string): Promise<number | undefined> {
   try {
     return (await fs.stat(file)).mode & 0o777;
   } catch {

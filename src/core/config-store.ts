@@ -1,29 +1,37 @@
 // <serverdir>/pbxctrl-failover.xml as the engine sees it: loaded and validated
 // as a whole, written atomically with the last good file kept as .bak, and
-// never written over a file that was changed by hand since it was read.
+// never written over a file that was changed by hand since it was read. The
+// file holds secrets: it and its .bak are written readable by the owner only.
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MonitorError } from '../shared/api.js';
 import type { PairSettings, Problem } from '../shared/model.js';
-import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
+import { fileMode, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import { DEFAULT_MAX_BYTES, parseConfigXml, serializeConfigXml, type XmlDocument } from './config-xml.js';
 import { describeFsError, errnoCode, fsError } from './fs-errors.js';
 import { CONFIG_FILE_NAME, configPath } from './paths.js';
-import type { ConfigStore, FailoverConfig, ParseResult } from './ports.js';
+import { silentLogger, type ConfigStore, type FailoverConfig, type Logger, type ParseResult } from './ports.js';
 
 export interface ConfigStoreOptions {
   /** Files larger than this are refused (default 16 MiB). */
   maxBytes?: number;
+  /** Where the warning about a file others could read goes. */
+  log?: Logger;
+  /** Test seam: runs after the hand-edit check, before the new file is renamed into place. */
+  beforeReplace?: () => Promise<void>;
 }
+
+/** pbxctrl-failover.xml and its .bak hold secrets. */
+const FILE_MODE = 0o600;
 
 type FileContent = { kind: 'missing' } | { kind: 'too-large'; bytes: number } | { kind: 'content'; bytes: Buffer };
 
 const MISSING = 'missing';
 
 export function createConfigStore(serverdir: string, opts: ConfigStoreOptions = {}): ConfigStore {
-  return new FileConfigStore(configPath(serverdir), opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  return new FileConfigStore(configPath(serverdir), opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.log ?? silentLogger, opts.beforeReplace);
 }
 
 class FileConfigStore implements ConfigStore {
@@ -32,10 +40,13 @@ class FileConfigStore implements ConfigStore {
   /** Hash of the file as last read or written; undefined until a successful load. */
   private knownHash: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private warnedAboutMode = false;
 
   constructor(
     readonly path: string,
     private readonly maxBytes: number,
+    private readonly log: Logger,
+    private readonly beforeReplace: (() => Promise<void>) | undefined,
   ) {}
 
   async load(): Promise<FailoverConfig> {
@@ -69,15 +80,24 @@ class FileConfigStore implements ConfigStore {
     // What the app writes must read back, or a restart would refuse to start.
     const check = parseConfigXml(text, { maxBytes: this.maxBytes });
     if (!check.ok) throw invalid(check.problems);
-    if (await this.changedOnDisk()) {
-      throw new MonitorError('conflict', `${path.basename(this.path)} was changed by hand since it was read; not overwriting it`);
-    }
+    // One read serves the hand-edit check and the backup: the .bak is exactly the file we know.
     const current = await readCapped(this.path, Infinity);
-    const keepBackup = current.kind === 'content' && current.bytes.toString('utf8').trim() !== '';
+    if (this.changed(current)) throw this.editedByHand();
+    const backup = current.kind === 'content' && current.bytes.toString('utf8').trim() !== '' ? current.bytes : undefined;
+    await this.warnIfReadableByOthers();
     try {
       await fs.mkdir(path.dirname(this.path), { recursive: true });
-      await writeFileAtomic(this.path, text, keepBackup ? { backup: `${this.path}.bak` } : {});
+      await writeFileAtomic(this.path, text, {
+        mode: FILE_MODE,
+        ...(backup ? { backup: `${this.path}.bak`, backupData: backup } : {}),
+        // An edit may land while the new file is being written: look again right before replacing it.
+        beforeRename: async () => {
+          await this.beforeReplace?.();
+          if (await this.changedOnDisk()) throw this.editedByHand();
+        },
+      });
     } catch (err) {
+      if (err instanceof MonitorError) throw err;
       throw fsError(err, 'write', this.path);
     }
     this.document = check.document;
@@ -94,9 +114,30 @@ class FileConfigStore implements ConfigStore {
   }
 
   async changedOnDisk(): Promise<boolean> {
-    const current = await readCapped(this.path, Infinity);
+    return this.changed(await readCapped(this.path, Infinity));
+  }
+
+  private changed(current: FileContent): boolean {
     if (this.knownHash === undefined) return current.kind === 'content' && current.bytes.toString('utf8').trim() !== '';
     return hashOf(current) !== this.knownHash;
+  }
+
+  private editedByHand(): MonitorError {
+    return new MonitorError('conflict', `${path.basename(this.path)} was changed by hand since it was read; not overwriting it`);
+  }
+
+  /** Once per store: a file others could read had its secrets exposed until now. */
+  private async warnIfReadableByOthers(): Promise<void> {
+    if (this.warnedAboutMode) return;
+    const files = [this.path, `${this.path}.bak`];
+    const modes = await Promise.all(files.map(async (file) => ({ file, mode: await fileMode(file) })));
+    const loose = modes.filter((e) => e.mode !== undefined && (e.mode & 0o077) !== 0);
+    if (loose.length === 0) return;
+    this.warnedAboutMode = true;
+    this.log.warn(
+      `${loose.map((e) => `${path.basename(e.file)} (mode ${e.mode!.toString(8)})`).join(' and ')} could be read by other users; it holds secrets and is now written with mode 600`,
+      { files: loose.map((e) => e.file) },
+    );
   }
 }
 

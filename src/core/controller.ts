@@ -20,8 +20,10 @@ import type {
   PairStatus,
   Problem,
 } from '../shared/model.js';
+import { unstorableMessage } from '../shared/text.js';
 import { effectiveTimeout, maskSettings, maskUrl, parseAcceptStatus, settingsWarnings, validatePairList, validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
+import { errnoCode, explainFsError } from './fs-errors.js';
 import type { HttpClient } from './http-client.js';
 import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
 import { acceptOnly200, compileAcceptStatus, probeOnce } from './probe.js';
@@ -48,10 +50,15 @@ export interface ControllerOptions {
   closeGraceMs?: number;
   /** Runs last in close() (openMonitor releases the lock here). */
   onClose?: () => Promise<void>;
+  /** Milliseconds before retrying failed state write n; default 1 s doubling, capped at 30 s. */
+  writeRetryBackoff?: (attempt: number) => number;
 }
 
 const DAY_MS = 86_400_000;
-const MAX_REASON_LENGTH = 1000;
+/** The longest reason an operator may give; the HTTP routes use the same limit. */
+export const MAX_REASON_LENGTH = 1000;
+/** The longest operator name. */
+export const MAX_OPERATOR_LENGTH = 200;
 /** Coalesced state writes take at most about 1 / (1 + WRITE_SPACING) of the event loop. */
 const WRITE_SPACING = 9;
 /** A slow disk must not leave the states in the file stale for long. */
@@ -75,7 +82,13 @@ export class Controller implements Monitor {
   /** How long the last write of the file took, ms (spaces out coalesced state writes). */
   private lastWriteMs = 0;
   private pollTimer: NodeJS.Timeout | undefined;
-  private polling = false;
+  /** The hand-edit check running now; a second caller waits for it. */
+  private polling: Promise<void> | undefined;
+  /** Retries a failed state write; set while one is due. */
+  private writeRetryTimer: NodeJS.Timeout | undefined;
+  private writeRetries = 0;
+  /** The last state-write failure logged, so that retries failing the same way do not flood the log. */
+  private lastWriteFailure = '';
   private started = false;
   private closing: Promise<void> | undefined;
   /** Set when another instance took the serverdir lock: nothing runs or is written any more. */
@@ -133,11 +146,18 @@ export class Controller implements Monitor {
       clearTimeout(this.saveTimer);
       this.saveTimer = undefined;
     }
-    await this.persistNow().catch((error: unknown) => this.log.error('final write of pbxctrl-failover.xml failed', { error: messageOf(error) }));
+    this.stopWriteRetry();
+    let finalWrite: string | undefined;
+    await this.persistNow().catch((error: unknown) => {
+      finalWrite = this.problems.list().find((p) => p.kind === 'state-write')?.message ?? messageOf(error);
+      this.log.error('the final write of pair states failed; what was decided since the last successful write is lost', { error: finalWrite });
+    });
     await this.opts.history.flush().catch((error: unknown) => this.log.error('history flush failed', { error: messageOf(error) }));
     await this.opts.history.close().catch(() => undefined);
     await this.opts.client.close();
     await this.opts.onClose?.();
+    // Stopped all the same (lock released), but the caller must not report a clean stop.
+    if (finalWrite !== undefined) throw new MonitorError('internal', `stopped, but the final write of pair states failed: ${finalWrite}`);
   }
 
   /** Another instance owns the serverdir: stop every watcher and action run now, never write again. */
@@ -224,7 +244,8 @@ export class Controller implements Monitor {
 
   addPair(input: PairSettings, by?: Reasoned): Promise<PairDetail> {
     return this.exclusive(async () => {
-      this.assertWritable();
+      this.readRequester(typeof input?.id === 'string' ? input.id : '*', by, false);
+      await this.writableNow();
       const result = validatePairSettings(input);
       if (!result.ok) throw invalid(`pair settings are invalid`, result.problems);
       const settings = result.settings;
@@ -356,8 +377,10 @@ export class Controller implements Monitor {
   ): Promise<PairStatus> {
     this.refuseWithoutLock();
     const watcher = this.watcher(id);
-    const reason = readReason(id, req, reasonRequired);
-    const operator = this.operatorOf(req);
+    const { reason, operator } = this.readRequester(id, req, reasonRequired);
+    // A move that could not be saved would be undone by a restart (and its action sent again):
+    // refuse it while pair states cannot be written, before anything changes or fires.
+    await this.writableNow();
     try {
       apply(watcher, reason, operator);
     } catch (error) {
@@ -368,8 +391,28 @@ export class Controller implements Monitor {
     }
     this.emitOperator(id, action, req, 'ok', detail);
     // The state change is on disk before the caller hears "done".
-    await this.persistNow().catch((error: unknown) => this.log.error('could not write pbxctrl-failover.xml', { error: messageOf(error) }));
+    await this.persistMove(id, action);
     return watcher.status();
+  }
+
+  /** Writes a move that has taken effect; when that fails, the caller hears that it is not saved. */
+  private async persistMove(id: string, action: OperatorAction): Promise<void> {
+    try {
+      await this.persistNow();
+      return;
+    } catch (error) {
+      if (!(error instanceof MonitorError && error.code === 'conflict') || this.blockedBy) throw this.moveNotSaved(id, action, error);
+    }
+    // The file was edited by hand at this very moment: read the edit, then write again.
+    await this.checkFileOnDisk();
+    await this.persistNow().catch((error: unknown) => {
+      throw this.moveNotSaved(id, action, error);
+    });
+  }
+
+  private moveNotSaved(id: string, action: OperatorAction, error: unknown): MonitorError {
+    const why = this.problems.list().find((p) => p.kind === 'state-write')?.message ?? messageOf(error);
+    return new MonitorError('internal', `the ${action} of pair "${id}" took effect but is not saved: ${why}`);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -445,9 +488,15 @@ export class Controller implements Monitor {
   }
 
   /** Notices a hand edit of pbxctrl-failover.xml: valid -> applied like an import; invalid -> alert, no writes. */
-  async checkFileOnDisk(): Promise<void> {
-    if (this.polling || this.closing) return;
-    this.polling = true;
+  checkFileOnDisk(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    this.polling ??= this.readHandEdit().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async readHandEdit(): Promise<void> {
     try {
       await this.exclusive(async () => {
         // Never look at the file while our own write is renaming it into place.
@@ -477,13 +526,11 @@ export class Controller implements Monitor {
         this.lastAlertedProblems = '';
         if (wasBlocked) this.log.info('pbxctrl-failover.xml is valid again; writing resumes');
         const touched = await this.applyPlan(plan, { reason: 'pbxctrl-failover.xml was edited by hand', operator: 'file' });
-        // Write back the live states (the file as edited may not carry them).
+        // Write back the live states (the file as edited may not carry them). A failure is reported by write().
         if (!touched) await this.persistNow().catch(() => undefined);
       });
     } catch (error) {
       this.log.error('checking pbxctrl-failover.xml for hand edits failed', { error: messageOf(error) });
-    } finally {
-      this.polling = false;
     }
   }
 
@@ -491,26 +538,47 @@ export class Controller implements Monitor {
     const problems = error instanceof MonitorError && error.problems ? error.problems : [{ field: 'file', message: messageOf(error) }];
     this.blockedBy = problems;
     const text = problems.map(describeProblem).join('; ');
-    if (text === this.lastAlertedProblems) return;
-    this.lastAlertedProblems = text;
-    this.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
-    this.supervisor.emit({
-      type: 'alert',
-      pair: '*',
-      at: this.isoNow(),
-      alert: 'config-problem',
-      severity: 'critical',
-      message: `pbxctrl-failover.xml was edited by hand and is invalid; still running on the last good configuration and not writing the file until it is fixed: ${text}`,
-    });
+    if (text !== this.lastAlertedProblems) {
+      this.lastAlertedProblems = text;
+      this.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
+      this.supervisor.emit({
+        type: 'alert',
+        pair: '*',
+        at: this.isoNow(),
+        alert: 'config-problem',
+        severity: 'critical',
+        message: `pbxctrl-failover.xml was edited by hand and is invalid; still running on the last good configuration and not writing the file until it is fixed: ${text}`,
+      });
+    }
+    // From now on no state can be written: the same failure as a full disk, said as loudly.
+    this.stateWriteFailed(this.blockedError());
   }
 
+  /** Refuses a change (409) while the file is blocked by an invalid hand edit or the last state write failed. */
   private assertWritable(): void {
-    if (!this.blockedBy) return;
-    throw new MonitorError(
-      'conflict',
-      `pbxctrl-failover.xml was edited by hand and is invalid; fix the file first (${this.blockedBy.map(describeProblem).join('; ')})`,
-      this.blockedBy,
-    );
+    if (this.blockedBy) {
+      throw new MonitorError(
+        'conflict',
+        `pbxctrl-failover.xml was edited by hand and is invalid; fix the file first (${this.blockedBy.map(describeProblem).join('; ')})`,
+        this.blockedBy,
+      );
+    }
+    const failed = this.problems.list().find((p) => p.kind === 'state-write');
+    if (failed) {
+      throw new MonitorError('conflict', `${failed.message} Changes are refused until pair states can be written again, so that nothing decided now is lost.`);
+    }
+  }
+
+  /** assertWritable, after trying the write once more when the last one failed (the disk may have been fixed). */
+  private async writableNow(): Promise<void> {
+    this.assertWritable();
+    if (!this.problems.has('state-write')) return;
+    await this.persistNow().catch(() => undefined);
+    this.assertWritable();
+  }
+
+  private blockedError(): MonitorError {
+    return new MonitorError('conflict', `${this.opts.store.path} was edited by hand and is invalid; it is not written until it is fixed`, this.blockedBy);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -520,7 +588,8 @@ export class Controller implements Monitor {
     if (this.saveTimer || this.queuedSave || this.lostLock !== undefined) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.persistNow().catch((error: unknown) => this.log.error('could not write pbxctrl-failover.xml', { error: messageOf(error) }));
+      // A failure is reported (problem, alert, retry) by write().
+      this.persistNow().catch(() => undefined);
     }, this.coalesceMs());
   }
 
@@ -562,10 +631,11 @@ export class Controller implements Monitor {
     return next;
   }
 
+  /** One write of every pair's state. Every way it can fail is reported through stateWriteFailed(). */
   private async write(): Promise<void> {
-    if (this.blockedBy) return;
     try {
       await this.onDisk(async () => {
+        if (this.blockedBy) throw this.blockedError();
         const started = performance.now();
         try {
           await this.opts.store.save(this.currentConfig());
@@ -574,12 +644,81 @@ export class Controller implements Monitor {
         }
       });
     } catch (error) {
-      if (error instanceof MonitorError && error.code === 'conflict') {
-        // Edited by hand since we read it: look at the edit now rather than at the next poll.
-        setImmediate(() => void this.checkFileOnDisk());
+      if (this.blockedBy) {
+        const blocked = this.blockedError();
+        this.stateWriteFailed(blocked);
+        throw blocked;
       }
+      if (error instanceof MonitorError && error.code === 'conflict') {
+        // Edited by hand since we read it: look at the edit now rather than at the next poll. The
+        // check either applies the edit and writes, or finds it invalid and reports writing blocked.
+        setImmediate(() => void this.checkFileOnDisk());
+        throw error;
+      }
+      this.stateWriteFailed(error);
       throw error;
     }
+    this.stateWriteSucceeded();
+  }
+
+  /**
+   * The one path for a state write that failed, whatever the cause: the health problem, one critical
+   * alert per episode, and a retry with a capped backoff. Automatic moves go on regardless (refusing a
+   * failover because the disk is full would turn a disk problem into a telephony outage).
+   */
+  private stateWriteFailed(error: unknown): void {
+    const blocked = this.blockedBy !== undefined;
+    const next = blocked ? 'fix the file and writing resumes.' : 'the write is retried until it succeeds.';
+    const message = `pair states cannot be written to ${this.opts.store.path}: ${this.causeOf(error)}. Decisions made now are lost on a restart; ${next}`;
+    const isNew = this.problems.set('state-write', message, this.isoNow());
+    if (message !== this.lastWriteFailure) {
+      this.lastWriteFailure = message;
+      this.log.error('pair states cannot be written', { error: message });
+    }
+    if (isNew) {
+      this.supervisor.emit({ type: 'alert', pair: '*', at: this.isoNow(), alert: 'state-write-failed', severity: 'critical', message });
+    }
+    if (!blocked) this.scheduleWriteRetry();
+  }
+
+  private stateWriteSucceeded(): void {
+    const episode = this.problems.list().find((p) => p.kind === 'state-write');
+    if (!episode || !this.problems.clear('state-write')) return;
+    this.stopWriteRetry();
+    this.lastWriteFailure = '';
+    const message = `pair states are written to ${this.opts.store.path} again; what was decided while writing failed (since ${episode.since}) is now on disk.`;
+    this.log.info('pair states are written again', { since: episode.since });
+    this.supervisor.emit({ type: 'alert', pair: '*', at: this.isoNow(), alert: 'state-write-recovered', severity: 'info', message });
+  }
+
+  private scheduleWriteRetry(): void {
+    if (this.writeRetryTimer || this.closing) return;
+    this.writeRetries++;
+    const delay = (this.opts.writeRetryBackoff ?? defaultWriteRetryBackoff)(this.writeRetries);
+    this.writeRetryTimer = setTimeout(() => {
+      this.writeRetryTimer = undefined;
+      this.persistNow().catch(() => undefined);
+    }, delay);
+    this.writeRetryTimer.unref();
+  }
+
+  private stopWriteRetry(): void {
+    if (this.writeRetryTimer) clearTimeout(this.writeRetryTimer);
+    this.writeRetryTimer = undefined;
+    this.writeRetries = 0;
+  }
+
+  /** Why a write failed, in words: "the disk is full (ENOSPC)". */
+  private causeOf(error: unknown): string {
+    if (error instanceof MonitorError && this.blockedBy && error.problems === this.blockedBy) {
+      return `it was edited by hand and is invalid (${this.blockedBy.map(describeProblem).join('; ')})`;
+    }
+    const cause = (error as { cause?: unknown } | null)?.cause;
+    if (errnoCode(cause) !== undefined) return explainFsError(cause);
+    if (error instanceof MonitorError && error.code === 'invalid' && error.problems) {
+      return `what would be written does not read back (${error.problems.map(describeProblem).join('; ')}), so nothing was written`;
+    }
+    return messageOf(error);
   }
 
   /** Writes and hand-edit checks of the file take turns. */
@@ -614,6 +753,13 @@ export class Controller implements Monitor {
     const w = typeof id === 'string' ? this.supervisor.get(id) : undefined;
     if (!w) throw new MonitorError('not-found', `there is no pair with id "${String(id)}"`);
     return w;
+  }
+
+  /** The reason and operator of a request, checked before anything changes (400 naming the field). */
+  private readRequester(pair: string, req: Partial<Reasoned> | undefined, reasonRequired: boolean): { reason: string; operator: string } {
+    const reason = readReason(pair, req, reasonRequired);
+    readOperator(pair, req);
+    return { reason, operator: this.operatorOf(req) };
   }
 
   private operatorOf(by: Partial<Reasoned> | undefined): string {
@@ -659,6 +805,9 @@ function readReason(pair: string, req: Partial<Reasoned> | undefined, required: 
   if (reason.length > MAX_REASON_LENGTH) {
     throw invalid('the reason is too long', [{ pair, field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` }]);
   }
+  // The reason is written into pbxctrl-failover.xml with the state: it must be text the file can hold.
+  const bad = unstorableMessage(reason);
+  if (bad) throw invalid(`the reason ${bad}`, [{ pair, field: 'reason', message: bad }]);
   return reason;
 }
 
@@ -684,6 +833,22 @@ function assertRemovable(watcher: Watcher): void {
   throw new MonitorError('conflict', `pair "${watcher.id}" was not removed: ${risk}; remove it with force=true if that is what you mean`, [
     { pair: watcher.id, field: 'force', message: `${risk}: removing it needs force=true` },
   ]);
+}
+
+function readOperator(pair: string, req: Partial<Reasoned> | undefined): void {
+  const raw = isObject(req) ? req.operator : undefined;
+  if (raw === undefined) return;
+  const problem = (message: string): MonitorError => invalid(`the operator ${message}`, [{ pair, field: 'operator', message }]);
+  if (typeof raw !== 'string') throw problem('must be text (a name)');
+  const name = raw.trim();
+  if (name.length > MAX_OPERATOR_LENGTH) throw problem(`must be at most ${MAX_OPERATOR_LENGTH} characters`);
+  const bad = unstorableMessage(name);
+  if (bad) throw problem(bad);
+  if (/[\t\r\n]/.test(name)) throw problem('must be one line (a name, no tabs or line breaks)');
+}
+
+function defaultWriteRetryBackoff(attempt: number): number {
+  return Math.min(1000 * 2 ** (attempt - 1), 30_000);
 }
 
 function parseTime(value: string | undefined, field: string): number | undefined {

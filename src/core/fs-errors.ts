@@ -23,9 +23,13 @@ export function errnoCode(err: unknown): string | undefined {
 
 /** "cannot write /srv/x/pbxctrl-failover.lock: the disk is full (ENOSPC)" */
 export function describeFsError(err: unknown, doing: string, file: string): string {
+  return `cannot ${doing} ${file}: ${explainFsError(err)}`;
+}
+
+/** "the disk is full (ENOSPC)" */
+export function explainFsError(err: unknown): string {
   const code = errnoCode(err);
-  const why = code && EXPLANATIONS[code] ? `${EXPLANATIONS[code]} (${code})` : err instanceof Error ? err.message : String(err);
-  return `cannot ${doing} ${file}: ${why}`;
+  return code && EXPLANATIONS[code] ? `${EXPLANATIONS[code]} (${code})` : err instanceof Error ? err.message : String(err);
 }
 
 export function fsError(err: unknown, doing: string, file: string): MonitorError {

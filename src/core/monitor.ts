@@ -50,7 +50,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
   });
   let controller: Controller;
   try {
-    const store = createConfigStore(opts.serverdir);
+    const store = createConfigStore(opts.serverdir, { log });
     const config = await store.load();
     const history = createHistoryStore(opts.serverdir, { retentionDays: opts.historyRetentionDays ?? 90, clock, log });
     const controllerOptions: ConstructorParameters<typeof Controller>[0] = {

@@ -19,6 +19,7 @@ import {
   type ValidationSettings,
 } from './model.js';
 import { renderTemplate, templateVariables } from './template.js';
+import { unstorableMessage } from './text.js';
 
 export const LIMITS = {
   idPattern: /^[a-z0-9_-]{1,64}$/,
@@ -303,13 +304,11 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-// Characters XML 1.0 cannot carry even when escaped; a setting must survive being written to the file.
-const NOT_STORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Characters pbxctrl-failover.xml cannot carry (src/shared/text.ts); a setting must survive being written to the file.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function unstorable(s: string): string | undefined {
-  const m = NOT_STORABLE.exec(s);
-  return m ? `contains a character that cannot be stored (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})` : undefined;
+  return unstorableMessage(s);
 }
 
 function readId(c: Collector, v: unknown): string | undefined {

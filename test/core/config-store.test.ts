@@ -311,3 +311,74 @@ async function writeTemp(text: string): Promise<string> {
   await fs.writeFile(f, text);
   return f;
 }
+
+describe('a hand edit landing while the file is written', () => {
+  it('is not overwritten: the file is checked again right before the rename', async () => {
+    await fs.writeFile(file, CONTRACT_SAMPLE);
+    const edited = CONTRACT_SAMPLE.replace('<interval>10</interval>', '<interval>20</interval>');
+    let saves = 0;
+    // On the second save, the edit lands after the first check, while the new content is being written.
+    const store = createConfigStore(dir, {
+      beforeReplace: async () => {
+        if (++saves === 2) await fs.writeFile(file, edited);
+      },
+    });
+    const config = await store.load();
+    await store.save(withInterval(config, 11));
+    const good = await fs.readFile(file, 'utf8');
+    expect(good).toContain('<interval>11</interval>');
+
+    const err = await rejection(store.save(withInterval(config, 12)));
+    expect(err.code).toBe('conflict');
+    expect(err.message).toBe('pbxctrl-failover.xml was changed by hand since it was read; not overwriting it');
+    expect(await fs.readFile(file, 'utf8')).toBe(edited);
+    // The backup is still the last file the store wrote, and no temporary file is left behind.
+    expect(await fs.readFile(`${file}.bak`, 'utf8')).toBe(CONTRACT_SAMPLE);
+    expect(await listDir()).toEqual(['pbxctrl-failover.xml', 'pbxctrl-failover.xml.bak']);
+    expect(await store.changedOnDisk()).toBe(true);
+  });
+});
+
+describe('file mode (the file holds secrets)', () => {
+  const modeOf = async (f: string) => (await fs.stat(f)).mode & 0o777;
+  const warnings = () => {
+    const lines: string[] = [];
+    const put = (message: string) => void lines.push(message);
+    return { lines, log: { info: () => undefined, warn: put, error: put } };
+  };
+
+  it('writes a new file and its .bak with mode 0600, without a warning', async () => {
+    const { lines, log } = warnings();
+    const store = createConfigStore(dir, { log });
+    await store.load();
+    const parsed = store.parse(CONTRACT_SAMPLE);
+    if (!parsed.ok) throw new Error('the sample does not parse');
+    await store.save(parsed.config);
+    expect(await modeOf(file)).toBe(0o600);
+    await store.save({ pairs: [] });
+    expect(await modeOf(file)).toBe(0o600);
+    expect(await modeOf(`${file}.bak`)).toBe(0o600);
+    expect(lines).toEqual([]);
+  });
+
+  it('narrows a file and a .bak others could read to 0600 and warns once', async () => {
+    await fs.writeFile(file, CONTRACT_SAMPLE);
+    await fs.writeFile(`${file}.bak`, CONTRACT_SAMPLE);
+    await fs.chmod(file, 0o644);
+    await fs.chmod(`${file}.bak`, 0o664);
+    const { lines, log } = warnings();
+    const store = createConfigStore(dir, { log });
+    const config = await store.load();
+    await store.save(withInterval(config, 11));
+    expect(await modeOf(file)).toBe(0o600);
+    expect(await modeOf(`${file}.bak`)).toBe(0o600);
+    expect(lines).toEqual([
+      'pbxctrl-failover.xml (mode 644) and pbxctrl-failover.xml.bak (mode 664) could be read by other users; it holds secrets and is now written with mode 600',
+    ]);
+    // Widened again by hand: written 0600 again, but the warning is not repeated.
+    await fs.chmod(file, 0o644);
+    await store.save(withInterval(config, 12));
+    expect(await modeOf(file)).toBe(0o600);
+    expect(lines).toHaveLength(1);
+  });
+});

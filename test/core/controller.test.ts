@@ -184,6 +184,41 @@ describe('controller: operator moves', () => {
   });
 });
 
+describe('controller: reasons and operators the file must store', () => {
+  it('refuses what cannot be stored before anything changes, and keeps a reason with Windows line breaks exactly across a restart', async () => {
+    const primary = await fixture();
+    const receiver = await fixture();
+    const dir = await tempServerdir(cleanups);
+    await writeConfig(dir, [pair('a', primary, receiver)]);
+    const first = await open(dir, cleanups);
+    await waitForAsync(async () => (await first.monitor.getPair('a')).state === 'waiting', 'waiting');
+
+    const refusals: Array<[Promise<unknown>, string, RegExp]> = [
+      [first.monitor.failover('a', { reason: 'Wartung\u000bRZ-2' }), 'reason', /cannot be stored \(U\+000B\)/],
+      [first.monitor.pause('a', { reason: 'x', operator: 'eve\u0001' }), 'operator', /cannot be stored \(U\+0001\)/],
+      [first.monitor.pause('a', { reason: 'x', operator: 'eve\nmallory' }), 'operator', /must be one line/],
+      [first.monitor.pause('a', { reason: 'x', operator: 'e'.repeat(201) }), 'operator', /at most 200 characters/],
+      [first.monitor.retryAction('a', { reason: '\udc00' }), 'reason', /cannot be stored \(U\+DC00\)/],
+      [first.monitor.addPair(pair('b', primary, receiver), { reason: 'new\u0085site' }), 'reason', /cannot be stored \(U\+0085\)/],
+    ];
+    for (const [attempt, field, message] of refusals) {
+      const error = await rejection(attempt);
+      expect(error.code).toBe('invalid');
+      expect(error.problems).toEqual([{ pair: expect.any(String), field, message: expect.stringMatching(message) }]);
+    }
+    expect(first.events.filter((e) => e.type === 'operator')).toEqual([]);
+    expect((await first.monitor.listPairs()).map((p) => [p.id, p.state])).toEqual([['a', 'waiting']]);
+    expect(receiver.requests).toHaveLength(0);
+
+    const reason = 'Wartung RZ-2\r\nTicket 4711\tüber Nacht 😀';
+    await first.monitor.failover('a', { reason, operator: 'Jörg Müller' });
+    expect(await readConfigText(dir)).toContain('reason="Wartung RZ-2&#13;&#10;Ticket 4711&#9;über Nacht 😀"');
+    await first.monitor.close();
+    const second = await open(dir, cleanups);
+    expect(await second.monitor.getPair('a')).toMatchObject({ state: 'failover', reason });
+  });
+});
+
 describe('controller: secrets', () => {
   it('never returns or records a secret unmasked', async () => {
     const primary = await fixture();
@@ -303,16 +338,29 @@ describe('controller: pbxctrl-failover.xml edited by hand', () => {
     const alert = events.find((e) => e.type === 'alert' && e.alert === 'config-problem')!;
     expect(alert.pair).toBe('*');
     expect(alert.type === 'alert' && alert.message).toMatch(/interval/);
-    // State changes happen, but the file is left as the operator wrote it.
-    await monitor.pause('a', { reason: 'while the file is broken' });
+    // No state can be saved now: the health says so, and an operator move is refused before it changes anything.
+    const health = await monitor.health();
+    expect(health.ok).toBe(false);
+    expect(health.problems).toEqual([
+      { kind: 'state-write', since: expect.any(String), message: expect.stringMatching(/^pair states cannot be written to .*pbxctrl-failover\.xml: it was edited by hand and is invalid \(pair "a", interval: .*\)\. Decisions made now are lost on a restart; fix the file and writing resumes\.$/) },
+    ]);
+    const refused = await rejection(monitor.pause('a', { reason: 'while the file is broken' }));
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toMatch(/edited by hand and is invalid/);
+    expect(await stateOf(monitor, 'a')).toBe('waiting');
+    expect(events.some((e) => e.type === 'operator' && e.action === 'pause')).toBe(false);
     await sleep(500);
     expect(await readFile(configFile(dir), 'utf8')).toBe(invalid);
     expect(events.filter((e) => e.type === 'alert' && e.alert === 'config-problem')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'alert' && e.alert === 'state-write-failed')).toHaveLength(1);
     expect((await rejection(monitor.addPair(pair('z', primary, receiver)))).code).toBe('conflict');
 
     await writeFile(configFile(dir), invalid.replace('<interval>-1</interval>', '<interval>0.2</interval>'));
     await waitForAsync(async () => (await monitor.getPair('a')).interval === 0.2, 'fixed file applied');
-    await waitForAsync(async () => (await readConfigText(dir)).includes('paused'), 'state written again');
+    await waitFor(() => events.some((e) => e.type === 'alert' && e.alert === 'state-write-recovered'), 'recovery alert');
+    expect((await monitor.health()).ok).toBe(true);
+    await monitor.pause('a', { reason: 'the file is fixed' });
+    expect(await readConfigText(dir)).toContain('>paused</state>');
   });
 });
 

@@ -14,6 +14,9 @@ import { configPath, lockPath } from '../../src/core/paths.js';
 import type { HistoryStore, Logger, ServerdirLock } from '../../src/core/ports.js';
 import { MonitorError } from '../../src/shared/api.js';
 import type { AlertEvent } from '../../src/shared/model.js';
+import type { HistoryEvent } from '../../src/shared/model.js';
+import { HttpFixture } from '../helpers/http-fixtures.js';
+import { configXml, jsonBody, pairSettings, spawnCli, startTestService, waitFor as waitForValue, type TestPair } from '../helpers/service-harness.js';
 import { configWith, minimalPair } from '../helpers/xml-samples.js';
 
 const DAY0 = Date.UTC(2026, 10, 27, 10, 0, 0);
@@ -252,5 +255,112 @@ describe('full disk', () => {
       ...Array.from({ length: 60 }, (_, i) => `during the fault ${i}`),
     ]);
     expect(log.lines.filter((l) => l.includes('damaged'))).toEqual([]);
+  });
+});
+
+describe('pair states that cannot be written (full disk)', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  });
+
+  async function fixtures(): Promise<{ primary: HttpFixture; validation: HttpFixture; receiver: HttpFixture; pair: TestPair }> {
+    const [primary, validation, receiver] = await Promise.all([HttpFixture.start(), HttpFixture.start(), HttpFixture.start()]);
+    cleanups.push(() => Promise.all([primary.close(), validation.close(), receiver.close()]).then(() => undefined));
+    const pair: TestPair = { id: 'acme', primaryUrl: primary.url(), validationUrl: validation.url(), actionUrl: receiver.url('/dns'), interval: 0.1, retries: 1 };
+    return { primary, validation, receiver, pair };
+  }
+
+  type Health = { ok: boolean; problems: Array<{ kind: string; message: string; since: string }> };
+
+  it('fails over all the same, says so in /api/health and one critical alert, refuses manual moves, and recovers by itself', { timeout: 90_000 }, async () => {
+    const serverdir = mountTmpfs(`states-${mounted.length}`, '128k');
+    const { primary, receiver, pair } = await fixtures();
+    const betaPrimary = await HttpFixture.start();
+    cleanups.push(() => betaPrimary.close());
+    const beta: TestPair = { ...pair, id: 'beta', primaryUrl: betaPrimary.url('/beta'), actionUrl: receiver.url('/dns-beta') };
+    const svc = await startTestService({ serverdir, xml: configXml([pair, beta]) });
+    cleanups.push(() => svc.close());
+    const file = configPath(serverdir);
+    const stateOf = async (id: string) => (await svc.json<{ state: string }>(`/api/pairs/${id}`)).state;
+    await waitFor(async () => (await fs.readFile(file, 'utf8')).match(/>waiting<\/state>/g)?.length === 2);
+
+    const filler = await fillDisk(serverdir);
+    // The primary of acme dies: the failover is not held back by the disk.
+    primary.script(...Array.from({ length: 1000 }, () => ({ status: 500 })));
+    await waitFor(() => receiver.requests.some((r) => r.url === '/dns'), 20_000);
+    expect(await stateOf('acme')).toBe('failover');
+    const health = await waitForValue('the health to turn bad', async () => {
+      const h = await svc.json<Health>('/api/health');
+      return h.ok ? undefined : h;
+    });
+    const problem = health.problems.find((p) => p.kind === 'state-write')!;
+    expect(problem.message).toBe(
+      `pair states cannot be written to ${file}: the disk is full (ENOSPC). Decisions made now are lost on a restart; the write is retried until it succeeds.`,
+    );
+    expect(await fs.readFile(file, 'utf8')).not.toContain('>failover</state>');
+
+    // Manual moves are refused before anything changes or fires; each one tries the write again.
+    for (let i = 0; i < 3; i++) {
+      const res = await svc.api('/api/pairs/beta/failover', jsonBody('POST', { reason: `drill ${i}` }));
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { message: string }).message).toBe(
+        `${problem.message} Changes are refused until pair states can be written again, so that nothing decided now is lost.`,
+      );
+    }
+    expect(await stateOf('beta')).toBe('waiting');
+    expect(receiver.requests.filter((r) => r.url === '/dns-beta')).toHaveLength(0);
+    const addRes = await svc.api('/api/pairs', jsonBody('POST', pairSettings({ ...pair, id: 'gamma' })));
+    expect(addRes.status).toBe(409);
+    const writeAlerts = async () =>
+      (await svc.json<HistoryEvent[]>('/api/alerts')).flatMap((e) => (e.type === 'alert' && e.alert.startsWith('state-write') ? [e] : []));
+    expect((await writeAlerts()).map((e) => [e.alert, e.pair, e.type === 'alert' && e.severity, e.type === 'alert' && e.message])).toEqual([
+      ['state-write-failed', '*', 'critical', problem.message],
+    ]);
+
+    // Space again: the retry writes the failover without any request, and says so.
+    await fs.unlink(filler);
+    await waitFor(async () => (await svc.json<Health>('/api/health')).ok, 60_000);
+    expect(await fs.readFile(file, 'utf8')).toContain('>failover</state>');
+    const alerts = await writeAlerts();
+    expect(alerts.map((e) => e.alert)).toEqual(['state-write-failed', 'state-write-recovered']);
+    expect(alerts[1]).toMatchObject({ pair: '*', severity: 'info' });
+    expect(alerts[1]!.type === 'alert' && alerts[1]!.message).toBe(
+      `pair states are written to ${file} again; what was decided while writing failed (since ${problem.since}) is now on disk.`,
+    );
+    expect((await svc.json<{ state: string }>('/api/pairs/beta/pause', jsonBody('POST', { reason: 'after the fix' }))).state).toBe('paused');
+  });
+
+  it('makes a failed final write at stop an error, not a clean stop', async () => {
+    const serverdir = mountTmpfs(`final-${mounted.length}`, '128k');
+    const { pair } = await fixtures();
+    const log = collectingLog();
+    const svc = await startTestService({ serverdir, xml: configXml([pair]), log });
+    await waitFor(async () => (await fs.readFile(configPath(serverdir), 'utf8')).includes('>waiting</state>'));
+    const filler = await fillDisk(serverdir);
+    cleanups.push(() => fs.unlink(filler));
+    await expect(svc.close()).rejects.toThrow(
+      `stopped, but the final write of pair states failed: pair states cannot be written to ${configPath(serverdir)}: the disk is full (ENOSPC).`,
+    );
+    expect(log.lines.some((l) => l.startsWith('the final write of pair states failed'))).toBe(true);
+    // The lock is released all the same.
+    await expect(fs.access(lockPath(serverdir))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('exits non-zero on SIGTERM when the final write fails', { timeout: 90_000 }, async () => {
+    const serverdir = mountTmpfs(`sigterm-${mounted.length}`, '128k');
+    const { pair } = await fixtures();
+    await fs.writeFile(configPath(serverdir), configXml([pair]));
+    const child = spawnCli(['serve', '--serverdir', serverdir, '--port', '0']);
+    cleanups.push(async () => child.kill());
+    await child.waitForOutput(/Dashboard: /);
+    await waitFor(async () => (await fs.readFile(configPath(serverdir), 'utf8')).includes('>waiting</state>'), 30_000);
+    const filler = await fillDisk(serverdir);
+    cleanups.push(() => fs.unlink(filler));
+    child.proc.kill('SIGTERM');
+    const { code } = await child.exited;
+    expect(code).not.toBe(0);
+    expect(child.stderr).toContain('the final write of pair states failed: pair states cannot be written to');
+    expect(child.stderr).not.toContain('Stopped.');
   });
 });

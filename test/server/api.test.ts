@@ -1,7 +1,7 @@
 // The HTTP API against the real service and engine: loopback primaries, validation sites and an
 // action receiver, a real serverdir, fetch() as the client.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiErrorBody } from '../../src/shared/api.js';
@@ -264,6 +264,69 @@ describe('operator actions', () => {
     expect(results).toContainEqual(expect.objectContaining({ target: 'primary', url: primary.url(), ok: true, status: 200 }));
     expect(results).toContainEqual(expect.objectContaining({ target: 'validation', url: validation.url(), ok: true }));
     expect((await svc.api('/api/pairs/probe')).status).toBe(404);
+  });
+});
+
+describe('what the file cannot store and what cannot be written', () => {
+  it('refuses a reason or operator with a character the file cannot store (400 naming the field), fires nothing, and later writes still happen', async () => {
+    await reaches('acme', 'waiting');
+    const requests = [
+      ['failover', { reason: 'Wartung\u000bRZ-2' }, 'reason'],
+      ['failover', { reason: 'Wartung\u0001RZ-2' }, 'reason'],
+      ['failover', { reason: 'Wartung \ud800 RZ-2' }, 'reason'],
+      ['failover', { reason: 'Wartung RZ-2', operator: 'eve\u000bmallory' }, 'operator'],
+      ['pause', { reason: 'Update\u000b' + 'PBX' }, 'reason'],
+    ] as const;
+    for (const [move, body, field] of requests) {
+      const res = await svc.api(`/api/pairs/acme/${move}`, jsonBody('POST', body));
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const error = await errorOf(res);
+      expect(error.problems).toEqual([{ pair: 'acme', field, message: expect.stringMatching(/^contains a character that cannot be stored \(U\+[0-9A-F]{4}\)/) }]);
+    }
+    expect(receiver.requests).toHaveLength(0);
+    expect(await stateOf('acme')).toBe('waiting');
+
+    // Writing goes on: a new pair and a pause reach the file, the health is good.
+    const beta: TestPair = { ...acme, id: 'beta', name: 'Beta', primaryUrl: primary.url('/beta') };
+    await svc.json('/api/pairs', jsonBody('POST', pairSettings(beta)));
+    await svc.json('/api/pairs/acme/pause', jsonBody('POST', { reason: 'Wartung\nRZ-2', operator: 'eve' }));
+    const text = await configFile();
+    expect(text).toContain('id="beta"');
+    expect(text).toMatch(/<state since="[^"]+" reason="Wartung&#10;RZ-2">paused<\/state>/);
+    expect(await svc.json('/api/health')).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('while a hand edit makes the file invalid: a manual failover answers 409 and fires nothing, /api/health says why, and a fix ends it', async () => {
+    await reaches('acme', 'waiting');
+    await waitFor('the waiting state on disk', async () => (await configFile()).includes('>waiting</state>'));
+    const good = await configFile();
+    const invalid = good.replace(/<interval>[^<]*<\/interval>/, '<interval>-1</interval>');
+    await writeFile(join(svc.serverdir, CONFIG_FILE), invalid);
+    const health = await waitFor('the health to turn bad', async () => {
+      const h = await svc.json<{ ok: boolean; problems: Array<{ kind: string; message: string }> }>('/api/health');
+      return h.ok ? undefined : h;
+    });
+    expect(health.problems).toEqual([
+      {
+        kind: 'state-write',
+        since: expect.any(String),
+        message: expect.stringMatching(/^pair states cannot be written to .*pbxctrl-failover\.xml: it was edited by hand and is invalid \(pair "acme", interval: must be at least 0\.1 seconds, got -1\)\. Decisions made now are lost on a restart; fix the file and writing resumes\.$/),
+      },
+    ]);
+
+    const refused = await svc.api('/api/pairs/acme/failover', jsonBody('POST', { reason: 'drill' }));
+    expect(refused.status).toBe(409);
+    expect((await errorOf(refused)).message).toMatch(/^pbxctrl-failover\.xml was edited by hand and is invalid; fix the file first \(pair "acme", interval: /);
+    expect(receiver.requests).toHaveLength(0);
+    expect(await stateOf('acme')).toBe('waiting');
+    expect(await configFile()).toBe(invalid);
+
+    await writeFile(join(svc.serverdir, CONFIG_FILE), good.replace('<name>ACME Corp</name>', '<name>ACME fixed</name>'));
+    await waitFor('the health to recover', async () => (await svc.json<{ ok: boolean }>('/api/health')).ok);
+    const alerts = (await svc.json<HistoryEvent[]>('/api/alerts')).flatMap((e) => (e.type === 'alert' && e.pair === '*' ? [`${e.alert}:${e.severity}`] : []));
+    expect(alerts).toEqual(['config-problem:critical', 'state-write-failed:critical', 'state-write-recovered:info']);
+    expect((await svc.json<PairStatus>('/api/pairs/acme/failover', jsonBody('POST', { reason: 'drill' }))).state).toBe('failover');
+    expect(await configFile()).toMatch(/>failover<\/state>/);
   });
 });
 

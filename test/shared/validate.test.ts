@@ -460,3 +460,44 @@ describe('the XML element of a field', () => {
     for (const [element, field] of Object.entries(FIELD_OF_ELEMENT)) expect(xmlPathOf(field)).toBe(element);
   });
 });
+
+describe('validatePairSettings: text the file cannot store', () => {
+  // Every string field of the settings, each given one character pbxctrl-failover.xml cannot carry
+  // (inside the text: at either end, white space such as a vertical tab is trimmed away).
+  const fields: Array<[string, (bad: string) => Record<string, unknown>]> = [
+    ['id', (bad) => ({ ...base(), id: `acme${bad}` })],
+    ['name', (bad) => ({ ...base(), name: `ACME${bad}Corp` })],
+    ['primaryUrl', (bad) => ({ ...base(), primaryUrl: `http://192.0.2.10/a${bad}b` })],
+    ['standbyUrl', (bad) => ({ ...base(), standbyUrl: `http://192.0.2.11/a${bad}b` })],
+    ['acceptStatus', (bad) => ({ ...base(), acceptStatus: `20${bad}0` })],
+    ['validation.urls[0]', (bad) => ({ ...base(), validation: { quorum: 1, urls: [`http://192.0.2.30/a${bad}b`] } })],
+    ['action.url', (bad) => withAction({ url: `http://192.0.2.99/a${bad}b` })],
+    ['action.method', (bad) => withAction({ method: `PO${bad}ST` })],
+    ['action.encoding', (bad) => withAction({ encoding: `js${bad}on` })],
+    ['action.auth', (bad) => withAction({ auth: `no${bad}ne` })],
+    ['action.user', (bad) => withAction({ auth: 'basic', user: `api${bad}`, pass: 'p' })],
+    ['action.pass', (bad) => withAction({ auth: 'basic', user: 'api', pass: `p${bad}w` })],
+    ['action.headers[0].name', (bad) => withAction({ headers: [{ name: `X-${bad}A`, value: 'v' }] })],
+    ['action.headers[0].value', (bad) => withAction({ headers: [{ name: 'X-A', value: `v${bad}w` }] })],
+    ['action.body', (bad) => withAction({ body: `{"a":"b${bad}c"}` })],
+    ['failbackAction.url', (bad) => ({ ...base(), failbackAction: { url: `http://192.0.2.98/a${bad}b` } })],
+    ['failbackAction.body', (bad) => ({ ...base(), failbackAction: { url: 'http://192.0.2.98/', body: `x${bad}y` } })],
+  ];
+  const characters: Array<[string, string]> = [
+    ['a vertical tab', '\u000b'],
+    ['U+0001', '\u0001'],
+    ['a C1 control (NEL)', '\u0085'],
+    ['a lone surrogate', '\ud800'],
+  ];
+  const cases = fields.flatMap(([field, make]) => characters.map(([what, bad]) => ({ field, what, input: make(bad) })));
+
+  it.each(cases)('$field with $what -> a problem naming $field', ({ field, input }) => {
+    expect(problemAt(input, field).message).not.toBe('');
+  });
+
+  it('keeps accepting line breaks and tabs where a field may hold them, and non-Latin text', () => {
+    const s = valid(withAction({ body: 'line one\r\nline two\n\tindented 😀' }));
+    expect(s.action.body).toBe('line one\r\nline two\n\tindented 😀');
+    expect(valid({ ...base(), name: 'Zürich – Hauptsitz' }).name).toBe('Zürich – Hauptsitz');
+  });
+});
