@@ -538,19 +538,18 @@ export class Controller implements Monitor {
     const problems = error instanceof MonitorError && error.problems ? error.problems : [{ field: 'file', message: messageOf(error) }];
     this.blockedBy = problems;
     const text = problems.map(describeProblem).join('; ');
-    if (text !== this.lastAlertedProblems) {
-      this.lastAlertedProblems = text;
-      this.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
-      this.supervisor.emit({
-        type: 'alert',
-        pair: '*',
-        at: this.isoNow(),
-        alert: 'config-problem',
-        severity: 'critical',
-        message: `pbxctrl-failover.xml was edited by hand and is invalid; still running on the last good configuration and not writing the file until it is fixed: ${text}`,
-      });
-    }
-    // From now on no state can be written: the same failure as a full disk, said as loudly.
+    // From now on no state can be written: the same failure as a full disk, said as loudly (after the cause).
+    if (text === this.lastAlertedProblems) return this.stateWriteFailed(this.blockedError());
+    this.lastAlertedProblems = text;
+    this.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
+    this.supervisor.emit({
+      type: 'alert',
+      pair: '*',
+      at: this.isoNow(),
+      alert: 'config-problem',
+      severity: 'critical',
+      message: `pbxctrl-failover.xml was edited by hand and is invalid; still running on the last good configuration and not writing the file until it is fixed: ${text}`,
+    });
     this.stateWriteFailed(this.blockedError());
   }
 
