@@ -148,7 +148,8 @@ export class Controller implements Monitor {
     }
     this.stopWriteRetry();
     let finalWrite: string | undefined;
-    await this.persistNow().catch((error: unknown) => {
+    // Without the lock the file belongs to the other instance: not writing it is the point, not a failure.
+    if (this.lostLock === undefined) await this.persistNow().catch((error: unknown) => {
       finalWrite = this.problems.list().find((p) => p.kind === 'state-write')?.message ?? messageOf(error);
       this.log.error('the final write of pair states failed; what was decided since the last successful write is lost', { error: finalWrite });
     });
@@ -272,6 +273,7 @@ export class Controller implements Monitor {
   updatePair(id: string, input: PairSettings, by?: Reasoned): Promise<PairDetail> {
     return this.exclusive(async () => {
       const watcher = this.watcher(id);
+      this.readRequester(id, by, false);
       this.assertWritable();
       if (isObject(input) && input.id !== undefined && input.id !== id) {
         throw new MonitorError('invalid', `the id of pair "${id}" cannot be changed`, [
@@ -301,7 +303,7 @@ export class Controller implements Monitor {
   removePair(id: string, by?: RemoveRequest): Promise<void> {
     return this.exclusive(async () => {
       const watcher = this.watcher(id);
-      readReason(id, by, true);
+      this.readRequester(id, by, true);
       if (!(isObject(by) && by.force === true)) assertRemovable(watcher);
       this.assertWritable();
       const record: PairRecord = { settings: watcher.settings, persisted: watcher.persisted() };
@@ -323,6 +325,7 @@ export class Controller implements Monitor {
   importXml(xml: string, opts: ImportOptions = {}): Promise<ImportResult> {
     return this.exclusive(async () => {
       if (typeof xml !== 'string') throw invalid('the import must be the text of a pbxctrl-failover.xml', [{ field: 'file', message: 'is not text' }]);
+      this.readRequester('*', opts, false);
       const mode = importMode(opts);
       const parsed = this.opts.store.parse(xml, { existing: (id) => this.supervisor.get(id)?.settings });
       if (!parsed.ok) throw invalid(`the file has ${count(parsed.problems.length, 'problem')}; nothing was changed`, parsed.problems);
