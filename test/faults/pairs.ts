@@ -32,6 +32,9 @@ function pointAction(name: string, address: string, comment: string, apiKey: str
     body: pointBody(name, address, comment),
     retries: o.retries ?? 5,
     timeout: o.actionTimeout ?? 5,
+    // A PowerDNS PATCH with changetype REPLACE sets the record; sending it twice changes nothing more,
+    // so an attempt a crash interrupted may be sent again (scenario 8).
+    idempotent: true,
   };
 }
 
