@@ -22,6 +22,7 @@ export default defineConfig({
   renderer: {
     root: resolve(import.meta.dirname, 'src/renderer'),
     base: './',
+    resolve: { alias: { $shared: resolve(import.meta.dirname, 'src/shared') } },
     plugins: [svelte()],
     build: {
       // electron-vite leaves the renderer unminified; browsers of the headless service load it too.

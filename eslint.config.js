@@ -73,6 +73,7 @@ export default ts.config(
           paths: [electron],
           patterns: [
             ...upward('The renderer speaks to the Backend interface only: it imports $shared and its own files.', 'core', 'server', 'main', 'preload'),
+            { group: ['../**/shared/*'], message: 'Import the contracts as $shared/… (the alias), not by a relative path.' },
             { group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' },
           ],
         },

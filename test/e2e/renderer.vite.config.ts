@@ -9,6 +9,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 export default defineConfig({
   root: resolve(root, 'src/renderer'),
   base: './',
+  resolve: { alias: { $shared: resolve(root, 'src/shared') } },
   plugins: [svelte()],
   logLevel: 'warn',
   build: {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppState } from '../../src/renderer/src/lib/app.svelte';
 import { NotificationsStore } from '../../src/renderer/src/lib/stores/notifications.svelte';
-import type { AlertEvent, EngineEvent } from '../../src/shared/model';
+import type { AlertEvent, EngineEvent } from '$shared/model';
 import { MemoryBackend, status } from './memory-backend';
 
 const check = (pair: string, n: number): EngineEvent => ({

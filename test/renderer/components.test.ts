@@ -7,7 +7,7 @@ import OperatorDialog from '../../src/renderer/src/lib/components/dialogs/Operat
 import PairEditor from '../../src/renderer/src/lib/components/editor/PairEditor.svelte';
 import Overview from '../../src/renderer/src/lib/components/overview/Overview.svelte';
 import ImportExport from '../../src/renderer/src/lib/components/ImportExport.svelte';
-import { MonitorError } from '../../src/shared/api';
+import { MonitorError } from '$shared/api';
 import { MemoryBackend, settings, status } from './memory-backend';
 
 // jsdom has no layout, so no ResizeObserver; Svelte's bind:clientHeight needs the constructor only.

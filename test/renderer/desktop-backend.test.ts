@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../src/renderer/src/lib/backend';
 import { createDesktopBackend, exportConfigFile } from '../../src/renderer/src/lib/backend/desktop';
-import type { Backend } from '../../src/shared/api';
-import { MonitorError } from '../../src/shared/api';
-import { EVENTS_CHANNEL, type DesktopBridge, type IpcResult } from '../../src/shared/ipc';
-import type { EngineEvent } from '../../src/shared/model';
+import type { Backend } from '$shared/api';
+import { MonitorError } from '$shared/api';
+import { EVENTS_CHANNEL, type DesktopBridge, type IpcResult } from '$shared/ipc';
+import type { EngineEvent } from '$shared/model';
 
 // The preload belongs to the node-side TypeScript project, so it is loaded by path, not imported.
 const preloadBridge = '../../src/preload/bridge';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { duplicateForm, formFromSettings, PairEditorStore, settingsFromForm } from '../../src/renderer/src/lib/stores/pair-editor.svelte';
 import { navSectionOf, Router } from '../../src/renderer/src/lib/stores/router.svelte';
-import { SECRET_MASK } from '../../src/shared/model';
+import { SECRET_MASK } from '$shared/model';
 import { MemoryBackend, settings, status } from './memory-backend';
 
 describe('pair editor store', () => {

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpBackend } from '../../src/renderer/src/lib/backend/http';
 import { takeTokenFromLocation } from '../../src/renderer/src/lib/backend/token';
-import { MonitorError, type ConnectionState } from '../../src/shared/api';
-import type { EngineEvent } from '../../src/shared/model';
+import { MonitorError, type ConnectionState } from '$shared/api';
+import type { EngineEvent } from '$shared/model';
 
 interface Seen {
   method: string;

@@ -12,7 +12,7 @@ import Overview from '../../src/renderer/src/lib/components/overview/Overview.sv
 import StatusBanners from '../../src/renderer/src/lib/components/StatusBanners.svelte';
 import { formatAxisTime } from '../../src/renderer/src/lib/format';
 import { STALE_GRACE_MS } from '../../src/renderer/src/lib/stores/event-hub.svelte';
-import type { ActionStatus, AlertEvent, CheckResult, PairStatus } from '../../src/shared/model';
+import type { ActionStatus, AlertEvent, CheckResult, PairStatus } from '$shared/model';
 import { MemoryBackend, settings, status } from './memory-backend';
 
 globalThis.ResizeObserver ??= class {

@@ -7,7 +7,7 @@ import { AppState, appContext } from '../../src/renderer/src/lib/app.svelte';
 import Header from '../../src/renderer/src/lib/components/Header.svelte';
 import ImportExport from '../../src/renderer/src/lib/components/ImportExport.svelte';
 import PairEditor from '../../src/renderer/src/lib/components/editor/PairEditor.svelte';
-import { MonitorError } from '../../src/shared/api';
+import { MonitorError } from '$shared/api';
 import { MemoryBackend, settings, status } from './memory-backend';
 
 let backend: MemoryBackend;

@@ -12,7 +12,7 @@ import {
   type Reasoned,
   type RearmRequest,
   type RemoveRequest,
-} from '../../src/shared/api';
+} from '$shared/api';
 import type {
   CheckResult,
   EngineEvent,
@@ -23,8 +23,8 @@ import type {
   PairHistory,
   PairSettings,
   PairStatus,
-} from '../../src/shared/model';
-import { validatePairSettings } from '../../src/shared/validate';
+} from '$shared/model';
+import { validatePairSettings } from '$shared/validate';
 
 export function status(overrides: Partial<PairStatus> & { id: string }): PairStatus {
   return {

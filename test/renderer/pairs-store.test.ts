@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PairsStore } from '../../src/renderer/src/lib/stores/pairs.svelte';
-import type { EngineEvent } from '../../src/shared/model';
+import type { EngineEvent } from '$shared/model';
 import { MemoryBackend, status } from './memory-backend';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 9, 0, s)).toISOString();
@@ -147,7 +147,7 @@ describe('PairsStore', () => {
 
   it('says when the service refuses the token', async () => {
     const backend = new MemoryBackend();
-    const { MonitorError } = await import('../../src/shared/api');
+    const { MonitorError } = await import('$shared/api');
     backend.failNext.set('listPairs', new MonitorError('unauthorized', 'a valid token is required'));
     const store = new PairsStore(backend);
     await store.load();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SseParser } from '../../src/renderer/src/lib/backend/sse';
 import { csvField, eventsToCsv, CSV_COLUMNS } from '../../src/renderer/src/lib/csv';
 import { filterLog } from '../../src/renderer/src/lib/stores/pair-detail.svelte';
-import type { HistoryEvent } from '../../src/shared/model';
+import type { HistoryEvent } from '$shared/model';
 
 describe('SseParser', () => {
   it('parses messages split across chunks, skips comments and joins data lines', () => {

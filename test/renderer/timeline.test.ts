@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkColumns, firstKnown, markers, stateBands } from '../../src/renderer/src/lib/charts/timeline-data';
 import { latencyColumns } from '../../src/renderer/src/lib/charts/latency-data';
 import { PairDetailStore } from '../../src/renderer/src/lib/stores/pair-detail.svelte';
-import type { HistoryEvent, MinuteAggregate } from '../../src/shared/model';
+import type { HistoryEvent, MinuteAggregate } from '$shared/model';
 import { MemoryBackend, status } from './memory-backend';
 
 const T0 = Date.UTC(2026, 10, 27, 0, 0);

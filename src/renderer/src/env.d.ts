@@ -1,6 +1,6 @@
 /// <reference types="svelte" />
 /// <reference types="vite/client" />
-import type { DesktopBridge } from '../../shared/ipc';
+import type { DesktopBridge } from '$shared/ipc';
 
 declare global {
   interface Window {

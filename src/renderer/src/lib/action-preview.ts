@@ -2,8 +2,8 @@
 // shows it: built from the settings the API returned (secrets already masked),
 // with the variables filled in as the engine will fill them.
 
-import { renderTemplate, bodyContext } from '../../../shared/template';
-import { SECRET_MASK, type ActionSettings, type MaskedRequest, type PairSettings, type PairState } from '../../../shared/model';
+import { renderTemplate, bodyContext } from '$shared/template';
+import { SECRET_MASK, type ActionSettings, type MaskedRequest, type PairSettings, type PairState } from '$shared/model';
 
 export interface PreviewContext {
   settings: PairSettings;

@@ -1,7 +1,7 @@
 // The stores of one dashboard, wired to one Backend; components reach them through context.
 
 import { getContext, setContext } from 'svelte';
-import type { Backend } from '../../../shared/api';
+import type { Backend } from '$shared/api';
 import { AuditStore } from './stores/audit.svelte';
 import { clock } from './stores/clock.svelte';
 import { EventHub, type Scheduler } from './stores/event-hub.svelte';

@@ -1,6 +1,6 @@
 // The event log as CSV (RFC 4180), for a ticket or a spreadsheet.
 
-import type { HistoryEvent } from '../../../shared/model';
+import type { HistoryEvent } from '$shared/model';
 import { describeEvent } from './stores/pair-detail.svelte';
 
 export const CSV_COLUMNS = ['time', 'pair', 'type', 'detail', 'severity', 'status', 'latency_ms', 'operator', 'reason'] as const;

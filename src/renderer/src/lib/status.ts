@@ -1,7 +1,7 @@
 // Pure functions over PairStatus: how bad a pair is, and how an engine event
 // changes what the overview shows, so the list updates without refetching.
 
-import type { ActionStatus, EngineEvent, PairState, PairStatus } from '../../../shared/model';
+import type { ActionStatus, EngineEvent, PairState, PairStatus } from '$shared/model';
 
 /** `alarm`: the action failed or its outcome is unknown, worse than a failover that worked. */
 export type Severity = 'ok' | 'notice' | 'warning' | 'critical' | 'alarm' | 'paused';

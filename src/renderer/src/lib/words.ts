@@ -1,6 +1,6 @@
 // Names for people: what the dashboard says instead of the engine's keys.
 
-import type { AlertKind, CheckResult, EngineEventType, OperatorAction } from '../../../shared/model';
+import type { AlertKind, CheckResult, EngineEventType, OperatorAction } from '$shared/model';
 
 export const ALERT_LABEL: Record<AlertKind, string> = {
   verifying: 'Primary failing: verifying',

@@ -2,9 +2,9 @@
 // method answers an IpcResult; unwrapping it here makes errors look exactly
 // like the HTTP backend's (a thrown MonitorError with the problems).
 
-import type { Backend, ConnectionState, MonitorApi, Unsubscribe } from '../../../../shared/api';
-import { API_METHODS, type DesktopBridge, type ExportWithSecretsResult, type IpcResult } from '../../../../shared/ipc';
-import type { EngineEvent } from '../../../../shared/model';
+import type { Backend, ConnectionState, MonitorApi, Unsubscribe } from '$shared/api';
+import { API_METHODS, type DesktopBridge, type ExportWithSecretsResult, type IpcResult } from '$shared/ipc';
+import type { EngineEvent } from '$shared/model';
 import { errorFromBody } from './errors';
 
 export async function unwrap<T>(result: Promise<IpcResult<T>>): Promise<T> {

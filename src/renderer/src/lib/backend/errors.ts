@@ -1,4 +1,4 @@
-import { MonitorError, type ApiErrorBody, type ApiErrorCode } from '../../../../shared/api';
+import { MonitorError, type ApiErrorBody, type ApiErrorCode } from '$shared/api';
 
 const CODES: ReadonlySet<string> = new Set<ApiErrorCode>(['invalid', 'not-found', 'conflict', 'unauthorized', 'too-large', 'internal']);
 

@@ -14,7 +14,7 @@ import {
   type RearmRequest,
   type TimeRange,
   type Unsubscribe,
-} from '../../../../shared/api';
+} from '$shared/api';
 import type {
   CheckResult,
   EngineEvent,
@@ -24,7 +24,7 @@ import type {
   PairHistory,
   PairSettings,
   PairStatus,
-} from '../../../../shared/model';
+} from '$shared/model';
 import { errorFromBody } from './errors';
 import { SseParser } from './sse';
 

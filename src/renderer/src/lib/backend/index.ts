@@ -1,7 +1,7 @@
 // One renderer build, two hosts: inside Electron the preload exposes
 // window.pbxMonitor; in a browser the page was served by the headless service.
 
-import type { Backend } from '../../../../shared/api';
+import type { Backend } from '$shared/api';
 import { createDesktopBackend } from './desktop';
 import { HttpBackend } from './http';
 import { takeTokenFromLocation } from './token';

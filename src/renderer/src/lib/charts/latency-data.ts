@@ -1,4 +1,4 @@
-import type { MinuteAggregate } from '../../../../shared/model';
+import type { MinuteAggregate } from '$shared/model';
 
 /** uPlot's aligned columns: x in seconds, then primary p50, primary max, standby p50 (null where no checks). */
 export type LatencyColumns = [number[], (number | null)[], (number | null)[], (number | null)[]];

@@ -3,7 +3,7 @@
 // of the minute aggregates (so 30 days of one-second checks cost one pass over
 // ~43,000 minutes, never a pass over the checks themselves).
 
-import type { AlertEvent, HistoryEvent, MinuteAggregate, OperatorEvent, PairState } from '../../../../shared/model';
+import type { AlertEvent, HistoryEvent, MinuteAggregate, OperatorEvent, PairState } from '$shared/model';
 import { operatorActionLabel } from '../words';
 
 export interface Band {

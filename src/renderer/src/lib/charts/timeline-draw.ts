@@ -2,7 +2,7 @@
 // attempts), state bands with their names, one row of checks for the primary and
 // one for the standby, and a time axis.
 
-import type { HistoryEvent, MinuteAggregate, PairState } from '../../../../shared/model';
+import type { HistoryEvent, MinuteAggregate, PairState } from '$shared/model';
 import { STATE_LABEL } from '../status';
 import { formatAxisTime } from '../format';
 import { checkColumns, firstKnown, markers, stateBands, tickStep, type Columns, type Window } from './timeline-data';

@@ -1,8 +1,8 @@
 // The audit log: every operator action (manual failover, re-arm, pause, resume,
 // settings changes, import), as the engine recorded it, newest first.
 
-import type { Backend } from '../../../../shared/api';
-import type { EngineEvent, OperatorEvent } from '../../../../shared/model';
+import type { Backend } from '$shared/api';
+import type { EngineEvent, OperatorEvent } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 
 const LOOKBACK_MS = 90 * 24 * 3600_000;

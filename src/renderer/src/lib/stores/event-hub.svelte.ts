@@ -3,8 +3,8 @@
 // then updates the DOM once, so the cost is per frame, not per event.
 
 import { flushSync } from 'svelte';
-import type { Backend, ConnectionState } from '../../../../shared/api';
-import type { EngineEvent } from '../../../../shared/model';
+import type { Backend, ConnectionState } from '$shared/api';
+import type { EngineEvent } from '$shared/model';
 import { recordFlush } from '../perf';
 
 export type Consumer = (events: EngineEvent[]) => void;

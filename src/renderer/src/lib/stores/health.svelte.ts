@@ -1,8 +1,8 @@
 // What makes the engine untrustworthy right now (its states cannot be written, its serverdir lock
 // was lost), from /api/health: read at start, after a reconnect, and whenever an alert says it changed.
 
-import type { Backend, HealthProblem } from '../../../../shared/api';
-import type { AlertKind, EngineEvent } from '../../../../shared/model';
+import type { Backend, HealthProblem } from '$shared/api';
+import type { AlertKind, EngineEvent } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 
 /** Alerts after which the health answer is different. */

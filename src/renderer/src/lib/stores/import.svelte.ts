@@ -4,8 +4,8 @@
 // Pairs the file lacks are shown first: "merge" (the default) keeps them,
 // "replace" removes them and needs the typed word "replace" and a reason.
 
-import { MonitorError, type Backend, type ImportMode } from '../../../../shared/api';
-import type { ImportChange, Problem } from '../../../../shared/model';
+import { MonitorError, type Backend, type ImportMode } from '$shared/api';
+import type { ImportChange, Problem } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 
 /** The word to type before a replace that removes pairs. */

@@ -2,8 +2,8 @@
 // come from the service (so they survive a reload); which ones this operator has
 // acknowledged is kept in localStorage.
 
-import type { Backend } from '../../../../shared/api';
-import type { AlertEvent, EngineEvent } from '../../../../shared/model';
+import type { Backend } from '$shared/api';
+import type { AlertEvent, EngineEvent } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 
 const KEY = 'pbx-monitor-acknowledged';

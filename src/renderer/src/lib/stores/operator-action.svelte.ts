@@ -2,9 +2,9 @@
 // types the pair's name and a reason before the button works, and then sees
 // the result, including the action's attempts as they happen.
 
-import type { Backend } from '../../../../shared/api';
-import type { PairStatus, Problem } from '../../../../shared/model';
-import { MonitorError } from '../../../../shared/api';
+import type { Backend } from '$shared/api';
+import type { PairStatus, Problem } from '$shared/model';
+import { MonitorError } from '$shared/api';
 import { errorMessage } from '../backend/errors';
 
 /** `retry-action` and `mark-done` decide an action whose outcome is unknown; both are audited with the reason. */

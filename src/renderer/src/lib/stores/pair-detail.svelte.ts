@@ -1,8 +1,8 @@
 // One pair's page: its settings, its history over the chosen range, the
 // timeline's zoom window and the event log's filter, kept current by live events.
 
-import type { Backend } from '../../../../shared/api';
-import type { EngineEvent, HistoryEvent, MinuteAggregate, PairDetail, PairHistory } from '../../../../shared/model';
+import type { Backend } from '$shared/api';
+import type { EngineEvent, HistoryEvent, MinuteAggregate, PairDetail, PairHistory } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 import { alertLabel, operatorActionLabel } from '../words';
 

@@ -1,7 +1,7 @@
 // The pair editor's form: what the operator types, checked with the engine's
 // own validator on every keystroke, plus the guidance hints, "test now", save and remove.
 
-import { MonitorError, type Backend } from '../../../../shared/api';
+import { MonitorError, type Backend } from '$shared/api';
 import {
   SECRET_MASK,
   type ActionSettings,
@@ -11,8 +11,8 @@ import {
   type HttpMethod,
   type PairSettings,
   type Problem,
-} from '../../../../shared/model';
-import { DEFAULTS, isSecretHeader, settingsHints, validatePairSettings, type SettingsHint } from '../../../../shared/validate';
+} from '$shared/model';
+import { DEFAULTS, isSecretHeader, settingsHints, validatePairSettings, type SettingsHint } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
 
 export interface ActionForm {

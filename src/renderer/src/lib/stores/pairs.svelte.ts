@@ -2,8 +2,8 @@
 // re-renders that pair's row and nothing else; the sorted order changes only
 // when a pair's rank (how bad it is) changes.
 
-import { MonitorError, type Backend } from '../../../../shared/api';
-import type { CheckResult, EngineEvent, MinuteAggregate, PairState, PairStatus } from '../../../../shared/model';
+import { MonitorError, type Backend } from '$shared/api';
+import type { CheckResult, EngineEvent, MinuteAggregate, PairState, PairStatus } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 import { applyEvent, rankOf } from '../status';
 

@@ -1,4 +1,4 @@
-import type { PairStatus } from '../../../../../shared/model';
+import type { PairStatus } from '$shared/model';
 
 /** One line under the pair's name that says what matters most right now. */
 export function rowNote(s: PairStatus): string {
