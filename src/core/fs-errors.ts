@@ -37,3 +37,8 @@ export function fsError(err: unknown, doing: string, file: string): MonitorError
   (error as { cause?: unknown }).cause = err;
   return error;
 }
+
+/** The words of any thrown value: an Error's message, or the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

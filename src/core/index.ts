@@ -1,7 +1,8 @@
 // The engine's public surface for the headless service, the Electron shell and the benchmarks.
 
 export { openMonitor, type EngineTuning } from './monitor.js';
-export { Controller, type ControllerOptions, diffSettings } from './controller.js';
+export { Controller, type ControllerOptions } from './controller.js';
+export { diffSettings } from './config-sync.js';
 export { Supervisor, type SupervisorDeps, type EngineListener } from './supervisor.js';
 export { Watcher, type WatcherDeps, type WatcherHooks } from './watcher.js';
 export {

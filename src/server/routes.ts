@@ -8,7 +8,7 @@ import type { PairSettings } from '../shared/model.js';
 import { bearerToken, tokenGuard } from './auth.js';
 import type { EventHub } from './sse.js';
 import { DEFAULT_MAX_BYTES } from '../core/xml-tree.js';
-import { MAX_REASON_LENGTH } from '../core/controller.js';
+import { MAX_REASON_LENGTH } from '../core/requests.js';
 
 export const JSON_BODY_LIMIT = 256 * 1024;
 // The same ceiling as pbxctrl-failover.xml on disk (DEFAULT_MAX_BYTES): an export can always be imported back.
