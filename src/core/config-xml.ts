@@ -15,7 +15,8 @@ import {
   type PairState,
   type Problem,
 } from '../shared/model.js';
-import { duplicateIdProblems, maskRecordedRequest, maskSettings, validatePairSettings } from '../shared/validate.js';
+import { maskRecordedRequest, maskSettings } from '../shared/secrets.js';
+import { duplicateIdProblems, validatePairSettings } from '../shared/validate.js';
 import { FIELD_OF_ELEMENT } from '../shared/xml-names.js';
 import { pairSendProblems } from './action-runner.js';
 import {

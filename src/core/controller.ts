@@ -20,13 +20,17 @@ import type {
   PairStatus,
   Problem,
 } from '../shared/model.js';
+import { acceptOnly200, compileAcceptStatus, parseAcceptStatus } from '../shared/accept-status.js';
+import { settingsWarnings } from '../shared/hints.js';
+import { effectiveTimeout } from '../shared/rules.js';
+import { maskSettings, maskUrl } from '../shared/secrets.js';
 import { unstorableMessage } from '../shared/text.js';
-import { effectiveTimeout, maskSettings, maskUrl, parseAcceptStatus, settingsWarnings, validatePairList, validatePairSettings } from '../shared/validate.js';
+import { validatePairList, validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { errnoCode, explainFsError } from './fs-errors.js';
 import type { HttpClient } from './http-client.js';
 import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
-import { acceptOnly200, compileAcceptStatus, probeOnce } from './probe.js';
+import { probeOnce } from './probe.js';
 import { Supervisor } from './supervisor.js';
 import type { Watcher } from './watcher.js';
 

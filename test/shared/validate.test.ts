@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SECRET_MASK, TEMPLATE_VARIABLES, type PairSettings, type Problem } from '../../src/shared/model.js';
-import {
-  acceptsStatus,
-  effectiveTimeout,
-  isSecretHeader,
-  maskSettings,
-  maskUrl,
-  settingsHints,
-  settingsWarnings,
-  validatePairList,
-  validatePairSettings,
-} from '../../src/shared/validate.js';
+import { acceptsStatus } from '../../src/shared/accept-status.js';
+import { settingsHints, settingsWarnings } from '../../src/shared/hints.js';
+import { effectiveTimeout } from '../../src/shared/rules.js';
+import { isSecretHeader, maskSettings, maskUrl } from '../../src/shared/secrets.js';
+import { validatePairList, validatePairSettings } from '../../src/shared/validate.js';
 import { FIELD_OF_ELEMENT, xmlPathOf } from '../../src/shared/xml-names.js';
 
 function base(): Record<string, unknown> {
