@@ -20,7 +20,7 @@ import {
   TEMPLATE_VARIABLES,
 } from '../shared/model.js';
 import { bodyContext, contentTypeOf, renderTemplate } from '../shared/template.js';
-import { isSecretHeader, maskUrl } from '../shared/validate.js';
+import { isSecretHeader, maskUrl } from '../shared/secrets.js';
 import { type HttpClient, type OutgoingRequest, unsendableReason } from './http-client.js';
 import type { Clock, Logger } from './ports.js';
 

@@ -9,7 +9,9 @@
 import { HealthProblems } from './health-problems.js';
 import { type HealthInfo, type ImportOptions, MonitorError, type RemoveRequest, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
 import type { CheckResult, EngineEvent, HistoryEvent, ImportResult, OperatorAction, PairDetail, PairHistory, PairSettings, PairStatus } from '../shared/model.js';
-import { maskSettings, settingsWarnings, validatePairSettings } from '../shared/validate.js';
+import { settingsWarnings } from '../shared/hints.js';
+import { maskSettings } from '../shared/secrets.js';
+import { validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
 import { messageOf } from './fs-errors.js';

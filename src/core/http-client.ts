@@ -280,10 +280,11 @@ export function prepareUrl(url: string): PreparedUrl {
 }
 
 export function timedOut(timeoutMs: number): string {
-  return `timed out after ${formatSeconds(timeoutMs)} s`;
+  return `timed out after ${secondsText(timeoutMs)} s`;
 }
 
-export function formatSeconds(ms: number): string {
+/** Milliseconds as seconds, rounded to 0.01 s, without a unit: 1234 → "1.23". */
+export function secondsText(ms: number): string {
   return String(Math.round(ms / 10) / 100);
 }
 

@@ -25,5 +25,6 @@ export {
   type PreparedUrl,
   type ProbeOutcome,
 } from './http-client.js';
-export { compileAcceptStatus, probeOnce, toCheckResult, type StatusAcceptor } from './probe.js';
+export { compileAcceptStatus, type StatusAcceptor } from '../shared/accept-status.js';
+export { probeOnce, toCheckResult } from './probe.js';
 export * from './ports.js';

@@ -2,25 +2,10 @@
 // into a CheckResult the rest of the product understands.
 
 import type { CheckResult, CheckTarget } from '../shared/model.js';
-import { parseAcceptStatus } from '../shared/validate.js';
+import type { StatusAcceptor } from '../shared/accept-status.js';
 import type { HttpClient, PreparedUrl, ProbeOutcome } from './http-client.js';
 import { prepareUrl } from './http-client.js';
 
-export type StatusAcceptor = (status: number) => boolean;
-
-/**
- * Compiles an accept-status spec ("200", "200-299", "200,204") into a table lookup, so the hot path
- * does not parse the spec on every check. The semantics are exactly those of `acceptsStatus`.
- */
-export function compileAcceptStatus(spec: string): StatusAcceptor {
-  const table = new Uint8Array(600);
-  // Parsed once, not once per status: thousands of pairs compile this at start.
-  const parsed = parseAcceptStatus(spec);
-  if ('ranges' in parsed) for (const [lo, hi] of parsed.ranges) table.fill(1, Math.max(lo, 100), Math.min(hi, 599) + 1);
-  return (status) => status >= 100 && status < 600 && table[status] === 1;
-}
-
-export const acceptOnly200: StatusAcceptor = (status) => status === 200;
 
 export function toCheckResult(
   target: CheckTarget,

@@ -5,10 +5,13 @@
 
 import { MonitorError } from '../shared/api.js';
 import type { CheckResult, PairSettings, Problem } from '../shared/model.js';
-import { effectiveTimeout, maskUrl, validatePairSettings } from '../shared/validate.js';
+import { compileAcceptStatus } from '../shared/accept-status.js';
+import { effectiveTimeout } from '../shared/rules.js';
+import { maskUrl } from '../shared/secrets.js';
+import { validatePairSettings } from '../shared/validate.js';
 import type { HttpClient } from './http-client.js';
 import type { Clock } from './ports.js';
-import { compileAcceptStatus, probeOnce } from './probe.js';
+import { probeOnce } from './probe.js';
 import { isObject } from './requests.js';
 
 /** A test answers while the operator waits: no check of it takes longer than this, whatever the pair's timeout. */

@@ -17,12 +17,15 @@ import type {
   PairStatus,
   Severity,
 } from '../shared/model.js';
-import { effectiveTimeout, maskRecordedRequest, maskUrl, settingsWarnings } from '../shared/validate.js';
+import { compileAcceptStatus, type StatusAcceptor } from '../shared/accept-status.js';
+import { settingsWarnings } from '../shared/hints.js';
+import { effectiveTimeout } from '../shared/rules.js';
+import { maskRecordedRequest, maskUrl } from '../shared/secrets.js';
 import { ActionRun, type ActionRunnerDeps, maskedActionRequest, newActionStatus } from './action-runner.js';
 import type { HttpClient, PreparedUrl, ProbeCall } from './http-client.js';
 import { prepareUrl } from './http-client.js';
 import type { Clock, Logger, PersistedState } from './ports.js';
-import { compileAcceptStatus, type StatusAcceptor, toCheckResult } from './probe.js';
+import { toCheckResult } from './probe.js';
 
 /** What a watcher needs from the rest of the engine; one object shared by every watcher. */
 export interface WatcherHooks {

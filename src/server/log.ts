@@ -4,7 +4,7 @@
 // error message.
 
 import type { Logger } from '../core/ports.js';
-import { maskUrl } from '../shared/validate.js';
+import { maskUrl } from '../shared/secrets.js';
 
 export const LOG_FORMATS = ['logfmt', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];

@@ -2,7 +2,10 @@
 // each value escaped for the place it stands in (URL, JSON, XML, form, header).
 // Pure: runs in the engine, the service and the dashboard's editor alike.
 
-import type { BodyEncoding } from './model.js';
+import { TEMPLATE_VARIABLES, type BodyEncoding } from './model.js';
+
+// Harmless stand-ins for the variables, so that a template URL can be checked as a URL.
+export const TEMPLATE_STAND_INS: Record<string, string> = Object.fromEntries(TEMPLATE_VARIABLES.map((n) => [n, 'x']));
 
 export type TemplateContext = 'url' | 'json' | 'xml' | 'form' | 'plain' | 'header';
 

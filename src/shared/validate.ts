@@ -10,198 +10,15 @@ import {
   TEMPLATE_VARIABLES,
   type ActionHeader,
   type ActionSettings,
-  type AuthKind,
-  type BodyEncoding,
-  type HttpMethod,
-  type MaskedRequest,
   type PairSettings,
   type Problem,
   type ValidationSettings,
 } from './model.js';
-import { renderTemplate, templateVariables } from './template.js';
+import { parseAcceptStatus } from './accept-status.js';
+import { DEFAULTS, LIMITS } from './rules.js';
+import { allUrls, keptSecrets, maskUrl, type KeptSecrets } from './secrets.js';
+import { renderTemplate, TEMPLATE_STAND_INS, templateVariables } from './template.js';
 import { unstorableMessage } from './text.js';
-
-export const LIMITS = {
-  idPattern: /^[a-z0-9_-]{1,64}$/,
-  nameMaxLength: 200,
-  urlMaxLength: 2048,
-  bodyMaxLength: 65536,
-  headerValueMaxLength: 8192,
-  maxHeaders: 50,
-  intervalMin: 0.1,
-  intervalMax: 86400,
-  toleratedFailuresMax: 1000,
-  timeoutMax: 300,
-  actionTimeoutMin: 0.1,
-  retriesMin: 1,
-  retriesMax: 100,
-  maxValidationUrls: 20,
-} as const;
-
-export const DEFAULTS = {
-  acceptStatus: '200',
-  method: 'POST' as HttpMethod,
-  encoding: 'json' as BodyEncoding,
-  auth: 'none' as AuthKind,
-  // 0.5 s doubling, capped at 30 s: 26 attempts wait 601.5 s in all, so a DNS API away for ten
-  // minutes still gets the change.
-  retries: 26,
-  actionTimeout: 10,
-  maxDefaultTimeout: 5,
-} as const;
-
-// ---------------------------------------------------------------------------------------------
-// Small rules the engine uses at run time too
-
-/** Parse "200", "200-299" or "200,204,300-302" into ranges; a message when the spec is wrong. */
-export function parseAcceptStatus(spec: string): { ranges: [number, number][] } | { error: string } {
-  if (spec.length > 200) return { error: 'is too long' };
-  const parts = spec.split(',').map((p) => p.trim());
-  const ranges: [number, number][] = [];
-  for (const part of parts) {
-    const m = /^(\d{3})(?:\s*-\s*(\d{3}))?$/.exec(part);
-    if (!m) return { error: `"${part}" is not a status or a range like 200-299 (use e.g. "200", "200-299" or "200,204")` };
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (lo < 100 || hi > 599) return { error: `"${part}" is outside the HTTP statuses 100-599` };
-    if (lo > hi) return { error: `"${part}" is an empty range (the first status must not be greater than the second)` };
-    ranges.push([lo, hi]);
-  }
-  return { ranges };
-}
-
-export function acceptsStatus(spec: string, status: number): boolean {
-  const parsed = parseAcceptStatus(spec);
-  return 'ranges' in parsed && parsed.ranges.some(([lo, hi]) => status >= lo && status <= hi);
-}
-
-/** Seconds a check of this pair may take: its timeout, or min(interval, 5). */
-export function effectiveTimeout(s: Pick<PairSettings, 'interval' | 'timeout'>): number {
-  return s.timeout ?? Math.min(s.interval, DEFAULTS.maxDefaultTimeout);
-}
-
-const SECRET_PARAM = /auth|token|secret|passw|api[-_]?key|cookie|session|credential|signature|consumer/i;
-
-/**
- * Header names known to carry no secret. Every other header is treated as a secret (masked in every
- * answer and export, never logged): an API key under a name no pattern foresaw (`X-Ovh-Consumer`)
- * must not leak. Listed in the README.
- */
-export const HARMLESS_HEADERS: readonly string[] = [
-  'accept',
-  'accept-encoding',
-  'accept-language',
-  'cache-control',
-  'content-language',
-  'content-type',
-  'if-match',
-  'if-none-match',
-  'pragma',
-  'prefer',
-  'user-agent',
-  'x-requested-with',
-];
-
-/** Headers whose value is a secret by their name alone: every header not on HARMLESS_HEADERS. */
-export function isSecretHeader(name: string): boolean {
-  return !HARMLESS_HEADERS.includes(name.trim().toLowerCase());
-}
-
-/** A configured header is a secret by its name, or because it is marked `secret="true"`. */
-export function isSecretHeaderOf(h: ActionHeader): boolean {
-  return h.secret === true || isSecretHeader(h.name);
-}
-
-function isSecretParam(name: string): boolean {
-  return SECRET_PARAM.test(name) || /^(key|pass|pwd|sig)$/i.test(name);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Masking
-
-/** Replace the password in `scheme://user:pass@host` and values of secret query parameters with SECRET_MASK. */
-export function maskUrl(url: string): string {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/s.exec(url);
-  if (!m) return url;
-  let authority = m[2]!;
-  const at = authority.lastIndexOf('@');
-  if (at >= 0) {
-    const userinfo = authority.slice(0, at);
-    const colon = userinfo.indexOf(':');
-    if (colon >= 0 && colon < userinfo.length - 1) authority = `${userinfo.slice(0, colon + 1)}${SECRET_MASK}${authority.slice(at)}`;
-  }
-  return m[1]! + authority + maskQuery(m[3]!);
-}
-
-function maskQuery(rest: string): string {
-  const q = rest.indexOf('?');
-  if (q < 0) return rest;
-  const hash = rest.indexOf('#', q);
-  const end = hash < 0 ? rest.length : hash;
-  const params = rest
-    .slice(q + 1, end)
-    .split('&')
-    .map((p) => {
-      const eq = p.indexOf('=');
-      if (eq < 0) return p;
-      const value = p.slice(eq + 1);
-      const onlyVariable = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value);
-      return value && !onlyVariable && isSecretParam(safeDecode(p.slice(0, eq))) ? `${p.slice(0, eq)}=${SECRET_MASK}` : p;
-    });
-  return rest.slice(0, q + 1) + params.join('&') + rest.slice(end);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
-}
-
-function maskAction(a: ActionSettings): ActionSettings {
-  const out: ActionSettings = {
-    ...a,
-    url: maskUrl(a.url),
-    headers: a.headers.map((h) => (isSecretHeaderOf(h) && h.value !== '' ? { ...h, value: SECRET_MASK } : { ...h })),
-  };
-  if (a.pass !== undefined && a.pass !== '') out.pass = SECRET_MASK;
-  if (a.bodySecret && a.body !== undefined && a.body !== '') out.body = SECRET_MASK;
-  return out;
-}
-
-/**
- * A recorded request masked again: a record written before every header counted as a secret, or
- * copied from elsewhere, must not leak through an answer or a masked export either.
- */
-export function maskRecordedRequest(r: MaskedRequest): MaskedRequest {
-  const out: MaskedRequest = {
-    ...r,
-    url: maskUrl(r.url),
-    headers: r.headers.map((h) => (isSecretHeader(h.name) && h.value !== '' ? { name: h.name, value: SECRET_MASK } : { ...h })),
-  };
-  return out;
-}
-
-/** A copy of the settings with every secret replaced by SECRET_MASK (for the API, the UI and logs). */
-export function maskSettings(s: PairSettings): PairSettings {
-  const out: PairSettings = {
-    ...s,
-    primaryUrl: maskUrl(s.primaryUrl),
-    validation: { quorum: s.validation.quorum, urls: s.validation.urls.map(maskUrl) },
-    action: maskAction(s.action),
-  };
-  if (s.standbyUrl !== undefined) out.standbyUrl = maskUrl(s.standbyUrl);
-  if (s.failbackAction) out.failbackAction = maskAction(s.failbackAction);
-  return out;
-}
-
-function allUrls(s: PairSettings): string[] {
-  const urls = [s.primaryUrl, ...s.validation.urls, s.action.url];
-  if (s.standbyUrl !== undefined) urls.push(s.standbyUrl);
-  if (s.failbackAction) urls.push(s.failbackAction.url);
-  return urls;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Validation of one pair
@@ -365,9 +182,6 @@ interface UrlRule {
   existing?: PairSettings | undefined;
 }
 
-// Harmless stand-ins for the variables, so that a template URL can be checked as a URL.
-const PLACEHOLDERS: Record<string, string> = Object.fromEntries(TEMPLATE_VARIABLES.map((n) => [n, 'x']));
-
 function readUrl(c: Collector, field: string, v: unknown, rule: UrlRule): string | undefined {
   if (v === undefined || v === null || (v === '' && !rule.required)) return rule.required ? void c.add(field, 'is required') : undefined;
   if (typeof v !== 'string') return void c.add(field, `must be a URL (text), got ${describe(v)}`);
@@ -388,7 +202,7 @@ function readUrl(c: Collector, field: string, v: unknown, rule: UrlRule): string
   } else if (variables.length > 0) {
     return void c.add(field, `variables like {${variables[0]}} are filled in only in action URLs; give the address itself`);
   }
-  const concrete = rule.template ? renderTemplate(url, PLACEHOLDERS, 'url') : url;
+  const concrete = rule.template ? renderTemplate(url, TEMPLATE_STAND_INS, 'url') : url;
   let parsed: URL;
   try {
     parsed = new URL(concrete);
@@ -526,34 +340,6 @@ function readText(c: Collector, field: string, v: unknown, rule: { maxLength: nu
   return v;
 }
 
-/**
- * May a secret sent back as the mask keep the stored one? Only when the action still goes to the same
- * origin (scheme, host, port) with the same authentication: otherwise the stored secret would be sent
- * to a host it was never meant for. When not, `why` says so in words.
- */
-type KeptSecrets = { keep: true } | { keep: false; why: string };
-
-function keptSecrets(existingAction: ActionSettings | undefined, url: string | undefined, auth: AuthKind | undefined): KeptSecrets {
-  if (!existingAction) return { keep: false, why: 'no secret is stored to keep' };
-  if (url === undefined || auth === undefined) return { keep: false, why: 'the action URL or authentication is invalid' };
-  const before = originOf(existingAction.url);
-  const after = originOf(url);
-  if (before !== after) {
-    return { keep: false, why: `the action URL's origin changed (from ${before} to ${after}), and the stored secret must not follow it to a new host` };
-  }
-  if (existingAction.auth !== auth) return { keep: false, why: `the authentication changed (from ${existingAction.auth} to ${auth})` };
-  return { keep: true };
-}
-
-/** Scheme, host and port of an action URL template (variables filled with stand-ins). */
-export function originOf(templateUrl: string): string {
-  try {
-    return new URL(renderTemplate(templateUrl, PLACEHOLDERS, 'url')).origin;
-  } catch {
-    return templateUrl;
-  }
-}
-
 function readSecret(c: Collector, field: string, v: unknown, stored: string | undefined, kept: KeptSecrets): string | undefined {
   if (v === SECRET_MASK) {
     if (stored === undefined) return void c.add(field, 'is the mask ••••••••, but no secret is stored to keep; type it');
@@ -625,105 +411,4 @@ function readHeader(
   if (bad) return void c.add(`${field}.value`, bad);
   if (!checkVariables(c, `${field}.value`, value) || !nameOk) return undefined;
   return { name: (name as string).trim(), value, ...(secret ? { secret } : {}) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Warnings about valid settings that weaken protection (status, editor, log at start)
-
-const NO_ISOLATION_PROTECTION =
-  'without a validation URL (quorum 0) there is no isolation protection: a watcher cut off from the network fails this pair over';
-
-/** What is valid but unsafe about these settings, in words, for the status and the log at start. */
-export function settingsWarnings(s: PairSettings): string[] {
-  return s.validation.urls.length === 0 ? [NO_ISOLATION_PROTECTION] : [];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hints for the editor, from the failover guidance
-
-export interface SettingsHint {
-  field: string;
-  message: string;
-}
-
-/** Advice shown next to the editor's fields; never blocks saving. */
-export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
-  const hints: SettingsHint[] = [];
-  const interval = typeof s.interval === 'number' && Number.isFinite(s.interval) ? s.interval : undefined;
-  const tolerated = typeof s.toleratedFailures === 'number' && Number.isFinite(s.toleratedFailures) ? s.toleratedFailures : undefined;
-  if (interval !== undefined && tolerated !== undefined && interval > 0 && tolerated >= 0) {
-    const seconds = round(interval * (tolerated + 1));
-    hints.push({
-      field: 'toleratedFailures',
-      message: `detection takes about ${formatSeconds(seconds)} (interval × (tolerated failures + 1)), then the validation URLs are checked`,
-    });
-  }
-  if (interval !== undefined && typeof s.timeout === 'number' && s.timeout > interval) {
-    hints.push({ field: 'timeout', message: 'the timeout is longer than the interval: a slow primary is checked back to back, not at every interval' });
-  }
-  for (const [prefix, action] of [['action', s.action], ['failbackAction', s.failbackAction]] as const) {
-    const attempts = typeof action?.retries === 'number' && Number.isInteger(action.retries) && action.retries >= 1 ? action.retries : undefined;
-    if (attempts === undefined) continue;
-    hints.push({
-      field: `${prefix}.retries`,
-      message: `${attempts} attempts, waiting 0.5 s, 1 s, 2 s, … up to 30 s between them: the action keeps trying for about ${formatSeconds(round(retrySpanSeconds(attempts)))} plus the attempts themselves (default ${DEFAULTS.retries}, about 10 min)`,
-    });
-  }
-  const primary = hostOf(s.primaryUrl);
-  if (primary) {
-    if (primary.protocol === 'https:') {
-      hints.push({ field: 'primaryUrl', message: 'https costs a TLS handshake on every check; plain http keeps the polling load on the PBX low' });
-    }
-    if (!isIpAddress(primary.hostname)) {
-      hints.push({
-        field: 'primaryUrl',
-        message: `"${primary.hostname}" is a host name: DNS becomes a point of failure, and after a failover the name may point at the standby. Use the primary's IP address`,
-      });
-    }
-  }
-  const urls = Array.isArray(s.validation?.urls) ? s.validation.urls : [];
-  if (urls.filter((u) => typeof u === 'string' && u.trim() !== '').length === 0) {
-    hints.push({ field: 'validation.urls', message: `${NO_ISOLATION_PROTECTION}; add a validation URL (an always-up site)` });
-  }
-  urls.forEach((u, i) => {
-    const host = hostOf(u);
-    if (primary && host && host.hostname === primary.hostname) {
-      hints.push({
-        field: `validation.urls[${i}]`,
-        message: 'is on the same host as the primary: it goes down with the primary and proves nothing about the watcher\'s own connectivity',
-      });
-    }
-  });
-  return hints;
-}
-
-/** Seconds of backoff between `attempts` attempts (0.5 s doubling, capped at 30 s, as the engine waits). */
-export function retrySpanSeconds(attempts: number): number {
-  let total = 0;
-  for (let n = 1; n < attempts; n++) total += Math.min(0.5 * 2 ** (n - 1), 30);
-  return total;
-}
-
-function hostOf(url: unknown): URL | undefined {
-  if (typeof url !== 'string') return undefined;
-  try {
-    const u = new URL(url.trim());
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isIpAddress(hostname: string): boolean {
-  return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
-}
-
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
-}
-
-function formatSeconds(s: number): string {
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${round(s / 60)} min`;
-  return `${round(s / 3600)} h`;
 }

@@ -8,7 +8,8 @@ import { parseConfigXml, serializeConfigXml } from '../../src/core/config-xml.js
 import { createHttpClient } from '../../src/core/http-client.js';
 import { silentLogger, systemClock } from '../../src/core/ports.js';
 import type { ActionSettings, ActionStatus, PairSettings } from '../../src/shared/model.js';
-import { DEFAULTS, retrySpanSeconds, settingsHints } from '../../src/shared/validate.js';
+import { settingsHints } from '../../src/shared/hints.js';
+import { DEFAULTS, retrySpanSeconds } from '../../src/shared/rules.js';
 import { EventLog, pairSettings, startWatcher } from '../helpers/engine-fixtures.js';
 import { HttpFixture, waitFor } from '../helpers/http-fixtures.js';
 import { open, readConfigText, tempServerdir, writeConfig } from '../helpers/serverdir.js';

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfigXml, serializeConfigXml } from '../../src/core/config-xml.js';
 import { SECRET_MASK, type PairSettings, type Problem } from '../../src/shared/model.js';
-import { maskSettings, validatePairSettings } from '../../src/shared/validate.js';
+import { maskSettings } from '../../src/shared/secrets.js';
+import { validatePairSettings } from '../../src/shared/validate.js';
 import { CONTRACT_SAMPLE, RICH_SAMPLE, configWith, minimalPair } from '../helpers/xml-samples.js';
 
 const RUNS = {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient, describeNetworkError, prepareUrl, type HttpClient } from '../../src/core/http-client.js';
-import { compileAcceptStatus, probeOnce } from '../../src/core/probe.js';
-import { acceptsStatus } from '../../src/shared/validate.js';
+import { probeOnce } from '../../src/core/probe.js';
+import { acceptsStatus, compileAcceptStatus } from '../../src/shared/accept-status.js';
 import { type FixtureAnswer, HttpFixture } from '../helpers/http-fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SECRET_MASK, TEMPLATE_VARIABLES, type PairSettings, type Problem } from '../../src/shared/model.js';
-import {
-  acceptsStatus,
-  effectiveTimeout,
-  isSecretHeader,
-  maskSettings,
-  maskUrl,
-  settingsHints,
-  settingsWarnings,
-  validatePairList,
-  validatePairSettings,
-} from '../../src/shared/validate.js';
+import { settingsHints, settingsWarnings } from '../../src/shared/hints.js';
+import { isSecretHeader, maskSettings, maskUrl } from '../../src/shared/secrets.js';
+import { validatePairList, validatePairSettings } from '../../src/shared/validate.js';
 import { FIELD_OF_ELEMENT, xmlPathOf } from '../../src/shared/xml-names.js';
 
 function base(): Record<string, unknown> {
@@ -260,52 +252,6 @@ describe('validatePairList', () => {
     const problems = validatePairList([a, b, a, a]);
     expect(problems).toHaveLength(2);
     expect(problems[0]).toEqual({ pair: 'acme', field: 'id', message: expect.stringMatching(/duplicate pair id "acme": pair #3 .* pair #1/) });
-  });
-});
-
-describe('accepted statuses and timeouts', () => {
-  it('accepts single codes, ranges and lists', () => {
-    expect(acceptsStatus('200', 200)).toBe(true);
-    expect(acceptsStatus('200', 204)).toBe(false);
-    expect(acceptsStatus('200-299', 299)).toBe(true);
-    expect(acceptsStatus('200-299', 300)).toBe(false);
-    expect(acceptsStatus('200, 204 ,300-302', 301)).toBe(true);
-    expect(acceptsStatus('200,204,300-302', 303)).toBe(false);
-    expect(acceptsStatus('nonsense', 200)).toBe(false);
-  });
-
-  it('uses the timeout, or min(interval, 5)', () => {
-    expect(effectiveTimeout({ interval: 10, timeout: 2 })).toBe(2);
-    expect(effectiveTimeout({ interval: 10 })).toBe(5);
-    expect(effectiveTimeout({ interval: 0.3 })).toBe(0.3);
-  });
-});
-
-describe('settingsHints', () => {
-  const fields = (s: Partial<PairSettings>) => settingsHints(s).map((h) => h.field);
-
-  it('says how long detection takes', () => {
-    const hint = settingsHints({ interval: 2, toleratedFailures: 3 }).find((h) => h.field === 'toleratedFailures');
-    expect(hint?.message).toMatch(/about 8 s/);
-    expect(settingsHints({ interval: 60, toleratedFailures: 4 }).find((h) => h.field === 'toleratedFailures')?.message).toMatch(/about 5 min/);
-  });
-
-  it('warns about https and host names in the primary URL', () => {
-    const hints = settingsHints({ primaryUrl: 'https://pbx.example.com/', validation: { quorum: 1, urls: ['http://203.0.113.1/'] } });
-    expect(hints.filter((h) => h.field === 'primaryUrl').map((h) => h.message).join(' ')).toMatch(/TLS.*DNS/s);
-    expect(fields({ primaryUrl: 'http://192.0.2.10/', validation: { quorum: 1, urls: ['http://203.0.113.1/'] } })).toEqual([]);
-    expect(fields({ primaryUrl: 'http://[2001:db8::1]/', validation: { quorum: 1, urls: ['http://203.0.113.1/'] } })).toEqual([]);
-  });
-
-  it('warns when no validation URL is given or one sits on the primary host', () => {
-    expect(fields({ primaryUrl: 'http://192.0.2.10/' })).toEqual(['validation.urls']);
-    expect(fields({ primaryUrl: 'http://192.0.2.10/', validation: { quorum: 1, urls: ['http://203.0.113.1/', 'http://192.0.2.10:8080/x'] } })).toEqual([
-      'validation.urls[1]',
-    ]);
-  });
-
-  it('copes with half-typed settings', () => {
-    expect(() => settingsHints({ primaryUrl: 'http://', interval: NaN, validation: { quorum: 1, urls: [''] } })).not.toThrow();
   });
 });
 

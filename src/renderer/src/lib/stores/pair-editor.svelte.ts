@@ -12,7 +12,10 @@ import {
   type PairSettings,
   type Problem,
 } from '$shared/model';
-import { DEFAULTS, isSecretHeader, settingsHints, validatePairSettings, type SettingsHint } from '$shared/validate';
+import { settingsHints, type SettingsHint } from '$shared/hints';
+import { DEFAULTS } from '$shared/rules';
+import { isSecretHeader } from '$shared/secrets';
+import { validatePairSettings } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
 
 export interface ActionForm {
