@@ -84,6 +84,7 @@ export function provideApp(app: AppState): AppState {
 
 /** For mount(…, { context }) and component tests. */
 export function appContext(app: AppState): Map<unknown, unknown> {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- the context map mount() reads once, not state
   return new Map<unknown, unknown>([[KEY, app]]);
 }
 

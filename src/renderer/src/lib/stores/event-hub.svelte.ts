@@ -48,7 +48,9 @@ export class EventHub {
   private urgent = false;
   /** No batch yet: the first one is shown in the next frame, whatever time performance.now() starts at. */
   private lastFlush = Number.NEGATIVE_INFINITY;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- subscribers, never rendered
   private readonly consumers = new Set<Consumer>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, never rendered
   private readonly beforeRender = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
 

@@ -45,6 +45,7 @@ export class PairDetailStore {
       const from = nowMs - RANGES[this.range];
       const [detail, history] = await Promise.all([
         this.backend.getPair(this.id),
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
         this.backend.history(this.id, { from: new Date(from).toISOString(), to: new Date(nowMs).toISOString() }),
       ]);
       this.detail = detail;
@@ -170,6 +171,7 @@ function addToMinutes(
 }
 
 export function filterLog(events: HistoryEvent[], types: LogType[], text: string): HistoryEvent[] {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
   const wanted = new Set(types);
   const needle = text.trim().toLowerCase();
   const out: HistoryEvent[] = [];
