@@ -279,7 +279,7 @@ export function prepareUrl(url: string): PreparedUrl {
   return { url, origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
-export function timedOut(timeoutMs: number): string {
+function timedOut(timeoutMs: number): string {
   return `timed out after ${formatSeconds(timeoutMs)} s`;
 }
 

@@ -16,7 +16,7 @@ export interface StoredPreferences extends DesktopPreferences {
 
 export type PreferencesProblem = { field: string; message: string };
 
-export function defaultPreferences(operator: string): StoredPreferences {
+function defaultPreferences(operator: string): StoredPreferences {
   return { openAtLogin: false, operator, closeHintShown: false };
 }
 

@@ -15,7 +15,7 @@ export type LogType = HistoryEvent['type'];
  * How often live events are folded into the shown history. A pixel of a 30-day timeline is half an
  * hour, so redrawing it (and 43,000 latency points) for every one-second check would be work nobody sees.
  */
-export const LIVE_REFRESH_MS: Record<RangeKey, number> = { '1h': 0, '24h': 1000, '7d': 5000, '30d': 5000 };
+const LIVE_REFRESH_MS: Record<RangeKey, number> = { '1h': 0, '24h': 1000, '7d': 5000, '30d': 5000 };
 
 export class PairDetailStore {
   detail = $state.raw<PairDetail | undefined>(undefined);
