@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../node/atomic-file.js';
+import { SerialQueue } from '../node/serial-queue.js';
 import type { DesktopPreferences } from '../shared/ipc.js';
 
 export const PREFERENCES_FILE = 'preferences.json';
@@ -53,7 +54,7 @@ function sanitize(raw: unknown, defaults: StoredPreferences): StoredPreferences 
 
 export class PreferencesStore {
   private current: StoredPreferences;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   private constructor(
     readonly path: string,
@@ -92,8 +93,7 @@ export class PreferencesStore {
     if ('mutedUntil' in patch && patch.mutedUntil === undefined) delete next.mutedUntil;
     this.current = next;
     const text = `${JSON.stringify(next, null, 2)}\n`;
-    this.writing = this.writing.catch(() => {}).then(() => writeFileAtomic(this.path, text, { createDirectory: true }));
-    await this.writing;
+    await this.writes.run(() => writeFileAtomic(this.path, text, { createDirectory: true }));
     return this.get();
   }
 }
