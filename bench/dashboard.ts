@@ -150,8 +150,8 @@ async function firstScreen(page: Page, url: string): Promise<FirstScreen> {
   });
 }
 
-const BREAKDOWN = ['ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'] as const;
-type Busy = Record<'TaskDuration' | (typeof BREAKDOWN)[number], number>;
+type Breakdown = 'ScriptDuration' | 'LayoutDuration' | 'RecalcStyleDuration';
+type Busy = Record<'TaskDuration' | Breakdown, number>;
 
 async function busySeconds(cdp: CDPSession): Promise<Busy> {
   const { metrics } = await cdp.send('Performance.getMetrics');
@@ -163,7 +163,7 @@ export interface UpdateCost {
   /** Main-thread milliseconds in each second. */
   perSecond: number[];
   /** Of all seconds together: script, layout and style milliseconds per second. */
-  breakdown: Record<(typeof BREAKDOWN)[number], number>;
+  breakdown: Record<Breakdown, number>;
   flushMs: number[];
   events: number;
 }
@@ -180,7 +180,7 @@ async function updateCost(page: Page, cdp: CDPSession, seconds: number): Promise
     perSecond.push((now.TaskDuration - last.TaskDuration) * 1000);
     last = now;
   }
-  const share = (key: (typeof BREAKDOWN)[number]): number => ((last[key] - first[key]) * 1000) / seconds;
+  const share = (key: Breakdown): number => ((last[key] - first[key]) * 1000) / seconds;
   const breakdown = { ScriptDuration: share('ScriptDuration'), LayoutDuration: share('LayoutDuration'), RecalcStyleDuration: share('RecalcStyleDuration') };
   const flushes = await page.evaluate((from) => (globalThis as unknown as PageGlobals).__pbxPerf!.flushes.slice(from), flushesBefore);
   return { perSecond, breakdown, flushMs: flushes.map((f) => f.ms), events: flushes.reduce((a, f) => a + f.events, 0) };

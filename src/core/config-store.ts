@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MonitorError } from '../shared/api.js';
 import type { PairSettings, Problem } from '../shared/model.js';
-import { fileMode, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
+import { fileMode, removeStaleTemps, writeFileAtomic } from '../node/atomic-file.js';
 import { DEFAULT_MAX_BYTES, parseConfigXml, serializeConfigXml, type XmlDocument } from './config-xml.js';
 import { describeFsError, errnoCode, fsError } from './fs-errors.js';
 import { CONFIG_FILE_NAME, configPath } from './paths.js';

@@ -21,6 +21,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { SerialQueue } from '../node/serial-queue.js';
 import type { CheckEvent, EngineEvent, HistoryEvent, PairHistory } from '../shared/model.js';
 import { fsError } from './fs-errors.js';
 import { DayFileAppender } from './history-append.js';
@@ -72,7 +73,7 @@ class FileHistoryStore implements HistoryStore {
   private pendingBytes = 0;
   private droppedLines = 0;
   /** Disk work (appends, queries, pruning) runs one at a time so a query never sees a line twice. */
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly turns = new SerialQueue();
   private earlyFlush = false;
   private lastErrorLog = { message: '', at: -Infinity };
   private readonly timers: NodeJS.Timeout[] = [];
@@ -157,7 +158,7 @@ class FileHistoryStore implements HistoryStore {
   }
 
   flush(): Promise<void> {
-    return this.serialized(() => this.writePending());
+    return this.turns.run(() => this.writePending());
   }
 
   /** Writes everything, the minute in progress included. A failed close can be tried again. */
@@ -167,12 +168,6 @@ class FileHistoryStore implements HistoryStore {
       this.finishMinutes(Infinity);
     })();
     return this.closing.then(() => this.flush());
-  }
-
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(work, work);
-    this.chain = run.catch(() => {});
-    return run;
   }
 
   private async writePending(): Promise<void> {
@@ -216,7 +211,7 @@ class FileHistoryStore implements HistoryStore {
   }
 
   query(pair: string, fromMs: number, toMs: number): Promise<PairHistory> {
-    return this.serialized(async () => {
+    return this.turns.run(async () => {
       const dir = dirOf(pair);
       const files = await this.reader.dayFiles(dir, fromMs, toMs);
       const eventFiles = files.filter((f) => f.endsWith('.events.jsonl'));
@@ -234,7 +229,7 @@ class FileHistoryStore implements HistoryStore {
   }
 
   queryAll(types: ReadonlyArray<HistoryEvent['type']>, fromMs: number, toMs: number): Promise<HistoryEvent[]> {
-    return this.serialized(async () => {
+    return this.turns.run(async () => {
       const wanted = new Set(types);
       const journalOnly = types.every((t) => JOURNAL_TYPES.has(t));
       const dirs = journalOnly ? [JOURNAL_DIR] : await this.pairDirs();
@@ -252,7 +247,7 @@ class FileHistoryStore implements HistoryStore {
   }
 
   prune(nowMs: number): Promise<void> {
-    return this.serialized(async () => {
+    return this.turns.run(async () => {
       const today = Math.floor(nowMs / DAY_MS);
       const oldestKept = today - this.retentionDays + 1;
       const listing: [string, string[]][] = [];

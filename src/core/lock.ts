@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { MonitorError } from '../shared/api.js';
+import { writeFileAtomic } from '../node/atomic-file.js';
 import { errnoCode, fsError } from './fs-errors.js';
 import { lockPath } from './paths.js';
 import { silentLogger, systemClock, type Clock, type Logger, type ServerdirLock } from './ports.js';
@@ -280,18 +281,10 @@ class MarkerWatch {
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   try {
-    const handle = await fs.open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
+    // The heartbeat is rewritten every few seconds: the folder is not fsynced after each one.
+    await writeFileAtomic(file, text, { mode: 0o600, syncDirectory: false });
   } catch (err) {
-    await fs.unlink(temp).catch(() => {});
     throw fsError(err, 'write the lock file', file);
   }
 }

@@ -4,10 +4,10 @@
 import os from 'node:os';
 import path from 'node:path';
 
-export const APP_DIR_NAME = 'pbx-failover-monitor';
+const APP_DIR_NAME = 'pbx-failover-monitor';
 export const CONFIG_FILE_NAME = 'pbxctrl-failover.xml';
 export const LOCK_FILE_NAME = 'pbxctrl-failover.lock';
-export const HISTORY_DIR_NAME = 'history';
+const HISTORY_DIR_NAME = 'history';
 
 /** The user's data directory for this app (XDG on Linux, Application Support on macOS, %APPDATA% on Windows). */
 export function defaultServerdir(

@@ -4,6 +4,7 @@
 // written while the file is an invalid hand edit (blocked) or after the serverdir lock was lost.
 
 import { MonitorError } from '../shared/api.js';
+import { SerialQueue } from '../node/serial-queue.js';
 import type { EngineEvent, Problem } from '../shared/model.js';
 import { errnoCode, explainFsError, messageOf } from './fs-errors.js';
 import type { HealthProblems } from './health-problems.js';
@@ -13,22 +14,6 @@ import type { Clock, ConfigStore, FailoverConfig, Logger } from './ports.js';
 const WRITE_SPACING = 9;
 /** A slow disk must not leave the states in the file stale for long. */
 const MAX_WRITE_SPACING_MS = 30_000;
-
-/** Runs async work one piece at a time, in the order it was queued; a failure does not stop the queue. */
-export class SerialQueue {
-  private turn: Promise<unknown> = Promise.resolve();
-
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.turn.catch(() => undefined).then(work);
-    this.turn = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Settles when everything queued so far has run. */
-  idle(): Promise<void> {
-    return this.turn.then(() => undefined, () => undefined);
-  }
-}
 
 export interface StateWriterDeps {
   store: ConfigStore;

@@ -77,10 +77,6 @@ export class Supervisor {
     return out;
   }
 
-  get size(): number {
-    return this.watchers.size;
-  }
-
   /** Adds a pair; when the supervisor runs, its first check comes after a short random delay. */
   add(settings: PairSettings, persisted?: PersistedState): Watcher {
     if (this.watchers.has(settings.id)) throw new Error(`pair "${settings.id}" is already watched`);

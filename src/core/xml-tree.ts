@@ -63,6 +63,7 @@ export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResu
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
     return fail('DOCTYPE and ENTITY declarations are not allowed (no entity expansion); remove the <!DOCTYPE …> part');
   }
+  // eslint-disable-next-line no-control-regex -- finding the control characters XML 1.0 forbids is the point
   const bad = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(xml);
   if (bad) {
     const { line, col } = position(xml, bad.index);

@@ -6,7 +6,7 @@
 import type { SaveDialogOptions, SaveDialogReturnValue } from 'electron';
 import { MonitorError } from '../shared/api.js';
 import type { ExportWithSecretsResult } from '../shared/ipc.js';
-import { writeFileAtomic } from './preferences.js';
+import { writeFileAtomic } from '../node/atomic-file.js';
 
 export interface SecretExportDeps {
   showSaveDialog(options: SaveDialogOptions): Promise<SaveDialogReturnValue>;
@@ -35,7 +35,7 @@ export function createSecretExporter(deps: SecretExportDeps): () => Promise<Expo
       const xml = await deps.exportXml();
       try {
         // Temporary file with mode 0600, fsync, rename: the file never exists half written or readable by others.
-        await writeFileAtomic(choice.filePath, xml);
+        await writeFileAtomic(choice.filePath, xml, { createDirectory: true });
       } catch (err) {
         throw new MonitorError('internal', `The export could not be written to ${choice.filePath}: ${(err as Error).message}`);
       }

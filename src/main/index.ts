@@ -15,7 +15,7 @@ import { PreferencesStore } from './preferences.js';
 import { startShell } from './shell.js';
 import { startupErrorText } from './startup-error.js';
 
-export const APP_ID = 'net.pbxfailover.monitor';
+const APP_ID = 'net.pbxfailover.monitor';
 
 async function main(): Promise<void> {
   const args = parseShellArgs(process.argv, process.cwd());

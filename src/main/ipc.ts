@@ -2,7 +2,7 @@
 // each refusing any sender but the app's own top-level page, each answering an
 // IpcResult so errors arrive as values with their problems intact.
 
-import type { IpcMain, IpcMainInvokeEvent } from 'electron';
+import { ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { MonitorError, type ApiErrorBody, type MonitorApi } from '../shared/api.js';
 import { API_METHODS, apiChannel, type ApiArgs, type DesktopChannels, type IpcResult } from '../shared/ipc.js';
 import { isAppUrl, type AppOrigin } from './policy/app-origin.js';
@@ -16,7 +16,6 @@ export type DesktopHandlers = {
 };
 
 export interface IpcDeps {
-  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
   api: MonitorApi;
   desktop: DesktopHandlers;
   origin: AppOrigin;
@@ -43,7 +42,7 @@ export function errorBody(err: unknown): ApiErrorBody {
 }
 
 function register<A extends unknown[], R>(deps: IpcDeps, channel: string, run: (...args: A) => Promise<R>): void {
-  deps.ipcMain.handle(channel, async (event: IpcMainInvokeEvent, ...args: unknown[]): Promise<IpcResult<R>> => {
+  ipcMain.handle(channel, async (event: IpcMainInvokeEvent, ...args: unknown[]): Promise<IpcResult<R>> => {
     if (!isTrustedSender(event, deps.origin)) {
       deps.warn?.(`IPC ${channel} refused from ${event.senderFrame?.url ?? 'a destroyed frame'}`);
       return { ok: false, error: REFUSED };
@@ -81,6 +80,6 @@ export function registerIpcHandlers(deps: IpcDeps): () => void {
     channels.push(channel);
   }
   return () => {
-    for (const c of channels) deps.ipcMain.removeHandler(c);
+    for (const c of channels) ipcMain.removeHandler(c);
   };
 }

@@ -5,7 +5,7 @@ import type { App } from 'electron';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
-import { writeFileAtomic } from './preferences.js';
+import { writeFileAtomic } from '../node/atomic-file.js';
 
 /** Given to the app when it starts at login, so it starts in the tray without opening the window. */
 export const HIDDEN_FLAG = '--hidden';
@@ -33,7 +33,7 @@ export async function setOpenAtLogin(app: Pick<App, 'setLoginItemSettings'>, on:
   if (platform === 'linux') {
     // An AppImage runs from a temporary mount; $APPIMAGE is the file to start again.
     const exec = process.env.APPIMAGE || process.execPath;
-    if (on) await writeFileAtomic(autostartPath(), autostartEntry(exec));
+    if (on) await writeFileAtomic(autostartPath(), autostartEntry(exec), { createDirectory: true });
     else await unlink(autostartPath()).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });

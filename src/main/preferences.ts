@@ -2,8 +2,10 @@
 // crash never leaves half a file. Unknown or broken content falls back to the
 // defaults field by field rather than stopping the app.
 
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../node/atomic-file.js';
+import { SerialQueue } from '../node/serial-queue.js';
 import type { DesktopPreferences } from '../shared/ipc.js';
 
 export const PREFERENCES_FILE = 'preferences.json';
@@ -16,7 +18,7 @@ export interface StoredPreferences extends DesktopPreferences {
 
 export type PreferencesProblem = { field: string; message: string };
 
-export function defaultPreferences(operator: string): StoredPreferences {
+function defaultPreferences(operator: string): StoredPreferences {
   return { openAtLogin: false, operator, closeHintShown: false };
 }
 
@@ -50,37 +52,9 @@ function sanitize(raw: unknown, defaults: StoredPreferences): StoredPreferences 
   return prefs;
 }
 
-let tempCounter = 0;
-
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${++tempCounter}.tmp`);
-  // 'wx': a new file, so the 0600 mode always applies (an existing file would keep its own).
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  // The rename is durable only once the directory entry is on disk (not possible on Windows).
-  if (process.platform !== 'win32') {
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  }
-}
-
 export class PreferencesStore {
   private current: StoredPreferences;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   private constructor(
     readonly path: string,
@@ -119,8 +93,7 @@ export class PreferencesStore {
     if ('mutedUntil' in patch && patch.mutedUntil === undefined) delete next.mutedUntil;
     this.current = next;
     const text = `${JSON.stringify(next, null, 2)}\n`;
-    this.writing = this.writing.catch(() => {}).then(() => writeFileAtomic(this.path, text));
-    await this.writing;
+    await this.writes.run(() => writeFileAtomic(this.path, text, { createDirectory: true }));
     return this.get();
   }
 }

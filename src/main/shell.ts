@@ -1,7 +1,7 @@
 // Wires a running engine to the window, the tray, notifications and IPC. No
 // watcher logic lives here: the engine decides, the shell shows.
 
-import { BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, protocol, session, type App } from 'electron';
+import { Menu, Notification, Tray, dialog, protocol, session, type App, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import type { Monitor } from '../core/ports.js';
 import type { DesktopPreferences } from '../shared/ipc.js';
@@ -222,7 +222,6 @@ export async function startShell(o: ShellOptions): Promise<void> {
   });
 
   registerIpcHandlers({
-    ipcMain,
     api: o.monitor,
     origin: o.origin,
     operator: () => o.prefs.get().operator,

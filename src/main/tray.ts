@@ -32,7 +32,7 @@ export function trayLevel(view: TrayView): HealthLevel {
   return view.problems?.length ? 'critical' : health(view.pairs).level;
 }
 
-export function trayTooltip(view: TrayView): string {
+function trayTooltip(view: TrayView): string {
   return trustTooltip(view.problems ?? [], tooltipText(view.pairs));
 }
 

@@ -6,7 +6,7 @@ import { BrowserWindow, dialog, shell, type App, type Session, type WebContents,
 import { isAppResource, isAppUrl, isSafeExternalUrl, type AppOrigin } from './policy/app-origin.js';
 import { withCsp } from './policy/csp.js';
 
-export const SECURE_WEB_PREFERENCES = {
+const SECURE_WEB_PREFERENCES = {
   sandbox: true,
   contextIsolation: true,
   nodeIntegration: false,
@@ -63,7 +63,7 @@ export async function openExternalSafely(url: unknown): Promise<boolean> {
 const guarded = new WeakSet<WebContents>();
 
 /** Navigation stays on the app's own page; new windows and webviews are refused. Idempotent. */
-export function guardWebContents(contents: WebContents, origin: AppOrigin): void {
+function guardWebContents(contents: WebContents, origin: AppOrigin): void {
   if (guarded.has(contents)) return;
   guarded.add(contents);
   contents.on('will-navigate', (event) => {

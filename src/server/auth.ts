@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MonitorError } from '../shared/api.js';
 
-export const TOKEN_FILE_NAME = 'api-token';
+const TOKEN_FILE_NAME = 'api-token';
 
 // hex (64 chars for 256 bits) or base64url; shorter tokens are refused so a stray or
 // truncated file cannot become a guessable password.
@@ -17,7 +17,7 @@ export function defaultTokenFile(serverdir: string): string {
   return join(serverdir, TOKEN_FILE_NAME);
 }
 
-export function newToken(): string {
+function newToken(): string {
   return randomBytes(32).toString('hex');
 }
 

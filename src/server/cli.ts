@@ -80,7 +80,7 @@ function safeDefaultServerdir(): string {
   }
 }
 
-export function formatProblem(p: Problem): string {
+function formatProblem(p: Problem): string {
   return p.pair ? `  pair ${p.pair}, field ${p.field}: ${p.message}` : `  field ${p.field}: ${p.message}`;
 }
 

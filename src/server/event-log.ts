@@ -16,7 +16,7 @@ export function logEvents(source: EventSourceLike, log: ServiceLogger): Unsubscr
   return source.subscribe((event) => logEvent(log, event));
 }
 
-export function logEvent(log: ServiceLogger, event: EngineEvent): void {
+function logEvent(log: ServiceLogger, event: EngineEvent): void {
   switch (event.type) {
     case 'state':
       log.info('state changed', {

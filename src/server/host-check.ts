@@ -9,7 +9,7 @@ import type { ApiErrorBody } from '../shared/api.js';
 import { SECURITY_HEADERS } from './headers.js';
 
 /** The name part of a Host header, lower-case, without port or IPv6 brackets. */
-export function hostName(header: string): string {
+function hostName(header: string): string {
   const h = header.trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(1, h.indexOf(']') >>> 0);
   const colon = h.lastIndexOf(':');

@@ -24,7 +24,7 @@ export interface LogOptions {
 
 const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]+/g;
 
-export function maskUrlsIn(text: string): string {
+function maskUrlsIn(text: string): string {
   return text.replace(URL_IN_TEXT, (url) => maskUrl(url));
 }
 
@@ -42,7 +42,7 @@ function logfmtValue(value: unknown): string {
   return /^[^\s"=\\]+$/.test(text) ? text : JSON.stringify(text);
 }
 
-export function formatLine(format: LogFormat, time: Date, level: LogLevel, message: string, fields: Record<string, unknown> = {}): string {
+function formatLine(format: LogFormat, time: Date, level: LogLevel, message: string, fields: Record<string, unknown> = {}): string {
   const record: Record<string, unknown> = { time: time.toISOString(), level, msg: maskUrlsIn(message) };
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined && !(key in record)) record[key] = clean(value);

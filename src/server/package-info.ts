@@ -19,7 +19,7 @@ function readManifest(path: string): { name?: string; version?: string } {
   return JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
 }
 
-export const packageRoot: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+const packageRoot: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 
 export const packageVersion: string = readManifest(join(packageRoot, 'package.json')).version ?? '0.0.0';
 

@@ -12,7 +12,7 @@ import { MAX_REASON_LENGTH } from '../core/requests.js';
 
 export const JSON_BODY_LIMIT = 256 * 1024;
 // The same ceiling as pbxctrl-failover.xml on disk (DEFAULT_MAX_BYTES): an export can always be imported back.
-export const XML_BODY_LIMIT = DEFAULT_MAX_BYTES;
+const XML_BODY_LIMIT = DEFAULT_MAX_BYTES;
 
 const REASON_LIMIT = MAX_REASON_LENGTH;
 

@@ -14,6 +14,7 @@
 //   Nothing here converts line breaks; a field that must be one line refuses CR and LF itself.
 
 const NOT_STORABLE =
+  // eslint-disable-next-line no-control-regex -- the control characters XML cannot store are what this finds
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** The first character of `text` that cannot be stored, as "U+000B", or undefined when all can. */

@@ -122,6 +122,7 @@ function describe(v: unknown): string {
 }
 
 // Characters pbxctrl-failover.xml cannot carry (src/shared/text.ts); a setting must survive being written to the file.
+// eslint-disable-next-line no-control-regex -- control characters are what a setting must not hold
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function unstorable(s: string): string | undefined {
@@ -193,6 +194,7 @@ function readUrl(c: Collector, field: string, v: unknown, rule: UrlRule): string
     url = kept;
   }
   if (url.length > LIMITS.urlMaxLength) return void c.add(field, `is too long (at most ${LIMITS.urlMaxLength} characters)`);
+  // eslint-disable-next-line no-control-regex -- a URL with control characters is refused
   if (/[\s\u0000-\u001f\u007f]/.test(url)) return void c.add(field, 'must not contain spaces, line breaks or control characters (encode a space as %20)');
   const bad = unstorable(url);
   if (bad) return void c.add(field, bad);
@@ -400,6 +402,7 @@ function readHeader(
   const secret = readFlag(c, `${field}.secret`, h['secret']);
   if (typeof value !== 'string') return void c.add(`${field}.value`, `must be text, got ${describe(value)}`);
   if (/[\r\n]/.test(value)) return void c.add(`${field}.value`, 'must not contain line breaks');
+  // eslint-disable-next-line no-control-regex -- a header value with control characters is refused
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return void c.add(`${field}.value`, 'must not contain control characters');
   // What HTTP clients send as it is: Latin-1 (undici refuses anything else); variables are encoded when rendered.
   // (The mask stands for a stored value, which was checked when it was saved.)

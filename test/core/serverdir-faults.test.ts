@@ -40,7 +40,7 @@ function mountTmpfs(name: string, size: string): string {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
-    throw new Error(`these tests need root to mount a small tmpfs at ${dir}: ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? err}`);
+    throw new Error(`these tests need root to mount a small tmpfs at ${dir}: ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? err}`, { cause: err });
   }
   mounted.push(dir);
   return dir;

@@ -118,7 +118,7 @@ export class TestNetwork {
  * is left inside this run's namespaces and delete them.
  */
 export function tearDownSync(prefix: string): void {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
       .split('\n')

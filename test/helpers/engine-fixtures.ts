@@ -61,17 +61,18 @@ export function startWatcher(settings: PairSettings, persisted?: PersistedState,
   const client = createHttpClient();
   const log = new EventLog();
   const persistedSnapshots: PersistedState[] = [];
-  let watcher: Watcher | undefined;
+  // The hooks need the watcher they are handed to; it exists once the constructor returns.
+  const made: { watcher?: Watcher } = {};
   const hooks: WatcherHooks = {
     emit: log.push,
     persistSoon: () => {},
     persistNow: async () => {
-      if (watcher) persistedSnapshots.push(structuredClone(watcher.persisted()));
+      if (made.watcher) persistedSnapshots.push(structuredClone(made.watcher.persisted()));
     },
   };
-  watcher = new Watcher(settings, { client, clock: systemClock, log: silentLogger, hooks, backoff }, persisted);
-  watcher.start(0);
-  const w = watcher;
+  const w = new Watcher(settings, { client, clock: systemClock, log: silentLogger, hooks, backoff }, persisted);
+  made.watcher = w;
+  w.start(0);
   return {
     watcher: w,
     log,

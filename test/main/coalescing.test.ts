@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Coalescer, summarize, type Delivery } from '../../src/main/policy/coalescing.js';
+import { summarize, type Delivery } from '../../src/main/policy/coalescing.js';
+import { Batcher } from '../../src/main/policy/event-batcher.js';
 import { NotificationCenter } from '../../src/main/policy/notification-center.js';
 import type { NotificationIntent } from '../../src/main/policy/notification-policy.js';
 import { alert, stateEvent } from './fixtures.js';
@@ -30,7 +31,7 @@ describe('burst coalescing', () => {
 
   it('turns 10 pairs failing within 2 s into one summary notification', () => {
     const shown: Delivery[] = [];
-    const c = new Coalescer((d) => shown.push(d), 2_500);
+    const c = new Batcher<NotificationIntent>((burst) => shown.push(summarize(burst)), 2_500);
     for (let i = 0; i < 10; i++) {
       c.push(intent(`p${i}`));
       vi.advanceTimersByTime(200);
@@ -44,7 +45,7 @@ describe('burst coalescing', () => {
 
   it('shows one pair its own notification once the window closes', () => {
     const shown: Delivery[] = [];
-    const c = new Coalescer((d) => shown.push(d), 2_500);
+    const c = new Batcher<NotificationIntent>((burst) => shown.push(summarize(burst)), 2_500);
     c.push(intent('acme'));
     vi.advanceTimersByTime(2_499);
     expect(shown).toHaveLength(0);
@@ -54,7 +55,7 @@ describe('burst coalescing', () => {
 
   it('starts a new window for news after the previous window closed', () => {
     const shown: Delivery[] = [];
-    const c = new Coalescer((d) => shown.push(d), 1_000);
+    const c = new Batcher<NotificationIntent>((burst) => shown.push(summarize(burst)), 1_000);
     c.push(intent('a'));
     vi.advanceTimersByTime(1_000);
     c.push(intent('b'));
@@ -64,7 +65,7 @@ describe('burst coalescing', () => {
 
   it('flushes what is pending on demand (quit) so nothing raised is lost', () => {
     const shown: Delivery[] = [];
-    const c = new Coalescer((d) => shown.push(d), 60_000);
+    const c = new Batcher<NotificationIntent>((burst) => shown.push(summarize(burst)), 60_000);
     c.push(intent('a'));
     c.flush();
     expect(shown).toHaveLength(1);

@@ -65,7 +65,7 @@ describe('IPC handlers', () => {
     const fake = fakeApi();
     calls = fake.calls;
     warnings = [];
-    unregister = registerIpcHandlers({ ipcMain, api: fake.api, desktop, origin, operator: () => 'alice', warn: (m) => warnings.push(m) });
+    unregister = registerIpcHandlers({ api: fake.api, desktop, origin, operator: () => 'alice', warn: (m) => warnings.push(m) });
   });
 
   it('registers one channel per API method plus the desktop channels, all under pbx:', () => {
@@ -106,7 +106,7 @@ describe('IPC handlers', () => {
     const dev = appOrigin('/x/out/renderer/index.html', 'http://localhost:5173');
     unregister();
     const fake = fakeApi();
-    unregister = registerIpcHandlers({ ipcMain, api: fake.api, desktop, origin: dev, operator: () => 'bob' });
+    unregister = registerIpcHandlers({ api: fake.api, desktop, origin: dev, operator: () => 'bob' });
     expect(await handlers.get('pbx:health')!(frame('http://localhost:5173/#/'))).toMatchObject({ ok: true });
     expect(await handlers.get('pbx:health')!(frame('http://localhost:5174/'))).toMatchObject({ ok: false });
     expect(await handlers.get('pbx:health')!(frame(OWN_URL))).toMatchObject({ ok: false });

@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fakes of Electron objects, read back field by field
+type Fake = Record<string, any>;
+
 const electron = vi.hoisted(() => ({
-  windows: [] as Array<Record<string, any>>,
-  trays: [] as Array<Record<string, any>>,
-  notifications: [] as Array<Record<string, any>>,
+  windows: [] as Array<Fake>,
+  trays: [] as Array<Fake>,
+  notifications: [] as Array<Fake>,
   handlers: new Map<string, (...args: unknown[]) => Promise<unknown>>(),
   dialogs: [] as unknown[],
   /** The button the operator presses in the next message box. */
@@ -40,7 +43,7 @@ vi.mock('electron', async () => {
     visible = false;
     constructor(public options: Record<string, unknown>) {
       super();
-      electron.windows.push(this as unknown as Record<string, any>);
+      electron.windows.push(this as unknown as Fake);
     }
     loadFile() {
       return Promise.resolve();
@@ -71,7 +74,7 @@ vi.mock('electron', async () => {
     constructor(image: string) {
       super();
       this.images.push(image);
-      electron.trays.push(this as unknown as Record<string, any>);
+      electron.trays.push(this as unknown as Fake);
     }
     setImage(image: string) {
       this.images.push(image);
@@ -93,7 +96,7 @@ vi.mock('electron', async () => {
     shown = false;
     constructor(public options: { title: string; body: string }) {
       super();
-      electron.notifications.push(this as unknown as Record<string, any>);
+      electron.notifications.push(this as unknown as Fake);
     }
     static isSupported() {
       return true;
@@ -150,7 +153,7 @@ afterEach(async () => {
 });
 
 function fakeApp() {
-  const app = new EventEmitter() as EventEmitter & Record<string, any>;
+  const app = new EventEmitter() as EventEmitter & Fake;
   app.exitCodes = [] as number[];
   app.exit = (code: number) => app.exitCodes.push(code);
   app.quit = () => app.emit('before-quit', { preventDefault() {} });
@@ -302,7 +305,7 @@ describe('desktop shell on the real engine', () => {
     const { monitor, own } = await startOnEngine({ pass: 'hunter2-secret' });
     const exportDir = await mkdtemp(join(tmpdir(), 'pbx-export-'));
     cleanups.push(() => rm(exportDir, { recursive: true, force: true }));
-    const call = (channel: string, ...args: unknown[]) => electron.handlers.get(channel)!(own, ...args) as Promise<Record<string, any>>;
+    const call = (channel: string, ...args: unknown[]) => electron.handlers.get(channel)!(own, ...args) as Promise<Fake>;
 
     // The window asking for the unmasked XML is refused; without asking it gets the masked one.
     const refused = await call('pbx:exportXml', { masked: false });

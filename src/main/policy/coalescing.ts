@@ -1,6 +1,7 @@
 // Many pairs failing together (a data center, a carrier) must not bury the
 // operator under one toast per pair: everything raised within one window
-// becomes one notification, a pair's own when only one pair is involved.
+// (a Batcher, ./event-batcher.ts) becomes one notification, a pair's own when
+// only one pair is involved.
 
 import { KIND_RANK, SEVERITY_RANK_OF, headline, type NotificationIntent, type NotifyKind } from './notification-policy.js';
 import type { Severity } from '../../shared/model.js';
@@ -14,16 +15,6 @@ export interface Delivery {
   /** How many intents this delivery stands for. */
   count: number;
 }
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 /** Default window: "within a few seconds" of the first news. */
 export const COALESCE_WINDOW_MS = 2_500;
@@ -68,34 +59,4 @@ export function summarize(intents: readonly NotificationIntent[]): Delivery {
     severity: worstSeverity(intents),
     count: intents.length,
   };
-}
-
-/** Collects intents for a fixed window after the first one, then delivers one notification. */
-export class Coalescer {
-  private pending: NotificationIntent[] = [];
-  private timer: unknown;
-
-  constructor(
-    private readonly deliver: (d: Delivery) => void,
-    private readonly windowMs: number = COALESCE_WINDOW_MS,
-    private readonly timers: Timers = realTimers,
-  ) {}
-
-  push(intent: NotificationIntent): void {
-    this.pending.push(intent);
-    if (this.timer === undefined) this.timer = this.timers.setTimeout(() => this.flush(), this.windowMs);
-  }
-
-  /** Deliver what is pending now (also on quit, so nothing raised is silently lost). */
-  flush(): void {
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length) this.deliver(summarize(batch));
-  }
-
-  get pendingCount(): number {
-    return this.pending.length;
-  }
 }

@@ -1,9 +1,19 @@
-// A failover storm can produce thousands of check events a second; the
-// renderer gets them in batches (in order) rather than one IPC message each.
+// Collects items for a fixed window after the first one, then hands them on as
+// one batch, in order. A failover storm can produce thousands of check events a
+// second: the renderer gets them in batches rather than one IPC message each,
+// and the notifications of a burst become one summary (./coalescing.ts).
 
-import { realTimers, type Timers } from './coalescing.js';
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
-export const EVENT_BATCH_MS = 100;
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+const EVENT_BATCH_MS = 100;
 
 export class Batcher<T> {
   private pending: T[] = [];
@@ -20,6 +30,7 @@ export class Batcher<T> {
     if (this.timer === undefined) this.timer = this.timers.setTimeout(() => this.flush(), this.intervalMs);
   }
 
+  /** Hand on what is pending now (also on quit, so nothing raised is silently lost). */
   flush(): void {
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;

@@ -16,7 +16,7 @@ export const MUTE_LABELS: Record<MuteChoice, string> = {
 };
 
 /** "Until tomorrow" means the start of the next working morning, 08:00 local time. */
-export const TOMORROW_HOUR = 8;
+const TOMORROW_HOUR = 8;
 
 export function muteUntil(choice: MuteChoice, now: Date): Date {
   switch (choice) {

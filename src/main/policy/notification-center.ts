@@ -3,9 +3,10 @@
 // into a desktop notification.
 
 import type { EngineEvent } from '../../shared/model.js';
-import { COALESCE_WINDOW_MS, Coalescer, realTimers, type Delivery, type Timers } from './coalescing.js';
+import { COALESCE_WINDOW_MS, summarize, type Delivery } from './coalescing.js';
+import { Batcher, realTimers, type Timers } from './event-batcher.js';
 import { MuteGate } from './muting.js';
-import { NotificationPolicy } from './notification-policy.js';
+import { NotificationPolicy, type NotificationIntent } from './notification-policy.js';
 
 export interface NotificationCenterOptions {
   nameOf: (pairId: string) => string;
@@ -23,7 +24,7 @@ const MAX_TIMER_MS = 2_147_000_000;
 export class NotificationCenter {
   private readonly policy: NotificationPolicy;
   private readonly gate: MuteGate;
-  private readonly coalescer: Coalescer;
+  private readonly coalescer: Batcher<NotificationIntent>;
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly show: (d: Delivery) => void;
@@ -35,7 +36,7 @@ export class NotificationCenter {
     this.show = opts.show;
     this.policy = new NotificationPolicy({ nameOf: opts.nameOf, ...(opts.dedupeMs !== undefined ? { dedupeMs: opts.dedupeMs } : {}) });
     this.gate = new MuteGate();
-    this.coalescer = new Coalescer(opts.show, opts.windowMs ?? COALESCE_WINDOW_MS, this.timers);
+    this.coalescer = new Batcher((burst) => opts.show(summarize(burst)), opts.windowMs ?? COALESCE_WINDOW_MS, this.timers);
     if (opts.mutedUntil !== undefined && opts.mutedUntil > this.now()) this.mute(opts.mutedUntil);
   }
 

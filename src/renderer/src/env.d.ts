@@ -1,13 +1,14 @@
 /// <reference types="svelte" />
 /// <reference types="vite/client" />
 import type { DesktopBridge } from '$shared/ipc';
+import type { PerfRecord } from './lib/perf';
 
 declare global {
   interface Window {
     /** Present only in the Electron window (exposed by the preload). */
     pbxMonitor?: DesktopBridge;
     /** Timings for the benchmark; see lib/perf.ts. */
-    __pbxPerf?: import('./lib/perf').PerfRecord;
+    __pbxPerf?: PerfRecord;
   }
 }
 

@@ -1,6 +1,6 @@
 // The stores of one dashboard, wired to one Backend; components reach them through context.
 
-import { getContext, setContext } from 'svelte';
+import { getContext } from 'svelte';
 import type { Backend } from '$shared/api';
 import { AuditStore } from './stores/audit.svelte';
 import { clock } from './stores/clock.svelte';
@@ -78,12 +78,9 @@ export class AppState {
 
 const KEY = Symbol('pbx-app');
 
-export function provideApp(app: AppState): AppState {
-  return setContext(KEY, app);
-}
-
 /** For mount(…, { context }) and component tests. */
 export function appContext(app: AppState): Map<unknown, unknown> {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- the context map mount() reads once, not state
   return new Map<unknown, unknown>([[KEY, app]]);
 }
 

@@ -2,7 +2,7 @@
 
 import type { AlertKind, CheckResult, EngineEventType, OperatorAction } from '$shared/model';
 
-export const ALERT_LABEL: Record<AlertKind, string> = {
+const ALERT_LABEL: Record<AlertKind, string> = {
   verifying: 'Primary failing: verifying',
   failover: 'Failover',
   'action-failed': 'Action failed',
@@ -24,7 +24,7 @@ export function alertLabel(kind: string): string {
   return ALERT_LABEL[kind as AlertKind] ?? kind;
 }
 
-export const OPERATOR_ACTION_LABEL: Record<OperatorAction, string> = {
+const OPERATOR_ACTION_LABEL: Record<OperatorAction, string> = {
   failover: 'Manual failover',
   rearm: 'Re-arm',
   pause: 'Pause',

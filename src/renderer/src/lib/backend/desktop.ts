@@ -7,7 +7,7 @@ import { API_METHODS, type DesktopBridge, type ExportWithSecretsResult, type Ipc
 import type { EngineEvent } from '$shared/model';
 import { errorFromBody } from './errors';
 
-export async function unwrap<T>(result: Promise<IpcResult<T>>): Promise<T> {
+async function unwrap<T>(result: Promise<IpcResult<T>>): Promise<T> {
   const r = await result;
   if (r.ok) return r.value;
   throw errorFromBody(r.error, 'The desktop app answered with an error');

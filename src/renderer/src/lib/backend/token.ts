@@ -18,7 +18,3 @@ export function takeTokenFromLocation(loc: Location = location, store: Storage =
 export function saveToken(token: string, store: Storage = sessionStorage): void {
   store.setItem(KEY, token);
 }
-
-export function forgetToken(store: Storage = sessionStorage): void {
-  store.removeItem(KEY);
-}

@@ -17,7 +17,7 @@ export interface TimelineInput {
   since?: number;
 }
 
-export const LAYOUT = { markers: 18, bands: 30, gap: 6, checks: 16, axis: 20 };
+const LAYOUT = { markers: 18, bands: 30, gap: 6, checks: 16, axis: 20 };
 
 export function timelineHeight(hasStandby: boolean): number {
   const { markers: m, bands, gap, checks, axis } = LAYOUT;

@@ -16,6 +16,7 @@ export class AuditStore {
 
   async load(nowMs = Date.now()): Promise<void> {
     try {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
       const events = await this.backend.audit({ from: new Date(nowMs - LOOKBACK_MS).toISOString() });
       this.entries = events.filter((e): e is OperatorEvent => e.type === 'operator').reverse();
       this.error = undefined;

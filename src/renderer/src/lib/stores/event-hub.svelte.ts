@@ -11,7 +11,7 @@ export type Consumer = (events: EngineEvent[]) => void;
 export type Scheduler = (run: () => void) => void;
 
 /** requestAnimationFrame, with a timer as backstop: hidden tabs get no frames but must not pile up events. */
-export const frameScheduler: Scheduler = (run) => {
+const frameScheduler: Scheduler = (run) => {
   let done = false;
   const once = () => {
     if (done) return;
@@ -28,7 +28,7 @@ export const frameScheduler: Scheduler = (run) => {
  * the next frame. Each render pass costs script, style, layout, paint and commit for the visible
  * rows, so fewer passes is most of the saving.
  */
-export const CHECKS_ONLY_INTERVAL_MS = 1000;
+const CHECKS_ONLY_INTERVAL_MS = 1000;
 
 /** A dropped stream usually comes back within a reconnect or two; after this the whole view says it is stale. */
 export const STALE_GRACE_MS = 3000;
@@ -48,7 +48,9 @@ export class EventHub {
   private urgent = false;
   /** No batch yet: the first one is shown in the next frame, whatever time performance.now() starts at. */
   private lastFlush = Number.NEGATIVE_INFINITY;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- subscribers, never rendered
   private readonly consumers = new Set<Consumer>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, never rendered
   private readonly beforeRender = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
 

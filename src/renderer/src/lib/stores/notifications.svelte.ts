@@ -17,6 +17,7 @@ export function alertId(a: AlertEvent): string {
 export class NotificationsStore {
   /** Newest first. */
   alerts = $state.raw<AlertEvent[]>([]);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole in $state.raw, never changed in place
   acknowledged = $state.raw<ReadonlySet<string>>(new Set());
   error = $state<string | undefined>(undefined);
   loaded = $state(false);
@@ -27,11 +28,13 @@ export class NotificationsStore {
     private readonly backend: Backend,
     private readonly storage: Storage | undefined = typeof localStorage === 'undefined' ? undefined : localStorage,
   ) {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole in $state.raw, never changed in place
     this.acknowledged = new Set(this.readAcks());
   }
 
   async load(nowMs = Date.now()): Promise<void> {
     try {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
       const events = await this.backend.alerts({ from: new Date(nowMs - LOOKBACK_MS).toISOString() });
       this.alerts = events.filter((e): e is AlertEvent => e.type === 'alert').reverse();
       this.error = undefined;
@@ -45,6 +48,7 @@ export class NotificationsStore {
   apply(events: EngineEvent[]): void {
     const fresh = events.filter((e): e is AlertEvent => e.type === 'alert');
     if (fresh.length === 0) return;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
     const known = new Set(this.alerts.map(alertId));
     const added = fresh.filter((a) => !known.has(alertId(a))).reverse();
     if (added.length > 0) this.alerts = [...added, ...this.alerts];
@@ -63,7 +67,9 @@ export class NotificationsStore {
   }
 
   private setAcks(ids: string[]): void {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
     const kept = [...new Set(ids)].slice(-KEEP_ACKS);
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole in $state.raw, never changed in place
     this.acknowledged = new Set(kept);
     this.storage?.setItem(KEY, JSON.stringify(kept));
   }

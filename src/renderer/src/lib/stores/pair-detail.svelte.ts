@@ -15,7 +15,7 @@ export type LogType = HistoryEvent['type'];
  * How often live events are folded into the shown history. A pixel of a 30-day timeline is half an
  * hour, so redrawing it (and 43,000 latency points) for every one-second check would be work nobody sees.
  */
-export const LIVE_REFRESH_MS: Record<RangeKey, number> = { '1h': 0, '24h': 1000, '7d': 5000, '30d': 5000 };
+const LIVE_REFRESH_MS: Record<RangeKey, number> = { '1h': 0, '24h': 1000, '7d': 5000, '30d': 5000 };
 
 export class PairDetailStore {
   detail = $state.raw<PairDetail | undefined>(undefined);
@@ -45,6 +45,7 @@ export class PairDetailStore {
       const from = nowMs - RANGES[this.range];
       const [detail, history] = await Promise.all([
         this.backend.getPair(this.id),
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
         this.backend.history(this.id, { from: new Date(from).toISOString(), to: new Date(nowMs).toISOString() }),
       ]);
       this.detail = detail;
@@ -170,6 +171,7 @@ function addToMinutes(
 }
 
 export function filterLog(events: HistoryEvent[], types: LogType[], text: string): HistoryEvent[] {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
   const wanted = new Set(types);
   const needle = text.trim().toLowerCase();
   const out: HistoryEvent[] = [];

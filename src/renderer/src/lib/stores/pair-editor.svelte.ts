@@ -228,6 +228,7 @@ export class PairEditorStore {
     const show = this.submitted || this.mode === 'edit' || this.touched[field];
     const local = show ? this.problems.filter((p) => p.field === field).map((p) => p.message) : [];
     const server = this.serverProblems.filter((p) => p.field === field).map((p) => p.message);
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
     return [...new Set([...local, ...server])];
   }
 

@@ -8,7 +8,7 @@ export type Route =
   | { view: 'edit'; id?: string; copyOf?: string }
   | { view: 'import' };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   switch (parts[0]) {
     case 'pair':

@@ -1,6 +1,7 @@
 // Replacing a file so that a crash at any moment leaves either the old or the
 // new content, never a torn one: write a temporary file next to it, fsync it,
 // rename it over the target, fsync the directory so the rename itself is durable.
+// Plain Node: the engine, the service and the desktop shell all write through it.
 
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -21,6 +22,13 @@ export interface AtomicWriteOptions {
    * the target; throwing cancels the write and leaves target and backup as they were.
    */
   beforeRename?: () => Promise<void>;
+  /** Create the target's folder (and its parents) first when it is missing. Default false. */
+  createDirectory?: boolean;
+  /**
+   * fsync the folder after the rename so the rename itself survives a power cut. Default true; a
+   * file rewritten every few seconds whose last version is not precious (the lock's heartbeat) skips it.
+   */
+  syncDirectory?: boolean;
 }
 
 let counter = 0;
@@ -31,6 +39,7 @@ function tempName(target: string): string {
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const mode = opts.mode ?? 0o600;
+  if (opts.createDirectory) await fs.mkdir(path.dirname(target), { recursive: true });
   const temps: string[] = [];
   try {
     let backupTemp: string | undefined;
@@ -51,7 +60,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     // The backup first: a crash between the two renames leaves the old target beside its copy.
     if (backupTemp !== undefined && opts.backup !== undefined) await fs.rename(backupTemp, opts.backup);
     await fs.rename(temp, target);
-    await fsyncDirectory(path.dirname(target));
+    if (opts.syncDirectory !== false) await fsyncDirectory(path.dirname(target));
   } catch (err) {
     await Promise.all(temps.map((t) => fs.rm(t, { force: true }).catch(() => undefined)));
     throw err;

@@ -1,0 +1,44 @@
+// The one atomic-write helper, with the options its callers differ in: the desktop files create their
+// folder, the lock skips the folder fsync, the settings file keeps a backup.
+
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../../src/node/atomic-file.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pfm-atomic-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('writeFileAtomic', () => {
+  it('creates the missing folder when asked to, and refuses without leaving anything when not', async () => {
+    const target = join(dir, 'a', 'b', 'prefs.json');
+    await expect(writeFileAtomic(target, 'x')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(dir)).toEqual([]);
+    await writeFileAtomic(target, '{"ok":true}\n', { createDirectory: true });
+    expect(await readFile(target, 'utf8')).toBe('{"ok":true}\n');
+    expect(await readdir(join(dir, 'a', 'b'))).toEqual(['prefs.json']);
+  });
+
+  it('replaces the content with mode 0600 whatever the old file had, without the folder fsync too', async () => {
+    const target = join(dir, 'lock');
+    await writeFile(target, 'old', { mode: 0o644 });
+    await writeFileAtomic(target, 'new', { syncDirectory: false });
+    expect(await readFile(target, 'utf8')).toBe('new');
+    if (process.platform !== 'win32') expect((await stat(target)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['lock']);
+  });
+
+  it('keeps what the target held as the backup', async () => {
+    const target = join(dir, 'pbxctrl-failover.xml');
+    await writeFile(target, 'v1');
+    await writeFileAtomic(target, 'v2', { backup: `${target}.bak` });
+    expect(await readFile(target, 'utf8')).toBe('v2');
+    expect(await readFile(`${target}.bak`, 'utf8')).toBe('v1');
+  });
+});
