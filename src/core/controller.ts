@@ -25,7 +25,7 @@ import { effectiveTimeout, maskSettings, maskUrl, parseAcceptStatus, settingsWar
 import { pairSendProblems } from './action-runner.js';
 import { errnoCode, explainFsError } from './fs-errors.js';
 import type { HttpClient } from './http-client.js';
-import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
+import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord, Timers } from './ports.js';
 import { acceptOnly200, compileAcceptStatus, probeOnce } from './probe.js';
 import { Supervisor } from './supervisor.js';
 import type { Watcher } from './watcher.js';
@@ -37,6 +37,8 @@ export interface ControllerOptions {
   history: HistoryStore;
   client: HttpClient;
   clock: Clock;
+  /** Timers of the watchers (default the global ones). */
+  timers?: Timers;
   log: Logger;
   /** Operator recorded when a request names none. */
   defaultOperator: string;
@@ -106,6 +108,7 @@ export class Controller implements Monitor {
       persistNow: () => this.persistNow(),
     };
     if (opts.backoff) supervisorDeps.backoff = opts.backoff;
+    if (opts.timers) supervisorDeps.timers = opts.timers;
     this.supervisor = new Supervisor(supervisorDeps);
     this.supervisor.subscribe((event) => opts.history.record(event));
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
