@@ -22,11 +22,13 @@ import {
 import { bodyContext, contentTypeOf, renderTemplate } from '../shared/template.js';
 import { isSecretHeader, maskUrl } from '../shared/secrets.js';
 import { type HttpClient, type OutgoingRequest, unsendableReason } from './http-client.js';
-import type { Clock, Logger } from './ports.js';
+import { type Clock, type Logger, systemTimers, type Timers } from './ports.js';
 
 export interface ActionRunnerDeps {
   client: HttpClient;
   clock: Clock;
+  /** The backoff between attempts waits on these (default the global timers). */
+  timers?: Timers;
   log: Logger;
   emit(event: EngineEvent): void;
   /** Persist the pair's state (with this action's progress); resolves when it is on disk. */
@@ -179,7 +181,7 @@ export class ActionRun {
   finished = false;
   private stopped = false;
   private wake: (() => void) | undefined;
-  private sleepTimer: NodeJS.Timeout | undefined;
+  private sleepTimer: unknown;
 
   constructor(
     private readonly deps: ActionRunnerDeps,
@@ -196,7 +198,7 @@ export class ActionRun {
   /** Stop after the attempt in flight; the series stays pending/running and resumes on the next start. */
   stop(): void {
     this.stopped = true;
-    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    if (this.sleepTimer) (this.deps.timers ?? systemTimers).clearTimeout(this.sleepTimer);
     this.wake?.();
   }
 
@@ -316,7 +318,7 @@ export class ActionRun {
         this.wake = undefined;
         resolve();
       };
-      this.sleepTimer = setTimeout(() => this.wake?.(), ms);
+      this.sleepTimer = (this.deps.timers ?? systemTimers).setTimeout(() => this.wake?.(), ms);
     });
   }
 }

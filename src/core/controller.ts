@@ -16,7 +16,7 @@ import { pairSendProblems } from './action-runner.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
 import { messageOf } from './fs-errors.js';
 import type { HttpClient } from './http-client.js';
-import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
+import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord, Timers } from './ports.js';
 import { assertRemovable, invalid, isForced, isObject, operatorOf, readFailback, readRange, readRequester, reasonOf, removalRisk } from './requests.js';
 import { SerialQueue } from '../node/serial-queue.js';
 import { StateWriter, writeFailed } from './state-writer.js';
@@ -31,6 +31,8 @@ export interface ControllerOptions {
   history: HistoryStore;
   client: HttpClient;
   clock: Clock;
+  /** Timers of the watchers (default the global ones). */
+  timers?: Timers;
   log: Logger;
   /** Operator recorded when a request names none. */
   defaultOperator: string;
@@ -74,6 +76,7 @@ export class Controller implements Monitor {
       persistNow: () => this.writer.persistNow(),
     };
     if (opts.backoff) supervisorDeps.backoff = opts.backoff;
+    if (opts.timers) supervisorDeps.timers = opts.timers;
     this.supervisor = new Supervisor(supervisorDeps);
     this.supervisor.subscribe((event) => opts.history.record(event));
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);

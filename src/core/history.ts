@@ -121,7 +121,7 @@ class FileHistoryStore implements HistoryStore {
   }
 
   private appendEvent(event: EngineEvent): void {
-    const line = JSON.stringify(event) + '\n';
+    const line = JSON.stringify(withoutStatus(event)) + '\n';
     const day = dayString(timeOf(event, this.clock));
     const dir = dirOf(event.pair);
     this.enqueue(`${dir}/${day}.events.jsonl`, line);
@@ -325,6 +325,16 @@ class FileHistoryStore implements HistoryStore {
     }
     return text;
   }
+}
+
+/**
+ * The status a live event carries is not kept: the events it follows from are, and a status (with its
+ * decision and action attempts) would make every line many times longer.
+ */
+function withoutStatus(event: EngineEvent): EngineEvent {
+  if (!('status' in event) || event.status === undefined) return event;
+  const { status: _status, ...stored } = event;
+  return stored;
 }
 
 function timeOf(event: EngineEvent, clock: Clock): number {

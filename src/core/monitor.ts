@@ -65,6 +65,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
       onClose: () => lock.release(),
     };
     if (opts.actionBackoff) controllerOptions.backoff = opts.actionBackoff;
+    if (opts.timers) controllerOptions.timers = opts.timers;
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;

@@ -110,6 +110,20 @@ export const systemClock: Clock = {
   now: () => Date.now(),
 };
 
+/**
+ * The engine's timers, passed with the clock: every wait in the watchers goes through it, so tests
+ * can drive the schedule with fake timers while the HTTP stays real.
+ */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */
@@ -126,6 +140,8 @@ export interface MonitorOptions {
   version: string;
   log?: Logger;
   clock?: Clock;
+  /** Timers of the watchers (default the global ones). */
+  timers?: Timers;
   /** Days of history kept, default 90. */
   historyRetentionDays?: number;
   /** Operator name recorded when a request names none ("api" for the service, the OS user for the desktop). */

@@ -6,12 +6,14 @@
 import type { Unsubscribe } from '../shared/api.js';
 import type { EngineEvent, PairSettings, PairStatus } from '../shared/model.js';
 import type { HttpClient } from './http-client.js';
-import type { Clock, Logger, PersistedState } from './ports.js';
+import type { Clock, Logger, PersistedState, Timers } from './ports.js';
 import { Watcher, type WatcherDeps, type WatcherHooks } from './watcher.js';
 
 export interface SupervisorDeps {
   client: HttpClient;
   clock: Clock;
+  /** Timers of the watchers (default the global ones). */
+  timers?: Timers;
   log: Logger;
   /** A pair's persisted state changed; write it soon. */
   persistSoon(): void;
@@ -38,6 +40,7 @@ export class Supervisor {
     };
     this.watcherDeps = { client: deps.client, clock: deps.clock, log: deps.log, hooks };
     if (deps.backoff) this.watcherDeps.backoff = deps.backoff;
+    if (deps.timers) this.watcherDeps.timers = deps.timers;
   }
 
   subscribe(listener: EngineListener): Unsubscribe {

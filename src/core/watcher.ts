@@ -1,30 +1,21 @@
-// The standby's watcher of one pair: the seed's state machine (starting,
-// waiting, verifying, failover) plus paused for maintenance, with its own
-// schedule. One timer per pair serves both as "next check due" and as the
-// deadline of the check in flight, so thousands of pairs cost thousands of
-// timers, not more; checks of one pair never overlap.
+// The standby's watcher of one pair: the rules of the seed's state machine
+// (starting, waiting, verifying, failover) plus paused for maintenance, judging
+// each round of checks and the operator's moves. What the pair's state is and
+// what each move emits is PairMachine's (pair-machine.ts), when checks run
+// CheckSchedule's (check-schedule.ts), the action of an episode ActionEpisode's
+// (action-episode.ts); checks of one pair never overlap.
 
 import { MonitorError } from '../shared/api.js';
-import type {
-  ActionKind,
-  ActionStatus,
-  AlertKind,
-  CheckResult,
-  Decision,
-  EngineEvent,
-  PairSettings,
-  PairState,
-  PairStatus,
-  Severity,
-} from '../shared/model.js';
+import type { CheckResult, Decision, EngineEvent, PairSettings } from '../shared/model.js';
 import { compileAcceptStatus, type StatusAcceptor } from '../shared/accept-status.js';
-import { settingsWarnings } from '../shared/hints.js';
 import { effectiveTimeout } from '../shared/rules.js';
-import { maskRecordedRequest, maskUrl } from '../shared/secrets.js';
-import { ActionRun, type ActionRunnerDeps, maskedActionRequest, newActionStatus } from './action-runner.js';
-import type { HttpClient, PreparedUrl, ProbeCall } from './http-client.js';
+import { maskUrl } from '../shared/secrets.js';
+import { longestActionMs } from './action-episode.js';
+import { CheckSchedule } from './check-schedule.js';
+import type { HttpClient, PreparedUrl } from './http-client.js';
 import { prepareUrl } from './http-client.js';
-import type { Clock, Logger, PersistedState } from './ports.js';
+import { PairMachine } from './pair-machine.js';
+import { type Clock, type Logger, type PersistedState, systemTimers, type Timers } from './ports.js';
 import { toCheckResult } from './probe.js';
 
 /** What a watcher needs from the rest of the engine; one object shared by every watcher. */
@@ -39,49 +30,15 @@ export interface WatcherHooks {
 export interface WatcherDeps {
   client: HttpClient;
   clock: Clock;
+  /** Default the global timers. */
+  timers?: Timers;
   log: Logger;
   hooks: WatcherHooks;
   /** Milliseconds to wait after failed action attempt n (1-based) before the next. */
   backoff?: (attempt: number) => number;
 }
 
-/**
- * A deadline timer that fires this much later than planned means the event loop stalled; the check
- * then gets a fresh timeout instead of being failed for our own slowness.
- */
-const STALL_MS = 100;
-
-type TimerMode = 'idle' | 'due' | 'deadline';
-
-export class Watcher {
-  settings: PairSettings;
-  private readonly deps: WatcherDeps;
-
-  private state: PairState = 'starting';
-  private since: number;
-  private reason: string | undefined;
-  private failures = 0;
-  /** The failed primary checks of the current run of failures (what decides a failover). */
-  private recentFailures: CheckResult[] = [];
-  private lastPrimary: CheckResult | undefined;
-  private lastStandby: CheckResult | undefined;
-  private lastValidation: CheckResult[] | undefined;
-  private primaryAnswering = false;
-  /** The primary has answered since the pair last entered starting (persisted: a restart resumes counting). */
-  private primaryHasAnswered = false;
-  /** Monotonic time the current stay in starting began, and whether it was alerted as stuck. */
-  private startingSince = 0;
-  private stuckAlerted = false;
-  private answeringAlerted = false;
-  private standbyDown = false;
-  private isolated = false;
-  /** Wall-clock start of the current isolation episode (while `isolated`). */
-  private isolatedSince: number | undefined;
-  private lastDecision: Decision | undefined;
-  private action: ActionStatus | undefined;
-  private actionFrom: PairState | undefined;
-  private actionRun: ActionRun | undefined;
-
+export class Watcher extends PairMachine {
   private primaryTarget!: PreparedUrl;
   private standbyTarget: PreparedUrl | undefined;
   private validationTargets: PreparedUrl[] = [];
@@ -91,31 +48,15 @@ export class Watcher {
   private timeoutMs = 1000;
 
   private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private timerMode: TimerMode = 'idle';
-  private nextDue = 0;
-  private deadlineAt = 0;
-  private deadlineExtended = false;
-  /** The checks of the round in flight, cancelled together when its deadline passes. */
-  private readonly calls: ProbeCall[] = [];
-  /** Bumped on every state change, so that a check started before an operator's move is not judged. */
-  private generation = 0;
+  private readonly schedule: CheckSchedule;
   private inFlight: Promise<void> | undefined;
 
   constructor(settings: PairSettings, deps: WatcherDeps, persisted?: PersistedState) {
-    this.settings = settings;
-    this.deps = deps;
-    this.since = deps.clock.now();
+    super(settings, deps, persisted);
+    this.schedule = new CheckSchedule(deps.clock, deps.timers ?? systemTimers, () => {
+      if (this.running) this.inFlight = this.check();
+    });
     this.compile(settings);
-    if (persisted) this.restore(persisted);
-  }
-
-  get id(): string {
-    return this.settings.id;
-  }
-
-  get currentState(): PairState {
-    return this.state;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -126,56 +67,16 @@ export class Watcher {
     if (this.running) return;
     this.running = true;
     this.startingSince = this.deps.clock.monotonic();
-    this.nextDue = this.deps.clock.monotonic() + firstDelayMs;
-    this.setTimer('due', Math.max(0, firstDelayMs));
+    this.schedule.start(firstDelayMs);
     // A series interrupted by a restart resumes its remaining attempts.
-    if (this.action && (this.action.phase === 'pending' || this.action.phase === 'running')) this.runAction();
+    this.episode.resumeInterrupted(this.settings);
   }
 
   /** Stop checking; in-flight checks are cut short, an action attempt in flight is awaited up to `graceMs`. */
   async stop(graceMs = this.longestActionMs() + 2000): Promise<void> {
     this.running = false;
-    this.clearTimer();
-    this.cancelCalls();
-    const run = this.actionRun;
-    run?.stop();
-    await Promise.all([this.inFlight, run ? withTimeout(run.done, graceMs) : undefined]);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // What the rest of the engine reads
-
-  status(): PairStatus {
-    const s: PairStatus = {
-      id: this.settings.id,
-      name: this.settings.name,
-      state: this.state,
-      since: new Date(this.since).toISOString(),
-      consecutiveFailures: this.failures,
-      toleratedFailures: this.settings.toleratedFailures,
-      interval: this.settings.interval,
-      primaryAnswering: this.primaryAnswering,
-      standbyDown: this.standbyDown,
-      isolated: this.isolated,
-    };
-    if (this.lastPrimary) s.lastPrimary = this.lastPrimary;
-    if (this.lastStandby) s.lastStandby = this.lastStandby;
-    if (this.lastValidation) s.lastValidation = this.lastValidation;
-    if (this.action) s.action = copyAction(this.action);
-    if (this.lastDecision) s.lastDecision = this.lastDecision;
-    if (this.reason !== undefined) s.reason = this.reason;
-    if (this.isolated && this.isolatedSince !== undefined) s.isolatedSince = new Date(this.isolatedSince).toISOString();
-    const warnings = settingsWarnings(this.settings);
-    if (warnings.length > 0) s.warnings = warnings;
-    return s;
-  }
-
-  persisted(): PersistedState {
-    const p: PersistedState = { state: this.state, since: new Date(this.since).toISOString() };
-    if (this.reason !== undefined) p.reason = this.reason;
-    if (this.primaryHasAnswered) p.primaryAnswered = true;
-    if (this.action) p.action = copyAction(this.action);
-    return p;
+    this.schedule.stop();
+    await Promise.all([this.inFlight, this.episode.stop(graceMs)]);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -183,29 +84,29 @@ export class Watcher {
 
   failover(reason: string, operator: string): void {
     if (this.state === 'failover') throw new MonitorError('conflict', `pair "${this.id}" is already in failover`);
-    this.assertNoActionRunning('fail over');
+    this.episode.assertNoneRunning(this.id, 'fail over');
     const from = this.state;
     this.lastDecision = this.manualDecision(operator, reason);
     this.resetCounting();
     this.transition('failover', reason, true, operator);
     this.alert('failover', 'critical', `${this.label()}: manual failover by ${operator}: ${reason}`);
-    this.fireAction('failover', from, true, reason);
+    this.episode.fire(this.settings, 'failover', from, true, reason);
   }
 
   rearm(reason: string, operator: string, failback: boolean): void {
     if (this.state !== 'failover') {
       throw new MonitorError('conflict', `pair "${this.id}" is ${this.state}, not in failover: only a pair in failover can be re-armed`);
     }
-    this.assertNoActionRunning('re-arm');
+    this.episode.assertNoneRunning(this.id, 're-arm');
     if (failback && !this.settings.failbackAction) {
       throw new MonitorError('conflict', `pair "${this.id}" has no failback action URL; re-arm without failback or add one`);
     }
     this.resetCounting();
     this.primaryAnswering = false;
     this.answeringAlerted = false;
-    this.action = undefined;
+    this.episode.clear();
     this.transition('starting', reason, true, operator);
-    if (failback) this.fireAction('failback', 'failover', true, reason);
+    if (failback) this.episode.fire(this.settings, 'failback', 'failover', true, reason);
   }
 
   pause(reason: string, operator: string): void {
@@ -225,32 +126,17 @@ export class Watcher {
 
   /** A failed action, or one whose outcome is unknown, fires again as a fresh series (a new `{action_id}`). */
   retryAction(): void {
-    const action = this.action;
-    if (!action || (action.phase !== 'failed' && action.phase !== 'unknown')) {
-      const what = action ? `its ${action.kind} action is ${action.phase}` : 'it has no action to retry';
-      throw new MonitorError('conflict', `pair "${this.id}": ${what}; only a failed action or one whose outcome is unknown can be retried`);
-    }
-    const from = action.from ?? this.actionFrom ?? (action.kind === 'failover' ? 'verifying' : 'failover');
-    this.fireAction(action.kind, from, action.manual, action.reason);
+    this.episode.retry(this.settings);
   }
 
   /** The operator checked the receiver: the action whose outcome was unknown did arrive. Nothing is sent. */
   markActionDone(): void {
-    const action = this.action;
-    if (!action || action.phase !== 'unknown') {
-      const what = action ? `its ${action.kind} action is ${action.phase}` : 'it has no action';
-      throw new MonitorError('conflict', `pair "${this.id}": ${what}; only an action whose outcome is unknown can be marked done`);
-    }
-    action.phase = 'succeeded';
-    action.finishedAt = new Date(this.deps.clock.now()).toISOString();
-    delete action.inFlight;
-    this.deps.hooks.emit({ type: 'action', pair: this.id, at: action.finishedAt, kind: action.kind, phase: 'succeeded' });
-    this.deps.hooks.persistSoon();
+    this.episode.markDone(this.id);
   }
 
   /** The longest an action attempt of this pair can take (its own timeout), ms. */
   longestActionMs(): number {
-    return Math.max(this.settings.action.timeout, this.settings.failbackAction?.timeout ?? 0) * 1000;
+    return longestActionMs(this.settings);
   }
 
   /**
@@ -283,32 +169,21 @@ export class Watcher {
       this.resetCounting();
       this.transition('starting', 'settings changed', false);
     }
-    if (this.running && prev.interval !== next.interval && this.timerMode === 'due') {
-      this.nextDue = this.deps.clock.monotonic();
-      this.setTimer('due', 0);
-    }
+    if (this.running && prev.interval !== next.interval) this.schedule.restartIfWaiting();
   }
 
   // ---------------------------------------------------------------------------------------------
   // Checks
 
-  private readonly onTimer = (): void => {
-    const mode = this.timerMode;
-    this.timer = undefined;
-    this.timerMode = 'idle';
-    if (!this.running) return;
-    if (mode === 'due') this.inFlight = this.check();
-    else if (mode === 'deadline') this.onDeadline();
-  };
-
   private async check(): Promise<void> {
     const generation = this.generation;
-    this.armDeadline();
-    const primaryCall = this.track(this.deps.client.probe(this.primaryTarget, this.timeoutMs));
-    const standbyCall = this.standbyTarget ? this.track(this.deps.client.probe(this.standbyTarget, this.timeoutMs)) : undefined;
+    const schedule = this.schedule;
+    schedule.armDeadline(this.timeoutMs);
+    const primaryCall = schedule.track(this.deps.client.probe(this.primaryTarget, this.timeoutMs));
+    const standbyCall = this.standbyTarget ? schedule.track(this.deps.client.probe(this.standbyTarget, this.timeoutMs)) : undefined;
     const primaryOutcome = await primaryCall.result;
     const standbyOutcome = standbyCall ? await standbyCall.result : undefined;
-    this.clearTimer();
+    schedule.clear();
     if (!this.running) return;
     const now = this.deps.clock.now();
     const primary = toCheckResult('primary', this.displayUrls.primary, primaryOutcome, this.accept, now);
@@ -317,7 +192,7 @@ export class Watcher {
     const verify = generation === this.generation && this.judgePrimary(primary);
     if (standby) this.judgeStandby(standby);
     if (verify) await this.verify(primary);
-    if (this.running) this.scheduleNext();
+    if (this.running) schedule.next(this.intervalMs);
   }
 
   /** Counts the primary's check in the current state; true when verification must start now. */
@@ -357,8 +232,8 @@ export class Watcher {
         }
         return true;
       case 'failover':
-        this.emitCheck(primary);
         this.primaryAnswering = primary.ok;
+        this.emitCheck(primary);
         if (primary.ok && !this.answeringAlerted) {
           this.answeringAlerted = true;
           this.alert('primary-answering', 'critical', this.answeringMessage());
@@ -373,10 +248,10 @@ export class Watcher {
 
   private judgeStandby(standby: CheckResult): void {
     this.lastStandby = standby;
-    this.emitCheck(standby);
-    if (standby.ok === !this.standbyDown) return;
+    const changed = standby.ok === this.standbyDown;
     this.standbyDown = !standby.ok;
-    if (this.state === 'paused') return;
+    this.emitCheck(standby);
+    if (!changed || this.state === 'paused') return;
     if (this.standbyDown) this.alert('standby-down', 'warning', `${this.label()}: the standby does not answer (${standby.error})`);
     else this.alert('standby-up', 'info', `${this.label()}: the standby answers again`);
   }
@@ -384,12 +259,13 @@ export class Watcher {
   /** The validation URLs in parallel, and the primary once more: is it the primary or is it us? */
   private async verify(lastFailure: CheckResult): Promise<void> {
     const generation = this.generation;
-    this.armDeadline();
-    const client = this.deps.client;
-    const calls = [this.track(client.probe(this.primaryTarget, this.timeoutMs)).result];
-    for (const target of this.validationTargets) calls.push(this.track(client.probe(target, this.timeoutMs)).result);
+    const { client } = this.deps;
+    const schedule = this.schedule;
+    schedule.armDeadline(this.timeoutMs);
+    const calls = [schedule.track(client.probe(this.primaryTarget, this.timeoutMs)).result];
+    for (const target of this.validationTargets) calls.push(schedule.track(client.probe(target, this.timeoutMs)).result);
     const outcomes = await Promise.all(calls);
-    this.clearTimer();
+    schedule.clear();
     if (!this.running) return;
     const now = this.deps.clock.now();
     const primary = toCheckResult('primary', this.displayUrls.primary, outcomes[0]!, this.accept, now);
@@ -433,7 +309,7 @@ export class Watcher {
       this.recentFailures = [];
       this.transition('failover', reason, false);
       this.alert('failover', 'critical', `${this.label()}: failing over: ${reason}`);
-      this.fireAction('failover', from, false, reason);
+      this.episode.fire(this.settings, 'failover', from, false, reason);
       return;
     }
     decision.to = 'waiting';
@@ -442,205 +318,8 @@ export class Watcher {
     // Another round of an episode already alerted: nothing new to say.
     if (isolatedRound) return;
     const words = `watcher isolated: cannot reach the validation URLs (${answered} of ${validation.length} answered, quorum ${quorum})`;
-    this.transition('waiting', words, false);
-    this.isolated = true;
-    this.isolatedSince = this.since;
+    this.transition('waiting', words, false, undefined, true);
     this.alert('isolated', 'warning', `${this.label()}: ${words}; not failing over`);
-  }
-
-  /** The isolation episode is over: the primary answered (the watcher is connected). */
-  private endIsolation(reason: string): void {
-    this.isolated = false;
-    this.isolatedSince = undefined;
-    this.reason = reason;
-  }
-
-  /** For a manual failover: who asked and why, with what was last seen of the primary and the validation URLs. */
-  private manualDecision(operator: string, reason: string): Decision {
-    const primary = this.recentFailures.length > 0 ? this.recentFailures.slice() : this.lastPrimary ? [this.lastPrimary] : [];
-    return {
-      at: new Date(this.deps.clock.now()).toISOString(),
-      to: 'failover',
-      primary,
-      validation: this.lastValidation ?? [],
-      manual: { operator, reason },
-    };
-  }
-
-  private answeringMessage(): string {
-    const manual = this.action?.kind === 'failover' && this.action.manual;
-    if (manual) {
-      return `${this.label()}: the primary answers again after a manual failover: risk of two active PBXs; stop the primary (a planned failover leaves it running), then re-arm when it is safe`;
-    }
-    return `${this.label()}: the primary answers again while in failover: risk of two active PBXs; re-arm when the primary is safe`;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Timing
-
-  private scheduleNext(): void {
-    const now = this.deps.clock.monotonic();
-    this.nextDue += this.intervalMs;
-    // A check that ran past its next slot: run now if only a little late, else skip to the next
-    // slot in the future (missed slots are skipped, never made up in a burst).
-    if (now - this.nextDue > this.intervalMs / 2) {
-      this.nextDue += Math.ceil((now - this.nextDue) / this.intervalMs) * this.intervalMs;
-    }
-    this.setTimer('due', Math.max(0, this.nextDue - now));
-  }
-
-  private armDeadline(): void {
-    this.calls.length = 0;
-    this.deadlineAt = this.deps.clock.monotonic() + this.timeoutMs;
-    this.deadlineExtended = false;
-    this.setTimer('deadline', this.timeoutMs);
-  }
-
-  private track(call: ProbeCall): ProbeCall {
-    this.calls.push(call);
-    return call;
-  }
-
-  private cancelCalls(): void {
-    for (const call of this.calls) call.cancel();
-    this.calls.length = 0;
-  }
-
-  private onDeadline(): void {
-    const now = this.deps.clock.monotonic();
-    if (now - this.deadlineAt > STALL_MS && !this.deadlineExtended) {
-      // The loop stalled: what arrived meanwhile has not been read yet. Judge the check by its own
-      // outcome, with a fresh timeout, rather than by the wall time we lost.
-      this.deadlineExtended = true;
-      this.deadlineAt = now + this.timeoutMs;
-      this.setTimer('deadline', this.timeoutMs);
-      return;
-    }
-    this.cancelCalls();
-  }
-
-  private setTimer(mode: TimerMode, ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timerMode = mode;
-    this.timer = setTimeout(this.onTimer, ms);
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerMode = 'idle';
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Actions
-
-  private fireAction(kind: ActionKind, from: PairState, manual: boolean, reason: string): void {
-    const actionSettings = kind === 'failover' ? this.settings.action : this.settings.failbackAction;
-    if (!actionSettings) return;
-    const to: PairState = kind === 'failover' ? 'failover' : 'starting';
-    const status = newActionStatus(kind, manual, reason, this.deps.clock.now());
-    // Persisted with the progress, so that `{from}` of a resumed series is still the state it left.
-    status.from = from;
-    status.request = maskedActionRequest(this.settings, actionSettings, status, from, to);
-    this.action = status;
-    this.actionFrom = from;
-    this.runAction();
-  }
-
-  private runAction(): void {
-    const status = this.action;
-    if (!status) return;
-    const actionSettings = status.kind === 'failover' ? this.settings.action : this.settings.failbackAction;
-    if (!actionSettings) {
-      status.phase = 'failed';
-      status.finishedAt = new Date(this.deps.clock.now()).toISOString();
-      this.alert('action-failed', 'critical', `${this.label()}: the ${status.kind} action cannot be resumed: the pair has no ${status.kind} action any more`);
-      this.deps.hooks.persistSoon();
-      return;
-    }
-    const from = status.from ?? this.actionFrom ?? (status.kind === 'failover' ? 'verifying' : 'failover');
-    const runnerDeps: ActionRunnerDeps = {
-      client: this.deps.client,
-      clock: this.deps.clock,
-      log: this.deps.log,
-      emit: (event) => this.deps.hooks.emit(event),
-      persistNow: () => this.deps.hooks.persistNow(),
-      ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
-    };
-    const run = new ActionRun(runnerDeps, this.settings, actionSettings, status, from);
-    this.actionRun = run;
-    void run.done.finally(() => {
-      if (this.actionRun === run) this.actionRun = undefined;
-    });
-  }
-
-  private assertNoActionRunning(what: string): void {
-    const phase = this.action?.phase;
-    if (phase === 'unknown') {
-      throw new MonitorError('conflict', `pair "${this.id}": whether its ${this.action?.kind ?? ''} action reached the receiver is unknown; retry the action or mark it done first, then ${what}`);
-    }
-    if (this.actionRun && !this.actionRun.finished && (phase === 'pending' || phase === 'running')) {
-      throw new MonitorError('conflict', `pair "${this.id}": its ${this.action?.kind ?? ''} action is still running; wait until it succeeds or fails, then ${what}`);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Helpers
-
-  private transition(to: PairState, reason: string, manual: boolean, operator?: string): void {
-    const from = this.state;
-    this.state = to;
-    this.since = this.deps.clock.now();
-    this.generation++;
-    if (to === 'starting') this.enterStarting();
-    // The reason shown is the reason of the move into the state, manual or not.
-    this.reason = reason;
-    if (to !== 'waiting' && to !== 'verifying') {
-      this.isolated = false;
-      this.isolatedSince = undefined;
-    }
-    const event: EngineEvent = { type: 'state', pair: this.id, at: new Date(this.since).toISOString(), from, to, reason, manual };
-    if (operator !== undefined) event.operator = operator;
-    this.deps.hooks.emit(event);
-    this.deps.hooks.persistSoon();
-  }
-
-  private alert(alert: AlertKind, severity: Severity, message: string): void {
-    this.deps.hooks.emit({ type: 'alert', pair: this.id, at: new Date(this.deps.clock.now()).toISOString(), alert, severity, message });
-  }
-
-  private emitCheck(result: CheckResult): void {
-    this.deps.hooks.emit({ type: 'check', pair: this.id, at: result.at, result, consecutiveFailures: this.failures });
-  }
-
-  /** Starting waits for a first answer again (after re-arm, resume or new detection settings). */
-  private enterStarting(): void {
-    this.primaryHasAnswered = false;
-    this.startingSince = this.deps.clock.monotonic();
-    this.stuckAlerted = false;
-  }
-
-  /** A pair that never leaves starting would never fail over: say so once per stay. */
-  private alertIfStuckStarting(primary: CheckResult): void {
-    if (this.stuckAlerted) return;
-    const limitMs = this.intervalMs * (this.settings.toleratedFailures + 1) * 3;
-    const stayedMs = this.deps.clock.monotonic() - this.startingSince;
-    if (stayedMs <= limitMs) return;
-    this.stuckAlerted = true;
-    this.alert(
-      'stuck-starting',
-      'warning',
-      `${this.label()}: still starting after ${Math.round(stayedMs / 1000)} s: the primary has not answered once (${primary.error}), so its failures are not counted and it cannot fail over`,
-    );
-  }
-
-  private resetCounting(): void {
-    this.failures = 0;
-    this.recentFailures = [];
-  }
-
-  private label(): string {
-    return this.settings.name && this.settings.name !== this.settings.id ? `${this.settings.name} (${this.settings.id})` : this.settings.id;
   }
 
   private compile(settings: PairSettings): void {
@@ -656,52 +335,4 @@ export class Watcher {
     this.intervalMs = settings.interval * 1000;
     this.timeoutMs = effectiveTimeout(settings) * 1000;
   }
-
-  private restore(persisted: PersistedState): void {
-    const sinceMs = Date.parse(persisted.since);
-    // Files written before primary-answered existed: waiting and verifying imply an answer.
-    const answered = persisted.primaryAnswered ?? (persisted.state === 'waiting' || persisted.state === 'verifying');
-    // A restart begins at starting, except in failover or paused, which only an operator leaves, and
-    // except a pair whose primary has answered before: it resumes counting at once, in waiting with
-    // no failures (the guide: "unless the primary server has been working before"), so a restart
-    // during an outage still fails over.
-    if (persisted.state === 'failover' || persisted.state === 'paused') {
-      this.state = persisted.state;
-      if (Number.isFinite(sinceMs)) this.since = sinceMs;
-      this.primaryHasAnswered = answered;
-    } else if (answered) {
-      this.state = 'waiting';
-      if (persisted.state === 'waiting' && Number.isFinite(sinceMs)) this.since = sinceMs;
-      this.primaryHasAnswered = true;
-    }
-    // The reason belongs to the state it was given for; a pair starting afresh has none yet.
-    if (persisted.reason !== undefined && this.state === persisted.state) this.reason = persisted.reason;
-    if (persisted.action) {
-      this.action = copyAction(persisted.action);
-      // A request recorded by an older version may show more than today's masking allows.
-      if (this.action.request) this.action.request = maskRecordedRequest(this.action.request);
-    }
-  }
-}
-
-function copyAction(action: ActionStatus): ActionStatus {
-  const copy = { ...action, attempts: action.attempts.slice() };
-  if (action.inFlight) copy.inFlight = { ...action.inFlight };
-  return copy;
-}
-
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      },
-    );
-  });
 }

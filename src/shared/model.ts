@@ -255,12 +255,19 @@ export interface StateEvent extends EventBase {
   reason: string;
   manual: boolean;
   operator?: string;
+  /** The pair's status after the move (live events only: the history does not keep it). */
+  status?: PairStatus;
 }
 
 export interface CheckEvent extends EventBase {
   type: 'check';
   result: CheckResult;
   consecutiveFailures: number;
+  /**
+   * The pair's status after the check, only when the check changed more of it than the check's own
+   * result and count (e.g. the standby went down, an isolation episode ended); live events only.
+   */
+  status?: PairStatus;
 }
 
 export interface ActionEvent extends EventBase {
@@ -268,6 +275,8 @@ export interface ActionEvent extends EventBase {
   kind: ActionKind;
   phase: ActionPhase;
   attempt?: ActionAttempt;
+  /** The pair's status with this progress of its action (live events only: the history does not keep it). */
+  status?: PairStatus;
 }
 
 export interface AlertEvent extends EventBase {

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHistoryStore, type HistoryOptions } from '../../src/core/history.js';
 import { encodeMinuteRow, parseMinuteSeries, roundMs, type MinuteRow } from '../../src/core/history-format.js';
 import type { HistoryStore, Logger } from '../../src/core/ports.js';
-import type { AlertEvent, CheckEvent, CheckTarget, MinuteAggregate, OperatorEvent, StateEvent } from '../../src/shared/model.js';
+import type { AlertEvent, CheckEvent, CheckTarget, MinuteAggregate, OperatorEvent, PairStatus, StateEvent } from '../../src/shared/model.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -103,6 +103,30 @@ describe('history: events', () => {
     expect(secondDay.events).toEqual([state('acme', early, 'verifying')]);
     expect((await store.query('acme', late + 1, early - 1)).events).toEqual([]);
     expect((await store.query('other', T0, T0 + DAY)).events).toEqual([]);
+  });
+
+  it('does not keep the status a live event carries, before or after it is written', async () => {
+    const store = open();
+    const status: PairStatus = {
+      id: 'acme',
+      name: 'ACME',
+      state: 'waiting',
+      since: iso(T0),
+      consecutiveFailures: 0,
+      toleratedFailures: 2,
+      interval: 10,
+      primaryAnswering: false,
+      standbyDown: true,
+      isolated: false,
+    };
+    const failed = check('acme', 'standby', T0 + 2000, false, 12);
+    store.record({ ...state('acme', T0 + 1000), status });
+    store.record({ ...failed, status });
+    const expected = [state('acme', T0 + 1000), failed];
+    expect((await store.query('acme', T0, T0 + MINUTE)).events).toEqual(expected);
+    await store.flush();
+    const lines = (await fs.readFile(path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toEqual(expected);
   });
 
   it('reads only the day files that overlap the range', async () => {

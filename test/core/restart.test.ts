@@ -104,7 +104,7 @@ describe('restart: close and reopen in every state', () => {
       expect(f.action!.attempts).toHaveLength(1);
       expect(p.state).toBe('paused');
       expect(p.reason).toBe('PBX update');
-      await sleep(400);
+      await waitFor(() => again.events.filter((e) => e.type === 'check' && e.result.target === 'primary').length >= 6, 'checks after the restart');
       expect(again.events.some((e) => e.type === 'action')).toBe(false);
       expect(again.events.some((e) => e.type === 'state')).toBe(false);
       await again.monitor.close();
@@ -125,7 +125,7 @@ describe('restart: close and reopen in every state', () => {
 
     receiver.setStatus(200);
     const again = await open(dir, cleanups);
-    await sleep(300);
+    await waitFor(() => again.events.filter((e) => e.type === 'check' && e.result.target === 'primary').length >= 3, 'checks after the restart');
     expect(receiver.hits).toBe(3);
     expect((await again.monitor.getPair('f')).action?.phase).toBe('failed');
     await again.monitor.retryAction('f', { reason: 'DNS API fixed', operator: 'op' });
@@ -248,7 +248,7 @@ describe('restart: SIGKILL', () => {
 
     const third = new EngineChild(dir, 'none');
     await third.ready;
-    await sleep(800);
+    await waitFor(() => third.events.filter((e) => e.type === 'check').length >= 5, 'checks after the restart', 60_000);
     expect(receiver.hits).toBe(2);
     expect(third.events.some((e) => e.type === 'action')).toBe(false);
     expect(third.events.some((e) => e.type === 'state')).toBe(false);
@@ -272,7 +272,7 @@ describe('restart: SIGKILL', () => {
 
     const second = new EngineChild(dir, 'none');
     await second.ready;
-    await sleep(800);
+    await waitFor(() => second.events.filter((e) => e.type === 'check').length >= 5, 'checks after the restart', 60_000);
     expect(receiver.hits).toBe(1);
     expect(second.events.filter((e) => e.type === 'check').length).toBeGreaterThan(0);
     expect(second.events.some((e) => e.type === 'action' || e.type === 'state')).toBe(false);

@@ -4,7 +4,7 @@ import { silentLogger, systemClock } from '../../src/core/ports.js';
 import { Supervisor } from '../../src/core/supervisor.js';
 import type { EngineEvent } from '../../src/shared/model.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
-import { HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
+import { HttpFixture, waitFor } from '../helpers/http-fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -70,7 +70,8 @@ describe('supervisor', () => {
     sup.add(pairSettings({ id: 'd', primaryUrl: primary.url('/d') }));
     await sup.remove('b');
     const bChecks = checksOf('b');
-    await sleep(600);
+    const aChecks = checksOf('a');
+    await waitFor(() => checksOf('a') >= aChecks + 3 && checksOf('c') >= before.c + 3, 'three more checks of a and c');
     expect(checksOf('b')).toBe(bChecks);
     expect(sup.list().map((w) => w.id)).toEqual(['a', 'c', 'd']);
     expect(checksOf('a') - before.a).toBeGreaterThanOrEqual(3);
@@ -99,7 +100,7 @@ describe('supervisor', () => {
     const validation = await HttpFixture.start({ status: 200, delayMs: 20 });
     cleanups.push(() => validation.close());
     const receiver = await fixture();
-    const { sup } = supervisor();
+    const { sup, events } = supervisor();
     const n = 30;
     for (let i = 0; i < n; i++) {
       const primary = i % 3 === 0 ? dying : alive;
@@ -118,7 +119,9 @@ describe('supervisor', () => {
     await waitFor(() => sup.statuses().every((s) => s.state === 'waiting'), 'all waiting');
     await dying.refuse();
     await waitFor(() => receiver.hits === n / 3, 'one action per dead primary', 20_000);
-    await sleep(600);
+    const checks = (): number => events.filter((e) => e.type === 'check' && e.result.target === 'primary').length;
+    const seen = checks();
+    await waitFor(() => checks() >= seen + 2 * n, 'two more rounds of checks of every pair', 20_000);
     const failedOver = sup.statuses().filter((s) => s.state === 'failover').map((s) => s.id);
     expect(failedOver.sort()).toEqual(Array.from({ length: n / 3 }, (_, i) => `p${i * 3}`).sort());
     expect(receiver.requests.map((r) => r.url).sort()).toEqual(failedOver.map((id) => `/dns/${id}`).sort());

@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../src/core/http-client.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { Watcher } from '../../src/core/watcher.js';
-import type { AlertEvent, CheckEvent, StateEvent } from '../../src/shared/model.js';
+import type { ActionEvent, AlertEvent, CheckEvent, StateEvent } from '../../src/shared/model.js';
+import type { Timers } from '../../src/core/ports.js';
 import { EventLog, pairSettings, startWatcher, type WatcherHarness } from '../helpers/engine-fixtures.js';
-import { type FixtureAnswer, HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
+import { type FixtureAnswer, HttpFixture, waitFor } from '../helpers/http-fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -25,6 +26,8 @@ function run(...args: Parameters<typeof startWatcher>): WatcherHarness {
 
 const primaryChecks = (log: EventLog): CheckEvent[] =>
   log.events.filter((e): e is CheckEvent => e.type === 'check' && e.result.target === 'primary');
+const standbyChecks = (log: EventLog): CheckEvent[] =>
+  log.events.filter((e): e is CheckEvent => e.type === 'check' && e.result.target === 'standby');
 
 describe('watcher: starting', () => {
   it('does not count failures until the primary has answered once, then goes to waiting', async () => {
@@ -191,7 +194,8 @@ describe('watcher: timeouts', () => {
     primary.script({ status: 200, after: stall }, { status: 200 }, { status: 200, after: stall }, { status: 200 }, { status: 200, after: stall });
     const seen = primary.hits;
     await waitFor(() => primary.hits >= seen + 6, 'the stalls played', 20_000);
-    await sleep(400);
+    const judged = primaryChecks(h.log).length;
+    await waitFor(() => primaryChecks(h.log).length >= judged + 2, 'two checks after the stalls');
     expect(h.log.states()).toEqual(['waiting']);
     expect(primaryChecks(h.log).every((e) => e.result.ok)).toBe(true);
   });
@@ -283,7 +287,8 @@ describe('watcher: verifying', () => {
     await waitFor(() => h.log.alerts('primary-recovered').length === 1, 'primary recovered');
     expect(h.log.states()).toEqual(['waiting', 'verifying', 'waiting']);
     expect(h.watcher.status().consecutiveFailures).toBe(0);
-    await sleep(300);
+    const recovered = primaryChecks(h.log).length;
+    await waitFor(() => primaryChecks(h.log).length >= recovered + 3, 'three checks after the recovery');
     expect(h.watcher.currentState).toBe('waiting');
     expect(receiver.hits).toBe(0);
   });
@@ -358,7 +363,8 @@ describe('watcher: paused and manual failover', () => {
     expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ pair: 'acme', to: 'failover', reason: 'data center "A" evacuation', manual: true });
     const alert = h.log.alerts('failover')[0] as AlertEvent;
     expect(alert.message).toMatch(/manual failover by carol/);
-    await sleep(300);
+    const failedOver = primaryChecks(h.log).length;
+    await waitFor(() => primaryChecks(h.log).length >= failedOver + 3, 'three checks in failover');
     expect(h.watcher.currentState).toBe('failover');
     expect(receiver.hits).toBe(1);
   });
@@ -372,7 +378,8 @@ describe('watcher: standby and bodies', () => {
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     await standby.refuse();
     await waitFor(() => h.watcher.status().standbyDown, 'standby down');
-    await sleep(300);
+    const down = standbyChecks(h.log).length;
+    await waitFor(() => standbyChecks(h.log).length >= down + 3, 'three more checks of the standby');
     expect(h.log.alerts('standby-down')).toHaveLength(1);
     await standby.accept();
     await waitFor(() => h.log.alerts('standby-up').length === 1, 'standby up');
@@ -481,5 +488,94 @@ describe('watcher: says what is true (incident issue)', () => {
     expect(h.watcher.status().warnings).toEqual([expect.stringMatching(/no isolation protection/)]);
     const protectedPair = run(pairSettings({ id: 'beta', primaryUrl: primary.url(), validation: { quorum: 1, urls: [primary.url()] } }));
     expect(protectedPair.watcher.status().warnings).toBeUndefined();
+  });
+});
+
+describe('watcher: events carry the status they leave (no client re-applies the rules)', () => {
+  it('state and action events carry the status after them; check events only when more than the check changed', async () => {
+    const primary = await fixture();
+    const standby = await fixture();
+    const receiver = await fixture();
+    const validation = await fixture({ status: 500 });
+    const h = run(pairSettings({ primaryUrl: primary.url(), standbyUrl: standby.url(), actionUrl: receiver.url(), toleratedFailures: 1, validation: { quorum: 1, urls: [validation.url()] } }));
+    await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
+    const steady = primaryChecks(h.log).length;
+    await waitFor(() => primaryChecks(h.log).length >= steady + 3, 'three steady checks');
+    // Nothing but the check itself changes while all is well: the bulk of the stream stays small.
+    expect(primaryChecks(h.log).slice(steady).every((e) => e.status === undefined)).toBe(true);
+
+    await standby.refuse();
+    await waitFor(() => h.log.alerts('standby-down').length === 1, 'standby down');
+    const downCheck = standbyChecks(h.log).find((e) => !e.result.ok)!;
+    expect(downCheck.status).toMatchObject({ standbyDown: true, lastStandby: downCheck.result });
+    await standby.accept();
+    await waitFor(() => h.log.alerts('standby-up').length === 1, 'standby up');
+
+    // The move back to waiting that begins an isolation episode says so in its status.
+    await primary.refuse();
+    await waitFor(() => h.log.alerts('isolated').length === 1, 'isolated');
+    const states = h.log.events.filter((e): e is StateEvent => e.type === 'state');
+    for (const e of states) expect(e.status).toMatchObject({ id: 'acme', state: e.to, since: e.at, reason: e.reason });
+    expect(states.at(-1)!.status).toMatchObject({ state: 'waiting', isolated: true, isolatedSince: states.at(-1)!.at, consecutiveFailures: 0 });
+
+    // The primary answering ends the episode: the check that ends it carries the status.
+    await primary.accept();
+    await waitFor(() => !h.watcher.status().isolated, 'episode over');
+    const ended = primaryChecks(h.log).find((e) => e.status && !e.status.isolated && e.result.ok && e.at > states.at(-1)!.at)!;
+    expect(ended.status).toMatchObject({ state: 'waiting', isolated: false, reason: expect.stringMatching(/connected again/) });
+
+    h.watcher.failover('planned move', 'erin');
+    await waitFor(() => h.watcher.status().action?.phase === 'succeeded', 'action done');
+    const actions = h.log.events.filter((e): e is ActionEvent => e.type === 'action');
+    expect(actions.map((e) => e.phase)).toEqual(['pending', 'succeeded']);
+    for (const e of actions) expect(e.status?.action).toMatchObject({ kind: 'failover', phase: e.phase, manual: true });
+    expect(actions[1]!.status!.action!.attempts).toHaveLength(1);
+  });
+});
+
+/** Timers the test fires by hand: the watcher checks exactly when the test says. */
+class ManualTimers implements Timers {
+  private next = 1;
+  readonly pending = new Map<number, { fn: () => void; ms: number }>();
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.next++;
+    this.pending.set(id, { fn, ms });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  /** Fire every timer now set. */
+  fire(): void {
+    const due = [...this.pending.values()];
+    this.pending.clear();
+    for (const t of due) t.fn();
+  }
+}
+
+describe('watcher: its timers port', () => {
+  it('waits on the timers it is given, so a test drives the schedule', async () => {
+    const primary = await fixture();
+    const timers = new ManualTimers();
+    const client = createHttpClient();
+    const log = new EventLog();
+    const clock = { now: () => Date.now(), monotonic: () => performance.now() };
+    const watcher = new Watcher(pairSettings({ primaryUrl: primary.url(), interval: 3600 }), { client, clock, timers, log: silentLogger, hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} } });
+    cleanups.push(async () => {
+      await watcher.stop(1000);
+      await client.close();
+    });
+    watcher.start(0);
+    expect([...timers.pending.values()].map((t) => t.ms)).toEqual([0]);
+    expect(primary.hits).toBe(0);
+    timers.fire();
+    await waitFor(() => primaryChecks(log).length === 1, 'the first check');
+    expect(watcher.currentState).toBe('waiting');
+    // The next check is an hour away on the port; nothing runs until it fires.
+    await waitFor(() => [...timers.pending.values()].some((t) => t.ms > 3_000_000), 'the next slot set');
+    expect(primary.hits).toBe(1);
+    timers.fire();
+    await waitFor(() => primaryChecks(log).length === 2, 'the second check, an hour early');
+    expect(primary.hits).toBe(2);
   });
 });

@@ -52,7 +52,8 @@ describe('AppState', () => {
     backend.emit([check('a', 2)]);
     expect(frames).toHaveLength(0);
     // …unless something that matters arrives.
-    backend.emit([{ type: 'state', pair: 'a', at: new Date().toISOString(), from: 'waiting', to: 'verifying', reason: '', manual: false }]);
+    const verifying = status({ id: 'a', state: 'verifying', lastPrimary: { target: 'primary', url: 'http://127.0.0.1:9/', ok: true, latencyMs: 2, at: new Date().toISOString() } });
+    backend.emit([{ type: 'state', pair: 'a', at: new Date().toISOString(), from: 'waiting', to: 'verifying', reason: '', manual: false, status: verifying }]);
     expect(frames).toHaveLength(1);
     frames.shift()!();
     expect(app.pairs.get('a')!.state).toBe('verifying');

@@ -61,7 +61,8 @@ describe('Overview', () => {
     backend.pairs = [status({ id: 'acme', name: 'ACME Corp' }), status({ id: 'zeta', name: 'Zeta' })];
     await app.start();
     render(Overview, { context: appContext(app) });
-    backend.emit([{ type: 'state', pair: 'zeta', at: new Date().toISOString(), from: 'waiting', to: 'verifying', reason: 'primary down', manual: false }]);
+    const at = new Date().toISOString();
+    backend.emit([{ type: 'state', pair: 'zeta', at, from: 'waiting', to: 'verifying', reason: 'primary down', manual: false, status: status({ id: 'zeta', name: 'Zeta', state: 'verifying', since: at, reason: 'primary down' }) }]);
     flushSync();
     const first = document.querySelector<HTMLElement>('[data-pair]')!;
     expect(first.dataset.pair).toBe('zeta');

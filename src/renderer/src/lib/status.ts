@@ -1,7 +1,7 @@
-// Pure functions over PairStatus: how bad a pair is, and how an engine event
-// changes what the overview shows, so the list updates without refetching.
+// Pure functions over PairStatus: how bad a pair is, and the status an engine
+// event leaves (the engine sends it; the rules that make it live only there).
 
-import type { ActionStatus, EngineEvent, PairState, PairStatus } from '$shared/model';
+import type { EngineEvent, PairState, PairStatus } from '$shared/model';
 
 /** `alarm`: the action failed or its outcome is unknown, worse than a failover that worked. */
 export type Severity = 'ok' | 'notice' | 'warning' | 'critical' | 'alarm' | 'paused';
@@ -65,53 +65,14 @@ export const STATE_ICON: Record<PairState, string> = {
   paused: '❚❚',
 };
 
-/** The status after `event`; the same object when nothing the overview shows changed. */
-export function applyEvent(s: PairStatus, e: EngineEvent): PairStatus {
-  switch (e.type) {
-    case 'state':
-      // The reason shown is the reason of the move into this state, never one left from an earlier operator action.
-      return applyState(s, e.to, e.at, e.manual ? e.reason : undefined);
-    case 'check':
-      if (e.result.target === 'primary') {
-        return { ...s, lastPrimary: e.result, consecutiveFailures: e.consecutiveFailures };
-      }
-      if (e.result.target === 'standby') return { ...s, lastStandby: e.result, standbyDown: !e.result.ok };
-      return { ...s, lastValidation: [...(s.lastValidation ?? []).filter((r) => r.url !== e.result.url), e.result] };
-    case 'action':
-      return { ...s, action: nextAction(s.action, e.kind, e.phase, e.at, e.attempt, s.reason) };
-    case 'alert':
-      if (e.alert === 'isolated') return { ...s, isolated: true, isolatedSince: s.isolatedSince ?? e.at };
-      if (e.alert === 'primary-answering') return { ...s, primaryAnswering: true };
-      if (e.alert === 'standby-down') return { ...s, standbyDown: true };
-      if (e.alert === 'standby-up') return { ...s, standbyDown: false };
-      return s;
-    default:
-      return s;
-  }
-}
-
-function applyState(s: PairStatus, to: PairState, at: string, reason: string | undefined): PairStatus {
-  const next: PairStatus = { ...s, state: to, since: at, reason };
-  if (to !== 'failover') next.primaryAnswering = false;
-  if (to === 'starting' || to === 'waiting' || to === 'paused') next.consecutiveFailures = 0;
-  if (to === 'waiting') next.isolated = s.isolated && s.state === 'verifying';
-  if (!next.isolated) delete next.isolatedSince;
-  return next;
-}
-
-function nextAction(
-  current: ActionStatus | undefined,
-  kind: ActionStatus['kind'],
-  phase: ActionStatus['phase'],
-  at: string,
-  attempt: ActionStatus['attempts'][number] | undefined,
-  reason: string | undefined,
-): ActionStatus {
-  const fresh = !current || current.kind !== kind || (phase === 'pending' && current.phase !== 'pending');
-  const base: ActionStatus = fresh
-    ? { kind, phase, manual: false, reason: reason ?? '', startedAt: at, attempts: [] }
-    : { ...current, attempts: current.attempts };
-  const attempts = attempt ? [...base.attempts.filter((a) => a.attempt !== attempt.attempt), attempt] : base.attempts;
-  const done = phase === 'succeeded' || phase === 'failed' || phase === 'unknown';
-  return { ...base, phase, attempts, ...(done ? { finishedAt: at } : {}) };
+/**
+ * The status after `event`: the one the engine sent with it, else (a check that changed nothing more)
+ * the check's own result and count merged in; the same object when the event changes nothing shown.
+ */
+export function statusAfter(s: PairStatus, e: EngineEvent): PairStatus {
+  if ((e.type === 'state' || e.type === 'action' || e.type === 'check') && e.status) return e.status;
+  if (e.type !== 'check') return s;
+  if (e.result.target === 'primary') return { ...s, lastPrimary: e.result, consecutiveFailures: e.consecutiveFailures };
+  if (e.result.target === 'standby') return { ...s, lastStandby: e.result };
+  return { ...s, lastValidation: [...(s.lastValidation ?? []).filter((r) => r.url !== e.result.url), e.result] };
 }

@@ -5,7 +5,7 @@
 import { MonitorError, type Backend } from '$shared/api';
 import type { CheckResult, EngineEvent, MinuteAggregate, PairState, PairStatus } from '$shared/model';
 import { errorMessage } from '../backend/errors';
-import { applyEvent, rankOf } from '../status';
+import { rankOf, statusAfter } from '../status';
 
 export const STRIP_MINUTES = 60;
 
@@ -162,7 +162,7 @@ export class PairsStore {
     return this.entries.get(id);
   }
 
-  /** Apply one batch of live events; refetch pairs whose state, action or settings changed. */
+  /** Apply one batch of live events (each state, action or telling check brings its pair's status); refetch pairs whose settings changed. */
   apply(events: EngineEvent[]): void {
     let resort = false;
     for (const e of events) {
@@ -175,13 +175,12 @@ export class PairsStore {
       const entry = this.entries.get(e.pair);
       if (!entry) continue;
       const before = entry.rank;
-      const next = applyEvent(entry.status, e);
+      const next = statusAfter(entry.status, e);
       if (next !== entry.status) entry.set(next);
       if (e.type === 'check') entry.recordCheck(e.result);
       if (entry.rank !== before) resort = true;
-      if (e.type === 'state' || (e.type === 'action' && (e.phase === 'succeeded' || e.phase === 'failed' || e.phase === 'unknown'))) {
-        this.pendingRefresh.add(e.pair);
-      }
+      // A service older than the status on events: ask it.
+      if ((e.type === 'state' || e.type === 'action') && !e.status) this.pendingRefresh.add(e.pair);
     }
     if (resort) this.resort();
     if (this.pendingRefresh.size > 0) void this.refreshPending();

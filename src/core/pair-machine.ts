@@ -1,0 +1,259 @@
+// The state of one pair and what it says about it: the fields the state
+// machine moves (state, counts, isolation, the action episode), the events each
+// move emits with the status it leaves, the status and persisted state, and the
+// restore after a restart. The rules that decide the moves are the Watcher's
+// (watcher.ts), which extends this.
+
+import type {
+  ActionEvent,
+  AlertKind,
+  CheckEvent,
+  CheckResult,
+  Decision,
+  PairSettings,
+  PairState,
+  PairStatus,
+  Severity,
+  StateEvent,
+} from '../shared/model.js';
+import { settingsWarnings } from '../shared/hints.js';
+import { ActionEpisode } from './action-episode.js';
+import type { PersistedState } from './ports.js';
+import type { WatcherDeps } from './watcher.js';
+
+export class PairMachine {
+  settings: PairSettings;
+  protected readonly deps: WatcherDeps;
+
+  protected state: PairState = 'starting';
+  private since: number;
+  private reason: string | undefined;
+  protected failures = 0;
+  /** The failed primary checks of the current run of failures (what decides a failover). */
+  protected recentFailures: CheckResult[] = [];
+  protected lastPrimary: CheckResult | undefined;
+  protected lastStandby: CheckResult | undefined;
+  protected lastValidation: CheckResult[] | undefined;
+  protected primaryAnswering = false;
+  /** The primary has answered since the pair last entered starting (persisted: a restart resumes counting). */
+  protected primaryHasAnswered = false;
+  /** Monotonic time the current stay in starting began, and whether it was alerted as stuck. */
+  protected startingSince = 0;
+  private stuckAlerted = false;
+  protected answeringAlerted = false;
+  protected standbyDown = false;
+  protected isolated = false;
+  /** Wall-clock start of the current isolation episode (while `isolated`). */
+  private isolatedSince: number | undefined;
+  protected lastDecision: Decision | undefined;
+  protected readonly episode: ActionEpisode;
+  /** What the overview was last sent of the status (see `overviewKey`). */
+  private sentKey = '';
+  /** Bumped on every state change, so that a check started before an operator's move is not judged. */
+  protected generation = 0;
+
+  constructor(settings: PairSettings, deps: WatcherDeps, persisted?: PersistedState) {
+    this.settings = settings;
+    this.deps = deps;
+    this.since = deps.clock.now();
+    this.episode = new ActionEpisode({
+      client: deps.client,
+      clock: deps.clock,
+      log: deps.log,
+      ...(deps.timers ? { timers: deps.timers } : {}),
+      ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      emit: (event) => this.deps.hooks.emit(event.type === 'action' ? this.withStatus(event) : event),
+      alert: (alert, severity, message) => this.alert(alert, severity, message),
+      persistSoon: () => this.deps.hooks.persistSoon(),
+      persistNow: () => this.deps.hooks.persistNow(),
+      label: () => this.label(),
+    });
+    if (persisted) this.restore(persisted);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What the rest of the engine reads
+
+  get id(): string {
+    return this.settings.id;
+  }
+
+  get currentState(): PairState {
+    return this.state;
+  }
+
+  status(): PairStatus {
+    const s: PairStatus = {
+      id: this.settings.id,
+      name: this.settings.name,
+      state: this.state,
+      since: new Date(this.since).toISOString(),
+      consecutiveFailures: this.failures,
+      toleratedFailures: this.settings.toleratedFailures,
+      interval: this.settings.interval,
+      primaryAnswering: this.primaryAnswering,
+      standbyDown: this.standbyDown,
+      isolated: this.isolated,
+    };
+    if (this.lastPrimary) s.lastPrimary = this.lastPrimary;
+    if (this.lastStandby) s.lastStandby = this.lastStandby;
+    if (this.lastValidation) s.lastValidation = this.lastValidation;
+    const action = this.episode.copy();
+    if (action) s.action = action;
+    if (this.lastDecision) s.lastDecision = this.lastDecision;
+    if (this.reason !== undefined) s.reason = this.reason;
+    if (this.isolated && this.isolatedSince !== undefined) s.isolatedSince = new Date(this.isolatedSince).toISOString();
+    const warnings = settingsWarnings(this.settings);
+    if (warnings.length > 0) s.warnings = warnings;
+    return s;
+  }
+
+  persisted(): PersistedState {
+    const p: PersistedState = { state: this.state, since: new Date(this.since).toISOString() };
+    if (this.reason !== undefined) p.reason = this.reason;
+    if (this.primaryHasAnswered) p.primaryAnswered = true;
+    const action = this.episode.copy();
+    if (action) p.action = action;
+    return p;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Moves and the events they emit
+
+  /** `startsIsolation`: the move back to waiting begins an isolation episode (its state event says so). */
+  protected transition(to: PairState, reason: string, manual: boolean, operator?: string, startsIsolation = false): void {
+    const from = this.state;
+    this.state = to;
+    this.since = this.deps.clock.now();
+    this.generation++;
+    if (to === 'starting') this.enterStarting();
+    // The reason shown is the reason of the move into the state, manual or not.
+    this.reason = reason;
+    if (to !== 'waiting' && to !== 'verifying') {
+      this.isolated = false;
+      this.isolatedSince = undefined;
+    }
+    if (startsIsolation) {
+      this.isolated = true;
+      this.isolatedSince = this.since;
+    }
+    const event: StateEvent = { type: 'state', pair: this.id, at: new Date(this.since).toISOString(), from, to, reason, manual };
+    if (operator !== undefined) event.operator = operator;
+    this.deps.hooks.emit(this.withStatus(event));
+    this.deps.hooks.persistSoon();
+  }
+
+  protected alert(alert: AlertKind, severity: Severity, message: string): void {
+    this.deps.hooks.emit({ type: 'alert', pair: this.id, at: new Date(this.deps.clock.now()).toISOString(), alert, severity, message });
+  }
+
+  protected emitCheck(result: CheckResult): void {
+    const event: CheckEvent = { type: 'check', pair: this.id, at: result.at, result, consecutiveFailures: this.failures };
+    // Check events are the bulk of the stream: the status rides along only when the overview would
+    // otherwise miss something (the check's own result and count it takes from the event itself).
+    this.deps.hooks.emit(this.overviewKey() === this.sentKey ? event : this.withStatus(event));
+  }
+
+  /** The event with the status it leaves the pair in, so that no client re-applies these rules. */
+  private withStatus<E extends StateEvent | ActionEvent | CheckEvent>(event: E): E {
+    event.status = this.status();
+    this.sentKey = this.overviewKey();
+    return event;
+  }
+
+  /** The part of the status a check event does not carry by itself. */
+  private overviewKey(): string {
+    const action = this.episode.current;
+    return JSON.stringify([
+      this.state,
+      this.since,
+      this.reason,
+      this.primaryAnswering,
+      this.standbyDown,
+      this.isolated,
+      this.isolatedSince,
+      action?.phase,
+      action?.attempts.length,
+      this.lastDecision?.at,
+    ]);
+  }
+
+  /** Starting waits for a first answer again (after re-arm, resume or new detection settings). */
+  private enterStarting(): void {
+    this.primaryHasAnswered = false;
+    this.startingSince = this.deps.clock.monotonic();
+    this.stuckAlerted = false;
+  }
+
+  /** A pair that never leaves starting would never fail over: say so once per stay. */
+  protected alertIfStuckStarting(primary: CheckResult): void {
+    if (this.stuckAlerted) return;
+    const limitMs = this.settings.interval * 1000 * (this.settings.toleratedFailures + 1) * 3;
+    const stayedMs = this.deps.clock.monotonic() - this.startingSince;
+    if (stayedMs <= limitMs) return;
+    this.stuckAlerted = true;
+    this.alert(
+      'stuck-starting',
+      'warning',
+      `${this.label()}: still starting after ${Math.round(stayedMs / 1000)} s: the primary has not answered once (${primary.error}), so its failures are not counted and it cannot fail over`,
+    );
+  }
+
+  protected resetCounting(): void {
+    this.failures = 0;
+    this.recentFailures = [];
+  }
+
+  /** The isolation episode is over: the primary answered (the watcher is connected). */
+  protected endIsolation(reason: string): void {
+    this.isolated = false;
+    this.isolatedSince = undefined;
+    this.reason = reason;
+  }
+
+  /** For a manual failover: who asked and why, with what was last seen of the primary and the validation URLs. */
+  protected manualDecision(operator: string, reason: string): Decision {
+    const primary = this.recentFailures.length > 0 ? this.recentFailures.slice() : this.lastPrimary ? [this.lastPrimary] : [];
+    return {
+      at: new Date(this.deps.clock.now()).toISOString(),
+      to: 'failover',
+      primary,
+      validation: this.lastValidation ?? [],
+      manual: { operator, reason },
+    };
+  }
+
+  protected answeringMessage(): string {
+    const manual = this.episode.current?.kind === 'failover' && this.episode.current.manual;
+    if (manual) {
+      return `${this.label()}: the primary answers again after a manual failover: risk of two active PBXs; stop the primary (a planned failover leaves it running), then re-arm when it is safe`;
+    }
+    return `${this.label()}: the primary answers again while in failover: risk of two active PBXs; re-arm when the primary is safe`;
+  }
+
+  protected label(): string {
+    return this.settings.name && this.settings.name !== this.settings.id ? `${this.settings.name} (${this.settings.id})` : this.settings.id;
+  }
+
+  private restore(persisted: PersistedState): void {
+    const sinceMs = Date.parse(persisted.since);
+    // Files written before primary-answered existed: waiting and verifying imply an answer.
+    const answered = persisted.primaryAnswered ?? (persisted.state === 'waiting' || persisted.state === 'verifying');
+    // A restart begins at starting, except in failover or paused, which only an operator leaves, and
+    // except a pair whose primary has answered before: it resumes counting at once, in waiting with
+    // no failures (the guide: "unless the primary server has been working before"), so a restart
+    // during an outage still fails over.
+    if (persisted.state === 'failover' || persisted.state === 'paused') {
+      this.state = persisted.state;
+      if (Number.isFinite(sinceMs)) this.since = sinceMs;
+      this.primaryHasAnswered = answered;
+    } else if (answered) {
+      this.state = 'waiting';
+      if (persisted.state === 'waiting' && Number.isFinite(sinceMs)) this.since = sinceMs;
+      this.primaryHasAnswered = true;
+    }
+    // The reason belongs to the state it was given for; a pair starting afresh has none yet.
+    if (persisted.reason !== undefined && this.state === persisted.state) this.reason = persisted.reason;
+    if (persisted.action) this.episode.restore(persisted.action);
+  }
+}
