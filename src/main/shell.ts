@@ -16,12 +16,12 @@ import { setOpenAtLogin } from './login-item.js';
 import { DesktopNotifier } from './notifications.js';
 import type { AppOrigin } from './policy/app-origin.js';
 import { Batcher } from './policy/event-batcher.js';
-import { muteUntil, type MuteChoice } from './policy/muting.js';
+import { muteUntil, type MuteChoice } from '../shared/mute-choices.js';
 import { NotificationCenter } from './policy/notification-center.js';
 import { validatePreferencesPatch, type PreferencesStore } from './preferences.js';
 import { TRUST_WORDS, TrustWatch, type TrustChange } from './policy/trust.js';
 import { TrayService, trayIconFile } from './tray.js';
-import { createMainWindow, guardAllWebContents, hardenSession, openExternalSafely, revealWindow } from './window.js';
+import { createMainWindow, guardAllWebContents, hardenSession, revealWindow } from './window.js';
 import { MonitorError } from '../shared/api.js';
 
 export interface ShellOptions {
@@ -71,7 +71,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
         notifier.hint('PBX Failover Monitor keeps watching', 'The watchers keep running in the tray. Use Quit in the tray menu to stop them.');
         void o.prefs.update({ closeHintShown: true });
       }
-    });
+    }, () => o.prefs.get().closeToTray, () => void confirmQuit());
     return w;
   }
 
@@ -230,7 +230,6 @@ export async function startShell(o: ShellOptions): Promise<void> {
     desktop: {
       'pbx:desktop:getPreferences': async () => o.prefs.desktop(),
       'pbx:desktop:setPreferences': async (patch) => setPreferences(patch),
-      'pbx:desktop:openExternal': async (url) => openExternalSafely(url),
       'pbx:desktop:exportWithSecrets': async () => exportWithSecrets(),
     },
   });
@@ -240,6 +239,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
     if (problems.length) throw new MonitorError('invalid', 'These preferences cannot be saved.', problems);
     if (patch.openAtLogin !== undefined) await loginItem(patch.openAtLogin);
     if ('mutedUntil' in patch) await mute(patch.mutedUntil ? Date.parse(patch.mutedUntil) : undefined);
+    if (patch.closeToTray !== undefined) await o.prefs.update({ closeToTray: patch.closeToTray });
     if (patch.operator !== undefined) await o.prefs.update({ operator: patch.operator.trim() });
     return o.prefs.desktop();
   }

@@ -50,6 +50,7 @@ export class EventHub {
   private lastFlush = Number.NEGATIVE_INFINITY;
   private readonly consumers = new Set<Consumer>();
   private readonly beforeRender = new Set<() => void>();
+  private readonly reconnected = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -73,7 +74,8 @@ export class EventHub {
 
   private setConnection(state: ConnectionState): void {
     const before = this.connection;
-    if (state === 'live' && (before === 'lost' || before === 'rejected')) this.reconnects++;
+    const back = state === 'live' && (before === 'lost' || before === 'rejected');
+    if (back) this.reconnects++;
     this.connection = state;
     if (state === 'live') {
       clearTimeout(this.staleTimer);
@@ -93,11 +95,18 @@ export class EventHub {
         this.stale = true;
       }, this.staleGraceMs);
     }
+    if (back) for (const hook of this.reconnected) hook();
   }
 
   on(consumer: Consumer): () => void {
     this.consumers.add(consumer);
     return () => this.consumers.delete(consumer);
+  }
+
+  /** Runs each time the stream comes back after a loss (or a rejected token was replaced). */
+  onReconnect(hook: () => void): () => void {
+    this.reconnected.add(hook);
+    return () => this.reconnected.delete(hook);
   }
 
   /** Runs in the same render pass as each batch (the shared clock ticks here, so it costs no pass of its own). */

@@ -122,6 +122,30 @@ export class PairDetailStore {
     this.zoom = { from: a, to: b };
   }
 
+  /** Zoom around the time `at` by `factor` (< 1 in, > 1 out); zoomed out past the span, it follows live again. */
+  zoomAround(at: number, factor: number): void {
+    const w = this.zoom ?? this.span;
+    this.zoomTo(at - (at - w.from) * factor, at + (w.to - at) * factor);
+    if (factor > 1 && this.zoom && this.zoom.from <= this.span.from && this.zoom.to >= this.span.to) this.zoom = undefined;
+  }
+
+  showWholeRange(): void {
+    this.zoom = undefined;
+  }
+
+  toggleLogType(type: LogType): void {
+    this.logTypes = this.logTypes.includes(type) ? this.logTypes.filter((t) => t !== type) : [...this.logTypes, type];
+  }
+
+  /** Fire the failed action again; a refusal shows as the page's error. */
+  async retryAction(operator: string | undefined): Promise<void> {
+    try {
+      await this.backend.retryAction(this.id, { reason: 'retry after the action failed', ...(operator ? { operator } : {}) });
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
   /** Zoom around the middle by `factor` (< 1 in, > 1 out). */
   zoomBy(factor: number): void {
     const w = this.zoom ?? this.span;
