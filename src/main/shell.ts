@@ -116,7 +116,11 @@ export async function startShell(o: ShellOptions): Promise<void> {
       cancelId: 1,
       title: 'Quit PBX Failover Monitor',
       message: 'Quit and stop the watchers?',
-      detail: `Quitting stops the watchers of all ${pairs.length} pairs: no pair fails over while the app is not running. To close only the window, use its close button; the watchers keep running in the tray.`,
+      detail: `Quitting stops the watchers of all ${pairs.length} pairs: no pair fails over while the app is not running. ${
+        o.prefs.get().closeToTray
+          ? 'To close only the window, use its close button; the watchers keep running in the tray.'
+          : 'To close only the window and keep the watchers running in the tray, turn on "close to tray" in Settings.'
+      }`,
     });
     if (response === 0) o.app.quit();
   }
