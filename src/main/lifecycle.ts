@@ -29,12 +29,22 @@ export interface QuitState {
   quitting: boolean;
 }
 
-/** Closing the window keeps the watchers running; the first time, a hint says where they went. */
-export function hideOnClose(win: Pick<BrowserWindow, 'on' | 'hide'>, state: QuitState, firstHide: () => void): void {
+/**
+ * Closing the window keeps the watchers running; the first time, a hint says where they went. With
+ * "close to tray" off the window stays and `askQuit` asks whether to quit (quitting stops every watcher).
+ */
+export function hideOnClose(
+  win: Pick<BrowserWindow, 'on' | 'hide'>,
+  state: QuitState,
+  firstHide: () => void,
+  toTray: () => boolean = () => true,
+  askQuit: () => void = () => {},
+): void {
   let hinted = false;
   win.on('close', (event) => {
     if (state.quitting) return;
     event.preventDefault();
+    if (!toTray()) return askQuit();
     win.hide();
     if (!hinted) {
       hinted = true;

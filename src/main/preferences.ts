@@ -18,8 +18,8 @@ export interface StoredPreferences extends DesktopPreferences {
 
 export type PreferencesProblem = { field: string; message: string };
 
-function defaultPreferences(operator: string): StoredPreferences {
-  return { openAtLogin: false, operator, closeHintShown: false };
+export function defaultPreferences(operator: string): StoredPreferences {
+  return { openAtLogin: false, closeToTray: true, operator, closeHintShown: false };
 }
 
 /** Check a change from the renderer; every problem names its field. */
@@ -28,10 +28,10 @@ export function validatePreferencesPatch(patch: unknown): PreferencesProblem[] {
     return [{ field: 'preferences', message: 'must be an object' }];
   }
   const problems: PreferencesProblem[] = [];
-  const known = new Set(['openAtLogin', 'mutedUntil', 'operator']);
+  const known = new Set(['openAtLogin', 'closeToTray', 'mutedUntil', 'operator']);
   for (const [key, value] of Object.entries(patch)) {
     if (!known.has(key)) problems.push({ field: key, message: 'is not a preference' });
-    else if (key === 'openAtLogin' && typeof value !== 'boolean') problems.push({ field: key, message: 'must be true or false' });
+    else if ((key === 'openAtLogin' || key === 'closeToTray') && typeof value !== 'boolean') problems.push({ field: key, message: 'must be true or false' });
     else if (key === 'operator' && (typeof value !== 'string' || value.trim() === '' || value.length > 100)) {
       problems.push({ field: key, message: 'must be a name of 1 to 100 characters' });
     } else if (key === 'mutedUntil' && value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
@@ -46,6 +46,7 @@ function sanitize(raw: unknown, defaults: StoredPreferences): StoredPreferences 
   if (typeof raw !== 'object' || raw === null) return prefs;
   const r = raw as Record<string, unknown>;
   if (typeof r.openAtLogin === 'boolean') prefs.openAtLogin = r.openAtLogin;
+  if (typeof r.closeToTray === 'boolean') prefs.closeToTray = r.closeToTray;
   if (typeof r.operator === 'string' && r.operator.trim() !== '') prefs.operator = r.operator;
   if (typeof r.closeHintShown === 'boolean') prefs.closeHintShown = r.closeHintShown;
   if (typeof r.mutedUntil === 'string' && !Number.isNaN(Date.parse(r.mutedUntil))) prefs.mutedUntil = r.mutedUntil;

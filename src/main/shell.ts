@@ -16,12 +16,12 @@ import { setOpenAtLogin } from './login-item.js';
 import { DesktopNotifier } from './notifications.js';
 import type { AppOrigin } from './policy/app-origin.js';
 import { Batcher } from './policy/event-batcher.js';
-import { muteUntil, type MuteChoice } from './policy/muting.js';
+import { muteUntil, type MuteChoice } from '../shared/mute-choices.js';
 import { NotificationCenter } from './policy/notification-center.js';
 import { validatePreferencesPatch, type PreferencesStore } from './preferences.js';
 import { TRUST_WORDS, TrustWatch, type TrustChange } from './policy/trust.js';
 import { TrayService, trayIconFile } from './tray.js';
-import { createMainWindow, guardAllWebContents, hardenSession, openExternalSafely, revealWindow } from './window.js';
+import { createMainWindow, guardAllWebContents, hardenSession, revealWindow } from './window.js';
 import { MonitorError } from '../shared/api.js';
 
 export interface ShellOptions {
@@ -71,7 +71,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
         notifier.hint('PBX Failover Monitor keeps watching', 'The watchers keep running in the tray. Use Quit in the tray menu to stop them.');
         void o.prefs.update({ closeHintShown: true });
       }
-    });
+    }, () => o.prefs.get().closeToTray, () => void confirmQuit());
     return w;
   }
 
@@ -116,7 +116,11 @@ export async function startShell(o: ShellOptions): Promise<void> {
       cancelId: 1,
       title: 'Quit PBX Failover Monitor',
       message: 'Quit and stop the watchers?',
-      detail: `Quitting stops the watchers of all ${pairs.length} pairs: no pair fails over while the app is not running. To close only the window, use its close button; the watchers keep running in the tray.`,
+      detail: `Quitting stops the watchers of all ${pairs.length} pairs: no pair fails over while the app is not running. ${
+        o.prefs.get().closeToTray
+          ? 'To close only the window, use its close button; the watchers keep running in the tray.'
+          : 'To close only the window and keep the watchers running in the tray, turn on "close to tray" in Settings.'
+      }`,
     });
     if (response === 0) o.app.quit();
   }
@@ -229,7 +233,6 @@ export async function startShell(o: ShellOptions): Promise<void> {
     desktop: {
       'pbx:desktop:getPreferences': async () => o.prefs.desktop(),
       'pbx:desktop:setPreferences': async (patch) => setPreferences(patch),
-      'pbx:desktop:openExternal': async (url) => openExternalSafely(url),
       'pbx:desktop:exportWithSecrets': async () => exportWithSecrets(),
     },
   });
@@ -239,6 +242,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
     if (problems.length) throw new MonitorError('invalid', 'These preferences cannot be saved.', problems);
     if (patch.openAtLogin !== undefined) await loginItem(patch.openAtLogin);
     if ('mutedUntil' in patch) await mute(patch.mutedUntil ? Date.parse(patch.mutedUntil) : undefined);
+    if (patch.closeToTray !== undefined) await o.prefs.update({ closeToTray: patch.closeToTray });
     if (patch.operator !== undefined) await o.prefs.update({ operator: patch.operator.trim() });
     return o.prefs.desktop();
   }

@@ -6,7 +6,7 @@ import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
 import type { HealthProblem } from '../shared/api.js';
 import type { PairStatus } from '../shared/model.js';
 import { health, pairLevel, tooltipText, worstFirst, type HealthLevel, type PairLevel } from '../shared/health.js';
-import { MUTE_CHOICES, MUTE_LABELS, type MuteChoice } from './policy/muting.js';
+import { MUTE_CHOICES, MUTE_LABELS, type MuteChoice } from '../shared/mute-choices.js';
 import { trustHeadline, trustTooltip } from './policy/trust.js';
 
 export interface TrayActions {

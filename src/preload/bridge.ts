@@ -33,7 +33,6 @@ export function createDesktopBridge(ipc: IpcLike): DesktopBridge {
     api,
     getPreferences: () => checkedInvoke(ipc, 'pbx:desktop:getPreferences', []),
     setPreferences: (prefs) => checkedInvoke(ipc, 'pbx:desktop:setPreferences', [prefs]),
-    openExternal: (url) => checkedInvoke(ipc, 'pbx:desktop:openExternal', [url]),
     exportWithSecrets: () => checkedInvoke(ipc, 'pbx:desktop:exportWithSecrets', []),
     onEvents: (listener) => listen<EngineEvent[]>(ipc, EVENTS_CHANNEL, listener),
     onShowPair: (listener) => listen<string>(ipc, SHOW_PAIR_CHANNEL, listener),

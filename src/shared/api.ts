@@ -14,6 +14,7 @@ import type {
   PairStatus,
   Problem,
 } from './model.js';
+import type { DesktopPreferences, ExportWithSecretsResult } from './ipc.js';
 
 export interface Reasoned {
   reason: string;
@@ -145,6 +146,19 @@ export interface Backend extends MonitorApi {
   /** Engine events; delivered in order, possibly batched. */
   subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe;
   onConnection(listener: (state: ConnectionState) => void): Unsubscribe;
+  // Host-only hooks: present where the host has them, so the renderer asks `backend.x?.()` instead of probing types.
+  /** Desktop: main asks to show a pair (a notification or tray item was clicked). */
+  onShowPair?(listener: (pairId: string) => void): Unsubscribe;
+  /** Desktop: main's own save dialog writes the unmasked file; only where it went comes back, never the XML. */
+  exportWithSecrets?(): Promise<ExportWithSecretsResult>;
+  /** Desktop: the app's preferences (operator name, start at login, close to tray, muting), kept by main. */
+  getPreferences?(): Promise<DesktopPreferences>;
+  /** Desktop: change some preferences; answers all of them as saved, or throws MonitorError('invalid'). */
+  setPreferences?(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences>;
+  /** HTTP: whether a token was given at all (a 401 then means it was rejected, not missing). */
+  readonly hasToken?: boolean;
+  /** HTTP: use this token from now on (the stream reconnects with it). */
+  setToken?(token: string): void;
 }
 
 /** The HTTP paths of the headless service (a contract with tools outside the project). */

@@ -45,7 +45,6 @@ export const apiChannel = (method: MethodName): ApiChannel => `${IPC_PREFIX}${me
 export interface DesktopChannels {
   'pbx:desktop:getPreferences': { args: []; result: DesktopPreferences };
   'pbx:desktop:setPreferences': { args: [Partial<DesktopPreferences>]; result: DesktopPreferences };
-  'pbx:desktop:openExternal': { args: [string]; result: boolean };
   /**
    * Main's own "Export with secrets": main shows its save dialog, writes the unmasked file itself
    * (atomically, mode 0600) and answers only where it went. The XML never reaches the renderer.
@@ -58,6 +57,8 @@ export type ExportWithSecretsResult = { outcome: 'saved'; path: string } | { out
 
 export interface DesktopPreferences {
   openAtLogin: boolean;
+  /** Closing the window keeps the watchers running in the tray (default); off, closing asks whether to quit. */
+  closeToTray: boolean;
   /** ISO 8601 time until which desktop notifications are held back, or undefined. */
   mutedUntil?: string;
   /** Operator name recorded in the audit log; defaults to the OS user. */
@@ -84,7 +85,6 @@ export interface DesktopBridge {
   api: ApiBridge;
   getPreferences(): Promise<IpcResult<DesktopPreferences>>;
   setPreferences(prefs: Partial<DesktopPreferences>): Promise<IpcResult<DesktopPreferences>>;
-  openExternal(url: string): Promise<IpcResult<boolean>>;
   exportWithSecrets(): Promise<IpcResult<ExportWithSecretsResult>>;
   onEvents(listener: (events: EngineEvent[]) => void): () => void;
   onShowPair(listener: (pairId: string) => void): () => void;

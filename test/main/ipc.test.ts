@@ -49,9 +49,8 @@ function fakeApi() {
 }
 
 const desktop: DesktopHandlers = {
-  'pbx:desktop:getPreferences': async () => ({ openAtLogin: false, operator: 'alice' }),
-  'pbx:desktop:setPreferences': async (p) => ({ openAtLogin: p.openAtLogin ?? false, operator: 'alice' }),
-  'pbx:desktop:openExternal': async () => true,
+  'pbx:desktop:getPreferences': async () => ({ openAtLogin: false, closeToTray: true, operator: 'alice' }),
+  'pbx:desktop:setPreferences': async (p) => ({ openAtLogin: p.openAtLogin ?? false, closeToTray: true, operator: 'alice' }),
   'pbx:desktop:exportWithSecrets': async () => ({ outcome: 'cancelled' }),
 };
 
@@ -71,7 +70,7 @@ describe('IPC handlers', () => {
   it('registers one channel per API method plus the desktop channels, all under pbx:', () => {
     const channels = [...handlers.keys()].sort();
     expect(channels).toEqual(
-      [...API_METHODS.map((m) => `pbx:${m}`), 'pbx:desktop:getPreferences', 'pbx:desktop:setPreferences', 'pbx:desktop:openExternal', 'pbx:desktop:exportWithSecrets'].sort(),
+      [...API_METHODS.map((m) => `pbx:${m}`), 'pbx:desktop:getPreferences', 'pbx:desktop:setPreferences', 'pbx:desktop:exportWithSecrets'].sort(),
     );
   });
 
@@ -133,8 +132,8 @@ describe('IPC handlers', () => {
   });
 
   it('answers desktop channels behind the same sender check', async () => {
-    expect(await handlers.get('pbx:desktop:getPreferences')!(frame(OWN_URL))).toEqual({ ok: true, value: { openAtLogin: false, operator: 'alice' } });
-    expect(await handlers.get('pbx:desktop:openExternal')!(frame('https://evil.example.com/'), 'https://x.example.com')).toMatchObject({ ok: false });
+    expect(await handlers.get('pbx:desktop:getPreferences')!(frame(OWN_URL))).toEqual({ ok: true, value: { openAtLogin: false, closeToTray: true, operator: 'alice' } });
+    expect(await handlers.get('pbx:desktop:setPreferences')!(frame('https://evil.example.com/'), { openAtLogin: true })).toMatchObject({ ok: false });
   });
 
   it('never hands the window an unmasked export: masked:false is refused, anything else is masked', async () => {

@@ -64,6 +64,24 @@ describe('window close and quit', () => {
     expect(last.defaultPrevented).toBe(false);
   });
 
+  it('with "close to tray" off keeps the window and asks whether to quit instead of hiding', () => {
+    const win = new EventEmitter() as EventEmitter & { hide: ReturnType<typeof vi.fn> };
+    win.hide = vi.fn();
+    const hints = vi.fn();
+    const askQuit = vi.fn();
+    let toTray = false;
+    hideOnClose(win as unknown as BrowserWindow, { quitting: false }, hints, () => toTray, askQuit);
+    const event = preventable();
+    win.emit('close', event);
+    expect(event.defaultPrevented).toBe(true);
+    expect(askQuit).toHaveBeenCalledTimes(1);
+    expect(win.hide).not.toHaveBeenCalled();
+    toTray = true;
+    win.emit('close', preventable());
+    expect(win.hide).toHaveBeenCalledTimes(1);
+    expect(askQuit).toHaveBeenCalledTimes(1);
+  });
+
   it('holds the quit until the engine has closed, then exits 0, closing only once', async () => {
     const app = fakeApp();
     const state: QuitState = { quitting: false };

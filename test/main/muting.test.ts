@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Delivery } from '../../src/main/policy/coalescing.js';
-import { MuteGate, muteUntil } from '../../src/main/policy/muting.js';
+import { MuteGate } from '../../src/main/policy/muting.js';
+import { muteUntil } from '../../src/shared/mute-choices.js';
 import { NotificationCenter } from '../../src/main/policy/notification-center.js';
 import { alert, stateEvent } from './fixtures.js';
 

@@ -27,7 +27,7 @@ describe('preload', () => {
 
   it('exposes exactly the API methods and the desktop methods, never ipcRenderer itself', () => {
     expect(Object.keys(bridge.api).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.keys(bridge).sort()).toEqual(['api', 'exportWithSecrets', 'getPreferences', 'onEvents', 'onShowPair', 'openExternal', 'setPreferences']);
+    expect(Object.keys(bridge).sort()).toEqual(['api', 'exportWithSecrets', 'getPreferences', 'onEvents', 'onShowPair', 'setPreferences']);
     const values = [...Object.values(bridge), ...Object.values(bridge.api)];
     expect(values.every((v) => typeof v === 'function' || v === bridge.api)).toBe(true);
     expect(values).not.toContain(ipcRenderer);
@@ -47,12 +47,10 @@ describe('preload', () => {
     invoke.mockClear();
     await bridge.getPreferences();
     await bridge.setPreferences({ openAtLogin: true });
-    await bridge.openExternal('https://example.com/');
     await bridge.exportWithSecrets();
     expect(invoke.mock.calls).toEqual([
       ['pbx:desktop:getPreferences'],
       ['pbx:desktop:setPreferences', { openAtLogin: true }],
-      ['pbx:desktop:openExternal', 'https://example.com/'],
       ['pbx:desktop:exportWithSecrets'],
     ]);
   });

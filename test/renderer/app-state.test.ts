@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppState } from '../../src/renderer/src/lib/app.svelte';
+import { AuditStore } from '../../src/renderer/src/lib/stores/audit.svelte';
 import { NotificationsStore } from '../../src/renderer/src/lib/stores/notifications.svelte';
-import type { AlertEvent, EngineEvent } from '$shared/model';
+import { MonitorError } from '$shared/api';
+import type { AlertEvent, EngineEvent, OperatorEvent } from '$shared/model';
 import { MemoryBackend, status } from './memory-backend';
 
 const check = (pair: string, n: number): EngineEvent => ({
@@ -79,9 +81,9 @@ describe('AppState', () => {
     backend.pairs = [status({ id: 'a', state: 'failover' })];
     backend.setConnection('live');
     expect(app.hub.reconnects).toBe(1);
-    await app.resync();
+    // AppState reloads by itself on the reconnect (no component has to notice it).
+    await vi.waitFor(() => expect(app.pairs.get('a')!.state).toBe('failover'));
     expect(lists()).toBe(2);
-    expect(app.pairs.get('a')!.state).toBe('failover');
     app.stop();
   });
 });
@@ -131,5 +133,33 @@ describe('NotificationsStore', () => {
     await store.load();
     store.apply([alert('a', 1)]);
     expect(store.alerts).toHaveLength(1);
+  });
+});
+
+describe('AuditStore', () => {
+  const op = (pair: string, s: number): OperatorEvent => ({
+    type: 'operator',
+    pair,
+    at: new Date(Date.UTC(2026, 10, 27, 9, 0, s)).toISOString(),
+    action: 'pause',
+    operator: 'alice',
+    reason: 'maintenance',
+    outcome: 'ok',
+  });
+
+  it('loads operator events newest first, puts live ones in front, and keeps what it had when a reload fails', async () => {
+    const backend = new MemoryBackend();
+    backend.auditEvents = [op('a', 1), check('a', 2), op('b', 3)];
+    const audit = new AuditStore(backend);
+    expect(audit.loaded).toBe(false);
+    await audit.load();
+    expect(audit.loaded).toBe(true);
+    expect(audit.entries.map((e) => e.pair)).toEqual(['b', 'a']);
+    audit.apply([check('c', 4), op('c', 5), op('d', 6)]);
+    expect(audit.entries.map((e) => e.pair)).toEqual(['d', 'c', 'b', 'a']);
+    backend.failNext.set('audit', new MonitorError('internal', 'disk on fire'));
+    await audit.load();
+    expect(audit.error).toBe('disk on fire');
+    expect(audit.entries).toHaveLength(4);
   });
 });

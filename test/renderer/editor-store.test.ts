@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { duplicateForm, formFromSettings, PairEditorStore, settingsFromForm } from '../../src/renderer/src/lib/stores/pair-editor.svelte';
+import { duplicateForm, emptyAction, formFromSettings, PairEditorStore, settingsFromForm } from '../../src/renderer/src/lib/stores/pair-editor.svelte';
+import { MonitorError } from '$shared/api';
+import { DEFAULTS } from '$shared/rules';
 import { navSectionOf, Router } from '../../src/renderer/src/lib/stores/router.svelte';
 import { SECRET_MASK } from '$shared/model';
 import { MemoryBackend, settings, status } from './memory-backend';
@@ -48,6 +50,38 @@ describe('pair editor store', () => {
     expect(store.problemsFor('toleratedFailures')[0]).toMatch(/0/);
     expect(store.problemsFor('action.url')[0]).toMatch(/oops/);
     expect(backend.calls).toEqual([]);
+  });
+
+  it('starts a new action from the engine’s defaults', () => {
+    expect(emptyAction()).toMatchObject({
+      method: DEFAULTS.method,
+      encoding: DEFAULTS.encoding,
+      auth: DEFAULTS.auth,
+      retries: DEFAULTS.retries,
+      timeout: DEFAULTS.actionTimeout,
+    });
+  });
+
+  it('shows a problem beside its input while the input exists, in the list above Save once it is gone', async () => {
+    const backend = new MemoryBackend();
+    backend.pairs = [status({ id: 'acme' })];
+    backend.settingsOf.set('acme', settings({ id: 'acme' }));
+    const store = new PairEditorStore(backend, 'edit');
+    await store.loadExisting('acme');
+    store.addHeader('action');
+    store.form.action.headers[1] = { name: 'X-Extra', value: 'v' };
+    const refusal = { field: 'action.headers[1].name', message: 'refused by the service' };
+    backend.failNext.set('updatePair', new MonitorError('invalid', '1 problem', [refusal]));
+    await store.save();
+    expect(store.problemsFor('action.headers[1].name')).toEqual(['refused by the service']);
+    expect(store.otherProblems).toEqual([]);
+    store.removeHeader('action', 1);
+    expect(store.form.action.headers).toHaveLength(1);
+    expect(store.otherProblems).toEqual([refusal]);
+    store.addValidationUrl();
+    expect(store.form.validationUrls.at(-1)).toBe('');
+    store.removeValidationUrl(store.form.validationUrls.length - 1);
+    expect(store.form.validationUrls).toEqual(settings({ id: 'acme' }).validation.urls);
   });
 });
 

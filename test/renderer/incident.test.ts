@@ -142,8 +142,8 @@ describe('the health banner', () => {
     const reads = () => backend.calls.filter((c) => c.method === 'health').length;
     expect(reads()).toBe(1);
     backend.setConnection('lost');
+    // AppState reloads by itself on the reconnect (no component has to notice it).
     backend.setConnection('live');
-    await app.resync();
     expect(reads()).toBe(2);
   });
 });

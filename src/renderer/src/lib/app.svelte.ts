@@ -3,7 +3,9 @@
 import { getContext } from 'svelte';
 import type { Backend } from '$shared/api';
 import { AuditStore } from './stores/audit.svelte';
+import { saveToken } from './backend/token';
 import { clock } from './stores/clock.svelte';
+import { desktopSettingsOf, type DesktopSettings } from './stores/desktop-settings.svelte';
 import { EventHub, type Scheduler } from './stores/event-hub.svelte';
 import { HealthStore } from './stores/health.svelte';
 import { NotificationsStore } from './stores/notifications.svelte';
@@ -20,6 +22,9 @@ export class AppState {
   readonly prefs = new Prefs();
   readonly router = new Router();
   readonly clock = clock;
+  /** The desktop app's preferences; undefined in a browser. */
+  readonly settings: DesktopSettings | undefined;
+  private offShowPair: (() => void) | undefined;
 
   constructor(
     readonly backend: Backend,
@@ -31,6 +36,7 @@ export class AppState {
     this.notifications = new NotificationsStore(backend);
     this.audit = new AuditStore(backend);
     this.health = new HealthStore(backend);
+    this.settings = desktopSettingsOf(backend);
     this.hub.on((events) => {
       this.health.apply(events);
       this.pairs.apply(events);
@@ -38,6 +44,8 @@ export class AppState {
       this.audit.apply(events);
     });
     this.hub.onRender(() => this.clock.tick());
+    // The stream came back after a loss: what happened meanwhile is fetched again.
+    this.hub.onReconnect(() => void this.resync());
   }
 
   private started = false;
@@ -55,8 +63,40 @@ export class AppState {
     if (this.started) return;
     this.started = true;
     this.hub.connect(this.backend);
+    this.offShowPair = this.backend.onShowPair?.((id) => this.router.go({ view: 'pair', id }));
     this.clock.start();
-    await Promise.all([this.pairs.load(), this.notifications.load(), this.health.load()]);
+    await Promise.all([this.pairs.load(), this.notifications.load(), this.health.load(), this.settings?.load()]);
+  }
+
+  /**
+   * The name the audit log records for this screen's actions. One copy: in the desktop app main's
+   * preferences (main fills it into every change), in a browser this screen's localStorage.
+   */
+  get operator(): string {
+    return this.settings ? this.settings.operator : this.prefs.operator;
+  }
+
+  /** What a request names as its operator: nothing in the desktop app (main adds its own), else the saved name. */
+  get requestOperator(): string | undefined {
+    if (this.settings) return undefined;
+    return this.prefs.operator.trim() || undefined;
+  }
+
+  /** Browser only; the desktop app's name is changed in its settings view (main validates it). */
+  setOperator(name: string): void {
+    if (!this.settings) this.prefs.setOperator(name);
+  }
+
+  /** Whether a 401 means the token given was rejected (true) rather than that none was given. */
+  get hasToken(): boolean {
+    return this.backend.hasToken ?? true;
+  }
+
+  /** The operator typed a token into the prompt: kept for this tab, used at once, and everything reloaded. */
+  async useToken(token: string): Promise<void> {
+    saveToken(token);
+    this.backend.setToken?.(token);
+    await this.resync();
   }
 
   /** After the event stream was lost, reload what may have been missed. */
@@ -71,6 +111,8 @@ export class AppState {
 
   stop(): void {
     this.started = false;
+    this.offShowPair?.();
+    this.offShowPair = undefined;
     this.hub.disconnect();
     this.clock.stop();
   }
@@ -80,7 +122,6 @@ const KEY = Symbol('pbx-app');
 
 /** For mount(…, { context }) and component tests. */
 export function appContext(app: AppState): Map<unknown, unknown> {
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- the context map mount() reads once, not state
   return new Map<unknown, unknown>([[KEY, app]]);
 }
 

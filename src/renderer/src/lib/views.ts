@@ -19,6 +19,7 @@ export const views = {
   audit: once(() => import('./components/AuditLog.svelte')),
   edit: once(() => import('./components/editor/PairEditor.svelte')),
   import: once(() => import('./components/ImportExport.svelte')),
+  settings: once(() => import('./components/DesktopSettingsView.svelte')),
 };
 
 /** Fetch the other views once the first screen is up, so a click on a pair does not wait for the network. */

@@ -3,7 +3,7 @@
 // like the HTTP backend's (a thrown MonitorError with the problems).
 
 import type { Backend, ConnectionState, MonitorApi, Unsubscribe } from '$shared/api';
-import { API_METHODS, type DesktopBridge, type ExportWithSecretsResult, type IpcResult } from '$shared/ipc';
+import { API_METHODS, type DesktopBridge, type DesktopPreferences, type ExportWithSecretsResult, type IpcResult } from '$shared/ipc';
 import type { EngineEvent } from '$shared/model';
 import { errorFromBody } from './errors';
 
@@ -13,11 +13,13 @@ async function unwrap<T>(result: Promise<IpcResult<T>>): Promise<T> {
   throw errorFromBody(r.error, 'The desktop app answered with an error');
 }
 
+/** The Backend with every desktop hook present. */
 export interface DesktopBackend extends Backend {
   readonly kind: 'desktop';
   onShowPair(listener: (pairId: string) => void): Unsubscribe;
-  /** Main's own save dialog writes the unmasked file; only where it went comes back, never the XML. */
   exportWithSecrets(): Promise<ExportWithSecretsResult>;
+  getPreferences(): Promise<DesktopPreferences>;
+  setPreferences(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences>;
 }
 
 export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
@@ -43,6 +45,12 @@ export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
     exportWithSecrets(): Promise<ExportWithSecretsResult> {
       return unwrap(bridge.exportWithSecrets());
     },
+    getPreferences(): Promise<DesktopPreferences> {
+      return unwrap(bridge.getPreferences());
+    },
+    setPreferences(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences> {
+      return unwrap(bridge.setPreferences(patch));
+    },
   };
 }
 
@@ -55,7 +63,7 @@ export async function exportConfigFile(
   opts: { masked: boolean },
   download: (xml: string) => void,
 ): Promise<ExportWithSecretsResult | { outcome: 'downloaded' }> {
-  if (!opts.masked && backend.kind === 'desktop') return (backend as DesktopBackend).exportWithSecrets();
+  if (!opts.masked && backend.exportWithSecrets) return backend.exportWithSecrets();
   download(await backend.exportXml({ masked: opts.masked }));
   return { outcome: 'downloaded' };
 }

@@ -48,10 +48,9 @@ export class EventHub {
   private urgent = false;
   /** No batch yet: the first one is shown in the next frame, whatever time performance.now() starts at. */
   private lastFlush = Number.NEGATIVE_INFINITY;
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- subscribers, never rendered
   private readonly consumers = new Set<Consumer>();
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, never rendered
   private readonly beforeRender = new Set<() => void>();
+  private readonly reconnected = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -75,7 +74,8 @@ export class EventHub {
 
   private setConnection(state: ConnectionState): void {
     const before = this.connection;
-    if (state === 'live' && (before === 'lost' || before === 'rejected')) this.reconnects++;
+    const back = state === 'live' && (before === 'lost' || before === 'rejected');
+    if (back) this.reconnects++;
     this.connection = state;
     if (state === 'live') {
       clearTimeout(this.staleTimer);
@@ -95,11 +95,18 @@ export class EventHub {
         this.stale = true;
       }, this.staleGraceMs);
     }
+    if (back) for (const hook of this.reconnected) hook();
   }
 
   on(consumer: Consumer): () => void {
     this.consumers.add(consumer);
     return () => this.consumers.delete(consumer);
+  }
+
+  /** Runs each time the stream comes back after a loss (or a rejected token was replaced). */
+  onReconnect(hook: () => void): () => void {
+    this.reconnected.add(hook);
+    return () => this.reconnected.delete(hook);
   }
 
   /** Runs in the same render pass as each batch (the shared clock ticks here, so it costs no pass of its own). */

@@ -3,8 +3,8 @@
 // acknowledged is kept in localStorage.
 
 import type { Backend } from '$shared/api';
-import type { AlertEvent, EngineEvent } from '$shared/model';
-import { errorMessage } from '../backend/errors';
+import type { AlertEvent } from '$shared/model';
+import { EventList } from './event-list.svelte';
 
 const KEY = 'pbx-monitor-acknowledged';
 const KEEP_ACKS = 5000;
@@ -14,44 +14,23 @@ export function alertId(a: AlertEvent): string {
   return `${a.pair}|${a.at}|${a.alert}`;
 }
 
-export class NotificationsStore {
-  /** Newest first. */
-  alerts = $state.raw<AlertEvent[]>([]);
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole in $state.raw, never changed in place
+export class NotificationsStore extends EventList<AlertEvent> {
   acknowledged = $state.raw<ReadonlySet<string>>(new Set());
-  error = $state<string | undefined>(undefined);
-  loaded = $state(false);
 
-  unread = $derived(this.alerts.reduce((n, a) => (this.acknowledged.has(alertId(a)) ? n : n + 1), 0));
+  unread = $derived(this.items.reduce((n, a) => (this.acknowledged.has(alertId(a)) ? n : n + 1), 0));
 
   constructor(
-    private readonly backend: Backend,
+    backend: Backend,
     private readonly storage: Storage | undefined = typeof localStorage === 'undefined' ? undefined : localStorage,
   ) {
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole in $state.raw, never changed in place
+    // An alert can arrive live and in the loaded list both: it is counted once.
+    super({ fetch: (range) => backend.alerts(range), accepts: (e): e is AlertEvent => e.type === 'alert', lookbackMs: LOOKBACK_MS, keyOf: alertId });
     this.acknowledged = new Set(this.readAcks());
   }
 
-  async load(nowMs = Date.now()): Promise<void> {
-    try {
-      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
-      const events = await this.backend.alerts({ from: new Date(nowMs - LOOKBACK_MS).toISOString() });
-      this.alerts = events.filter((e): e is AlertEvent => e.type === 'alert').reverse();
-      this.error = undefined;
-    } catch (err) {
-      this.error = errorMessage(err);
-    } finally {
-      this.loaded = true;
-    }
-  }
-
-  apply(events: EngineEvent[]): void {
-    const fresh = events.filter((e): e is AlertEvent => e.type === 'alert');
-    if (fresh.length === 0) return;
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
-    const known = new Set(this.alerts.map(alertId));
-    const added = fresh.filter((a) => !known.has(alertId(a))).reverse();
-    if (added.length > 0) this.alerts = [...added, ...this.alerts];
+  /** Newest first. */
+  get alerts(): AlertEvent[] {
+    return this.items;
   }
 
   isAcknowledged(a: AlertEvent): boolean {
@@ -67,9 +46,7 @@ export class NotificationsStore {
   }
 
   private setAcks(ids: string[]): void {
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
     const kept = [...new Set(ids)].slice(-KEEP_ACKS);
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole in $state.raw, never changed in place
     this.acknowledged = new Set(kept);
     this.storage?.setItem(KEY, JSON.stringify(kept));
   }

@@ -45,7 +45,6 @@ export class PairDetailStore {
       const from = nowMs - RANGES[this.range];
       const [detail, history] = await Promise.all([
         this.backend.getPair(this.id),
-        // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
         this.backend.history(this.id, { from: new Date(from).toISOString(), to: new Date(nowMs).toISOString() }),
       ]);
       this.detail = detail;
@@ -123,6 +122,30 @@ export class PairDetailStore {
     this.zoom = { from: a, to: b };
   }
 
+  /** Zoom around the time `at` by `factor` (< 1 in, > 1 out); zoomed out past the span, it follows live again. */
+  zoomAround(at: number, factor: number): void {
+    const w = this.zoom ?? this.span;
+    this.zoomTo(at - (at - w.from) * factor, at + (w.to - at) * factor);
+    if (factor > 1 && this.zoom && this.zoom.from <= this.span.from && this.zoom.to >= this.span.to) this.zoom = undefined;
+  }
+
+  showWholeRange(): void {
+    this.zoom = undefined;
+  }
+
+  toggleLogType(type: LogType): void {
+    this.logTypes = this.logTypes.includes(type) ? this.logTypes.filter((t) => t !== type) : [...this.logTypes, type];
+  }
+
+  /** Fire the failed action again; a refusal shows as the page's error. */
+  async retryAction(operator: string | undefined): Promise<void> {
+    try {
+      await this.backend.retryAction(this.id, { reason: 'retry after the action failed', ...(operator ? { operator } : {}) });
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
   /** Zoom around the middle by `factor` (< 1 in, > 1 out). */
   zoomBy(factor: number): void {
     const w = this.zoom ?? this.span;
@@ -171,7 +194,6 @@ function addToMinutes(
 }
 
 export function filterLog(events: HistoryEvent[], types: LogType[], text: string): HistoryEvent[] {
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
   const wanted = new Set(types);
   const needle = text.trim().toLowerCase();
   const out: HistoryEvent[] = [];

@@ -50,7 +50,18 @@ export interface PairForm {
 }
 
 export function emptyAction(): ActionForm {
-  return { method: 'POST', url: '', encoding: 'json', auth: 'none', user: '', pass: '', headers: [], body: '', retries: DEFAULTS.retries, timeout: 10 };
+  return {
+    method: DEFAULTS.method,
+    url: '',
+    encoding: DEFAULTS.encoding,
+    auth: DEFAULTS.auth,
+    user: '',
+    pass: '',
+    headers: [],
+    body: '',
+    retries: DEFAULTS.retries,
+    timeout: DEFAULTS.actionTimeout,
+  };
 }
 
 export function emptyForm(): PairForm {
@@ -59,10 +70,11 @@ export function emptyForm(): PairForm {
     name: '',
     primaryUrl: '',
     standbyUrl: '',
+    // A new pair's suggested pace (the engine has no default for these: the file must name them).
     interval: 10,
     toleratedFailures: 3,
     timeout: null,
-    acceptStatus: '200',
+    acceptStatus: DEFAULTS.acceptStatus,
     quorum: 1,
     validationUrls: [''],
     action: emptyAction(),
@@ -162,6 +174,25 @@ export function settingsFromForm(f: PairForm): PairSettings {
   return s;
 }
 
+const PAIR_INPUTS = [
+  'id', 'name', 'primaryUrl', 'standbyUrl', 'interval', 'toleratedFailures', 'timeout', 'acceptStatus',
+  'validation.quorum', 'validation.urls',
+];
+const ACTION_INPUTS = ['method', 'url', 'encoding', 'auth', 'user', 'pass', 'retries', 'timeout', 'body'];
+
+/** Every problem field the editor has an input for (their problems show there, the rest in a list above Save). */
+export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
+  const actions = [['action', f.action], ['failbackAction', f.failback]] as const;
+  return new Set([
+    ...PAIR_INPUTS,
+    ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
+    ...actions.flatMap(([prefix, a]) => [
+      ...ACTION_INPUTS.map((name) => `${prefix}.${name}`),
+      ...a.headers.flatMap((_, i) => [`${prefix}.headers[${i}]`, `${prefix}.headers[${i}].name`, `${prefix}.headers[${i}].value`]),
+    ]),
+  ]);
+}
+
 export class PairEditorStore {
   form = $state<PairForm>(emptyForm());
   /** The stored settings (secrets masked) when editing; a masked secret sent back keeps the stored one. */
@@ -228,7 +259,6 @@ export class PairEditorStore {
     const show = this.submitted || this.mode === 'edit' || this.touched[field];
     const local = show ? this.problems.filter((p) => p.field === field).map((p) => p.message) : [];
     const server = this.serverProblems.filter((p) => p.field === field).map((p) => p.message);
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
     return [...new Set([...local, ...server])];
   }
 
@@ -237,9 +267,29 @@ export class PairEditorStore {
   }
 
   /** Problems whose field has no input of its own (shown in a list above Save). */
-  otherProblems(known: ReadonlySet<string>): Problem[] {
-    const all = [...(this.submitted ? this.problems : []), ...this.serverProblems];
-    return all.filter((p) => !known.has(p.field));
+  otherProblems = $derived.by(() => {
+    const known = fieldsWithInput(this.form);
+    return [...(this.submitted ? this.problems : []), ...this.serverProblems].filter((p) => !known.has(p.field));
+  });
+
+  addValidationUrl(): void {
+    this.form.validationUrls.push('');
+  }
+
+  removeValidationUrl(index: number): void {
+    this.form.validationUrls.splice(index, 1);
+  }
+
+  addHeader(prefix: 'action' | 'failbackAction'): void {
+    this.actionOf(prefix).headers.push({ name: '', value: '' });
+  }
+
+  removeHeader(prefix: 'action' | 'failbackAction', index: number): void {
+    this.actionOf(prefix).headers.splice(index, 1);
+  }
+
+  private actionOf(prefix: 'action' | 'failbackAction'): ActionForm {
+    return prefix === 'action' ? this.form.action : this.form.failback;
   }
 
   async save(by?: { reason: string; operator?: string }): Promise<PairSettings | undefined> {

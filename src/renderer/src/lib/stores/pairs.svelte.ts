@@ -52,7 +52,6 @@ export class PairEntry {
       failures: 0,
     });
     const first = Math.floor(nowMs / 60_000) - STRIP_MINUTES + 1;
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
     const buckets = new Map<number, StripBucket>();
     for (const m of primary) {
       const minute = Math.floor(Date.parse(m.minute) / 60_000);
@@ -95,7 +94,6 @@ export interface PairFilter {
 }
 
 export class PairsStore {
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- each entry holds its own $state and `order` says when the set changes
   readonly entries = new Map<string, PairEntry>();
   order = $state.raw<string[]>([]);
   loaded = $state(false);
@@ -107,7 +105,6 @@ export class PairsStore {
   visible = $derived.by(() => filterIds(this.order, this.entries, this.filter));
   counts = $derived.by(() => countStates(this.order, this.entries));
 
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- ids waiting for a refetch, never rendered
   private pendingRefresh = new Set<string>();
   private refreshing = false;
 
@@ -128,7 +125,6 @@ export class PairsStore {
   }
 
   replaceAll(list: PairStatus[]): void {
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup while computing, not state
     const seen = new Set<string>();
     for (const status of list) {
       seen.add(status.id);
@@ -188,14 +184,12 @@ export class PairsStore {
 
   /** Pairs whose 24 h history has not been read yet, among these (visible) ids. */
   async loadHistory(ids: string[], nowMs = Date.now()): Promise<void> {
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
     const from = new Date(nowMs - 24 * 3600_000).toISOString();
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry || entry.historyLoaded) continue;
       entry.historyLoaded = true;
       try {
-        // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp for the request, not state
         const h = await this.backend.history(id, { from, to: new Date(nowMs).toISOString() });
         entry.seedHistory(h.minutes, nowMs);
       } catch {

@@ -6,7 +6,9 @@ export type Route =
   | { view: 'notifications' }
   | { view: 'audit' }
   | { view: 'edit'; id?: string; copyOf?: string }
-  | { view: 'import' };
+  | { view: 'import' }
+  /** The desktop app's own settings; a browser shows the overview there. */
+  | { view: 'settings' };
 
 function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
@@ -25,6 +27,8 @@ function parseRoute(hash: string): Route {
       return parts[1] ? { view: 'edit', copyOf: parts[1] } : { view: 'edit' };
     case 'import':
       return { view: 'import' };
+    case 'settings':
+      return { view: 'settings' };
     default:
       return { view: 'overview' };
   }
@@ -46,7 +50,7 @@ export function hrefOf(route: Route): string {
 }
 
 /** The header's link for the page a route shows; none for a pair's own pages (detail, edit), which have no link. */
-export type NavSection = 'overview' | 'notifications' | 'audit' | 'import' | 'new';
+export type NavSection = 'overview' | 'notifications' | 'audit' | 'import' | 'settings' | 'new';
 
 export function navSectionOf(route: Route): NavSection | undefined {
   switch (route.view) {
