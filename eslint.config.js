@@ -33,7 +33,10 @@ export default ts.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-empty': ['error', { allowEmptyCatch: true }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
@@ -60,7 +63,12 @@ export default ts.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [electron], patterns: [{ group: ['../**'], message: 'src/node holds plain-Node helpers: it imports nothing else of the project.' }] },
+        {
+          paths: [electron],
+          patterns: [
+            { group: ['../**'], message: 'src/node holds plain-Node helpers: it imports nothing else of the project.' },
+          ],
+        },
       ],
     },
   },
@@ -72,7 +80,15 @@ export default ts.config(
         {
           paths: [electron],
           patterns: [
-            ...upward('src/shared holds contracts only: it imports nothing else of the project.', 'node', 'core', 'server', 'main', 'preload', 'renderer'),
+            ...upward(
+              'src/shared holds contracts only: it imports nothing else of the project.',
+              'node',
+              'core',
+              'server',
+              'main',
+              'preload',
+              'renderer',
+            ),
             { group: ['node:*'], message: 'src/shared runs everywhere, the browser too: no Node modules.' },
           ],
         },
@@ -82,13 +98,25 @@ export default ts.config(
   {
     files: ['src/core/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [electron], patterns: upward('The engine depends on nothing above it.', 'server', 'main', 'preload', 'renderer') }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: upward('The engine depends on nothing above it.', 'server', 'main', 'preload', 'renderer'),
+        },
+      ],
     },
   },
   {
     files: ['src/server/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [electron], patterns: upward('The headless service never reaches into the desktop.', 'main', 'preload', 'renderer') }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: upward('The headless service never reaches into the desktop.', 'main', 'preload', 'renderer'),
+        },
+      ],
     },
   },
   {
@@ -99,8 +127,18 @@ export default ts.config(
         {
           paths: [electron],
           patterns: [
-            ...upward('The renderer speaks to the Backend interface only: it imports $shared and its own files.', 'node', 'core', 'server', 'main', 'preload'),
-            { group: ['../**/shared/*'], message: 'Import the contracts as $shared/… (the alias), not by a relative path.' },
+            ...upward(
+              'The renderer speaks to the Backend interface only: it imports $shared and its own files.',
+              'node',
+              'core',
+              'server',
+              'main',
+              'preload',
+            ),
+            {
+              group: ['../**/shared/*'],
+              message: 'Import the contracts as $shared/… (the alias), not by a relative path.',
+            },
             { group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' },
           ],
         },
@@ -123,7 +161,12 @@ export default ts.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ ...electron, message: 'Policy modules decide; they stay free of Electron so plain Node tests them.' }], patterns: shell },
+        {
+          paths: [
+            { ...electron, message: 'Policy modules decide; they stay free of Electron so plain Node tests them.' },
+          ],
+          patterns: shell,
+        },
       ],
     },
   },

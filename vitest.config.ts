@@ -11,7 +11,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['test/core/**/*.test.ts', 'test/shared/**/*.test.ts', 'test/server/**/*.test.ts', 'test/main/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/node/**/*.test.ts'],
+          include: [
+            'test/core/**/*.test.ts',
+            'test/shared/**/*.test.ts',
+            'test/server/**/*.test.ts',
+            'test/main/**/*.test.ts',
+            'test/lint/**/*.test.ts',
+            'test/node/**/*.test.ts',
+          ],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -12,7 +12,13 @@ const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
 
 async function checkOnce(target: URL, timeoutMs: number): Promise<string | undefined> {
   try {
-    const res = await dispatcher.request({ origin: target.origin, path: target.pathname, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const res = await dispatcher.request({
+      origin: target.origin,
+      path: target.pathname,
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
     await res.body.dump();
     return res.statusCode === 200 ? undefined : `status ${res.statusCode}`;
   } catch (err) {

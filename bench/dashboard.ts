@@ -77,7 +77,10 @@ function ensureRendererBuilt(): string {
     execFileSync('npm', ['run', '-s', 'build:app'], { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] });
     return '';
   }
-  const sources = Math.max(newestMtime(join(projectDir, 'src', 'renderer')), newestMtime(join(projectDir, 'src', 'shared')));
+  const sources = Math.max(
+    newestMtime(join(projectDir, 'src', 'renderer')),
+    newestMtime(join(projectDir, 'src', 'shared')),
+  );
   if (statSync(index).mtimeMs >= sources) return '';
   console.error('out/renderer is older than src/renderer: measuring that older build (npm run build:app to refresh)');
   return ' [build older than sources]';
@@ -87,7 +90,10 @@ async function prepareServerdir(serverdir: string, opts: DashboardOptions, serve
   const ports = await servers.listen(opts.pairs + 2);
   const receiverPort = await servers.receiver();
   const timelineIntervalS = (opts.timelineDays * DAY_MS) / opts.timelineChecks / 1000;
-  const pairs: BenchPair[] = [...benchPairs(opts.pairs, ports.slice(2)), { id: TIMELINE_PAIR, primaryUrl: `http://127.0.0.1:${ports[1]}/` }];
+  const pairs: BenchPair[] = [
+    ...benchPairs(opts.pairs, ports.slice(2)),
+    { id: TIMELINE_PAIR, primaryUrl: `http://127.0.0.1:${ports[1]}/` },
+  ];
   await writePairsFile(serverdir, {
     pairs,
     intervalS: 1,
@@ -134,19 +140,30 @@ export interface FirstScreen {
 /** From navigation to the pairs on screen, extended past any long task that keeps the page busy. */
 async function firstScreen(page: Page, url: string): Promise<FirstScreen> {
   await page.goto(url);
-  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__pbxPerf?.pairsRenderedAt !== undefined, undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => (globalThis as unknown as PageGlobals).__pbxPerf?.pairsRenderedAt !== undefined,
+    undefined,
+    { timeout: 60_000 },
+  );
   // Long tasks that follow the first rows still delay interactivity; give them time to be reported.
   await sleep(500);
   return page.evaluate(() => {
     const rendered = (globalThis as unknown as PageGlobals).__pbxPerf!.pairsRenderedAt!;
     let interactive = rendered;
-    for (const task of ((globalThis as unknown as PageGlobals).__benchLongTasks ?? []).sort((a, b) => a.start - b.start)) {
+    for (const task of ((globalThis as unknown as PageGlobals).__benchLongTasks ?? []).sort(
+      (a, b) => a.start - b.start,
+    )) {
       if (task.start <= interactive + 50) interactive = Math.max(interactive, task.end);
     }
     const loaded = performance.getEntriesByType('resource') as unknown as Array<{ name: string; responseEnd: number }>;
     const scripts = loaded.filter((e) => e.name.endsWith('.js')).map((e) => e.responseEnd);
     const pairList = loaded.find((e) => /\/api\/pairs(\?|$)/.test(e.name));
-    return { renderedMs: rendered, interactiveMs: interactive, scriptsMs: Math.max(0, ...scripts), pairListMs: pairList?.responseEnd ?? Number.NaN };
+    return {
+      renderedMs: rendered,
+      interactiveMs: interactive,
+      scriptsMs: Math.max(0, ...scripts),
+      pairListMs: pairList?.responseEnd ?? Number.NaN,
+    };
   });
 }
 
@@ -156,7 +173,12 @@ type Busy = Record<'TaskDuration' | Breakdown, number>;
 async function busySeconds(cdp: CDPSession): Promise<Busy> {
   const { metrics } = await cdp.send('Performance.getMetrics');
   const value = (name: string): number => metrics.find((m) => m.name === name)?.value ?? Number.NaN;
-  return { TaskDuration: value('TaskDuration'), ScriptDuration: value('ScriptDuration'), LayoutDuration: value('LayoutDuration'), RecalcStyleDuration: value('RecalcStyleDuration') };
+  return {
+    TaskDuration: value('TaskDuration'),
+    ScriptDuration: value('ScriptDuration'),
+    LayoutDuration: value('LayoutDuration'),
+    RecalcStyleDuration: value('RecalcStyleDuration'),
+  };
 }
 
 export interface UpdateCost {
@@ -181,8 +203,15 @@ async function updateCost(page: Page, cdp: CDPSession, seconds: number): Promise
     last = now;
   }
   const share = (key: Breakdown): number => ((last[key] - first[key]) * 1000) / seconds;
-  const breakdown = { ScriptDuration: share('ScriptDuration'), LayoutDuration: share('LayoutDuration'), RecalcStyleDuration: share('RecalcStyleDuration') };
-  const flushes = await page.evaluate((from) => (globalThis as unknown as PageGlobals).__pbxPerf!.flushes.slice(from), flushesBefore);
+  const breakdown = {
+    ScriptDuration: share('ScriptDuration'),
+    LayoutDuration: share('LayoutDuration'),
+    RecalcStyleDuration: share('RecalcStyleDuration'),
+  };
+  const flushes = await page.evaluate(
+    (from) => (globalThis as unknown as PageGlobals).__pbxPerf!.flushes.slice(from),
+    flushesBefore,
+  );
   return { perSecond, breakdown, flushMs: flushes.map((f) => f.ms), events: flushes.reduce((a, f) => a + f.events, 0) };
 }
 
@@ -191,9 +220,19 @@ async function updateCost(page: Page, cdp: CDPSession, seconds: number): Promise
  * history of that range: the first draw after the history request finished (changing the range
  * may redraw the old data at once, which must not count).
  */
-async function timeline(page: Page, days: number): Promise<{ drawMs: number; clickToDrawnMs: number; historyKb: number }> {
-  await page.evaluate((pair) => ((globalThis as unknown as PageGlobals).location.hash = `#/pair/${pair}`), TIMELINE_PAIR);
-  await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).__pbxPerf?.timelineDraws ?? 0) > 0, undefined, { timeout: 60_000 });
+async function timeline(
+  page: Page,
+  days: number,
+): Promise<{ drawMs: number; clickToDrawnMs: number; historyKb: number }> {
+  await page.evaluate(
+    (pair) => ((globalThis as unknown as PageGlobals).location.hash = `#/pair/${pair}`),
+    TIMELINE_PAIR,
+  );
+  await page.waitForFunction(
+    () => ((globalThis as unknown as PageGlobals).__pbxPerf?.timelineDraws ?? 0) > 0,
+    undefined,
+    { timeout: 60_000 },
+  );
   await sleep(500);
   const clickedAt = await page.evaluate(() => performance.now());
   await page.getByRole('button', { name: `${days}d`, exact: true }).click();
@@ -201,12 +240,20 @@ async function timeline(page: Page, days: number): Promise<{ drawMs: number; cli
     (clicked) => {
       const fetches = performance
         .getEntriesByType('resource')
-        .filter((e) => e.name.includes('/history') && e.startTime >= clicked) as unknown as Array<{ startTime: number; responseEnd: number; encodedBodySize: number }>;
+        .filter((e) => e.name.includes('/history') && e.startTime >= clicked) as unknown as Array<{
+        startTime: number;
+        responseEnd: number;
+        encodedBodySize: number;
+      }>;
       const fetched = fetches[fetches.length - 1];
       if (!fetched || fetched.responseEnd === 0) return undefined;
       const draw = performance.getEntriesByName('timeline-draw').find((d) => d.startTime >= fetched.responseEnd);
       if (!draw) return undefined;
-      return { drawMs: draw.duration, clickToDrawnMs: draw.startTime + draw.duration - clicked, historyKb: fetched.encodedBodySize / 1024 };
+      return {
+        drawMs: draw.duration,
+        clickToDrawnMs: draw.startTime + draw.duration - clicked,
+        historyKb: fetched.encodedBodySize / 1024,
+      };
     },
     clickedAt,
     { timeout: 60_000, polling: 50 },
@@ -247,17 +294,28 @@ interface PageResult {
 const FLOOR_PATH = '/__bench_floor';
 
 /** One page in its own browser context: first screen, a stretch of live updates, the timeline. */
-async function measurePage(browser: Browser, url: string, opts: DashboardOptions, lap: (step: string) => void): Promise<PageResult> {
+async function measurePage(
+  browser: Browser,
+  url: string,
+  opts: DashboardOptions,
+  lap: (step: string) => void,
+): Promise<PageResult> {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   try {
     const origin = new URL(url).origin;
-    await context.route(origin + FLOOR_PATH, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: floorHtml() }));
+    await context.route(origin + FLOOR_PATH, (route) =>
+      route.fulfill({ contentType: 'text/html; charset=utf-8', body: floorHtml() }),
+    );
     const page = await context.newPage();
     await page.addInitScript(() => {
       performance.setResourceTimingBufferSize(100_000);
       (globalThis as unknown as PageGlobals).__benchLongTasks = [];
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) (globalThis as unknown as PageGlobals).__benchLongTasks!.push({ start: e.startTime, end: e.startTime + e.duration });
+        for (const e of list.getEntries())
+          (globalThis as unknown as PageGlobals).__benchLongTasks!.push({
+            start: e.startTime,
+            end: e.startTime + e.duration,
+          });
       }).observe({ type: 'longtask' as 'mark', buffered: true });
     });
     const screen = await firstScreen(page, url);
@@ -287,7 +345,10 @@ export async function dashboardRows(opts: DashboardOptions): Promise<Row[]> {
     await prepareServerdir(serverdir, opts, servers);
     lap('serverdir ready');
     service = await Child.start('service-worker.ts');
-    const { url, dashboardUrl } = await service.call<{ url: string; dashboardUrl: string }>('start', { serverdir, rendererDir });
+    const { url, dashboardUrl } = await service.call<{ url: string; dashboardUrl: string }>('start', {
+      serverdir,
+      rendererDir,
+    });
     lap('service started');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     lap('chromium launched');
@@ -310,7 +371,8 @@ function dashboardTable(opts: DashboardOptions, app: PageResult, floor: PageResu
   const sorted = (values: number[]): Float64Array => Float64Array.from(values).sort();
   const median = (values: number[]): number => percentile(sorted(values), 50);
   const max = (values: number[]): number => Math.max(...values);
-  const busy = (r: PageResult): string => `median ${ms(median(r.updates.perSecond))}, max ${ms(max(r.updates.perSecond))}`;
+  const busy = (r: PageResult): string =>
+    `median ${ms(median(r.updates.perSecond))}, max ${ms(max(r.updates.perSecond))}`;
   const b = app.updates.breakdown;
   const appBusy = median(app.updates.perSecond);
   const plainPage = 'plain page';

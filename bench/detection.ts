@@ -68,7 +68,9 @@ export async function detectionRows(opts: DetectionOptions): Promise<Row[]> {
     await waitFor(() => waiting.size === ids.length, 30_000, 'every pair to reach waiting');
 
     const intervalMs = opts.intervalS * 1000;
-    const stops = await Promise.all(ids.map((id, i) => servers.stop(id, i * opts.spacingMs + Math.random() * intervalMs)));
+    const stops = await Promise.all(
+      ids.map((id, i) => servers.stop(id, i * opts.spacingMs + Math.random() * intervalMs)),
+    );
     const timeoutMs = Math.min(intervalMs, 5_000);
     const baseBoundMs = intervalMs * (opts.toleratedFailures + 1) + timeoutMs;
     const arrivedFor = async (): Promise<Map<string, number>> =>
@@ -92,7 +94,8 @@ function trialsRow(trials: Trial[], opts: DetectionOptions, timeoutMs: number): 
   const detections = Float64Array.from(trials.map((t) => t.detectionMs)).sort();
   const worst = trials.reduce((a, b) => (b.detectionMs / b.boundMs > a.detectionMs / a.boundMs ? b : a));
   const within = trials.filter((t) => t.detectionMs <= t.boundMs + SLACK_MS).length;
-  const maxValidation = Math.max(...trials.map((t) => t.boundMs)) - (opts.intervalS * 1000 * (opts.toleratedFailures + 1) + timeoutMs);
+  const maxValidation =
+    Math.max(...trials.map((t) => t.boundMs)) - (opts.intervalS * 1000 * (opts.toleratedFailures + 1) + timeoutMs);
   return row({
     group: `2. Detection, ${trials.length} trials`,
     measure: `stop -> action request, ${opts.intervalS} s interval, ${opts.toleratedFailures} tolerated`,

@@ -121,12 +121,17 @@ function combine(results: ScaleResult[]): ScaleResult {
 
 function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine: ScaleResult | string): Row[] {
   const bare = (text: string): string => `bare loop ${text}`;
-  const cpu = (r: ScaleResult): string => `${(r.cpuMs / 1000).toFixed(2)} s (${((100 * r.cpuMs) / r.windowMs).toFixed(0)}% of a core)`;
+  const cpu = (r: ScaleResult): string =>
+    `${(r.cpuMs / 1000).toFixed(2)} s (${((100 * r.cpuMs) / r.windowMs).toFixed(0)}% of a core)`;
   const alarms = (r: ScaleResult): string =>
-    r.verifying || r.failovers ? `; false alarms: ${count(r.verifying ?? 0)} pairs to verifying, ${count(r.failovers ?? 0)} failed over` : '';
+    r.verifying || r.failovers
+      ? `; false alarms: ${count(r.verifying ?? 0)} pairs to verifying, ${count(r.failovers ?? 0)} failed over`
+      : '';
   const checks = (r: ScaleResult): string =>
     `${count(r.checksDone)} / ${count(r.checksDue)}, ${count(r.missed)} missed${r.failed ? `, ${count(r.failed)} failed (${r.topError})` : ''}${alarms(r)}` +
-    (r.unsettled ? ` (window opened at the settling deadline with ${count(r.unsettled)} pairs not yet checked twice)` : '');
+    (r.unsettled
+      ? ` (window opened at the settling deadline with ${count(r.unsettled)} pairs not yet checked twice)`
+      : '');
   const lag = (r: ScaleResult): string => `${ms(r.lagP50Ms)} / ${ms(r.lagP99Ms)} (max ${ms(r.lagMaxMs)})`;
   const seconds = (v: number): string => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} s` : 'never');
   const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)}, JS heap ${mb(r.heapUsedMb)})`;

@@ -72,7 +72,11 @@ async function run(job: ScaleJob & { serverdir: string }): Promise<ScaleResult> 
     if (event.type === 'state' && inWindow && event.to === 'verifying') verifying.add(event.pair);
     if (event.type === 'state' && inWindow && event.to === 'failover') failovers.add(event.pair);
   });
-  const result = { ...(await measureWindow(log, job, () => (inWindow = true))), verifying: verifying.size, failovers: failovers.size };
+  const result = {
+    ...(await measureWindow(log, job, () => (inWindow = true))),
+    verifying: verifying.size,
+    failovers: failovers.size,
+  };
   const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
   return fits
     ? result

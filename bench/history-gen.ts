@@ -18,7 +18,13 @@ export interface HistoryShape {
 
 const DAY_MS = 86_400_000;
 
-export function checkEvent(pair: string, target: CheckTarget, atMs: number, ok: boolean, consecutiveFailures: number): CheckEvent {
+export function checkEvent(
+  pair: string,
+  target: CheckTarget,
+  atMs: number,
+  ok: boolean,
+  consecutiveFailures: number,
+): CheckEvent {
   const at = new Date(atMs).toISOString();
   const latencyMs = ok ? 0.5 + Math.random() * 3 : 1000;
   const url = target === 'primary' ? 'http://192.0.2.10/' : 'http://198.51.100.20/';
@@ -34,7 +40,14 @@ export function checkEvent(pair: string, target: CheckTarget, atMs: number, ok: 
 }
 
 function alertEvent(pair: string, atMs: number): AlertEvent {
-  return { type: 'alert', pair, at: new Date(atMs).toISOString(), alert: 'standby-down', severity: 'warning', message: 'standby does not answer' };
+  return {
+    type: 'alert',
+    pair,
+    at: new Date(atMs).toISOString(),
+    alert: 'standby-down',
+    severity: 'warning',
+    message: 'standby does not answer',
+  };
 }
 
 /** Feed the store day by day (flushing in between, as its timer would) and return the checks recorded. */
@@ -44,7 +57,10 @@ export async function generateHistory(store: HistoryStore, shape: HistoryShape):
   let checks = 0;
   for (let day = 0; day < shape.days; day++) {
     const dayStart = startMs + day * DAY_MS;
-    const blips = Array.from({ length: shape.blipsPerDay }, () => dayStart + Math.floor(Math.random() * (DAY_MS - 10 * stepMs)));
+    const blips = Array.from(
+      { length: shape.blipsPerDay },
+      () => dayStart + Math.floor(Math.random() * (DAY_MS - 10 * stepMs)),
+    );
     let failing = 0;
     for (let t = dayStart; t < dayStart + DAY_MS; t += stepMs) {
       const down = blips.some((b) => t >= b && t < b + 3 * stepMs);

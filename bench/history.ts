@@ -45,14 +45,16 @@ export async function historyRows(opts: HistoryOptions): Promise<Row[]> {
     await writer.close();
     const historyRoot = join(serverdir, 'history');
     const perDay = (await bytesUnder(historyRoot)) / opts.days;
-    const naivePerDay = checks / opts.days * (JSON.stringify(checkEvent(PAIR, 'primary', endMs, true, 0)).length + 1);
+    const naivePerDay = (checks / opts.days) * (JSON.stringify(checkEvent(PAIR, 'primary', endMs, true, 0)).length + 1);
 
     // A fresh store, so nothing parsed while writing is cached: what opening a pair's detail costs.
     const reader = createHistoryStore(serverdir, { retentionDays: 90, autoPrune: false });
     const [timeline, coldMs] = await timed(() => reader.query(PAIR, endMs - opts.days * DAY_MS, endMs));
     const [, warmMs] = await timed(() => reader.query(PAIR, endMs - opts.days * DAY_MS, endMs));
     await reader.close();
-    const [, rawMs] = await timed(async () => Promise.all((await filesUnder(join(historyRoot, PAIR))).map((f) => readFile(f))));
+    const [, rawMs] = await timed(async () =>
+      Promise.all((await filesUnder(join(historyRoot, PAIR))).map((f) => readFile(f))),
+    );
 
     const group = '3. History';
     const span = `${opts.days} d`;

@@ -35,7 +35,16 @@ export function pairSettings(pair: BenchPair, file: Omit<PairsFile, 'pairs'>): P
     toleratedFailures: file.toleratedFailures,
     acceptStatus: '200',
     validation: { quorum: 1, urls: [file.validationUrl] },
-    action: { method: 'POST', url: file.actionUrlBase + pair.id, encoding: 'json', auth: 'none', headers: [], body: ACTION_BODY, retries: 3, timeout: 5 },
+    action: {
+      method: 'POST',
+      url: file.actionUrlBase + pair.id,
+      encoding: 'json',
+      auth: 'none',
+      headers: [],
+      body: ACTION_BODY,
+      retries: 3,
+      timeout: 5,
+    },
   };
 }
 

@@ -36,7 +36,14 @@ const plan: Plan = smoke
     }
   : {
       smoke,
-      scale: { sizes: [100, 1000, 5000], targetSize: 1000, rounds: 2, intervalMs: 1000, warmupMs: 2000, durationMs: 15_000 },
+      scale: {
+        sizes: [100, 1000, 5000],
+        targetSize: 1000,
+        rounds: 2,
+        intervalMs: 1000,
+        warmupMs: 2000,
+        durationMs: 15_000,
+      },
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
       dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000 },
@@ -75,7 +82,9 @@ async function main(): Promise<void> {
     console.error(`${section.group}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`\nPBX Failover Monitor benchmark${smoke ? ' (smoke)' : ''}, ${date}\n${machine()}, load average ${loadBefore}\n`);
+  console.log(
+    `\nPBX Failover Monitor benchmark${smoke ? ' (smoke)' : ''}, ${date}\n${machine()}, load average ${loadBefore}\n`,
+  );
   console.log(textTable(rows));
   console.log(`\n${seconds.toFixed(0)} s in all`);
   if (!smoke) await writeReport(rows, date, seconds);

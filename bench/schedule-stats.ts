@@ -173,7 +173,11 @@ export interface ScaleJob {
 /** Opening thousands of connections takes seconds; measure only once every pair is polled. */
 const SETTLE_DEADLINE_MS = 30_000;
 
-export async function measureWindow(log: CheckLog, job: ScaleJob, onWindow: () => void = () => {}): Promise<ScaleResult> {
+export async function measureWindow(
+  log: CheckLog,
+  job: ScaleJob,
+  onWindow: () => void = () => {},
+): Promise<ScaleResult> {
   const deadline = performance.now() + SETTLE_DEADLINE_MS;
   while (!log.settled && performance.now() < deadline) await sleep(50);
   await sleep(job.warmupMs);

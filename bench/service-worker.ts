@@ -8,7 +8,12 @@ import { serveCommands } from './child.js';
 let service: RunningService | undefined;
 
 async function start(args: { serverdir: string; rendererDir: string }): Promise<{ url: string; dashboardUrl: string }> {
-  service = await startService({ serverdir: args.serverdir, rendererDir: args.rendererDir, port: 0, log: silentLogger });
+  service = await startService({
+    serverdir: args.serverdir,
+    rendererDir: args.rendererDir,
+    port: 0,
+    log: silentLogger,
+  });
   return { url: service.url, dashboardUrl: service.dashboardUrl };
 }
 

@@ -48,7 +48,11 @@ type Column = Exclude<keyof Row, 'broken'>;
 export function textTable(rows: Row[]): string {
   const cells = [COLUMNS.map(([, title]) => title), ...rows.map((r) => COLUMNS.map(([key]) => r[key]))];
   const widths = COLUMNS.map((_, c) => Math.max(...cells.map((line) => line[c]!.length)));
-  const format = (line: string[]): string => line.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const format = (line: string[]): string =>
+    line
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [format(cells[0]!), rule, ...cells.slice(1).map(format)].join('\n');
 }

@@ -23,7 +23,8 @@ async function main() {
   const appSvg = join(root, 'build/icon.svg');
   await mkdir(join(root, 'build/icons'), { recursive: true });
   written.push(await render(appSvg, 1024, join(root, 'build/icon.png')));
-  for (const size of APP_ICON_SIZES) written.push(await render(appSvg, size, join(root, `build/icons/${size}x${size}.png`)));
+  for (const size of APP_ICON_SIZES)
+    written.push(await render(appSvg, size, join(root, `build/icons/${size}x${size}.png`)));
   written.push(await render(appSvg, 256, join(root, 'resources/icon.png')));
 
   const trays = (await readdir(join(root, 'resources'))).filter((f) => /^tray-[a-z]+\.svg$/.test(f));

@@ -4,7 +4,15 @@
 // are ActionRun's (action-runner.ts).
 
 import { MonitorError } from '../shared/api.js';
-import type { ActionKind, ActionStatus, AlertKind, EngineEvent, PairSettings, PairState, Severity } from '../shared/model.js';
+import type {
+  ActionKind,
+  ActionStatus,
+  AlertKind,
+  EngineEvent,
+  PairSettings,
+  PairState,
+  Severity,
+} from '../shared/model.js';
 import { maskRecordedRequest } from '../shared/secrets.js';
 import { ActionRun, type ActionRunnerDeps, maskedActionRequest, newActionStatus } from './action-runner.js';
 import type { HttpClient } from './http-client.js';
@@ -73,7 +81,10 @@ export class ActionEpisode {
     const action = this.current;
     if (!action || (action.phase !== 'failed' && action.phase !== 'unknown')) {
       const what = action ? `its ${action.kind} action is ${action.phase}` : 'it has no action to retry';
-      throw new MonitorError('conflict', `pair "${settings.id}": ${what}; only a failed action or one whose outcome is unknown can be retried`);
+      throw new MonitorError(
+        'conflict',
+        `pair "${settings.id}": ${what}; only a failed action or one whose outcome is unknown can be retried`,
+      );
     }
     const from = action.from ?? this.from ?? (action.kind === 'failover' ? 'verifying' : 'failover');
     this.fire(settings, action.kind, from, action.manual, action.reason);
@@ -84,7 +95,10 @@ export class ActionEpisode {
     const action = this.current;
     if (!action || action.phase !== 'unknown') {
       const what = action ? `its ${action.kind} action is ${action.phase}` : 'it has no action';
-      throw new MonitorError('conflict', `pair "${id}": ${what}; only an action whose outcome is unknown can be marked done`);
+      throw new MonitorError(
+        'conflict',
+        `pair "${id}": ${what}; only an action whose outcome is unknown can be marked done`,
+      );
     }
     action.phase = 'succeeded';
     action.finishedAt = new Date(this.deps.clock.now()).toISOString();
@@ -97,10 +111,16 @@ export class ActionEpisode {
   assertNoneRunning(id: string, what: string): void {
     const phase = this.current?.phase;
     if (phase === 'unknown') {
-      throw new MonitorError('conflict', `pair "${id}": whether its ${this.current?.kind ?? ''} action reached the receiver is unknown; retry the action or mark it done first, then ${what}`);
+      throw new MonitorError(
+        'conflict',
+        `pair "${id}": whether its ${this.current?.kind ?? ''} action reached the receiver is unknown; retry the action or mark it done first, then ${what}`,
+      );
     }
     if (this.run && !this.run.finished && (phase === 'pending' || phase === 'running')) {
-      throw new MonitorError('conflict', `pair "${id}": its ${this.current?.kind ?? ''} action is still running; wait until it succeeds or fails, then ${what}`);
+      throw new MonitorError(
+        'conflict',
+        `pair "${id}": its ${this.current?.kind ?? ''} action is still running; wait until it succeeds or fails, then ${what}`,
+      );
     }
   }
 
@@ -119,7 +139,11 @@ export class ActionEpisode {
     if (!actionSettings) {
       status.phase = 'failed';
       status.finishedAt = new Date(this.deps.clock.now()).toISOString();
-      this.deps.alert('action-failed', 'critical', `${this.deps.label()}: the ${status.kind} action cannot be resumed: the pair has no ${status.kind} action any more`);
+      this.deps.alert(
+        'action-failed',
+        'critical',
+        `${this.deps.label()}: the ${status.kind} action cannot be resumed: the pair has no ${status.kind} action any more`,
+      );
       this.deps.persistSoon();
       return;
     }

@@ -44,7 +44,15 @@ export function defaultBackoff(attempt: number): number {
 
 /** A fresh series: its own `{action_id}`, kept for every attempt of it (also after a restart). */
 export function newActionStatus(kind: ActionKind, manual: boolean, reason: string, nowMs: number): ActionStatus {
-  return { kind, phase: 'pending', manual, reason, startedAt: new Date(nowMs).toISOString(), attempts: [], actionId: randomUUID() };
+  return {
+    kind,
+    phase: 'pending',
+    manual,
+    reason,
+    startedAt: new Date(nowMs).toISOString(),
+    attempts: [],
+    actionId: randomUUID(),
+  };
 }
 
 /** May an attempt whose outcome a crash left unknown be sent again? Absent: GET, PUT and DELETE may. */
@@ -89,19 +97,36 @@ const SAMPLE_REASON = 'Wartung – RZ “Süd” 🚧';
  * names and values undici refuses, and the request rendered once with sample values (the pair's own
  * name, a reason full of non-ASCII) passed through undici's own validation. Engine side only.
  */
-export function actionSendProblems(pair: PairSettings, action: ActionSettings, prefix: 'action' | 'failbackAction'): Problem[] {
+export function actionSendProblems(
+  pair: PairSettings,
+  action: ActionSettings,
+  prefix: 'action' | 'failbackAction',
+): Problem[] {
   const problems: Problem[] = [];
-  const add = (field: string, message: string) => problems.push({ pair: pair.id, field: `${prefix}.${field}`, message });
+  const add = (field: string, message: string) =>
+    problems.push({ pair: pair.id, field: `${prefix}.${field}`, message });
   const nothing = Object.fromEntries(TEMPLATE_VARIABLES.map((v) => [v, '']));
   action.headers.forEach((h, i) => {
-    const probe = (headers: Record<string, string>) => unsendableReason({ method: action.method, url: 'http://127.0.0.1/', headers });
-    if (probe({ [h.name.toLowerCase()]: 'x' })) return add(`headers[${i}].name`, `"${h.name}" cannot be sent as a header name`);
+    const probe = (headers: Record<string, string>) =>
+      unsendableReason({ method: action.method, url: 'http://127.0.0.1/', headers });
+    if (probe({ [h.name.toLowerCase()]: 'x' }))
+      return add(`headers[${i}].name`, `"${h.name}" cannot be sent as a header name`);
     const literal = renderTemplate(h.value, nothing, 'header');
     if (probe({ [h.name.toLowerCase()]: literal })) {
-      add(`headers[${i}].value`, 'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out');
+      add(
+        `headers[${i}].value`,
+        'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out',
+      );
     }
   });
-  if (action.auth === 'bearer' && unsendableReason({ method: action.method, url: 'http://127.0.0.1/', headers: { authorization: `Bearer ${action.pass ?? ''}` } })) {
+  if (
+    action.auth === 'bearer' &&
+    unsendableReason({
+      method: action.method,
+      url: 'http://127.0.0.1/',
+      headers: { authorization: `Bearer ${action.pass ?? ''}` },
+    })
+  ) {
     add('pass', 'a Bearer token can only be sent as Latin-1 text (it goes into the Authorization header as it is)');
   }
   if (problems.length > 0) return problems;
@@ -130,7 +155,8 @@ export function buildActionRequest(action: ActionSettings, values: Record<string
     headers[name] = renderTemplate(h.value, values, 'header');
   }
   if (action.auth === 'basic') {
-    headers['authorization'] = `Basic ${Buffer.from(`${action.user ?? ''}:${action.pass ?? ''}`, 'utf8').toString('base64')}`;
+    headers['authorization'] =
+      `Basic ${Buffer.from(`${action.user ?? ''}:${action.pass ?? ''}`, 'utf8').toString('base64')}`;
   } else if (action.auth === 'bearer') {
     headers['authorization'] = `Bearer ${action.pass ?? ''}`;
   }
@@ -162,7 +188,9 @@ export function maskedActionRequest(
   if (values['pass']) values['pass'] = PASS_PLACEHOLDER;
   // {primary} and {standby} carry the URLs' own credentials and tokens: rendered masked too.
   values['primary'] = maskUrl(pair.primaryUrl).split(SECRET_MASK).join(PASS_PLACEHOLDER);
-  values['standby'] = maskUrl(pair.standbyUrl ?? '').split(SECRET_MASK).join(PASS_PLACEHOLDER);
+  values['standby'] = maskUrl(pair.standbyUrl ?? '')
+    .split(SECRET_MASK)
+    .join(PASS_PLACEHOLDER);
   const wire = buildActionRequest(action, values);
   const unplaceholder = (text: string): string => text.split(PASS_PLACEHOLDER).join(SECRET_MASK);
   const marked = new Set(action.headers.filter((h) => h.secret).map((h) => h.name.toLowerCase()));
@@ -253,7 +281,11 @@ export class ActionRun {
         status.finishedAt = record.at;
         await this.persist();
         this.emit('failed', record);
-        this.alert('action-failed', 'critical', `the ${status.kind} action failed ${total === 1 ? 'its only attempt' : `all ${total} attempts`} (last: ${record.error}); retry it when the receiver is fixed`);
+        this.alert(
+          'action-failed',
+          'critical',
+          `the ${status.kind} action failed ${total === 1 ? 'its only attempt' : `all ${total} attempts`} (last: ${record.error}); retry it when the receiver is fixed`,
+        );
         return;
       }
       await this.persist();
@@ -270,7 +302,10 @@ export class ActionRun {
     const { status, action } = this;
     const inFlight = status.inFlight!;
     if (isIdempotent(action)) {
-      this.deps.log.warn('resending an action attempt whose outcome a crash left unknown (the action is idempotent)', { pair: this.pair.id, attempt: inFlight.attempt });
+      this.deps.log.warn('resending an action attempt whose outcome a crash left unknown (the action is idempotent)', {
+        pair: this.pair.id,
+        attempt: inFlight.attempt,
+      });
       delete status.inFlight;
       return true;
     }
@@ -307,8 +342,16 @@ export class ActionRun {
   }
 
   private alert(alert: AlertKind, severity: Severity, message: string): void {
-    const label = this.pair.name && this.pair.name !== this.pair.id ? `${this.pair.name} (${this.pair.id})` : this.pair.id;
-    this.deps.emit({ type: 'alert', pair: this.pair.id, at: new Date(this.deps.clock.now()).toISOString(), alert, severity, message: `${label}: ${message}` });
+    const label =
+      this.pair.name && this.pair.name !== this.pair.id ? `${this.pair.name} (${this.pair.id})` : this.pair.id;
+    this.deps.emit({
+      type: 'alert',
+      pair: this.pair.id,
+      at: new Date(this.deps.clock.now()).toISOString(),
+      alert,
+      severity,
+      message: `${label}: ${message}`,
+    });
   }
 
   private sleep(ms: number): Promise<void> {

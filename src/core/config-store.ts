@@ -31,7 +31,12 @@ type FileContent = { kind: 'missing' } | { kind: 'too-large'; bytes: number } | 
 const MISSING = 'missing';
 
 export function createConfigStore(serverdir: string, opts: ConfigStoreOptions = {}): ConfigStore {
-  return new FileConfigStore(configPath(serverdir), opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.log ?? silentLogger, opts.beforeReplace);
+  return new FileConfigStore(
+    configPath(serverdir),
+    opts.maxBytes ?? DEFAULT_MAX_BYTES,
+    opts.log ?? silentLogger,
+    opts.beforeReplace,
+  );
 }
 
 class FileConfigStore implements ConfigStore {
@@ -83,7 +88,8 @@ class FileConfigStore implements ConfigStore {
     // One read serves the hand-edit check and the backup: the .bak is exactly the file we know.
     const current = await readCapped(this.path, Infinity);
     if (this.changed(current)) throw this.editedByHand();
-    const backup = current.kind === 'content' && current.bytes.toString('utf8').trim() !== '' ? current.bytes : undefined;
+    const backup =
+      current.kind === 'content' && current.bytes.toString('utf8').trim() !== '' ? current.bytes : undefined;
     await this.warnIfReadableByOthers();
     try {
       await fs.mkdir(path.dirname(this.path), { recursive: true });
@@ -105,7 +111,10 @@ class FileConfigStore implements ConfigStore {
   }
 
   parse(xml: string, opts: { existing?: (id: string) => PairSettings | undefined } = {}): ParseResult {
-    const result = parseConfigXml(xml, { maxBytes: this.maxBytes, ...(opts.existing ? { existing: opts.existing } : {}) });
+    const result = parseConfigXml(xml, {
+      maxBytes: this.maxBytes,
+      ...(opts.existing ? { existing: opts.existing } : {}),
+    });
     return result.ok ? { ok: true, config: result.config } : result;
   }
 
@@ -123,7 +132,10 @@ class FileConfigStore implements ConfigStore {
   }
 
   private editedByHand(): MonitorError {
-    return new MonitorError('conflict', `${path.basename(this.path)} was changed by hand since it was read; not overwriting it`);
+    return new MonitorError(
+      'conflict',
+      `${path.basename(this.path)} was changed by hand since it was read; not overwriting it`,
+    );
   }
 
   /** Once per store: a file others could read had its secrets exposed until now. */
@@ -148,9 +160,13 @@ export async function readConfigFile(file: string, opts: ConfigStoreOptions = {}
   try {
     content = await readCapped(file, maxBytes);
   } catch (err) {
-    return { ok: false, problems: [{ field: 'file', message: err instanceof MonitorError ? err.message : String(err) }] };
+    return {
+      ok: false,
+      problems: [{ field: 'file', message: err instanceof MonitorError ? err.message : String(err) }],
+    };
   }
-  if (content.kind === 'missing') return { ok: false, problems: [{ field: 'file', message: `${file} does not exist` }] };
+  if (content.kind === 'missing')
+    return { ok: false, problems: [{ field: 'file', message: `${file} does not exist` }] };
   const text = decodeContent(content, maxBytes);
   if (typeof text !== 'string') return { ok: false, problems: [text] };
   if (text.trim() === '') return { ok: false, problems: [emptyFileProblem(file)] };
@@ -159,7 +175,10 @@ export async function readConfigFile(file: string, opts: ConfigStoreOptions = {}
 }
 
 function emptyFileProblem(file: string): Problem {
-  return { field: 'file', message: `${file} is empty, not a configuration: restore it (for example from the .bak beside it) or delete it to start with no pairs` };
+  return {
+    field: 'file',
+    message: `${file} is empty, not a configuration: restore it (for example from the .bak beside it) or delete it to start with no pairs`,
+  };
 }
 
 function invalid(problems: Problem[]): MonitorError {
@@ -201,7 +220,9 @@ function decodeContent(content: FileContent, maxBytes: number): string | Problem
 }
 
 function mib(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${Math.round((bytes / 1024) * 10) / 10} KiB`;
+  return bytes >= 1024 * 1024
+    ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`
+    : `${Math.round((bytes / 1024) * 10) / 10} KiB`;
 }
 
 function hashOf(content: FileContent): string {

@@ -3,7 +3,14 @@
 // like an import; an invalid edit raises an alert and blocks writing until the file is fixed.
 
 import { type ImportMode, type ImportOptions, MonitorError, type Reasoned } from '../shared/api.js';
-import type { EngineEvent, ImportChange, ImportResult, OperatorAction, PairSettings, Problem } from '../shared/model.js';
+import type {
+  EngineEvent,
+  ImportChange,
+  ImportResult,
+  OperatorAction,
+  PairSettings,
+  Problem,
+} from '../shared/model.js';
 import { validatePairList, validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { messageOf } from './fs-errors.js';
@@ -27,7 +34,13 @@ export interface ConfigSyncDeps {
   /** True once the monitor is closing: the file is not checked any more. */
   closing: () => boolean;
   emitConfig: (pair: string, change: 'added' | 'updated' | 'removed') => void;
-  emitOperator: (pair: string, action: OperatorAction, by: Partial<Reasoned> | undefined, outcome: 'ok' | 'failed', detail?: string) => void;
+  emitOperator: (
+    pair: string,
+    action: OperatorAction,
+    by: Partial<Reasoned> | undefined,
+    outcome: 'ok' | 'failed',
+    detail?: string,
+  ) => void;
   emit: (event: EngineEvent) => void;
   isoNow: () => string;
   /** How often the file is checked for hand edits (default 3 s; 0 turns it off). */
@@ -63,7 +76,8 @@ export class ConfigSync {
     const mode = importMode(opts);
     const { supervisor, store, writer } = this.deps;
     const parsed = store.parse(xml, { existing: (id) => supervisor.get(id)?.settings });
-    if (!parsed.ok) throw invalid(`the file has ${count(parsed.problems.length, 'problem')}; nothing was changed`, parsed.problems);
+    if (!parsed.ok)
+      throw invalid(`the file has ${count(parsed.problems.length, 'problem')}; nothing was changed`, parsed.problems);
     const plan = this.planImport(parsed.config, mode);
     if (opts.dryRun) return { applied: false, changes: plan.changes };
     writer.assertWritable();
@@ -102,11 +116,16 @@ export class ConfigSync {
       else {
         const fields = diffSettings(existing, result.settings);
         const state = live.status().state;
-        changes.push(fields.length ? { pair: existing.id, change: 'changed', state, fields } : { pair: existing.id, change: 'unchanged', state });
+        changes.push(
+          fields.length
+            ? { pair: existing.id, change: 'changed', state, fields }
+            : { pair: existing.id, change: 'unchanged', state },
+        );
       }
     }
     problems.push(...validatePairList(settings));
-    if (problems.length) throw invalid(`the file has ${count(problems.length, 'problem')}; nothing was changed`, problems);
+    if (problems.length)
+      throw invalid(`the file has ${count(problems.length, 'problem')}; nothing was changed`, problems);
     const kept = supervisor.list().filter((w) => !seen.has(w.id));
     if (mode === 'replace') {
       for (const w of kept) changes.push({ pair: w.id, change: 'removed', state: w.status().state });
@@ -135,10 +154,17 @@ export class ConfigSync {
         throw writeFailed(error);
       });
     }
-    for (const c of touched) this.deps.emitConfig(c.pair, c.change === 'added' ? 'added' : c.change === 'removed' ? 'removed' : 'updated');
+    for (const c of touched)
+      this.deps.emitConfig(c.pair, c.change === 'added' ? 'added' : c.change === 'removed' ? 'removed' : 'updated');
     if (touched.length === 0 && by.operator === 'file') return false;
     const tally = (kind: ImportChange['change']): number => plan.changes.filter((c) => c.change === kind).length;
-    this.deps.emitOperator('*', 'import', by, 'ok', `${tally('added')} added, ${tally('changed')} changed, ${tally('removed')} removed, ${tally('unchanged')} unchanged`);
+    this.deps.emitOperator(
+      '*',
+      'import',
+      by,
+      'ok',
+      `${tally('added')} added, ${tally('changed')} changed, ${tally('removed')} removed, ${tally('unchanged')} unchanged`,
+    );
     return touched.length > 0;
   }
 
@@ -180,7 +206,10 @@ export class ConfigSync {
         const wasBlocked = writer.unblock();
         this.lastAlertedProblems = '';
         if (wasBlocked) log.info('pbxctrl-failover.xml is valid again; writing resumes');
-        const touched = await this.applyPlan(plan, { reason: 'pbxctrl-failover.xml was edited by hand', operator: 'file' });
+        const touched = await this.applyPlan(plan, {
+          reason: 'pbxctrl-failover.xml was edited by hand',
+          operator: 'file',
+        });
         // Write back the live states (the file as edited may not carry them). A failure is reported by write().
         if (!touched) await writer.persistNow().catch(() => undefined);
       });
@@ -190,13 +219,16 @@ export class ConfigSync {
   }
 
   private fileIsInvalid(error: unknown): void {
-    const problems = error instanceof MonitorError && error.problems ? error.problems : [{ field: 'file', message: messageOf(error) }];
+    const problems =
+      error instanceof MonitorError && error.problems ? error.problems : [{ field: 'file', message: messageOf(error) }];
     this.deps.writer.block(problems);
     const text = problems.map(describeProblem).join('; ');
     // From now on no state can be written: the same failure as a full disk, said as loudly (after the cause).
     if (text === this.lastAlertedProblems) return this.deps.writer.reportBlocked();
     this.lastAlertedProblems = text;
-    this.deps.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', { problems: text });
+    this.deps.log.warn('pbxctrl-failover.xml was edited by hand and is invalid; keeping the last good configuration', {
+      problems: text,
+    });
     this.deps.emit({
       type: 'alert',
       pair: '*',

@@ -3,13 +3,29 @@
 // across restarts). The settings around them are config-xml.ts.
 
 import type { PairRecord, PersistedState } from './ports.js';
-import { PAIR_STATES, type ActionAttempt, type ActionStatus, type MaskedRequest, type PairState } from '../shared/model.js';
+import {
+  PAIR_STATES,
+  type ActionAttempt,
+  type ActionStatus,
+  type MaskedRequest,
+  type PairState,
+} from '../shared/model.js';
 import { maskRecordedRequest } from '../shared/secrets.js';
 import { attr, childElements, element, textElement, textOf, type XmlElement } from './xml-tree.js';
 import { merge } from './xml-merge.js';
 
 const PROGRESS_ELEMENTS = ['reason', 'attempt', 'request'] as const;
-const PROGRESS_ATTRS = ['kind', 'phase', 'manual', 'started-at', 'finished-at', 'action-id', 'from', 'in-flight-attempt', 'in-flight-at'] as const;
+const PROGRESS_ATTRS = [
+  'kind',
+  'phase',
+  'manual',
+  'started-at',
+  'finished-at',
+  'action-id',
+  'from',
+  'in-flight-attempt',
+  'in-flight-at',
+] as const;
 const REQUEST_ELEMENTS = ['header', 'body'] as const;
 
 // =============================================================================================
@@ -63,16 +79,25 @@ function readProgress(el: XmlElement, add: (field: string, message: string) => v
   const kind = attr(el, 'kind');
   if (kind !== 'failover' && kind !== 'failback') fail('kind', 'must be failover or failback');
   const phase = attr(el, 'phase');
-  if (phase !== 'pending' && phase !== 'running' && phase !== 'succeeded' && phase !== 'failed' && phase !== 'unknown') {
+  if (
+    phase !== 'pending' &&
+    phase !== 'running' &&
+    phase !== 'succeeded' &&
+    phase !== 'failed' &&
+    phase !== 'unknown'
+  ) {
     fail('phase', 'must be pending, running, succeeded, failed or unknown');
   }
   const actionId = attr(el, 'action-id');
-  if (actionId !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(actionId)) fail('actionId', 'must be letters, digits, ".", "_" and "-" (at most 100)');
+  if (actionId !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(actionId))
+    fail('actionId', 'must be letters, digits, ".", "_" and "-" (at most 100)');
   const from = attr(el, 'from');
-  if (from !== undefined && !(PAIR_STATES as readonly string[]).includes(from)) fail('from', `must be one of ${PAIR_STATES.join(', ')}`);
+  if (from !== undefined && !(PAIR_STATES as readonly string[]).includes(from))
+    fail('from', `must be one of ${PAIR_STATES.join(', ')}`);
   const inFlightText = attr(el, 'in-flight-attempt');
   const inFlightAttempt = inFlightText === undefined ? undefined : Number(inFlightText);
-  if (inFlightAttempt !== undefined && (!Number.isInteger(inFlightAttempt) || inFlightAttempt < 1)) fail('inFlight.attempt', 'must be a whole number from 1');
+  if (inFlightAttempt !== undefined && (!Number.isInteger(inFlightAttempt) || inFlightAttempt < 1))
+    fail('inFlight.attempt', 'must be a whole number from 1');
   const inFlightAt = readTime(attr(el, 'in-flight-at'), 'inFlight.at', inFlightAttempt !== undefined, fail);
   const manual = readBoolean(attr(el, 'manual'), 'manual', fail);
   const startedAt = readTime(attr(el, 'started-at'), 'startedAt', true, fail);
@@ -97,7 +122,8 @@ function readProgress(el: XmlElement, add: (field: string, message: string) => v
   if (request) status.request = request;
   if (actionId !== undefined) status.actionId = actionId;
   if (from !== undefined) status.from = from as PairState;
-  if (inFlightAttempt !== undefined && inFlightAt !== undefined) status.inFlight = { attempt: inFlightAttempt, at: inFlightAt };
+  if (inFlightAttempt !== undefined && inFlightAt !== undefined)
+    status.inFlight = { attempt: inFlightAttempt, at: inFlightAt };
   return status;
 }
 
@@ -110,8 +136,10 @@ function readAttempt(el: XmlElement, fail: (field: string, message: string) => v
   const status = statusText === undefined ? undefined : Number(statusText);
   const error = attr(el, 'error');
   if (!Number.isInteger(n) || n < 1) fail('attempt', 'must be a whole number from 1 (attribute n)');
-  if (!Number.isFinite(latencyMs) || latencyMs < 0 || attr(el, 'latency-ms')?.trim() === '') fail('latencyMs', 'must be a number of milliseconds');
-  if (status !== undefined && (!Number.isInteger(status) || status < 0 || status > 999)) fail('status', 'must be an HTTP status');
+  if (!Number.isFinite(latencyMs) || latencyMs < 0 || attr(el, 'latency-ms')?.trim() === '')
+    fail('latencyMs', 'must be a number of milliseconds');
+  if (status !== undefined && (!Number.isInteger(status) || status < 0 || status > 999))
+    fail('status', 'must be an HTTP status');
   if (at === undefined || ok === undefined) return undefined;
   const attempt: ActionAttempt = { attempt: n, at, ok, latencyMs };
   if (status !== undefined) attempt.status = status;
@@ -122,27 +150,39 @@ function readAttempt(el: XmlElement, fail: (field: string, message: string) => v
 function readRequest(el: XmlElement, fail: (field: string, message: string) => void): MaskedRequest | undefined {
   const method = attr(el, 'method');
   const url = attr(el, 'url');
-  if (method === undefined || !['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) fail('method', 'must be GET, POST, PUT, PATCH or DELETE');
+  if (method === undefined || !['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method))
+    fail('method', 'must be GET, POST, PUT, PATCH or DELETE');
   if (url === undefined) fail('url', 'is required');
   const children = childElements(el);
   const request: MaskedRequest = {
     method: method as MaskedRequest['method'],
     url: url ?? '',
-    headers: children.filter((c) => c.name === 'header').map((h) => ({ name: attr(h, 'name') ?? '', value: textOf(h) })),
+    headers: children
+      .filter((c) => c.name === 'header')
+      .map((h) => ({ name: attr(h, 'name') ?? '', value: textOf(h) })),
   };
   const body = children.find((c) => c.name === 'body');
   if (body) request.body = textOf(body);
   return request;
 }
 
-function readBoolean(v: string | undefined, field: string, fail: (field: string, message: string) => void): boolean | undefined {
+function readBoolean(
+  v: string | undefined,
+  field: string,
+  fail: (field: string, message: string) => void,
+): boolean | undefined {
   if (v === 'true') return true;
   if (v === 'false') return false;
   fail(field, 'must be true or false');
   return undefined;
 }
 
-function readTime(v: string | undefined, field: string, required: boolean, fail: (field: string, message: string) => void): string | undefined {
+function readTime(
+  v: string | undefined,
+  field: string,
+  required: boolean,
+  fail: (field: string, message: string) => void,
+): string | undefined {
   if (v === undefined) {
     if (required) fail(field, 'is required (ISO 8601 time)');
     return undefined;
@@ -152,7 +192,9 @@ function readTime(v: string | undefined, field: string, required: boolean, fail:
 }
 
 export function isIsoTime(v: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && Number.isFinite(Date.parse(v));
+  return (
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && Number.isFinite(Date.parse(v))
+  );
 }
 
 // =============================================================================================
@@ -160,7 +202,13 @@ export function isIsoTime(v: string): boolean {
 
 /** <state> and, during an episode, <action-progress>, merged into what `base` held there. */
 export function persistedElements(p: PersistedState, baseProgress: XmlElement | undefined): XmlElement[] {
-  const known = [textElement('state', p.state, [['since', p.since], ['reason', p.reason], ['primary-answered', p.primaryAnswered ? 'true' : undefined]])];
+  const known = [
+    textElement('state', p.state, [
+      ['since', p.since],
+      ['reason', p.reason],
+      ['primary-answered', p.primaryAnswered ? 'true' : undefined],
+    ]),
+  ];
   if (p.action) known.push(progressElement(p.action, baseProgress));
   return known;
 }
@@ -200,8 +248,20 @@ function progressElement(a: ActionStatus, base: XmlElement | undefined): XmlElem
   }
   if (a.request) {
     const r = a.request;
-    const inner = [...r.headers.map((h) => textElement('header', h.value, [['name', h.name]])), ...(r.body !== undefined ? [textElement('body', r.body)] : [])];
-    children.push(element('request', [['method', r.method], ['url', r.url]], inner));
+    const inner = [
+      ...r.headers.map((h) => textElement('header', h.value, [['name', h.name]])),
+      ...(r.body !== undefined ? [textElement('body', r.body)] : []),
+    ];
+    children.push(
+      element(
+        'request',
+        [
+          ['method', r.method],
+          ['url', r.url],
+        ],
+        inner,
+      ),
+    );
   }
   const baseRequest = base && childElements(base).find((c) => c.name === 'request');
   const merged = merge(base, 'action-progress', attrs, PROGRESS_ATTRS, children, PROGRESS_ELEMENTS);
@@ -209,7 +269,14 @@ function progressElement(a: ActionStatus, base: XmlElement | undefined): XmlElem
     // Keep what another tool may have added inside <request> too.
     const i = merged.children.findIndex((c) => c.type === 'element' && c.name === 'request');
     const fresh = merged.children[i] as XmlElement;
-    merged.children[i] = merge(baseRequest, 'request', fresh.attrs, ['method', 'url'], childElements(fresh), REQUEST_ELEMENTS);
+    merged.children[i] = merge(
+      baseRequest,
+      'request',
+      fresh.attrs,
+      ['method', 'url'],
+      childElements(fresh),
+      REQUEST_ELEMENTS,
+    );
   }
   return merged;
 }

@@ -34,7 +34,8 @@ export { DEFAULT_MAX_BYTES, type XmlDocument } from './xml-tree.js';
 export const ROOT_NAME = 'pbxctrl-failover';
 export const FORMAT_VERSION = '1';
 
-export type ConfigParseResult = { ok: true; config: FailoverConfig; document: XmlDocument } | { ok: false; problems: Problem[] };
+export type ConfigParseResult =
+  { ok: true; config: FailoverConfig; document: XmlDocument } | { ok: false; problems: Problem[] };
 
 // Known children in the contract's order; new elements are placed by it.
 const PAIR_ELEMENTS = [
@@ -69,13 +70,23 @@ export function parseConfigXml(
   const { root } = read.document;
   const problems: Problem[] = [];
   if (root.name !== ROOT_NAME) {
-    return { ok: false, problems: [{ field: 'file', message: `the root element must be <${ROOT_NAME}>, not <${root.name}>` }] };
+    return {
+      ok: false,
+      problems: [{ field: 'file', message: `the root element must be <${ROOT_NAME}>, not <${root.name}>` }],
+    };
   }
   const version = attr(root, 'version');
   if (version !== undefined && version.trim() !== FORMAT_VERSION) {
-    problems.push({ field: 'version', message: `version "${version}" is not supported; this app reads version ${FORMAT_VERSION}` });
+    problems.push({
+      field: 'version',
+      message: `version "${version}" is not supported; this app reads version ${FORMAT_VERSION}`,
+    });
   }
-  if (hasLooseText(root)) problems.push({ field: 'file', message: `text directly inside <${ROOT_NAME}>; settings belong in <pair> elements` });
+  if (hasLooseText(root))
+    problems.push({
+      field: 'file',
+      message: `text directly inside <${ROOT_NAME}>; settings belong in <pair> elements`,
+    });
 
   const records: PairRecord[] = [];
   const pairElements = childElements(root).filter((el) => el.name === 'pair');
@@ -111,7 +122,8 @@ function readPair(
   const add = (field: string, message: string) => problems.push({ pair: label, field, message });
   const before = problems.length;
 
-  if (hasLooseText(el)) add('pair', 'text directly inside <pair>; each setting needs its own element, like <interval>10</interval>');
+  if (hasLooseText(el))
+    add('pair', 'text directly inside <pair>; each setting needs its own element, like <interval>10</interval>');
   const known = knownChildren(el, PAIR_ELEMENTS, ['validation', 'action', 'failback-action', 'action-progress'], add);
 
   const input: Record<string, unknown> = { id: rawId?.trim() };
@@ -159,7 +171,8 @@ function knownChildren(
     const field = FIELD_OF[child.name] ?? child.name;
     if (found.has(child.name)) add(field, `<${child.name}> appears more than once in this <${el.name}>`);
     else found.set(child.name, child);
-    if (!structured.includes(child.name) && childElements(child).length > 0) add(field, `<${child.name}> must contain text only, not elements`);
+    if (!structured.includes(child.name) && childElements(child).length > 0)
+      add(field, `<${child.name}> must contain text only, not elements`);
   }
   return found;
 }
@@ -229,11 +242,17 @@ function numberOrText(v: string | undefined): number | string | undefined {
 // Writing
 
 /** The XML for this configuration, keeping from `base` whatever the app does not know. */
-export function serializeConfigXml(config: FailoverConfig, opts: { base?: XmlDocument; masked?: boolean } = {}): string {
+export function serializeConfigXml(
+  config: FailoverConfig,
+  opts: { base?: XmlDocument; masked?: boolean } = {},
+): string {
   return writeXml(buildConfigDocument(config, opts));
 }
 
-export function buildConfigDocument(config: FailoverConfig, opts: { base?: XmlDocument; masked?: boolean } = {}): XmlDocument {
+export function buildConfigDocument(
+  config: FailoverConfig,
+  opts: { base?: XmlDocument; masked?: boolean } = {},
+): XmlDocument {
   const base = opts.base?.root.name === ROOT_NAME ? opts.base : undefined;
   const baseRoot = base?.root ?? element(ROOT_NAME);
   const basePairs = new Map<string, XmlElement>();
@@ -243,7 +262,10 @@ export function buildConfigDocument(config: FailoverConfig, opts: { base?: XmlDo
   }
   const fresh = config.pairs.map((record) => {
     if (!opts.masked) return pairElement(record, basePairs.get(record.settings.id));
-    return pairElement({ settings: maskSettings(record.settings), ...maskedPersisted(record) }, basePairs.get(record.settings.id));
+    return pairElement(
+      { settings: maskSettings(record.settings), ...maskedPersisted(record) },
+      basePairs.get(record.settings.id),
+    );
   });
   const byId = new Map(fresh.map((el) => [attr(el, 'id')!, el]));
   const placed = new Set<string>();
@@ -264,7 +286,11 @@ export function buildConfigDocument(config: FailoverConfig, opts: { base?: XmlDo
   const lastPair = children.map((c) => c.type === 'element' && c.name === 'pair').lastIndexOf(true);
   const added = fresh.filter((el) => !placed.has(attr(el, 'id')!));
   children.splice(lastPair >= 0 ? lastPair + 1 : children.length, 0, ...added);
-  const root: XmlElement = { ...baseRoot, attrs: mergeAttrs(baseRoot.attrs, [['version', FORMAT_VERSION]], ['version']), children };
+  const root: XmlElement = {
+    ...baseRoot,
+    attrs: mergeAttrs(baseRoot.attrs, [['version', FORMAT_VERSION]], ['version']),
+    children,
+  };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }
 function pairElement(record: PairRecord, base: XmlElement | undefined): XmlElement {
@@ -306,7 +332,12 @@ function actionElement(name: string, a: ActionSettings, base: XmlElement | undef
     textElement('url', a.url),
     ...(a.user !== undefined ? [textElement('user', a.user)] : []),
     ...(a.pass !== undefined ? [textElement('pass', a.pass)] : []),
-    ...a.headers.map((h) => textElement('header', h.value, [['name', h.name], ['secret', h.secret ? 'true' : undefined]])),
+    ...a.headers.map((h) =>
+      textElement('header', h.value, [
+        ['name', h.name],
+        ['secret', h.secret ? 'true' : undefined],
+      ]),
+    ),
     ...(a.body !== undefined ? [textElement('body', a.body, [['secret', a.bodySecret ? 'true' : undefined]])] : []),
   ];
   return merge(base, name, attrs, ACTION_ATTRS, children, ACTION_ELEMENTS);

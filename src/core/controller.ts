@@ -7,8 +7,27 @@
 // request's reason and operator is requests.ts's.
 
 import { HealthProblems } from './health-problems.js';
-import { type HealthInfo, type ImportOptions, MonitorError, type RemoveRequest, type Reasoned, type RearmRequest, type TimeRange, type Unsubscribe } from '../shared/api.js';
-import type { CheckResult, EngineEvent, HistoryEvent, ImportResult, OperatorAction, PairDetail, PairHistory, PairSettings, PairStatus } from '../shared/model.js';
+import {
+  type HealthInfo,
+  type ImportOptions,
+  MonitorError,
+  type RemoveRequest,
+  type Reasoned,
+  type RearmRequest,
+  type TimeRange,
+  type Unsubscribe,
+} from '../shared/api.js';
+import type {
+  CheckResult,
+  EngineEvent,
+  HistoryEvent,
+  ImportResult,
+  OperatorAction,
+  PairDetail,
+  PairHistory,
+  PairSettings,
+  PairStatus,
+} from '../shared/model.js';
 import { settingsWarnings } from '../shared/hints.js';
 import { maskSettings } from '../shared/secrets.js';
 import { validatePairSettings } from '../shared/validate.js';
@@ -17,7 +36,18 @@ import { ConfigSync, diffSettings } from './config-sync.js';
 import { messageOf } from './fs-errors.js';
 import type { HttpClient } from './http-client.js';
 import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord, Timers } from './ports.js';
-import { assertRemovable, invalid, isForced, isObject, operatorOf, readFailback, readRange, readRequester, reasonOf, removalRisk } from './requests.js';
+import {
+  assertRemovable,
+  invalid,
+  isForced,
+  isObject,
+  operatorOf,
+  readFailback,
+  readRange,
+  readRequester,
+  reasonOf,
+  removalRisk,
+} from './requests.js';
 import { SerialQueue } from '../node/serial-queue.js';
 import { StateWriter, writeFailed } from './state-writer.js';
 import { Supervisor } from './supervisor.js';
@@ -138,16 +168,23 @@ export class Controller implements Monitor {
     this.writer.stopTimers();
     let finalWrite: string | undefined;
     // Without the lock the file belongs to the other instance: not writing it is the point, not a failure.
-    if (this.writer.lockLostMessage === undefined) await this.writer.persistNow().catch((error: unknown) => {
-      finalWrite = this.writer.failureMessage() ?? messageOf(error);
-      this.log.error('the final write of pair states failed; what was decided since the last successful write is lost', { error: finalWrite });
-    });
-    await this.opts.history.flush().catch((error: unknown) => this.log.error('history flush failed', { error: messageOf(error) }));
+    if (this.writer.lockLostMessage === undefined)
+      await this.writer.persistNow().catch((error: unknown) => {
+        finalWrite = this.writer.failureMessage() ?? messageOf(error);
+        this.log.error(
+          'the final write of pair states failed; what was decided since the last successful write is lost',
+          { error: finalWrite },
+        );
+      });
+    await this.opts.history
+      .flush()
+      .catch((error: unknown) => this.log.error('history flush failed', { error: messageOf(error) }));
     await this.opts.history.close().catch(() => undefined);
     await this.opts.client.close();
     await this.opts.onClose?.();
     // Stopped all the same (lock released), but the caller must not report a clean stop.
-    if (finalWrite !== undefined) throw new MonitorError('internal', `stopped, but the final write of pair states failed: ${finalWrite}`);
+    if (finalWrite !== undefined)
+      throw new MonitorError('internal', `stopped, but the final write of pair states failed: ${finalWrite}`);
   }
 
   /** Another instance owns the serverdir: stop every watcher and action run now, never write again. */
@@ -157,7 +194,14 @@ export class Controller implements Monitor {
     this.sync.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
-    this.supervisor.emit({ type: 'alert', pair: '*', at: this.isoNow(), alert: 'lock-lost', severity: 'critical', message });
+    this.supervisor.emit({
+      type: 'alert',
+      pair: '*',
+      at: this.isoNow(),
+      alert: 'lock-lost',
+      severity: 'critical',
+      message,
+    });
   }
 
   private refuseWithoutLock(): void {
@@ -207,7 +251,8 @@ export class Controller implements Monitor {
   }
 
   async testUrls(settings: PairSettings): Promise<CheckResult[]> {
-    const existing = isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
+    const existing =
+      isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
     return testUrls(settings, { client: this.opts.client, clock: this.opts.clock, existing });
   }
 
@@ -248,7 +293,11 @@ export class Controller implements Monitor {
       this.writer.assertWritable();
       if (isObject(input) && input.id !== undefined && input.id !== id) {
         throw new MonitorError('invalid', `the id of pair "${id}" cannot be changed`, [
-          { pair: id, field: 'id', message: `is "${String(input.id)}" but the pair is "${id}"; remove the pair and add it under the new id instead` },
+          {
+            pair: id,
+            field: 'id',
+            message: `is "${String(input.id)}" but the pair is "${id}"; remove the pair and add it under the new id instead`,
+          },
         ]);
       }
       const previous = watcher.settings;
@@ -289,13 +338,22 @@ export class Controller implements Monitor {
       }
       this.emitConfig(id, 'removed');
       const forced = isForced(by) && removalRisk(watcher) !== undefined;
-      this.emitOperator(id, 'remove', by, 'ok', `removed "${record.settings.name}"${forced ? ` (forced: ${removalRisk(watcher)})` : ''}`);
+      this.emitOperator(
+        id,
+        'remove',
+        by,
+        'ok',
+        `removed "${record.settings.name}"${forced ? ` (forced: ${removalRisk(watcher)})` : ''}`,
+      );
     });
   }
 
   importXml(xml: string, opts: ImportOptions = {}): Promise<ImportResult> {
     return this.exclusive(async () => {
-      if (typeof xml !== 'string') throw invalid('the import must be the text of a pbxctrl-failover.xml', [{ field: 'file', message: 'is not text' }]);
+      if (typeof xml !== 'string')
+        throw invalid('the import must be the text of a pbxctrl-failover.xml', [
+          { field: 'file', message: 'is not text' },
+        ]);
       this.readRequester('*', opts, false);
       return this.sync.importXml(xml, opts);
     });
@@ -315,7 +373,13 @@ export class Controller implements Monitor {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.move(id, 'rearm', req, (w, reason, operator) => w.rearm(reason, operator, failback), failback ? 'with failback action' : 'without failback');
+    return this.move(
+      id,
+      'rearm',
+      req,
+      (w, reason, operator) => w.rearm(reason, operator, failback),
+      failback ? 'with failback action' : 'without failback',
+    );
   }
 
   pause(id: string, req: Reasoned): Promise<PairStatus> {
@@ -333,7 +397,14 @@ export class Controller implements Monitor {
   retryAction(id: string, by?: Reasoned): Promise<PairStatus> {
     // Sending again what may have arrived is a decision: then the reason is required and audited.
     const unknown = this.supervisor.get(id)?.status().action?.phase === 'unknown';
-    return this.move(id, 'retry-action', by ?? { reason: '' }, (w) => w.retryAction(), unknown ? 'outcome was unknown; fresh series' : undefined, unknown);
+    return this.move(
+      id,
+      'retry-action',
+      by ?? { reason: '' },
+      (w) => w.retryAction(),
+      unknown ? 'outcome was unknown; fresh series' : undefined,
+      unknown,
+    );
   }
 
   private async move(
@@ -370,7 +441,8 @@ export class Controller implements Monitor {
       await this.writer.persistNow();
       return;
     } catch (error) {
-      if (!(error instanceof MonitorError && error.code === 'conflict') || this.writer.blocked) throw this.moveNotSaved(id, action, error);
+      if (!(error instanceof MonitorError && error.code === 'conflict') || this.writer.blocked)
+        throw this.moveNotSaved(id, action, error);
     }
     // The file was edited by hand at this very moment: read the edit, then write again.
     await this.checkFileOnDisk();
@@ -403,12 +475,30 @@ export class Controller implements Monitor {
     return w;
   }
 
-  private readRequester(pair: string, req: Partial<Reasoned> | undefined, reasonRequired: boolean): { reason: string; operator: string } {
+  private readRequester(
+    pair: string,
+    req: Partial<Reasoned> | undefined,
+    reasonRequired: boolean,
+  ): { reason: string; operator: string } {
     return readRequester(pair, req, reasonRequired, this.opts.defaultOperator);
   }
 
-  private emitOperator(pair: string, action: OperatorAction, by: Partial<Reasoned> | undefined, outcome: 'ok' | 'failed', detail?: string): void {
-    const event: EngineEvent = { type: 'operator', pair, at: this.isoNow(), action, operator: operatorOf(by, this.opts.defaultOperator), reason: reasonOf(by), outcome };
+  private emitOperator(
+    pair: string,
+    action: OperatorAction,
+    by: Partial<Reasoned> | undefined,
+    outcome: 'ok' | 'failed',
+    detail?: string,
+  ): void {
+    const event: EngineEvent = {
+      type: 'operator',
+      pair,
+      at: this.isoNow(),
+      action,
+      operator: operatorOf(by, this.opts.defaultOperator),
+      reason: reasonOf(by),
+      outcome,
+    };
     if (detail) event.detail = detail;
     this.supervisor.emit(event);
   }

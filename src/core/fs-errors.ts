@@ -29,7 +29,11 @@ export function describeFsError(err: unknown, doing: string, file: string): stri
 /** "the disk is full (ENOSPC)" */
 export function explainFsError(err: unknown): string {
   const code = errnoCode(err);
-  return code && EXPLANATIONS[code] ? `${EXPLANATIONS[code]} (${code})` : err instanceof Error ? err.message : String(err);
+  return code && EXPLANATIONS[code]
+    ? `${EXPLANATIONS[code]} (${code})`
+    : err instanceof Error
+      ? err.message
+      : String(err);
 }
 
 export function fsError(err: unknown, doing: string, file: string): MonitorError {

@@ -44,7 +44,7 @@ export class DayFileAppender {
         if (last[0] !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
       }
       try {
-        for (let offset = 0; offset < data.length; ) offset += (await handle.write(data, offset)).bytesWritten;
+        for (let offset = 0; offset < data.length;) offset += (await handle.write(data, offset)).bytesWritten;
         // Forgetting costs one extra byte read later; thousands of pairs make new files every day.
         if (this.checkedEnds.size > 20_000) this.checkedEnds.clear();
         this.checkedEnds.add(file);

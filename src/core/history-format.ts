@@ -7,7 +7,14 @@ import type { HistoryEvent, MinuteAggregate } from '../shared/model.js';
 export type MinuteTarget = 'primary' | 'standby';
 
 /** One line of a `.minutes.jsonl` file. */
-export type MinuteRow = [minute: number, target: MinuteTarget, checks: number, failures: number, p50Ms: number, maxMs: number];
+export type MinuteRow = [
+  minute: number,
+  target: MinuteTarget,
+  checks: number,
+  failures: number,
+  p50Ms: number,
+  maxMs: number,
+];
 
 export interface Timed<T> {
   at: number;
@@ -59,7 +66,12 @@ export function dayOfFile(name: string): number | undefined {
   return Number.isFinite(ms) ? ms / DAY_MS : undefined;
 }
 
-function forEachLine(text: string, file: string, report: DamageReport, take: (line: string, start: number, end: number, torn: boolean) => boolean): void {
+function forEachLine(
+  text: string,
+  file: string,
+  report: DamageReport,
+  take: (line: string, start: number, end: number, torn: boolean) => boolean,
+): void {
   let damaged = 0;
   let start = 0;
   while (start < text.length) {
@@ -81,10 +93,23 @@ function parseJson(text: string, start: number, end: number): unknown {
 }
 
 /** Events of a `.events.jsonl` text whose time lies in [fromMs, toMs]. */
-export function parseEvents(text: string, file: string, fromMs: number, toMs: number, into: Timed<HistoryEvent>[], report: DamageReport): void {
+export function parseEvents(
+  text: string,
+  file: string,
+  fromMs: number,
+  toMs: number,
+  into: Timed<HistoryEvent>[],
+  report: DamageReport,
+): void {
   forEachLine(text, file, report, (line, start, end) => {
     const event = parseJson(line, start, end) as HistoryEvent | undefined;
-    if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.pair !== 'string' || typeof event.at !== 'string') {
+    if (
+      !event ||
+      typeof event !== 'object' ||
+      typeof event.type !== 'string' ||
+      typeof event.pair !== 'string' ||
+      typeof event.at !== 'string'
+    ) {
       return false;
     }
     const at = Date.parse(event.at);
@@ -114,11 +139,12 @@ export function parseMinuteSeries(data: Buffer | string, file: string, report: D
   const series = emptySeries();
   let damaged = 0;
   // One loop without a callback per line: before the JIT has warmed up, every call per row counts.
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length;) {
     let end = bytes.indexOf(0x0a, start);
     const torn = end === -1;
     if (torn) end = bytes.length;
-    if (end > start && !readRowFast(series, bytes, start, end) && !readRowJson(series, bytes, start, end) && !torn) damaged++;
+    if (end > start && !readRowFast(series, bytes, start, end) && !readRowJson(series, bytes, start, end) && !torn)
+      damaged++;
     start = end + 1;
   }
   if (damaged > 0) report(file, damaged);
@@ -202,7 +228,15 @@ function minuteNamesOf(day: number): string[] {
 let namesDay = NaN;
 let names: string[] = [];
 
-function pushRow(series: MinuteSeries, minute: number, target: MinuteTarget, checks: number, failures: number, p50Ms: number, maxMs: number): void {
+function pushRow(
+  series: MinuteSeries,
+  minute: number,
+  target: MinuteTarget,
+  checks: number,
+  failures: number,
+  p50Ms: number,
+  maxMs: number,
+): void {
   const day = Math.floor(minute / 1440);
   if (day !== namesDay) {
     namesDay = day;
@@ -266,7 +300,14 @@ function mergeBySort({ keys, aggregates }: MinuteSeries): MinuteSeries {
 function combine(a: MinuteAggregate, b: MinuteAggregate): MinuteAggregate {
   const checks = a.checks + b.checks;
   const p50Ms = checks > 0 ? roundMs((a.p50Ms * a.checks + b.p50Ms * b.checks) / checks) : 0;
-  return { minute: a.minute, target: a.target, checks, failures: a.failures + b.failures, p50Ms, maxMs: Math.max(a.maxMs, b.maxMs) };
+  return {
+    minute: a.minute,
+    target: a.target,
+    checks,
+    failures: a.failures + b.failures,
+    p50Ms,
+    maxMs: Math.max(a.maxMs, b.maxMs),
+  };
 }
 
 function isMinuteRow(row: unknown): row is MinuteRow {

@@ -43,7 +43,12 @@ export class CheckMinutes {
    * Counts one check of the primary or standby. Returns the minute it ended, if the check is
    * the first of a new minute, and whether this check, when failed, is worth keeping as an event.
    */
-  add(pair: string, target: MinuteTarget, at: number, result: { ok: boolean; latencyMs: number; error: string }): { finished?: MinuteRow; keep: boolean } {
+  add(
+    pair: string,
+    target: MinuteTarget,
+    at: number,
+    result: { ok: boolean; latencyMs: number; error: string },
+  ): { finished?: MinuteRow; keep: boolean } {
     const track = this.track(pair);
     const finished = this.aggregate(track, target, at, result.ok, result.latencyMs);
     let keep = false;
@@ -63,7 +68,8 @@ export class CheckMinutes {
           delete track.minutes[target];
         }
       }
-      if (!track.minutes.primary && !track.minutes.standby && !track.runs.primary && !track.runs.standby) this.tracks.delete(pair);
+      if (!track.minutes.primary && !track.minutes.standby && !track.runs.primary && !track.runs.standby)
+        this.tracks.delete(pair);
     }
     return done;
   }
@@ -89,7 +95,13 @@ export class CheckMinutes {
     return track;
   }
 
-  private aggregate(track: PairTrack, target: MinuteTarget, at: number, ok: boolean, latencyMs: number): MinuteRow | undefined {
+  private aggregate(
+    track: PairTrack,
+    target: MinuteTarget,
+    at: number,
+    ok: boolean,
+    latencyMs: number,
+  ): MinuteRow | undefined {
     const minute = Math.floor(at / MINUTE_MS);
     let acc = track.minutes[target];
     let finished: MinuteRow | undefined;

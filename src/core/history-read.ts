@@ -43,7 +43,8 @@ export class DayFileReader {
   /** Events of these day files and of the lines not on disk yet, within [fromMs, toMs]. */
   async readEvents(files: string[], unwritten: string, fromMs: number, toMs: number): Promise<Timed<HistoryEvent>[]> {
     const found: Timed<HistoryEvent>[] = [];
-    for (const { file, text } of await this.readAll(files)) parseEvents(text, file, fromMs, toMs, found, this.reportDamage);
+    for (const { file, text } of await this.readAll(files))
+      parseEvents(text, file, fromMs, toMs, found, this.reportDamage);
     parseEvents(unwritten, 'unwritten history', fromMs, toMs, found, this.reportDamage);
     return found;
   }
@@ -52,8 +53,17 @@ export class DayFileReader {
    * Whole days come from the per-file cache (a finished day never changes); rows not on disk yet
    * and the minute in progress are merged into their day.
    */
-  async readMinutes(files: string[], unwritten: string, current: MinuteRow[], fromMs: number, toMs: number): Promise<MinuteAggregate[]> {
-    const extra = mergeSeries(seriesOfRows(current), parseMinuteSeries(unwritten, 'unwritten history', this.reportDamage));
+  async readMinutes(
+    files: string[],
+    unwritten: string,
+    current: MinuteRow[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<MinuteAggregate[]> {
+    const extra = mergeSeries(
+      seriesOfRows(current),
+      parseMinuteSeries(unwritten, 'unwritten history', this.reportDamage),
+    );
     const extraByDay = new Map<number, MinuteSeries>();
     extra.keys.forEach((key, i) => {
       const day = Math.floor(key / 2880);
@@ -138,7 +148,8 @@ export class DayFileReader {
     const texts = await Promise.all(
       files.map((file) =>
         fs.readFile(path.join(this.root, file), 'utf8').catch((err: unknown) => {
-          if (errnoCode(err) !== 'ENOENT') this.log.warn(fsError(err, 'read history file', path.join(this.root, file)).message);
+          if (errnoCode(err) !== 'ENOENT')
+            this.log.warn(fsError(err, 'read history file', path.join(this.root, file)).message);
           return '';
         }),
       ),

@@ -25,7 +25,16 @@ import { SerialQueue } from '../node/serial-queue.js';
 import type { CheckEvent, EngineEvent, HistoryEvent, PairHistory } from '../shared/model.js';
 import { fsError } from './fs-errors.js';
 import { DayFileAppender } from './history-append.js';
-import { DAY_MS, MINUTE_MS, dayOfFile, dayString, encodeMinuteRow, sortByTime, type MinuteRow, type Timed } from './history-format.js';
+import {
+  DAY_MS,
+  MINUTE_MS,
+  dayOfFile,
+  dayString,
+  encodeMinuteRow,
+  sortByTime,
+  type MinuteRow,
+  type Timed,
+} from './history-format.js';
 import { CheckMinutes } from './history-minutes.js';
 import { DayFileReader } from './history-read.js';
 import { historyDir } from './paths.js';
@@ -111,7 +120,11 @@ class FileHistoryStore implements HistoryStore {
     }
     const at = timeOf(event, this.clock);
     const error = result.error ?? `status ${result.status ?? '?'}`;
-    const { finished, keep } = this.minutes.add(event.pair, result.target, at, { ok: result.ok, latencyMs: result.latencyMs, error });
+    const { finished, keep } = this.minutes.add(event.pair, result.target, at, {
+      ok: result.ok,
+      latencyMs: result.latencyMs,
+      error,
+    });
     if (finished) this.writeMinute(event.pair, finished);
     if (!result.ok && keep) this.appendEvent(event);
   }
@@ -130,7 +143,8 @@ class FileHistoryStore implements HistoryStore {
 
   private enqueue(file: string, line: string): void {
     if (this.pendingBytes + line.length > MAX_PENDING_BYTES) {
-      if (this.droppedLines++ === 0) this.log.error('history cannot be written and its buffer is full; new history lines are dropped', { file });
+      if (this.droppedLines++ === 0)
+        this.log.error('history cannot be written and its buffer is full; new history lines are dropped', { file });
       return;
     }
     const lines = this.pending.get(file);
@@ -224,7 +238,13 @@ class FileHistoryStore implements HistoryStore {
       ]);
       // The journal holds more than configuration-wide events; a query for "*" wants only those.
       const own = dir === JOURNAL_DIR ? events.filter((e) => e.value.pair === pair) : events;
-      return { pair, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), events: sortByTime(own), minutes };
+      return {
+        pair,
+        from: new Date(fromMs).toISOString(),
+        to: new Date(toMs).toISOString(),
+        events: sortByTime(own),
+        minutes,
+      };
     });
   }
 
@@ -238,7 +258,12 @@ class FileHistoryStore implements HistoryStore {
         const files = (await this.reader.dayFiles(dir, fromMs, toMs)).filter((f) => f.endsWith('.events.jsonl'));
         // Outside journal-only queries, the journal only adds what belongs to no pair.
         const journalCopy = !journalOnly && dir === JOURNAL_DIR;
-        for (const e of await this.reader.readEvents(files, this.pendingLines(dir, fromMs, toMs, '.events.jsonl'), fromMs, toMs)) {
+        for (const e of await this.reader.readEvents(
+          files,
+          this.pendingLines(dir, fromMs, toMs, '.events.jsonl'),
+          fromMs,
+          toMs,
+        )) {
           if (wanted.has(e.value.type) && (!journalCopy || e.value.pair === '*')) events.push(e);
         }
       }
@@ -251,7 +276,8 @@ class FileHistoryStore implements HistoryStore {
       const today = Math.floor(nowMs / DAY_MS);
       const oldestKept = today - this.retentionDays + 1;
       const listing: [string, string[]][] = [];
-      for (const dir of await this.pairDirs()) listing.push([dir, await fs.readdir(path.join(this.root, dir)).catch(() => [] as string[])]);
+      for (const dir of await this.pairDirs())
+        listing.push([dir, await fs.readdir(path.join(this.root, dir)).catch(() => [] as string[])]);
       if (this.clockLooksWrong(today, listing)) return;
       for (const [dir, names] of listing) {
         let left = names.length;
@@ -260,7 +286,8 @@ class FileHistoryStore implements HistoryStore {
           if (day === undefined || day >= oldestKept) continue;
           await fs.unlink(path.join(this.root, dir, name)).then(
             () => left--,
-            (err: unknown) => this.log.warn(fsError(err, 'delete old history file', path.join(this.root, dir, name)).message),
+            (err: unknown) =>
+              this.log.warn(fsError(err, 'delete old history file', path.join(this.root, dir, name)).message),
           );
         }
         if (left === 0 && !this.hasPendingIn(dir)) {
@@ -298,7 +325,9 @@ class FileHistoryStore implements HistoryStore {
   }
 
   private autoPrune(): void {
-    this.prune(this.clock.now()).catch((err: unknown) => this.log.warn('pruning old history failed', { error: String(err) }));
+    this.prune(this.clock.now()).catch((err: unknown) =>
+      this.log.warn('pruning old history failed', { error: String(err) }),
+    );
   }
 
   private hasPendingIn(dir: string): boolean {
@@ -349,12 +378,18 @@ function dirOf(pair: string): string {
   if (pair === '*') return JOURNAL_DIR;
   if (SAFE_DIR.test(pair)) return pair;
   const encoded = [...Buffer.from(pair, 'utf8')]
-    .map((b) => (/[a-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).padStart(2, '0')))
+    .map((b) =>
+      /[a-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).padStart(2, '0'),
+    )
     .join('');
   return encoded.slice(0, 200) || '%';
 }
 
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

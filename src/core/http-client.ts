@@ -262,7 +262,12 @@ export function unsendableReason(req: OutgoingRequest): string | undefined {
     return 'not a valid http(s) URL';
   }
   try {
-    const opts = { path: target.path, method: req.method, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}) };
+    const opts = {
+      path: target.path,
+      method: req.method,
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+    };
     new UndiciRequest(target.origin, opts, { onRequestStart() {} });
     return undefined;
   } catch (error) {

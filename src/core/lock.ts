@@ -51,7 +51,8 @@ const RETRY_DELAY_MS = 50;
 /** Lock tokens held by this process: a second acquire here is refused without waiting. */
 const heldTokens = new Set<string>();
 
-type Existing = { kind: 'missing' } | { kind: 'garbage'; text: string } | { kind: 'valid'; content: LockContent; text: string };
+type Existing =
+  { kind: 'missing' } | { kind: 'garbage'; text: string } | { kind: 'valid'; content: LockContent; text: string };
 
 export async function acquireLock(serverdir: string, opts: LockOptions = {}): Promise<ServerdirLock> {
   const heartbeatMs = opts.heartbeatMs ?? 5_000;
@@ -62,7 +63,14 @@ export async function acquireLock(serverdir: string, opts: LockOptions = {}): Pr
 
   await createServerdir(serverdir);
   const now = new Date(clock.now()).toISOString();
-  const content: LockContent = { pid: process.pid, host: os.hostname(), startedAt: now, heartbeat: now, token: randomUUID(), beat: 0 };
+  const content: LockContent = {
+    pid: process.pid,
+    host: os.hostname(),
+    startedAt: now,
+    heartbeat: now,
+    token: randomUUID(),
+    beat: 0,
+  };
   const pidns = ownPidNamespace();
   if (pidns) content.pidns = pidns;
   // The whole attempt is bounded on the monotonic clock: long enough to watch one stale limit
@@ -98,14 +106,22 @@ export async function acquireLock(serverdir: string, opts: LockOptions = {}): Pr
     }
     await sleep(RETRY_DELAY_MS);
   }
-  throw new MonitorError('conflict', `serverdir ${serverdir}: could not acquire ${file}; another instance keeps replacing it`);
+  throw new MonitorError(
+    'conflict',
+    `serverdir ${serverdir}: could not acquire ${file}; another instance keeps replacing it`,
+  );
 }
 
 /**
  * Reads the lock until its text changes (its holder is alive), it disappears, or it stayed the same
  * for `limitMs` on our monotonic clock (its holder is gone). Wall-clock steps cannot shorten this.
  */
-async function watchUnchanged(file: string, text: string, limitMs: number, clock: Clock): Promise<'changed' | 'missing' | 'unchanged'> {
+async function watchUnchanged(
+  file: string,
+  text: string,
+  limitMs: number,
+  clock: Clock,
+): Promise<'changed' | 'missing' | 'unchanged'> {
   const since = clock.monotonic();
   const every = Math.max(10, Math.min(250, limitMs / 10));
   for (;;) {
@@ -173,10 +189,21 @@ export function parseLock(text: string): LockContent | undefined {
     const value = JSON.parse(text) as Partial<LockContent> | null;
     if (!value || typeof value !== 'object') return undefined;
     const { pid, host, startedAt, heartbeat, token, beat, pidns } = value;
-    if (!Number.isInteger(pid) || typeof host !== 'string' || typeof startedAt !== 'string' || typeof heartbeat !== 'string') {
+    if (
+      !Number.isInteger(pid) ||
+      typeof host !== 'string' ||
+      typeof startedAt !== 'string' ||
+      typeof heartbeat !== 'string'
+    ) {
       return undefined;
     }
-    const content: LockContent = { pid: pid as number, host, startedAt, heartbeat, token: typeof token === 'string' ? token : '' };
+    const content: LockContent = {
+      pid: pid as number,
+      host,
+      startedAt,
+      heartbeat,
+      token: typeof token === 'string' ? token : '',
+    };
     if (Number.isInteger(beat)) content.beat = beat as number;
     if (typeof pidns === 'string') content.pidns = pidns;
     return content;
@@ -271,7 +298,10 @@ class MarkerWatch {
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw fsError(err, 'create', this.path);
     }
-    const key = await fs.stat(this.path).then((s) => `${s.ino}:${s.mtimeMs}`, () => undefined);
+    const key = await fs.stat(this.path).then(
+      (s) => `${s.ino}:${s.mtimeMs}`,
+      () => undefined,
+    );
     if (key === undefined) return false;
     const now = this.clock.monotonic();
     if (this.seen?.key !== key) this.seen = { key, since: now };
@@ -294,7 +324,11 @@ async function readOwn(file: string): Promise<LockContent | undefined> {
   return text === undefined ? undefined : parseLock(text);
 }
 
-function holdLock(file: string, content: LockContent, opts: { heartbeatMs: number; clock: Clock; log: Logger }): ServerdirLock {
+function holdLock(
+  file: string,
+  content: LockContent,
+  opts: { heartbeatMs: number; clock: Clock; log: Logger },
+): ServerdirLock {
   let released = false;
   let lostMessage: string | undefined;
   const lostListeners: Array<(message: string) => void> = [];
@@ -304,12 +338,17 @@ function holdLock(file: string, content: LockContent, opts: { heartbeatMs: numbe
   const lose = (holder: LockContent | undefined): void => {
     clearInterval(timer);
     heldTokens.delete(content.token);
-    const who = holder ? `pid ${holder.pid} on host ${holder.host} (since ${holder.startedAt})` : 'something else (the file is not a lock any more)';
+    const who = holder
+      ? `pid ${holder.pid} on host ${holder.host} (since ${holder.startedAt})`
+      : 'something else (the file is not a lock any more)';
     lostMessage = `the serverdir lock ${file} was taken over by ${who}: another instance owns this serverdir now; this one stopped checking and firing actions`;
-    opts.log.error('the serverdir lock was taken over by another instance; this instance no longer owns the serverdir', {
-      file,
-      holder: holder ? { pid: holder.pid, host: holder.host } : undefined,
-    });
+    opts.log.error(
+      'the serverdir lock was taken over by another instance; this instance no longer owns the serverdir',
+      {
+        file,
+        holder: holder ? { pid: holder.pid, host: holder.host } : undefined,
+      },
+    );
     for (const listener of lostListeners.splice(0)) listener(lostMessage);
   };
 

@@ -72,7 +72,9 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);
-    throw error instanceof MonitorError ? error : new MonitorError('internal', `cannot open ${opts.serverdir}: ${(error as Error).message}`);
+    throw error instanceof MonitorError
+      ? error
+      : new MonitorError('internal', `cannot open ${opts.serverdir}: ${(error as Error).message}`);
   }
   // Another instance owns the serverdir now: stop acting at once (an alert `lock-lost` tells the shell).
   lock.onLost((message) => controller.lockLost(message));

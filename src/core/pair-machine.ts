@@ -121,7 +121,13 @@ export class PairMachine {
   // Moves and the events they emit
 
   /** `startsIsolation`: the move back to waiting begins an isolation episode (its state event says so). */
-  protected transition(to: PairState, reason: string, manual: boolean, operator?: string, startsIsolation = false): void {
+  protected transition(
+    to: PairState,
+    reason: string,
+    manual: boolean,
+    operator?: string,
+    startsIsolation = false,
+  ): void {
     const from = this.state;
     this.state = to;
     this.since = this.deps.clock.now();
@@ -137,18 +143,39 @@ export class PairMachine {
       this.isolated = true;
       this.isolatedSince = this.since;
     }
-    const event: StateEvent = { type: 'state', pair: this.id, at: new Date(this.since).toISOString(), from, to, reason, manual };
+    const event: StateEvent = {
+      type: 'state',
+      pair: this.id,
+      at: new Date(this.since).toISOString(),
+      from,
+      to,
+      reason,
+      manual,
+    };
     if (operator !== undefined) event.operator = operator;
     this.deps.hooks.emit(this.withStatus(event));
     this.deps.hooks.persistSoon();
   }
 
   protected alert(alert: AlertKind, severity: Severity, message: string): void {
-    this.deps.hooks.emit({ type: 'alert', pair: this.id, at: new Date(this.deps.clock.now()).toISOString(), alert, severity, message });
+    this.deps.hooks.emit({
+      type: 'alert',
+      pair: this.id,
+      at: new Date(this.deps.clock.now()).toISOString(),
+      alert,
+      severity,
+      message,
+    });
   }
 
   protected emitCheck(result: CheckResult): void {
-    const event: CheckEvent = { type: 'check', pair: this.id, at: result.at, result, consecutiveFailures: this.failures };
+    const event: CheckEvent = {
+      type: 'check',
+      pair: this.id,
+      at: result.at,
+      result,
+      consecutiveFailures: this.failures,
+    };
     // Check events are the bulk of the stream: the status rides along only when the overview would
     // otherwise miss something (the check's own result and count it takes from the event itself).
     this.deps.hooks.emit(this.overviewKey() === this.sentKey ? event : this.withStatus(event));
@@ -213,7 +240,8 @@ export class PairMachine {
 
   /** For a manual failover: who asked and why, with what was last seen of the primary and the validation URLs. */
   protected manualDecision(operator: string, reason: string): Decision {
-    const primary = this.recentFailures.length > 0 ? this.recentFailures.slice() : this.lastPrimary ? [this.lastPrimary] : [];
+    const primary =
+      this.recentFailures.length > 0 ? this.recentFailures.slice() : this.lastPrimary ? [this.lastPrimary] : [];
     return {
       at: new Date(this.deps.clock.now()).toISOString(),
       to: 'failover',
@@ -232,7 +260,9 @@ export class PairMachine {
   }
 
   protected label(): string {
-    return this.settings.name && this.settings.name !== this.settings.id ? `${this.settings.name} (${this.settings.id})` : this.settings.id;
+    return this.settings.name && this.settings.name !== this.settings.id
+      ? `${this.settings.name} (${this.settings.id})`
+      : this.settings.id;
   }
 
   private restore(persisted: PersistedState): void {

@@ -6,7 +6,6 @@ import type { StatusAcceptor } from '../shared/accept-status.js';
 import type { HttpClient, PreparedUrl, ProbeOutcome } from './http-client.js';
 import { prepareUrl } from './http-client.js';
 
-
 export function toCheckResult(
   target: CheckTarget,
   url: string,
@@ -36,7 +35,14 @@ export async function probeOnce(
   try {
     prepared = prepareUrl(url);
   } catch {
-    return { target, url, ok: false, latencyMs: 0, error: 'not a valid http(s) URL', at: new Date(now()).toISOString() };
+    return {
+      target,
+      url,
+      ok: false,
+      latencyMs: 0,
+      error: 'not a valid http(s) URL',
+      at: new Date(now()).toISOString(),
+    };
   }
   const call = client.probe(prepared, timeoutMs);
   const timer = setTimeout(() => call.cancel(), timeoutMs);

@@ -1,7 +1,14 @@
 // Reading what an operator's request says (reason, operator, mode, force, failback, time range),
 // checked before anything changes: a wrong value is a 400 that names the field.
 
-import { type ImportMode, type ImportOptions, MonitorError, type Reasoned, type RemoveRequest, type TimeRange } from '../shared/api.js';
+import {
+  type ImportMode,
+  type ImportOptions,
+  MonitorError,
+  type Reasoned,
+  type RemoveRequest,
+  type TimeRange,
+} from '../shared/api.js';
 import type { Problem } from '../shared/model.js';
 import { unstorableMessage } from '../shared/text.js';
 import type { Watcher } from './watcher.js';
@@ -37,13 +44,18 @@ export function reasonOf(by: Partial<Reasoned> | undefined): string {
 
 function readReason(pair: string, req: Partial<Reasoned> | undefined, required: boolean): string {
   const raw = isObject(req) ? req.reason : undefined;
-  if (raw !== undefined && typeof raw !== 'string') throw invalid('the reason must be text', [{ pair, field: 'reason', message: 'must be text' }]);
+  if (raw !== undefined && typeof raw !== 'string')
+    throw invalid('the reason must be text', [{ pair, field: 'reason', message: 'must be text' }]);
   const reason = (raw ?? '').trim();
   if (required && reason === '') {
-    throw invalid('a reason is required', [{ pair, field: 'reason', message: 'is required: say why (it goes into the audit log)' }]);
+    throw invalid('a reason is required', [
+      { pair, field: 'reason', message: 'is required: say why (it goes into the audit log)' },
+    ]);
   }
   if (reason.length > MAX_REASON_LENGTH) {
-    throw invalid('the reason is too long', [{ pair, field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` }]);
+    throw invalid('the reason is too long', [
+      { pair, field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters` },
+    ]);
   }
   // The reason is written into pbxctrl-failover.xml with the state: it must be text the file can hold.
   const bad = unstorableMessage(reason);
@@ -54,7 +66,8 @@ function readReason(pair: string, req: Partial<Reasoned> | undefined, required: 
 function readOperator(pair: string, req: Partial<Reasoned> | undefined): void {
   const raw = isObject(req) ? req.operator : undefined;
   if (raw === undefined) return;
-  const problem = (message: string): MonitorError => invalid(`the operator ${message}`, [{ pair, field: 'operator', message }]);
+  const problem = (message: string): MonitorError =>
+    invalid(`the operator ${message}`, [{ pair, field: 'operator', message }]);
   if (typeof raw !== 'string') throw problem('must be text (a name)');
   const name = raw.trim();
   if (name.length > MAX_OPERATOR_LENGTH) throw problem(`must be at most ${MAX_OPERATOR_LENGTH} characters`);
@@ -66,7 +79,12 @@ function readOperator(pair: string, req: Partial<Reasoned> | undefined): void {
 export function importMode(opts: ImportOptions): ImportMode {
   const mode = isObject(opts) ? opts.mode : undefined;
   if (mode === undefined || mode === 'replace' || mode === 'merge') return mode ?? 'replace';
-  throw invalid('the import mode must be merge or replace', [{ field: 'mode', message: `is "${String(mode)}"; use merge (add and update only) or replace (also remove the pairs the file lacks)` }]);
+  throw invalid('the import mode must be merge or replace', [
+    {
+      field: 'mode',
+      message: `is "${String(mode)}"; use merge (add and update only) or replace (also remove the pairs the file lacks)`,
+    },
+  ]);
 }
 
 /** Whether a re-arm asks for the failback action; anything but true or false is a 400. */
@@ -94,9 +112,11 @@ export function removalRisk(watcher: Watcher): string | undefined {
 export function assertRemovable(watcher: Watcher): void {
   const risk = removalRisk(watcher);
   if (risk === undefined) return;
-  throw new MonitorError('conflict', `pair "${watcher.id}" was not removed: ${risk}; remove it with force=true if that is what you mean`, [
-    { pair: watcher.id, field: 'force', message: `${risk}: removing it needs force=true` },
-  ]);
+  throw new MonitorError(
+    'conflict',
+    `pair "${watcher.id}" was not removed: ${risk}; remove it with force=true if that is what you mean`,
+    [{ pair: watcher.id, field: 'force', message: `${risk}: removing it needs force=true` }],
+  );
 }
 
 /** The time range of a history query: the last day unless told otherwise. */

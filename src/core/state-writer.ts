@@ -113,7 +113,10 @@ export class StateWriter {
     }
     const failed = this.stateWriteProblem();
     if (failed) {
-      throw new MonitorError('conflict', `${failed.message} Changes are refused until pair states can be written again, so that nothing decided now is lost.`);
+      throw new MonitorError(
+        'conflict',
+        `${failed.message} Changes are refused until pair states can be written again, so that nothing decided now is lost.`,
+      );
     }
   }
 
@@ -168,9 +171,11 @@ export class StateWriter {
         if (this.queuedSave === next) this.queuedSave = undefined;
         const write = this.write();
         this.savingNow = write;
-        void write.catch(() => undefined).finally(() => {
-          if (this.savingNow === write) this.savingNow = undefined;
-        });
+        void write
+          .catch(() => undefined)
+          .finally(() => {
+            if (this.savingNow === write) this.savingNow = undefined;
+          });
         return write;
       });
     this.queuedSave = next;
@@ -222,7 +227,14 @@ export class StateWriter {
       this.deps.log.error('pair states cannot be written', { error: message });
     }
     if (isNew) {
-      this.deps.emit({ type: 'alert', pair: '*', at: this.isoNow(), alert: 'state-write-failed', severity: 'critical', message });
+      this.deps.emit({
+        type: 'alert',
+        pair: '*',
+        at: this.isoNow(),
+        alert: 'state-write-failed',
+        severity: 'critical',
+        message,
+      });
     }
     if (!blocked) this.scheduleWriteRetry();
   }
@@ -234,7 +246,14 @@ export class StateWriter {
     this.lastWriteFailure = '';
     const message = `pair states are written to ${this.deps.store.path} again; what was decided while writing failed (since ${episode.since}) is now on disk.`;
     this.deps.log.info('pair states are written again', { since: episode.since });
-    this.deps.emit({ type: 'alert', pair: '*', at: this.isoNow(), alert: 'state-write-recovered', severity: 'info', message });
+    this.deps.emit({
+      type: 'alert',
+      pair: '*',
+      at: this.isoNow(),
+      alert: 'state-write-recovered',
+      severity: 'info',
+      message,
+    });
   }
 
   private scheduleWriteRetry(): void {
@@ -268,7 +287,11 @@ export class StateWriter {
   }
 
   private blockedError(): MonitorError {
-    return new MonitorError('conflict', `${this.deps.store.path} was edited by hand and is invalid; it is not written until it is fixed`, this.blockedBy);
+    return new MonitorError(
+      'conflict',
+      `${this.deps.store.path} was edited by hand and is invalid; it is not written until it is fixed`,
+      this.blockedBy,
+    );
   }
 
   private stateWriteProblem(): { message: string; since: string } | undefined {
@@ -283,7 +306,11 @@ export class StateWriter {
 /** A change whose write failed was undone: the caller hears that nothing was changed, and why. */
 export function writeFailed(error: unknown): MonitorError {
   if (error instanceof MonitorError) {
-    return new MonitorError(error.code === 'invalid' ? 'internal' : error.code, `nothing was changed: ${error.message}`, error.problems);
+    return new MonitorError(
+      error.code === 'invalid' ? 'internal' : error.code,
+      `nothing was changed: ${error.message}`,
+      error.problems,
+    );
   }
   return new MonitorError('internal', `nothing was changed: could not write pbxctrl-failover.xml: ${messageOf(error)}`);
 }

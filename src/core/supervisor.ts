@@ -56,7 +56,11 @@ export class Supervisor {
         listener(event);
       } catch (error) {
         // One broken subscriber must not stop the watchers or the other subscribers.
-        this.deps.log.error('event subscriber failed', { type: event.type, pair: event.pair, error: (error as Error).message });
+        this.deps.log.error('event subscriber failed', {
+          type: event.type,
+          pair: event.pair,
+          error: (error as Error).message,
+        });
       }
     }
   }

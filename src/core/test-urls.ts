@@ -31,7 +31,11 @@ export interface TestUrlsDeps {
 
 export async function testUrls(draft: PairSettings, deps: TestUrlsDeps): Promise<CheckResult[]> {
   const probe = readProbeSettings(draft, deps.existing);
-  const timeoutMs = effectiveTimeout({ interval: probe.interval, timeout: probe.timeout === undefined ? undefined : Math.min(probe.timeout, TEST_TIMEOUT_MAX_S) }) * 1000;
+  const timeoutMs =
+    effectiveTimeout({
+      interval: probe.interval,
+      timeout: probe.timeout === undefined ? undefined : Math.min(probe.timeout, TEST_TIMEOUT_MAX_S),
+    }) * 1000;
   const accept = compileAcceptStatus(probe.acceptStatus);
   const targets: Array<['primary' | 'standby' | 'validation', string]> = [['primary', probe.primaryUrl]];
   if (probe.standbyUrl !== undefined) targets.push(['standby', probe.standbyUrl]);
@@ -69,5 +73,9 @@ function readProbeSettings(draft: PairSettings, existing: PairSettings | undefin
   if (problems.some((p) => p.field === 'primaryUrl' && p.message === 'is required')) {
     throw new MonitorError('invalid', 'test-urls needs pair settings with at least a primary URL', problems);
   }
-  throw new MonitorError('invalid', `the URLs cannot be tested: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
+  throw new MonitorError(
+    'invalid',
+    `the URLs cannot be tested: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+    problems,
+  );
 }

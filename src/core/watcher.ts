@@ -95,11 +95,17 @@ export class Watcher extends PairMachine {
 
   rearm(reason: string, operator: string, failback: boolean): void {
     if (this.state !== 'failover') {
-      throw new MonitorError('conflict', `pair "${this.id}" is ${this.state}, not in failover: only a pair in failover can be re-armed`);
+      throw new MonitorError(
+        'conflict',
+        `pair "${this.id}" is ${this.state}, not in failover: only a pair in failover can be re-armed`,
+      );
     }
     this.episode.assertNoneRunning(this.id, 're-arm');
     if (failback && !this.settings.failbackAction) {
-      throw new MonitorError('conflict', `pair "${this.id}" has no failback action URL; re-arm without failback or add one`);
+      throw new MonitorError(
+        'conflict',
+        `pair "${this.id}" has no failback action URL; re-arm without failback or add one`,
+      );
     }
     this.resetCounting();
     this.primaryAnswering = false;
@@ -112,14 +118,21 @@ export class Watcher extends PairMachine {
   pause(reason: string, operator: string): void {
     if (this.state === 'paused') throw new MonitorError('conflict', `pair "${this.id}" is already paused`);
     if (this.state === 'failover') {
-      throw new MonitorError('conflict', `pair "${this.id}" is in failover: re-arm it before pausing (resume would start watching again)`);
+      throw new MonitorError(
+        'conflict',
+        `pair "${this.id}" is in failover: re-arm it before pausing (resume would start watching again)`,
+      );
     }
     this.resetCounting();
     this.transition('paused', reason, true, operator);
   }
 
   resume(reason: string, operator: string): void {
-    if (this.state !== 'paused') throw new MonitorError('conflict', `pair "${this.id}" is ${this.state}, not paused: only a paused pair can be resumed`);
+    if (this.state !== 'paused')
+      throw new MonitorError(
+        'conflict',
+        `pair "${this.id}" is ${this.state}, not paused: only a paused pair can be resumed`,
+      );
     this.resetCounting();
     this.transition('starting', reason, true, operator);
   }
@@ -180,14 +193,18 @@ export class Watcher extends PairMachine {
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
     const primaryCall = schedule.track(this.deps.client.probe(this.primaryTarget, this.timeoutMs));
-    const standbyCall = this.standbyTarget ? schedule.track(this.deps.client.probe(this.standbyTarget, this.timeoutMs)) : undefined;
+    const standbyCall = this.standbyTarget
+      ? schedule.track(this.deps.client.probe(this.standbyTarget, this.timeoutMs))
+      : undefined;
     const primaryOutcome = await primaryCall.result;
     const standbyOutcome = standbyCall ? await standbyCall.result : undefined;
     schedule.clear();
     if (!this.running) return;
     const now = this.deps.clock.now();
     const primary = toCheckResult('primary', this.displayUrls.primary, primaryOutcome, this.accept, now);
-    const standby = standbyOutcome ? toCheckResult('standby', this.displayUrls.standby, standbyOutcome, this.accept, now) : undefined;
+    const standby = standbyOutcome
+      ? toCheckResult('standby', this.displayUrls.standby, standbyOutcome, this.accept, now)
+      : undefined;
 
     const verify = generation === this.generation && this.judgePrimary(primary);
     if (standby) this.judgeStandby(standby);
@@ -225,10 +242,18 @@ export class Watcher extends PairMachine {
         // waiting: one episode, one state change, one alert, "in state" counted from its start.
         if (this.isolated) return true;
         this.lastDecision = { at: primary.at, to: 'verifying', primary: this.recentFailures.slice(), validation: [] };
-        this.transition('verifying', `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`, false);
+        this.transition(
+          'verifying',
+          `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`,
+          false,
+        );
         // While the watcher is known to be cut off, every round ends here; one alert per episode is enough.
         if (!this.isolated) {
-          this.alert('verifying', 'warning', `${this.label()}: primary failed ${this.failures} times in a row (${primary.error}); verifying the watcher's own connectivity`);
+          this.alert(
+            'verifying',
+            'warning',
+            `${this.label()}: primary failed ${this.failures} times in a row (${primary.error}); verifying the watcher's own connectivity`,
+          );
         }
         return true;
       case 'failover':
@@ -252,7 +277,8 @@ export class Watcher extends PairMachine {
     this.standbyDown = !standby.ok;
     this.emitCheck(standby);
     if (!changed || this.state === 'paused') return;
-    if (this.standbyDown) this.alert('standby-down', 'warning', `${this.label()}: the standby does not answer (${standby.error})`);
+    if (this.standbyDown)
+      this.alert('standby-down', 'warning', `${this.label()}: the standby does not answer (${standby.error})`);
     else this.alert('standby-up', 'info', `${this.label()}: the standby answers again`);
   }
 
@@ -263,7 +289,8 @@ export class Watcher extends PairMachine {
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
     const calls = [schedule.track(client.probe(this.primaryTarget, this.timeoutMs)).result];
-    for (const target of this.validationTargets) calls.push(schedule.track(client.probe(target, this.timeoutMs)).result);
+    for (const target of this.validationTargets)
+      calls.push(schedule.track(client.probe(target, this.timeoutMs)).result);
     const outcomes = await Promise.all(calls);
     schedule.clear();
     if (!this.running) return;
@@ -301,7 +328,12 @@ export class Watcher extends PairMachine {
     }
     const answered = validation.reduce((n, v) => (v.ok ? n + 1 : n), 0);
     const quorum = this.settings.validation.quorum;
-    const decision: Decision = { at: new Date(now).toISOString(), to: 'failover', primary: this.recentFailures, validation };
+    const decision: Decision = {
+      at: new Date(now).toISOString(),
+      to: 'failover',
+      primary: this.recentFailures,
+      validation,
+    };
     if (answered >= quorum) {
       const from = this.state;
       this.lastDecision = decision;

@@ -44,7 +44,11 @@ export function merge(
 }
 
 // Attributes the app writes on text elements; any other attribute there belongs to someone else.
-const LEAF_ATTRS: Record<string, readonly string[]> = { state: ['since', 'reason', 'primary-answered'], header: ['name', 'secret'], body: ['secret'] };
+const LEAF_ATTRS: Record<string, readonly string[]> = {
+  state: ['since', 'reason', 'primary-answered'],
+  header: ['name', 'secret'],
+  body: ['secret'],
+};
 
 /** A rewritten text element (<interval>, <state>, …) keeps the unknown attributes it had. */
 function keepLeafAttrs(fresh: XmlElement, base: XmlElement): XmlElement {
@@ -67,7 +71,11 @@ function insertionPoint(out: XmlNode[], name: string, order: readonly string[]):
   return before >= 0 ? before : out.length;
 }
 
-export function mergeAttrs(base: [string, string][], fresh: [string, string][], known: readonly string[]): [string, string][] {
+export function mergeAttrs(
+  base: [string, string][],
+  fresh: [string, string][],
+  known: readonly string[],
+): [string, string][] {
   const value = new Map(fresh);
   const out: [string, string][] = [];
   for (const [n, v] of base) {

@@ -13,7 +13,8 @@ export interface XmlElement {
   attrs: [string, string][];
   children: XmlNode[];
 }
-export type XmlNode = XmlElement | { type: 'text'; text: string } | { type: 'cdata'; text: string } | { type: 'comment'; text: string };
+export type XmlNode =
+  XmlElement | { type: 'text'; text: string } | { type: 'cdata'; text: string } | { type: 'comment'; text: string };
 
 export interface XmlDocument {
   /** Comments before and after the root element. */
@@ -57,14 +58,18 @@ export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResu
   const fail = (message: string): XmlReadResult => ({ ok: false, problems: [{ path: [], message }] });
   // Every UTF-16 unit takes at least one UTF-8 byte, so a long string is refused without encoding it.
   const bytes = text.length > maxBytes ? text.length : new TextEncoder().encode(text).length;
-  if (bytes > maxBytes) return fail(`the file is ${formatBytes(bytes)}; files over ${formatBytes(maxBytes)} are refused`);
+  if (bytes > maxBytes)
+    return fail(`the file is ${formatBytes(bytes)}; files over ${formatBytes(maxBytes)} are refused`);
   // XML line-end normalization; a BOM is not content.
   const xml = text.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n');
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
     return fail('DOCTYPE and ENTITY declarations are not allowed (no entity expansion); remove the <!DOCTYPE …> part');
   }
-  // eslint-disable-next-line no-control-regex -- finding the control characters XML 1.0 forbids is the point
-  const bad = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(xml);
+  const bad =
+    // eslint-disable-next-line no-control-regex -- finding the control characters XML 1.0 forbids is the point
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(
+      xml,
+    );
   if (bad) {
     const { line, col } = position(xml, bad.index);
     return fail(`line ${line}, column ${col}: character U+${hex4(bad[0])} is not allowed in XML`);
@@ -79,20 +84,27 @@ export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResu
     raw = parser.parse(xml) as unknown[];
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return fail(/nested/i.test(message) ? `elements are nested more than ${MAX_DEPTH} deep` : `cannot be read: ${message}`);
+    return fail(
+      /nested/i.test(message) ? `elements are nested more than ${MAX_DEPTH} deep` : `cannot be read: ${message}`,
+    );
   }
   const problems: XmlProblem[] = [];
   const nodes = convert(raw, [], problems);
   if (problems.length > 0) return { ok: false, problems };
   const rootIndex = nodes.findIndex((n) => n.type === 'element');
   const elements = nodes.filter((n) => n.type === 'element');
-  if (elements.length !== 1) return fail(elements.length === 0 ? 'the file has no root element' : 'the file has more than one root element');
+  if (elements.length !== 1)
+    return fail(elements.length === 0 ? 'the file has no root element' : 'the file has more than one root element');
   const outside = nodes.find((n) => n.type === 'text' && n.text.trim() !== '') ?? nodes.find((n) => n.type === 'cdata');
   if (outside) return fail('text outside the root element');
   const keep = (n: XmlNode) => n.type === 'comment';
   return {
     ok: true,
-    document: { before: nodes.slice(0, rootIndex).filter(keep), root: nodes[rootIndex] as XmlElement, after: nodes.slice(rootIndex + 1).filter(keep) },
+    document: {
+      before: nodes.slice(0, rootIndex).filter(keep),
+      root: nodes[rootIndex] as XmlElement,
+      after: nodes.slice(rootIndex + 1).filter(keep),
+    },
   };
 }
 
@@ -113,7 +125,8 @@ function convert(raw: unknown[], path: XmlElement[], problems: XmlProblem[]): Xm
       if (!XML_NAME.test(key)) problems.push({ path, message: `<${key.slice(0, 40)}> is not a valid element name` });
       const attrs = (item[':@'] ?? {}) as Record<string, unknown>;
       element.attrs = Object.entries(attrs).map(([name, value]) => {
-        if (!XML_NAME.test(name)) problems.push({ path: [...path, element], message: `${name.slice(0, 40)} is not a valid attribute name` });
+        if (!XML_NAME.test(name))
+          problems.push({ path: [...path, element], message: `${name.slice(0, 40)} is not a valid attribute name` });
         return [name, decode(String(value), [...path, element], problems)];
       });
       element.children = convert(content, [...path, element], problems);
@@ -154,14 +167,23 @@ function decode(text: string, path: XmlElement[], problems: XmlProblem[]): strin
 
 function isXmlChar(code: number): boolean {
   return (
-    code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
   );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-export function element(name: string, attrs: [string, string | undefined][] = [], children: XmlNode[] = []): XmlElement {
+export function element(
+  name: string,
+  attrs: [string, string | undefined][] = [],
+  children: XmlNode[] = [],
+): XmlElement {
   return { type: 'element', name, attrs: attrs.filter((a): a is [string, string] => a[1] !== undefined), children };
 }
 
@@ -225,7 +247,15 @@ function escapeAttr(s: string): string {
   return s.replace(/[&<>"\t\n\r]/g, (c) => ESCAPES[c]!);
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
 
 function position(text: string, index: number): { line: number; col: number } {
   const before = text.slice(0, index);

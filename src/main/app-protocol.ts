@@ -9,7 +9,9 @@ import { answerAppRequest } from './policy/app-files.js';
 
 /** Must run before the app is ready (Electron's rule for privileged schemes). */
 export function registerAppScheme(protocol: Pick<Protocol, 'registerSchemesAsPrivileged'>): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
 }
 
 /** After ready: answer app:// from the renderer folder. */

@@ -37,7 +37,10 @@ export function createSecretExporter(deps: SecretExportDeps): () => Promise<Expo
         // Temporary file with mode 0600, fsync, rename: the file never exists half written or readable by others.
         await writeFileAtomic(choice.filePath, xml, { createDirectory: true });
       } catch (err) {
-        throw new MonitorError('internal', `The export could not be written to ${choice.filePath}: ${(err as Error).message}`);
+        throw new MonitorError(
+          'internal',
+          `The export could not be written to ${choice.filePath}: ${(err as Error).message}`,
+        );
       }
       return { outcome: 'saved', path: choice.filePath };
     } finally {

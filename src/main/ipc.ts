@@ -24,7 +24,10 @@ export interface IpcDeps {
   warn?: (message: string) => void;
 }
 
-export const REFUSED: ApiErrorBody = { error: 'unauthorized', message: 'Refused: this request did not come from the PBX Failover Monitor window.' };
+export const REFUSED: ApiErrorBody = {
+  error: 'unauthorized',
+  message: 'Refused: this request did not come from the PBX Failover Monitor window.',
+};
 
 /** Only the app's own page, in its top frame, may talk to main (not an iframe, not a navigated-away page). */
 export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>, origin: AppOrigin): boolean {
@@ -71,7 +74,9 @@ export function registerIpcHandlers(deps: IpcDeps): () => void {
   const channels: string[] = [];
   for (const method of API_METHODS) {
     const channel = apiChannel(method);
-    register(deps, channel, (...args: unknown[]) => callApi(deps.api, method, windowArgs(method, args, deps.operator())));
+    register(deps, channel, (...args: unknown[]) =>
+      callApi(deps.api, method, windowArgs(method, args, deps.operator())),
+    );
     channels.push(channel);
   }
   for (const channel of Object.keys(deps.desktop) as Array<keyof DesktopChannels>) {

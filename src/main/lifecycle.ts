@@ -57,7 +57,12 @@ export function hideOnClose(
  * before-quit: hold the quit once, close the engine (it finishes writes and releases the serverdir lock),
  * then exit. A failed close exits with 1 so a supervisor notices.
  */
-export function closeEngineOnQuit(app: Pick<App, 'on' | 'exit'>, state: QuitState, close: () => Promise<void>, report: (err: unknown) => void): void {
+export function closeEngineOnQuit(
+  app: Pick<App, 'on' | 'exit'>,
+  state: QuitState,
+  close: () => Promise<void>,
+  report: (err: unknown) => void,
+): void {
   let closing = false;
   app.on('before-quit', (event) => {
     state.quitting = true;

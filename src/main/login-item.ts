@@ -29,14 +29,19 @@ export function autostartPath(configHome = process.env.XDG_CONFIG_HOME || join(h
   return join(configHome, 'autostart', DESKTOP_FILE);
 }
 
-export async function setOpenAtLogin(app: Pick<App, 'setLoginItemSettings'>, on: boolean, platform = process.platform): Promise<void> {
+export async function setOpenAtLogin(
+  app: Pick<App, 'setLoginItemSettings'>,
+  on: boolean,
+  platform = process.platform,
+): Promise<void> {
   if (platform === 'linux') {
     // An AppImage runs from a temporary mount; $APPIMAGE is the file to start again.
     const exec = process.env.APPIMAGE || process.execPath;
     if (on) await writeFileAtomic(autostartPath(), autostartEntry(exec), { createDirectory: true });
-    else await unlink(autostartPath()).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    else
+      await unlink(autostartPath()).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
     return;
   }
   app.setLoginItemSettings({ openAtLogin: on, args: [HIDDEN_FLAG] });

@@ -31,10 +31,15 @@ export function validatePreferencesPatch(patch: unknown): PreferencesProblem[] {
   const known = new Set(['openAtLogin', 'closeToTray', 'mutedUntil', 'operator']);
   for (const [key, value] of Object.entries(patch)) {
     if (!known.has(key)) problems.push({ field: key, message: 'is not a preference' });
-    else if ((key === 'openAtLogin' || key === 'closeToTray') && typeof value !== 'boolean') problems.push({ field: key, message: 'must be true or false' });
+    else if ((key === 'openAtLogin' || key === 'closeToTray') && typeof value !== 'boolean')
+      problems.push({ field: key, message: 'must be true or false' });
     else if (key === 'operator' && (typeof value !== 'string' || value.trim() === '' || value.length > 100)) {
       problems.push({ field: key, message: 'must be a name of 1 to 100 characters' });
-    } else if (key === 'mutedUntil' && value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
+    } else if (
+      key === 'mutedUntil' &&
+      value !== undefined &&
+      (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+    ) {
       problems.push({ field: key, message: 'must be an ISO 8601 time or left out' });
     }
   }

@@ -66,12 +66,21 @@ export async function startShell(o: ShellOptions): Promise<void> {
       startHidden: hidden,
       devTools: !o.app.isPackaged,
     });
-    hideOnClose(w, state, () => {
-      if (!o.prefs.get().closeHintShown) {
-        notifier.hint('PBX Failover Monitor keeps watching', 'The watchers keep running in the tray. Use Quit in the tray menu to stop them.');
-        void o.prefs.update({ closeHintShown: true });
-      }
-    }, () => o.prefs.get().closeToTray, () => void confirmQuit());
+    hideOnClose(
+      w,
+      state,
+      () => {
+        if (!o.prefs.get().closeHintShown) {
+          notifier.hint(
+            'PBX Failover Monitor keeps watching',
+            'The watchers keep running in the tray. Use Quit in the tray menu to stop them.',
+          );
+          void o.prefs.update({ closeHintShown: true });
+        }
+      },
+      () => o.prefs.get().closeToTray,
+      () => void confirmQuit(),
+    );
     return w;
   }
 
@@ -87,7 +96,12 @@ export async function startShell(o: ShellOptions): Promise<void> {
     else send();
   }
 
-  const notifier = new DesktopNotifier({ Notification, onOpenPair: showPair, onOpenDashboard: showDashboard, icon: o.appIcon });
+  const notifier = new DesktopNotifier({
+    Notification,
+    onOpenPair: showPair,
+    onOpenDashboard: showDashboard,
+    icon: o.appIcon,
+  });
   const mutedAt = o.prefs.get().mutedUntil;
   const center = new NotificationCenter({
     nameOf: (id) => names.get(id) ?? id,
@@ -127,7 +141,12 @@ export async function startShell(o: ShellOptions): Promise<void> {
 
   const trayView = () => {
     const muted = center.mutedUntil;
-    return { pairs, problems: trust.problems, openAtLogin: o.prefs.get().openAtLogin, ...(muted !== undefined ? { mutedUntil: muted } : {}) };
+    return {
+      pairs,
+      problems: trust.problems,
+      openAtLogin: o.prefs.get().openAtLogin,
+      ...(muted !== undefined ? { mutedUntil: muted } : {}),
+    };
   };
   const tray = new TrayService(
     {
@@ -154,17 +173,23 @@ export async function startShell(o: ShellOptions): Promise<void> {
     if (trayTimer) return;
     trayTimer = setTimeout(() => {
       trayTimer = undefined;
-      o.monitor.listPairs().then((list) => {
-        remember(list);
-        refreshTray();
-      }, () => {});
+      o.monitor.listPairs().then(
+        (list) => {
+          remember(list);
+          refreshTray();
+        },
+        () => {},
+      );
       checkHealth();
     }, TRAY_REFRESH_MS);
   }
 
   /** The engine's own verdict (states written, lock held), read with every tray refresh and on its alerts. */
   function checkHealth(): void {
-    o.monitor.health().then((h) => onTrust(trust.onHealth(h)), () => {});
+    o.monitor.health().then(
+      (h) => onTrust(trust.onHealth(h)),
+      () => {},
+    );
   }
 
   function onTrust(changes: TrustChange[]): void {
@@ -173,14 +198,22 @@ export async function startShell(o: ShellOptions): Promise<void> {
     for (const change of changes) {
       if (change.type === 'began') announceProblem(change.problem);
       else if (change.kind === 'state-write' && center.mutedUntil === undefined) {
-        notifier.hint('PBX Failover Monitor: state is saved again', 'Pair states are written to pbxctrl-failover.xml again.');
+        notifier.hint(
+          'PBX Failover Monitor: state is saved again',
+          'Pair states are written to pbxctrl-failover.xml again.',
+        );
       }
     }
   }
 
   /** Sent even while notifications are muted: muting is for pair news, not for the watcher itself failing. */
   function announceProblem(problem: HealthProblem): void {
-    notifier.show({ title: `PBX Failover Monitor: ${TRUST_WORDS[problem.kind]}`, body: problem.message, severity: 'critical', count: 1 });
+    notifier.show({
+      title: `PBX Failover Monitor: ${TRUST_WORDS[problem.kind]}`,
+      body: problem.message,
+      severity: 'critical',
+      count: 1,
+    });
     if (problem.kind === 'lock') void showLockLost(problem);
   }
 
@@ -220,7 +253,8 @@ export async function startShell(o: ShellOptions): Promise<void> {
   healthTimer.unref();
 
   const exportWithSecrets = createSecretExporter({
-    showSaveDialog: (options) => (win.isDestroyed() ? dialog.showSaveDialog(options) : dialog.showSaveDialog(win, options)),
+    showSaveDialog: (options) =>
+      win.isDestroyed() ? dialog.showSaveDialog(options) : dialog.showSaveDialog(win, options),
     exportXml: () => o.monitor.exportXml({ masked: false }),
     defaultPath: join(safePath(() => o.app.getPath('documents')) ?? o.monitor.serverdir, 'pbxctrl-failover.xml'),
   });
@@ -247,20 +281,33 @@ export async function startShell(o: ShellOptions): Promise<void> {
     return o.prefs.desktop();
   }
 
-  onSecondInstance(o.app, () => o.monitor.serverdir, showDashboard, (text) => notifier.hint('PBX Failover Monitor', text));
+  onSecondInstance(
+    o.app,
+    () => o.monitor.serverdir,
+    showDashboard,
+    (text) => notifier.hint('PBX Failover Monitor', text),
+  );
   o.app.on('activate', showDashboard);
-  closeEngineOnQuit(o.app, state, async () => {
-    unsubscribe();
-    toRenderer.flush();
-    center.dispose();
-    if (trayTimer) clearTimeout(trayTimer);
-    clearInterval(healthTimer);
-    tray.destroy();
-    await o.monitor.close();
-  }, (err) => console.error('Closing the engine failed:', err));
+  closeEngineOnQuit(
+    o.app,
+    state,
+    async () => {
+      unsubscribe();
+      toRenderer.flush();
+      center.dispose();
+      if (trayTimer) clearTimeout(trayTimer);
+      clearInterval(healthTimer);
+      tray.destroy();
+      await o.monitor.close();
+    },
+    (err) => console.error('Closing the engine failed:', err),
+  );
 
   // The smoke test reads this from the main process; nothing else does.
-  (globalThis as { pbxShell?: unknown }).pbxShell = { trayLevel: () => tray.currentLevel, serverdir: o.monitor.serverdir };
+  (globalThis as { pbxShell?: unknown }).pbxShell = {
+    trayLevel: () => tray.currentLevel,
+    serverdir: o.monitor.serverdir,
+  };
 }
 
 function safePath(get: () => string): string | undefined {

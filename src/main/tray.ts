@@ -65,13 +65,22 @@ export function buildTrayMenuTemplate(view: TrayView, actions: TrayActions): Men
     click: () => actions.showPair(p.id),
   }));
   if (sorted.length > shown.length) {
-    pairItems.push({ id: 'pairs:more', label: `… and ${sorted.length - shown.length} more`, click: () => actions.openDashboard() });
+    pairItems.push({
+      id: 'pairs:more',
+      label: `… and ${sorted.length - shown.length} more`,
+      click: () => actions.openDashboard(),
+    });
   }
-  if (sorted.length === 0) pairItems.push({ id: 'pairs:none', label: 'No pairs yet: add one in the dashboard', enabled: false });
+  if (sorted.length === 0)
+    pairItems.push({ id: 'pairs:none', label: 'No pairs yet: add one in the dashboard', enabled: false });
 
   const muted = view.mutedUntil !== undefined;
   const muteMenu: MenuItemConstructorOptions[] = [
-    ...MUTE_CHOICES.map((choice) => ({ id: `mute:${choice}`, label: MUTE_LABELS[choice], click: () => actions.mute(choice) })),
+    ...MUTE_CHOICES.map((choice) => ({
+      id: `mute:${choice}`,
+      label: MUTE_LABELS[choice],
+      click: () => actions.mute(choice),
+    })),
     { type: 'separator' },
     { id: 'mute:off', label: 'Unmute', enabled: muted, click: () => actions.unmute() },
   ];
@@ -128,7 +137,10 @@ export class TrayService {
   private readonly tray: TrayLike;
   private level: HealthLevel;
 
-  constructor(private readonly deps: TrayServiceDeps, initial: TrayView) {
+  constructor(
+    private readonly deps: TrayServiceDeps,
+    initial: TrayView,
+  ) {
     this.level = trayLevel(initial);
     this.tray = deps.createTray(deps.iconFor(this.level));
     // Windows and macOS open the dashboard on a click; Linux shows the menu instead.

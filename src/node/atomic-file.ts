@@ -37,7 +37,11 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++counter}.tmp`);
 }
 
-export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
   const mode = opts.mode ?? 0o600;
   if (opts.createDirectory) await fs.mkdir(path.dirname(target), { recursive: true });
   const temps: string[] = [];
@@ -83,7 +87,8 @@ export async function removeStaleTemps(target: string): Promise<void> {
       .map((p) => /^(\d+)\.\d+\.tmp$/.exec(name.slice(p.length))?.[1])
       .find((m) => m !== undefined);
     if (pid === undefined) continue;
-    if (Number(pid) !== process.pid && !isAlive(Number(pid))) await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+    if (Number(pid) !== process.pid && !isAlive(Number(pid)))
+      await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
   }
 }
 

@@ -71,9 +71,9 @@ export async function createApp(opts: AppOptions): Promise<ServiceApp> {
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   } as const;
-  const app = (
-    opts.tls ? Fastify({ ...common, https: { ...nodeServer, ...opts.tls } }) : Fastify({ ...common, http: nodeServer })
-  ) as unknown as FastifyInstance;
+  const app = (opts.tls
+    ? Fastify({ ...common, https: { ...nodeServer, ...opts.tls } })
+    : Fastify({ ...common, http: nodeServer })) as unknown as FastifyInstance;
 
   app.addHook('onRequest', async (_request, reply) => {
     void reply.headers(SECURITY_HEADERS);

@@ -33,7 +33,9 @@ export async function loadOrCreateToken(path: string): Promise<LoadedToken> {
   const created = await createTokenFile(path);
   const token = (await readFile(path, 'utf8')).trim();
   if (!TOKEN_PATTERN.test(token)) {
-    throw new Error(`the token file ${path} does not hold a token (expected at least 32 characters of hex or base64url)`);
+    throw new Error(
+      `the token file ${path} does not hold a token (expected at least 32 characters of hex or base64url)`,
+    );
   }
   const mode = (await stat(path)).mode & 0o777;
   return (mode & 0o077) !== 0 ? { token, created, looseMode: mode } : { token, created };
@@ -73,7 +75,10 @@ export async function assertTokenDirectory(path: string): Promise<void> {
     isDir = (await stat(dir)).isDirectory();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new MonitorError('invalid', `the token file's directory ${dir} does not exist; create it or choose another --token-file`);
+    throw new MonitorError(
+      'invalid',
+      `the token file's directory ${dir} does not exist; create it or choose another --token-file`,
+    );
   }
   if (!isDir) throw new MonitorError('invalid', `the token file's directory ${dir} is not a directory`);
 }

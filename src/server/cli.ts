@@ -67,7 +67,16 @@ const OPTIONS = {
 } as const;
 
 const SERVE_ONLY = [
-  'serverdir', 'host', 'port', 'token-file', 'tls-cert', 'tls-key', 'retention-days', 'allowed-host', 'log-format', 'log-level',
+  'serverdir',
+  'host',
+  'port',
+  'token-file',
+  'tls-cert',
+  'tls-key',
+  'retention-days',
+  'allowed-host',
+  'log-format',
+  'log-level',
 ] as const;
 
 class UsageError extends Error {}
@@ -148,7 +157,8 @@ function serveArgs(values: Values): ServeArgs {
     serverdir: resolve(serverdir ?? defaultServerdir()),
     host: nonEmpty('host', values.host) ?? DEFAULT_HOST,
     port: values.port === undefined ? DEFAULT_PORT : integer('port', values.port, 0, 65535),
-    retentionDays: values['retention-days'] === undefined ? 90 : integer('retention-days', values['retention-days'], 1, 36500),
+    retentionDays:
+      values['retention-days'] === undefined ? 90 : integer('retention-days', values['retention-days'], 1, 36500),
     allowedHosts: hostNames(values['allowed-host']),
     logFormat: oneOf('log-format', values['log-format'], LOG_FORMATS, 'logfmt'),
     logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS, 'info'),
@@ -172,7 +182,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (command === 'validate') {
       const used = SERVE_ONLY.filter((name) => values[name] !== undefined);
       if (used.length > 0) throw new UsageError(`--${used[0]} is an option of serve, not of validate`);
-      if (rest.length !== 1) throw new UsageError('validate takes exactly one file: pbx-failover-monitor validate <file>');
+      if (rest.length !== 1)
+        throw new UsageError('validate takes exactly one file: pbx-failover-monitor validate <file>');
       return await validate(rest[0] as string, io);
     }
     if (command !== 'serve') throw new UsageError(`unknown command "${command}" (commands: serve, validate)`);
@@ -211,7 +222,9 @@ async function validate(file: string, io: CliIo): Promise<number> {
 }
 
 function emptyFile(io: CliIo, file: string): number {
-  io.err(`${file} is an empty file (0 bytes), not a configuration: restore it (for example from ${CONFIG_FILE_NAME}.bak) or delete it to start with no pairs`);
+  io.err(
+    `${file} is an empty file (0 bytes), not a configuration: restore it (for example from ${CONFIG_FILE_NAME}.bak) or delete it to start with no pairs`,
+  );
   return 2;
 }
 
@@ -281,7 +294,9 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
 
 /** The log goes through io.out, one line per write. */
 function lineStream(io: CliIo): NodeJS.WritableStream {
-  return { write: (chunk: string) => (io.out(String(chunk).replace(/\n$/, '')), true) } as unknown as NodeJS.WritableStream;
+  return {
+    write: (chunk: string) => (io.out(String(chunk).replace(/\n$/, '')), true),
+  } as unknown as NodeJS.WritableStream;
 }
 
 // The token reaches stdout only on the start that created it: every later start goes to the
@@ -289,12 +304,16 @@ function lineStream(io: CliIo): NodeJS.WritableStream {
 async function announce(service: RunningService, args: ServeArgs, io: CliIo, noConfigFile: boolean): Promise<void> {
   const pairs = (await service.monitor.listPairs()).length;
   if (!isLoopbackHost(args.host)) {
-    io.err(`Warning: listening on ${args.host}, reachable from other machines; anyone with the token can fail pairs over.`);
+    io.err(
+      `Warning: listening on ${args.host}, reachable from other machines; anyone with the token can fail pairs over.`,
+    );
     if (!args.tlsCert) io.err('Warning: without --tls-cert/--tls-key the token crosses the network in clear text.');
   }
   if (service.tokenCreated) io.err(`Created a new API token in ${service.tokenFile} (mode 0600).`);
   if (service.tokenFileLooseMode !== undefined) {
-    io.err(`Warning: ${service.tokenFile} can be read by others (mode ${service.tokenFileLooseMode.toString(8)}); chmod 600 it.`);
+    io.err(
+      `Warning: ${service.tokenFile} can be read by others (mode ${service.tokenFileLooseMode.toString(8)}); chmod 600 it.`,
+    );
   }
   if (noConfigFile) io.out(`no ${CONFIG_FILE_NAME} in ${service.monitor.serverdir}: starting with no pairs`);
   io.out(`Watching ${pairCount(pairs)} from ${service.monitor.serverdir}`);

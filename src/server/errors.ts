@@ -44,7 +44,11 @@ export function installErrorHandlers(app: FastifyInstance, log: Logger): void {
     const { status, body } = describe(error);
     if (status >= 500) {
       // The message only: a stack or the request could carry secrets into the log.
-      log.error('request failed', { method: request.method, route: request.routeOptions.url, error: String(error.message) });
+      log.error('request failed', {
+        method: request.method,
+        route: request.routeOptions.url,
+        error: String(error.message),
+      });
     }
     void reply.code(status).type('application/json; charset=utf-8').send(body);
   });

@@ -10,7 +10,11 @@ export interface EventSourceLike {
   subscribe(listener: (event: EngineEvent) => void): Unsubscribe;
 }
 
-const ALERT_LEVEL: Record<AlertEvent['severity'], 'info' | 'warn' | 'error'> = { info: 'info', warning: 'warn', critical: 'error' };
+const ALERT_LEVEL: Record<AlertEvent['severity'], 'info' | 'warn' | 'error'> = {
+  info: 'info',
+  warning: 'warn',
+  critical: 'error',
+};
 
 export function logEvents(source: EventSourceLike, log: ServiceLogger): Unsubscribe {
   return source.subscribe((event) => logEvent(log, event));
@@ -33,14 +37,26 @@ function logEvent(log: ServiceLogger, event: EngineEvent): void {
       const fields = { pair: event.pair, kind: event.kind, phase: event.phase };
       if (!a) log.info('action', fields);
       else {
-        const attempt = { ...fields, attempt: a.attempt, ok: a.ok, status: a.status, latency_ms: Math.round(a.latencyMs), error: a.error };
+        const attempt = {
+          ...fields,
+          attempt: a.attempt,
+          ok: a.ok,
+          status: a.status,
+          latency_ms: Math.round(a.latencyMs),
+          error: a.error,
+        };
         if (a.ok) log.info('action attempt', attempt);
         else log.warn('action attempt', attempt);
       }
       return;
     }
     case 'alert':
-      log[ALERT_LEVEL[event.severity]]('alert', { pair: event.pair, alert: event.alert, severity: event.severity, message: event.message });
+      log[ALERT_LEVEL[event.severity]]('alert', {
+        pair: event.pair,
+        alert: event.alert,
+        severity: event.severity,
+        message: event.message,
+      });
       return;
     case 'operator':
       log.info('operator action', {

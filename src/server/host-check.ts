@@ -25,7 +25,9 @@ export class HostAllowList {
 
   /** `listenHost` is --host; `extra` are the names given with --allowed-host. */
   constructor(listenHost: string, extra: readonly string[] = []) {
-    this.names = new Set([listenHost, ...extra].map((n) => hostName(n.includes(':') && !n.startsWith('[') ? `[${n}]` : n)));
+    this.names = new Set(
+      [listenHost, ...extra].map((n) => hostName(n.includes(':') && !n.startsWith('[') ? `[${n}]` : n)),
+    );
   }
 
   allows(header: string | undefined): boolean {
@@ -47,7 +49,12 @@ export class HostAllowList {
         error: 'invalid',
         message: `this service does not answer to the name "${name}" (Host header); if that is its name, start it with --allowed-host ${name}`,
       };
-      void reply.code(421).headers(SECURITY_HEADERS).header('connection', 'close').type('application/json; charset=utf-8').send(body);
+      void reply
+        .code(421)
+        .headers(SECURITY_HEADERS)
+        .header('connection', 'close')
+        .type('application/json; charset=utf-8')
+        .send(body);
       return reply;
     };
   }

@@ -38,17 +38,25 @@ function clean(value: unknown): unknown {
 }
 
 function logfmtValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return /^[^\s"=\\]+$/.test(text) ? text : JSON.stringify(text);
 }
 
-function formatLine(format: LogFormat, time: Date, level: LogLevel, message: string, fields: Record<string, unknown> = {}): string {
+function formatLine(
+  format: LogFormat,
+  time: Date,
+  level: LogLevel,
+  message: string,
+  fields: Record<string, unknown> = {},
+): string {
   const record: Record<string, unknown> = { time: time.toISOString(), level, msg: maskUrlsIn(message) };
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined && !(key in record)) record[key] = clean(value);
   }
   if (format === 'json') return `${JSON.stringify(record)}\n`;
-  return `${Object.entries(record).map(([k, v]) => `${k}=${logfmtValue(v)}`).join(' ')}\n`;
+  return `${Object.entries(record)
+    .map(([k, v]) => `${k}=${logfmtValue(v)}`)
+    .join(' ')}\n`;
 }
 
 export function createLogger(opts: LogOptions = {}): ServiceLogger {

@@ -3,7 +3,15 @@
 // settings and its problems are what a 400 lists.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MonitorError, type ImportMode, type MonitorApi, type Reasoned, type RearmRequest, type RemoveRequest, type TimeRange } from '../shared/api.js';
+import {
+  MonitorError,
+  type ImportMode,
+  type MonitorApi,
+  type Reasoned,
+  type RearmRequest,
+  type RemoveRequest,
+  type TimeRange,
+} from '../shared/api.js';
 import type { PairSettings } from '../shared/model.js';
 import { bearerToken, tokenGuard } from './auth.js';
 import type { EventHub } from './sse.js';
@@ -57,7 +65,9 @@ type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 function reasoned(body: { reason?: unknown; operator?: unknown }): Reasoned {
   const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
   if (reason === '') {
-    throw new MonitorError('invalid', 'a reason is required', [{ field: 'reason', message: 'say why (it goes into the audit log)' }]);
+    throw new MonitorError('invalid', 'a reason is required', [
+      { field: 'reason', message: 'say why (it goes into the audit log)' },
+    ]);
   }
   return typeof body.operator === 'string' && body.operator.trim() !== ''
     ? { reason, operator: body.operator.trim() }
@@ -79,7 +89,9 @@ function removeRequest(query: RemoveQuery, body: unknown): RemoveRequest {
   }
   const fromBody = (body ?? {}) as { reason?: unknown; operator?: unknown; force?: unknown };
   if (fromBody.force !== undefined && typeof fromBody.force !== 'boolean') {
-    throw new MonitorError('invalid', 'force must be true or false', [{ field: 'force', message: 'must be true or false' }]);
+    throw new MonitorError('invalid', 'force must be true or false', [
+      { field: 'force', message: 'must be true or false' },
+    ]);
   }
   // The engine checks the reason (after the pair: an unknown pair is a 404 first).
   const reason = fromBody.reason ?? query.reason ?? '';
@@ -92,7 +104,10 @@ function importModeOf(query: { mode?: string }): ImportMode {
   if (query.mode === undefined || query.mode === '') return 'replace';
   if (query.mode === 'merge' || query.mode === 'replace') return query.mode;
   throw new MonitorError('invalid', `mode must be merge or replace, not "${query.mode}"`, [
-    { field: 'mode', message: 'must be merge (add and update only) or replace (also remove the pairs the file lacks; the default)' },
+    {
+      field: 'mode',
+      message: 'must be merge (add and update only) or replace (also remove the pairs the file lacks; the default)',
+    },
   ]);
 }
 
@@ -154,10 +169,14 @@ function registerPairRoutes(api: FastifyInstance, monitor: MonitorApi): void {
   api.get('/api/pairs/:id', { schema: { params: idParams } }, async (request: IdRequest) =>
     monitor.getPair(request.params.id),
   );
-  api.put('/api/pairs/:id', { schema: { params: idParams, body: settingsBody, querystring: whoQuery } }, async (request) => {
-    const { id } = (request as IdRequest).params;
-    return monitor.updatePair(id, request.body as PairSettings, optionalWho(request.query as object));
-  });
+  api.put(
+    '/api/pairs/:id',
+    { schema: { params: idParams, body: settingsBody, querystring: whoQuery } },
+    async (request) => {
+      const { id } = (request as IdRequest).params;
+      return monitor.updatePair(id, request.body as PairSettings, optionalWho(request.query as object));
+    },
+  );
   api.delete('/api/pairs/:id', { schema: { params: idParams, querystring: removeQuery } }, async (request, reply) => {
     const { id } = (request as IdRequest).params;
     await monitor.removePair(id, removeRequest(request.query as RemoveQuery, request.body));
@@ -217,11 +236,20 @@ function registerConfigRoutes(api: FastifyInstance, monitor: MonitorApi): void {
       .send(xml);
   });
   api.put('/api/config.xml', { bodyLimit: XML_BODY_LIMIT }, async (request) => {
-    const query = request.query as { 'dry-run'?: string; dryRun?: string; reason?: string; operator?: string; mode?: string };
+    const query = request.query as {
+      'dry-run'?: string;
+      dryRun?: string;
+      reason?: string;
+      operator?: string;
+      mode?: string;
+    };
     // Without mode the API replaces, as it always has: pairs the file lacks are removed.
     const mode = importModeOf(query);
     if (typeof request.body !== 'string') {
-      throw new MonitorError('invalid', 'send pbxctrl-failover.xml as the body with Content-Type application/xml or text/plain');
+      throw new MonitorError(
+        'invalid',
+        'send pbxctrl-failover.xml as the body with Content-Type application/xml or text/plain',
+      );
     }
     if (request.body.trim() === '') {
       throw new MonitorError('invalid', 'the body is empty; send the whole pbxctrl-failover.xml', [

@@ -128,7 +128,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 }
 
 function withDebug(log: Logger): ServiceLogger {
-  return 'debug' in log && typeof log.debug === 'function' ? (log as ServiceLogger) : Object.assign(Object.create(log) as Logger, { debug() {} });
+  return 'debug' in log && typeof log.debug === 'function'
+    ? (log as ServiceLogger)
+    : Object.assign(Object.create(log) as Logger, { debug() {} });
 }
 
 /**

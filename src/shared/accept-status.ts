@@ -8,7 +8,8 @@ export function parseAcceptStatus(spec: string): { ranges: [number, number][] } 
   const ranges: [number, number][] = [];
   for (const part of parts) {
     const m = /^(\d{3})(?:\s*-\s*(\d{3}))?$/.exec(part);
-    if (!m) return { error: `"${part}" is not a status or a range like 200-299 (use e.g. "200", "200-299" or "200,204")` };
+    if (!m)
+      return { error: `"${part}" is not a status or a range like 200-299 (use e.g. "200", "200-299" or "200,204")` };
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (lo < 100 || hi > 599) return { error: `"${part}" is outside the HTTP statuses 100-599` };

@@ -95,7 +95,9 @@ export class MonitorError extends Error {
     this.problems = problems;
   }
   toBody(): ApiErrorBody {
-    return this.problems ? { error: this.code, message: this.message, problems: this.problems } : { error: this.code, message: this.message };
+    return this.problems
+      ? { error: this.code, message: this.message, problems: this.problems }
+      : { error: this.code, message: this.message };
   }
 }
 

@@ -63,7 +63,9 @@ export function health(pairs: readonly PairStatus[]): Health {
 
 /** Worst first, then by name, so the pair that needs the operator is on top. */
 export function worstFirst(pairs: readonly PairStatus[]): PairStatus[] {
-  return [...pairs].sort((a, b) => RANK[pairLevel(a)] - RANK[pairLevel(b)] || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return [...pairs].sort(
+    (a, b) => RANK[pairLevel(a)] - RANK[pairLevel(b)] || a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+  );
 }
 
 export const LEVEL_WORDS: Record<HealthLevel, string> = {

@@ -27,7 +27,8 @@ export interface SettingsHint {
 export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
   const hints: SettingsHint[] = [];
   const interval = typeof s.interval === 'number' && Number.isFinite(s.interval) ? s.interval : undefined;
-  const tolerated = typeof s.toleratedFailures === 'number' && Number.isFinite(s.toleratedFailures) ? s.toleratedFailures : undefined;
+  const tolerated =
+    typeof s.toleratedFailures === 'number' && Number.isFinite(s.toleratedFailures) ? s.toleratedFailures : undefined;
   if (interval !== undefined && tolerated !== undefined && interval > 0 && tolerated >= 0) {
     const seconds = round(interval * (tolerated + 1));
     hints.push({
@@ -36,10 +37,19 @@ export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
     });
   }
   if (interval !== undefined && typeof s.timeout === 'number' && s.timeout > interval) {
-    hints.push({ field: 'timeout', message: 'the timeout is longer than the interval: a slow primary is checked back to back, not at every interval' });
+    hints.push({
+      field: 'timeout',
+      message: 'the timeout is longer than the interval: a slow primary is checked back to back, not at every interval',
+    });
   }
-  for (const [prefix, action] of [['action', s.action], ['failbackAction', s.failbackAction]] as const) {
-    const attempts = typeof action?.retries === 'number' && Number.isInteger(action.retries) && action.retries >= 1 ? action.retries : undefined;
+  for (const [prefix, action] of [
+    ['action', s.action],
+    ['failbackAction', s.failbackAction],
+  ] as const) {
+    const attempts =
+      typeof action?.retries === 'number' && Number.isInteger(action.retries) && action.retries >= 1
+        ? action.retries
+        : undefined;
     if (attempts === undefined) continue;
     hints.push({
       field: `${prefix}.retries`,
@@ -49,7 +59,10 @@ export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
   const primary = hostOf(s.primaryUrl);
   if (primary) {
     if (primary.protocol === 'https:') {
-      hints.push({ field: 'primaryUrl', message: 'https costs a TLS handshake on every check; plain http keeps the polling load on the PBX low' });
+      hints.push({
+        field: 'primaryUrl',
+        message: 'https costs a TLS handshake on every check; plain http keeps the polling load on the PBX low',
+      });
     }
     if (!isIpAddress(primary.hostname)) {
       hints.push({
@@ -60,14 +73,18 @@ export function settingsHints(s: Partial<PairSettings>): SettingsHint[] {
   }
   const urls = Array.isArray(s.validation?.urls) ? s.validation.urls : [];
   if (urls.filter((u) => typeof u === 'string' && u.trim() !== '').length === 0) {
-    hints.push({ field: 'validation.urls', message: `${NO_ISOLATION_PROTECTION}; add a validation URL (an always-up site)` });
+    hints.push({
+      field: 'validation.urls',
+      message: `${NO_ISOLATION_PROTECTION}; add a validation URL (an always-up site)`,
+    });
   }
   urls.forEach((u, i) => {
     const host = hostOf(u);
     if (primary && host && host.hostname === primary.hostname) {
       hints.push({
         field: `validation.urls[${i}]`,
-        message: 'is on the same host as the primary: it goes down with the primary and proves nothing about the watcher\'s own connectivity',
+        message:
+          "is on the same host as the primary: it goes down with the primary and proves nothing about the watcher's own connectivity",
       });
     }
   });

@@ -2,7 +2,14 @@
 // with SECRET_MASK for every answer, export and log, and the same-origin rule that decides whether
 // a secret sent back as the mask may keep the stored one.
 
-import { SECRET_MASK, type ActionHeader, type ActionSettings, type AuthKind, type MaskedRequest, type PairSettings } from './model.js';
+import {
+  SECRET_MASK,
+  type ActionHeader,
+  type ActionSettings,
+  type AuthKind,
+  type MaskedRequest,
+  type PairSettings,
+} from './model.js';
 import { renderTemplate, TEMPLATE_STAND_INS } from './template.js';
 
 const SECRET_PARAM = /auth|token|secret|passw|api[-_]?key|cookie|session|credential|signature|consumer/i;
@@ -53,7 +60,8 @@ export function maskUrl(url: string): string {
   if (at >= 0) {
     const userinfo = authority.slice(0, at);
     const colon = userinfo.indexOf(':');
-    if (colon >= 0 && colon < userinfo.length - 1) authority = `${userinfo.slice(0, colon + 1)}${SECRET_MASK}${authority.slice(at)}`;
+    if (colon >= 0 && colon < userinfo.length - 1)
+      authority = `${userinfo.slice(0, colon + 1)}${SECRET_MASK}${authority.slice(at)}`;
   }
   return m[1]! + authority + maskQuery(m[3]!);
 }
@@ -71,7 +79,9 @@ function maskQuery(rest: string): string {
       if (eq < 0) return p;
       const value = p.slice(eq + 1);
       const onlyVariable = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value);
-      return value && !onlyVariable && isSecretParam(safeDecode(p.slice(0, eq))) ? `${p.slice(0, eq)}=${SECRET_MASK}` : p;
+      return value && !onlyVariable && isSecretParam(safeDecode(p.slice(0, eq)))
+        ? `${p.slice(0, eq)}=${SECRET_MASK}`
+        : p;
     });
   return rest.slice(0, q + 1) + params.join('&') + rest.slice(end);
 }
@@ -103,7 +113,9 @@ export function maskRecordedRequest(r: MaskedRequest): MaskedRequest {
   const out: MaskedRequest = {
     ...r,
     url: maskUrl(r.url),
-    headers: r.headers.map((h) => (isSecretHeader(h.name) && h.value !== '' ? { name: h.name, value: SECRET_MASK } : { ...h })),
+    headers: r.headers.map((h) =>
+      isSecretHeader(h.name) && h.value !== '' ? { name: h.name, value: SECRET_MASK } : { ...h },
+    ),
   };
   return out;
 }
@@ -139,15 +151,24 @@ export function allUrls(s: PairSettings): string[] {
  */
 export type KeptSecrets = { keep: true } | { keep: false; why: string };
 
-export function keptSecrets(existingAction: ActionSettings | undefined, url: string | undefined, auth: AuthKind | undefined): KeptSecrets {
+export function keptSecrets(
+  existingAction: ActionSettings | undefined,
+  url: string | undefined,
+  auth: AuthKind | undefined,
+): KeptSecrets {
   if (!existingAction) return { keep: false, why: 'no secret is stored to keep' };
-  if (url === undefined || auth === undefined) return { keep: false, why: 'the action URL or authentication is invalid' };
+  if (url === undefined || auth === undefined)
+    return { keep: false, why: 'the action URL or authentication is invalid' };
   const before = originOf(existingAction.url);
   const after = originOf(url);
   if (before !== after) {
-    return { keep: false, why: `the action URL's origin changed (from ${before} to ${after}), and the stored secret must not follow it to a new host` };
+    return {
+      keep: false,
+      why: `the action URL's origin changed (from ${before} to ${after}), and the stored secret must not follow it to a new host`,
+    };
   }
-  if (existingAction.auth !== auth) return { keep: false, why: `the authentication changed (from ${existingAction.auth} to ${auth})` };
+  if (existingAction.auth !== auth)
+    return { keep: false, why: `the authentication changed (from ${existingAction.auth} to ${auth})` };
   return { keep: true };
 }
 

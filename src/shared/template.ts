@@ -62,10 +62,12 @@ export function contentTypeOf(encoding: BodyEncoding): string {
 
 // Characters XML cannot carry even as references would make the receiver reject the whole body.
 function escapeXml(value: string): string {
-  return wellFormed(value)
-    // eslint-disable-next-line no-control-regex -- these control characters are what XML cannot carry
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
-    .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+  return (
+    wellFormed(value)
+      // eslint-disable-next-line no-control-regex -- these control characters are what XML cannot carry
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+      .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!)
+  );
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };

@@ -43,7 +43,8 @@ class Collector {
  * With `existing`, a secret sent back as SECRET_MASK keeps the stored secret.
  */
 export function validatePairSettings(input: unknown, opts: { existing?: PairSettings } = {}): ValidationResult {
-  if (!isObject(input)) return { ok: false, problems: [{ field: 'pair', message: 'must be an object with the pair settings' }] };
+  if (!isObject(input))
+    return { ok: false, problems: [{ field: 'pair', message: 'must be an object with the pair settings' }] };
   const rawId = input['id'];
   const c = new Collector(typeof rawId === 'string' && rawId !== '' ? rawId.slice(0, 100) : undefined);
   const existing = opts.existing;
@@ -65,7 +66,12 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     integer: true,
     unit: 'failures',
   });
-  const timeout = readNumber(c, 'timeout', input['timeout'], { required: false, exclusiveMin: 0, max: LIMITS.timeoutMax, unit: 'seconds' });
+  const timeout = readNumber(c, 'timeout', input['timeout'], {
+    required: false,
+    exclusiveMin: 0,
+    max: LIMITS.timeoutMax,
+    unit: 'seconds',
+  });
   const acceptStatus = readAcceptStatus(c, input['acceptStatus']);
   const validation = readValidation(c, input['validation'], existing);
   const action = readAction(c, 'action', input['action'], existing?.action, existing);
@@ -104,7 +110,12 @@ export function duplicateIdProblems(ids: ReadonlyArray<string | undefined>): Pro
     if (id === undefined || id === '') return;
     const first = firstIndex.get(id);
     if (first === undefined) firstIndex.set(id, i);
-    else problems.push({ pair: id, field: 'id', message: `duplicate pair id "${id}": pair #${i + 1} has the same id as pair #${first + 1}` });
+    else
+      problems.push({
+        pair: id,
+        field: 'id',
+        message: `duplicate pair id "${id}": pair #${i + 1} has the same id as pair #${first + 1}`,
+      });
   });
   return problems;
 }
@@ -130,9 +141,11 @@ function unstorable(s: string): string | undefined {
 }
 
 function readId(c: Collector, v: unknown): string | undefined {
-  if (v === undefined || v === null || v === '') return void c.add('id', 'is required (lower-case letters, digits, - and _, up to 64)');
+  if (v === undefined || v === null || v === '')
+    return void c.add('id', 'is required (lower-case letters, digits, - and _, up to 64)');
   if (typeof v !== 'string') return void c.add('id', `must be text, got ${describe(v)}`);
-  if (!LIMITS.idPattern.test(v)) return void c.add('id', `${describe(v)} may only contain lower-case letters, digits, - and _ (1 to 64 of them)`);
+  if (!LIMITS.idPattern.test(v))
+    return void c.add('id', `${describe(v)} may only contain lower-case letters, digits, - and _ (1 to 64 of them)`);
   return v;
 }
 
@@ -141,8 +154,10 @@ function readName(c: Collector, v: unknown, id: string | undefined): string | un
   if (typeof v !== 'string') return void c.add('name', `must be text, got ${describe(v)}`);
   const name = v.trim();
   if (name === '') return void c.add('name', 'must not be empty (leave it out to use the id)');
-  if (name.length > LIMITS.nameMaxLength) return void c.add('name', `must be at most ${LIMITS.nameMaxLength} characters (it has ${name.length})`);
-  if (CONTROL.test(name) || unstorable(name)) return void c.add('name', 'must not contain line breaks or control characters');
+  if (name.length > LIMITS.nameMaxLength)
+    return void c.add('name', `must be at most ${LIMITS.nameMaxLength} characters (it has ${name.length})`);
+  if (CONTROL.test(name) || unstorable(name))
+    return void c.add('name', 'must not contain line breaks or control characters');
   return name;
 }
 
@@ -160,8 +175,10 @@ function readNumber(c: Collector, field: string, v: unknown, rule: NumberRule): 
   if (typeof v !== 'number') return void c.add(field, `must be a number, got ${describe(v)}`);
   if (!Number.isFinite(v)) return void c.add(field, 'must be a finite number');
   if (rule.integer && !Number.isInteger(v)) return void c.add(field, `must be a whole number, got ${v}`);
-  if (rule.min !== undefined && v < rule.min) return void c.add(field, `must be at least ${rule.min} ${rule.unit}, got ${v}`);
-  if (rule.exclusiveMin !== undefined && v <= rule.exclusiveMin) return void c.add(field, `must be more than ${rule.exclusiveMin} ${rule.unit}, got ${v}`);
+  if (rule.min !== undefined && v < rule.min)
+    return void c.add(field, `must be at least ${rule.min} ${rule.unit}, got ${v}`);
+  if (rule.exclusiveMin !== undefined && v <= rule.exclusiveMin)
+    return void c.add(field, `must be more than ${rule.exclusiveMin} ${rule.unit}, got ${v}`);
   if (v > rule.max) return void c.add(field, `must be at most ${rule.max} ${rule.unit}, got ${v}`);
   // -0 would be written as "0"; keep what is stored and what is read back identical.
   return v === 0 ? 0 : v;
@@ -169,7 +186,8 @@ function readNumber(c: Collector, field: string, v: unknown, rule: NumberRule): 
 
 function readAcceptStatus(c: Collector, v: unknown): string | undefined {
   if (v === undefined || v === null) return DEFAULTS.acceptStatus;
-  if (typeof v !== 'string') return void c.add('acceptStatus', `must be text like "200" or "200-299", got ${describe(v)}`);
+  if (typeof v !== 'string')
+    return void c.add('acceptStatus', `must be text like "200" or "200-299", got ${describe(v)}`);
   const spec = v.trim();
   const parsed = parseAcceptStatus(spec);
   if ('error' in parsed) return void c.add('acceptStatus', parsed.error);
@@ -184,25 +202,35 @@ interface UrlRule {
 }
 
 function readUrl(c: Collector, field: string, v: unknown, rule: UrlRule): string | undefined {
-  if (v === undefined || v === null || (v === '' && !rule.required)) return rule.required ? void c.add(field, 'is required') : undefined;
+  if (v === undefined || v === null || (v === '' && !rule.required))
+    return rule.required ? void c.add(field, 'is required') : undefined;
   if (typeof v !== 'string') return void c.add(field, `must be a URL (text), got ${describe(v)}`);
   let url = v.trim();
   if (url === '') return void c.add(field, 'is required');
   if (url.includes(SECRET_MASK)) {
     const kept = rule.existing && allUrls(rule.existing).find((u) => maskUrl(u) === url);
-    if (kept === undefined) return void c.add(field, 'contains a masked secret (••••••••) that does not match the stored URL; type the password again');
+    if (kept === undefined)
+      return void c.add(
+        field,
+        'contains a masked secret (••••••••) that does not match the stored URL; type the password again',
+      );
     url = kept;
   }
-  if (url.length > LIMITS.urlMaxLength) return void c.add(field, `is too long (at most ${LIMITS.urlMaxLength} characters)`);
+  if (url.length > LIMITS.urlMaxLength)
+    return void c.add(field, `is too long (at most ${LIMITS.urlMaxLength} characters)`);
   // eslint-disable-next-line no-control-regex -- a URL with control characters is refused
-  if (/[\s\u0000-\u001f\u007f]/.test(url)) return void c.add(field, 'must not contain spaces, line breaks or control characters (encode a space as %20)');
+  if (/[\s\u0000-\u001f\u007f]/.test(url))
+    return void c.add(field, 'must not contain spaces, line breaks or control characters (encode a space as %20)');
   const bad = unstorable(url);
   if (bad) return void c.add(field, bad);
   const variables = templateVariables(url);
   if (rule.template) {
     if (!checkVariables(c, field, url)) return undefined;
   } else if (variables.length > 0) {
-    return void c.add(field, `variables like {${variables[0]}} are filled in only in action URLs; give the address itself`);
+    return void c.add(
+      field,
+      `variables like {${variables[0]}} are filled in only in action URLs; give the address itself`,
+    );
   }
   const concrete = rule.template ? renderTemplate(url, TEMPLATE_STAND_INS, 'url') : url;
   let parsed: URL;
@@ -211,7 +239,8 @@ function readUrl(c: Collector, field: string, v: unknown, rule: UrlRule): string
   } catch {
     return void c.add(field, `${describe(url)} is not a valid absolute URL (like http://192.0.2.10/)`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return void c.add(field, `must start with http:// or https://, not ${parsed.protocol}//`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return void c.add(field, `must start with http:// or https://, not ${parsed.protocol}//`);
   if (parsed.hostname === '') return void c.add(field, 'must name a host');
   return url;
 }
@@ -236,7 +265,8 @@ function readValidation(c: Collector, v: unknown, existing: PairSettings | undef
   const rawUrls = v['urls'] ?? [];
   if (!Array.isArray(rawUrls)) return void c.add('validation.urls', `must be a list of URLs, got ${describe(rawUrls)}`);
   // No isolation protection only when asked for in so many words.
-  if (rawUrls.length === 0 && (v['quorum'] === undefined || v['quorum'] === null)) return void c.add('validation.urls', NO_VALIDATION_URL);
+  if (rawUrls.length === 0 && (v['quorum'] === undefined || v['quorum'] === null))
+    return void c.add('validation.urls', NO_VALIDATION_URL);
   if (rawUrls.length > LIMITS.maxValidationUrls) {
     c.add('validation.urls', `at most ${LIMITS.maxValidationUrls} validation URLs, got ${rawUrls.length}`);
     return undefined;
@@ -247,14 +277,27 @@ function readValidation(c: Collector, v: unknown, existing: PairSettings | undef
     min: rawUrls.length > 0 ? 1 : 0,
     max: rawUrls.length,
     integer: true,
-    unit: rawUrls.length > 0 ? `(of ${rawUrls.length} validation URL${rawUrls.length > 1 ? 's' : ''})` : '(there are no validation URLs)',
+    unit:
+      rawUrls.length > 0
+        ? `(of ${rawUrls.length} validation URL${rawUrls.length > 1 ? 's' : ''})`
+        : '(there are no validation URLs)',
   });
   if (quorum === undefined || urls.some((u) => u === undefined)) return undefined;
   return { quorum, urls: urls as string[] };
 }
 
 // Headers the HTTP client sets from the request itself; a second copy would corrupt it.
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'keep-alive', 'te', 'trailer', 'expect']);
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'keep-alive',
+  'te',
+  'trailer',
+  'expect',
+]);
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function readAction(
@@ -265,10 +308,13 @@ function readAction(
   existing: PairSettings | undefined,
 ): ActionSettings | undefined {
   if (v === undefined || v === null) return void c.add(`${prefix}.url`, 'is required (the request fired on failover)');
-  if (!isObject(v)) return void c.add(prefix, `must be an object with the action's url, method, body…, got ${describe(v)}`);
+  if (!isObject(v))
+    return void c.add(prefix, `must be an object with the action's url, method, body…, got ${describe(v)}`);
   const url = readUrl(c, `${prefix}.url`, v['url'], { required: true, template: true, existing });
   const method = readChoice(c, `${prefix}.method`, v['method'], HTTP_METHODS, DEFAULTS.method, (s) => s.toUpperCase());
-  const encoding = readChoice(c, `${prefix}.encoding`, v['encoding'], BODY_ENCODINGS, DEFAULTS.encoding, (s) => s.toLowerCase());
+  const encoding = readChoice(c, `${prefix}.encoding`, v['encoding'], BODY_ENCODINGS, DEFAULTS.encoding, (s) =>
+    s.toLowerCase(),
+  );
   const auth = readChoice(c, `${prefix}.auth`, v['auth'], AUTH_KINDS, DEFAULTS.auth, (s) => s.toLowerCase());
   const retries = readNumber(c, `${prefix}.retries`, v['retries'] ?? DEFAULTS.retries, {
     required: true,
@@ -284,7 +330,8 @@ function readAction(
     unit: 'seconds',
   });
   const idempotent = v['idempotent'];
-  if (idempotent !== undefined && typeof idempotent !== 'boolean') c.add(`${prefix}.idempotent`, `must be true or false, got ${describe(idempotent)}`);
+  if (idempotent !== undefined && typeof idempotent !== 'boolean')
+    c.add(`${prefix}.idempotent`, `must be true or false, got ${describe(idempotent)}`);
   const user = readText(c, `${prefix}.user`, v['user'], { maxLength: 500, singleLine: true });
   const kept = keptSecrets(existingAction, url, auth);
   const pass = readSecret(c, `${prefix}.pass`, v['pass'], existingAction?.pass, kept);
@@ -295,9 +342,12 @@ function readAction(
       ? readSecret(c, `${prefix}.body`, v['body'], existingAction?.bodySecret ? existingAction.body : undefined, kept)
       : readText(c, `${prefix}.body`, v['body'], { maxLength: LIMITS.bodyMaxLength, singleLine: false });
   if (body !== undefined) checkVariables(c, `${prefix}.body`, body);
-  if (auth === 'basic' && !user && !c.has(`${prefix}.user`)) c.add(`${prefix}.user`, 'is required for Basic authentication');
-  if (auth === 'bearer' && !pass && !c.has(`${prefix}.pass`)) c.add(`${prefix}.pass`, 'is required for Bearer authentication (the token)');
-  if (method === 'GET' && body !== undefined && body !== '') c.add(`${prefix}.body`, 'a GET request cannot carry a body; use POST, PUT or PATCH');
+  if (auth === 'basic' && !user && !c.has(`${prefix}.user`))
+    c.add(`${prefix}.user`, 'is required for Basic authentication');
+  if (auth === 'bearer' && !pass && !c.has(`${prefix}.pass`))
+    c.add(`${prefix}.pass`, 'is required for Bearer authentication (the token)');
+  if (method === 'GET' && body !== undefined && body !== '')
+    c.add(`${prefix}.body`, 'a GET request cannot carry a body; use POST, PUT or PATCH');
 
   if ([url, method, encoding, auth, retries, timeout, headers].some((x) => x === undefined)) return undefined;
   const action: ActionSettings = {
@@ -332,19 +382,33 @@ function readChoice<T extends string>(
   return undefined;
 }
 
-function readText(c: Collector, field: string, v: unknown, rule: { maxLength: number; singleLine: boolean }): string | undefined {
+function readText(
+  c: Collector,
+  field: string,
+  v: unknown,
+  rule: { maxLength: number; singleLine: boolean },
+): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') return void c.add(field, `must be text, got ${describe(v)}`);
-  if (v.length > rule.maxLength) return void c.add(field, `is too long (at most ${rule.maxLength} characters, it has ${v.length})`);
-  if (rule.singleLine && CONTROL.test(v)) return void c.add(field, 'must not contain line breaks or control characters');
+  if (v.length > rule.maxLength)
+    return void c.add(field, `is too long (at most ${rule.maxLength} characters, it has ${v.length})`);
+  if (rule.singleLine && CONTROL.test(v))
+    return void c.add(field, 'must not contain line breaks or control characters');
   const bad = unstorable(v);
   if (bad) return void c.add(field, bad);
   return v;
 }
 
-function readSecret(c: Collector, field: string, v: unknown, stored: string | undefined, kept: KeptSecrets): string | undefined {
+function readSecret(
+  c: Collector,
+  field: string,
+  v: unknown,
+  stored: string | undefined,
+  kept: KeptSecrets,
+): string | undefined {
   if (v === SECRET_MASK) {
-    if (stored === undefined) return void c.add(field, 'is the mask ••••••••, but no secret is stored to keep; type it');
+    if (stored === undefined)
+      return void c.add(field, 'is the mask ••••••••, but no secret is stored to keep; type it');
     if (!kept.keep) return void c.add(field, `is the mask ••••••••, but ${kept.why}: type the secret again`);
     return stored;
   }
@@ -366,7 +430,8 @@ function readHeaders(
 ): ActionHeader[] | undefined {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) return void c.add(`${prefix}.headers`, `must be a list of {name, value}, got ${describe(v)}`);
-  if (v.length > LIMITS.maxHeaders) return void c.add(`${prefix}.headers`, `at most ${LIMITS.maxHeaders} headers, got ${v.length}`);
+  if (v.length > LIMITS.maxHeaders)
+    return void c.add(`${prefix}.headers`, `at most ${LIMITS.maxHeaders} headers, got ${v.length}`);
   const headers: ActionHeader[] = [];
   let ok = true;
   v.forEach((h: unknown, i) => {
@@ -388,14 +453,20 @@ function readHeader(
   const name = h['name'];
   let nameOk = false;
   if (typeof name !== 'string' || name.trim() === '') c.add(`${field}.name`, 'is required');
-  else if (!HTTP_TOKEN.test(name.trim())) c.add(`${field}.name`, `${describe(name)} is not a valid header name (letters, digits and !#$%&'*+.^_\`|~- only)`);
-  else if (RESERVED_HEADERS.has(name.trim().toLowerCase())) c.add(`${field}.name`, `${name.trim()} is set by the app itself and cannot be configured`);
+  else if (!HTTP_TOKEN.test(name.trim()))
+    c.add(`${field}.name`, `${describe(name)} is not a valid header name (letters, digits and !#$%&'*+.^_\`|~- only)`);
+  else if (RESERVED_HEADERS.has(name.trim().toLowerCase()))
+    c.add(`${field}.name`, `${name.trim()} is set by the app itself and cannot be configured`);
   else nameOk = true;
 
   let value = h['value'] ?? '';
   if (value === SECRET_MASK && nameOk) {
     const stored = existingAction?.headers.find((e) => e.name.toLowerCase() === (name as string).trim().toLowerCase());
-    if (stored === undefined) return void c.add(`${field}.value`, 'is the mask ••••••••, but no value is stored for this header; type the value');
+    if (stored === undefined)
+      return void c.add(
+        `${field}.value`,
+        'is the mask ••••••••, but no value is stored for this header; type the value',
+      );
     if (!kept.keep) return void c.add(`${field}.value`, `is the mask ••••••••, but ${kept.why}: type the secret again`);
     value = stored.value;
   }
@@ -403,13 +474,21 @@ function readHeader(
   if (typeof value !== 'string') return void c.add(`${field}.value`, `must be text, got ${describe(value)}`);
   if (/[\r\n]/.test(value)) return void c.add(`${field}.value`, 'must not contain line breaks');
   // eslint-disable-next-line no-control-regex -- a header value with control characters is refused
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return void c.add(`${field}.value`, 'must not contain control characters');
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value))
+    return void c.add(`${field}.value`, 'must not contain control characters');
   // What HTTP clients send as it is: Latin-1 (undici refuses anything else); variables are encoded when rendered.
   // (The mask stands for a stored value, which was checked when it was saved.)
-  if (value !== SECRET_MASK && /[^\t\u0020-\u007e\u0080-\u00ff]/.test(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''))) {
-    return void c.add(`${field}.value`, 'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out');
+  if (
+    value !== SECRET_MASK &&
+    /[^\t\u0020-\u007e\u0080-\u00ff]/.test(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''))
+  ) {
+    return void c.add(
+      `${field}.value`,
+      'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out',
+    );
   }
-  if (value.length > LIMITS.headerValueMaxLength) return void c.add(`${field}.value`, `is too long (at most ${LIMITS.headerValueMaxLength} characters)`);
+  if (value.length > LIMITS.headerValueMaxLength)
+    return void c.add(`${field}.value`, `is too long (at most ${LIMITS.headerValueMaxLength} characters)`);
   const bad = unstorable(value);
   if (bad) return void c.add(`${field}.value`, bad);
   if (!checkVariables(c, `${field}.value`, value) || !nameOk) return undefined;

@@ -3,7 +3,13 @@
 // the `{action_id}` receivers deduplicate on. Real loopback receivers, real files.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActionRun, type ActionRunnerDeps, actionSendProblems, isIdempotent, newActionStatus } from '../../src/core/action-runner.js';
+import {
+  ActionRun,
+  type ActionRunnerDeps,
+  actionSendProblems,
+  isIdempotent,
+  newActionStatus,
+} from '../../src/core/action-runner.js';
 import { parseConfigXml, serializeConfigXml } from '../../src/core/config-xml.js';
 import { createHttpClient } from '../../src/core/http-client.js';
 import { silentLogger, systemClock } from '../../src/core/ports.js';
@@ -48,7 +54,11 @@ describe('header values outside Latin-1', () => {
   it('a literal header value undici cannot send is refused when saving, naming the header', () => {
     const p = zurich('http://127.0.0.1:9/', 'http://127.0.0.1:9/dns', 'Zürich – {reason}');
     expect(actionSendProblems(p, p.action, 'action')).toEqual([
-      expect.objectContaining({ pair: 'zurich', field: 'action.headers[0].value', message: expect.stringMatching(/cannot carry/) }),
+      expect.objectContaining({
+        pair: 'zurich',
+        field: 'action.headers[0].value',
+        message: expect.stringMatching(/cannot carry/),
+      }),
     ]);
     // Latin-1 is what undici can send as it is; the variables are encoded.
     const latin = zurich('http://127.0.0.1:9/', 'http://127.0.0.1:9/dns', 'Zürich {name} {reason}');
@@ -69,14 +79,21 @@ describe('header values outside Latin-1', () => {
     const bad = zurich('http://127.0.0.1:9/', dns.url('/dns'), 'Zürich – Hauptsitz');
     await writeConfig(dir, []);
     const { monitor } = await open(dir, cleanups);
-    await expect(monitor.addPair(bad)).rejects.toMatchObject({ code: 'invalid', problems: [expect.objectContaining({ field: 'action.headers[0].value' })] });
+    await expect(monitor.addPair(bad)).rejects.toMatchObject({
+      code: 'invalid',
+      problems: [expect.objectContaining({ field: 'action.headers[0].value' })],
+    });
     const good = zurich('http://127.0.0.1:9/', dns.url('/dns'));
     await monitor.addPair(good);
-    await expect(monitor.updatePair('zurich', bad)).rejects.toMatchObject({ code: 'invalid', problems: [expect.objectContaining({ field: 'action.headers[0].value' })] });
+    await expect(monitor.updatePair('zurich', bad)).rejects.toMatchObject({
+      code: 'invalid',
+      problems: [expect.objectContaining({ field: 'action.headers[0].value' })],
+    });
     const xml = serializeConfigXml({ pairs: [{ settings: bad }] });
     const parsed = parseConfigXml(xml);
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.problems).toEqual([expect.objectContaining({ pair: 'zurich', field: 'action.headers[0].value' })]);
+    if (!parsed.ok)
+      expect(parsed.problems).toEqual([expect.objectContaining({ pair: 'zurich', field: 'action.headers[0].value' })]);
     await expect(monitor.importXml(xml)).rejects.toMatchObject({ code: 'invalid' });
     // Nothing changed: the stored header (masked in answers, as every header not known to be harmless) is the good one.
     expect(await monitor.exportXml({ masked: false })).toContain('>{name}: {reason}</header>');
@@ -86,7 +103,9 @@ describe('header values outside Latin-1', () => {
 describe('idempotent', () => {
   it('defaults to true for GET, PUT and DELETE and false for POST and PATCH; written only when set', () => {
     const base = pairSettings({ primaryUrl: 'http://127.0.0.1:9/' }).action;
-    expect((['GET', 'PUT', 'DELETE', 'POST', 'PATCH'] as const).map((method) => isIdempotent({ ...base, method }))).toEqual([true, true, true, false, false]);
+    expect(
+      (['GET', 'PUT', 'DELETE', 'POST', 'PATCH'] as const).map((method) => isIdempotent({ ...base, method })),
+    ).toEqual([true, true, true, false, false]);
     expect(isIdempotent({ ...base, method: 'POST', idempotent: true })).toBe(true);
     expect(isIdempotent({ ...base, method: 'PUT', idempotent: false })).toBe(false);
 
@@ -108,7 +127,9 @@ describe('idempotent', () => {
     action.phase = 'unknown';
     action.from = 'waiting';
     action.inFlight = { attempt: 2, at: '2026-11-27T08:00:01.000Z' };
-    const xml = serializeConfigXml({ pairs: [{ settings: p, persisted: { state: 'failover', since: action.startedAt, action } }] });
+    const xml = serializeConfigXml({
+      pairs: [{ settings: p, persisted: { state: 'failover', since: action.startedAt, action } }],
+    });
     const back = parseConfigXml(xml);
     expect(back.ok && back.config.pairs[0]!.persisted!.action).toEqual(action);
   });
@@ -118,7 +139,14 @@ describe('an attempt in flight at a crash', () => {
   function runDeps(events: EventLog, persisted: ActionStatus[], status: () => ActionStatus): ActionRunnerDeps {
     const client = createHttpClient();
     cleanups.push(() => client.close());
-    return { client, clock: systemClock, log: silentLogger, emit: events.push, persistNow: async () => void persisted.push(structuredClone(status())), backoff: () => 10 };
+    return {
+      client,
+      clock: systemClock,
+      log: silentLogger,
+      emit: events.push,
+      persistNow: async () => void persisted.push(structuredClone(status())),
+      backoff: () => 10,
+    };
   }
 
   function crashed(method: ActionSettings['method']): { pair: PairSettings; status: ActionStatus } {
@@ -137,12 +165,23 @@ describe('an attempt in flight at a crash', () => {
     pair.action.url = dns.url('/dns');
     const events = new EventLog();
     const persisted: ActionStatus[] = [];
-    const run = new ActionRun(runDeps(events, persisted, () => status), pair, pair.action, status, 'verifying');
+    const run = new ActionRun(
+      runDeps(events, persisted, () => status),
+      pair,
+      pair.action,
+      status,
+      'verifying',
+    );
     await run.done;
     expect(dns.hits).toBe(0);
     expect(status.phase).toBe('unknown');
     expect(persisted.at(-1)!.phase).toBe('unknown');
-    expect(events.alerts('action-outcome-unknown')).toEqual([expect.objectContaining({ severity: 'critical', message: expect.stringMatching(/retry the action or mark it done/) })]);
+    expect(events.alerts('action-outcome-unknown')).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        message: expect.stringMatching(/retry the action or mark it done/),
+      }),
+    ]);
   });
 
   it('a PUT is sent again once, with the same {action_id}; the attempt in flight is on disk before it is sent', async () => {
@@ -151,7 +190,13 @@ describe('an attempt in flight at a crash', () => {
     pair.action.url = dns.url('/dns/{action_id}');
     const events = new EventLog();
     const persisted: ActionStatus[] = [];
-    const run = new ActionRun(runDeps(events, persisted, () => status), pair, pair.action, status, 'verifying');
+    const run = new ActionRun(
+      runDeps(events, persisted, () => status),
+      pair,
+      pair.action,
+      status,
+      'verifying',
+    );
     await run.done;
     expect(dns.requests.map((r) => r.url)).toEqual([`/dns/${status.actionId}`]);
     expect(status.phase).toBe('succeeded');
@@ -181,7 +226,11 @@ describe('{action_id}', () => {
 });
 
 describe('operator decides an unknown outcome', () => {
-  async function unknownPair(): Promise<{ monitor: Awaited<ReturnType<typeof open>>['monitor']; events: Awaited<ReturnType<typeof open>>['events']; dns: HttpFixture }> {
+  async function unknownPair(): Promise<{
+    monitor: Awaited<ReturnType<typeof open>>['monitor'];
+    events: Awaited<ReturnType<typeof open>>['events'];
+    dns: HttpFixture;
+  }> {
     const primary = await receiver();
     const dns = await receiver();
     const dir = await tempServerdir(cleanups);
@@ -190,7 +239,9 @@ describe('operator decides an unknown outcome', () => {
     status.phase = 'running';
     status.from = 'waiting';
     status.inFlight = { attempt: 1, at: new Date().toISOString() };
-    await writeConfig(dir, [{ settings: p, persisted: { state: 'failover', since: status.startedAt, action: status } }]);
+    await writeConfig(dir, [
+      { settings: p, persisted: { state: 'failover', since: status.startedAt, action: status } },
+    ]);
     const { monitor, events } = await open(dir, cleanups);
     await waitFor(() => events.some((e) => e.type === 'alert' && e.alert === 'action-outcome-unknown'), 'the alert');
     expect((await monitor.getPair('k')).action?.phase).toBe('unknown');
@@ -204,7 +255,15 @@ describe('operator decides an unknown outcome', () => {
     await expect(monitor.rearm('k', { reason: 'x', failback: false })).rejects.toMatchObject({ code: 'conflict' });
     const after = await monitor.markActionDone('k', { reason: 'DNS shows the standby', operator: 'eve' });
     expect(after.action?.phase).toBe('succeeded');
-    expect(events).toContainEqual(expect.objectContaining({ type: 'operator', action: 'mark-action-done', operator: 'eve', reason: 'DNS shows the standby', outcome: 'ok' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'operator',
+        action: 'mark-action-done',
+        operator: 'eve',
+        reason: 'DNS shows the standby',
+        outcome: 'ok',
+      }),
+    );
     await expect(monitor.markActionDone('k', { reason: 'again' })).rejects.toMatchObject({ code: 'conflict' });
     expect(dns.hits).toBe(0);
   });
@@ -215,7 +274,14 @@ describe('operator decides an unknown outcome', () => {
     await expect(monitor.retryAction('k', { reason: '' })).rejects.toMatchObject({ code: 'invalid' });
     await monitor.retryAction('k', { reason: 'receiver has no record of it', operator: 'eve' });
     await waitFor(() => dns.hits === 1, 'the retry request');
-    expect(events).toContainEqual(expect.objectContaining({ type: 'operator', action: 'retry-action', operator: 'eve', reason: 'receiver has no record of it' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'operator',
+        action: 'retry-action',
+        operator: 'eve',
+        reason: 'receiver has no record of it',
+      }),
+    );
     const after = (await monitor.getPair('k')).action!;
     expect(after.actionId).not.toBe(before.actionId);
     expect(after.from).toBe('waiting');
@@ -238,7 +304,10 @@ describe('a clean stop', () => {
     await first.monitor.close();
     expect(await readConfigText(dir)).toMatch(/phase="succeeded"/);
     const again = await open(dir, cleanups, tuning);
-    expect((await again.monitor.getPair('k')).action).toMatchObject({ phase: 'succeeded', attempts: [expect.objectContaining({ ok: true })] });
+    expect((await again.monitor.getPair('k')).action).toMatchObject({
+      phase: 'succeeded',
+      attempts: [expect.objectContaining({ ok: true })],
+    });
     await again.monitor.close();
     expect(dns.hits).toBe(1);
   }, 30_000);
@@ -249,6 +318,9 @@ describe('the default retry series', () => {
     expect(retrySpanSeconds(DEFAULTS.retries)).toBeGreaterThanOrEqual(600);
     const p = pairSettings({ primaryUrl: 'http://127.0.0.1:9/' });
     p.action.retries = DEFAULTS.retries;
-    expect(settingsHints(p)).toContainEqual({ field: 'action.retries', message: expect.stringMatching(/about 10 min/) });
+    expect(settingsHints(p)).toContainEqual({
+      field: 'action.retries',
+      message: expect.stringMatching(/about 10 min/),
+    });
   });
 });

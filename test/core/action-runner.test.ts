@@ -8,7 +8,13 @@ import {
 } from '../../src/core/action-runner.js';
 import { createHttpClient, type HttpClient } from '../../src/core/http-client.js';
 import { silentLogger, systemClock } from '../../src/core/ports.js';
-import { type ActionSettings, type ActionStatus, type AlertEvent, type BodyEncoding, SECRET_MASK } from '../../src/shared/model.js';
+import {
+  type ActionSettings,
+  type ActionStatus,
+  type AlertEvent,
+  type BodyEncoding,
+  SECRET_MASK,
+} from '../../src/shared/model.js';
 import { EventLog, pairSettings, startWatcher } from '../helpers/engine-fixtures.js';
 import { HttpFixture, waitFor } from '../helpers/http-fixtures.js';
 
@@ -53,7 +59,17 @@ function harness(status: () => ActionStatus): Harness {
 }
 
 function action(url: string, overrides: Partial<ActionSettings> = {}): ActionSettings {
-  return { method: 'POST', url, encoding: 'json', auth: 'none', headers: [], body: '{"pair":"{pair}"}', retries: 5, timeout: 2, ...overrides };
+  return {
+    method: 'POST',
+    url,
+    encoding: 'json',
+    auth: 'none',
+    headers: [],
+    body: '{"pair":"{pair}"}',
+    retries: 5,
+    timeout: 2,
+    ...overrides,
+  };
 }
 
 describe('action runner: retries', () => {
@@ -174,7 +190,8 @@ describe('action runner: the request on the wire', () => {
     {
       encoding: 'xml',
       body: '<failover pair="{pair}"><reason>{reason}</reason></failover>',
-      expected: () => `<failover pair="acme"><reason>Ärger: &quot;quotes&quot; &amp; &lt;tags&gt; &apos;x&apos; a+b=c/d?e#f 100%</reason></failover>`,
+      expected: () =>
+        `<failover pair="acme"><reason>Ärger: &quot;quotes&quot; &amp; &lt;tags&gt; &apos;x&apos; a+b=c/d?e#f 100%</reason></failover>`,
       contentType: 'application/xml; charset=utf-8',
     },
     {
@@ -195,7 +212,11 @@ describe('action runner: the request on the wire', () => {
     it(`escapes variables for a ${c.encoding} body and in the URL`, async () => {
       const dns = await receiver();
       const pair = pairSettings({ primaryUrl: 'http://192.0.2.10/', standbyUrl: 'http://198.51.100.20/pbx?x=1&y=2' });
-      const settings = action(dns.url('/api/{pair}/records?target={standby}&why={reason}'), { encoding: c.encoding, body: c.body, method: 'PUT' });
+      const settings = action(dns.url('/api/{pair}/records?target={standby}&why={reason}'), {
+        encoding: c.encoding,
+        body: c.body,
+        method: 'PUT',
+      });
       const status = newActionStatus('failover', false, reason, Date.now());
       const h = harness(() => status);
       await new ActionRun(h.deps, pair, settings, status, 'verifying').done;
@@ -220,7 +241,9 @@ describe('action runner: the request on the wire', () => {
     const status = newActionStatus('failover', true, 'why', Date.parse('2026-11-27T08:00:00.000Z'));
     const h = harness(() => status);
     await new ActionRun(h.deps, pair, settings, status, 'waiting').done;
-    expect(dns.requests[0]!.body).toBe(`acme|ACME Corp|waiting|failover|why|true|2026-11-27T08:00:00.000Z|${Date.UTC(2026, 10, 27, 8) / 1000}|http://192.0.2.10/|http://198.51.100.20/|api|pw`);
+    expect(dns.requests[0]!.body).toBe(
+      `acme|ACME Corp|waiting|failover|why|true|2026-11-27T08:00:00.000Z|${Date.UTC(2026, 10, 27, 8) / 1000}|http://192.0.2.10/|http://198.51.100.20/|api|pw`,
+    );
   });
 
   it('sends Basic and Bearer authorization and custom headers; the masked request and events hide the secrets', async () => {
@@ -276,14 +299,21 @@ describe('action runner: the recorded request shows no secret (trust issue, item
     const settings = action(dns.url('/hook'), {
       encoding: 'json',
       body: '{"from":"{primary}","to":"{standby}"}',
-      headers: [{ name: 'Accept', value: 'application/json' }, { name: 'X-Ovh-Consumer', value: 'ck-value' }],
+      headers: [
+        { name: 'Accept', value: 'application/json' },
+        { name: 'X-Ovh-Consumer', value: 'ck-value' },
+      ],
     });
     const status = newActionStatus('failover', false, 'r', Date.now());
     await new ActionRun(harness(() => status).deps, pair, settings, status, 'verifying').done;
-    expect(dns.requests[0]!.body).toBe('{"from":"http://mon:primary-pw@127.0.0.1:9/status?token=primary-tok","to":"http://127.0.0.1:9/?apikey=standby-key"}');
+    expect(dns.requests[0]!.body).toBe(
+      '{"from":"http://mon:primary-pw@127.0.0.1:9/status?token=primary-tok","to":"http://127.0.0.1:9/?apikey=standby-key"}',
+    );
     expect(dns.requests[0]!.headers['x-ovh-consumer']).toBe('ck-value');
     const recorded = status.request!;
-    expect(recorded.body).toBe(`{"from":"http://mon:${SECRET_MASK}@127.0.0.1:9/status?token=${SECRET_MASK}","to":"http://127.0.0.1:9/?apikey=${SECRET_MASK}"}`);
+    expect(recorded.body).toBe(
+      `{"from":"http://mon:${SECRET_MASK}@127.0.0.1:9/status?token=${SECRET_MASK}","to":"http://127.0.0.1:9/?apikey=${SECRET_MASK}"}`,
+    );
     expect(recorded.headers).toContainEqual({ name: 'accept', value: 'application/json' });
     expect(recorded.headers).toContainEqual({ name: 'x-ovh-consumer', value: SECRET_MASK });
 
@@ -298,7 +328,8 @@ describe('action runner: the recorded request shows no secret (trust issue, item
     expect(dns.requests[1]!.body).toBe('{"apikey":"literal-secret"}');
     expect(dns.requests[1]!.headers['user-agent']).toBe('ua-secret');
     const text = JSON.stringify(s2.request);
-    for (const secret of ['primary-pw', 'primary-tok', 'literal-secret', 'ua-secret']) expect(text).not.toContain(secret);
+    for (const secret of ['primary-pw', 'primary-tok', 'literal-secret', 'ua-secret'])
+      expect(text).not.toContain(secret);
     expect(s2.request!.body).toBe(SECRET_MASK);
   });
 });
@@ -312,7 +343,9 @@ describe('action runner: through the watcher', () => {
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     expect(() => h.watcher.retryAction()).toThrow(/no action to retry/);
     h.watcher.failover('test', 'dave');
-    expect(() => h.watcher.retryAction()).toThrow(/only a failed action or one whose outcome is unknown can be retried/);
+    expect(() => h.watcher.retryAction()).toThrow(
+      /only a failed action or one whose outcome is unknown can be retried/,
+    );
     await waitFor(() => h.watcher.status().action?.phase === 'failed', 'action failed');
     expect(dns.hits).toBe(3);
     expect(h.watcher.currentState).toBe('failover');

@@ -64,11 +64,15 @@ function runAndKill(dir: string, delayMs: number): Promise<Run> {
   });
 }
 
-it(`leaves a valid file after each of ${LANES * KILLS_PER_LANE} SIGKILLs in the middle of saving`, { timeout: 300_000 }, async () => {
-  const lanes = Array.from({ length: LANES }, (_, i) => killRepeatedly(path.join(root, `lane-${i}`)));
-  const kills = (await Promise.all(lanes)).reduce((a, b) => a + b, 0);
-  expect(kills).toBe(LANES * KILLS_PER_LANE);
-});
+it(
+  `leaves a valid file after each of ${LANES * KILLS_PER_LANE} SIGKILLs in the middle of saving`,
+  { timeout: 300_000 },
+  async () => {
+    const lanes = Array.from({ length: LANES }, (_, i) => killRepeatedly(path.join(root, `lane-${i}`)));
+    const kills = (await Promise.all(lanes)).reduce((a, b) => a + b, 0);
+    expect(kills).toBe(LANES * KILLS_PER_LANE);
+  },
+);
 
 async function killRepeatedly(dir: string): Promise<number> {
   await fs.mkdir(dir);

@@ -50,7 +50,12 @@ describe('load', () => {
   it('refuses an empty or blank file, naming it: a truncated file must not read as "no pairs"', async () => {
     for (const text of ['', '  \n\t\n']) {
       await fs.writeFile(file, text);
-      const err = await createConfigStore(dir).load().then(() => undefined, (e: unknown) => e as MonitorError);
+      const err = await createConfigStore(dir)
+        .load()
+        .then(
+          () => undefined,
+          (e: unknown) => e as MonitorError,
+        );
       expect(err).toBeInstanceOf(MonitorError);
       expect(err!.code).toBe('invalid');
       expect(err!.problems).toEqual([{ field: 'file', message: expect.stringContaining(`${file} is empty`) }]);
@@ -66,7 +71,10 @@ describe('load', () => {
   });
 
   it('refuses an invalid file with every problem, and never touches it', async () => {
-    const bad = configWith(minimalPair('a').replace('<interval>1</interval>', '<interval>0</interval>'), minimalPair('a'));
+    const bad = configWith(
+      minimalPair('a').replace('<interval>1</interval>', '<interval>0</interval>'),
+      minimalPair('a'),
+    );
     await fs.writeFile(file, bad);
     const before = await fs.stat(file);
     const store = createConfigStore(dir);
@@ -106,7 +114,14 @@ describe('load', () => {
   });
 
   it('refuses bytes that are not UTF-8', async () => {
-    await fs.writeFile(file, Buffer.concat([Buffer.from('<pbxctrl-failover><!-- '), Buffer.from([0xff, 0xfe, 0xc0]), Buffer.from(' --></pbxctrl-failover>')]));
+    await fs.writeFile(
+      file,
+      Buffer.concat([
+        Buffer.from('<pbxctrl-failover><!-- '),
+        Buffer.from([0xff, 0xfe, 0xc0]),
+        Buffer.from(' --></pbxctrl-failover>'),
+      ]),
+    );
     const err = await rejection(createConfigStore(dir).load());
     expect(err.problems).toEqual([{ field: 'file', message: 'is not valid UTF-8 text' }]);
   });
@@ -162,7 +177,14 @@ describe('save', () => {
     const config = await store.load();
     await store.save(withInterval(config, 7));
     const text = await fs.readFile(file, 'utf8');
-    for (const kept of ['owner="noc"', '<x:site-info region="eu">', 'x:ticket="4711"', '<notes>call <b>Bob</b> first</notes>', '<x:comment>keep me</x:comment>', '<!-- trailing comment -->']) {
+    for (const kept of [
+      'owner="noc"',
+      '<x:site-info region="eu">',
+      'x:ticket="4711"',
+      '<notes>call <b>Bob</b> first</notes>',
+      '<x:comment>keep me</x:comment>',
+      '<!-- trailing comment -->',
+    ]) {
       expect(text).toContain(kept);
     }
     expect(text.match(/<interval>7<\/interval>/g)).toHaveLength(2);
@@ -239,7 +261,9 @@ describe('save', () => {
     await fs.writeFile(blocker, 'x');
     const err = await rejection(createConfigStore(path.join(blocker, 'serverdir')).load());
     expect(err.code).toBe('internal');
-    expect(err.message).toMatch(/^cannot read .*pbxctrl-failover\.xml: a part of the path is not a directory \(ENOTDIR\)$/);
+    expect(err.message).toMatch(
+      /^cannot read .*pbxctrl-failover\.xml: a part of the path is not a directory \(ENOTDIR\)$/,
+    );
   });
 
   it('says in words why a save failed, leaves the file as it was and no temporary files', async () => {
@@ -267,7 +291,10 @@ describe('parse, serialize and readConfigFile', () => {
     expect(masked).toContain(`<pass>${SECRET_MASK}</pass>`);
     expect(masked).not.toContain('>secret<');
     expect(store.serialize(parsed.config)).toContain('<pass>secret</pass>');
-    expect(store.parse('<nope/>')).toEqual({ ok: false, problems: [{ field: 'file', message: expect.stringMatching(/root element/) }] });
+    expect(store.parse('<nope/>')).toEqual({
+      ok: false,
+      problems: [{ field: 'file', message: expect.stringMatching(/root element/) }],
+    });
     expect(await listDir()).toEqual([]);
   });
 
@@ -281,7 +308,12 @@ describe('parse, serialize and readConfigFile', () => {
     expect(back).toEqual({ ok: true, config });
     const alone = store.parse(masked);
     expect(alone.ok).toBe(false);
-    if (!alone.ok) expect(alone.problems.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['acme:action.headers[0].value', 'acme:action.headers[1].value', 'acme:action.pass']);
+    if (!alone.ok)
+      expect(alone.problems.map((p) => `${p.pair}:${p.field}`).sort()).toEqual([
+        'acme:action.headers[0].value',
+        'acme:action.headers[1].value',
+        'acme:action.pass',
+      ]);
   });
 
   it('serializes with the unknown content of the loaded file', async () => {
@@ -299,9 +331,15 @@ describe('parse, serialize and readConfigFile', () => {
       problems: [{ field: 'file', message: `${path.join(dir, 'missing.xml')} does not exist` }],
     });
     const bad = await readConfigFile(await writeTemp(configWith(minimalPair('a').replace('{pair}', '{foo}'))));
-    expect(bad).toEqual({ ok: false, problems: [{ pair: 'a', field: 'action.url', message: expect.stringMatching(/unknown variable \{foo\}/) }] });
+    expect(bad).toEqual({
+      ok: false,
+      problems: [{ pair: 'a', field: 'action.url', message: expect.stringMatching(/unknown variable \{foo\}/) }],
+    });
     const empty = await writeTemp('');
-    expect(await readConfigFile(empty)).toEqual({ ok: false, problems: [{ field: 'file', message: expect.stringContaining(`${empty} is empty`) }] });
+    expect(await readConfigFile(empty)).toEqual({
+      ok: false,
+      problems: [{ field: 'file', message: expect.stringContaining(`${empty} is empty`) }],
+    });
   });
 });
 

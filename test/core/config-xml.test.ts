@@ -120,11 +120,17 @@ describe('round trips', () => {
 
   it('keeps unknown attributes of rewritten text elements', () => {
     const xml = configWith(
-      minimalPair('a', '\n    <state since="2026-11-27T08:00:00Z" reason="r" x:by="ops">paused</state>').replace('<interval>1</interval>', '<interval unit="s">1</interval>'),
+      minimalPair('a', '\n    <state since="2026-11-27T08:00:00Z" reason="r" x:by="ops">paused</state>').replace(
+        '<interval>1</interval>',
+        '<interval unit="s">1</interval>',
+      ),
     );
     const read = ok(parseConfigXml(xml));
     const record = read.config.pairs[0]!;
-    const text = serializeConfigXml({ pairs: [{ ...record, persisted: { state: 'starting', since: '2026-11-27T09:00:00Z' } }] }, { base: read.document });
+    const text = serializeConfigXml(
+      { pairs: [{ ...record, persisted: { state: 'starting', since: '2026-11-27T09:00:00Z' } }] },
+      { base: read.document },
+    );
     expect(text).toContain('<interval unit="s">1</interval>');
     expect(text).toContain('<state since="2026-11-27T09:00:00Z" x:by="ops">starting</state>');
   });
@@ -142,7 +148,13 @@ describe('round trips', () => {
     const read = ok(parseConfigXml(RICH_SAMPLE));
     const acme = read.config.pairs[0]!;
     const changed: PairRecord = {
-      settings: { ...acme.settings, interval: 2, timeout: 1.5, standbyUrl: undefined as unknown as string, action: { ...acme.settings.action, headers: [] } },
+      settings: {
+        ...acme.settings,
+        interval: 2,
+        timeout: 1.5,
+        standbyUrl: undefined as unknown as string,
+        action: { ...acme.settings.action, headers: [] },
+      },
       persisted: { state: 'waiting', since: '2026-11-27T09:00:00Z' },
     };
     delete (changed.settings as { standbyUrl?: string }).standbyUrl;
@@ -171,8 +183,24 @@ describe('round trips', () => {
   it('writes a new file in the contract shape with 2-space indentation', () => {
     const { config } = ok(parseConfigXml(CONTRACT_SAMPLE));
     const text = serializeConfigXml(config);
-    expect(text.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<pbxctrl-failover version="1">\n  <pair id="acme">\n    <name>ACME Corp</name>\n')).toBe(true);
-    const order = ['<name>', '<primary-url>', '<standby-url>', '<interval>', '<tolerated-failures>', '<timeout>', '<accept-status>', '<validation', '<action ', '<failback-action', '<state'];
+    expect(
+      text.startsWith(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<pbxctrl-failover version="1">\n  <pair id="acme">\n    <name>ACME Corp</name>\n',
+      ),
+    ).toBe(true);
+    const order = [
+      '<name>',
+      '<primary-url>',
+      '<standby-url>',
+      '<interval>',
+      '<tolerated-failures>',
+      '<timeout>',
+      '<accept-status>',
+      '<validation',
+      '<action ',
+      '<failback-action',
+      '<state',
+    ];
     const positions = order.map((tag) => text.indexOf(tag));
     expect(positions.every((p) => p > 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -187,7 +215,13 @@ describe('round trips', () => {
       settings: {
         ...settings,
         name: `Tom's "PBX" & <co>`,
-        action: { ...settings.action, body, headers: [{ name: 'X-Note', value: ' a\tb "c" ' }], user: ' u ', pass: 'p&<>"\'' },
+        action: {
+          ...settings.action,
+          body,
+          headers: [{ name: 'X-Note', value: ' a\tb "c" ' }],
+          user: ' u ',
+          pass: 'p&<>"\'',
+        },
       },
       persisted: {
         state: 'failover',
@@ -223,7 +257,10 @@ describe('round trips', () => {
             reason: 'maintenance',
             startedAt: '2026-11-27T08:00:00Z',
             ...(phase === 'succeeded' || phase === 'failed' ? { finishedAt: '2026-11-27T08:00:05.5Z' } : {}),
-            attempts: phase === 'pending' ? [] : [{ attempt: 1, at: '2026-11-27T08:00:01Z', ok: false, latencyMs: 10, error: 'connection refused' }],
+            attempts:
+              phase === 'pending'
+                ? []
+                : [{ attempt: 1, at: '2026-11-27T08:00:01Z', ok: false, latencyMs: 10, error: 'connection refused' }],
           },
         },
       };
@@ -247,11 +284,16 @@ describe('round trips', () => {
 describe('errors name the pair and the field', () => {
   function expectProblem(list: Problem[], match: { pair?: string; field: string; message: RegExp }) {
     const found = list.find((p) => p.field === match.field && p.pair === match.pair && match.message.test(p.message));
-    expect(found, `wanted ${JSON.stringify({ ...match, message: String(match.message) })} in ${JSON.stringify(list)}`).toBeDefined();
+    expect(
+      found,
+      `wanted ${JSON.stringify({ ...match, message: String(match.message) })} in ${JSON.stringify(list)}`,
+    ).toBeDefined();
   }
 
   it('malformed XML says line and column', () => {
-    const list = problems('<pbxctrl-failover version="1">\n  <pair id="a">\n    <name>x</nam>\n  </pair>\n</pbxctrl-failover>');
+    const list = problems(
+      '<pbxctrl-failover version="1">\n  <pair id="a">\n    <name>x</nam>\n  </pair>\n</pbxctrl-failover>',
+    );
     expectProblem(list, { field: 'file', message: /not well-formed XML: line 3, column \d+/ });
   });
 
@@ -259,25 +301,43 @@ describe('errors name the pair and the field', () => {
     const bomb = `<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>\n<pbxctrl-failover version="1"><x>&lol2;</x></pbxctrl-failover>`;
     expectProblem(problems(bomb), { field: 'file', message: /DOCTYPE and ENTITY declarations are not allowed/ });
     expectProblem(problems('<!doctype pbxctrl-failover><pbxctrl-failover/>'), { field: 'file', message: /DOCTYPE/ });
-    expectProblem(problems('<pbxctrl-failover><!ENTITY x "y"></pbxctrl-failover>'), { field: 'file', message: /ENTITY/ });
+    expectProblem(problems('<pbxctrl-failover><!ENTITY x "y"></pbxctrl-failover>'), {
+      field: 'file',
+      message: /ENTITY/,
+    });
   });
 
   it('refuses undeclared entities, naming where they are', () => {
     const list = problems(configWith(minimalPair('a', '\n    <name>ACME &foo;</name>')));
     expectProblem(list, { pair: 'a', field: 'name', message: /unknown entity &foo;/ });
-    const list2 = problems(configWith(minimalPair('a', '\n    <validation><url>http://203.0.113.1/?a=1&b=2</url></validation>')));
+    const list2 = problems(
+      configWith(minimalPair('a', '\n    <validation><url>http://203.0.113.1/?a=1&b=2</url></validation>')),
+    );
     expectProblem(list2, { field: 'file', message: /not well-formed|&/ });
   });
 
   it('refuses a file over the size limit', () => {
     const padding = `<!-- ${'x'.repeat(17 * 1024 * 1024)} -->`;
-    expectProblem(problems(configWith(minimalPair('a'), padding)), { field: 'file', message: /is 17 MiB; files over 16 MiB are refused/ });
-    expectProblem(problems(configWith(minimalPair('a')), { maxBytes: 100 }), { field: 'file', message: /files over 100 bytes are refused/ });
+    expectProblem(problems(configWith(minimalPair('a'), padding)), {
+      field: 'file',
+      message: /is 17 MiB; files over 16 MiB are refused/,
+    });
+    expectProblem(problems(configWith(minimalPair('a')), { maxBytes: 100 }), {
+      field: 'file',
+      message: /files over 100 bytes are refused/,
+    });
   });
 
   it('refuses characters XML cannot hold, with line and column', () => {
-    expectProblem(problems(configWith(minimalPair('a', '\n    <name>a\u0001b</name>'))), { field: 'file', message: /line 9, column 12: character U\+0001/ });
-    expectProblem(problems(configWith(minimalPair('a', '\n    <name>&#1;</name>'))), { pair: 'a', field: 'name', message: /character reference &#1;/ });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <name>a\u0001b</name>'))), {
+      field: 'file',
+      message: /line 9, column 12: character U\+0001/,
+    });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <name>&#1;</name>'))), {
+      pair: 'a',
+      field: 'name',
+      message: /character reference &#1;/,
+    });
   });
 
   it('missing primary URL', () => {
@@ -290,28 +350,48 @@ describe('errors name the pair and the field', () => {
     expectProblem(list, { pair: 'a', field: 'interval', message: /must be a number, got "fast"/ });
     const list2 = problems(configWith(minimalPair('a').replace('<interval>1</interval>', '<interval>0.01</interval>')));
     expectProblem(list2, { pair: 'a', field: 'interval', message: /at least 0.1 seconds/ });
-    const list3 = problems(configWith(minimalPair('a').replace('<interval>1</interval>', `<interval>1${'0'.repeat(400)}</interval>`)));
+    const list3 = problems(
+      configWith(minimalPair('a').replace('<interval>1</interval>', `<interval>1${'0'.repeat(400)}</interval>`)),
+    );
     expectProblem(list3, { pair: 'a', field: 'interval', message: /finite/ });
   });
 
   it('duplicate pair id', () => {
-    expectProblem(problems(configWith(minimalPair('a'), minimalPair('b'), minimalPair('a'))), { pair: 'a', field: 'id', message: /duplicate pair id "a"/ });
+    expectProblem(problems(configWith(minimalPair('a'), minimalPair('b'), minimalPair('a'))), {
+      pair: 'a',
+      field: 'id',
+      message: /duplicate pair id "a"/,
+    });
   });
 
   it('a duplicate id is reported together with every other problem of the file, not after they are fixed', () => {
     const broken = minimalPair('b').replace('<interval>1</interval>', '<interval>fast</interval>');
     const list = problems(configWith(minimalPair('a'), broken, minimalPair('a'), broken));
-    expectProblem(list, { pair: 'a', field: 'id', message: /duplicate pair id "a": pair #3 has the same id as pair #1/ });
-    expectProblem(list, { pair: 'b', field: 'id', message: /duplicate pair id "b": pair #4 has the same id as pair #2/ });
+    expectProblem(list, {
+      pair: 'a',
+      field: 'id',
+      message: /duplicate pair id "a": pair #3 has the same id as pair #1/,
+    });
+    expectProblem(list, {
+      pair: 'b',
+      field: 'id',
+      message: /duplicate pair id "b": pair #4 has the same id as pair #2/,
+    });
     expectProblem(list, { pair: 'b', field: 'interval', message: /must be a number, got "fast"/ });
     // A pair without an id is a problem of its own, not a duplicate of another pair without one.
-    const noIds = problems(configWith(minimalPair('a').replace(' id="a"', ''), minimalPair('c').replace(' id="c"', '')));
+    const noIds = problems(
+      configWith(minimalPair('a').replace(' id="a"', ''), minimalPair('c').replace(' id="c"', '')),
+    );
     expect(noIds.filter((p) => /duplicate/.test(p.message))).toEqual([]);
   });
 
   it('unknown template variable', () => {
     const xml = configWith(minimalPair('a').replace('hook?pair={pair}', 'hook?pair={pair}&amp;x={nope}'));
-    expectProblem(problems(xml), { pair: 'a', field: 'action.url', message: /unknown variable \{nope\}; known: \{pair\}/ });
+    expectProblem(problems(xml), {
+      pair: 'a',
+      field: 'action.url',
+      message: /unknown variable \{nope\}; known: \{pair\}/,
+    });
   });
 
   it('bad state and state time', () => {
@@ -320,27 +400,58 @@ describe('errors name the pair and the field', () => {
       field: 'state',
       message: /"asleep" is not a state; one of starting, waiting, verifying, failover, paused/,
     });
-    expectProblem(problems(configWith(minimalPair('a', '\n    <state since="yesterday">waiting</state>'))), { pair: 'a', field: 'state.since', message: /ISO 8601/ });
-    expectProblem(problems(configWith(minimalPair('a', '\n    <state>waiting</state>'))), { pair: 'a', field: 'state.since', message: /required/ });
-  });
-
-  it('bad action progress', () => {
-    const progress = '\n    <state since="2026-11-27T08:00:00Z">failover</state>\n    <action-progress kind="failover" phase="exploded" manual="maybe" started-at="2026-11-27T08:00:00Z"><attempt n="0" at="x" ok="true" latency-ms="-1"/></action-progress>';
-    const list = problems(configWith(minimalPair('a', progress)));
-    expectProblem(list, { pair: 'a', field: 'actionProgress.phase', message: /pending, running, succeeded, failed or unknown/ });
-    expectProblem(list, { pair: 'a', field: 'actionProgress.manual', message: /true or false/ });
-    expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].at', message: /ISO 8601/ });
-    expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].latencyMs', message: /milliseconds/ });
-    expectProblem(problems(configWith(minimalPair('a', '\n    <action-progress kind="failover" phase="pending" manual="false" started-at="2026-11-27T08:00:00Z"/>'))), {
+    expectProblem(problems(configWith(minimalPair('a', '\n    <state since="yesterday">waiting</state>'))), {
       pair: 'a',
-      field: 'state',
-      message: /needs a <state>/,
+      field: 'state.since',
+      message: /ISO 8601/,
+    });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <state>waiting</state>'))), {
+      pair: 'a',
+      field: 'state.since',
+      message: /required/,
     });
   });
 
+  it('bad action progress', () => {
+    const progress =
+      '\n    <state since="2026-11-27T08:00:00Z">failover</state>\n    <action-progress kind="failover" phase="exploded" manual="maybe" started-at="2026-11-27T08:00:00Z"><attempt n="0" at="x" ok="true" latency-ms="-1"/></action-progress>';
+    const list = problems(configWith(minimalPair('a', progress)));
+    expectProblem(list, {
+      pair: 'a',
+      field: 'actionProgress.phase',
+      message: /pending, running, succeeded, failed or unknown/,
+    });
+    expectProblem(list, { pair: 'a', field: 'actionProgress.manual', message: /true or false/ });
+    expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].at', message: /ISO 8601/ });
+    expectProblem(list, { pair: 'a', field: 'actionProgress.attempts[0].latencyMs', message: /milliseconds/ });
+    expectProblem(
+      problems(
+        configWith(
+          minimalPair(
+            'a',
+            '\n    <action-progress kind="failover" phase="pending" manual="false" started-at="2026-11-27T08:00:00Z"/>',
+          ),
+        ),
+      ),
+      {
+        pair: 'a',
+        field: 'state',
+        message: /needs a <state>/,
+      },
+    );
+  });
+
   it('an element twice, or with elements where text belongs', () => {
-    expectProblem(problems(configWith(minimalPair('a', '\n    <interval>2</interval>'))), { pair: 'a', field: 'interval', message: /more than once/ });
-    expectProblem(problems(configWith(minimalPair('a', '\n    <name>x<b/></name>'))), { pair: 'a', field: 'name', message: /text only/ });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <interval>2</interval>'))), {
+      pair: 'a',
+      field: 'interval',
+      message: /more than once/,
+    });
+    expectProblem(problems(configWith(minimalPair('a', '\n    <name>x<b/></name>'))), {
+      pair: 'a',
+      field: 'name',
+      message: /text only/,
+    });
   });
 
   it('a pair without id is named by its position', () => {
@@ -351,7 +462,10 @@ describe('errors name the pair and the field', () => {
   it('wrong root, unsupported version, loose text', () => {
     expectProblem(problems('<config/>'), { field: 'file', message: /root element must be <pbxctrl-failover>/ });
     expectProblem(problems('<pbxctrl-failover version="2"/>'), { field: 'version', message: /"2" is not supported/ });
-    expectProblem(problems('<pbxctrl-failover version="1">hello</pbxctrl-failover>'), { field: 'file', message: /text directly inside/ });
+    expectProblem(problems('<pbxctrl-failover version="1">hello</pbxctrl-failover>'), {
+      field: 'file',
+      message: /text directly inside/,
+    });
     expectProblem(problems(''), { field: 'file', message: /not well-formed/ });
   });
 
@@ -362,7 +476,10 @@ describe('errors name the pair and the field', () => {
 
   it('collects the problems of every pair', () => {
     const list = problems(
-      configWith(minimalPair('a').replace('<interval>1</interval>', '<interval>0</interval>'), minimalPair('b').replace('{pair}', '{who}')),
+      configWith(
+        minimalPair('a').replace('<interval>1</interval>', '<interval>0</interval>'),
+        minimalPair('b').replace('{pair}', '{who}'),
+      ),
     );
     expect(list.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['a:interval', 'b:action.url']);
   });
@@ -376,11 +493,18 @@ describe('secrets and isolation protection in the file (trust issue, items 7 to 
     ${validation}
     <action method="POST"><url>https://dns.example.net/api</url>${action}</action>
   </pair>`;
-  const withValidation = (action: string) => configWith(pairWith('<validation><url>http://203.0.113.1/</url></validation>', action));
+  const withValidation = (action: string) =>
+    configWith(pairWith('<validation><url>http://203.0.113.1/</url></validation>', action));
 
   it('refuses a pair without validation URLs unless quorum="0" is written, and keeps quorum="0" when rewritten', () => {
     const missing = problems(configWith(pairWith('', '')));
-    expect(missing).toEqual([{ pair: 'a', field: 'validation.urls', message: expect.stringMatching(/at least one validation URL.*quorum="0"/s) }]);
+    expect(missing).toEqual([
+      {
+        pair: 'a',
+        field: 'validation.urls',
+        message: expect.stringMatching(/at least one validation URL.*quorum="0"/s),
+      },
+    ]);
     expect(problems(configWith(pairWith('<validation/>', ''))).map((p) => p.field)).toEqual(['validation.urls']);
     const { first, text } = roundTrip(configWith(pairWith('<validation quorum="0"/>', '')));
     expect(first.pairs[0]!.settings.validation).toEqual({ quorum: 0, urls: [] });
@@ -390,7 +514,9 @@ describe('secrets and isolation protection in the file (trust issue, items 7 to 
   });
 
   it('reads and writes secret="true" on a header and the body, and masks them in an export', () => {
-    const xml = withValidation('<header name="User-Agent" secret="true">ua-secret</header><header name="Accept">text/plain</header><body secret="true">{"key":"body-secret"}</body>');
+    const xml = withValidation(
+      '<header name="User-Agent" secret="true">ua-secret</header><header name="Accept">text/plain</header><body secret="true">{"key":"body-secret"}</body>',
+    );
     const { first, text } = roundTrip(xml);
     const action = first.pairs[0]!.settings.action;
     expect(action.headers).toEqual([
@@ -404,7 +530,9 @@ describe('secrets and isolation protection in the file (trust issue, items 7 to 
     for (const secret of ['ua-secret', 'body-secret', 'primary-pw']) expect(masked).not.toContain(secret);
     expect(masked).toContain(`<body secret="true">${SECRET_MASK}</body>`);
     expect(masked).toContain('<header name="Accept">text/plain</header>');
-    expect(problems(withValidation('<body secret="maybe">x</body>'))).toEqual([{ pair: 'a', field: 'action.bodySecret', message: expect.stringMatching(/true or false/) }]);
+    expect(problems(withValidation('<body secret="maybe">x</body>'))).toEqual([
+      { pair: 'a', field: 'action.bodySecret', message: expect.stringMatching(/true or false/) },
+    ]);
   });
 
   it('masks every header whose name is not known to be harmless in an export, and re-masks a recorded request', () => {
@@ -424,16 +552,25 @@ describe('secrets and isolation protection in the file (trust issue, items 7 to 
   });
 
   it('an edited masked export keeps the secrets only for the same origin (import)', () => {
-    const stored = ok(parseConfigXml(withValidation('<pass>pw-secret</pass><header name="X-Ovh-Consumer">ck-secret</header>')));
+    const stored = ok(
+      parseConfigXml(withValidation('<pass>pw-secret</pass><header name="X-Ovh-Consumer">ck-secret</header>')),
+    );
     const existing = (id: string) => stored.config.pairs.find((p) => p.settings.id === id)?.settings;
     const masked = serializeConfigXml(stored.config, { masked: true });
     const same = ok(parseConfigXml(masked, { existing }));
-    expect(same.config.pairs[0]!.settings.action).toMatchObject({ pass: 'pw-secret', headers: [{ name: 'X-Ovh-Consumer', value: 'ck-secret' }] });
-    const moved = parseConfigXml(masked.replace('https://dns.example.net/api', 'https://attacker.example/api'), { existing });
+    expect(same.config.pairs[0]!.settings.action).toMatchObject({
+      pass: 'pw-secret',
+      headers: [{ name: 'X-Ovh-Consumer', value: 'ck-secret' }],
+    });
+    const moved = parseConfigXml(masked.replace('https://dns.example.net/api', 'https://attacker.example/api'), {
+      existing,
+    });
     expect(moved.ok).toBe(false);
     if (!moved.ok) {
       expect(moved.problems.map((p) => p.field).sort()).toEqual(['action.headers[0].value', 'action.pass']);
-      expect(moved.problems[0]!.message).toMatch(/origin changed \(from https:\/\/dns.example.net to https:\/\/attacker.example\)/);
+      expect(moved.problems[0]!.message).toMatch(
+        /origin changed \(from https:\/\/dns.example.net to https:\/\/attacker.example\)/,
+      );
     }
   });
 });

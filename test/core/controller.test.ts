@@ -29,8 +29,19 @@ async function rejection(promise: Promise<unknown>): Promise<MonitorError> {
   throw new Error('expected a MonitorError');
 }
 
-function pair(id: string, primary: HttpFixture, receiver: HttpFixture, extra: Partial<PairSettings> = {}): PairSettings {
-  return pairSettings({ id, name: `Pair ${id}`, primaryUrl: primary.url(`/${id}`), actionUrl: receiver.url(`/dns/${id}`), ...extra });
+function pair(
+  id: string,
+  primary: HttpFixture,
+  receiver: HttpFixture,
+  extra: Partial<PairSettings> = {},
+): PairSettings {
+  return pairSettings({
+    id,
+    name: `Pair ${id}`,
+    primaryUrl: primary.url(`/${id}`),
+    actionUrl: receiver.url(`/dns/${id}`),
+    ...extra,
+  });
 }
 
 async function stateOf(monitor: { getPair(id: string): Promise<{ state: string }> }, id: string): Promise<string> {
@@ -68,10 +79,14 @@ describe('controller: pairs at run time', () => {
     // What decides a failure changes: the pair starts afresh.
     await monitor.updatePair('b', { ...pair('b', primary, receiver), name: 'Renamed B', interval: 0.15 });
     // The move into starting, whether or not the first check after it has already answered.
-    const restarted = events.filter((e): e is StateEvent => e.type === 'state' && e.pair === 'b').findLast((e) => e.to === 'starting')!;
+    const restarted = events
+      .filter((e): e is StateEvent => e.type === 'state' && e.pair === 'b')
+      .findLast((e) => e.to === 'starting')!;
     expect(restarted).toMatchObject({ from: 'waiting', to: 'starting', reason: 'settings changed' });
 
-    const ops = events.filter((e): e is OperatorEvent => e.type === 'operator').map((e) => [e.action, e.pair, e.outcome]);
+    const ops = events
+      .filter((e): e is OperatorEvent => e.type === 'operator')
+      .map((e) => [e.action, e.pair, e.outcome]);
     expect(ops).toEqual([
       ['failover', 'a', 'ok'],
       ['add', 'c', 'ok'],
@@ -84,13 +99,9 @@ describe('controller: pairs at run time', () => {
     expect(text).toContain('<name>Renamed B</name>');
     expect(text).not.toContain('id="c"');
     expect(text).toMatch(/<state[^>]*>failover<\/state>/);
-    expect(events.filter((e) => e.type === 'config').map((e) => (e.type === 'config' ? `${e.change}:${e.pair}` : ''))).toEqual([
-      'added:c',
-      'updated:b',
-      'updated:a',
-      'removed:c',
-      'updated:b',
-    ]);
+    expect(
+      events.filter((e) => e.type === 'config').map((e) => (e.type === 'config' ? `${e.change}:${e.pair}` : '')),
+    ).toEqual(['added:c', 'updated:b', 'updated:a', 'removed:c', 'updated:b']);
     expect(receiver.requests.filter((r) => r.url === '/dns/a')).toHaveLength(1);
   });
 
@@ -102,7 +113,13 @@ describe('controller: pairs at run time', () => {
     const { monitor } = await open(dir, cleanups);
     const fileBefore = await readConfigText(dir);
 
-    const bad = await rejection(monitor.addPair({ ...pair('b', primary, receiver), interval: 0.01, action: { ...pair('b', primary, receiver).action, body: '{"x":"{nope}"}' } }));
+    const bad = await rejection(
+      monitor.addPair({
+        ...pair('b', primary, receiver),
+        interval: 0.01,
+        action: { ...pair('b', primary, receiver).action, body: '{"x":"{nope}"}' },
+      }),
+    );
     expect(bad.code).toBe('invalid');
     expect(bad.problems!.map((p) => p.field).sort()).toEqual(['action.body', 'interval']);
     expect(bad.problems!.every((p) => p.pair === 'b')).toBe(true);
@@ -177,7 +194,10 @@ describe('controller: operator moves', () => {
       ['rearm', 'ops-3', 'DC1 back', 'ok'],
     ]);
     expect(audit[3]!.detail).toMatch(/with failback/);
-    await waitForAsync(async () => (await monitor.alerts()).some((e) => e.type === 'alert' && e.alert === 'failover'), 'failover alert in history');
+    await waitForAsync(
+      async () => (await monitor.alerts()).some((e) => e.type === 'alert' && e.alert === 'failover'),
+      'failover alert in history',
+    );
     const history = await monitor.history('a');
     const states = history.events.filter((e): e is StateEvent => e.type === 'state').map((e) => e.to);
     expect(states).toContain('paused');
@@ -200,7 +220,11 @@ describe('controller: reasons and operators the file must store', () => {
       [first.monitor.pause('a', { reason: 'x', operator: 'eve\nmallory' }), 'operator', /must be one line/],
       [first.monitor.pause('a', { reason: 'x', operator: 'e'.repeat(201) }), 'operator', /at most 200 characters/],
       [first.monitor.retryAction('a', { reason: '\udc00' }), 'reason', /cannot be stored \(U\+DC00\)/],
-      [first.monitor.addPair(pair('b', primary, receiver), { reason: 'new\u0085site' }), 'reason', /cannot be stored \(U\+0085\)/],
+      [
+        first.monitor.addPair(pair('b', primary, receiver), { reason: 'new\u0085site' }),
+        'reason',
+        /cannot be stored \(U\+0085\)/,
+      ],
     ];
     for (const [attempt, field, message] of refusals) {
       const error = await rejection(attempt);
@@ -226,7 +250,14 @@ describe('controller: secrets', () => {
     const receiver = await fixture();
     const dir = await tempServerdir(cleanups);
     const p = pair('a', primary, receiver);
-    p.action = { ...p.action, auth: 'basic', user: 'api', pass: 'hunter2-pass', headers: [{ name: 'X-Api-Key', value: 'key-0xdeadbeef' }], url: receiver.url('/dns?token={pass}') };
+    p.action = {
+      ...p.action,
+      auth: 'basic',
+      user: 'api',
+      pass: 'hunter2-pass',
+      headers: [{ name: 'X-Api-Key', value: 'key-0xdeadbeef' }],
+      url: receiver.url('/dns?token={pass}'),
+    };
     const { monitor, events } = await open(dir, cleanups);
     const added = await monitor.addPair(p);
     expect(added.settings.action.pass).toBe(SECRET_MASK);
@@ -259,7 +290,9 @@ describe('controller: secrets', () => {
     expect(everything).toContain(SECRET_MASK);
     // Nor in the history files on disk (only pbxctrl-failover.xml holds secrets).
     await monitor.close();
-    const files = (await readdir(path.join(dir, 'history'), { recursive: true })).map((f) => path.join(dir, 'history', f));
+    const files = (await readdir(path.join(dir, 'history'), { recursive: true })).map((f) =>
+      path.join(dir, 'history', f),
+    );
     const onDisk = (await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')))).join('\n');
     expect(onDisk).toContain('secret test');
     expect(onDisk).not.toContain('hunter2');
@@ -293,7 +326,9 @@ describe('controller: import and export', () => {
     ]);
     expect((await monitor.listPairs()).map((p) => p.id)).toEqual(['a', 'b']);
 
-    const broken = await rejection(monitor.importXml(edited.replace('<interval>0.1</interval>', '<interval>soon</interval>')));
+    const broken = await rejection(
+      monitor.importXml(edited.replace('<interval>0.1</interval>', '<interval>soon</interval>')),
+    );
     expect(broken.code).toBe('invalid');
     expect(broken.problems!.some((p) => p.field === 'interval')).toBe(true);
     expect((await monitor.listPairs()).map((p) => p.id)).toEqual(['a', 'b']);
@@ -304,7 +339,13 @@ describe('controller: import and export', () => {
     expect((await monitor.getPair('a')).toleratedFailures).toBe(4);
     expect(await monitor.exportXml()).toContain('keep-me');
     const op = events.find((e): e is OperatorEvent => e.type === 'operator' && e.action === 'import')!;
-    expect(op).toMatchObject({ pair: '*', operator: 'frank', reason: 'new layout', outcome: 'ok', detail: '1 added, 1 changed, 1 removed, 0 unchanged' });
+    expect(op).toMatchObject({
+      pair: '*',
+      operator: 'frank',
+      reason: 'new layout',
+      outcome: 'ok',
+      detail: '1 added, 1 changed, 1 removed, 0 unchanged',
+    });
     expect(await readConfigText(dir)).toContain('id="c"');
   });
 });
@@ -331,9 +372,17 @@ describe('controller: pbxctrl-failover.xml edited by hand', () => {
     const invalid = (await readConfigText(dir)).replace(/<interval>[^<]*<\/interval>/, '<interval>-1</interval>');
     // An edit that lands while the engine renames its own write into place is lost (a limit of any
     // writer without a lock shared with the editor); on a loaded machine, edit again if that happened.
-    for (let attempt = 0; attempt < 5 && !events.some((e) => e.type === 'alert' && e.alert === 'config-problem'); attempt++) {
+    for (
+      let attempt = 0;
+      attempt < 5 && !events.some((e) => e.type === 'alert' && e.alert === 'config-problem');
+      attempt++
+    ) {
       await writeFile(configFile(dir), invalid);
-      await waitFor(() => events.some((e) => e.type === 'alert' && e.alert === 'config-problem'), 'config-problem alert', 3000).catch(() => undefined);
+      await waitFor(
+        () => events.some((e) => e.type === 'alert' && e.alert === 'config-problem'),
+        'config-problem alert',
+        3000,
+      ).catch(() => undefined);
     }
     await waitFor(() => events.some((e) => e.type === 'alert' && e.alert === 'config-problem'), 'config-problem alert');
     const alert = events.find((e) => e.type === 'alert' && e.alert === 'config-problem')!;
@@ -343,7 +392,13 @@ describe('controller: pbxctrl-failover.xml edited by hand', () => {
     const health = await monitor.health();
     expect(health.ok).toBe(false);
     expect(health.problems).toEqual([
-      { kind: 'state-write', since: expect.any(String), message: expect.stringMatching(/^pair states cannot be written to .*pbxctrl-failover\.xml: it was edited by hand and is invalid \(pair "a", interval: .*\)\. Decisions made now are lost on a restart; fix the file and writing resumes\.$/) },
+      {
+        kind: 'state-write',
+        since: expect.any(String),
+        message: expect.stringMatching(
+          /^pair states cannot be written to .*pbxctrl-failover\.xml: it was edited by hand and is invalid \(pair "a", interval: .*\)\. Decisions made now are lost on a restart; fix the file and writing resumes\.$/,
+        ),
+      },
     ]);
     const refused = await rejection(monitor.pause('a', { reason: 'while the file is broken' }));
     expect(refused.code).toBe('conflict');
@@ -358,7 +413,10 @@ describe('controller: pbxctrl-failover.xml edited by hand', () => {
 
     await writeFile(configFile(dir), invalid.replace('<interval>-1</interval>', '<interval>0.2</interval>'));
     await waitForAsync(async () => (await monitor.getPair('a')).interval === 0.2, 'fixed file applied');
-    await waitFor(() => events.some((e) => e.type === 'alert' && e.alert === 'state-write-recovered'), 'recovery alert');
+    await waitFor(
+      () => events.some((e) => e.type === 'alert' && e.alert === 'state-write-recovered'),
+      'recovery alert',
+    );
     expect((await monitor.health()).ok).toBe(true);
     await monitor.pause('a', { reason: 'the file is fixed' });
     expect(await readConfigText(dir)).toContain('>paused</state>');
@@ -372,7 +430,12 @@ describe('controller: test URLs and the lock', () => {
     const receiver = await fixture();
     const dir = await tempServerdir(cleanups);
     const { monitor } = await open(dir, cleanups);
-    const results = await monitor.testUrls(pair('t', primary, receiver, { standbyUrl: standby.url(), validation: { quorum: 1, urls: [primary.url('/v'), 'http://127.0.0.1:1/'] } }));
+    const results = await monitor.testUrls(
+      pair('t', primary, receiver, {
+        standbyUrl: standby.url(),
+        validation: { quorum: 1, urls: [primary.url('/v'), 'http://127.0.0.1:1/'] },
+      }),
+    );
     expect(results.map((r) => [r.target, r.ok, r.error])).toEqual([
       ['primary', true, undefined],
       ['standby', false, 'status 503'],

@@ -58,8 +58,12 @@ function timed<T>(fn: () => T): T {
 function expectNamedProblems(problems: Problem[]): void {
   check(problems.length > 0, () => 'invalid, but no problem given');
   for (const p of problems) {
-    const named = typeof p.field === 'string' && p.field.length > 0 && typeof p.message === 'string' && p.message.length > 0;
-    check(named && (p.pair === undefined || typeof p.pair === 'string'), () => `problem without field or message: ${JSON.stringify(p)}`);
+    const named =
+      typeof p.field === 'string' && p.field.length > 0 && typeof p.message === 'string' && p.message.length > 0;
+    check(
+      named && (p.pair === undefined || typeof p.pair === 'string'),
+      () => `problem without field or message: ${JSON.stringify(p)}`,
+    );
   }
 }
 
@@ -73,7 +77,8 @@ function checkXml(text: string): void {
   accepted++;
   const written = serializeConfigXml(result.config, { base: result.document });
   const again = parseConfigXml(written);
-  if (!again.ok) throw new Error(`a valid file did not read back after writing: ${JSON.stringify(again.problems)}\n${written}`);
+  if (!again.ok)
+    throw new Error(`a valid file did not read back after writing: ${JSON.stringify(again.problems)}\n${written}`);
   sameValue(again.config, result.config, 'the configuration changed through a write and a read');
 }
 
@@ -87,7 +92,11 @@ function checkSettings(input: unknown): void {
   accepted++;
   const settings: PairSettings = result.settings;
   sameValue(validatePairSettings(settings), { ok: true, settings }, 'valid settings did not validate to themselves');
-  sameValue(validatePairSettings(maskSettings(settings), { existing: settings }), { ok: true, settings }, 'masked settings did not save back');
+  sameValue(
+    validatePairSettings(maskSettings(settings), { existing: settings }),
+    { ok: true, settings },
+    'masked settings did not save back',
+  );
   const text = serializeConfigXml({ pairs: [{ settings }] });
   const read = parseConfigXml(text);
   if (!read.ok) throw new Error(`valid settings did not survive the XML: ${JSON.stringify(read.problems)}\n${text}`);
@@ -164,11 +173,36 @@ const SNIPPETS = [
 
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), char: fc.oneof(fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }), fc.constantFrom('<', '>', '&', '"', '/', '=', ' ', '\u0000')) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(fc.constantFrom(...SNIPPETS), fc.string({ maxLength: 20, unit: 'binary' })) }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.nat(),
+    char: fc.oneof(
+      fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }),
+      fc.constantFrom('<', '>', '&', '"', '/', '=', ' ', '\u0000'),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.oneof(fc.constantFrom(...SNIPPETS), fc.string({ maxLength: 20, unit: 'binary' })),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 60 }) }),
   fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
-  fc.record({ kind: fc.constant('number' as const), value: fc.constantFrom('1e999', '-1', '0', '0.0000001', '1'.repeat(400), '0x10', '1_000', 'Infinity', '-0', '5e-324') }),
+  fc.record({
+    kind: fc.constant('number' as const),
+    value: fc.constantFrom(
+      '1e999',
+      '-1',
+      '0',
+      '0.0000001',
+      '1'.repeat(400),
+      '0x10',
+      '1_000',
+      'Infinity',
+      '-0',
+      '5e-324',
+    ),
+  }),
 );
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
 
@@ -193,7 +227,10 @@ function mutate(text: string, m: Mutation): string {
 describe('the XML reader', () => {
   it(`answers ${RUNS.xmlMutations} mutated files with a valid config or named problems`, { timeout: 240_000 }, () => {
     // The rich sample (last) is picked one time in eight: it is the slowest to read.
-    const weighted = fc.oneof({ arbitrary: fc.nat({ max: SAMPLES.length - 2 }), weight: 7 }, { arbitrary: fc.constant(SAMPLES.length - 1), weight: 1 });
+    const weighted = fc.oneof(
+      { arbitrary: fc.nat({ max: SAMPLES.length - 2 }), weight: 7 },
+      { arbitrary: fc.constant(SAMPLES.length - 1), weight: 1 },
+    );
     fc.assert(
       fc.property(weighted, fc.array(mutation, { minLength: 1, maxLength: 5 }), (pick, mutations) => {
         const sample = SAMPLES[pick]!;
@@ -206,7 +243,19 @@ describe('the XML reader', () => {
   const fieldValue = fc.oneof(
     fc.string({ maxLength: 30 }),
     fc.string({ maxLength: 30, unit: 'binary' }),
-    fc.constantFrom('10', '0.1', '0', '-1', '1e999', 'http://192.0.2.10/', 'https://x.example/{pair}', '{nope}', '200-299', SECRET_MASK, ''),
+    fc.constantFrom(
+      '10',
+      '0.1',
+      '0',
+      '-1',
+      '1e999',
+      'http://192.0.2.10/',
+      'https://x.example/{pair}',
+      '{nope}',
+      '200-299',
+      SECRET_MASK,
+      '',
+    ),
     fc.double().map(String),
     fc.integer().map(String),
   );
@@ -290,9 +339,28 @@ describe('validatePairSettings on JSON bodies', () => {
     fc.jsonValue({ maxDepth: 2 }),
     fc.string({ unit: 'binary', maxLength: 40 }),
     fc.double(),
-    fc.constantFrom(null, undefined, '', SECRET_MASK, '{pair}', '{nope}', 'http://192.0.2.10/', 'GET', 'basic', 'bearer', 'xml', 1e308, -0, NaN, Infinity),
+    fc.constantFrom(
+      null,
+      undefined,
+      '',
+      SECRET_MASK,
+      '{pair}',
+      '{nope}',
+      'http://192.0.2.10/',
+      'GET',
+      'basic',
+      'bearer',
+      'xml',
+      1e308,
+      -0,
+      NaN,
+      Infinity,
+    ),
   );
-  const tweak = (target: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> => ({ ...target, [key]: value });
+  const tweak = (target: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> => ({
+    ...target,
+    [key]: value,
+  });
 
   it(`answers ${RUNS.jsonStructured} valid bodies with fields replaced, deep and shallow`, { timeout: 120_000 }, () => {
     const topKeys = [...Object.keys(VALID_INPUT), '__proto__', 'constructor', 'failbackAction', 'extra'];
@@ -303,8 +371,16 @@ describe('validatePairSettings on JSON bodies', () => {
           fc.oneof(
             fc.record({ where: fc.constant('top' as const), key: fc.constantFrom(...topKeys), value: anyValue }),
             fc.record({ where: fc.constant('action' as const), key: fc.constantFrom(...actionKeys), value: anyValue }),
-            fc.record({ where: fc.constant('header' as const), key: fc.constantFrom('name', 'value'), value: anyValue }),
-            fc.record({ where: fc.constant('validation' as const), key: fc.constantFrom('quorum', 'urls'), value: anyValue }),
+            fc.record({
+              where: fc.constant('header' as const),
+              key: fc.constantFrom('name', 'value'),
+              value: anyValue,
+            }),
+            fc.record({
+              where: fc.constant('validation' as const),
+              key: fc.constantFrom('quorum', 'urls'),
+              value: anyValue,
+            }),
           ),
           { minLength: 1, maxLength: 4 },
         ),
@@ -313,8 +389,14 @@ describe('validatePairSettings on JSON bodies', () => {
           for (const c of changes) {
             const action = input['action'] as Record<string, unknown> | undefined;
             if (c.where === 'top') input = tweak(input, c.key, c.value);
-            else if (c.where === 'action' && action && typeof action === 'object') input['action'] = tweak(action, c.key, c.value);
-            else if (c.where === 'header' && action && Array.isArray(action['headers']) && typeof action['headers'][0] === 'object') {
+            else if (c.where === 'action' && action && typeof action === 'object')
+              input['action'] = tweak(action, c.key, c.value);
+            else if (
+              c.where === 'header' &&
+              action &&
+              Array.isArray(action['headers']) &&
+              typeof action['headers'][0] === 'object'
+            ) {
               action['headers'] = [tweak(action['headers'][0] as Record<string, unknown>, c.key, c.value)];
             } else if (c.where === 'validation' && input['validation'] && typeof input['validation'] === 'object') {
               input['validation'] = tweak(input['validation'] as Record<string, unknown>, c.key, c.value);
@@ -327,19 +409,32 @@ describe('validatePairSettings on JSON bodies', () => {
     );
   });
 
-  it(`answers ${RUNS.jsonText} JSON texts as the service would parse them (__proto__ keys included)`, { timeout: 120_000 }, () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.json(),
-          fc.jsonValue().map((v) => `{"__proto__":${JSON.stringify(v)},${JSON.stringify({ ...VALID_INPUT, action: { ...VALID_INPUT.action, headers: v } }).slice(1)}`),
-          fc.constantFrom('{"__proto__":{"id":"x"}}', '{"constructor":{"prototype":{"id":"x"}}}', JSON.stringify(VALID_INPUT)),
+  it(
+    `answers ${RUNS.jsonText} JSON texts as the service would parse them (__proto__ keys included)`,
+    { timeout: 120_000 },
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.json(),
+            fc
+              .jsonValue()
+              .map(
+                (v) =>
+                  `{"__proto__":${JSON.stringify(v)},${JSON.stringify({ ...VALID_INPUT, action: { ...VALID_INPUT.action, headers: v } }).slice(1)}`,
+              ),
+            fc.constantFrom(
+              '{"__proto__":{"id":"x"}}',
+              '{"constructor":{"prototype":{"id":"x"}}}',
+              JSON.stringify(VALID_INPUT),
+            ),
+          ),
+          (text) => checkSettings(JSON.parse(text)),
         ),
-        (text) => checkSettings(JSON.parse(text)),
-      ),
-      { numRuns: RUNS.jsonText },
-    );
-  });
+        { numRuns: RUNS.jsonText },
+      );
+    },
+  );
 });
 
 describe('fuzz total', () => {

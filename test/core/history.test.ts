@@ -6,7 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHistoryStore, type HistoryOptions } from '../../src/core/history.js';
 import { encodeMinuteRow, parseMinuteSeries, roundMs, type MinuteRow } from '../../src/core/history-format.js';
 import type { HistoryStore, Logger } from '../../src/core/ports.js';
-import type { AlertEvent, CheckEvent, CheckTarget, MinuteAggregate, OperatorEvent, PairStatus, StateEvent } from '../../src/shared/model.js';
+import type {
+  AlertEvent,
+  CheckEvent,
+  CheckTarget,
+  MinuteAggregate,
+  OperatorEvent,
+  PairStatus,
+  StateEvent,
+} from '../../src/shared/model.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -52,13 +60,28 @@ function open(opts: HistoryOptions = {}): HistoryStore {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function check(pair: string, target: CheckTarget, at: number, ok: boolean, latencyMs: number, error = 'status 503'): CheckEvent {
+function check(
+  pair: string,
+  target: CheckTarget,
+  at: number,
+  ok: boolean,
+  latencyMs: number,
+  error = 'status 503',
+): CheckEvent {
   return {
     type: 'check',
     pair,
     at: iso(at),
     consecutiveFailures: ok ? 0 : 1,
-    result: { target, url: `http://192.0.2.1/${target}`, ok, status: ok ? 200 : 503, latencyMs, at: iso(at), ...(ok ? {} : { error }) },
+    result: {
+      target,
+      url: `http://192.0.2.1/${target}`,
+      ok,
+      status: ok ? 200 : 503,
+      latencyMs,
+      at: iso(at),
+      ...(ok ? {} : { error }),
+    },
   };
 }
 
@@ -94,7 +117,10 @@ describe('history: events', () => {
     store.record(state('acme', late, 'waiting'));
     await store.flush();
 
-    expect((await fs.readdir(pairDir('acme'))).sort()).toEqual([`${dayOf(late)}.events.jsonl`, `${dayOf(early)}.events.jsonl`]);
+    expect((await fs.readdir(pairDir('acme'))).sort()).toEqual([
+      `${dayOf(late)}.events.jsonl`,
+      `${dayOf(early)}.events.jsonl`,
+    ]);
     const both = await store.query('acme', T0, T0 + 10 * MINUTE);
     expect(both.events.map((e) => e.at)).toEqual([iso(late), iso(early)]);
     expect(both.from).toBe(iso(T0));
@@ -125,7 +151,9 @@ describe('history: events', () => {
     const expected = [state('acme', T0 + 1000), failed];
     expect((await store.query('acme', T0, T0 + MINUTE)).events).toEqual(expected);
     await store.flush();
-    const lines = (await fs.readFile(path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`), 'utf8')).trim().split('\n');
+    const lines = (await fs.readFile(path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`), 'utf8'))
+      .trim()
+      .split('\n');
     expect(lines.map((l) => JSON.parse(l))).toEqual(expected);
   });
 
@@ -183,7 +211,10 @@ describe('history: events', () => {
     const store = open();
     const file = path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`);
     await fs.mkdir(pairDir('acme'), { recursive: true });
-    await fs.writeFile(file, JSON.stringify(state('acme', T0 + 1000)) + '\n' + JSON.stringify(state('acme', T0 + 2000)).slice(0, 30));
+    await fs.writeFile(
+      file,
+      JSON.stringify(state('acme', T0 + 1000)) + '\n' + JSON.stringify(state('acme', T0 + 2000)).slice(0, 30),
+    );
     expect((await store.query('acme', T0, T0 + MINUTE)).events).toEqual([state('acme', T0 + 1000)]);
     expect(warnings).toEqual([]);
 
@@ -197,11 +228,18 @@ describe('history: events', () => {
     const store = open();
     const file = path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`);
     await fs.mkdir(pairDir('acme'), { recursive: true });
-    const lines = [JSON.stringify(state('acme', T0 + 1000)), '{"type":"state","pa\u0000garbage', '[1,2]', JSON.stringify(state('acme', T0 + 2000))];
+    const lines = [
+      JSON.stringify(state('acme', T0 + 1000)),
+      '{"type":"state","pa\u0000garbage',
+      '[1,2]',
+      JSON.stringify(state('acme', T0 + 2000)),
+    ];
     await fs.writeFile(file, lines.join('\n') + '\n');
     const history = await store.query('acme', T0, T0 + MINUTE);
     expect(history.events).toEqual([state('acme', T0 + 1000), state('acme', T0 + 2000)]);
-    expect(warnings).toEqual([{ message: `skipped 2 damaged line(s) in history file ${file}`, fields: { file, damaged: 2 } }]);
+    expect(warnings).toEqual([
+      { message: `skipped 2 damaged line(s) in history file ${file}`, fields: { file, damaged: 2 } },
+    ]);
   });
 
   it('queryAll returns the wanted types of every pair in time order, each event once', async () => {
@@ -259,7 +297,12 @@ describe('history: minute aggregates', () => {
     expect((await store.query('acme', T0, T0 + 2 * MINUTE)).minutes).toEqual(expected);
     const onDisk = await fs.readFile(path.join(pairDir('acme'), `${dayOf(T0)}.minutes.jsonl`), 'utf8');
     // The standby's minute has not seen its end yet: it is answered from memory.
-    expect(onDisk.trim().split('\n').map((l) => JSON.parse(l))).toEqual([[T0 / MINUTE, 'primary', 5, 2, 30, 50]]);
+    expect(
+      onDisk
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([[T0 / MINUTE, 'primary', 5, 2, 30, 50]]);
 
     await store.close();
     const reopened = open();
@@ -316,7 +359,10 @@ describe('history: minute aggregates', () => {
     const file = path.join(pairDir('acme'), `${dayOf(T0)}.minutes.jsonl`);
     await fs.mkdir(pairDir('acme'), { recursive: true });
     const m = T0 / MINUTE;
-    await fs.writeFile(file, `[${m},"primary",60,0,5.5,9]\n[${m + 1},"prim\n[${m + 1},"primary",60,2,1e1,20.25]\n[${m + 2},"primary",6`);
+    await fs.writeFile(
+      file,
+      `[${m},"primary",60,0,5.5,9]\n[${m + 1},"prim\n[${m + 1},"primary",60,2,1e1,20.25]\n[${m + 2},"primary",6`,
+    );
     expect((await store.query('acme', T0, T0 + 5 * MINUTE)).minutes).toEqual([
       { minute: iso(T0), target: 'primary', checks: 60, failures: 0, p50Ms: 5.5, maxMs: 9 },
       { minute: iso(T0 + MINUTE), target: 'primary', checks: 60, failures: 2, p50Ms: 10, maxMs: 20.25 },
@@ -377,7 +423,9 @@ describe('history: minute file parser', () => {
   });
 
   it('combines minutes written twice and out of order, within a day and across distant days', () => {
-    const days = fc.integer({ min: 0, max: 400 }).chain((day) => fc.integer({ min: M0 + day * 1440, max: M0 + day * 1440 + 3 }));
+    const days = fc
+      .integer({ min: 0, max: 400 })
+      .chain((day) => fc.integer({ min: M0 + day * 1440, max: M0 + day * 1440 + 3 }));
     fc.assert(
       fc.property(fc.array(rowArb(fc.oneof(fc.integer({ min: M0, max: M0 + 5 }), days)), { maxLength: 60 }), (rows) => {
         const text = rows.map(encodeMinuteRow).join('');
@@ -427,7 +475,10 @@ describe('history: minute file parser', () => {
     const file = path.join(pairDir('acme'), `${dayOf(T0)}.minutes.jsonl`);
     await fs.mkdir(pairDir('acme'), { recursive: true });
     const m = T0 / MINUTE;
-    await fs.writeFile(file, `[${m},"primary",60,0,5.5,9]\n[${m + 1},"primäry",60,0,5.5,9]\n[${m + 1},"standby",3,0,0.7,0.9]\n`);
+    await fs.writeFile(
+      file,
+      `[${m},"primary",60,0,5.5,9]\n[${m + 1},"primäry",60,0,5.5,9]\n[${m + 1},"standby",3,0,0.7,0.9]\n`,
+    );
     expect((await store.query('acme', T0, T0 + 5 * MINUTE)).minutes).toEqual([
       { minute: iso(T0), target: 'primary', checks: 60, failures: 0, p50Ms: 5.5, maxMs: 9 },
       { minute: iso(T0 + MINUTE), target: 'standby', checks: 3, failures: 0, p50Ms: 0.7, maxMs: 0.9 },
@@ -503,6 +554,8 @@ describe('history: retention', () => {
     // Two days past is a normal weekend off: the retention applies.
     const rightClock = open({ retentionDays: 90 });
     await rightClock.prune(lastRun + 2 * DAY);
-    expect((await fs.readdir(pairDir('acme'))).sort()).toEqual(after.filter((f) => f >= `${dayOf(lastRun - 87 * DAY)}`));
+    expect((await fs.readdir(pairDir('acme'))).sort()).toEqual(
+      after.filter((f) => f >= `${dayOf(lastRun - 87 * DAY)}`),
+    );
   });
 });

@@ -46,7 +46,13 @@ function otherInstance(serverdir: string, everyMs = 40): void {
 }
 
 function pair(id: string, primary: HttpFixture, receiver: HttpFixture): PairSettings {
-  return pairSettings({ id, name: id, primaryUrl: primary.url(`/${id}`), actionUrl: receiver.url(`/${id}-failover`), toleratedFailures: 1 });
+  return pairSettings({
+    id,
+    name: id,
+    primaryUrl: primary.url(`/${id}`),
+    actionUrl: receiver.url(`/${id}-failover`),
+    toleratedFailures: 1,
+  });
 }
 
 describe('lock lost while running', () => {
@@ -61,7 +67,11 @@ describe('lock lost while running', () => {
     otherInstance(dir);
     await waitFor(() => loser.events.some((e) => e.type === 'alert' && e.alert === 'lock-lost'), 'the lock-lost alert');
     const alert = loser.events.find((e): e is AlertEvent => e.type === 'alert' && e.alert === 'lock-lost')!;
-    expect(alert).toMatchObject({ pair: '*', severity: 'critical', message: expect.stringContaining('taken over by pid 4242 on host other-host.example') });
+    expect(alert).toMatchObject({
+      pair: '*',
+      severity: 'critical',
+      message: expect.stringContaining('taken over by pid 4242 on host other-host.example'),
+    });
     const health = await loser.monitor.health();
     expect(health.ok).toBe(false);
     expect(health.problems).toEqual([{ kind: 'lock', message: alert.message, since: expect.any(String) }]);
@@ -73,7 +83,9 @@ describe('lock lost while running', () => {
       code: 'conflict',
       message: expect.stringContaining('taken over by pid 4242'),
     });
-    await expect(loser.monitor.failover('dc1', { reason: 'drill', operator: 'op' })).rejects.toBeInstanceOf(MonitorError);
+    await expect(loser.monitor.failover('dc1', { reason: 'drill', operator: 'op' })).rejects.toBeInstanceOf(
+      MonitorError,
+    );
 
     // The primary goes down. A witness instance on its own serverdir, with the same detection
     // settings, fails over; had the loser still been watching, it would have by then too.
@@ -81,10 +93,16 @@ describe('lock lost while running', () => {
     const witnessDir = await tempServerdir(cleanups);
     // Its primary had answered before (it resumes counting at once, see restart.test.ts).
     await writeConfig(witnessDir, [
-      { settings: pair('witness', primary, receiver), persisted: { state: 'waiting', since: new Date().toISOString(), primaryAnswered: true } },
+      {
+        settings: pair('witness', primary, receiver),
+        persisted: { state: 'waiting', since: new Date().toISOString(), primaryAnswered: true },
+      },
     ]);
     const witness = await open(witnessDir, cleanups);
-    await waitFor(() => witness.events.some((e) => e.type === 'action' && e.phase === 'succeeded'), 'the witness failed over');
+    await waitFor(
+      () => witness.events.some((e) => e.type === 'action' && e.phase === 'succeeded'),
+      'the witness failed over',
+    );
 
     expect(receiver.requests.filter((r) => r.url === '/dc1-failover')).toHaveLength(0);
     expect(receiver.requests.filter((r) => r.url === '/witness-failover')).toHaveLength(1);
@@ -107,7 +125,9 @@ describe('lock lost while running', () => {
     otherInstance(dir);
     const { code } = await child.exited;
     expect(code).toBe(1);
-    expect(child.stderr).toMatch(/Lock lost: the serverdir lock .* was taken over by pid 4242 on host other-host\.example/);
+    expect(child.stderr).toMatch(
+      /Lock lost: the serverdir lock .* was taken over by pid 4242 on host other-host\.example/,
+    );
     expect(child.stderr).toContain('Exiting with code 1');
     expect(JSON.parse(await fs.readFile(lockPath(dir), 'utf8'))).toMatchObject({ token: 'theirs' });
     expect(receiver.hits).toBe(0);

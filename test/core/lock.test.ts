@@ -30,7 +30,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const holder of cleanupHolders.splice(0)) await holder.stop();
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const lock of locks.splice(0)) await lock.release();
   await fs.rm(dir, { recursive: true, force: true });
 });
@@ -42,7 +43,9 @@ async function acquire(serverdir: string, opts?: Parameters<typeof acquireLock>[
 }
 
 function runFixture(mode: 'hold' | 'try', serverdir: string): { child: ChildProcess; report: Promise<ChildReport> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, mode, serverdir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, mode, serverdir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   const report = new Promise<ChildReport>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -78,7 +81,13 @@ function fakeHolder(serverdir: string, holder: Partial<LockContent> & { pid: num
   const file = lockPath(serverdir);
   const write = async () => {
     beat++;
-    const text = JSON.stringify({ startedAt: '2026-11-27T08:00:00.000Z', token: 'theirs', ...holder, heartbeat: new Date().toISOString(), beat });
+    const text = JSON.stringify({
+      startedAt: '2026-11-27T08:00:00.000Z',
+      token: 'theirs',
+      ...holder,
+      heartbeat: new Date().toISOString(),
+      beat,
+    });
     await fs.writeFile(`${file}.fake.tmp`, text);
     await fs.rename(`${file}.fake.tmp`, file);
   };
@@ -171,7 +180,10 @@ describe('serverdir lock', () => {
   it('takes over a lock whose content stays unchanged for staleMs, measured on its own monotonic clock', async () => {
     // The heartbeat written in the file is an hour old, but only watching tells: at least staleMs.
     const old = new Date(Date.now() - 3_600_000).toISOString();
-    await fs.writeFile(lockPath(dir), JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: old, heartbeat: old }));
+    await fs.writeFile(
+      lockPath(dir),
+      JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: old, heartbeat: old }),
+    );
     const started = performance.now();
     await acquire(dir, { staleMs: 400 });
     expect(performance.now() - started).toBeGreaterThanOrEqual(400);
@@ -234,7 +246,13 @@ describe('serverdir lock', () => {
     const lock = await acquireLock(dir, { heartbeatMs: 40 });
     const lost: string[] = [];
     lock.onLost((message) => lost.push(message));
-    const theirs = JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: new Date().toISOString(), heartbeat: new Date().toISOString(), token: 'theirs' });
+    const theirs = JSON.stringify({
+      pid: 4242,
+      host: 'other-host.example',
+      startedAt: new Date().toISOString(),
+      heartbeat: new Date().toISOString(),
+      token: 'theirs',
+    });
     await fs.writeFile(`${lockPath(dir)}.t`, theirs);
     await fs.rename(`${lockPath(dir)}.t`, lockPath(dir));
     await waitFor(async () => lost.length > 0);
@@ -264,7 +282,13 @@ describe('serverdir lock', () => {
   it('release deletes only its own lock', async () => {
     const lock = await acquireLock(dir, { heartbeatMs: 60_000 });
     const other = new Date().toISOString();
-    const text = JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: other, heartbeat: other, token: 'theirs' });
+    const text = JSON.stringify({
+      pid: 4242,
+      host: 'other-host.example',
+      startedAt: other,
+      heartbeat: other,
+      token: 'theirs',
+    });
     await fs.writeFile(lockPath(dir), text);
     await lock.release();
     expect(await fs.readFile(lockPath(dir), 'utf8')).toBe(text);
@@ -278,7 +302,10 @@ describe('serverdir lock', () => {
 
   it('lets exactly one of many concurrent acquirers win a stale lock', async () => {
     const old = new Date(Date.now() - 120_000).toISOString();
-    await fs.writeFile(lockPath(dir), JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: old, heartbeat: old }));
+    await fs.writeFile(
+      lockPath(dir),
+      JSON.stringify({ pid: 4242, host: 'other-host.example', startedAt: old, heartbeat: old }),
+    );
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => acquireLock(dir, { staleMs: 300 })));
     const winners = results.filter((r): r is PromiseFulfilledResult<ServerdirLock> => r.status === 'fulfilled');
     expect(winners).toHaveLength(1);

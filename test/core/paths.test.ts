@@ -3,10 +3,14 @@ import { CONFIG_FILE_NAME, configPath, defaultServerdir, historyDir, lockPath } 
 
 describe('default serverdir', () => {
   it('follows XDG_DATA_HOME on Linux, else ~/.local/share', () => {
-    expect(defaultServerdir({ XDG_DATA_HOME: '/data/xdg' }, 'linux', '/home/noc')).toBe('/data/xdg/pbx-failover-monitor');
+    expect(defaultServerdir({ XDG_DATA_HOME: '/data/xdg' }, 'linux', '/home/noc')).toBe(
+      '/data/xdg/pbx-failover-monitor',
+    );
     expect(defaultServerdir({}, 'linux', '/home/noc')).toBe('/home/noc/.local/share/pbx-failover-monitor');
     // A relative XDG_DATA_HOME is invalid by the spec and ignored.
-    expect(defaultServerdir({ XDG_DATA_HOME: 'rel/dir' }, 'linux', '/home/noc')).toBe('/home/noc/.local/share/pbx-failover-monitor');
+    expect(defaultServerdir({ XDG_DATA_HOME: 'rel/dir' }, 'linux', '/home/noc')).toBe(
+      '/home/noc/.local/share/pbx-failover-monitor',
+    );
     expect(defaultServerdir({}, 'freebsd', '/home/noc')).toBe('/home/noc/.local/share/pbx-failover-monitor');
   });
 
@@ -20,7 +24,9 @@ describe('default serverdir', () => {
     expect(defaultServerdir({ APPDATA: 'C:\\Users\\noc\\AppData\\Roaming' }, 'win32', 'C:\\Users\\noc')).toBe(
       'C:\\Users\\noc\\AppData\\Roaming\\pbx-failover-monitor',
     );
-    expect(defaultServerdir({}, 'win32', 'C:\\Users\\noc')).toBe('C:\\Users\\noc\\AppData\\Roaming\\pbx-failover-monitor');
+    expect(defaultServerdir({}, 'win32', 'C:\\Users\\noc')).toBe(
+      'C:\\Users\\noc\\AppData\\Roaming\\pbx-failover-monitor',
+    );
   });
 
   it('names the files inside a serverdir', () => {

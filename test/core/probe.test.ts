@@ -36,7 +36,11 @@ describe('probe', () => {
   it('puts failures in words: status, refused, timeout, not a URL', async () => {
     const c = client();
     const server = await fixture({ status: 503 });
-    expect(await probeOnce(c, 'primary', server.url(), 1000, accept200)).toMatchObject({ ok: false, status: 503, error: 'status 503' });
+    expect(await probeOnce(c, 'primary', server.url(), 1000, accept200)).toMatchObject({
+      ok: false,
+      status: 503,
+      error: 'status 503',
+    });
 
     server.setStatus(200, 800);
     const slow = await probeOnce(c, 'primary', server.url(), 200, accept200);
@@ -45,18 +49,34 @@ describe('probe', () => {
     expect(slow.latencyMs).toBeLessThan(700);
 
     await server.refuse();
-    expect(await probeOnce(c, 'standby', server.url(), 1000, accept200)).toMatchObject({ ok: false, error: 'connection refused' });
-    expect(await probeOnce(c, 'validation', 'ftp://127.0.0.1/', 1000, accept200)).toMatchObject({ ok: false, error: 'not a valid http(s) URL' });
+    expect(await probeOnce(c, 'standby', server.url(), 1000, accept200)).toMatchObject({
+      ok: false,
+      error: 'connection refused',
+    });
+    expect(await probeOnce(c, 'validation', 'ftp://127.0.0.1/', 1000, accept200)).toMatchObject({
+      ok: false,
+      error: 'not a valid http(s) URL',
+    });
   });
 
   it('does not follow redirects; accepted statuses can be widened', async () => {
     const server = await fixture({ status: 301, headers: { location: '/elsewhere' } });
     const c = client();
-    expect(await probeOnce(c, 'primary', server.url(), 1000, accept200)).toMatchObject({ ok: false, status: 301, error: 'status 301' });
+    expect(await probeOnce(c, 'primary', server.url(), 1000, accept200)).toMatchObject({
+      ok: false,
+      status: 301,
+      error: 'status 301',
+    });
     expect(server.hits).toBe(1);
     server.setStatus(204);
-    expect(await probeOnce(c, 'primary', server.url(), 1000, compileAcceptStatus('200-299'))).toMatchObject({ ok: true, status: 204 });
-    expect(await probeOnce(c, 'primary', server.url(), 1000, compileAcceptStatus('200,301'))).toMatchObject({ ok: false, status: 204 });
+    expect(await probeOnce(c, 'primary', server.url(), 1000, compileAcceptStatus('200-299'))).toMatchObject({
+      ok: true,
+      status: 204,
+    });
+    expect(await probeOnce(c, 'primary', server.url(), 1000, compileAcceptStatus('200,301'))).toMatchObject({
+      ok: false,
+      status: 204,
+    });
   });
 
   it('compiles accepted statuses with exactly the semantics of acceptsStatus', () => {
@@ -90,7 +110,9 @@ describe('probe', () => {
   });
 
   it('names network errors without their URL', () => {
-    expect(describeNetworkError(Object.assign(new Error('getaddrinfo ENOTFOUND pbx.example.com'), { code: 'ENOTFOUND' }))).toBe('DNS lookup failed');
+    expect(
+      describeNetworkError(Object.assign(new Error('getaddrinfo ENOTFOUND pbx.example.com'), { code: 'ENOTFOUND' })),
+    ).toBe('DNS lookup failed');
     expect(describeNetworkError({ cause: { code: 'EHOSTUNREACH' } })).toBe('host unreachable');
     expect(describeNetworkError({ code: 'UND_ERR_SOCKET' })).toBe('connection closed by the server');
     expect(describeNetworkError(new Error('http://user:secret@host/ broke'))).toBe('request failed');

@@ -20,7 +20,12 @@ async function fixture(status = 200): Promise<HttpFixture> {
 }
 
 function pairOf(primary: HttpFixture, receiver: HttpFixture, extra: Partial<PairSettings> = {}): PairSettings {
-  const p = pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url('/failover'), toleratedFailures: 1, ...extra });
+  const p = pairSettings({
+    primaryUrl: primary.url(),
+    actionUrl: receiver.url('/failover'),
+    toleratedFailures: 1,
+    ...extra,
+  });
   p.failbackAction = { ...p.action, url: receiver.url('/failback') };
   return p;
 }
@@ -72,10 +77,15 @@ describe('restart: close and reopen in every state', () => {
     primary.setStatus(503);
     const again = await open(dir, cleanups);
     expect((await again.monitor.getPair('dc1')).state).toBe('waiting');
-    await waitForAsync(async () => (await again.monitor.getPair('dc1')).action?.phase === 'succeeded', 'failover action sent');
+    await waitForAsync(
+      async () => (await again.monitor.getPair('dc1')).action?.phase === 'succeeded',
+      'failover action sent',
+    );
     const states = again.events.filter((e) => e.type === 'state').map((e) => (e.type === 'state' ? e.to : ''));
     expect(states).toEqual(['verifying', 'failover']);
-    const counted = again.events.flatMap((e) => (e.type === 'check' && e.result.target === 'primary' ? [e.consecutiveFailures] : []));
+    const counted = again.events.flatMap((e) =>
+      e.type === 'check' && e.result.target === 'primary' ? [e.consecutiveFailures] : [],
+    );
     expect(counted.slice(0, 3)).toEqual([1, 2, 3]);
     expect(receiver.requests.filter((r) => r.url.includes('/failover'))).toHaveLength(1);
   });
@@ -104,7 +114,10 @@ describe('restart: close and reopen in every state', () => {
       expect(f.action!.attempts).toHaveLength(1);
       expect(p.state).toBe('paused');
       expect(p.reason).toBe('PBX update');
-      await waitFor(() => again.events.filter((e) => e.type === 'check' && e.result.target === 'primary').length >= 6, 'checks after the restart');
+      await waitFor(
+        () => again.events.filter((e) => e.type === 'check' && e.result.target === 'primary').length >= 6,
+        'checks after the restart',
+      );
       expect(again.events.some((e) => e.type === 'action')).toBe(false);
       expect(again.events.some((e) => e.type === 'state')).toBe(false);
       await again.monitor.close();
@@ -125,7 +138,10 @@ describe('restart: close and reopen in every state', () => {
 
     receiver.setStatus(200);
     const again = await open(dir, cleanups);
-    await waitFor(() => again.events.filter((e) => e.type === 'check' && e.result.target === 'primary').length >= 3, 'checks after the restart');
+    await waitFor(
+      () => again.events.filter((e) => e.type === 'check' && e.result.target === 'primary').length >= 3,
+      'checks after the restart',
+    );
     expect(receiver.hits).toBe(3);
     expect((await again.monitor.getPair('f')).action?.phase).toBe('failed');
     await again.monitor.retryAction('f', { reason: 'DNS API fixed', operator: 'op' });
@@ -139,15 +155,31 @@ describe('restart: close and reopen in every state', () => {
     const dir = await tempServerdir(cleanups);
     const running = newActionStatus('failover', false, 'primary down', Date.now() - 2000);
     running.phase = 'running';
-    running.attempts.push({ attempt: 1, at: new Date().toISOString(), ok: false, status: 503, latencyMs: 4, error: 'status 503' });
+    running.attempts.push({
+      attempt: 1,
+      at: new Date().toISOString(),
+      ok: false,
+      status: 503,
+      latencyMs: 4,
+      error: 'status 503',
+    });
     const failback = newActionStatus('failback', true, 'back home', Date.now() - 1000);
     const records: PairRecord[] = [
-      { settings: pairOf(primary, receiver, { id: 'f' }), persisted: { state: 'failover', since: running.startedAt, action: running } },
-      { settings: pairOf(primary, receiver, { id: 'b' }), persisted: { state: 'starting', since: failback.startedAt, action: failback } },
+      {
+        settings: pairOf(primary, receiver, { id: 'f' }),
+        persisted: { state: 'failover', since: running.startedAt, action: running },
+      },
+      {
+        settings: pairOf(primary, receiver, { id: 'b' }),
+        persisted: { state: 'starting', since: failback.startedAt, action: failback },
+      },
     ];
     await writeConfig(dir, records);
     const { monitor } = await open(dir, cleanups);
-    await waitForAsync(async () => (await monitor.listPairs()).every((p) => p.action?.phase === 'succeeded'), 'both actions done');
+    await waitForAsync(
+      async () => (await monitor.listPairs()).every((p) => p.action?.phase === 'succeeded'),
+      'both actions done',
+    );
     const f = await monitor.getPair('f');
     expect(f.action!.attempts.map((a) => [a.attempt, a.ok])).toEqual([
       [1, false],
@@ -174,16 +206,22 @@ class EngineChild {
   constructor(
     serverdir: string,
     mode: 'none' | 'kill-after-success',
-    private readonly process: ChildProcess = spawn(globalThis.process.execPath, ['--import', 'tsx', CHILD, serverdir, mode], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
+    private readonly process: ChildProcess = spawn(
+      globalThis.process.execPath,
+      ['--import', 'tsx', CHILD, serverdir, mode],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    ),
   ) {
     this.exited = new Promise((resolve) => this.process.once('exit', () => resolve()));
     let buffered = '';
     let markReady: () => void = () => {};
     this.ready = new Promise((resolve, reject) => {
       markReady = resolve;
-      this.process.once('exit', (code, signal) => reject(new Error(`the engine child ended (${signal ?? code}) before it was ready`)));
+      this.process.once('exit', (code, signal) =>
+        reject(new Error(`the engine child ended (${signal ?? code}) before it was ready`)),
+      );
     });
     this.process.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
@@ -222,152 +260,201 @@ class EngineChild {
 }
 
 describe('restart: SIGKILL', () => {
-  it('killed with the first request of an idempotent action unanswered, then again after success: the action completes exactly once', async () => {
-    const primary = await fixture();
-    const receiver = await fixture();
-    receiver.script({ status: 200, delayMs: 20_000 });
-    const dir = await tempServerdir(cleanups);
-    // A POST marked idempotent by the operator (the receiver deduplicates on {action_id}) may be resent.
-    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k', action: { ...pairOf(primary, receiver).action, idempotent: true } })]);
+  it(
+    'killed with the first request of an idempotent action unanswered, then again after success: the action completes exactly once',
+    async () => {
+      const primary = await fixture();
+      const receiver = await fixture();
+      receiver.script({ status: 200, delayMs: 20_000 });
+      const dir = await tempServerdir(cleanups);
+      // A POST marked idempotent by the operator (the receiver deduplicates on {action_id}) may be resent.
+      await writeConfig(dir, [
+        pairOf(primary, receiver, { id: 'k', action: { ...pairOf(primary, receiver).action, idempotent: true } }),
+      ]);
 
-    const first = new EngineChild(dir, 'none');
-    await first.ready;
-    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
-    await primary.refuse();
-    await waitFor(() => receiver.hits === 1, 'the first action request', 60_000);
-    await first.kill();
-    expect(first.wasKilled).toBe(true);
+      const first = new EngineChild(dir, 'none');
+      await first.ready;
+      await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+      await primary.refuse();
+      await waitFor(() => receiver.hits === 1, 'the first action request', 60_000);
+      await first.kill();
+      expect(first.wasKilled).toBe(true);
 
-    const second = new EngineChild(dir, 'kill-after-success');
-    await second.ready;
-    await waitFor(() => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'), 'the action to complete', 60_000);
-    await second.waitExit();
-    expect(second.wasKilled).toBe(true);
-    expect(receiver.hits).toBe(2);
-    expect(second.events.some((e) => e.type === 'state')).toBe(false);
+      const second = new EngineChild(dir, 'kill-after-success');
+      await second.ready;
+      await waitFor(
+        () => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'),
+        'the action to complete',
+        60_000,
+      );
+      await second.waitExit();
+      expect(second.wasKilled).toBe(true);
+      expect(receiver.hits).toBe(2);
+      expect(second.events.some((e) => e.type === 'state')).toBe(false);
 
-    const third = new EngineChild(dir, 'none');
-    await third.ready;
-    await waitFor(() => third.events.filter((e) => e.type === 'check').length >= 5, 'checks after the restart', 60_000);
-    expect(receiver.hits).toBe(2);
-    expect(third.events.some((e) => e.type === 'action')).toBe(false);
-    expect(third.events.some((e) => e.type === 'state')).toBe(false);
-    const text = await readConfigText(dir);
-    expect(text).toMatch(/>failover<\/state>/);
-    expect(text).toMatch(/phase="succeeded"|succeeded/);
-  }, CHILD_TEST_TIMEOUT);
+      const third = new EngineChild(dir, 'none');
+      await third.ready;
+      await waitFor(
+        () => third.events.filter((e) => e.type === 'check').length >= 5,
+        'checks after the restart',
+        60_000,
+      );
+      expect(receiver.hits).toBe(2);
+      expect(third.events.some((e) => e.type === 'action')).toBe(false);
+      expect(third.events.some((e) => e.type === 'state')).toBe(false);
+      const text = await readConfigText(dir);
+      expect(text).toMatch(/>failover<\/state>/);
+      expect(text).toMatch(/phase="succeeded"|succeeded/);
+    },
+    CHILD_TEST_TIMEOUT,
+  );
 
-  it('killed right after a successful automatic failover: a restart sends nothing more', async () => {
-    const primary = await fixture();
-    const receiver = await fixture();
-    const dir = await tempServerdir(cleanups);
-    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
-    const first = new EngineChild(dir, 'kill-after-success');
-    await first.ready;
-    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
-    await primary.refuse();
-    await first.waitExit();
-    expect(first.wasKilled).toBe(true);
-    expect(receiver.hits).toBe(1);
+  it(
+    'killed right after a successful automatic failover: a restart sends nothing more',
+    async () => {
+      const primary = await fixture();
+      const receiver = await fixture();
+      const dir = await tempServerdir(cleanups);
+      await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
+      const first = new EngineChild(dir, 'kill-after-success');
+      await first.ready;
+      await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+      await primary.refuse();
+      await first.waitExit();
+      expect(first.wasKilled).toBe(true);
+      expect(receiver.hits).toBe(1);
 
-    const second = new EngineChild(dir, 'none');
-    await second.ready;
-    await waitFor(() => second.events.filter((e) => e.type === 'check').length >= 5, 'checks after the restart', 60_000);
-    expect(receiver.hits).toBe(1);
-    expect(second.events.filter((e) => e.type === 'check').length).toBeGreaterThan(0);
-    expect(second.events.some((e) => e.type === 'action' || e.type === 'state')).toBe(false);
-  }, CHILD_TEST_TIMEOUT);
+      const second = new EngineChild(dir, 'none');
+      await second.ready;
+      await waitFor(
+        () => second.events.filter((e) => e.type === 'check').length >= 5,
+        'checks after the restart',
+        60_000,
+      );
+      expect(receiver.hits).toBe(1);
+      expect(second.events.filter((e) => e.type === 'check').length).toBeGreaterThan(0);
+      expect(second.events.some((e) => e.type === 'action' || e.type === 'state')).toBe(false);
+    },
+    CHILD_TEST_TIMEOUT,
+  );
 });
 
 describe('restart: an action attempt in flight at a stop or a crash', () => {
-  it('SIGTERM one second into an 8 s action call: the stop waits for the answer, and a restart sends nothing', async () => {
-    const primary = await fixture();
-    const receiver = await fixture();
-    receiver.script({ status: 200, delayMs: 8000 });
-    const dir = await tempServerdir(cleanups);
-    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k', action: { ...pairOf(primary, receiver).action, timeout: 10 } })]);
+  it(
+    'SIGTERM one second into an 8 s action call: the stop waits for the answer, and a restart sends nothing',
+    async () => {
+      const primary = await fixture();
+      const receiver = await fixture();
+      receiver.script({ status: 200, delayMs: 8000 });
+      const dir = await tempServerdir(cleanups);
+      await writeConfig(dir, [
+        pairOf(primary, receiver, { id: 'k', action: { ...pairOf(primary, receiver).action, timeout: 10 } }),
+      ]);
 
-    const first = new EngineChild(dir, 'none');
-    await first.ready;
-    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
-    await primary.refuse();
-    await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
-    await sleep(1000);
-    first.term();
-    await first.waitExit();
-    expect(first.exitCode).toBe(0);
-    expect(first.events.some((e) => e.type === 'action' && e.phase === 'succeeded')).toBe(true);
-    const text = await readConfigText(dir);
-    expect(text).toMatch(/phase="succeeded"/);
-    expect(text).not.toMatch(/in-flight/);
+      const first = new EngineChild(dir, 'none');
+      await first.ready;
+      await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+      await primary.refuse();
+      await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
+      await sleep(1000);
+      first.term();
+      await first.waitExit();
+      expect(first.exitCode).toBe(0);
+      expect(first.events.some((e) => e.type === 'action' && e.phase === 'succeeded')).toBe(true);
+      const text = await readConfigText(dir);
+      expect(text).toMatch(/phase="succeeded"/);
+      expect(text).not.toMatch(/in-flight/);
 
-    const second = new EngineChild(dir, 'none');
-    await second.ready;
-    await waitFor(() => second.events.some((e) => e.type === 'check'), 'a check after the restart', 60_000);
-    expect(second.events.some((e) => e.type === 'action')).toBe(false);
-    expect(receiver.hits).toBe(1);
-  }, CHILD_TEST_TIMEOUT);
+      const second = new EngineChild(dir, 'none');
+      await second.ready;
+      await waitFor(() => second.events.some((e) => e.type === 'check'), 'a check after the restart', 60_000);
+      expect(second.events.some((e) => e.type === 'action')).toBe(false);
+      expect(receiver.hits).toBe(1);
+    },
+    CHILD_TEST_TIMEOUT,
+  );
 
-  it('SIGKILL during the call of a POST action: not sent again; outcome unknown with an alert until an operator marks it done', async () => {
-    const primary = await fixture();
-    const receiver = await fixture();
-    receiver.script({ status: 200, delayMs: 20_000 });
-    const dir = await tempServerdir(cleanups);
-    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
+  it(
+    'SIGKILL during the call of a POST action: not sent again; outcome unknown with an alert until an operator marks it done',
+    async () => {
+      const primary = await fixture();
+      const receiver = await fixture();
+      receiver.script({ status: 200, delayMs: 20_000 });
+      const dir = await tempServerdir(cleanups);
+      await writeConfig(dir, [pairOf(primary, receiver, { id: 'k' })]);
 
-    const first = new EngineChild(dir, 'none');
-    await first.ready;
-    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
-    await primary.refuse();
-    await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
-    await first.kill();
-    expect(await readConfigText(dir)).toMatch(/in-flight-attempt="1"/);
+      const first = new EngineChild(dir, 'none');
+      await first.ready;
+      await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+      await primary.refuse();
+      await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
+      await first.kill();
+      expect(await readConfigText(dir)).toMatch(/in-flight-attempt="1"/);
 
-    const second = new EngineChild(dir, 'none');
-    await second.ready;
-    await waitFor(() => second.events.some((e) => e.type === 'alert' && e.alert === 'action-outcome-unknown'), 'the outcome-unknown alert', 60_000);
-    expect(second.events).toContainEqual(expect.objectContaining({ type: 'action', phase: 'unknown' }));
-    expect(receiver.hits).toBe(1);
-    await second.kill();
-    expect(await readConfigText(dir)).toMatch(/phase="unknown"/);
+      const second = new EngineChild(dir, 'none');
+      await second.ready;
+      await waitFor(
+        () => second.events.some((e) => e.type === 'alert' && e.alert === 'action-outcome-unknown'),
+        'the outcome-unknown alert',
+        60_000,
+      );
+      expect(second.events).toContainEqual(expect.objectContaining({ type: 'action', phase: 'unknown' }));
+      expect(receiver.hits).toBe(1);
+      await second.kill();
+      expect(await readConfigText(dir)).toMatch(/phase="unknown"/);
 
-    // The operator checked the receiver: mark it done (in this process); nothing is sent.
-    const third = await open(dir, cleanups);
-    expect((await third.monitor.getPair('k')).action?.phase).toBe('unknown');
-    await third.monitor.markActionDone('k', { reason: 'the DNS record shows the standby', operator: 'op' });
-    expect((await third.monitor.getPair('k')).action?.phase).toBe('succeeded');
-    await third.monitor.close();
-    expect(receiver.hits).toBe(1);
-    expect(await readConfigText(dir)).toMatch(/phase="succeeded"/);
-  }, CHILD_TEST_TIMEOUT);
+      // The operator checked the receiver: mark it done (in this process); nothing is sent.
+      const third = await open(dir, cleanups);
+      expect((await third.monitor.getPair('k')).action?.phase).toBe('unknown');
+      await third.monitor.markActionDone('k', { reason: 'the DNS record shows the standby', operator: 'op' });
+      expect((await third.monitor.getPair('k')).action?.phase).toBe('succeeded');
+      await third.monitor.close();
+      expect(receiver.hits).toBe(1);
+      expect(await readConfigText(dir)).toMatch(/phase="succeeded"/);
+    },
+    CHILD_TEST_TIMEOUT,
+  );
 
-  it('SIGKILL during the call of a PUT action: sent again exactly once, with the same {action_id}', async () => {
-    const primary = await fixture();
-    const receiver = await fixture();
-    receiver.script({ status: 200, delayMs: 20_000 });
-    const dir = await tempServerdir(cleanups);
-    const base = pairOf(primary, receiver).action;
-    await writeConfig(dir, [pairOf(primary, receiver, { id: 'k', action: { ...base, method: 'PUT', url: receiver.url('/failover/{action_id}') } })]);
+  it(
+    'SIGKILL during the call of a PUT action: sent again exactly once, with the same {action_id}',
+    async () => {
+      const primary = await fixture();
+      const receiver = await fixture();
+      receiver.script({ status: 200, delayMs: 20_000 });
+      const dir = await tempServerdir(cleanups);
+      const base = pairOf(primary, receiver).action;
+      await writeConfig(dir, [
+        pairOf(primary, receiver, {
+          id: 'k',
+          action: { ...base, method: 'PUT', url: receiver.url('/failover/{action_id}') },
+        }),
+      ]);
 
-    const first = new EngineChild(dir, 'none');
-    await first.ready;
-    await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
-    await primary.refuse();
-    await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
-    await first.kill();
+      const first = new EngineChild(dir, 'none');
+      await first.ready;
+      await waitFor(() => first.events.some((e) => e.type === 'state' && e.to === 'waiting'), 'waiting', 60_000);
+      await primary.refuse();
+      await waitFor(() => receiver.hits === 1, 'the action request', 60_000);
+      await first.kill();
 
-    const second = new EngineChild(dir, 'none');
-    await second.ready;
-    await waitFor(() => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'), 'the resent attempt to succeed', 60_000);
-    await second.kill();
-    expect(receiver.hits).toBe(2);
-    expect(receiver.requests[1]!.url).toBe(receiver.requests[0]!.url);
-    expect(receiver.requests.every((r) => r.method === 'PUT')).toBe(true);
+      const second = new EngineChild(dir, 'none');
+      await second.ready;
+      await waitFor(
+        () => second.events.some((e) => e.type === 'action' && e.phase === 'succeeded'),
+        'the resent attempt to succeed',
+        60_000,
+      );
+      await second.kill();
+      expect(receiver.hits).toBe(2);
+      expect(receiver.requests[1]!.url).toBe(receiver.requests[0]!.url);
+      expect(receiver.requests.every((r) => r.method === 'PUT')).toBe(true);
 
-    const third = new EngineChild(dir, 'none');
-    await third.ready;
-    await waitFor(() => third.events.some((e) => e.type === 'check'), 'a check after the restart', 60_000);
-    expect(third.events.some((e) => e.type === 'action')).toBe(false);
-    expect(receiver.hits).toBe(2);
-  }, CHILD_TEST_TIMEOUT);
+      const third = new EngineChild(dir, 'none');
+      await third.ready;
+      await waitFor(() => third.events.some((e) => e.type === 'check'), 'a check after the restart', 60_000);
+      expect(third.events.some((e) => e.type === 'action')).toBe(false);
+      expect(receiver.hits).toBe(2);
+    },
+    CHILD_TEST_TIMEOUT,
+  );
 });

@@ -16,7 +16,15 @@ import { MonitorError } from '../../src/shared/api.js';
 import type { AlertEvent } from '../../src/shared/model.js';
 import type { HistoryEvent } from '../../src/shared/model.js';
 import { HttpFixture } from '../helpers/http-fixtures.js';
-import { configXml, jsonBody, pairSettings, spawnCli, startTestService, waitFor as waitForValue, type TestPair } from '../helpers/service-harness.js';
+import {
+  configXml,
+  jsonBody,
+  pairSettings,
+  spawnCli,
+  startTestService,
+  waitFor as waitForValue,
+  type TestPair,
+} from '../helpers/service-harness.js';
 import { configWith, minimalPair } from '../helpers/xml-samples.js';
 
 const DAY0 = Date.UTC(2026, 10, 27, 10, 0, 0);
@@ -40,7 +48,10 @@ function mountTmpfs(name: string, size: string): string {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
-    throw new Error(`these tests need root to mount a small tmpfs at ${dir}: ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? err}`, { cause: err });
+    throw new Error(
+      `these tests need root to mount a small tmpfs at ${dir}: ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? err}`,
+      { cause: err },
+    );
   }
   mounted.push(dir);
   return dir;
@@ -66,7 +77,8 @@ function alert(pair: string, at: number, message: string): AlertEvent {
 
 function collectingLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const push = (message: string, fields?: Record<string, unknown>) => lines.push(fields ? `${message} ${JSON.stringify(fields)}` : message);
+  const push = (message: string, fields?: Record<string, unknown>) =>
+    lines.push(fields ? `${message} ${JSON.stringify(fields)}` : message);
   return { lines, info: push, warn: push, error: push };
 }
 
@@ -144,7 +156,9 @@ describe('read-only serverdir', () => {
   it('refuses the lock with the file and the reason in words', async () => {
     const attempt = acquireLock(serverdir);
     await expect(attempt).rejects.toBeInstanceOf(MonitorError);
-    await expect(attempt).rejects.toThrow(`cannot create the lock file ${lockPath(serverdir)}: the file system is read-only (EROFS)`);
+    await expect(attempt).rejects.toThrow(
+      `cannot create the lock file ${lockPath(serverdir)}: the file system is read-only (EROFS)`,
+    );
     expect(await snapshot(serverdir)).toEqual(before);
   });
 
@@ -163,7 +177,9 @@ describe('read-only serverdir', () => {
     history = createHistoryStore(serverdir, { autoPrune: false, log, flushMs: 60_000 });
     history.record(alert('acme', DAY0 + 1000, 'during the fault'));
     const file = path.join(serverdir, 'history', 'acme', `${iso(DAY0).slice(0, 10)}.events.jsonl`);
-    await expect(history.flush()).rejects.toThrow(`cannot append history to ${file}: the file system is read-only (EROFS)`);
+    await expect(history.flush()).rejects.toThrow(
+      `cannot append history to ${file}: the file system is read-only (EROFS)`,
+    );
     expect(log.lines.join('\n')).toContain('the file system is read-only (EROFS); history is kept in memory');
     expect(await snapshot(serverdir)).toEqual(before);
     const during = await history.query('acme', DAY0, DAY0 + 60_000);
@@ -194,7 +210,9 @@ describe('full disk', () => {
 
   it('refuses a new lock and leaves no empty lock file behind', async () => {
     filler = await fillDisk(serverdir);
-    await expect(acquireLock(serverdir)).rejects.toThrow(`cannot write the lock file ${lockPath(serverdir)}: the disk is full (ENOSPC)`);
+    await expect(acquireLock(serverdir)).rejects.toThrow(
+      `cannot write the lock file ${lockPath(serverdir)}: the disk is full (ENOSPC)`,
+    );
     await expect(fs.access(lockPath(serverdir))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await snapshot(serverdir)).toEqual(before);
     await fs.unlink(filler);
@@ -208,11 +226,15 @@ describe('full disk', () => {
     cleanups.push(() => lock.release());
     const original = await fs.readFile(lockPath(serverdir), 'utf8');
     filler = await fillDisk(serverdir);
-    await waitFor(() => log.lines.some((l) => l.includes('could not refresh the serverdir lock heartbeat') && l.includes('ENOSPC')));
+    await waitFor(() =>
+      log.lines.some((l) => l.includes('could not refresh the serverdir lock heartbeat') && l.includes('ENOSPC')),
+    );
     const during = parseLock(await fs.readFile(lockPath(serverdir), 'utf8'));
     expect(during).toMatchObject({ pid: process.pid, token: parseLock(original)!.token });
     await fs.unlink(filler);
-    await waitFor(async () => parseLock(await fs.readFile(lockPath(serverdir), 'utf8'))!.heartbeat !== during!.heartbeat);
+    await waitFor(
+      async () => parseLock(await fs.readFile(lockPath(serverdir), 'utf8'))!.heartbeat !== during!.heartbeat,
+    );
     await lock.release();
     // Failed heartbeats left no temporary files behind.
     expect(await fs.readdir(serverdir)).toEqual(expect.not.arrayContaining([expect.stringMatching(/\.tmp$/)]));
@@ -238,7 +260,8 @@ describe('full disk', () => {
     cleanups.push(() => history.close());
     filler = await fillDisk(serverdir);
     // Far more than the last partial page could take: the append must be cut short and undone.
-    for (let i = 0; i < 60; i++) history.record(alert('acme', DAY0 + 2000 + i, `during the fault ${i} ${'x'.repeat(100)}`));
+    for (let i = 0; i < 60; i++)
+      history.record(alert('acme', DAY0 + 2000 + i, `during the fault ${i} ${'x'.repeat(100)}`));
     // Alerts also go to the journal of all pairs; the pair's own file comes first and is named.
     const file = path.join(serverdir, 'history', 'acme', `${iso(DAY0).slice(0, 10)}.events.jsonl`);
     await expect(history.flush()).rejects.toThrow(`cannot append history to ${file}: the disk is full (ENOSPC)`);
@@ -264,72 +287,107 @@ describe('pair states that cannot be written (full disk)', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
   });
 
-  async function fixtures(): Promise<{ primary: HttpFixture; validation: HttpFixture; receiver: HttpFixture; pair: TestPair }> {
-    const [primary, validation, receiver] = await Promise.all([HttpFixture.start(), HttpFixture.start(), HttpFixture.start()]);
+  async function fixtures(): Promise<{
+    primary: HttpFixture;
+    validation: HttpFixture;
+    receiver: HttpFixture;
+    pair: TestPair;
+  }> {
+    const [primary, validation, receiver] = await Promise.all([
+      HttpFixture.start(),
+      HttpFixture.start(),
+      HttpFixture.start(),
+    ]);
     cleanups.push(() => Promise.all([primary.close(), validation.close(), receiver.close()]).then(() => undefined));
-    const pair: TestPair = { id: 'acme', primaryUrl: primary.url(), validationUrl: validation.url(), actionUrl: receiver.url('/dns'), interval: 0.1, retries: 1 };
+    const pair: TestPair = {
+      id: 'acme',
+      primaryUrl: primary.url(),
+      validationUrl: validation.url(),
+      actionUrl: receiver.url('/dns'),
+      interval: 0.1,
+      retries: 1,
+    };
     return { primary, validation, receiver, pair };
   }
 
   type Health = { ok: boolean; problems: Array<{ kind: string; message: string; since: string }> };
 
-  it('fails over all the same, says so in /api/health and one critical alert, refuses manual moves, and recovers by itself', { timeout: 90_000 }, async () => {
-    const serverdir = mountTmpfs(`states-${mounted.length}`, '128k');
-    const { primary, receiver, pair } = await fixtures();
-    const betaPrimary = await HttpFixture.start();
-    cleanups.push(() => betaPrimary.close());
-    const beta: TestPair = { ...pair, id: 'beta', primaryUrl: betaPrimary.url('/beta'), actionUrl: receiver.url('/dns-beta') };
-    const svc = await startTestService({ serverdir, xml: configXml([pair, beta]) });
-    cleanups.push(() => svc.close());
-    const file = configPath(serverdir);
-    const stateOf = async (id: string) => (await svc.json<{ state: string }>(`/api/pairs/${id}`)).state;
-    await waitFor(async () => (await fs.readFile(file, 'utf8')).match(/>waiting<\/state>/g)?.length === 2);
+  it(
+    'fails over all the same, says so in /api/health and one critical alert, refuses manual moves, and recovers by itself',
+    { timeout: 90_000 },
+    async () => {
+      const serverdir = mountTmpfs(`states-${mounted.length}`, '128k');
+      const { primary, receiver, pair } = await fixtures();
+      const betaPrimary = await HttpFixture.start();
+      cleanups.push(() => betaPrimary.close());
+      const beta: TestPair = {
+        ...pair,
+        id: 'beta',
+        primaryUrl: betaPrimary.url('/beta'),
+        actionUrl: receiver.url('/dns-beta'),
+      };
+      const svc = await startTestService({ serverdir, xml: configXml([pair, beta]) });
+      cleanups.push(() => svc.close());
+      const file = configPath(serverdir);
+      const stateOf = async (id: string) => (await svc.json<{ state: string }>(`/api/pairs/${id}`)).state;
+      await waitFor(async () => (await fs.readFile(file, 'utf8')).match(/>waiting<\/state>/g)?.length === 2);
 
-    const filler = await fillDisk(serverdir);
-    // The primary of acme dies: the failover is not held back by the disk.
-    primary.script(...Array.from({ length: 1000 }, () => ({ status: 500 })));
-    await waitFor(() => receiver.requests.some((r) => r.url === '/dns'), 20_000);
-    expect(await stateOf('acme')).toBe('failover');
-    const health = await waitForValue('the health to turn bad', async () => {
-      const h = await svc.json<Health>('/api/health');
-      return h.ok ? undefined : h;
-    });
-    const problem = health.problems.find((p) => p.kind === 'state-write')!;
-    expect(problem.message).toBe(
-      `pair states cannot be written to ${file}: the disk is full (ENOSPC). Decisions made now are lost on a restart; the write is retried until it succeeds.`,
-    );
-    expect(await fs.readFile(file, 'utf8')).not.toContain('>failover</state>');
-
-    // Manual moves are refused before anything changes or fires; each one tries the write again.
-    for (let i = 0; i < 3; i++) {
-      const res = await svc.api('/api/pairs/beta/failover', jsonBody('POST', { reason: `drill ${i}` }));
-      expect(res.status).toBe(409);
-      expect(((await res.json()) as { message: string }).message).toBe(
-        `${problem.message} Changes are refused until pair states can be written again, so that nothing decided now is lost.`,
+      const filler = await fillDisk(serverdir);
+      // The primary of acme dies: the failover is not held back by the disk.
+      primary.script(...Array.from({ length: 1000 }, () => ({ status: 500 })));
+      await waitFor(() => receiver.requests.some((r) => r.url === '/dns'), 20_000);
+      expect(await stateOf('acme')).toBe('failover');
+      const health = await waitForValue('the health to turn bad', async () => {
+        const h = await svc.json<Health>('/api/health');
+        return h.ok ? undefined : h;
+      });
+      const problem = health.problems.find((p) => p.kind === 'state-write')!;
+      expect(problem.message).toBe(
+        `pair states cannot be written to ${file}: the disk is full (ENOSPC). Decisions made now are lost on a restart; the write is retried until it succeeds.`,
       );
-    }
-    expect(await stateOf('beta')).toBe('waiting');
-    expect(receiver.requests.filter((r) => r.url === '/dns-beta')).toHaveLength(0);
-    const addRes = await svc.api('/api/pairs', jsonBody('POST', pairSettings({ ...pair, id: 'gamma' })));
-    expect(addRes.status).toBe(409);
-    const writeAlerts = async () =>
-      (await svc.json<HistoryEvent[]>('/api/alerts')).flatMap((e) => (e.type === 'alert' && e.alert.startsWith('state-write') ? [e] : []));
-    expect((await writeAlerts()).map((e) => [e.alert, e.pair, e.type === 'alert' && e.severity, e.type === 'alert' && e.message])).toEqual([
-      ['state-write-failed', '*', 'critical', problem.message],
-    ]);
+      expect(await fs.readFile(file, 'utf8')).not.toContain('>failover</state>');
 
-    // Space again: the retry writes the failover without any request, and says so.
-    await fs.unlink(filler);
-    await waitFor(async () => (await svc.json<Health>('/api/health')).ok, 60_000);
-    expect(await fs.readFile(file, 'utf8')).toContain('>failover</state>');
-    const alerts = await writeAlerts();
-    expect(alerts.map((e) => e.alert)).toEqual(['state-write-failed', 'state-write-recovered']);
-    expect(alerts[1]).toMatchObject({ pair: '*', severity: 'info' });
-    expect(alerts[1]!.type === 'alert' && alerts[1]!.message).toBe(
-      `pair states are written to ${file} again; what was decided while writing failed (since ${problem.since}) is now on disk.`,
-    );
-    expect((await svc.json<{ state: string }>('/api/pairs/beta/pause', jsonBody('POST', { reason: 'after the fix' }))).state).toBe('paused');
-  });
+      // Manual moves are refused before anything changes or fires; each one tries the write again.
+      for (let i = 0; i < 3; i++) {
+        const res = await svc.api('/api/pairs/beta/failover', jsonBody('POST', { reason: `drill ${i}` }));
+        expect(res.status).toBe(409);
+        expect(((await res.json()) as { message: string }).message).toBe(
+          `${problem.message} Changes are refused until pair states can be written again, so that nothing decided now is lost.`,
+        );
+      }
+      expect(await stateOf('beta')).toBe('waiting');
+      expect(receiver.requests.filter((r) => r.url === '/dns-beta')).toHaveLength(0);
+      const addRes = await svc.api('/api/pairs', jsonBody('POST', pairSettings({ ...pair, id: 'gamma' })));
+      expect(addRes.status).toBe(409);
+      const writeAlerts = async () =>
+        (await svc.json<HistoryEvent[]>('/api/alerts')).flatMap((e) =>
+          e.type === 'alert' && e.alert.startsWith('state-write') ? [e] : [],
+        );
+      expect(
+        (await writeAlerts()).map((e) => [
+          e.alert,
+          e.pair,
+          e.type === 'alert' && e.severity,
+          e.type === 'alert' && e.message,
+        ]),
+      ).toEqual([['state-write-failed', '*', 'critical', problem.message]]);
+
+      // Space again: the retry writes the failover without any request, and says so.
+      await fs.unlink(filler);
+      await waitFor(async () => (await svc.json<Health>('/api/health')).ok, 60_000);
+      expect(await fs.readFile(file, 'utf8')).toContain('>failover</state>');
+      const alerts = await writeAlerts();
+      expect(alerts.map((e) => e.alert)).toEqual(['state-write-failed', 'state-write-recovered']);
+      expect(alerts[1]).toMatchObject({ pair: '*', severity: 'info' });
+      expect(alerts[1]!.type === 'alert' && alerts[1]!.message).toBe(
+        `pair states are written to ${file} again; what was decided while writing failed (since ${problem.since}) is now on disk.`,
+      );
+      expect(
+        (await svc.json<{ state: string }>('/api/pairs/beta/pause', jsonBody('POST', { reason: 'after the fix' })))
+          .state,
+      ).toBe('paused');
+    },
+  );
 
   it('makes a failed final write at stop an error, not a clean stop', async () => {
     const serverdir = mountTmpfs(`final-${mounted.length}`, '128k');

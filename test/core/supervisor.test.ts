@@ -37,16 +37,21 @@ function supervisor(): { sup: Supervisor; events: EngineEvent[] } {
   return { sup, events };
 }
 
-const firstArrival = (server: HttpFixture, path: string): number | undefined => server.requests.find((r) => r.url === path)?.at;
+const firstArrival = (server: HttpFixture, path: string): number | undefined =>
+  server.requests.find((r) => r.url === path)?.at;
 
 describe('supervisor', () => {
   it('spreads the first checks of many pairs over the first interval', async () => {
     const primary = await fixture();
     const { sup } = supervisor();
     const n = 40;
-    for (let i = 0; i < n; i++) sup.add(pairSettings({ id: `p${i}`, primaryUrl: primary.url(`/p${i}`), interval: 0.6 }));
+    for (let i = 0; i < n; i++)
+      sup.add(pairSettings({ id: `p${i}`, primaryUrl: primary.url(`/p${i}`), interval: 0.6 }));
     sup.start();
-    await waitFor(() => Array.from({ length: n }, (_, i) => firstArrival(primary, `/p${i}`)).every((t) => t !== undefined), 'every pair checked once');
+    await waitFor(
+      () => Array.from({ length: n }, (_, i) => firstArrival(primary, `/p${i}`)).every((t) => t !== undefined),
+      'every pair checked once',
+    );
     const times = Array.from({ length: n }, (_, i) => firstArrival(primary, `/p${i}`)!);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(300);
     expect(new Set(times).size).toBeGreaterThan(n / 2);
@@ -122,7 +127,10 @@ describe('supervisor', () => {
     const checks = (): number => events.filter((e) => e.type === 'check' && e.result.target === 'primary').length;
     const seen = checks();
     await waitFor(() => checks() >= seen + 2 * n, 'two more rounds of checks of every pair', 20_000);
-    const failedOver = sup.statuses().filter((s) => s.state === 'failover').map((s) => s.id);
+    const failedOver = sup
+      .statuses()
+      .filter((s) => s.state === 'failover')
+      .map((s) => s.id);
     expect(failedOver.sort()).toEqual(Array.from({ length: n / 3 }, (_, i) => `p${i * 3}`).sort());
     expect(receiver.requests.map((r) => r.url).sort()).toEqual(failedOver.map((id) => `/dns/${id}`).sort());
     expect(sup.statuses().some((s) => s.isolated)).toBe(false);

@@ -43,7 +43,12 @@ describe('controller: test URLs use the shared validator', () => {
     } as unknown as PairSettings;
     const error = await rejection(monitor.testUrls(draft));
     expect(error.code).toBe('invalid');
-    expect(error.problems!.map((p) => p.field).sort()).toEqual(['acceptStatus', 'interval', 'standbyUrl', 'validation.urls[0]']);
+    expect(error.problems!.map((p) => p.field).sort()).toEqual([
+      'acceptStatus',
+      'interval',
+      'standbyUrl',
+      'validation.urls[0]',
+    ]);
     expect(error.problems!.every((p) => p.pair === undefined)).toBe(true);
     expect(error.message).toMatch(/^the URLs cannot be tested: /);
     expect(primary.hits).toBe(0);
@@ -61,11 +66,21 @@ describe('controller: test URLs use the shared validator', () => {
     const receiver = await fixture();
     const { monitor } = await open(await tempServerdir(cleanups), cleanups);
     const stored = await monitor.addPair(
-      pairSettings({ id: 'a', name: 'A', primaryUrl: primary.url('/a?token=s3cret'), actionUrl: receiver.url('/dns/a') }),
+      pairSettings({
+        id: 'a',
+        name: 'A',
+        primaryUrl: primary.url('/a?token=s3cret'),
+        actionUrl: receiver.url('/dns/a'),
+      }),
     );
     expect(stored.settings.primaryUrl).not.toContain('s3cret');
     const before = primary.hits;
-    const draft = { id: 'a', primaryUrl: stored.settings.primaryUrl, acceptStatus: '200-299', validation: { quorum: 1, urls: [primary.url('/v')] } } as unknown as PairSettings;
+    const draft = {
+      id: 'a',
+      primaryUrl: stored.settings.primaryUrl,
+      acceptStatus: '200-299',
+      validation: { quorum: 1, urls: [primary.url('/v')] },
+    } as unknown as PairSettings;
     const results = await monitor.testUrls(draft);
     expect(results.map((r) => [r.target, r.ok, r.url])).toEqual([
       ['primary', true, stored.settings.primaryUrl],

@@ -58,8 +58,15 @@ describe('watcher: starting after a restart, and stuck in starting', () => {
     await waitFor(() => h.watcher.status().action?.phase === 'succeeded', 'failover action sent');
     expect(h.log.states()).toEqual(['verifying', 'failover']);
     // Failures counted from zero: exactly tolerated + 1 before verifying.
-    const beforeVerifying = h.log.events.slice(0, h.log.events.findIndex((e) => e.type === 'state'));
-    expect(beforeVerifying.filter((e) => e.type === 'check' && e.result.target === 'primary').map((e) => (e as CheckEvent).consecutiveFailures)).toEqual([1, 2, 3]);
+    const beforeVerifying = h.log.events.slice(
+      0,
+      h.log.events.findIndex((e) => e.type === 'state'),
+    );
+    expect(
+      beforeVerifying
+        .filter((e) => e.type === 'check' && e.result.target === 'primary')
+        .map((e) => (e as CheckEvent).consecutiveFailures),
+    ).toEqual([1, 2, 3]);
     expect(receiver.hits).toBe(1);
     expect(h.watcher.persisted().primaryAnswered).toBe(true);
   });
@@ -74,7 +81,10 @@ describe('watcher: starting after a restart, and stuck in starting', () => {
     expect(waiting.watcher.currentState).toBe('waiting');
     expect(starting.watcher.currentState).toBe('starting');
     expect(never.watcher.currentState).toBe('starting');
-    await waitFor(() => waiting.watcher.currentState === 'verifying' || waiting.watcher.currentState === 'failover', 'counting');
+    await waitFor(
+      () => waiting.watcher.currentState === 'verifying' || waiting.watcher.currentState === 'failover',
+      'counting',
+    );
     expect(starting.watcher.status().consecutiveFailures).toBe(0);
     expect(starting.watcher.persisted().primaryAnswered).toBeUndefined();
   });
@@ -88,7 +98,12 @@ describe('watcher: starting after a restart, and stuck in starting', () => {
     const log = new EventLog();
     const settings = pairSettings({ primaryUrl: primary.url(), interval: 0.1, toleratedFailures: 99 });
     const limitMs = 100 * 100 * 3; // 30 s
-    const watcher = new Watcher(settings, { client, clock, log: silentLogger, hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} } });
+    const watcher = new Watcher(settings, {
+      client,
+      clock,
+      log: silentLogger,
+      hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} },
+    });
     cleanups.push(async () => {
       await watcher.stop(1000);
       await client.close();
@@ -102,7 +117,11 @@ describe('watcher: starting after a restart, and stuck in starting', () => {
     const seen = primaryChecks(log).length;
     await waitFor(() => primaryChecks(log).length >= seen + 5, 'five more checks');
     expect(log.alerts('stuck-starting')).toHaveLength(1);
-    expect(log.alerts('stuck-starting')[0]).toMatchObject({ severity: 'warning', pair: 'acme', message: expect.stringContaining('has not answered once (status 503)') });
+    expect(log.alerts('stuck-starting')[0]).toMatchObject({
+      severity: 'warning',
+      pair: 'acme',
+      message: expect.stringContaining('has not answered once (status 503)'),
+    });
 
     // A new stay (resume after a pause) is measured afresh and alerted again.
     watcher.pause('maintenance', 'op');
@@ -143,7 +162,12 @@ describe('watcher: tolerated failures', () => {
     expect(decision.primary.every((c) => !c.ok && c.error === 'status 500')).toBe(true);
     expect(h.log.alerts('verifying')).toHaveLength(1);
     expect(h.log.alerts('failover')).toHaveLength(1);
-    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ pair: 'acme', to: 'failover', reason: expect.stringContaining('primary failed'), manual: false });
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({
+      pair: 'acme',
+      to: 'failover',
+      reason: expect.stringContaining('primary failed'),
+      manual: false,
+    });
   });
 
   it('never fails over on flapping F F S with three tolerated failures', async () => {
@@ -151,7 +175,15 @@ describe('watcher: tolerated failures', () => {
     const receiver = await fixture();
     const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 3 }));
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
-    for (let i = 0; i < 8; i++) primary.script({ status: 500 }, { status: 500 }, { status: 200 }, { status: 500 }, { status: 500 }, { status: 200 });
+    for (let i = 0; i < 8; i++)
+      primary.script(
+        { status: 500 },
+        { status: 500 },
+        { status: 200 },
+        { status: 500 },
+        { status: 500 },
+        { status: 200 },
+      );
     const start = primary.hits;
     await waitFor(() => primary.hits >= start + 48, 'the flapping script played', 20_000);
     expect(h.log.states()).toEqual(['waiting']);
@@ -191,7 +223,13 @@ describe('watcher: timeouts', () => {
         // busy
       }
     };
-    primary.script({ status: 200, after: stall }, { status: 200 }, { status: 200, after: stall }, { status: 200 }, { status: 200, after: stall });
+    primary.script(
+      { status: 200, after: stall },
+      { status: 200 },
+      { status: 200, after: stall },
+      { status: 200 },
+      { status: 200, after: stall },
+    );
     const seen = primary.hits;
     await waitFor(() => primary.hits >= seen + 6, 'the stalls played', 20_000);
     const judged = primaryChecks(h.log).length;
@@ -242,7 +280,9 @@ describe('watcher: verifying', () => {
     );
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     await primary.refuse();
-    const rounds = (): number => h.log.events.filter((e) => e.type === 'check' && e.result.target === 'validation' && e.result.url === v1.url()).length;
+    const rounds = (): number =>
+      h.log.events.filter((e) => e.type === 'check' && e.result.target === 'validation' && e.result.url === v1.url())
+        .length;
     await waitFor(() => rounds() >= 3, 'three isolated verifications');
     // One isolation episode: one alert, one move back to waiting, "in state" from its start.
     expect(h.log.alerts('isolated')).toHaveLength(1);
@@ -255,7 +295,9 @@ describe('watcher: verifying', () => {
     expect(status.reason).toBe(back.reason);
     expect(status.lastDecision).toMatchObject({ to: 'waiting' });
     // The count restarts from zero after an isolated verification, so it takes n + 1 failures again.
-    const afterIsolated = h.log.events.slice(h.log.events.indexOf(back) + 1).filter((e): e is CheckEvent => e.type === 'check' && e.result.target === 'primary');
+    const afterIsolated = h.log.events
+      .slice(h.log.events.indexOf(back) + 1)
+      .filter((e): e is CheckEvent => e.type === 'check' && e.result.target === 'primary');
     expect(afterIsolated[0]!.consecutiveFailures).toBe(1);
     const perRound = afterIsolated.filter((e) => e.consecutiveFailures === 2).length;
     expect(perRound).toBeGreaterThanOrEqual(2);
@@ -299,7 +341,12 @@ describe('watcher: failover', () => {
     const primary = await fixture();
     const standby = await fixture();
     const receiver = await fixture();
-    const settings = pairSettings({ primaryUrl: primary.url(), standbyUrl: standby.url(), actionUrl: receiver.url('/failover'), toleratedFailures: 0 });
+    const settings = pairSettings({
+      primaryUrl: primary.url(),
+      standbyUrl: standby.url(),
+      actionUrl: receiver.url('/failover'),
+      toleratedFailures: 0,
+    });
     settings.failbackAction = { ...settings.action, url: receiver.url('/failback?pair={pair}&to={to}') };
     const h = run(settings);
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
@@ -360,7 +407,12 @@ describe('watcher: paused and manual failover', () => {
     h.watcher.failover('data center "A" evacuation', 'carol');
     expect(h.watcher.currentState).toBe('failover');
     await waitFor(() => receiver.hits === 1, 'action');
-    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ pair: 'acme', to: 'failover', reason: 'data center "A" evacuation', manual: true });
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({
+      pair: 'acme',
+      to: 'failover',
+      reason: 'data center "A" evacuation',
+      manual: true,
+    });
     const alert = h.log.alerts('failover')[0] as AlertEvent;
     expect(alert.message).toMatch(/manual failover by carol/);
     const failedOver = primaryChecks(h.log).length;
@@ -413,7 +465,14 @@ describe('watcher: says what is true (incident issue)', () => {
     const primary = await fixture();
     const receiver = await fixture();
     const validation = await fixture();
-    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 1, validation: { quorum: 1, urls: [validation.url()] } }));
+    const h = run(
+      pairSettings({
+        primaryUrl: primary.url(),
+        actionUrl: receiver.url(),
+        toleratedFailures: 1,
+        validation: { quorum: 1, urls: [validation.url()] },
+      }),
+    );
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     h.watcher.pause('PBX update 8.1', 'bob');
     expect(h.watcher.status().reason).toBe('PBX update 8.1');
@@ -423,7 +482,9 @@ describe('watcher: says what is true (incident issue)', () => {
     await primary.refuse();
     await waitFor(() => h.watcher.currentState === 'failover', 'failover');
     const status = h.watcher.status();
-    expect(status.reason).toMatch(/^primary failed 3 checks in a row \(connection refused.*1 of 1 validation URLs answered \(quorum 1\)$/);
+    expect(status.reason).toMatch(
+      /^primary failed 3 checks in a row \(connection refused.*1 of 1 validation URLs answered \(quorum 1\)$/,
+    );
     expect(status.lastDecision).toMatchObject({ to: 'failover', validation: [{ ok: true }] });
     expect(status.lastDecision!.primary.length).toBeGreaterThanOrEqual(2);
     expect(status.lastDecision!.manual).toBeUndefined();
@@ -437,7 +498,11 @@ describe('watcher: says what is true (incident issue)', () => {
     expect(h.watcher.status().lastDecision).toBeUndefined();
     h.watcher.failover('planned move to DC-2', 'dave');
     const decision = h.watcher.status().lastDecision!;
-    expect(decision).toMatchObject({ to: 'failover', manual: { operator: 'dave', reason: 'planned move to DC-2' }, validation: [] });
+    expect(decision).toMatchObject({
+      to: 'failover',
+      manual: { operator: 'dave', reason: 'planned move to DC-2' },
+      validation: [],
+    });
     expect(decision.primary).toEqual([expect.objectContaining({ target: 'primary', ok: true })]);
     expect(h.watcher.status().reason).toBe('planned move to DC-2');
   });
@@ -449,7 +514,9 @@ describe('watcher: says what is true (incident issue)', () => {
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     h.watcher.failover('planned move to DC-2', 'dave');
     await waitFor(() => h.log.alerts('primary-answering').length === 1, 'primary answering alert');
-    expect((h.log.alerts('primary-answering')[0] as AlertEvent).message).toMatch(/after a manual failover.*stop the primary/);
+    expect((h.log.alerts('primary-answering')[0] as AlertEvent).message).toMatch(
+      /after a manual failover.*stop the primary/,
+    );
   });
 
   it('says nothing of a manual failover when the failover was automatic', async () => {
@@ -468,7 +535,14 @@ describe('watcher: says what is true (incident issue)', () => {
     const primary = await fixture();
     const receiver = await fixture();
     const validation = await fixture({ status: 500 });
-    const h = run(pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url(), toleratedFailures: 1, validation: { quorum: 1, urls: [validation.url()] } }));
+    const h = run(
+      pairSettings({
+        primaryUrl: primary.url(),
+        actionUrl: receiver.url(),
+        toleratedFailures: 1,
+        validation: { quorum: 1, urls: [validation.url()] },
+      }),
+    );
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     await primary.refuse();
     await waitFor(() => h.watcher.status().isolated, 'isolated');
@@ -486,7 +560,9 @@ describe('watcher: says what is true (incident issue)', () => {
     const primary = await fixture();
     const h = run(pairSettings({ primaryUrl: primary.url(), validation: { quorum: 0, urls: [] } }));
     expect(h.watcher.status().warnings).toEqual([expect.stringMatching(/no isolation protection/)]);
-    const protectedPair = run(pairSettings({ id: 'beta', primaryUrl: primary.url(), validation: { quorum: 1, urls: [primary.url()] } }));
+    const protectedPair = run(
+      pairSettings({ id: 'beta', primaryUrl: primary.url(), validation: { quorum: 1, urls: [primary.url()] } }),
+    );
     expect(protectedPair.watcher.status().warnings).toBeUndefined();
   });
 });
@@ -497,12 +573,24 @@ describe('watcher: events carry the status they leave (no client re-applies the 
     const standby = await fixture();
     const receiver = await fixture();
     const validation = await fixture({ status: 500 });
-    const h = run(pairSettings({ primaryUrl: primary.url(), standbyUrl: standby.url(), actionUrl: receiver.url(), toleratedFailures: 1, validation: { quorum: 1, urls: [validation.url()] } }));
+    const h = run(
+      pairSettings({
+        primaryUrl: primary.url(),
+        standbyUrl: standby.url(),
+        actionUrl: receiver.url(),
+        toleratedFailures: 1,
+        validation: { quorum: 1, urls: [validation.url()] },
+      }),
+    );
     await waitFor(() => h.watcher.currentState === 'waiting', 'waiting');
     const steady = primaryChecks(h.log).length;
     await waitFor(() => primaryChecks(h.log).length >= steady + 3, 'three steady checks');
     // Nothing but the check itself changes while all is well: the bulk of the stream stays small.
-    expect(primaryChecks(h.log).slice(steady).every((e) => e.status === undefined)).toBe(true);
+    expect(
+      primaryChecks(h.log)
+        .slice(steady)
+        .every((e) => e.status === undefined),
+    ).toBe(true);
 
     await standby.refuse();
     await waitFor(() => h.log.alerts('standby-down').length === 1, 'standby down');
@@ -516,13 +604,24 @@ describe('watcher: events carry the status they leave (no client re-applies the 
     await waitFor(() => h.log.alerts('isolated').length === 1, 'isolated');
     const states = h.log.events.filter((e): e is StateEvent => e.type === 'state');
     for (const e of states) expect(e.status).toMatchObject({ id: 'acme', state: e.to, since: e.at, reason: e.reason });
-    expect(states.at(-1)!.status).toMatchObject({ state: 'waiting', isolated: true, isolatedSince: states.at(-1)!.at, consecutiveFailures: 0 });
+    expect(states.at(-1)!.status).toMatchObject({
+      state: 'waiting',
+      isolated: true,
+      isolatedSince: states.at(-1)!.at,
+      consecutiveFailures: 0,
+    });
 
     // The primary answering ends the episode: the check that ends it carries the status.
     await primary.accept();
     await waitFor(() => !h.watcher.status().isolated, 'episode over');
-    const ended = primaryChecks(h.log).find((e) => e.status && !e.status.isolated && e.result.ok && e.at > states.at(-1)!.at)!;
-    expect(ended.status).toMatchObject({ state: 'waiting', isolated: false, reason: expect.stringMatching(/connected again/) });
+    const ended = primaryChecks(h.log).find(
+      (e) => e.status && !e.status.isolated && e.result.ok && e.at > states.at(-1)!.at,
+    )!;
+    expect(ended.status).toMatchObject({
+      state: 'waiting',
+      isolated: false,
+      reason: expect.stringMatching(/connected again/),
+    });
 
     h.watcher.failover('planned move', 'erin');
     await waitFor(() => h.watcher.status().action?.phase === 'succeeded', 'action done');
@@ -560,7 +659,13 @@ describe('watcher: its timers port', () => {
     const client = createHttpClient();
     const log = new EventLog();
     const clock = { now: () => Date.now(), monotonic: () => performance.now() };
-    const watcher = new Watcher(pairSettings({ primaryUrl: primary.url(), interval: 3600 }), { client, clock, timers, log: silentLogger, hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} } });
+    const watcher = new Watcher(pairSettings({ primaryUrl: primary.url(), interval: 3600 }), {
+      client,
+      clock,
+      timers,
+      log: silentLogger,
+      hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} },
+    });
     cleanups.push(async () => {
       await watcher.stop(1000);
       await client.close();

@@ -36,7 +36,9 @@ export function pairXml(p: PairXmlOptions): string {
     `    <tolerated-failures>${p.tolerated}</tolerated-failures>`,
     `    <timeout>${p.timeout ?? 2}</timeout>`,
     // Without a validation URL, isolation protection is turned off in so many words (quorum="0").
-    p.validationUrl ? `    <validation quorum="1"><url>${esc(p.validationUrl)}</url></validation>` : '    <validation quorum="0"/>',
+    p.validationUrl
+      ? `    <validation quorum="1"><url>${esc(p.validationUrl)}</url></validation>`
+      : '    <validation quorum="0"/>',
     `    <action method="POST" encoding="json" retries="3" timeout="2">`,
     `      <url>${esc(p.actionUrl)}</url>`,
     `      <body>${esc(p.actionBody ?? '{"pair":"{pair}","to":"{to}","reason":"{reason}"}')}</body>`,
@@ -63,12 +65,24 @@ function newestMtime(dir: string): number {
 /** `npm test` builds before vitest; a lone `vitest run --project e2e` builds the renderer when it is missing or stale. */
 export function ensureRendererBuilt(): void {
   const index = join(RENDERER_DIR, 'index.html');
-  const sources = Math.max(newestMtime(join(REPO_ROOT, 'src', 'renderer')), newestMtime(join(REPO_ROOT, 'src', 'shared')));
+  const sources = Math.max(
+    newestMtime(join(REPO_ROOT, 'src', 'renderer')),
+    newestMtime(join(REPO_ROOT, 'src', 'shared')),
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(REPO_ROOT, 'test', 'e2e', 'renderer.vite.config.ts')], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      join(REPO_ROOT, 'test', 'e2e', 'renderer.vite.config.ts'),
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    },
+  );
 }
 
 export const CHROMIUM_ARGS = [

@@ -7,7 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpFixture, sleep } from '../helpers/http-fixtures.js';
 import { CONFIG_FILE, startTestService, type TestService } from '../helpers/service-harness.js';
 import type { PairStatus } from '../../src/shared/model.js';
-import { collectPageErrors, configXml, ensureRendererBuilt, launchChromium, RENDERER_DIR } from './dashboard-harness.js';
+import {
+  collectPageErrors,
+  configXml,
+  ensureRendererBuilt,
+  launchChromium,
+  RENDERER_DIR,
+} from './dashboard-harness.js';
 
 let browser: Browser;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -133,7 +139,15 @@ describe('dashboard in headless Chromium', () => {
     const receiver = await fixture();
     const s = await service(
       configXml([
-        { id: 'globex', name: 'Globex', primaryUrl: primary.url('/'), interval: 0.2, tolerated: 3, validationUrl: validation.url('/'), actionUrl: receiver.url('/dns') },
+        {
+          id: 'globex',
+          name: 'Globex',
+          primaryUrl: primary.url('/'),
+          interval: 0.2,
+          tolerated: 3,
+          validationUrl: validation.url('/'),
+          actionUrl: receiver.url('/dns'),
+        },
       ]),
     );
     const { page, errors } = await openDashboard(s);
@@ -162,7 +176,11 @@ describe('dashboard in headless Chromium', () => {
     // Exactly one request, also a while later.
     await sleep(1000);
     expect(receiver.hits).toBe(1);
-    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ pair: 'globex', to: 'failover', reason: 'planned move of the primary data center' });
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({
+      pair: 'globex',
+      to: 'failover',
+      reason: 'planned move of the primary data center',
+    });
 
     // Re-arm (without failback) and pause follow the same pattern, and send nothing.
     await operatorAction(page, 'Re-arm…', 'Re-arm', 'Globex', 'primary DC is back');
@@ -186,11 +204,24 @@ describe('dashboard in headless Chromium', () => {
   it('shows every problem of a broken import and changes nothing', async () => {
     const primary = await fixture();
     const receiver = await fixture();
-    const xml = configXml([{ id: 'initech', name: 'Initech', primaryUrl: primary.url('/'), interval: 0.5, tolerated: 3, actionUrl: receiver.url('/dns') }]);
+    const xml = configXml([
+      {
+        id: 'initech',
+        name: 'Initech',
+        primaryUrl: primary.url('/'),
+        interval: 0.5,
+        tolerated: 3,
+        actionUrl: receiver.url('/dns'),
+      },
+    ]);
     const s = await service(xml);
     // The engine writes the pair's state into the file; wait until that has settled.
-    await expect.poll(async () => (await s.json<PairStatus[]>('/api/pairs'))[0]?.state, { timeout: 15_000 }).toBe('waiting');
-    await expect.poll(() => readFile(join(s.serverdir, CONFIG_FILE), 'utf8'), { timeout: 10_000 }).toContain('>waiting</state>');
+    await expect
+      .poll(async () => (await s.json<PairStatus[]>('/api/pairs'))[0]?.state, { timeout: 15_000 })
+      .toBe('waiting');
+    await expect
+      .poll(() => readFile(join(s.serverdir, CONFIG_FILE), 'utf8'), { timeout: 10_000 })
+      .toContain('>waiting</state>');
     await sleep(500);
     const before = await readFile(join(s.serverdir, CONFIG_FILE), 'utf8');
     const pairsBefore = await s.json<PairStatus[]>('/api/pairs');
@@ -199,8 +230,22 @@ describe('dashboard in headless Chromium', () => {
 
     await page.getByRole('link', { name: 'Import / export' }).click();
     const broken = configXml([
-      { id: 'initech', name: 'Initech', primaryUrl: primary.url('/'), interval: 0.01, tolerated: 3, actionUrl: receiver.url('/dns') },
-      { id: 'hooli', name: 'Hooli', primaryUrl: 'not a url', interval: 1, tolerated: 3, actionUrl: receiver.url('/dns?x={nosuchvariable}') },
+      {
+        id: 'initech',
+        name: 'Initech',
+        primaryUrl: primary.url('/'),
+        interval: 0.01,
+        tolerated: 3,
+        actionUrl: receiver.url('/dns'),
+      },
+      {
+        id: 'hooli',
+        name: 'Hooli',
+        primaryUrl: 'not a url',
+        interval: 1,
+        tolerated: 3,
+        actionUrl: receiver.url('/dns?x={nosuchvariable}'),
+      },
     ]);
     await page.getByText('…or paste the XML').click();
     await page.getByLabel('XML to import').fill(broken);
@@ -225,7 +270,9 @@ describe('dashboard in headless Chromium', () => {
     expect(exported).toContain('<pair id="initech">');
     expect(exported).toContain(receiver.url('/dns'));
     expect((await s.json<PairStatus[]>('/api/pairs')).map((p) => p.id)).toEqual(pairsBefore.map((p) => p.id));
-    expect((await s.json<{ settings: unknown }>('/api/pairs/initech')).settings).toEqual((settingsBefore as { settings: unknown }).settings);
+    expect((await s.json<{ settings: unknown }>('/api/pairs/initech')).settings).toEqual(
+      (settingsBefore as { settings: unknown }).settings,
+    );
     // The CSP blocked nothing the dashboard needs.
     expect(errors.filter((e) => !e.includes('400'))).toEqual([]);
   });
@@ -233,7 +280,18 @@ describe('dashboard in headless Chromium', () => {
   it('asks for the token when the address has none, and works once it is given', async () => {
     const primary = await fixture();
     const receiver = await fixture();
-    const s = await service(configXml([{ id: 'soylent', name: 'Soylent Foods', primaryUrl: primary.url('/'), interval: 0.5, tolerated: 3, actionUrl: receiver.url('/dns') }]));
+    const s = await service(
+      configXml([
+        {
+          id: 'soylent',
+          name: 'Soylent Foods',
+          primaryUrl: primary.url('/'),
+          interval: 0.5,
+          tolerated: 3,
+          actionUrl: receiver.url('/dns'),
+        },
+      ]),
+    );
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     cleanups.push(() => page.close());
     await page.goto(`${s.url}/`);

@@ -8,7 +8,16 @@ const rendererDir = process.argv[2];
 const validation = await HttpFixture.start({ status: 200 });
 const action = await HttpFixture.start({ status: 200 });
 const primaries = await Promise.all(Array.from({ length: 8 }, () => HttpFixture.start({ status: 200 })));
-const names = ['ACME Corp', 'Globex', 'Initech', 'Umbrella Health', 'Stark Logistics', 'Wayne Hotels', 'Hooli Sales', 'Vandelay Import'];
+const names = [
+  'ACME Corp',
+  'Globex',
+  'Initech',
+  'Umbrella Health',
+  'Stark Logistics',
+  'Wayne Hotels',
+  'Hooli Sales',
+  'Vandelay Import',
+];
 const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<pbxctrl-failover version="1">\n${primaries
   .map((p, i) =>
     pairXml({
@@ -23,7 +32,11 @@ const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<pbxctrl-failover version="
     }),
   )
   .join('\n')}\n</pbxctrl-failover>\n`;
-const service = await startTestService({ xml, ...(rendererDir ? { rendererDir } : {}), port: Number(process.env.PORT ?? 0) });
+const service = await startTestService({
+  xml,
+  ...(rendererDir ? { rendererDir } : {}),
+  port: Number(process.env.PORT ?? 0),
+});
 console.log(service.dashboardUrl);
 process.on('SIGTERM', () => void service.dispose().then(() => process.exit(0)));
 // Make a couple of pairs interesting.

@@ -15,6 +15,10 @@ const pairs = Array.from({ length: Number(count) }, (_, i) => ({
   tolerated: 3,
   actionUrl: action.url('/dns'),
 }));
-const service = await startTestService({ xml: configXml(pairs), ...(rendererDir ? { rendererDir } : {}), port: Number(process.env.PORT ?? 0) });
+const service = await startTestService({
+  xml: configXml(pairs),
+  ...(rendererDir ? { rendererDir } : {}),
+  port: Number(process.env.PORT ?? 0),
+});
 console.log(service.dashboardUrl);
 process.on('SIGTERM', () => void service.dispose().then(() => process.exit(0)));

@@ -19,10 +19,22 @@ const checks = await writeSyntheticHistory({
   to: now - 60_000,
   checksPerMinute: 3,
   hasStandby: true,
-  primaryDown: Array.from({ length: 12 }, (_, i) => ({ from: now - (i * 2.5 + 1) * day, to: now - (i * 2.5 + 1) * day + (20 + i * 7) * 60_000 })),
+  primaryDown: Array.from({ length: 12 }, (_, i) => ({
+    from: now - (i * 2.5 + 1) * day,
+    to: now - (i * 2.5 + 1) * day + (20 + i * 7) * 60_000,
+  })),
   flaps: Array.from({ length: 400 }, (_, i) => now - ((i * 7919) % (30 * 1440)) * 60_000),
 });
-const xml = configXml([{ id: 'acme', name: 'ACME Corp', primaryUrl: primary.url('/'), interval: 1, tolerated: 3, actionUrl: action.url('/dns') }]);
+const xml = configXml([
+  {
+    id: 'acme',
+    name: 'ACME Corp',
+    primaryUrl: primary.url('/'),
+    interval: 1,
+    tolerated: 3,
+    actionUrl: action.url('/dns'),
+  },
+]);
 const service = await startTestService({ serverdir, xml, ...(rendererDir ? { rendererDir } : {}) });
 console.log(service.dashboardUrl.replace('#token', '#token') + ` checks=${checks}`);
 process.on('SIGTERM', () => void service.dispose().then(() => process.exit(0)));

@@ -9,7 +9,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpFixture } from '../helpers/http-fixtures.js';
 import { jsonBody, REPO_ROOT, startTestService, type TestService } from '../helpers/service-harness.js';
 import type { HistoryEvent, PairStatus } from '../../src/shared/model.js';
-import { collectPageErrors, configXml, ensureRendererBuilt, launchChromium, RENDERER_DIR, type PairXmlOptions } from './dashboard-harness.js';
+import {
+  collectPageErrors,
+  configXml,
+  ensureRendererBuilt,
+  launchChromium,
+  RENDERER_DIR,
+  type PairXmlOptions,
+} from './dashboard-harness.js';
 
 const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 
@@ -62,7 +69,9 @@ async function bed(): Promise<Bed> {
   });
   cleanups.push(() => s.dispose());
   await expect
-    .poll(async () => (await s.json<PairStatus[]>('/api/pairs')).every((p) => p.state === 'waiting'), { timeout: 20_000 })
+    .poll(async () => (await s.json<PairStatus[]>('/api/pairs')).every((p) => p.state === 'waiting'), {
+      timeout: 20_000,
+    })
     .toBe(true);
   await s.json('/api/pairs/globex/failover', jsonBody('POST', { reason: 'primary DC flooded', operator: 'maria' }));
 
@@ -88,7 +97,9 @@ describe('import confirmation in headless Chromium', () => {
   it('a dry run shows the pairs the file lacks, with their states, before anything changes', async () => {
     const { s, page, errors } = await bed();
     const lacking = page.getByTestId('import-lacking');
-    expect(await lacking.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pair')))).toEqual(['globex', 'initech']);
+    expect(
+      await lacking.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pair'))),
+    ).toEqual(['globex', 'initech']);
     const globex = lacking.locator('tr[data-pair="globex"]');
     expect(await globex.locator('[data-state]').getAttribute('data-state')).toBe('failover');
     expect(await globex.textContent()).toContain('in failover');
@@ -136,9 +147,13 @@ describe('import confirmation in headless Chromium', () => {
     await apply.click();
     await page.getByTestId('import-result').waitFor();
     expect(await ids(s)).toEqual(['acme', 'hooli']);
-    expect(await page.getByRole('status').filter({ hasText: 'Back to the overview' }).textContent()).toContain('2 removed');
+    expect(await page.getByRole('status').filter({ hasText: 'Back to the overview' }).textContent()).toContain(
+      '2 removed',
+    );
     const audit = await s.json<HistoryEvent[]>('/api/audit');
-    expect(audit.some((e) => e.type === 'operator' && e.reason === 'Globex and Initech moved to the new platform')).toBe(true);
+    expect(
+      audit.some((e) => e.type === 'operator' && e.reason === 'Globex and Initech moved to the new platform'),
+    ).toBe(true);
     expect(errors).toEqual([]);
   });
 });

@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpFixture } from '../helpers/http-fixtures.js';
 import { REPO_ROOT, startTestService, tempServerdir, type TestService } from '../helpers/service-harness.js';
 import type { HistoryEvent } from '../../src/shared/model.js';
-import { collectPageErrors, configXml, ensureRendererBuilt, launchChromium, RENDERER_DIR, type PairXmlOptions } from './dashboard-harness.js';
+import {
+  collectPageErrors,
+  configXml,
+  ensureRendererBuilt,
+  launchChromium,
+  RENDERER_DIR,
+  type PairXmlOptions,
+} from './dashboard-harness.js';
 import { stateEvent, writeSyntheticHistory } from './synthetic-history.js';
 
 const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
@@ -45,25 +52,97 @@ function globexHistory(now: number): HistoryEvent[] {
   const outage = now - 8 * H;
   return [
     stateEvent(p, now - 24 * H, 'starting', 'waiting', 'primary answered'),
-    { type: 'operator', pair: p, at: iso(pause), action: 'pause', operator: 'maria', reason: 'PBX firmware update 68.0.31', outcome: 'ok' },
+    {
+      type: 'operator',
+      pair: p,
+      at: iso(pause),
+      action: 'pause',
+      operator: 'maria',
+      reason: 'PBX firmware update 68.0.31',
+      outcome: 'ok',
+    },
     stateEvent(p, pause, 'waiting', 'paused', 'PBX firmware update 68.0.31', true, 'maria'),
-    { type: 'operator', pair: p, at: iso(pause + 42 * MIN), action: 'resume', operator: 'maria', reason: 'update done', outcome: 'ok' },
+    {
+      type: 'operator',
+      pair: p,
+      at: iso(pause + 42 * MIN),
+      action: 'resume',
+      operator: 'maria',
+      reason: 'update done',
+      outcome: 'ok',
+    },
     stateEvent(p, pause + 42 * MIN, 'paused', 'starting', 'update done', true, 'maria'),
     stateEvent(p, pause + 43 * MIN, 'starting', 'waiting', 'primary answered'),
-    stateEvent(p, outage + 2 * MIN, 'waiting', 'verifying', '4 failed checks in a row (3 tolerated): connection timed out'),
-    { type: 'alert', pair: p, at: iso(outage + 2 * MIN), alert: 'verifying', severity: 'warning', message: 'Globex (globex): primary failed 4 times in a row' },
-    stateEvent(p, outage + 2 * MIN + 400, 'verifying', 'failover', 'primary failed 4 checks in a row; 1 of 1 validation URLs answered'),
-    { type: 'alert', pair: p, at: iso(outage + 2 * MIN + 400), alert: 'failover', severity: 'critical', message: 'Globex (globex): failing over' },
-    { type: 'action', pair: p, at: iso(outage + 2 * MIN + 900), kind: 'failover', phase: 'succeeded', attempt: { attempt: 1, at: iso(outage + 2 * MIN + 900), ok: true, status: 200, latencyMs: 182 } },
-    { type: 'alert', pair: p, at: iso(outage + 74 * MIN), alert: 'primary-answering', severity: 'critical', message: 'Globex (globex): the primary answers again while in failover' },
-    { type: 'operator', pair: p, at: iso(outage + 95 * MIN), action: 'rearm', operator: 'tom', reason: 'primary DC back, failback approved by customer', outcome: 'ok' },
-    stateEvent(p, outage + 95 * MIN, 'failover', 'starting', 'primary DC back, failback approved by customer', true, 'tom'),
+    stateEvent(
+      p,
+      outage + 2 * MIN,
+      'waiting',
+      'verifying',
+      '4 failed checks in a row (3 tolerated): connection timed out',
+    ),
+    {
+      type: 'alert',
+      pair: p,
+      at: iso(outage + 2 * MIN),
+      alert: 'verifying',
+      severity: 'warning',
+      message: 'Globex (globex): primary failed 4 times in a row',
+    },
+    stateEvent(
+      p,
+      outage + 2 * MIN + 400,
+      'verifying',
+      'failover',
+      'primary failed 4 checks in a row; 1 of 1 validation URLs answered',
+    ),
+    {
+      type: 'alert',
+      pair: p,
+      at: iso(outage + 2 * MIN + 400),
+      alert: 'failover',
+      severity: 'critical',
+      message: 'Globex (globex): failing over',
+    },
+    {
+      type: 'action',
+      pair: p,
+      at: iso(outage + 2 * MIN + 900),
+      kind: 'failover',
+      phase: 'succeeded',
+      attempt: { attempt: 1, at: iso(outage + 2 * MIN + 900), ok: true, status: 200, latencyMs: 182 },
+    },
+    {
+      type: 'alert',
+      pair: p,
+      at: iso(outage + 74 * MIN),
+      alert: 'primary-answering',
+      severity: 'critical',
+      message: 'Globex (globex): the primary answers again while in failover',
+    },
+    {
+      type: 'operator',
+      pair: p,
+      at: iso(outage + 95 * MIN),
+      action: 'rearm',
+      operator: 'tom',
+      reason: 'primary DC back, failback approved by customer',
+      outcome: 'ok',
+    },
+    stateEvent(
+      p,
+      outage + 95 * MIN,
+      'failover',
+      'starting',
+      'primary DC back, failback approved by customer',
+      true,
+      'tom',
+    ),
     stateEvent(p, outage + 96 * MIN, 'starting', 'waiting', 'primary answered'),
   ];
 }
 
 describe('README screenshots', () => {
-  it('shows pairs in every kind of trouble on the overview, and a day on one pair\'s timeline', async () => {
+  it("shows pairs in every kind of trouble on the overview, and a day on one pair's timeline", async () => {
     const now = Date.now();
     const serverdir = await tempServerdir('pfm-shots-');
     const validation = await fixture();
@@ -71,7 +150,18 @@ describe('README screenshots', () => {
     const brokenDns = await fixture(503);
     const deadStandby = await fixture();
     await deadStandby.refuse();
-    const names = ['ACME Corp', 'Globex', 'Initech', 'Umbrella Health', 'Stark Logistics', 'Wayne Hotels', 'Hooli Sales', 'Vandelay Import', 'Soylent Foods', 'Cyberdyne Labs'];
+    const names = [
+      'ACME Corp',
+      'Globex',
+      'Initech',
+      'Umbrella Health',
+      'Stark Logistics',
+      'Wayne Hotels',
+      'Hooli Sales',
+      'Vandelay Import',
+      'Soylent Foods',
+      'Cyberdyne Labs',
+    ];
     const pairs: PairXmlOptions[] = [];
     const primaries = new Map<string, HttpFixture>();
     for (const name of names) {
@@ -82,7 +172,12 @@ describe('README screenshots', () => {
         id,
         name,
         primaryUrl: primary.url('/'),
-        standbyUrl: id === 'hooli' ? deadStandby.url('/') : id === 'acme' || id === 'globex' ? validation.url('/standby') : undefined,
+        standbyUrl:
+          id === 'hooli'
+            ? deadStandby.url('/')
+            : id === 'acme' || id === 'globex'
+              ? validation.url('/standby')
+              : undefined,
         interval: 0.5,
         tolerated: id === 'initech' ? 100 : 3,
         validationUrl: validation.url('/'),
@@ -98,8 +193,16 @@ describe('README screenshots', () => {
         to: now - 2 * MIN,
         checksPerMinute: 120,
         hasStandby: !!p.standbyUrl,
-        primaryDown: p.id === 'globex' ? [{ from: now - 8 * H, to: now - 8 * H + 75 * MIN }] : p.id === 'vandelay' ? [{ from: now - 3 * H, to: now - 3 * H + 4 * MIN }] : [],
-        flaps: Array.from({ length: p.id === 'wayne' ? 40 : 6 }, (_, i) => now - ((i * 7919 + p.id.length * 104_729) % (24 * 60)) * MIN),
+        primaryDown:
+          p.id === 'globex'
+            ? [{ from: now - 8 * H, to: now - 8 * H + 75 * MIN }]
+            : p.id === 'vandelay'
+              ? [{ from: now - 3 * H, to: now - 3 * H + 4 * MIN }]
+              : [],
+        flaps: Array.from(
+          { length: p.id === 'wayne' ? 40 : 6 },
+          (_, i) => now - ((i * 7919 + p.id.length * 104_729) % (24 * 60)) * MIN,
+        ),
         ...(p.id === 'globex' ? { events: globexHistory(now) } : {}),
       });
     }
@@ -123,11 +226,19 @@ describe('README screenshots', () => {
     await page.locator('[data-pair="globex"][data-state="failover"]').waitFor({ timeout: 20_000 });
     await page.locator('[data-pair="stark"][data-state="failover"]').waitFor({ timeout: 20_000 });
     await page.locator('[data-pair="umbrella"][data-state="paused"]').waitFor({ timeout: 20_000 });
-    await expect.poll(() => page.locator('[data-pair="stark"]').textContent(), { timeout: 20_000 }).toContain('action failed');
-    await expect.poll(() => page.locator('[data-pair="hooli"]').textContent(), { timeout: 20_000 }).toContain('Standby down');
-    await expect.poll(() => page.locator('[data-pair="initech"]').textContent(), { timeout: 20_000 }).toMatch(/\b([5-9]|\d\d)\/100/);
+    await expect
+      .poll(() => page.locator('[data-pair="stark"]').textContent(), { timeout: 20_000 })
+      .toContain('action failed');
+    await expect
+      .poll(() => page.locator('[data-pair="hooli"]').textContent(), { timeout: 20_000 })
+      .toContain('Standby down');
+    await expect
+      .poll(() => page.locator('[data-pair="initech"]').textContent(), { timeout: 20_000 })
+      .toMatch(/\b([5-9]|\d\d)\/100/);
     // Availability from the day of history has arrived for the visible rows.
-    await expect.poll(() => page.locator('[data-pair="wayne"]').textContent(), { timeout: 10_000 }).toMatch(/9\d\.\d+%/);
+    await expect
+      .poll(() => page.locator('[data-pair="wayne"]').textContent(), { timeout: 10_000 })
+      .toMatch(/9\d\.\d+%/);
 
     const order = await page.locator('[data-pair]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pair')));
     expect(order.slice(0, 2).sort()).toEqual(['globex', 'stark']);
@@ -138,7 +249,11 @@ describe('README screenshots', () => {
 
     await page.getByRole('link', { name: 'Globex' }).click();
     await page.getByRole('button', { name: '24h' }).click();
-    await expect.poll(() => page.evaluate(() => (globalThis as { __pbxPerf?: { timelineDraws: number } }).__pbxPerf?.timelineDraws ?? 0)).toBeGreaterThan(1);
+    await expect
+      .poll(() =>
+        page.evaluate(() => (globalThis as { __pbxPerf?: { timelineDraws: number } }).__pbxPerf?.timelineDraws ?? 0),
+      )
+      .toBeGreaterThan(1);
     await page.getByTestId('action-panel').locator('[data-phase="succeeded"]').waitFor({ timeout: 15_000 });
     const log = await page.getByTestId('event-log').textContent();
     expect(log).toContain('PBX firmware update 68.0.31');

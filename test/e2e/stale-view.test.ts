@@ -5,7 +5,13 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpFixture } from '../helpers/http-fixtures.js';
 import { startTestService } from '../helpers/service-harness.js';
-import { collectPageErrors, configXml, ensureRendererBuilt, launchChromium, RENDERER_DIR } from './dashboard-harness.js';
+import {
+  collectPageErrors,
+  configXml,
+  ensureRendererBuilt,
+  launchChromium,
+  RENDERER_DIR,
+} from './dashboard-harness.js';
 
 let browser: Browser;
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -50,8 +50,14 @@ export async function writeSyntheticHistory(o: SyntheticOptions): Promise<number
     const wave = 4 + 2 * Math.sin(minute / 37) + (minute % 7) * 0.3;
     const failures = down(t) ? o.checksPerMinute : flaps.has(minute) ? 2 : 0;
     const lines = minutesByDay.get(dayOf(t)) ?? [];
-    lines.push(JSON.stringify([minute, 'primary', o.checksPerMinute, failures, round(wave), round(wave * 2.6 + (minute % 11))]) + '\n');
-    if (o.hasStandby) lines.push(JSON.stringify([minute, 'standby', o.checksPerMinute, 0, round(wave * 1.7), round(wave * 3.1)]) + '\n');
+    lines.push(
+      JSON.stringify([minute, 'primary', o.checksPerMinute, failures, round(wave), round(wave * 2.6 + (minute % 11))]) +
+        '\n',
+    );
+    if (o.hasStandby)
+      lines.push(
+        JSON.stringify([minute, 'standby', o.checksPerMinute, 0, round(wave * 1.7), round(wave * 3.1)]) + '\n',
+      );
     minutesByDay.set(dayOf(t), lines);
     checks += o.checksPerMinute;
   }
@@ -69,6 +75,23 @@ function round(n: number): number {
 }
 
 /** A state change as the engine records it. */
-export function stateEvent(pair: string, at: number, from: PairState, to: PairState, reason: string, manual = false, operator?: string): HistoryEvent {
-  return { type: 'state', pair, at: new Date(at).toISOString(), from, to, reason, manual, ...(operator ? { operator } : {}) };
+export function stateEvent(
+  pair: string,
+  at: number,
+  from: PairState,
+  to: PairState,
+  reason: string,
+  manual = false,
+  operator?: string,
+): HistoryEvent {
+  return {
+    type: 'state',
+    pair,
+    at: new Date(at).toISOString(),
+    from,
+    to,
+    reason,
+    manual,
+    ...(operator ? { operator } : {}),
+  };
 }

@@ -158,7 +158,11 @@ function describeChange(body: string): { names: string[]; contents: string[]; co
 }
 
 /** Forward to PowerDNS, copying every header the watcher sent (its API key decides whether PowerDNS accepts). */
-async function forward(proxy: Proxy, req: http.IncomingMessage, body: string): Promise<{ status: number; body: string }> {
+async function forward(
+  proxy: Proxy,
+  req: http.IncomingMessage,
+  body: string,
+): Promise<{ status: number; body: string }> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || ['host', 'connection', 'content-length', 'transfer-encoding'].includes(name)) continue;
@@ -173,7 +177,13 @@ async function forward(proxy: Proxy, req: http.IncomingMessage, body: string): P
 async function handleProxied(proxy: Proxy, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const body = await readBody(req);
   const change = describeChange(body);
-  const record: ProxyRecord = { at: Date.now(), method: req.method ?? '', path: req.url ?? '', ...change, outcome: 'forwarded' };
+  const record: ProxyRecord = {
+    at: Date.now(),
+    method: req.method ?? '',
+    path: req.url ?? '',
+    ...change,
+    outcome: 'forwarded',
+  };
   proxy.log.push(record);
   const script = proxy.scripts.get(change.names[0] ?? '') ?? [];
   const step = script.shift();

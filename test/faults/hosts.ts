@@ -34,7 +34,8 @@ export class HostAgent {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Promise((resolve, reject) => {
-      const failed = (code: number | null): void => reject(new Error(`agent in ${ns} exited (${code}) before it was ready`));
+      const failed = (code: number | null): void =>
+        reject(new Error(`agent in ${ns} exited (${code}) before it was ready`));
       child.once('exit', failed);
       child.once('error', reject);
       child.once('message', () => {
@@ -88,8 +89,17 @@ export class HostAgent {
   }
 
   /** One HTTP request from this host, for proving which paths of the network are open. */
-  fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<FetchOutcome> {
-    const command: Command = { op: 'fetch', url, method: init.method ?? 'GET', headers: init.headers ?? {}, timeoutMs: init.timeoutMs ?? 2000 };
+  fetch(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+  ): Promise<FetchOutcome> {
+    const command: Command = {
+      op: 'fetch',
+      url,
+      method: init.method ?? 'GET',
+      headers: init.headers ?? {},
+      timeoutMs: init.timeoutMs ?? 2000,
+    };
     if (init.body !== undefined) command.body = init.body;
     return this.call(command);
   }

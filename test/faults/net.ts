@@ -61,7 +61,20 @@ export class TestNetwork {
     const ns = this.ns(host);
     const n = SUBNET[host];
     await ip('netns', 'add', ns);
-    await ip('link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', this.uplink(host), 'netns', this.router);
+    await ip(
+      'link',
+      'add',
+      'eth0',
+      'netns',
+      ns,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      this.uplink(host),
+      'netns',
+      this.router,
+    );
     await ip('-n', this.router, 'addr', 'add', `198.18.${n}.1/24`, 'dev', this.uplink(host));
     await ip('-n', this.router, 'link', 'set', this.uplink(host), 'up');
     await ip('-n', ns, 'addr', 'add', `198.18.${n}.2/24`, 'dev', 'eth0');

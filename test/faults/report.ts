@@ -37,12 +37,10 @@ function seconds(ms: number | undefined): string {
 }
 
 export function renderTable(results: ScenarioResult[]): string {
-  const rows = [...results]
-    .sort(byLabel)
-    .map((r) => {
-      const time = r.bound ? `${seconds(r.faultToActionMs)} (${r.bound})` : seconds(r.faultToActionMs);
-      return `| ${r.label}. ${cell(r.title)} | ${cell(r.expected)} | ${cell(r.observed)} | ${cell(time)} | ${r.pass ? 'pass' : '**FAIL**'} |`;
-    });
+  const rows = [...results].sort(byLabel).map((r) => {
+    const time = r.bound ? `${seconds(r.faultToActionMs)} (${r.bound})` : seconds(r.faultToActionMs);
+    return `| ${r.label}. ${cell(r.title)} | ${cell(r.expected)} | ${cell(r.observed)} | ${cell(time)} | ${r.pass ? 'pass' : '**FAIL**'} |`;
+  });
   return [
     '| Scenario | Expected | Observed | Fault → action | Result |',
     '| --- | --- | --- | --- | --- |',
@@ -66,14 +64,21 @@ export function renderConsole(results: ScenarioResult[]): string {
 function commitTested(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: dirname(DOC) }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8', cwd: dirname(DOC) }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      encoding: 'utf8',
+      cwd: dirname(DOC),
+    }).trim();
     return dirty ? `${sha} (src/ with uncommitted changes)` : sha;
   } catch {
     return 'unknown (not a git checkout)';
   }
 }
 
-export async function writeReliability(results: ScenarioResult[], runtimeMs: number, when = new Date()): Promise<string> {
+export async function writeReliability(
+  results: ScenarioResult[],
+  runtimeMs: number,
+  when = new Date(),
+): Promise<string> {
   const passed = results.filter((r) => r.pass).length;
   const badInput = await readFile(BAD_INPUT, 'utf8');
   const text = `# Reliability under real faults

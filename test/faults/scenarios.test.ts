@@ -24,10 +24,13 @@ let suiteStart = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const isState = (pair: string, to: PairState) => (e: EngineEvent) => e.type === 'state' && e.pair === pair && e.to === to;
-const isAction = (pair: string, kind: 'failover' | 'failback', phase: 'succeeded' | 'failed' | 'running') => (e: EngineEvent) =>
-  e.type === 'action' && e.pair === pair && e.kind === kind && e.phase === phase;
-const isAlert = (pair: string, alert: string) => (e: EngineEvent) => e.type === 'alert' && e.pair === pair && e.alert === alert;
+const isState = (pair: string, to: PairState) => (e: EngineEvent) =>
+  e.type === 'state' && e.pair === pair && e.to === to;
+const isAction =
+  (pair: string, kind: 'failover' | 'failback', phase: 'succeeded' | 'failed' | 'running') => (e: EngineEvent) =>
+    e.type === 'action' && e.pair === pair && e.kind === kind && e.phase === phase;
+const isAlert = (pair: string, alert: string) => (e: EngineEvent) =>
+  e.type === 'alert' && e.pair === pair && e.alert === alert;
 
 async function startWatcher(tag: string, serverdir?: string): Promise<WatcherProcess> {
   const dir = serverdir ?? join(lab.dir, `serverdir-${tag}`);
@@ -81,7 +84,8 @@ function scenario(label: string, title: string, expected: string, body: (s: Scen
       result.pass = true;
     } catch (err) {
       notes.push(`FAILED: ${(err as Error).message.split('\n')[0]}`);
-      for (const w of running) console.log(`watcher ${w.pid} (serverdir ${w.serverdir}), last events:\n${recentEvents(w)}\n${w.stderr}`);
+      for (const w of running)
+        console.log(`watcher ${w.pid} (serverdir ${w.serverdir}), last events:\n${recentEvents(w)}\n${w.stderr}`);
       throw err;
     } finally {
       result.observed = notes.join('; ');
@@ -106,7 +110,9 @@ function primaryChecks(w: WatcherProcess, id: string, from: number) {
 function failuresBeforeVerifying(w: WatcherProcess, id: string, from: number): number {
   const events = w.events.slice(from).map((e) => e.event);
   const verifying = events.findIndex(isState(id, 'verifying'));
-  const checks = events.slice(0, verifying < 0 ? events.length : verifying).filter((e) => e.type === 'check' && e.pair === id && e.result.target === 'primary');
+  const checks = events
+    .slice(0, verifying < 0 ? events.length : verifying)
+    .filter((e) => e.type === 'check' && e.pair === id && e.result.target === 'primary');
   let run = 0;
   for (const c of checks) run = c.type === 'check' && !c.result.ok ? run + 1 : 0;
   return run;
@@ -189,7 +195,10 @@ describe('failover under real faults', () => {
         expect(dns).toBe(STANDBY);
         expect(reqs).toHaveLength(1);
         // A timeout that is not kept is no timeout: 2 s of slack covers any scheduling noise.
-        expect(Math.max(...took), `a check with a ${timeoutMs} ms timeout must be given up within ${timeoutMs + 2000} ms`).toBeLessThan(timeoutMs + 2000);
+        expect(
+          Math.max(...took),
+          `a check with a ${timeoutMs} ms timeout must be given up within ${timeoutMs + 2000} ms`,
+        ).toBeLessThan(timeoutMs + 2000);
       } finally {
         await lab.net.unsilence(PRIMARY_SILENT);
       }
@@ -216,7 +225,12 @@ describe('failover under real faults', () => {
       const healed = w.events.length;
       const restoredAt = Date.now();
       const cutFor = restoredAt - cutAt;
-      await w.waitFor((e) => e.type === 'check' && e.pair === 's2' && e.result.target === 'primary' && e.result.ok, WAIT, healed, 'a good check after the link returned');
+      await w.waitFor(
+        (e) => e.type === 'check' && e.pair === 's2' && e.result.target === 'primary' && e.result.ok,
+        WAIT,
+        healed,
+        'a good check after the link returned',
+      );
       const recoveredAfter = Date.now() - restoredAt;
       const status = await pollState(w, 's2', 'waiting');
       await settle();
@@ -226,7 +240,9 @@ describe('failover under real faults', () => {
       const failovers = w.events.slice(mark).filter((e) => isState('s2', 'failover')(e.event)).length;
       const reqs = await lab.requestsFor('s2');
       const dns = await lab.pointsAt('s2');
-      s.observe(`${alerts} isolated alert(s) ("${isolated.type === 'alert' ? isolated.message : ''}"); ${failovers} failover; ${describeRequests(reqs)}; name → ${dns}; link cut for ${(cutFor / 1000).toFixed(1)} s, ${cutChecks.length} failed checks (slowest ${slowest.toFixed(0)} ms for a ${INTERVAL} s timeout: "${cutChecks[0]?.error ?? ''}"); first good check ${(recoveredAfter / 1000).toFixed(1)} s after it returned, then ${status}`);
+      s.observe(
+        `${alerts} isolated alert(s) ("${isolated.type === 'alert' ? isolated.message : ''}"); ${failovers} failover; ${describeRequests(reqs)}; name → ${dns}; link cut for ${(cutFor / 1000).toFixed(1)} s, ${cutChecks.length} failed checks (slowest ${slowest.toFixed(0)} ms for a ${INTERVAL} s timeout: "${cutChecks[0]?.error ?? ''}"); first good check ${(recoveredAfter / 1000).toFixed(1)} s after it returned, then ${status}`,
+      );
       expect(failovers).toBe(0);
       expect(reqs).toHaveLength(0);
       expect(dns).toBe(PRIMARY);
@@ -234,28 +250,37 @@ describe('failover under real faults', () => {
     },
   );
 
-  scenario('3', 'Primary flaps', 'fails as many times in a row as tolerated (never more), again and again: never fails over', async (s) => {
-    // A generous timeout: only the scripted statuses may fail a check here, never a busy machine.
-    const w = await watchedPair('s3', { port: 8003, tolerated: 3, timeout: 1 });
-    const mark = w.events.length;
-    // F F F S with 3 tolerated: right at the boundary, every cycle.
-    await lab.agents.primary.behave('s3', { kind: 'pattern', statuses: [500, 500, 500, 200] });
-    const start = await lab.agents.primary.hits('s3');
-    await until(async () => (await lab.agents.primary.hits('s3')) >= start + 24, WAIT, '24 flapping checks');
-    const events = w.events.slice(mark).map((e) => e.event);
-    const checks = events.filter((e) => e.type === 'check' && e.pair === 's3' && e.result.target === 'primary');
-    const peak = Math.max(...checks.map((e) => (e.type === 'check' ? e.consecutiveFailures : 0)));
-    const atPeak = checks.filter((e) => e.type === 'check' && e.consecutiveFailures === 3).length;
-    const left = events.filter((e) => e.type === 'state' && e.pair === 's3').map((e) => (e.type === 'state' ? e.to : ''));
-    const reqs = await lab.requestsFor('s3');
-    const dns = await lab.pointsAt('s3');
-    s.observe(`${checks.length} checks, ${atPeak} times at 3 failures in a row (peak ${peak}); state changes: ${left.length ? left.join(', ') : 'none'}; ${describeRequests(reqs)}; name → ${dns}`);
-    expect(left).not.toContain('failover');
-    expect(left).not.toContain('verifying');
-    expect(peak).toBe(3);
-    expect(reqs).toHaveLength(0);
-    expect(dns).toBe(PRIMARY);
-  });
+  scenario(
+    '3',
+    'Primary flaps',
+    'fails as many times in a row as tolerated (never more), again and again: never fails over',
+    async (s) => {
+      // A generous timeout: only the scripted statuses may fail a check here, never a busy machine.
+      const w = await watchedPair('s3', { port: 8003, tolerated: 3, timeout: 1 });
+      const mark = w.events.length;
+      // F F F S with 3 tolerated: right at the boundary, every cycle.
+      await lab.agents.primary.behave('s3', { kind: 'pattern', statuses: [500, 500, 500, 200] });
+      const start = await lab.agents.primary.hits('s3');
+      await until(async () => (await lab.agents.primary.hits('s3')) >= start + 24, WAIT, '24 flapping checks');
+      const events = w.events.slice(mark).map((e) => e.event);
+      const checks = events.filter((e) => e.type === 'check' && e.pair === 's3' && e.result.target === 'primary');
+      const peak = Math.max(...checks.map((e) => (e.type === 'check' ? e.consecutiveFailures : 0)));
+      const atPeak = checks.filter((e) => e.type === 'check' && e.consecutiveFailures === 3).length;
+      const left = events
+        .filter((e) => e.type === 'state' && e.pair === 's3')
+        .map((e) => (e.type === 'state' ? e.to : ''));
+      const reqs = await lab.requestsFor('s3');
+      const dns = await lab.pointsAt('s3');
+      s.observe(
+        `${checks.length} checks, ${atPeak} times at 3 failures in a row (peak ${peak}); state changes: ${left.length ? left.join(', ') : 'none'}; ${describeRequests(reqs)}; name → ${dns}`,
+      );
+      expect(left).not.toContain('failover');
+      expect(left).not.toContain('verifying');
+      expect(peak).toBe(3);
+      expect(reqs).toHaveLength(0);
+      expect(dns).toBe(PRIMARY);
+    },
+  );
 
   scenario('4', 'Primary slow', 'answers just under the timeout count as up, just over as failures', async (s) => {
     const o = { port: 8004, tolerated: 2, timeout: 1 };
@@ -263,16 +288,26 @@ describe('failover under real faults', () => {
     await lab.agents.primary.behave('s4', { kind: 'delay', ms: 650 });
     const slowMark = w.events.length;
     const slowChecks = () =>
-      w.events.slice(slowMark).map((e) => e.event).filter((e) => e.type === 'check' && e.pair === 's4' && e.result.target === 'primary' && e.result.latencyMs >= 600);
+      w.events
+        .slice(slowMark)
+        .map((e) => e.event)
+        .filter(
+          (e) => e.type === 'check' && e.pair === 's4' && e.result.target === 'primary' && e.result.latencyMs >= 600,
+        );
     await until(async () => slowChecks().length >= 6, WAIT, '6 slow checks');
-    const slow = slowChecks().map((e) => (e.type === 'check' ? e.result : undefined)).filter((r) => r !== undefined);
+    const slow = slowChecks()
+      .map((e) => (e.type === 'check' ? e.result : undefined))
+      .filter((r) => r !== undefined);
     const slowFailed = slow.filter((r) => !r.ok).length;
     const mark = w.events.length;
     const faultAt = Date.now();
     await lab.agents.primary.behave('s4', { kind: 'delay', ms: 1600 });
     await w.waitFor(isAction('s4', 'failover', 'succeeded'), WAIT, mark, 's4 action to succeed');
     await settle();
-    const failed = w.events.slice(mark).map((e) => e.event).find((e) => e.type === 'check' && e.pair === 's4' && !e.result.ok);
+    const failed = w.events
+      .slice(mark)
+      .map((e) => e.event)
+      .find((e) => e.type === 'check' && e.pair === 's4' && !e.result.ok);
     const reqs = await lab.requestsFor('s4');
     const dns = await lab.pointsAt('s4');
     const latencies = slow.map((r) => r.latencyMs);
@@ -326,27 +361,34 @@ describe('failover under real faults', () => {
     },
   );
 
-  scenario('6', 'The DNS API answers 500 twice, then 200', 'failover completes with three attempts recorded, one record change', async (s) => {
-    const o = { port: 8006, tolerated: 2 };
-    await lab.scriptDnsApi('s6', ['fail500', 'fail500']);
-    const w = await watchedPair('s6', o);
-    const mark = w.events.length;
-    const faultAt = Date.now();
-    await lab.agents.primary.close('s6');
-    await w.waitFor(isAction('s6', 'failover', 'succeeded'), WAIT, mark, 's6 action to succeed');
-    await settle();
-    const detail = await w.call('getPair', 's6');
-    const attempts = detail.action?.attempts ?? [];
-    const reqs = await lab.requestsFor('s6');
-    const dns = await lab.pointsAt('s6');
-    s.observe(`attempts recorded: ${attempts.map((a) => a.status ?? a.error).join(', ')} (${detail.action?.phase}); ${describeRequests(reqs)}; name → ${dns}`);
-    if (reqs[0]) s.faultToAction(reqs[0].at - faultAt, detectionBound(o));
-    expect(attempts.map((a) => a.status)).toEqual([500, 500, 204]);
-    expect(detail.action?.phase).toBe('succeeded');
-    expect(reqs.map((r) => r.outcome)).toEqual(['fail500', 'fail500', 'forwarded']);
-    expect(forwarded(reqs)).toHaveLength(1);
-    expect(dns).toBe(STANDBY);
-  });
+  scenario(
+    '6',
+    'The DNS API answers 500 twice, then 200',
+    'failover completes with three attempts recorded, one record change',
+    async (s) => {
+      const o = { port: 8006, tolerated: 2 };
+      await lab.scriptDnsApi('s6', ['fail500', 'fail500']);
+      const w = await watchedPair('s6', o);
+      const mark = w.events.length;
+      const faultAt = Date.now();
+      await lab.agents.primary.close('s6');
+      await w.waitFor(isAction('s6', 'failover', 'succeeded'), WAIT, mark, 's6 action to succeed');
+      await settle();
+      const detail = await w.call('getPair', 's6');
+      const attempts = detail.action?.attempts ?? [];
+      const reqs = await lab.requestsFor('s6');
+      const dns = await lab.pointsAt('s6');
+      s.observe(
+        `attempts recorded: ${attempts.map((a) => a.status ?? a.error).join(', ')} (${detail.action?.phase}); ${describeRequests(reqs)}; name → ${dns}`,
+      );
+      if (reqs[0]) s.faultToAction(reqs[0].at - faultAt, detectionBound(o));
+      expect(attempts.map((a) => a.status)).toEqual([500, 500, 204]);
+      expect(detail.action?.phase).toBe('succeeded');
+      expect(reqs.map((r) => r.outcome)).toEqual(['fail500', 'fail500', 'forwarded']);
+      expect(forwarded(reqs)).toHaveLength(1);
+      expect(dns).toBe(STANDBY);
+    },
+  );
 
   scenario(
     '7',
@@ -430,7 +472,10 @@ describe('failover under real faults', () => {
         expect(forwarded(reqs)).toHaveLength(1);
         expect(dns).toBe(STANDBY);
         const limit = o.actionTimeout * 1000 + 2000;
-        expect(Math.max(...took), `an attempt with a ${o.actionTimeout} s timeout must be given up within ${limit} ms`).toBeLessThan(limit);
+        expect(
+          Math.max(...took),
+          `an attempt with a ${o.actionTimeout} s timeout must be given up within ${limit} ms`,
+        ).toBeLessThan(limit);
       } finally {
         if (silenced) await lab.net.unsilence(DNS);
       }
@@ -451,7 +496,11 @@ describe('failover under real faults', () => {
       await lab.agents.primary.close('s8');
       await w1.waitFor(isState('s8', 'failover'), WAIT, mark, 's8 to decide on failover');
       // Kill once the first attempt is on the wire: the decision has been taken and acted on, no answer yet.
-      await until(async () => (await lab.requestsFor('s8')).some((r) => r.outcome === 'held'), WAIT, 'the first action request of s8');
+      await until(
+        async () => (await lab.requestsFor('s8')).some((r) => r.outcome === 'held'),
+        WAIT,
+        'the first action request of s8',
+      );
       await w1.kill();
       running.delete(w1);
       const dnsAfterKill = await lab.pointsAt('s8');
@@ -523,63 +572,85 @@ describe('failover under real faults', () => {
     },
   );
 
-  scenario('10', 'A manual failover during normal operation', 'exactly one record change, audit entry with reason', async (s) => {
-    const w = await watchedPair('s10', { port: 8010, tolerated: 2 });
-    const reason = 'planned move to "DC-2" <maintenance> & tests\\path';
-    const mark = w.events.length;
-    const askedAt = Date.now();
-    await w.call('failover', 's10', { reason, operator: 'noc-op' });
-    await w.waitFor(isAction('s10', 'failover', 'succeeded'), WAIT, mark, 's10 action to succeed');
-    await settle();
-    const reqs = await lab.requestsFor('s10');
-    const dns = await lab.pointsAt('s10');
-    const audit = await w.call('audit', {});
-    const entry = audit.find((e) => e.type === 'operator' && e.pair === 's10' && e.action === 'failover');
-    s.observe(
-      `${describeRequests(reqs)}; comment at PowerDNS "${reqs[0]?.comment ?? ''}"; name → ${dns}; audit: ` +
-        (entry?.type === 'operator' ? `${entry.action} by ${entry.operator}, reason "${entry.reason}", ${entry.outcome}` : 'none'),
-    );
-    if (reqs[0]) s.faultToAction(reqs[0].at - askedAt, 'from the operator’s request');
-    expect(reqs).toHaveLength(1);
-    expect(reqs[0]).toMatchObject({ outcome: 'forwarded', status: 204 });
-    expect(reqs[0]?.comment).toContain(reason);
-    expect(dns).toBe(STANDBY);
-    expect(entry).toMatchObject({ type: 'operator', action: 'failover', reason, operator: 'noc-op' });
-  });
+  scenario(
+    '10',
+    'A manual failover during normal operation',
+    'exactly one record change, audit entry with reason',
+    async (s) => {
+      const w = await watchedPair('s10', { port: 8010, tolerated: 2 });
+      const reason = 'planned move to "DC-2" <maintenance> & tests\\path';
+      const mark = w.events.length;
+      const askedAt = Date.now();
+      await w.call('failover', 's10', { reason, operator: 'noc-op' });
+      await w.waitFor(isAction('s10', 'failover', 'succeeded'), WAIT, mark, 's10 action to succeed');
+      await settle();
+      const reqs = await lab.requestsFor('s10');
+      const dns = await lab.pointsAt('s10');
+      const audit = await w.call('audit', {});
+      const entry = audit.find((e) => e.type === 'operator' && e.pair === 's10' && e.action === 'failover');
+      s.observe(
+        `${describeRequests(reqs)}; comment at PowerDNS "${reqs[0]?.comment ?? ''}"; name → ${dns}; audit: ` +
+          (entry?.type === 'operator'
+            ? `${entry.action} by ${entry.operator}, reason "${entry.reason}", ${entry.outcome}`
+            : 'none'),
+      );
+      if (reqs[0]) s.faultToAction(reqs[0].at - askedAt, 'from the operator’s request');
+      expect(reqs).toHaveLength(1);
+      expect(reqs[0]).toMatchObject({ outcome: 'forwarded', status: 204 });
+      expect(reqs[0]?.comment).toContain(reason);
+      expect(dns).toBe(STANDBY);
+      expect(entry).toMatchObject({ type: 'operator', action: 'failover', reason, operator: 'noc-op' });
+    },
+  );
 
-  scenario('11', 'Fifty pairs, a third of their primaries dying together', 'each of those fails over once, none of the others does', async (s) => {
-    const doomed = FIFTY.filter((_, i) => i % 3 === 0);
-    const spared = FIFTY.filter((_, i) => i % 3 !== 0);
-    await lab.agents.primary.serve('fifty-doomed', PRIMARY, 9101);
-    await lab.agents.primary.serve('fifty-spared', PRIMARY, 9100);
-    const w = await startWatcher('fifty');
-    const o = { interval: 0.5, tolerated: 2, timeout: 1 };
-    for (const id of FIFTY) {
-      const port = doomed.includes(id) ? 9101 : 9100;
-      await w.call('addPair', faultPair(id, lab.apiKey, { ...o, port, path: id }), { reason: 'fault suite', operator: 'fault-suite' });
-    }
-    for (const id of FIFTY) await w.waitFor(isState(id, 'waiting'), WAIT, 0, `${id} to reach waiting`);
-    const mark = w.events.length;
-    const faultAt = Date.now();
-    await lab.agents.primary.close('fifty-doomed');
-    for (const id of doomed) await w.waitFor(isAction(id, 'failover', 'succeeded'), 60_000, mark, `${id} action to succeed`);
-    await sleep(3000);
-    const all = await lab.actionRequests();
-    const byName = (id: string) => all.filter((r) => r.names.includes(`${id}.pbx.test.`));
-    const answers = Object.fromEntries(await Promise.all(FIFTY.map(async (id) => [id, await lab.pointsAt(id)] as const)));
-    const doomedOk = doomed.filter((id) => byName(id).length === 1 && forwarded(byName(id)).length === 1 && answers[id] === STANDBY);
-    const sparedOk = spared.filter((id) => byName(id).length === 0 && answers[id] === PRIMARY);
-    const sparedMoved = spared.filter((id) => w.events.slice(mark).some((e) => e.event.type === 'state' && e.event.pair === id));
-    const times = doomed.map((id) => (byName(id)[0]?.at ?? Number.NaN) - faultAt).filter((t) => !Number.isNaN(t));
-    s.observe(
-      `${doomedOk.length}/${doomed.length} dead-primary pairs → standby with exactly one request; ${sparedOk.length}/${spared.length} others untouched ` +
-        `(${sparedMoved.length} changed state); first to last action ${(Math.min(...times) / 1000).toFixed(2)}–${(Math.max(...times) / 1000).toFixed(2)} s after the fault`,
-    );
-    if (times.length > 0) s.faultToAction(Math.max(...times), `slowest of ${doomed.length}; ${detectionBound(o)}`);
-    expect(doomedOk).toEqual(doomed);
-    expect(sparedOk).toEqual(spared);
-    expect(sparedMoved).toEqual([]);
-  });
+  scenario(
+    '11',
+    'Fifty pairs, a third of their primaries dying together',
+    'each of those fails over once, none of the others does',
+    async (s) => {
+      const doomed = FIFTY.filter((_, i) => i % 3 === 0);
+      const spared = FIFTY.filter((_, i) => i % 3 !== 0);
+      await lab.agents.primary.serve('fifty-doomed', PRIMARY, 9101);
+      await lab.agents.primary.serve('fifty-spared', PRIMARY, 9100);
+      const w = await startWatcher('fifty');
+      const o = { interval: 0.5, tolerated: 2, timeout: 1 };
+      for (const id of FIFTY) {
+        const port = doomed.includes(id) ? 9101 : 9100;
+        await w.call('addPair', faultPair(id, lab.apiKey, { ...o, port, path: id }), {
+          reason: 'fault suite',
+          operator: 'fault-suite',
+        });
+      }
+      for (const id of FIFTY) await w.waitFor(isState(id, 'waiting'), WAIT, 0, `${id} to reach waiting`);
+      const mark = w.events.length;
+      const faultAt = Date.now();
+      await lab.agents.primary.close('fifty-doomed');
+      for (const id of doomed)
+        await w.waitFor(isAction(id, 'failover', 'succeeded'), 60_000, mark, `${id} action to succeed`);
+      await sleep(3000);
+      const all = await lab.actionRequests();
+      const byName = (id: string) => all.filter((r) => r.names.includes(`${id}.pbx.test.`));
+      const answers = Object.fromEntries(
+        await Promise.all(FIFTY.map(async (id) => [id, await lab.pointsAt(id)] as const)),
+      );
+      const doomedOk = doomed.filter(
+        (id) => byName(id).length === 1 && forwarded(byName(id)).length === 1 && answers[id] === STANDBY,
+      );
+      const sparedOk = spared.filter((id) => byName(id).length === 0 && answers[id] === PRIMARY);
+      const sparedMoved = spared.filter((id) =>
+        w.events.slice(mark).some((e) => e.event.type === 'state' && e.event.pair === id),
+      );
+      const times = doomed.map((id) => (byName(id)[0]?.at ?? Number.NaN) - faultAt).filter((t) => !Number.isNaN(t));
+      s.observe(
+        `${doomedOk.length}/${doomed.length} dead-primary pairs → standby with exactly one request; ${sparedOk.length}/${spared.length} others untouched ` +
+          `(${sparedMoved.length} changed state); first to last action ${(Math.min(...times) / 1000).toFixed(2)}–${(Math.max(...times) / 1000).toFixed(2)} s after the fault`,
+      );
+      if (times.length > 0) s.faultToAction(Math.max(...times), `slowest of ${doomed.length}; ${detectionBound(o)}`);
+      expect(doomedOk).toEqual(doomed);
+      expect(sparedOk).toEqual(spared);
+      expect(sparedMoved).toEqual([]);
+    },
+  );
 });
 
 function recentEvents(w: WatcherProcess): string {

@@ -70,7 +70,13 @@ describe('fault test bed', () => {
     expect(await lab.pointsAt('selftest')).toBe(STANDBY);
     const after = await lab.requestsFor('selftest');
     expect(after.length).toBe(before + 1);
-    expect(after.at(-1)).toMatchObject({ method: 'PATCH', outcome: 'forwarded', status: 204, contents: [STANDBY], comment: 'self-test "quoted" <x> & \\ ok' });
+    expect(after.at(-1)).toMatchObject({
+      method: 'PATCH',
+      outcome: 'forwarded',
+      status: 204,
+      contents: [STANDBY],
+      comment: 'self-test "quoted" <x> & \\ ok',
+    });
     expect(await lab.pointsAt('nosuchname')).toBe('ENOTFOUND');
   });
 

@@ -27,7 +27,10 @@ export class WatcherProcess {
   /** Every event the engine emitted, with the test process's clock at arrival. */
   readonly events: Array<{ event: EngineEvent; receivedAt: number }> = [];
   private seq = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string }
+  >();
   private readonly listeners = new Set<() => void>();
   private exited = false;
   stderr = '';
@@ -106,7 +109,10 @@ export class WatcherProcess {
         if (hit) done(() => resolve(hit));
         else if (this.exited) done(() => reject(new Error(`watcher exited while waiting for ${what}`)));
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))),
+        timeoutMs,
+      );
       const done = (settle: () => void): void => {
         clearTimeout(timer);
         this.listeners.delete(check);

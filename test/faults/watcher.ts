@@ -33,7 +33,12 @@ async function main(): Promise<void> {
     fn.apply(monitor, msg.args).then(
       (result) => send({ kind: 'reply', seq: msg.seq, ok: true, result: result ?? null }),
       (err: { code?: string; message?: string; problems?: unknown }) =>
-        send({ kind: 'reply', seq: msg.seq, ok: false, error: { code: err.code, message: String(err.message ?? err), problems: err.problems } }),
+        send({
+          kind: 'reply',
+          seq: msg.seq,
+          ok: false,
+          error: { code: err.code, message: String(err.message ?? err), problems: err.problems },
+        }),
     );
   });
   // An orderly stop when the test process lets go; SIGKILL (scenario 8) skips all of this on purpose.

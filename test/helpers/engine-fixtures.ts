@@ -7,7 +7,9 @@ import { systemClock, silentLogger } from '../../src/core/ports.js';
 import { Watcher, type WatcherHooks } from '../../src/core/watcher.js';
 import type { PersistedState } from '../../src/core/ports.js';
 
-export function pairSettings(overrides: Partial<PairSettings> & { primaryUrl: string; actionUrl?: string }): PairSettings {
+export function pairSettings(
+  overrides: Partial<PairSettings> & { primaryUrl: string; actionUrl?: string },
+): PairSettings {
   const { actionUrl, ...rest } = overrides;
   return {
     id: 'acme',
@@ -57,7 +59,11 @@ export interface WatcherHarness {
 }
 
 /** A started watcher with a real HTTP client; persistNow snapshots what would be written. */
-export function startWatcher(settings: PairSettings, persisted?: PersistedState, backoff = (n: number) => 20 * n): WatcherHarness {
+export function startWatcher(
+  settings: PairSettings,
+  persisted?: PersistedState,
+  backoff = (n: number) => 20 * n,
+): WatcherHarness {
   const client = createHttpClient();
   const log = new EventLog();
   const persistedSnapshots: PersistedState[] = [];

@@ -28,14 +28,23 @@ export async function readConfigText(serverdir: string): Promise<string> {
   return readFile(configFile(serverdir), 'utf8');
 }
 
-export const fastTuning: EngineTuning = { actionBackoff: (n) => 30 * n, configPollMs: 200, saveCoalesceMs: 50, closeGraceMs: 2000 };
+export const fastTuning: EngineTuning = {
+  actionBackoff: (n) => 30 * n,
+  configPollMs: 200,
+  saveCoalesceMs: 50,
+  closeGraceMs: 2000,
+};
 
 export interface OpenedMonitor {
   monitor: Monitor;
   events: EngineEvent[];
 }
 
-export async function open(serverdir: string, cleanups: Array<() => Promise<void>>, tuning: EngineTuning = fastTuning): Promise<OpenedMonitor> {
+export async function open(
+  serverdir: string,
+  cleanups: Array<() => Promise<void>>,
+  tuning: EngineTuning = fastTuning,
+): Promise<OpenedMonitor> {
   const monitor = await openMonitor({ serverdir, version: 'test', defaultOperator: 'tester', ...tuning });
   const events: EngineEvent[] = [];
   monitor.subscribe((e) => events.push(e));

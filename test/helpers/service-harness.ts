@@ -134,12 +134,16 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildServ
     waitForOutput: async (pattern, timeoutMs = 60_000) => {
       let done = false;
       void exited.then(() => (done = true));
-      return waitFor(`${pattern} in the output of ${args.join(' ')}`, () => {
-        const match = (stdout + stderr).match(pattern);
-        if (match) return match;
-        if (done) throw new Error(`exited without printing ${pattern}:\n${stdout}\n${stderr}`);
-        return undefined;
-      }, timeoutMs);
+      return waitFor(
+        `${pattern} in the output of ${args.join(' ')}`,
+        () => {
+          const match = (stdout + stderr).match(pattern);
+          if (match) return match;
+          if (done) throw new Error(`exited without printing ${pattern}:\n${stdout}\n${stderr}`);
+          return undefined;
+        },
+        timeoutMs,
+      );
     },
     kill: () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
@@ -148,7 +152,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildServ
 }
 
 /** Run the command line to completion. */
-export async function runCli(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawnCli(args, env);
   const { code } = await child.exited;
   return { code, stdout: child.stdout, stderr: child.stderr };

@@ -69,7 +69,10 @@ describe('app:// serves the built renderer', () => {
   });
 
   it('never resolves outside the folder, whatever Chromium or Node makes of the URL', async () => {
-    for (const url of ['app://renderer/%2e%2e/%2e%2e/etc/passwd', 'app://renderer/assets/%2e%2e%2f%2e%2e%2fpbxctrl-failover.xml']) {
+    for (const url of [
+      'app://renderer/%2e%2e/%2e%2e/etc/passwd',
+      'app://renderer/assets/%2e%2e%2f%2e%2e%2fpbxctrl-failover.xml',
+    ]) {
       expect(await resolveAppFile(url, rendererDir)).toMatchObject({ ok: false });
     }
     expect(await resolveAppFile('app://renderer/index.html', rendererDir)).toEqual({

@@ -7,7 +7,15 @@ import { alert, stateEvent } from './fixtures.js';
 
 function intent(pairId: string, kind: NotificationIntent['kind'] = 'failover'): NotificationIntent {
   const severity = kind === 'failover' ? 'critical' : 'warning';
-  return { pair: pairId, pairName: `Pair ${pairId}`, kind, severity, title: `Pair ${pairId}: ${kind}`, body: `${kind} body`, at: 0 };
+  return {
+    pair: pairId,
+    pairName: `Pair ${pairId}`,
+    kind,
+    severity,
+    title: `Pair ${pairId}: ${kind}`,
+    body: `${kind} body`,
+    at: 0,
+  };
 }
 
 describe('summarize', () => {

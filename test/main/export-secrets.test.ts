@@ -19,7 +19,8 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-const XML = '<pbxctrl-failover version="1"><pair id="a"><action><pass>hunter2</pass></action></pair></pbxctrl-failover>\n';
+const XML =
+  '<pbxctrl-failover version="1"><pair id="a"><action><pass>hunter2</pass></action></pair></pbxctrl-failover>\n';
 
 describe('export with secrets', () => {
   it('replaces an existing, world-readable file atomically with a 0600 one and leaves no temporary file', async () => {
@@ -72,7 +73,11 @@ describe('export with secrets', () => {
     const blocker = join(dir, 'file');
     await writeFile(blocker, 'x');
     const target = join(blocker, 'pbxctrl-failover.xml'); // a "folder" that is a file
-    const run = createSecretExporter({ showSaveDialog: async () => ({ canceled: false, filePath: target }), exportXml: async () => XML, defaultPath: target });
+    const run = createSecretExporter({
+      showSaveDialog: async () => ({ canceled: false, filePath: target }),
+      exportXml: async () => XML,
+      defaultPath: target,
+    });
     const err = await run().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MonitorError);
     expect((err as MonitorError).message).toContain(target);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { countPairs, health, overallLevel, pairLevel, tooltipText, TOOLTIP_MAX, worstFirst } from '../../src/shared/health.js';
+import {
+  countPairs,
+  health,
+  overallLevel,
+  pairLevel,
+  tooltipText,
+  TOOLTIP_MAX,
+  worstFirst,
+} from '../../src/shared/health.js';
 import { pair } from './fixtures.js';
 
 describe('tray level from pair states', () => {
@@ -20,7 +28,14 @@ describe('tray level from pair states', () => {
   it('is critical when a pair is in failover or an action failed, whatever else is going on', () => {
     expect(overallLevel([pair('a', 'verifying'), pair('b', 'failover'), pair('c', 'paused')])).toBe('critical');
     const failedAction = pair('a', 'starting', {
-      action: { kind: 'failback', phase: 'failed', manual: true, reason: 'x', startedAt: '2026-11-27T08:00:00Z', attempts: [] },
+      action: {
+        kind: 'failback',
+        phase: 'failed',
+        manual: true,
+        reason: 'x',
+        startedAt: '2026-11-27T08:00:00Z',
+        attempts: [],
+      },
     });
     expect(pairLevel(failedAction)).toBe('critical');
     expect(overallLevel([failedAction, pair('b', 'waiting')])).toBe('critical');
@@ -48,17 +63,31 @@ describe('tray level from pair states', () => {
   });
 
   it('says the level and the counts in the tooltip, most urgent first, within the Windows limit', () => {
-    const text = tooltipText([pair('a', 'failover'), pair('b', 'verifying'), pair('c', 'waiting'), pair('d', 'waiting')]);
+    const text = tooltipText([
+      pair('a', 'failover'),
+      pair('b', 'verifying'),
+      pair('c', 'waiting'),
+      pair('d', 'waiting'),
+    ]);
     expect(text).toBe('PBX Failover Monitor: Failover\n1 in failover, 1 verifying, 2 watched');
     expect(tooltipText([])).toContain('No pairs configured');
     const many = Array.from({ length: 40 }, (_, i) =>
-      pair(`p${i}`, (['failover', 'verifying', 'waiting', 'paused'] as const)[i % 4], { standbyDown: i % 3 === 0, isolated: i % 5 === 0 }),
+      pair(`p${i}`, (['failover', 'verifying', 'waiting', 'paused'] as const)[i % 4], {
+        standbyDown: i % 3 === 0,
+        isolated: i % 5 === 0,
+      }),
     );
     expect(tooltipText(many).length).toBeLessThanOrEqual(TOOLTIP_MAX);
   });
 
   it('orders pairs worst first, then by name', () => {
-    const order = worstFirst([pair('z', 'waiting'), pair('y', 'paused'), pair('b', 'verifying'), pair('a', 'failover'), pair('c', 'verifying')]);
+    const order = worstFirst([
+      pair('z', 'waiting'),
+      pair('y', 'paused'),
+      pair('b', 'verifying'),
+      pair('a', 'failover'),
+      pair('c', 'verifying'),
+    ]);
     expect(order.map((p) => p.id)).toEqual(['a', 'b', 'c', 'z', 'y']);
   });
 });

@@ -41,7 +41,12 @@ describe('tray icons', () => {
 
   it('are rendered at 16 and 32 px with @2x variants', async () => {
     for (const level of HEALTH_LEVELS) {
-      const expected: Array<[string, number]> = [[`tray-${level}.png`, 16], [`tray-${level}@2x.png`, 32], [`tray-${level}-32.png`, 32], [`tray-${level}-32@2x.png`, 64]];
+      const expected: Array<[string, number]> = [
+        [`tray-${level}.png`, 16],
+        [`tray-${level}@2x.png`, 32],
+        [`tray-${level}-32.png`, 32],
+        [`tray-${level}-32@2x.png`, 64],
+      ];
       for (const [file, size] of expected) {
         expect(pngSize(await readFile(join(root, 'resources', file))), file).toEqual({ width: size, height: size });
       }
@@ -53,7 +58,9 @@ describe('tray icons', () => {
       const rendered = new Resvg(await readFile(join(root, `resources/tray-${level}.svg`), 'utf8'), {
         fitTo: { mode: 'width', value: 32 },
         background: 'rgba(0,0,0,0)',
-      }).render().asPng();
+      })
+        .render()
+        .asPng();
       expect(Buffer.compare(rendered, await readFile(join(root, `resources/tray-${level}@2x.png`))), level).toBe(0);
     }
   });

@@ -22,7 +22,8 @@ import { registerIpcHandlers, type DesktopHandlers } from '../../src/main/ipc.js
 import { appOrigin } from '../../src/main/policy/app-origin.js';
 import { pair } from './fixtures.js';
 
-const handlers = (ipcMain as unknown as { handlers: Map<string, (...args: unknown[]) => Promise<IpcResult<unknown>>> }).handlers;
+const handlers = (ipcMain as unknown as { handlers: Map<string, (...args: unknown[]) => Promise<IpcResult<unknown>>> })
+  .handlers;
 const origin = appOrigin('/opt/pbx/resources/app.asar/out/renderer/index.html');
 const OWN_URL = `${origin.appUrl}#/pairs/acme`;
 
@@ -37,10 +38,12 @@ function fakeApi() {
       m,
       async (...args: unknown[]) => {
         calls.push({ method: m, args });
-        if (m === 'getPair' && args[0] === 'nope') throw new MonitorError('not-found', 'No pair nope', [{ field: 'id', message: 'unknown pair' }]);
+        if (m === 'getPair' && args[0] === 'nope')
+          throw new MonitorError('not-found', 'No pair nope', [{ field: 'id', message: 'unknown pair' }]);
         if (m === 'listPairs') return [pair('acme', 'waiting')];
         if (m === 'audit') throw new TypeError('disk on fire');
-        if (m === 'exportXml') return (args[0] as { masked?: boolean } | undefined)?.masked === true ? '<masked/>' : '<pass>hunter2</pass>';
+        if (m === 'exportXml')
+          return (args[0] as { masked?: boolean } | undefined)?.masked === true ? '<masked/>' : '<pass>hunter2</pass>';
         return { method: m };
       },
     ]),
@@ -50,7 +53,11 @@ function fakeApi() {
 
 const desktop: DesktopHandlers = {
   'pbx:desktop:getPreferences': async () => ({ openAtLogin: false, closeToTray: true, operator: 'alice' }),
-  'pbx:desktop:setPreferences': async (p) => ({ openAtLogin: p.openAtLogin ?? false, closeToTray: true, operator: 'alice' }),
+  'pbx:desktop:setPreferences': async (p) => ({
+    openAtLogin: p.openAtLogin ?? false,
+    closeToTray: true,
+    operator: 'alice',
+  }),
   'pbx:desktop:exportWithSecrets': async () => ({ outcome: 'cancelled' }),
 };
 
@@ -64,13 +71,24 @@ describe('IPC handlers', () => {
     const fake = fakeApi();
     calls = fake.calls;
     warnings = [];
-    unregister = registerIpcHandlers({ api: fake.api, desktop, origin, operator: () => 'alice', warn: (m) => warnings.push(m) });
+    unregister = registerIpcHandlers({
+      api: fake.api,
+      desktop,
+      origin,
+      operator: () => 'alice',
+      warn: (m) => warnings.push(m),
+    });
   });
 
   it('registers one channel per API method plus the desktop channels, all under pbx:', () => {
     const channels = [...handlers.keys()].sort();
     expect(channels).toEqual(
-      [...API_METHODS.map((m) => `pbx:${m}`), 'pbx:desktop:getPreferences', 'pbx:desktop:setPreferences', 'pbx:desktop:exportWithSecrets'].sort(),
+      [
+        ...API_METHODS.map((m) => `pbx:${m}`),
+        'pbx:desktop:getPreferences',
+        'pbx:desktop:setPreferences',
+        'pbx:desktop:exportWithSecrets',
+      ].sort(),
     );
   });
 
@@ -132,8 +150,13 @@ describe('IPC handlers', () => {
   });
 
   it('answers desktop channels behind the same sender check', async () => {
-    expect(await handlers.get('pbx:desktop:getPreferences')!(frame(OWN_URL))).toEqual({ ok: true, value: { openAtLogin: false, closeToTray: true, operator: 'alice' } });
-    expect(await handlers.get('pbx:desktop:setPreferences')!(frame('https://evil.example.com/'), { openAtLogin: true })).toMatchObject({ ok: false });
+    expect(await handlers.get('pbx:desktop:getPreferences')!(frame(OWN_URL))).toEqual({
+      ok: true,
+      value: { openAtLogin: false, closeToTray: true, operator: 'alice' },
+    });
+    expect(
+      await handlers.get('pbx:desktop:setPreferences')!(frame('https://evil.example.com/'), { openAtLogin: true }),
+    ).toMatchObject({ ok: false });
   });
 
   it('never hands the window an unmasked export: masked:false is refused, anything else is masked', async () => {
@@ -141,9 +164,14 @@ describe('IPC handlers', () => {
     expect(refused).toMatchObject({ ok: false, error: { error: 'unauthorized', problems: [{ field: 'masked' }] } });
     expect(JSON.stringify(refused)).not.toContain('hunter2');
     for (const args of [[], [{}], [{ masked: true }], [{ masked: 'false' }], [null]]) {
-      expect(await handlers.get('pbx:exportXml')!(frame(OWN_URL), ...args), JSON.stringify(args)).toEqual({ ok: true, value: '<masked/>' });
+      expect(await handlers.get('pbx:exportXml')!(frame(OWN_URL), ...args), JSON.stringify(args)).toEqual({
+        ok: true,
+        value: '<masked/>',
+      });
     }
-    expect(calls.filter((c) => c.method === 'exportXml').map((c) => c.args)).toEqual(Array.from({ length: 5 }, () => [{ masked: true }]));
+    expect(calls.filter((c) => c.method === 'exportXml').map((c) => c.args)).toEqual(
+      Array.from({ length: 5 }, () => [{ masked: true }]),
+    );
   });
 
   it('removes every handler again', () => {

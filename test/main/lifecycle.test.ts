@@ -1,19 +1,31 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import type { App, BrowserWindow } from 'electron';
-import { claimSingleInstance, closeEngineOnQuit, hideOnClose, onSecondInstance, type QuitState } from '../../src/main/lifecycle.js';
+import {
+  claimSingleInstance,
+  closeEngineOnQuit,
+  hideOnClose,
+  onSecondInstance,
+  type QuitState,
+} from '../../src/main/lifecycle.js';
 
 function fakeApp(gotLock = true) {
-  const app = new EventEmitter() as EventEmitter & { exit: ReturnType<typeof vi.fn>; requestSingleInstanceLock: () => boolean };
+  const app = new EventEmitter() as EventEmitter & {
+    exit: ReturnType<typeof vi.fn>;
+    requestSingleInstanceLock: () => boolean;
+  };
   app.exit = vi.fn();
   app.requestSingleInstanceLock = () => gotLock;
   return app;
 }
 
 function preventable() {
-  return { defaultPrevented: false, preventDefault() {
-    this.defaultPrevented = true;
-  } };
+  return {
+    defaultPrevented: false,
+    preventDefault() {
+      this.defaultPrevented = true;
+    },
+  };
 }
 
 async function until(cond: () => boolean, ms = 5_000): Promise<void> {
@@ -34,7 +46,12 @@ describe('single instance', () => {
     const app = fakeApp();
     const revealed: number[] = [];
     const notices: string[] = [];
-    onSecondInstance(app as unknown as App, () => '/srv/pbx', () => revealed.push(1), (t) => notices.push(t));
+    onSecondInstance(
+      app as unknown as App,
+      () => '/srv/pbx',
+      () => revealed.push(1),
+      (t) => notices.push(t),
+    );
     app.emit('second-instance', {}, ['/usr/bin/pbx-failover-monitor'], '/home/noc');
     app.emit('second-instance', {}, ['/usr/bin/pbx-failover-monitor', '--serverdir', '/srv/pbx'], '/home/noc');
     expect(revealed).toHaveLength(2);
@@ -105,7 +122,12 @@ describe('window close and quit', () => {
   it('exits 1 and reports when closing the engine fails', async () => {
     const app = fakeApp();
     const reported: unknown[] = [];
-    closeEngineOnQuit(app as unknown as App, { quitting: false }, () => Promise.reject(new Error('lock stuck')), (e) => reported.push(e));
+    closeEngineOnQuit(
+      app as unknown as App,
+      { quitting: false },
+      () => Promise.reject(new Error('lock stuck')),
+      (e) => reported.push(e),
+    );
     app.emit('before-quit', preventable());
     await until(() => app.exit.mock.calls.length > 0);
     expect(app.exit).toHaveBeenCalledWith(1);

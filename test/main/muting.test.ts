@@ -23,7 +23,11 @@ describe('muting holds notifications back without losing them', () => {
 
   it('shows nothing while muted and one summary when the operator unmutes', () => {
     const shown: Delivery[] = [];
-    const center = new NotificationCenter({ nameOf: (id) => `Pair ${id}`, show: (d) => shown.push(d), windowMs: 1_000 });
+    const center = new NotificationCenter({
+      nameOf: (id) => `Pair ${id}`,
+      show: (d) => shown.push(d),
+      windowMs: 1_000,
+    });
     center.mute(Date.now() + 3_600_000);
     center.handle(stateEvent('a', 'verifying', 'failover'));
     center.handle(alert('b', 'standby-down'));
@@ -34,7 +38,11 @@ describe('muting holds notifications back without losing them', () => {
 
     center.unmute();
     expect(shown).toHaveLength(1);
-    expect(shown[0]).toMatchObject({ title: 'While muted: 3 notifications for 2 pairs', severity: 'critical', count: 3 });
+    expect(shown[0]).toMatchObject({
+      title: 'While muted: 3 notifications for 2 pairs',
+      severity: 'critical',
+      count: 3,
+    });
     expect(shown[0]!.pair).toBeUndefined();
     expect(center.heldCount).toBe(0);
     expect(center.mutedUntil).toBeUndefined();
@@ -75,7 +83,11 @@ describe('muting holds notifications back without losing them', () => {
 
   it('restores a mute saved in the preferences at start', () => {
     const shown: Delivery[] = [];
-    const center = new NotificationCenter({ nameOf: (id) => id, show: (d) => shown.push(d), mutedUntil: Date.now() + 60_000 });
+    const center = new NotificationCenter({
+      nameOf: (id) => id,
+      show: (d) => shown.push(d),
+      mutedUntil: Date.now() + 60_000,
+    });
     center.handle(alert('a', 'isolated'));
     vi.advanceTimersByTime(30_000);
     expect(shown).toHaveLength(0);

@@ -6,21 +6,42 @@ import { alert, failedCheck, stateEvent } from './fixtures.js';
 const names: Record<string, string> = { acme: 'ACME Corp' };
 const policy = () => new NotificationPolicy({ nameOf: (id) => names[id] ?? id });
 
-function attempt(pairId: string, n: number, ok: boolean, phase: ActionEvent['phase'] = ok ? 'succeeded' : 'running'): ActionEvent {
-  return { type: 'action', pair: pairId, at: '2026-11-27T08:00:00Z', kind: 'failover', phase, attempt: { attempt: n, at: '2026-11-27T08:00:00Z', ok, latencyMs: 5, ...(ok ? { status: 200 } : { status: 500 }) } };
+function attempt(
+  pairId: string,
+  n: number,
+  ok: boolean,
+  phase: ActionEvent['phase'] = ok ? 'succeeded' : 'running',
+): ActionEvent {
+  return {
+    type: 'action',
+    pair: pairId,
+    at: '2026-11-27T08:00:00Z',
+    kind: 'failover',
+    phase,
+    attempt: { attempt: n, at: '2026-11-27T08:00:00Z', ok, latencyMs: 5, ...(ok ? { status: 200 } : { status: 500 }) },
+  };
 }
 
 describe('which event raises which notification', () => {
   it('raises one for a pair that starts verifying, named by its display name', () => {
     const intent = policy().intentFor(stateEvent('acme', 'waiting', 'verifying', { reason: '4 failed checks' }), 1000);
-    expect(intent).toMatchObject({ pair: 'acme', kind: 'verifying', severity: 'warning', title: 'ACME Corp: verifying', body: '4 failed checks' });
+    expect(intent).toMatchObject({
+      pair: 'acme',
+      kind: 'verifying',
+      severity: 'warning',
+      title: 'ACME Corp: verifying',
+      body: '4 failed checks',
+    });
   });
 
   it('says whether a failover was automatic or manual, and by whom', () => {
     const auto = policy().intentFor(stateEvent('acme', 'verifying', 'failover', { reason: 'primary down' }), 0);
     expect(auto).toMatchObject({ kind: 'failover', severity: 'critical' });
     expect(auto!.body).toMatch(/^Automatic failover: primary down/);
-    const manual = policy().intentFor(stateEvent('acme', 'waiting', 'failover', { manual: true, operator: 'alice', reason: 'maintenance on DC1' }), 0);
+    const manual = policy().intentFor(
+      stateEvent('acme', 'waiting', 'failover', { manual: true, operator: 'alice', reason: 'maintenance on DC1' }),
+      0,
+    );
     expect(manual!.body).toBe('Manual failover by alice: maintenance on DC1');
   });
 
@@ -35,8 +56,12 @@ describe('which event raises which notification', () => {
   });
 
   it('leaves the pair label off the engine message, since the title names the pair', () => {
-    expect(policy().intentFor(alert('acme', 'isolated', 'ACME Corp (acme): cannot reach the validation URLs'), 0)!.body).toBe('cannot reach the validation URLs');
-    expect(policy().intentFor(alert('zeta', 'standby-down', 'zeta: the standby does not answer'), 0)!.body).toBe('the standby does not answer');
+    expect(
+      policy().intentFor(alert('acme', 'isolated', 'ACME Corp (acme): cannot reach the validation URLs'), 0)!.body,
+    ).toBe('cannot reach the validation URLs');
+    expect(policy().intentFor(alert('zeta', 'standby-down', 'zeta: the standby does not answer'), 0)!.body).toBe(
+      'the standby does not answer',
+    );
   });
 
   it.each(['primary-recovered', 'standby-up', 'config-problem'] as const)('stays quiet for the %s alert', (kind) => {
@@ -67,7 +92,9 @@ describe('which event raises which notification', () => {
   it('reports the action-succeeded alert after failed attempts', () => {
     const p = policy();
     p.intentFor(attempt('acme', 1, false), 0);
-    expect(p.intentFor(alert('acme', 'action-succeeded', 'succeeded after 2 attempts'), 0)).toMatchObject({ kind: 'action-retried' });
+    expect(p.intentFor(alert('acme', 'action-succeeded', 'succeeded after 2 attempts'), 0)).toMatchObject({
+      kind: 'action-retried',
+    });
   });
 
   it('treats the state change and the alert of one failover as the same news', () => {

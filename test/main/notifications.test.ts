@@ -29,9 +29,20 @@ describe('desktop notifications', () => {
   it('shows a pair’s notification and opens that pair on click', () => {
     const { Cls, made } = fakeNotificationClass();
     const opened: string[] = [];
-    const n = new DesktopNotifier({ Notification: Cls, onOpenPair: (id) => opened.push(id), onOpenDashboard: () => opened.push('dashboard') });
-    expect(n.show({ pair: 'acme', title: 'ACME: failover', body: 'Automatic failover', severity: 'critical', count: 1 })).toBe(true);
-    expect(made[0]!.options).toMatchObject({ title: 'ACME: failover', body: 'Automatic failover', urgency: 'critical', timeoutType: 'never' });
+    const n = new DesktopNotifier({
+      Notification: Cls,
+      onOpenPair: (id) => opened.push(id),
+      onOpenDashboard: () => opened.push('dashboard'),
+    });
+    expect(
+      n.show({ pair: 'acme', title: 'ACME: failover', body: 'Automatic failover', severity: 'critical', count: 1 }),
+    ).toBe(true);
+    expect(made[0]!.options).toMatchObject({
+      title: 'ACME: failover',
+      body: 'Automatic failover',
+      urgency: 'critical',
+      timeoutType: 'never',
+    });
     expect(made[0]!.shown).toBe(true);
     made[0]!.listeners.get('click')!();
     expect(opened).toEqual(['acme']);
@@ -40,7 +51,11 @@ describe('desktop notifications', () => {
   it('opens the dashboard for a summary, and lets go of a notification once it is closed', () => {
     const { Cls, made } = fakeNotificationClass();
     const opened: string[] = [];
-    const n = new DesktopNotifier({ Notification: Cls, onOpenPair: (id) => opened.push(id), onOpenDashboard: () => opened.push('dashboard') });
+    const n = new DesktopNotifier({
+      Notification: Cls,
+      onOpenPair: (id) => opened.push(id),
+      onOpenDashboard: () => opened.push('dashboard'),
+    });
     n.show({ title: '10 pairs need attention', body: '…', severity: 'warning', count: 10 });
     expect(made[0]!.options.urgency).toBe('normal');
     expect(n.openCount).toBe(1);

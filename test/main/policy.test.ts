@@ -15,12 +15,21 @@ import { MonitorError } from '../../src/shared/api.js';
 
 describe('--serverdir', () => {
   it('takes the PBX option in both spellings, anywhere among Electron’s own arguments', () => {
-    expect(parseShellArgs(['/opt/app/pbx', '--no-sandbox', '--serverdir', '/srv/pbx'], '/home/noc')).toEqual({ ok: true, serverdir: '/srv/pbx' });
-    expect(parseShellArgs(['electron', '.', '--serverdir=data'], '/home/noc')).toEqual({ ok: true, serverdir: '/home/noc/data' });
+    expect(parseShellArgs(['/opt/app/pbx', '--no-sandbox', '--serverdir', '/srv/pbx'], '/home/noc')).toEqual({
+      ok: true,
+      serverdir: '/srv/pbx',
+    });
+    expect(parseShellArgs(['electron', '.', '--serverdir=data'], '/home/noc')).toEqual({
+      ok: true,
+      serverdir: '/home/noc/data',
+    });
     expect(parseShellArgs(['electron', '.'], '/home/noc')).toEqual({ ok: true });
   });
   it('says what is missing', () => {
-    expect(parseShellArgs(['x', '--serverdir'], '/')).toEqual({ ok: false, message: '--serverdir needs a directory: --serverdir <dir>' });
+    expect(parseShellArgs(['x', '--serverdir'], '/')).toEqual({
+      ok: false,
+      message: '--serverdir needs a directory: --serverdir <dir>',
+    });
     expect(parseShellArgs(['x', '--serverdir', '--hidden'], '/')).toMatchObject({ ok: false });
     expect(parseShellArgs(['x', '--serverdir='], '/')).toMatchObject({ ok: false });
   });
@@ -33,7 +42,9 @@ describe('single-instance policy', () => {
   });
   it('focuses on a second launch and explains when it asked for another serverdir', () => {
     expect(secondInstanceResponse('/srv/a', ['app'], '/')).toEqual({ focusWindow: true });
-    expect(secondInstanceResponse('/srv/a', ['app', '--serverdir', '/srv/b'], '/').notice).toMatch(/Already running on \/srv\/a.*\/srv\/b/);
+    expect(secondInstanceResponse('/srv/a', ['app', '--serverdir', '/srv/b'], '/').notice).toMatch(
+      /Already running on \/srv\/a.*\/srv\/b/,
+    );
   });
 });
 
@@ -46,14 +57,25 @@ describe('app origin', () => {
     expect(isAppUrl(`${origin.appUrl}?large=1`, origin)).toBe(true);
     expect(isAppUrl('app://renderer/other.html', origin)).toBe(false);
     expect(isAppUrl('app://elsewhere/index.html', origin)).toBe(false);
-    expect(isAppUrl('file:///opt/PBX%20Failover%20Monitor/resources/app.asar/out/renderer/index.html', origin)).toBe(false);
+    expect(isAppUrl('file:///opt/PBX%20Failover%20Monitor/resources/app.asar/out/renderer/index.html', origin)).toBe(
+      false,
+    );
     expect(isAppUrl('http://localhost:5173/', origin)).toBe(false);
     expect(isAppUrl('about:blank', origin)).toBe(false);
   });
   it('checks external links', () => {
     expect(isSafeExternalUrl('https://example.com/guide')).toBe(true);
     expect(isSafeExternalUrl('http://192.0.2.1/')).toBe(true);
-    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'https://u:p@example.com/', 'mailto:x@example.com', 'ftp://x/', 'nonsense', 42, `https://example.com/${'a'.repeat(3000)}`]) {
+    for (const bad of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'https://u:p@example.com/',
+      'mailto:x@example.com',
+      'ftp://x/',
+      'nonsense',
+      42,
+      `https://example.com/${'a'.repeat(3000)}`,
+    ]) {
       expect(isSafeExternalUrl(bad), String(bad)).toBe(false);
     }
   });
@@ -64,7 +86,12 @@ describe('CSP', () => {
     const html = await readFile(join(import.meta.dirname, '../../src/renderer/index.html'), 'utf8');
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html);
     expect(meta, 'src/renderer/index.html has a CSP meta tag').not.toBeNull();
-    const norm = (s: string) => s.split(';').map((d) => d.trim()).filter(Boolean).sort();
+    const norm = (s: string) =>
+      s
+        .split(';')
+        .map((d) => d.trim())
+        .filter(Boolean)
+        .sort();
     expect(norm(RENDERER_CSP)).toEqual(norm(meta![1]!));
   });
 });
@@ -73,8 +100,14 @@ describe('operator', () => {
   it('fills in the operator only for methods that record one', () => {
     expect(withOperator('listPairs', [], 'alice')).toEqual([]);
     expect(withOperator('getPair', ['acme'], 'alice')).toEqual(['acme']);
-    expect(withOperator('rearm', ['acme', { failback: true, reason: 'fixed' }], 'alice')).toEqual(['acme', { failback: true, reason: 'fixed', operator: 'alice' }]);
-    expect(withOperator('importXml', ['<x/>', { dryRun: true }], 'alice')).toEqual(['<x/>', { dryRun: true, operator: 'alice' }]);
+    expect(withOperator('rearm', ['acme', { failback: true, reason: 'fixed' }], 'alice')).toEqual([
+      'acme',
+      { failback: true, reason: 'fixed', operator: 'alice' },
+    ]);
+    expect(withOperator('importXml', ['<x/>', { dryRun: true }], 'alice')).toEqual([
+      '<x/>',
+      { dryRun: true, operator: 'alice' },
+    ]);
     expect(withOperator('importXml', ['<x/>'], 'alice')).toEqual(['<x/>', { operator: 'alice' }]);
   });
 });
@@ -140,6 +173,8 @@ describe('startup error text', () => {
     expect(text).toContain('/srv/pbx');
     expect(text).toContain('• pair acme, interval: must be at least 0.1');
     expect(text).toContain('• pbxctrl-failover: DOCTYPE is not allowed');
-    expect(startupErrorText(new Error('serverdir is locked by pid 42 on host noc1'), '/srv')).toContain('locked by pid 42');
+    expect(startupErrorText(new Error('serverdir is locked by pid 42 on host noc1'), '/srv')).toContain(
+      'locked by pid 42',
+    );
   });
 });

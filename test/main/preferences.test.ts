@@ -25,7 +25,13 @@ describe('preferences file', () => {
     await store.update({ closeHintShown: true });
     expect(await readdir(dir)).toEqual([PREFERENCES_FILE]); // no temporary file left behind
     const again = await PreferencesStore.open(dir, 'bob');
-    expect(again.get()).toEqual({ openAtLogin: true, closeToTray: true, mutedUntil: '2026-11-27T12:00:00.000Z', operator: 'noc-1', closeHintShown: true });
+    expect(again.get()).toEqual({
+      openAtLogin: true,
+      closeToTray: true,
+      mutedUntil: '2026-11-27T12:00:00.000Z',
+      operator: 'noc-1',
+      closeHintShown: true,
+    });
     await again.update({ mutedUntil: undefined });
     expect(JSON.parse(await readFile(join(dir, PREFERENCES_FILE), 'utf8'))).not.toHaveProperty('mutedUntil');
   });
@@ -46,9 +52,20 @@ describe('preferences file', () => {
 
   it('falls back to defaults field by field for a broken or hand-edited file', async () => {
     await writeFile(join(dir, PREFERENCES_FILE), '{ not json');
-    expect((await PreferencesStore.open(dir, 'alice')).desktop()).toEqual({ openAtLogin: false, closeToTray: true, operator: 'alice' });
-    await writeFile(join(dir, PREFERENCES_FILE), JSON.stringify({ openAtLogin: 'yes', operator: 'carol', mutedUntil: 'soon' }));
-    expect((await PreferencesStore.open(dir, 'alice')).desktop()).toEqual({ openAtLogin: false, closeToTray: true, operator: 'carol' });
+    expect((await PreferencesStore.open(dir, 'alice')).desktop()).toEqual({
+      openAtLogin: false,
+      closeToTray: true,
+      operator: 'alice',
+    });
+    await writeFile(
+      join(dir, PREFERENCES_FILE),
+      JSON.stringify({ openAtLogin: 'yes', operator: 'carol', mutedUntil: 'soon' }),
+    );
+    expect((await PreferencesStore.open(dir, 'alice')).desktop()).toEqual({
+      openAtLogin: false,
+      closeToTray: true,
+      operator: 'carol',
+    });
   });
 
   it('names every bad field of a change from the renderer', () => {
@@ -60,7 +77,9 @@ describe('preferences file', () => {
       { field: 'theme', message: 'is not a preference' },
     ]);
     expect(validatePreferencesPatch({ closeToTray: false })).toEqual([]);
-    expect(validatePreferencesPatch({ closeToTray: 'no' })).toEqual([{ field: 'closeToTray', message: 'must be true or false' }]);
+    expect(validatePreferencesPatch({ closeToTray: 'no' })).toEqual([
+      { field: 'closeToTray', message: 'must be true or false' },
+    ]);
     expect(validatePreferencesPatch(null)).toEqual([{ field: 'preferences', message: 'must be an object' }]);
   });
 });

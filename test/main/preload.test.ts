@@ -27,7 +27,14 @@ describe('preload', () => {
 
   it('exposes exactly the API methods and the desktop methods, never ipcRenderer itself', () => {
     expect(Object.keys(bridge.api).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.keys(bridge).sort()).toEqual(['api', 'exportWithSecrets', 'getPreferences', 'onEvents', 'onShowPair', 'setPreferences']);
+    expect(Object.keys(bridge).sort()).toEqual([
+      'api',
+      'exportWithSecrets',
+      'getPreferences',
+      'onEvents',
+      'onShowPair',
+      'setPreferences',
+    ]);
     const values = [...Object.values(bridge), ...Object.values(bridge.api)];
     expect(values.every((v) => typeof v === 'function' || v === bridge.api)).toBe(true);
     expect(values).not.toContain(ipcRenderer);
@@ -73,7 +80,9 @@ describe('preload', () => {
 
   it('refuses channels outside the pbx: prefix', async () => {
     invoke.mockClear();
-    await expect(checkedInvoke(ipcRenderer, 'evil:readFile', ['/etc/passwd'])).rejects.toThrow(/not a PBX Failover Monitor channel/);
+    await expect(checkedInvoke(ipcRenderer, 'evil:readFile', ['/etc/passwd'])).rejects.toThrow(
+      /not a PBX Failover Monitor channel/,
+    );
     await expect(checkedInvoke(ipcRenderer, 'ELECTRON_BROWSER_REQUIRE', [])).rejects.toThrow();
     expect(invoke).not.toHaveBeenCalled();
   });

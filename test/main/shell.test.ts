@@ -122,13 +122,19 @@ vi.mock('electron', async () => {
         return electron.savePath ? { canceled: false, filePath: electron.savePath } : { canceled: true };
       },
     },
-    protocol: { handle: (scheme: string, fn: (request: Request) => Promise<Response>) => electron.protocols.set(scheme, fn) },
+    protocol: {
+      handle: (scheme: string, fn: (request: Request) => Promise<Response>) => electron.protocols.set(scheme, fn),
+    },
     ipcMain: {
       handle: (channel: string, fn: (...args: unknown[]) => Promise<unknown>) => electron.handlers.set(channel, fn),
       removeHandler: (channel: string) => electron.handlers.delete(channel),
     },
     session: {
-      defaultSession: { setPermissionRequestHandler() {}, setPermissionCheckHandler() {}, webRequest: { onHeadersReceived() {} } },
+      defaultSession: {
+        setPermissionRequestHandler() {},
+        setPermissionCheckHandler() {},
+        webRequest: { onHeadersReceived() {} },
+      },
     },
     shell: { openExternal: async () => {} },
   };
@@ -170,12 +176,23 @@ describe('desktop shell on the real engine', () => {
     const primary = await HttpFixture.start({ status: 200 });
     const validation = await HttpFixture.start({ status: 200 });
     const receiver = await HttpFixture.start({ status: 200 });
-    cleanups.push(() => primary.close(), () => validation.close(), () => receiver.close());
+    cleanups.push(
+      () => primary.close(),
+      () => validation.close(),
+      () => receiver.close(),
+    );
     const serverdir = await mkdtemp(join(tmpdir(), 'pbx-shell-'));
     const userData = await mkdtemp(join(tmpdir(), 'pbx-userdata-'));
-    cleanups.push(() => rm(serverdir, { recursive: true, force: true }), () => rm(userData, { recursive: true, force: true }));
+    cleanups.push(
+      () => rm(serverdir, { recursive: true, force: true }),
+      () => rm(userData, { recursive: true, force: true }),
+    );
     await writeConfig(serverdir, [
-      pairSettings({ primaryUrl: primary.url(), actionUrl: receiver.url('/dns'), validation: { quorum: 1, urls: [validation.url()] } }),
+      pairSettings({
+        primaryUrl: primary.url(),
+        actionUrl: receiver.url('/dns'),
+        validation: { quorum: 1, urls: [validation.url()] },
+      }),
     ]);
 
     const monitor = await openMonitor({ serverdir, version: 'test', defaultOperator: 'tester', ...fastTuning });
@@ -196,25 +213,50 @@ describe('desktop shell on the real engine', () => {
 
     const win = electron.windows.at(-1)!;
     const tray = electron.trays.at(-1)!;
-    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false });
+    expect(win.options.webPreferences).toMatchObject({
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      devTools: false,
+    });
     expect(electron.protocols.has('app')).toBe(true);
     expect(app.listenerCount('web-contents-created')).toBe(1);
     expect(tray.images[0]).toMatch(/resources\/tray-ok(-32)?\.png$/);
 
     // The renderer's page gets answers; another page does not.
     const own = { senderFrame: { url: `${origin.appUrl}#/`, parent: null } };
-    const listed = (await electron.handlers.get('pbx:listPairs')!(own)) as { ok: boolean; value: Array<{ id: string }> };
+    const listed = (await electron.handlers.get('pbx:listPairs')!(own)) as {
+      ok: boolean;
+      value: Array<{ id: string }>;
+    };
     expect(listed.ok).toBe(true);
     expect(listed.value.map((p) => p.id)).toEqual(['acme']);
-    expect(await electron.handlers.get('pbx:listPairs')!({ senderFrame: { url: 'https://example.com/', parent: null } })).toMatchObject({ ok: false });
-    expect(await electron.handlers.get('pbx:listPairs')!({ senderFrame: { url: 'file:///opt/pbx/out/renderer/index.html', parent: null } })).toMatchObject({ ok: false });
+    expect(
+      await electron.handlers.get('pbx:listPairs')!({ senderFrame: { url: 'https://example.com/', parent: null } }),
+    ).toMatchObject({ ok: false });
+    expect(
+      await electron.handlers.get('pbx:listPairs')!({
+        senderFrame: { url: 'file:///opt/pbx/out/renderer/index.html', parent: null },
+      }),
+    ).toMatchObject({ ok: false });
 
-    const sentEvents = () => (win.webContents.sent as Array<[string, EngineEvent[]]>).filter(([c]) => c === EVENTS_CHANNEL).flatMap(([, batch]) => batch);
+    const sentEvents = () =>
+      (win.webContents.sent as Array<[string, EngineEvent[]]>)
+        .filter(([c]) => c === EVENTS_CHANNEL)
+        .flatMap(([, batch]) => batch);
     await waitFor(() => sentEvents().some((e) => e.type === 'state' && e.to === 'waiting'), 'pair reaches waiting');
 
     await primary.refuse();
-    await waitFor(() => sentEvents().some((e) => e.type === 'state' && e.to === 'failover'), 'failover event reaches the window', 15_000);
-    await waitFor(() => electron.notifications.some((n) => n.shown && n.options.title === 'ACME Corp: failover'), 'failover notification', 15_000);
+    await waitFor(
+      () => sentEvents().some((e) => e.type === 'state' && e.to === 'failover'),
+      'failover event reaches the window',
+      15_000,
+    );
+    await waitFor(
+      () => electron.notifications.some((n) => n.shown && n.options.title === 'ACME Corp: failover'),
+      'failover notification',
+      15_000,
+    );
     await waitFor(() => tray.images.some((i: string) => /tray-critical/.test(i)), 'tray shows critical', 15_000);
     await waitFor(() => receiver.hits === 1, 'action URL fired once');
     expect(tray.tooltip).toContain('1 in failover');
@@ -232,14 +274,23 @@ describe('desktop shell on the real engine', () => {
     expect(win.webContents.sent).toContainEqual([SHOW_PAIR_CHANNEL, 'acme']);
 
     // Closing the window only hides it, with a one-time hint.
-    const closeEvent = { prevented: false, preventDefault() { this.prevented = true; } };
+    const closeEvent = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     win.emit('close', closeEvent);
     win.emit('close', { preventDefault() {} });
     expect(closeEvent.prevented).toBe(true);
-    expect(electron.notifications.filter((n) => n.options.title === 'PBX Failover Monitor keeps watching')).toHaveLength(1);
+    expect(
+      electron.notifications.filter((n) => n.options.title === 'PBX Failover Monitor keeps watching'),
+    ).toHaveLength(1);
 
     // Quit from the tray asks first, then closes the engine and exits 0 with the lock released.
-    const quitItem = (tray.menu as { template: Array<{ id?: string; click?: () => void }> }).template.find((i) => i.id === 'quit')!;
+    const quitItem = (tray.menu as { template: Array<{ id?: string; click?: () => void }> }).template.find(
+      (i) => i.id === 'quit',
+    )!;
     quitItem.click!();
     await waitFor(() => app.exitCodes.length > 0, 'app exits after the engine closed');
     expect(electron.dialogs).toHaveLength(1);
@@ -255,9 +306,27 @@ describe('desktop shell on the real engine', () => {
     const { monitor, app, tray, win } = await startOnEngine();
     await waitFor(() => tray.images.at(-1).includes('tray-ok'), 'tray starts ok');
     // Notifications muted for an hour from the tray: pair news is held back, the watcher's own failure is not.
-    const template = () => (tray.menu as { template: Array<{ id?: string; label?: string; click?: () => void; submenu?: Array<{ id?: string; click?: () => void }> }> }).template;
-    template().find((i) => i.id === 'mute')!.submenu!.find((i) => i.id === 'mute:1h')!.click!();
-    await waitFor(() => template().find((i) => i.id === 'mute')!.label!.startsWith('Notifications muted'), 'muted');
+    const template = () =>
+      (
+        tray.menu as {
+          template: Array<{
+            id?: string;
+            label?: string;
+            click?: () => void;
+            submenu?: Array<{ id?: string; click?: () => void }>;
+          }>;
+        }
+      ).template;
+    template()
+      .find((i) => i.id === 'mute')!
+      .submenu!.find((i) => i.id === 'mute:1h')!.click!();
+    await waitFor(
+      () =>
+        template()
+          .find((i) => i.id === 'mute')!
+          .label!.startsWith('Notifications muted'),
+      'muted',
+    );
     const trust = engineTrust(monitor);
     const notes = (title: string) => electron.notifications.filter((n) => n.shown && n.options.title === title);
 
@@ -266,8 +335,14 @@ describe('desktop shell on the real engine', () => {
     expect(tray.tooltip).toMatch(/^PBX Failover Monitor: state cannot be saved\n/);
     expect(template()[0]!.label).toBe('✖ state cannot be saved');
     expect(template().some((i) => i.id === 'problem:state-write' && i.label!.includes('ENOSPC'))).toBe(true);
-    await waitFor(() => notes('PBX Failover Monitor: state cannot be saved').length === 1, 'notification despite the mute');
-    expect(notes('PBX Failover Monitor: state cannot be saved')[0]!.options).toMatchObject({ body: expect.stringContaining('ENOSPC'), urgency: 'critical' });
+    await waitFor(
+      () => notes('PBX Failover Monitor: state cannot be saved').length === 1,
+      'notification despite the mute',
+    );
+    expect(notes('PBX Failover Monitor: state cannot be saved')[0]!.options).toMatchObject({
+      body: expect.stringContaining('ENOSPC'),
+      urgency: 'critical',
+    });
     expect(electron.dialogs).toHaveLength(0);
 
     trust.recover('state-write', 'state-write-recovered');
@@ -275,7 +350,11 @@ describe('desktop shell on the real engine', () => {
     expect(tray.tooltip).not.toContain('cannot be saved');
 
     // Only health() says it (no alert reached the shell): the tray still shows it at its next refresh.
-    trust.problems.set('state-write', 'the file on disk is an invalid hand edit; states are not written', new Date().toISOString());
+    trust.problems.set(
+      'state-write',
+      'the file on disk is an invalid hand edit; states are not written',
+      new Date().toISOString(),
+    );
     await waitFor(() => /cannot be saved/.test(tray.tooltip), 'tray reads health()', 15_000);
     expect(notes('PBX Failover Monitor: state cannot be saved')).toHaveLength(2);
     trust.problems.clear('state-write');
@@ -283,7 +362,11 @@ describe('desktop shell on the real engine', () => {
 
     win.visible = false;
     electron.dialogAnswer = 1; // "Keep the window open"
-    trust.fail('lock', 'another instance (pid 4242 on noc-2) holds the serverdir lock; this one stopped every watcher', 'lock-lost');
+    trust.fail(
+      'lock',
+      'another instance (pid 4242 on noc-2) holds the serverdir lock; this one stopped every watcher',
+      'lock-lost',
+    );
     await waitFor(() => electron.dialogs.length === 1, 'lock-lost message box');
     const box = electron.dialogs[0] as { type: string; message: string; detail: string; buttons: string[] };
     expect(box.type).toBe('error');
@@ -305,7 +388,8 @@ describe('desktop shell on the real engine', () => {
     const { monitor, own } = await startOnEngine({ pass: 'hunter2-secret' });
     const exportDir = await mkdtemp(join(tmpdir(), 'pbx-export-'));
     cleanups.push(() => rm(exportDir, { recursive: true, force: true }));
-    const call = (channel: string, ...args: unknown[]) => electron.handlers.get(channel)!(own, ...args) as Promise<Fake>;
+    const call = (channel: string, ...args: unknown[]) =>
+      electron.handlers.get(channel)!(own, ...args) as Promise<Fake>;
 
     // The window asking for the unmasked XML is refused; without asking it gets the masked one.
     const refused = await call('pbx:exportXml', { masked: false });
@@ -325,10 +409,17 @@ describe('desktop shell on the real engine', () => {
     expect(JSON.stringify(saved)).not.toContain('hunter2');
     expect(await readFile(target, 'utf8')).toContain('hunter2-secret');
     if (process.platform !== 'win32') expect((await stat(target)).mode & 0o777).toBe(0o600);
-    expect(electron.saveDialogs.at(-1)).toMatchObject({ title: 'Export with secrets', properties: expect.arrayContaining(['showOverwriteConfirmation']) });
+    expect(electron.saveDialogs.at(-1)).toMatchObject({
+      title: 'Export with secrets',
+      properties: expect.arrayContaining(['showOverwriteConfirmation']),
+    });
 
     // Another page cannot trigger it.
-    expect(await electron.handlers.get('pbx:desktop:exportWithSecrets')!({ senderFrame: { url: 'https://example.com/', parent: null } })).toMatchObject({ ok: false });
+    expect(
+      await electron.handlers.get('pbx:desktop:exportWithSecrets')!({
+        senderFrame: { url: 'https://example.com/', parent: null },
+      }),
+    ).toMatchObject({ ok: false });
   });
 });
 
@@ -336,11 +427,21 @@ describe('desktop shell on the real engine', () => {
 async function startOnEngine(opts: { pass?: string } = {}) {
   const primary = await HttpFixture.start({ status: 200 });
   const validation = await HttpFixture.start({ status: 200 });
-  cleanups.push(() => primary.close(), () => validation.close());
+  cleanups.push(
+    () => primary.close(),
+    () => validation.close(),
+  );
   const serverdir = await mkdtemp(join(tmpdir(), 'pbx-shell-'));
   const userData = await mkdtemp(join(tmpdir(), 'pbx-userdata-'));
-  cleanups.push(() => rm(serverdir, { recursive: true, force: true }), () => rm(userData, { recursive: true, force: true }));
-  const settings = pairSettings({ primaryUrl: primary.url(), actionUrl: 'http://127.0.0.1:9/dns', validation: { quorum: 1, urls: [validation.url()] } });
+  cleanups.push(
+    () => rm(serverdir, { recursive: true, force: true }),
+    () => rm(userData, { recursive: true, force: true }),
+  );
+  const settings = pairSettings({
+    primaryUrl: primary.url(),
+    actionUrl: 'http://127.0.0.1:9/dns',
+    validation: { quorum: 1, urls: [validation.url()] },
+  });
   if (opts.pass) settings.action = { ...settings.action, auth: 'basic', user: 'dns', pass: opts.pass };
   await writeConfig(serverdir, [settings]);
   const monitor = await openMonitor({ serverdir, version: 'test', defaultOperator: 'tester', ...fastTuning });

@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Menu, MenuItemConstructorOptions } from 'electron';
-import { TRAY_MENU_PAIRS_MAX, TrayService, buildTrayMenuTemplate, trayIconFile, type TrayActions, type TrayLike } from '../../src/main/tray.js';
+import {
+  TRAY_MENU_PAIRS_MAX,
+  TrayService,
+  buildTrayMenuTemplate,
+  trayIconFile,
+  type TrayActions,
+  type TrayLike,
+} from '../../src/main/tray.js';
 import { HEALTH_LEVELS } from '../../src/shared/health.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +31,11 @@ const click = (item: MenuItemConstructorOptions | undefined, checked = false) =>
   (item!.click as unknown as (i: { checked: boolean }) => void)({ checked });
 
 describe('tray menu', () => {
-  const pairs = [pair('acme', 'waiting', { name: 'ACME Corp' }), pair('globex', 'failover', { name: 'Globex', primaryAnswering: true }), pair('initech', 'verifying', { name: 'Initech', standbyDown: true })];
+  const pairs = [
+    pair('acme', 'waiting', { name: 'ACME Corp' }),
+    pair('globex', 'failover', { name: 'Globex', primaryAnswering: true }),
+    pair('initech', 'verifying', { name: 'Initech', standbyDown: true }),
+  ];
 
   it('lists each pair worst first with its state in words, and a click opens that pair', () => {
     const { actions, log } = recordingActions();
@@ -46,7 +57,12 @@ describe('tray menu', () => {
     const mute = byId(menu, 'mute')!;
     expect(mute.label).toBe('Mute notifications');
     const sub = mute.submenu as MenuItemConstructorOptions[];
-    expect(sub.filter((i) => i.label).map((i) => i.label)).toEqual(['For 1 hour', 'For 4 hours', 'Until tomorrow 08:00', 'Unmute']);
+    expect(sub.filter((i) => i.label).map((i) => i.label)).toEqual([
+      'For 1 hour',
+      'For 4 hours',
+      'Until tomorrow 08:00',
+      'Unmute',
+    ]);
     expect(byId(sub, 'mute:off')!.enabled).toBe(false);
     click(byId(sub, 'mute:4h'));
     const login = byId(menu, 'login')!;
@@ -72,7 +88,9 @@ describe('tray menu', () => {
 
   it('keeps a long list short and points to the dashboard for the rest', () => {
     const { actions } = recordingActions();
-    const many = Array.from({ length: TRAY_MENU_PAIRS_MAX + 7 }, (_, i) => pair(`p${String(i).padStart(2, '0')}`, 'waiting'));
+    const many = Array.from({ length: TRAY_MENU_PAIRS_MAX + 7 }, (_, i) =>
+      pair(`p${String(i).padStart(2, '0')}`, 'waiting'),
+    );
     many.push(pair('zz-down', 'failover'));
     const menu = buildTrayMenuTemplate({ pairs: many, openAtLogin: false }, actions);
     const listed = menu.filter((i) => i.id?.startsWith('pair:'));
@@ -165,7 +183,11 @@ describe('tray when the engine cannot be trusted', () => {
       { pairs: [pair('acme', 'waiting')], openAtLogin: false },
     );
     expect(service.currentLevel).toBe('ok');
-    const problem = { kind: 'state-write' as const, message: 'pbxctrl-failover.xml cannot be written: EACCES', since: '2026-12-02T17:00:00.000Z' };
+    const problem = {
+      kind: 'state-write' as const,
+      message: 'pbxctrl-failover.xml cannot be written: EACCES',
+      since: '2026-12-02T17:00:00.000Z',
+    };
     service.update({ pairs: [pair('acme', 'waiting')], openAtLogin: false, problems: [problem] });
     expect(service.currentLevel).toBe('critical');
     expect(images.at(-1)).toBe('tray-critical.png');

@@ -28,8 +28,12 @@ describe('trust watch', () => {
 
   it('shows what health() reports even without an alert, and a lost lock is never over by itself', () => {
     const t = new TrustWatch();
-    expect(t.onHealth(health({ kind: 'state-write', message: 'blocked by an invalid hand edit' }))).toMatchObject([{ type: 'began', problem: { kind: 'state-write' } }]);
-    expect(t.onAlert(alert('*', 'lock-lost', 'pid 42 on noc-2 took over', 'critical'))).toMatchObject([{ type: 'began', problem: { kind: 'lock' } }]);
+    expect(t.onHealth(health({ kind: 'state-write', message: 'blocked by an invalid hand edit' }))).toMatchObject([
+      { type: 'began', problem: { kind: 'state-write' } },
+    ]);
+    expect(t.onAlert(alert('*', 'lock-lost', 'pid 42 on noc-2 took over', 'critical'))).toMatchObject([
+      { type: 'began', problem: { kind: 'lock' } },
+    ]);
     expect(t.problems.map((p) => p.kind)).toEqual(['lock', 'state-write']);
     expect(t.onHealth(health())).toEqual([{ type: 'ended', kind: 'state-write' }]);
     expect(t.problems.map((p) => p.kind)).toEqual(['lock']);
@@ -41,10 +45,19 @@ describe('trust watch', () => {
     const text = trustTooltip([{ kind: 'state-write', message: 'x', since: '' }], tooltipText(pairs));
     expect(text).toBe('PBX Failover Monitor: state cannot be saved\n1 in failover, 1 watched');
     const both = trustTooltip(
-      [{ kind: 'lock', message: 'x', since: '' }, { kind: 'state-write', message: 'y', since: '' }],
-      tooltipText(Array.from({ length: 40 }, (_, i) => pair(`p${i}`, (['failover', 'verifying', 'waiting', 'paused'] as const)[i % 4], { standbyDown: i % 2 === 0 }))),
+      [
+        { kind: 'lock', message: 'x', since: '' },
+        { kind: 'state-write', message: 'y', since: '' },
+      ],
+      tooltipText(
+        Array.from({ length: 40 }, (_, i) =>
+          pair(`p${i}`, (['failover', 'verifying', 'waiting', 'paused'] as const)[i % 4], { standbyDown: i % 2 === 0 }),
+        ),
+      ),
     );
-    expect(both.startsWith('PBX Failover Monitor: stopped watching: another instance took over; state cannot be saved')).toBe(true);
+    expect(
+      both.startsWith('PBX Failover Monitor: stopped watching: another instance took over; state cannot be saved'),
+    ).toBe(true);
     expect(both.length).toBeLessThanOrEqual(TOOLTIP_MAX);
     expect(trustTooltip([], tooltipText(pairs))).toBe(tooltipText(pairs));
   });

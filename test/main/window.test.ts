@@ -47,7 +47,10 @@ import { CSP_HEADER_VALUE } from '../../src/main/policy/csp.js';
 type FakeWindow = {
   options: { webPreferences: Record<string, unknown> } & Record<string, unknown>;
   loaded: { file?: string; url?: string };
-  webContents: { listeners: Map<string, (...args: unknown[]) => void>; openHandler: (d: { url: string }) => { action: string } };
+  webContents: {
+    listeners: Map<string, (...args: unknown[]) => void>;
+    openHandler: (d: { url: string }) => { action: string };
+  };
 };
 
 const rendererFile = '/opt/pbx/out/renderer/index.html';
@@ -111,7 +114,14 @@ describe('the dashboard window', () => {
       'https://docs.example.com/failover\n\nHost: docs.example.com',
       'http://192.0.2.10/status\n\nHost: 192.0.2.10',
     ]);
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'https://user:pw@example.com/', 'ms-settings:', 'app://renderer/index.html']) {
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'smb://host/share',
+      'https://user:pw@example.com/',
+      'ms-settings:',
+      'app://renderer/index.html',
+    ]) {
       expect(open({ url })).toEqual({ action: 'deny' });
     }
     await settle();
@@ -124,7 +134,10 @@ describe('the dashboard window', () => {
     await expect(openExternalSafely('https://docs.example.com/')).resolves.toBe(false);
     expect(openExternal).not.toHaveBeenCalled();
     asking.answer = 0;
-    const [first, second] = await Promise.all([openExternalSafely('https://a.example.com/'), openExternalSafely('https://b.example.com/')]);
+    const [first, second] = await Promise.all([
+      openExternalSafely('https://a.example.com/'),
+      openExternalSafely('https://b.example.com/'),
+    ]);
     expect([first, second]).toEqual([true, false]);
     expect(openExternal.mock.calls).toEqual([['https://a.example.com/']]);
     // A look-alike host is named in its punycode form.
@@ -182,7 +195,10 @@ describe('every web contents of the app', () => {
 describe('the session', () => {
   type RequestHandler = (wc: unknown, permission: string, cb: (ok: boolean) => void) => void;
   type CheckHandler = (...args: unknown[]) => boolean;
-  type HeadersHandler = (details: { url: string; responseHeaders?: Record<string, string[]> }, cb: (r: unknown) => void) => void;
+  type HeadersHandler = (
+    details: { url: string; responseHeaders?: Record<string, string[]> },
+    cb: (r: unknown) => void,
+  ) => void;
   interface FakeSession {
     request?: RequestHandler;
     check?: CheckHandler;
@@ -215,8 +231,16 @@ describe('the session', () => {
     const s = fakeSession();
     hardenSession(s as unknown as Session, appOrigin(rendererFile, 'http://localhost:5173'));
     const own = vi.fn();
-    s.headers!({ url: 'http://localhost:5173/', responseHeaders: { 'content-security-policy': ['default-src *'], 'X-A': ['1'] } }, own);
-    expect(own).toHaveBeenCalledWith({ responseHeaders: { 'X-A': ['1'], 'Content-Security-Policy': [CSP_HEADER_VALUE] } });
+    s.headers!(
+      {
+        url: 'http://localhost:5173/',
+        responseHeaders: { 'content-security-policy': ['default-src *'], 'X-A': ['1'] },
+      },
+      own,
+    );
+    expect(own).toHaveBeenCalledWith({
+      responseHeaders: { 'X-A': ['1'], 'Content-Security-Policy': [CSP_HEADER_VALUE] },
+    });
     expect(CSP_HEADER_VALUE).toContain("script-src 'self'");
     expect(CSP_HEADER_VALUE).toContain("object-src 'none'");
     const other = vi.fn();

@@ -47,11 +47,13 @@ describe('SerialQueue', () => {
     const q = new SerialQueue();
     const g = gate();
     let done = false;
-    void q.run(async () => {
-      await g.promise;
-      done = true;
-      throw new Error('late failure');
-    }).catch(() => undefined);
+    void q
+      .run(async () => {
+        await g.promise;
+        done = true;
+        throw new Error('late failure');
+      })
+      .catch(() => undefined);
     const idle = q.idle().then(() => done);
     g.open();
     expect(await idle).toBe(true);

@@ -11,7 +11,13 @@ const check = (pair: string, n: number): EngineEvent => ({
   pair,
   at: new Date(Date.UTC(2026, 10, 27, 9, 0, n)).toISOString(),
   consecutiveFailures: 0,
-  result: { target: 'primary', url: 'http://127.0.0.1:9/', ok: true, latencyMs: n, at: new Date(Date.UTC(2026, 10, 27, 9, 0, n)).toISOString() },
+  result: {
+    target: 'primary',
+    url: 'http://127.0.0.1:9/',
+    ok: true,
+    latencyMs: n,
+    at: new Date(Date.UTC(2026, 10, 27, 9, 0, n)).toISOString(),
+  },
 });
 
 describe('AppState', () => {
@@ -54,8 +60,29 @@ describe('AppState', () => {
     backend.emit([check('a', 2)]);
     expect(frames).toHaveLength(0);
     // …unless something that matters arrives.
-    const verifying = status({ id: 'a', state: 'verifying', lastPrimary: { target: 'primary', url: 'http://127.0.0.1:9/', ok: true, latencyMs: 2, at: new Date().toISOString() } });
-    backend.emit([{ type: 'state', pair: 'a', at: new Date().toISOString(), from: 'waiting', to: 'verifying', reason: '', manual: false, status: verifying }]);
+    const verifying = status({
+      id: 'a',
+      state: 'verifying',
+      lastPrimary: {
+        target: 'primary',
+        url: 'http://127.0.0.1:9/',
+        ok: true,
+        latencyMs: 2,
+        at: new Date().toISOString(),
+      },
+    });
+    backend.emit([
+      {
+        type: 'state',
+        pair: 'a',
+        at: new Date().toISOString(),
+        from: 'waiting',
+        to: 'verifying',
+        reason: '',
+        manual: false,
+        status: verifying,
+      },
+    ]);
     expect(frames).toHaveLength(1);
     frames.shift()!();
     expect(app.pairs.get('a')!.state).toBe('verifying');

@@ -62,7 +62,18 @@ describe('Overview', () => {
     await app.start();
     render(Overview, { context: appContext(app) });
     const at = new Date().toISOString();
-    backend.emit([{ type: 'state', pair: 'zeta', at, from: 'waiting', to: 'verifying', reason: 'primary down', manual: false, status: status({ id: 'zeta', name: 'Zeta', state: 'verifying', since: at, reason: 'primary down' }) }]);
+    backend.emit([
+      {
+        type: 'state',
+        pair: 'zeta',
+        at,
+        from: 'waiting',
+        to: 'verifying',
+        reason: 'primary down',
+        manual: false,
+        status: status({ id: 'zeta', name: 'Zeta', state: 'verifying', since: at, reason: 'primary down' }),
+      },
+    ]);
     flushSync();
     const first = document.querySelector<HTMLElement>('[data-pair]')!;
     expect(first.dataset.pair).toBe('zeta');
@@ -84,7 +95,10 @@ describe('the controlled-failover dialog', () => {
     backend.settingsOf.set('acme', settings({ id: 'acme', name: 'ACME Corp' }));
     await app.start();
     const detail = await backend.getPair('acme');
-    render(OperatorDialog, { props: { kind, detail, live: app.pairs.get('acme')!.status, onclose: () => {} }, context: appContext(app) });
+    render(OperatorDialog, {
+      props: { kind, detail, live: app.pairs.get('acme')!.status, onclose: () => {} },
+      context: appContext(app),
+    });
   }
 
   it('keeps the button disabled until the pair name and a reason are typed', async () => {
@@ -103,7 +117,9 @@ describe('the controlled-failover dialog', () => {
     await type(reason, 'primary DC flooded');
     await fireEvent.click(button);
     await expect.poll(() => backend.calls.find((c) => c.method === 'failover')).toBeTruthy();
-    expect(backend.calls.filter((c) => c.method === 'failover')).toEqual([{ method: 'failover', args: ['acme', { reason: 'primary DC flooded' }] }]);
+    expect(backend.calls.filter((c) => c.method === 'failover')).toEqual([
+      { method: 'failover', args: ['acme', { reason: 'primary DC flooded' }] },
+    ]);
     await expect.poll(() => screen.queryByText(/Done:/)).toBeTruthy();
   });
 
@@ -118,9 +134,12 @@ describe('the controlled-failover dialog', () => {
     expect(preview).toContain('"to":"failover"');
   });
 
-  it('shows the service\'s refusal and lets the operator try again', async () => {
+  it("shows the service's refusal and lets the operator try again", async () => {
     await open('pause');
-    backend.failNext.set('pause', new MonitorError('invalid', 'a reason is required', [{ field: 'reason', message: 'say why' }]));
+    backend.failNext.set(
+      'pause',
+      new MonitorError('invalid', 'a reason is required', [{ field: 'reason', message: 'say why' }]),
+    );
     await type(screen.getByLabelText(/Type the pair's name/), 'ACME Corp');
     await type(screen.getByLabelText(/Reason/), 'x');
     await fireEvent.click(screen.getByRole('button', { name: 'Pause for maintenance' }));
@@ -133,14 +152,17 @@ describe('the controlled-failover dialog', () => {
     await app.start();
     const detail = await backend.getPair('acme');
     let closed = 0;
-    render(OperatorDialog, { props: { kind: 'resume', detail, live: app.pairs.get('acme')!.status, onclose: () => closed++ }, context: appContext(app) });
+    render(OperatorDialog, {
+      props: { kind: 'resume', detail, live: app.pairs.get('acme')!.status, onclose: () => closed++ },
+      context: appContext(app),
+    });
     await fireEvent.keyDown(screen.getByRole('dialog', { hidden: true }), { key: 'Escape' });
     expect(closed).toBe(1);
   });
 });
 
 describe('the pair editor', () => {
-  it('shows the shared validator\'s problems next to each field as the operator types', async () => {
+  it("shows the shared validator's problems next to each field as the operator types", async () => {
     await app.start();
     render(PairEditor, { props: {}, context: appContext(app) });
     const field = (name: string) => document.querySelector<HTMLElement>(`[data-field="${name}"]`)!;
@@ -159,7 +181,7 @@ describe('the pair editor', () => {
     expect(field('action.url').querySelector('[data-problem-for="action.url"]')?.textContent).toMatch(/nosuchvariable/);
   });
 
-  it('shows the guidance hints: detection time, https, host name, validation URL on the primary\'s host', async () => {
+  it("shows the guidance hints: detection time, https, host name, validation URL on the primary's host", async () => {
     await app.start();
     render(PairEditor, { props: {}, context: appContext(app) });
     await type(screen.getByLabelText('Interval (s)'), '2');
@@ -169,12 +191,14 @@ describe('the pair editor', () => {
     const hints = [...document.querySelectorAll('[data-hint-for="primaryUrl"]')].map((h) => h.textContent);
     expect(hints.join(' ')).toMatch(/https/);
     expect(hints.join(' ')).toMatch(/host name/);
-    expect(document.querySelector('[data-hint-for="validation.urls"]')?.textContent).toMatch(/without a validation URL/);
+    expect(document.querySelector('[data-hint-for="validation.urls"]')?.textContent).toMatch(
+      /without a validation URL/,
+    );
     await type(screen.getByLabelText('Validation URL 1'), 'http://pbx.example.com/alive');
     expect(document.querySelector('[data-hint-for="validation.urls[0]"]')?.textContent).toMatch(/same host/);
   });
 
-  it('saves nothing while invalid, and shows the service\'s problems by field', async () => {
+  it("saves nothing while invalid, and shows the service's problems by field", async () => {
     await app.start();
     render(PairEditor, { props: {}, context: appContext(app) });
     await fireEvent.click(screen.getByRole('button', { name: 'Add pair' }));
@@ -186,7 +210,12 @@ describe('the pair editor', () => {
     await type(screen.getByLabelText('Primary URL'), 'http://127.0.0.1:9/');
     await type(screen.getByLabelText('Validation URL 1'), 'http://127.0.0.2:9/');
     await type(screen.getByLabelText('URL'), 'http://127.0.0.1:9/dns');
-    backend.failNext.set('addPair', new MonitorError('conflict', 'pair "acme" exists', [{ pair: 'acme', field: 'id', message: 'is already used by another pair' }]));
+    backend.failNext.set(
+      'addPair',
+      new MonitorError('conflict', 'pair "acme" exists', [
+        { pair: 'acme', field: 'id', message: 'is already used by another pair' },
+      ]),
+    );
     await fireEvent.click(screen.getByRole('button', { name: 'Add pair' }));
     await expect.poll(() => document.querySelector('[data-problem-for="id"]')?.textContent).toMatch(/already used/);
   });
@@ -203,13 +232,17 @@ describe('import', () => {
         { pair: 'globex', field: 'action.url', message: 'is required' },
       ]),
     );
-    await fireEvent.input(screen.getByLabelText('XML to import'), { target: { value: '<pbxctrl-failover version="1"><pair id="acme"/></pbxctrl-failover>' } });
+    await fireEvent.input(screen.getByLabelText('XML to import'), {
+      target: { value: '<pbxctrl-failover version="1"><pair id="acme"/></pbxctrl-failover>' },
+    });
     await fireEvent.click(screen.getByRole('button', { name: 'Check' }));
     await expect.poll(() => screen.queryByTestId('import-error')).toBeTruthy();
     const error = screen.getByTestId('import-error').textContent!;
     expect(error).toContain('pair “acme”, interval: must be at least 0.1');
     expect(error).toContain('pair “globex”, action/url: is required');
     expect(screen.queryByRole('button', { name: 'Apply import' })).toBeNull();
-    expect(backend.calls.filter((c) => c.method === 'importXml').map((c) => c.args[1])).toEqual([{ dryRun: true, mode: 'replace' }]);
+    expect(backend.calls.filter((c) => c.method === 'importXml').map((c) => c.args[1])).toEqual([
+      { dryRun: true, mode: 'replace' },
+    ]);
   });
 });

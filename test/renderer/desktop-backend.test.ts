@@ -10,7 +10,9 @@ import type { EngineEvent } from '$shared/model';
 
 // The preload belongs to the node-side TypeScript project, so it is loaded by path, not imported.
 const preloadBridge = '../../src/preload/bridge';
-const { createDesktopBridge } = (await import(/* @vite-ignore */ preloadBridge)) as { createDesktopBridge: (ipc: never) => DesktopBridge };
+const { createDesktopBridge } = (await import(/* @vite-ignore */ preloadBridge)) as {
+  createDesktopBridge: (ipc: never) => DesktopBridge;
+};
 
 function fakeIpc(answer: (channel: string, args: unknown[]) => IpcResult<unknown>) {
   const invoked: Array<{ channel: string; args: unknown[] }> = [];
@@ -51,7 +53,14 @@ describe('desktop backend', () => {
   });
 
   it('throws the same MonitorError as the HTTP backend, with problems by field', async () => {
-    const f = fakeIpc(() => ({ ok: false, error: { error: 'invalid', message: '1 problem', problems: [{ field: 'interval', message: 'must be at least 0.1' }] } }));
+    const f = fakeIpc(() => ({
+      ok: false,
+      error: {
+        error: 'invalid',
+        message: '1 problem',
+        problems: [{ field: 'interval', message: 'must be at least 0.1' }],
+      },
+    }));
     const backend = createDesktopBackend(createDesktopBridge(f.ipc as never));
     const err = await backend.addPair({} as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MonitorError);
@@ -83,14 +92,19 @@ describe('desktop backend', () => {
 
   it('exports with secrets through main’s own dialog: the page gets the path, never the XML', async () => {
     const f = fakeIpc((channel, args) => {
-      if (channel === 'pbx:desktop:exportWithSecrets') return { ok: true, value: { outcome: 'saved', path: '/home/noc/pbxctrl-failover.xml' } };
-      if (channel === 'pbx:exportXml') return { ok: true, value: (args[0] as { masked?: boolean })?.masked ? '<masked/>' : '<pass>hunter2</pass>' };
+      if (channel === 'pbx:desktop:exportWithSecrets')
+        return { ok: true, value: { outcome: 'saved', path: '/home/noc/pbxctrl-failover.xml' } };
+      if (channel === 'pbx:exportXml')
+        return { ok: true, value: (args[0] as { masked?: boolean })?.masked ? '<masked/>' : '<pass>hunter2</pass>' };
       return { ok: false, error: { error: 'internal', message: 'unexpected' } };
     });
     const backend = createDesktopBackend(createDesktopBridge(f.ipc as never));
     const downloads: string[] = [];
     const download = (xml: string) => void downloads.push(xml);
-    await expect(exportConfigFile(backend, { masked: false }, download)).resolves.toEqual({ outcome: 'saved', path: '/home/noc/pbxctrl-failover.xml' });
+    await expect(exportConfigFile(backend, { masked: false }, download)).resolves.toEqual({
+      outcome: 'saved',
+      path: '/home/noc/pbxctrl-failover.xml',
+    });
     expect(downloads).toEqual([]);
     await expect(exportConfigFile(backend, { masked: true }, download)).resolves.toEqual({ outcome: 'downloaded' });
     expect(downloads).toEqual(['<masked/>']);

@@ -14,7 +14,9 @@ import { MemoryBackend, settings, status } from './memory-backend';
 // The preload and main belong to the node-side TypeScript project, so they are loaded by path, not imported.
 const preloadBridge = '../../src/preload/bridge';
 const mainPreferences = '../../src/main/preferences';
-const { createDesktopBridge } = (await import(/* @vite-ignore */ preloadBridge)) as { createDesktopBridge: (ipc: never) => DesktopBridge };
+const { createDesktopBridge } = (await import(/* @vite-ignore */ preloadBridge)) as {
+  createDesktopBridge: (ipc: never) => DesktopBridge;
+};
 const { validatePreferencesPatch } = (await import(/* @vite-ignore */ mainPreferences)) as {
   validatePreferencesPatch: (patch: unknown) => Array<{ field: string; message: string }>;
 };
@@ -96,7 +98,10 @@ describe('the operator name has one home', () => {
     expect(app.operator).toBe('noc-desk');
     expect(app.requestOperator).toBeUndefined();
     const detail = await main.backend.getPair('acme');
-    render(OperatorDialog, { props: { kind: 'pause', detail, live: app.pairs.get('acme')!.status, onclose: () => {} }, context: appContext(app) });
+    render(OperatorDialog, {
+      props: { kind: 'pause', detail, live: app.pairs.get('acme')!.status, onclose: () => {} },
+      context: appContext(app),
+    });
     expect(screen.queryByRole('textbox', { name: 'Operator' })).toBeNull();
     expect(screen.getByText(/Recorded as/).textContent).toContain('noc-desk');
     await fireEvent.input(screen.getByLabelText(/Type the pair's name/), { target: { value: 'ACME Corp' } });
@@ -111,14 +116,20 @@ describe('the operator name has one home', () => {
     expect(browser.settings).toBeUndefined();
     await browser.start();
     const detail = await engine.getPair('acme');
-    render(OperatorDialog, { props: { kind: 'pause', detail, live: browser.pairs.get('acme')!.status, onclose: () => {} }, context: appContext(browser) });
+    render(OperatorDialog, {
+      props: { kind: 'pause', detail, live: browser.pairs.get('acme')!.status, onclose: () => {} },
+      context: appContext(browser),
+    });
     await fireEvent.input(screen.getByRole('textbox', { name: 'Operator' }), { target: { value: 'maria' } });
     expect(new AppState(engine).operator).toBe('maria');
     await fireEvent.input(screen.getByLabelText(/Type the pair's name/), { target: { value: 'ACME Corp' } });
     await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'switch upgrade' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Pause for maintenance' }));
     await expect.poll(() => engine.calls.find((c) => c.method === 'pause')).toBeTruthy();
-    expect(engine.calls.find((c) => c.method === 'pause')!.args).toEqual(['acme', { reason: 'switch upgrade', operator: 'maria' }]);
+    expect(engine.calls.find((c) => c.method === 'pause')!.args).toEqual([
+      'acme',
+      { reason: 'switch upgrade', operator: 'maria' },
+    ]);
     browser.stop();
   });
 });

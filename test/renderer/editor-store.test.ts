@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { duplicateForm, emptyAction, formFromSettings, PairEditorStore, settingsFromForm } from '../../src/renderer/src/lib/stores/pair-editor.svelte';
+import {
+  duplicateForm,
+  emptyAction,
+  formFromSettings,
+  PairEditorStore,
+  settingsFromForm,
+} from '../../src/renderer/src/lib/stores/pair-editor.svelte';
 import { MonitorError } from '$shared/api';
 import { DEFAULTS } from '$shared/rules';
 import { navSectionOf, Router } from '../../src/renderer/src/lib/stores/router.svelte';
@@ -126,7 +132,7 @@ describe('unsaved changes and the router', () => {
     release();
   });
 
-  it('highlights the link of the page shown, and none for a pair\'s own pages', () => {
+  it("highlights the link of the page shown, and none for a pair's own pages", () => {
     expect(navSectionOf({ view: 'overview' })).toBe('overview');
     expect(navSectionOf({ view: 'import' })).toBe('import');
     expect(navSectionOf({ view: 'edit' })).toBe('new');

@@ -22,7 +22,9 @@ let streams: ServerResponse[];
 
 function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   if (req.headers.authorization !== 'Bearer s3cret') {
-    res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unauthorized', message: 'a valid token is required' }));
+    res
+      .writeHead(401, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: 'unauthorized', message: 'a valid token is required' }));
     return;
   }
   if (req.url === '/api/events') {
@@ -33,7 +35,11 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   }
   if (req.method === 'POST' && req.url?.startsWith('/api/pairs?')) {
     res.writeHead(400, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ error: 'invalid', message: 'the settings have 1 problem', problems: [{ pair: 'x', field: 'interval', message: 'must be at least 0.1' }] }),
+      JSON.stringify({
+        error: 'invalid',
+        message: 'the settings have 1 problem',
+        problems: [{ pair: 'x', field: 'interval', message: 'must be at least 0.1' }],
+      }),
     );
     return;
   }
@@ -42,10 +48,14 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
     return;
   }
   if (req.url?.startsWith('/api/config.xml')) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ applied: false, changes: [{ pair: 'a', change: 'added' }], echo: body }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ applied: false, changes: [{ pair: 'a', change: 'added' }], echo: body }));
     return;
   }
-  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not-found', message: `no route ${req.url}` }));
+  res
+    .writeHead(404, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ error: 'not-found', message: `no route ${req.url}` }));
 }
 
 beforeEach(async () => {
@@ -78,9 +88,10 @@ describe('HttpBackend', () => {
 
   it('turns an error body into a MonitorError with the problems by field', async () => {
     const backend = new HttpBackend({ baseUrl: base, token: 's3cret' });
-    const err = await backend
-      .addPair({ id: 'x' } as never, { reason: 'new customer', operator: 'alice' })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await backend.addPair({ id: 'x' } as never, { reason: 'new customer', operator: 'alice' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(MonitorError);
     expect((err as MonitorError).code).toBe('invalid');
     expect((err as MonitorError).problems).toEqual([{ pair: 'x', field: 'interval', message: 'must be at least 0.1' }]);
@@ -98,7 +109,11 @@ describe('HttpBackend', () => {
     const backend = new HttpBackend({ baseUrl: base, token: 's3cret' });
     const result = await backend.importXml('<pbxctrl-failover version="1"/>', { dryRun: true });
     expect(result.changes).toEqual([{ pair: 'a', change: 'added' }]);
-    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/api/config.xml?dryRun=true', body: '<pbxctrl-failover version="1"/>' });
+    expect(seen[0]).toMatchObject({
+      method: 'PUT',
+      url: '/api/config.xml?dryRun=true',
+      body: '<pbxctrl-failover version="1"/>',
+    });
   });
 
   it('delivers SSE batches in order, and reconnects after the stream drops', async () => {

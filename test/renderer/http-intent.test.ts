@@ -17,7 +17,8 @@ beforeEach(async () => {
     req.resume();
     req.on('end', () => {
       if (req.method === 'DELETE') res.writeHead(204).end();
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ applied: true, changes: [] }));
+      else
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ applied: true, changes: [] }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,7 +34,11 @@ describe('HTTP backend: intent of destructive requests', () => {
     const backend = new HttpBackend({ baseUrl: base, token: 't' });
     await backend.importXml('<pbxctrl-failover version="1"/>', { dryRun: true, mode: 'replace' });
     await backend.importXml('<pbxctrl-failover version="1"/>', { mode: 'merge' });
-    await backend.importXml('<pbxctrl-failover version="1"/>', { mode: 'replace', reason: 'new layout', operator: 'alice' });
+    await backend.importXml('<pbxctrl-failover version="1"/>', {
+      mode: 'replace',
+      reason: 'new layout',
+      operator: 'alice',
+    });
     expect(seen.map((s) => s.url)).toEqual([
       '/api/config.xml?dryRun=true&mode=replace',
       '/api/config.xml?mode=merge',
@@ -41,7 +46,7 @@ describe('HTTP backend: intent of destructive requests', () => {
     ]);
   });
 
-  it('sends a removal\'s reason, and force only when asked', async () => {
+  it("sends a removal's reason, and force only when asked", async () => {
     const backend = new HttpBackend({ baseUrl: base, token: 't' });
     await backend.removePair('acme', { reason: 'customer left' });
     await backend.removePair('acme', { reason: 'decommissioned', operator: 'bob', force: true });

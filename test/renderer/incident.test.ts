@@ -40,7 +40,15 @@ const row = (id: string) => document.querySelector<HTMLElement>(`[data-pair="${i
 const inStateOf = (id: string) => row(id).querySelectorAll('[role="cell"]')[2]!.textContent!.trim();
 
 function action(phase: ActionStatus['phase'], extra: Partial<ActionStatus> = {}): ActionStatus {
-  return { kind: 'failover', phase, manual: false, reason: '', startedAt: '2026-11-27T08:00:00.000Z', attempts: [], ...extra };
+  return {
+    kind: 'failover',
+    phase,
+    manual: false,
+    reason: '',
+    startedAt: '2026-11-27T08:00:00.000Z',
+    attempts: [],
+    ...extra,
+  };
 }
 
 describe('the stale view', () => {
@@ -108,7 +116,13 @@ describe('the health banner', () => {
     backend.healthInfo = {
       ok: false,
       version: 'test',
-      problems: [{ kind: 'state-write', message: 'pbxctrl-failover.xml cannot be written: ENOSPC', since: '2026-11-27T09:00:00.000Z' }],
+      problems: [
+        {
+          kind: 'state-write',
+          message: 'pbxctrl-failover.xml cannot be written: ENOSPC',
+          since: '2026-11-27T09:00:00.000Z',
+        },
+      ],
     };
     await app.start();
     render(App, { context: appContext(app) });
@@ -125,9 +139,20 @@ describe('the health banner', () => {
     expect(screen.getByTestId('health-banner')).toBeTruthy();
 
     // The lock is lost as well: the alert makes the dashboard read the health again.
-    const lock = { kind: 'lock' as const, message: 'pid 4242 on host b took the lock', since: '2026-11-27T09:01:00.000Z' };
+    const lock = {
+      kind: 'lock' as const,
+      message: 'pid 4242 on host b took the lock',
+      since: '2026-11-27T09:01:00.000Z',
+    };
     backend.healthInfo = { ok: false, version: 'test', problems: [...backend.healthInfo.problems, lock] };
-    const alert = (kind: AlertEvent['alert']): AlertEvent => ({ type: 'alert', pair: '*', at: new Date().toISOString(), alert: kind, severity: 'critical', message: kind });
+    const alert = (kind: AlertEvent['alert']): AlertEvent => ({
+      type: 'alert',
+      pair: '*',
+      at: new Date().toISOString(),
+      alert: kind,
+      severity: 'critical',
+      message: kind,
+    });
     backend.emit([alert('lock-lost')]);
     await expect.poll(() => screen.queryAllByTestId('health-banner').length).toBe(2);
     expect(document.querySelector('[data-problem="lock"]')!.textContent).toMatch(/stopped watching and firing actions/);
@@ -152,7 +177,13 @@ describe('say what is true', () => {
   it('marks a failed or unknown action in its own way and sorts it above every other failover', async () => {
     backend.pairs = [
       status({ id: 'fine', name: 'A fine failover', state: 'failover', action: action('succeeded') }),
-      status({ id: 'answering', name: 'B answering', state: 'failover', primaryAnswering: true, action: action('succeeded') }),
+      status({
+        id: 'answering',
+        name: 'B answering',
+        state: 'failover',
+        primaryAnswering: true,
+        action: action('succeeded'),
+      }),
       status({ id: 'failed', name: 'Y failed', state: 'failover', action: action('failed') }),
       status({ id: 'unknown', name: 'Z unknown', state: 'failover', action: action('unknown') }),
     ];
@@ -173,7 +204,9 @@ describe('say what is true', () => {
     backend.pairs = [live];
     backend.settingsOf.set('acme', settings({ id: 'acme', name: 'ACME Corp' }));
     const asked: string[] = [];
-    render(PairActions, { props: { status: live, onaction: (k: string) => asked.push(k), onretry: () => asked.push('one-click retry') } });
+    render(PairActions, {
+      props: { status: live, onaction: (k: string) => asked.push(k), onretry: () => asked.push('one-click retry') },
+    });
     await fireEvent.click(screen.getByRole('button', { name: 'Retry action…' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Mark done…' }));
     expect(asked).toEqual(['retry-action', 'mark-done']);
@@ -189,10 +222,12 @@ describe('say what is true', () => {
     await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'DNS record checked: points at DC-2' } });
     expect(button.disabled).toBe(false);
     await fireEvent.click(button);
-    await expect.poll(() => backend.calls.find((c) => c.method === 'markActionDone')).toEqual({
-      method: 'markActionDone',
-      args: ['acme', { reason: 'DNS record checked: points at DC-2' }],
-    });
+    await expect
+      .poll(() => backend.calls.find((c) => c.method === 'markActionDone'))
+      .toEqual({
+        method: 'markActionDone',
+        args: ['acme', { reason: 'DNS record checked: points at DC-2' }],
+      });
   });
 
   it('tells the operator that the primary keeps running after a controlled failover', async () => {
@@ -200,7 +235,10 @@ describe('say what is true', () => {
     backend.settingsOf.set('acme', settings({ id: 'acme', name: 'ACME Corp' }));
     await app.start();
     const detail = await backend.getPair('acme');
-    render(OperatorDialog, { props: { kind: 'failover', detail, live: app.pairs.get('acme')!.status, onclose: () => {} }, context: appContext(app) });
+    render(OperatorDialog, {
+      props: { kind: 'failover', detail, live: app.pairs.get('acme')!.status, onclose: () => {} },
+      context: appContext(app),
+    });
     const text = screen.getByTestId('primary-keeps-running').textContent!;
     expect(text).toMatch(/primary keeps running/);
     expect(text).toMatch(/Stop it/);
@@ -208,10 +246,23 @@ describe('say what is true', () => {
   });
 
   it('shows who and why for a manual failover, and never an earlier decision as this one', () => {
-    const check: CheckResult = { target: 'primary', url: 'http://127.0.0.1:9/', ok: true, status: 200, latencyMs: 3, at: '2026-11-27T09:59:58.000Z' };
+    const check: CheckResult = {
+      target: 'primary',
+      url: 'http://127.0.0.1:9/',
+      ok: true,
+      status: 200,
+      latencyMs: 3,
+      at: '2026-11-27T09:59:58.000Z',
+    };
     render(DecisionView, {
       props: {
-        decision: { at: '2026-11-27T10:00:00.000Z', to: 'failover', primary: [check], validation: [], manual: { operator: 'maria', reason: 'planned move to DC-2' } },
+        decision: {
+          at: '2026-11-27T10:00:00.000Z',
+          to: 'failover',
+          primary: [check],
+          validation: [],
+          manual: { operator: 'maria', reason: 'planned move to DC-2' },
+        },
         state: 'failover',
         since: '2026-11-27T10:00:00.000Z',
       },
@@ -227,7 +278,11 @@ describe('say what is true', () => {
 
     // A decision from before the current failover is labelled as such.
     render(DecisionView, {
-      props: { decision: { at: '2026-11-27T08:00:00.000Z', to: 'waiting', primary: [], validation: [] }, state: 'failover', since: '2026-11-27T10:00:00.000Z' },
+      props: {
+        decision: { at: '2026-11-27T08:00:00.000Z', to: 'waiting', primary: [], validation: [] },
+        state: 'failover',
+        since: '2026-11-27T10:00:00.000Z',
+      },
     });
     expect(screen.getByTestId('decision').dataset.current).toBe('false');
     expect(screen.getByTestId('decision').textContent).toContain('The last one, before it');
@@ -254,7 +309,18 @@ describe('say what is true', () => {
     await app.start();
     const at = new Date().toISOString();
     // The engine's status says the reason of the move into waiting; the dashboard shows what it is sent.
-    backend.emit([{ type: 'state', pair: 'acme', at, from: 'starting', to: 'waiting', reason: 'primary answered', manual: false, status: status({ id: 'acme', since: at, reason: 'primary answered' }) }]);
+    backend.emit([
+      {
+        type: 'state',
+        pair: 'acme',
+        at,
+        from: 'starting',
+        to: 'waiting',
+        reason: 'primary answered',
+        manual: false,
+        status: status({ id: 'acme', since: at, reason: 'primary answered' }),
+      },
+    ]);
     expect(app.pairs.get('acme')!.status.reason).toBe('primary answered');
   });
 });
@@ -262,7 +328,14 @@ describe('say what is true', () => {
 describe('names for people', () => {
   it('shows alert kinds as words', async () => {
     backend.alertEvents = [
-      { type: 'alert', pair: 'acme', at: '2026-11-27T09:00:00.000Z', alert: 'primary-answering', severity: 'critical', message: 'ACME: the primary answers again' },
+      {
+        type: 'alert',
+        pair: 'acme',
+        at: '2026-11-27T09:00:00.000Z',
+        alert: 'primary-answering',
+        severity: 'critical',
+        message: 'ACME: the primary answers again',
+      },
     ];
     await app.start();
     render(Notifications, { context: appContext(app) });
@@ -273,8 +346,22 @@ describe('names for people', () => {
   });
 
   it('shows a refused check as "refused", explains the failures and availability columns', async () => {
-    const refused: CheckResult = { target: 'primary', url: 'http://127.0.0.1:9/', ok: false, latencyMs: 0.8, error: 'connection refused', at: '2026-11-27T09:00:00.000Z' };
-    backend.pairs = [status({ id: 'acme', lastPrimary: refused, consecutiveFailures: 4, toleratedFailures: 2 } as Partial<PairStatus> & { id: string })];
+    const refused: CheckResult = {
+      target: 'primary',
+      url: 'http://127.0.0.1:9/',
+      ok: false,
+      latencyMs: 0.8,
+      error: 'connection refused',
+      at: '2026-11-27T09:00:00.000Z',
+    };
+    backend.pairs = [
+      status({
+        id: 'acme',
+        lastPrimary: refused,
+        consecutiveFailures: 4,
+        toleratedFailures: 2,
+      } as Partial<PairStatus> & { id: string }),
+    ];
     await app.start();
     render(Overview, { context: appContext(app) });
     const cells = row('acme').querySelectorAll<HTMLElement>('[role="cell"]');
@@ -282,7 +369,9 @@ describe('names for people', () => {
     expect(cells[4]!.textContent).not.toMatch(/ms/);
     expect(cells[3]!.getAttribute('aria-label')).toBe('4 of 2 tolerated');
     const headers = screen.getAllByRole('columnheader');
-    expect(within(headers[3]!).getByText('Failed / tolerated').closest('[title]')!.getAttribute('title')).toMatch(/4 of 2 tolerated/);
+    expect(within(headers[3]!).getByText('Failed / tolerated').closest('[title]')!.getAttribute('title')).toMatch(
+      /4 of 2 tolerated/,
+    );
     expect(headers[6]!.textContent).toBe('Availability 24 h');
     expect(headers[6]!.getAttribute('title')).toMatch(/over the last 24 hours/);
   });

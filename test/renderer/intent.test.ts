@@ -73,13 +73,18 @@ describe('an import that would remove pairs', () => {
     expect(preview.querySelector('[data-pair="acme"]')?.getAttribute('data-change')).toBe('changed');
     expect(screen.getByTestId('import-summary').textContent).toContain('2 not in the file kept');
     // The dry run asked for the whole picture.
-    expect(backend.calls.filter((c) => c.method === 'importXml').map((c) => c.args[1])).toEqual([{ dryRun: true, mode: 'replace' }]);
+    expect(backend.calls.filter((c) => c.method === 'importXml').map((c) => c.args[1])).toEqual([
+      { dryRun: true, mode: 'replace' },
+    ]);
   });
 
   it('merges by default: adds and updates, keeps the pairs the file lacks', async () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Apply import' }));
     await expect.poll(() => screen.queryByTestId('import-result')).toBeTruthy();
-    expect(backend.calls.filter((c) => c.method === 'importXml').at(-1)!.args[1]).toEqual({ dryRun: false, mode: 'merge' });
+    expect(backend.calls.filter((c) => c.method === 'importXml').at(-1)!.args[1]).toEqual({
+      dryRun: false,
+      mode: 'merge',
+    });
     expect(backend.pairs.map((p) => p.id).sort()).toEqual(['acme', 'globex', 'hooli', 'initech']);
   });
 
@@ -165,7 +170,9 @@ describe('removing a pair', () => {
     expect(button.disabled).toBe(false);
     await fireEvent.click(button);
     await expect.poll(() => backend.pairs.length).toBe(0);
-    expect(backend.calls.filter((c) => c.method === 'removePair').map((c) => c.args)).toEqual([['acme', { reason: 'customer left' }]]);
+    expect(backend.calls.filter((c) => c.method === 'removePair').map((c) => c.args)).toEqual([
+      ['acme', { reason: 'customer left' }],
+    ]);
     expect(app.router.route).toEqual({ view: 'overview' });
   });
 

@@ -68,13 +68,23 @@ export function settings(overrides: Partial<PairSettings> & { id: string }): Pai
 function readPairs(xml: string): Map<string, PairSettings> {
   const doc = new DOMParser().parseFromString(xml, 'application/xml');
   if (doc.querySelector('parsererror') || doc.documentElement.nodeName !== 'pbxctrl-failover') {
-    throw new MonitorError('invalid', 'the file has 1 problem; nothing was changed', [{ field: 'file', message: 'is not a pbxctrl-failover.xml' }]);
+    throw new MonitorError('invalid', 'the file has 1 problem; nothing was changed', [
+      { field: 'file', message: 'is not a pbxctrl-failover.xml' },
+    ]);
   }
   const pairs = new Map<string, PairSettings>();
   for (const el of doc.querySelectorAll('pair')) {
     const id = el.getAttribute('id') ?? '';
     const text = (name: string) => el.querySelector(`:scope > ${name}`)?.textContent?.trim();
-    pairs.set(id, settings({ id, name: text('name') ?? id, primaryUrl: text('primary-url') ?? '', interval: Number(text('interval')) }));
+    pairs.set(
+      id,
+      settings({
+        id,
+        name: text('name') ?? id,
+        primaryUrl: text('primary-url') ?? '',
+        interval: Number(text('interval')),
+      }),
+    );
   }
   return pairs;
 }
@@ -124,12 +134,16 @@ export class MemoryBackend implements Backend {
   health = () => this.call('health', [], (): HealthInfo => structuredClone(this.healthInfo));
   listPairs = () => this.call('listPairs', [], () => this.pairs.map((p) => ({ ...p })));
   getPair = (id: string) =>
-    this.call('getPair', [id], (): PairDetail => ({ ...this.find(id), settings: this.settingsOf.get(id) ?? settings({ id }) }));
+    this.call('getPair', [id], (): PairDetail => ({
+      ...this.find(id),
+      settings: this.settingsOf.get(id) ?? settings({ id }),
+    }));
   addPair = (s: PairSettings, by?: Reasoned) =>
     this.call('addPair', [s, by], (): PairDetail => {
       const v = validatePairSettings(s);
       if (!v.ok) throw new MonitorError('invalid', 'invalid settings', v.problems);
-      if (this.pairs.some((p) => p.id === s.id)) throw new MonitorError('conflict', `pair "${s.id}" exists`, [{ field: 'id', message: 'is taken' }]);
+      if (this.pairs.some((p) => p.id === s.id))
+        throw new MonitorError('conflict', `pair "${s.id}" exists`, [{ field: 'id', message: 'is taken' }]);
       const st = status({ id: s.id, name: s.name, state: 'starting' });
       this.pairs.push(st);
       this.settingsOf.set(s.id, s);
@@ -141,7 +155,10 @@ export class MemoryBackend implements Backend {
   removePair = (id: string, req?: RemoveRequest) =>
     this.call('removePair', [id, req], () => {
       const pair = this.find(id);
-      if (!req?.reason?.trim()) throw new MonitorError('invalid', 'a reason is required to remove a pair', [{ pair: id, field: 'reason', message: 'is required' }]);
+      if (!req?.reason?.trim())
+        throw new MonitorError('invalid', 'a reason is required to remove a pair', [
+          { pair: id, field: 'reason', message: 'is required' },
+        ]);
       const inFlight = pair.action?.phase === 'pending' || pair.action?.phase === 'running';
       if ((pair.state === 'failover' || inFlight) && req.force !== true) {
         const why = pair.state === 'failover' ? 'is in failover' : 'has an action in flight';
@@ -150,14 +167,23 @@ export class MemoryBackend implements Backend {
       this.pairs = this.pairs.filter((p) => p.id !== id);
       this.settingsOf.delete(id);
     });
-  failover = (id: string, req: Reasoned) => this.call('failover', [id, req], () => ({ ...this.find(id), state: 'failover' as const }));
-  rearm = (id: string, req: RearmRequest) => this.call('rearm', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
-  pause = (id: string, req: Reasoned) => this.call('pause', [id, req], () => ({ ...this.find(id), state: 'paused' as const }));
-  resume = (id: string, req: Reasoned) => this.call('resume', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
+  failover = (id: string, req: Reasoned) =>
+    this.call('failover', [id, req], () => ({ ...this.find(id), state: 'failover' as const }));
+  rearm = (id: string, req: RearmRequest) =>
+    this.call('rearm', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
+  pause = (id: string, req: Reasoned) =>
+    this.call('pause', [id, req], () => ({ ...this.find(id), state: 'paused' as const }));
+  resume = (id: string, req: Reasoned) =>
+    this.call('resume', [id, req], () => ({ ...this.find(id), state: 'starting' as const }));
   markActionDone = (id: string, req: Reasoned) => this.call('markActionDone', [id, req], () => this.find(id));
   retryAction = (id: string, by?: Reasoned) => this.call('retryAction', [id, by], () => this.find(id));
   history = (id: string, range?: { from?: string; to?: string }) =>
-    this.call('history', [id, range], (): PairHistory => this.historyOf.get(id) ?? { pair: id, from: range?.from ?? '', to: range?.to ?? '', events: [], minutes: [] });
+    this.call(
+      'history',
+      [id, range],
+      (): PairHistory =>
+        this.historyOf.get(id) ?? { pair: id, from: range?.from ?? '', to: range?.to ?? '', events: [], minutes: [] },
+    );
   audit = () => this.call('audit', [], () => this.auditEvents);
   alerts = () => this.call('alerts', [], () => this.alertEvents);
   exportXml = (opts?: { masked?: boolean }) => this.call('exportXml', [opts], () => '<pbxctrl-failover version="1"/>');
@@ -175,10 +201,17 @@ export class MemoryBackend implements Backend {
         if (!now) changes.push({ pair: id, change: 'added' });
         else {
           const fields = (['name', 'primaryUrl', 'interval'] as const).filter((f) => before?.[f] !== s[f]);
-          changes.push({ pair: id, change: fields.length ? 'changed' : 'unchanged', state: now.state, ...(fields.length ? { fields } : {}) });
+          changes.push({
+            pair: id,
+            change: fields.length ? 'changed' : 'unchanged',
+            state: now.state,
+            ...(fields.length ? { fields } : {}),
+          });
         }
       }
-      if (replace) for (const p of this.pairs) if (!inFile.has(p.id)) changes.push({ pair: p.id, change: 'removed', state: p.state });
+      if (replace)
+        for (const p of this.pairs)
+          if (!inFile.has(p.id)) changes.push({ pair: p.id, change: 'removed', state: p.state });
       if (opts?.dryRun) return { applied: false, changes };
       if (replace) this.pairs = this.pairs.filter((p) => inFile.has(p.id));
       for (const [id, s] of inFile) {

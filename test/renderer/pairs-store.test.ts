@@ -29,11 +29,24 @@ describe('PairsStore', () => {
         action: { kind: 'failover', phase: 'failed', manual: false, reason: '', startedAt: at(0), attempts: [] },
       }),
     );
-    expect(store.order).toEqual(['action-failed', 'failover', 'verifying', 'standby', 'failing', 'starting', 'paused', 'healthy']);
+    expect(store.order).toEqual([
+      'action-failed',
+      'failover',
+      'verifying',
+      'standby',
+      'failing',
+      'starting',
+      'paused',
+      'healthy',
+    ]);
   });
 
   it('breaks ties by name so equal pairs keep a stable order', async () => {
-    const { store } = await storeWith(status({ id: 'b', name: 'Bravo' }), status({ id: 'a', name: 'Alpha' }), status({ id: 'c', name: 'Charlie' }));
+    const { store } = await storeWith(
+      status({ id: 'b', name: 'Bravo' }),
+      status({ id: 'a', name: 'Alpha' }),
+      status({ id: 'c', name: 'Charlie' }),
+    );
     expect(store.order).toEqual(['a', 'b', 'c']);
   });
 
@@ -61,7 +74,14 @@ describe('PairsStore', () => {
       pair: 'b',
       at: at(1),
       consecutiveFailures: 1,
-      result: { target: 'primary', url: 'http://127.0.0.1:9/', ok: false, latencyMs: 12, error: 'connection refused', at: at(1) },
+      result: {
+        target: 'primary',
+        url: 'http://127.0.0.1:9/',
+        ok: false,
+        latencyMs: 12,
+        error: 'connection refused',
+        at: at(1),
+      },
     };
     store.apply([check]);
     const b = store.get('b')!;
@@ -73,11 +93,29 @@ describe('PairsStore', () => {
     expect(store.order).not.toBe(orderBefore);
 
     // A success resets the count: b is healthy again and goes back behind Alpha.
-    store.apply([{ ...check, consecutiveFailures: 0, at: at(2), result: { target: 'primary', url: check.result.url, ok: true, latencyMs: 4, at: at(2) } }]);
+    store.apply([
+      {
+        ...check,
+        consecutiveFailures: 0,
+        at: at(2),
+        result: { target: 'primary', url: check.result.url, ok: true, latencyMs: 4, at: at(2) },
+      },
+    ]);
     expect(store.order).toEqual(['a', 'b']);
 
     const failover = status({ id: 'b', name: 'Bravo', state: 'failover', since: at(5), reason: 'primary down' });
-    store.apply([{ type: 'state', pair: 'b', at: at(5), from: 'waiting', to: 'failover', reason: 'primary down', manual: false, status: failover }]);
+    store.apply([
+      {
+        type: 'state',
+        pair: 'b',
+        at: at(5),
+        from: 'waiting',
+        to: 'failover',
+        reason: 'primary down',
+        manual: false,
+        status: failover,
+      },
+    ]);
     expect(store.get('b')!.state).toBe('failover');
     expect(store.get('b')!.status.since).toBe(at(5));
     expect(store.order[0]).toBe('b');
@@ -104,32 +142,88 @@ describe('PairsStore', () => {
   it('takes the status an action event brings, attempts and all, without asking the backend', async () => {
     const { backend, store } = await storeWith(status({ id: 'a', state: 'failover' }));
     const first = { attempt: 1, at: at(2), ok: false, status: 500, latencyMs: 30 };
-    const running: ActionStatus = { kind: 'failover', phase: 'running', manual: true, reason: 'test', startedAt: at(1), attempts: [first] };
-    store.apply([{ type: 'action', pair: 'a', at: at(2), kind: 'failover', phase: 'running', attempt: first, status: status({ id: 'a', state: 'failover', action: running }) }]);
+    const running: ActionStatus = {
+      kind: 'failover',
+      phase: 'running',
+      manual: true,
+      reason: 'test',
+      startedAt: at(1),
+      attempts: [first],
+    };
+    store.apply([
+      {
+        type: 'action',
+        pair: 'a',
+        at: at(2),
+        kind: 'failover',
+        phase: 'running',
+        attempt: first,
+        status: status({ id: 'a', state: 'failover', action: running }),
+      },
+    ]);
     expect(store.get('a')!.status.action).toMatchObject({ phase: 'running', attempts: [{ attempt: 1, status: 500 }] });
     const second = { attempt: 2, at: at(3), ok: true, status: 200, latencyMs: 20 };
     const succeeded: ActionStatus = { ...running, phase: 'succeeded', finishedAt: at(3), attempts: [first, second] };
-    store.apply([{ type: 'action', pair: 'a', at: at(3), kind: 'failover', phase: 'succeeded', attempt: second, status: status({ id: 'a', state: 'failover', action: succeeded }) }]);
-    expect(store.get('a')!.status.action).toMatchObject({ phase: 'succeeded', manual: true, attempts: [{ attempt: 1 }, { attempt: 2 }] });
+    store.apply([
+      {
+        type: 'action',
+        pair: 'a',
+        at: at(3),
+        kind: 'failover',
+        phase: 'succeeded',
+        attempt: second,
+        status: status({ id: 'a', state: 'failover', action: succeeded }),
+      },
+    ]);
+    expect(store.get('a')!.status.action).toMatchObject({
+      phase: 'succeeded',
+      manual: true,
+      attempts: [{ attempt: 1 }, { attempt: 2 }],
+    });
     await Promise.resolve();
     expect(backend.calls.filter((c) => c.method === 'getPair')).toHaveLength(0);
   });
 
   it('derives nothing from an event itself: a check without a status changes only the check shown', async () => {
     const { store } = await storeWith(status({ id: 'a', state: 'failover', primaryAnswering: true }));
-    const answered = { target: 'primary' as const, url: 'http://127.0.0.1:9/', ok: false, latencyMs: 3, error: 'connection refused', at: at(1) };
+    const answered = {
+      target: 'primary' as const,
+      url: 'http://127.0.0.1:9/',
+      ok: false,
+      latencyMs: 3,
+      error: 'connection refused',
+      at: at(1),
+    };
     store.apply([{ type: 'check', pair: 'a', at: at(1), consecutiveFailures: 0, result: answered }]);
     expect(store.get('a')!.status).toMatchObject({ primaryAnswering: true, lastPrimary: answered });
     // What the engine decided comes with the event: the primary stopped answering, the standby went down.
-    const down = { target: 'standby' as const, url: 'http://127.0.0.2:9/', ok: false, latencyMs: 3, error: 'connection refused', at: at(2) };
-    store.apply([{ type: 'check', pair: 'a', at: at(2), consecutiveFailures: 0, result: down, status: status({ id: 'a', state: 'failover', standbyDown: true, lastPrimary: answered, lastStandby: down }) }]);
+    const down = {
+      target: 'standby' as const,
+      url: 'http://127.0.0.2:9/',
+      ok: false,
+      latencyMs: 3,
+      error: 'connection refused',
+      at: at(2),
+    };
+    store.apply([
+      {
+        type: 'check',
+        pair: 'a',
+        at: at(2),
+        consecutiveFailures: 0,
+        result: down,
+        status: status({ id: 'a', state: 'failover', standbyDown: true, lastPrimary: answered, lastStandby: down }),
+      },
+    ]);
     expect(store.get('a')!.status).toMatchObject({ primaryAnswering: false, standbyDown: true, lastStandby: down });
   });
 
   it('asks for the pair when a state or action event comes without a status (an older service)', async () => {
     const { backend, store } = await storeWith(status({ id: 'a' }));
     backend.pairs[0] = status({ id: 'a', state: 'verifying', since: at(4) });
-    store.apply([{ type: 'state', pair: 'a', at: at(4), from: 'waiting', to: 'verifying', reason: 'primary down', manual: false }]);
+    store.apply([
+      { type: 'state', pair: 'a', at: at(4), from: 'waiting', to: 'verifying', reason: 'primary down', manual: false },
+    ]);
     await expect.poll(() => store.get('a')!.state).toBe('verifying');
     expect(backend.calls.filter((c) => c.method === 'getPair')).toHaveLength(1);
   });

@@ -24,16 +24,47 @@ describe('SseParser', () => {
 });
 
 const events: HistoryEvent[] = [
-  { type: 'state', pair: 'acme', at: '2026-11-27T09:00:00.000Z', from: 'waiting', to: 'verifying', reason: 'primary failed 4 checks', manual: false },
+  {
+    type: 'state',
+    pair: 'acme',
+    at: '2026-11-27T09:00:00.000Z',
+    from: 'waiting',
+    to: 'verifying',
+    reason: 'primary failed 4 checks',
+    manual: false,
+  },
   {
     type: 'check',
     pair: 'acme',
     at: '2026-11-27T09:00:01.000Z',
     consecutiveFailures: 4,
-    result: { target: 'primary', url: 'http://192.0.2.10/', ok: false, status: 503, latencyMs: 12.4, error: 'status 503', at: '2026-11-27T09:00:01.000Z' },
+    result: {
+      target: 'primary',
+      url: 'http://192.0.2.10/',
+      ok: false,
+      status: 503,
+      latencyMs: 12.4,
+      error: 'status 503',
+      at: '2026-11-27T09:00:01.000Z',
+    },
   },
-  { type: 'operator', pair: 'acme', at: '2026-11-27T09:01:00.000Z', action: 'failover', operator: 'alice', reason: 'DC "east", planned', outcome: 'ok' },
-  { type: 'alert', pair: 'acme', at: '2026-11-27T09:01:01.000Z', alert: 'failover', severity: 'critical', message: 'ACME Corp failed over,\nmanually' },
+  {
+    type: 'operator',
+    pair: 'acme',
+    at: '2026-11-27T09:01:00.000Z',
+    action: 'failover',
+    operator: 'alice',
+    reason: 'DC "east", planned',
+    outcome: 'ok',
+  },
+  {
+    type: 'alert',
+    pair: 'acme',
+    at: '2026-11-27T09:01:01.000Z',
+    alert: 'failover',
+    severity: 'critical',
+    message: 'ACME Corp failed over,\nmanually',
+  },
 ];
 
 describe('event log CSV', () => {
@@ -42,9 +73,15 @@ describe('event log CSV', () => {
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines[1]).toBe('2026-11-27T09:00:00.000Z,acme,state,waiting → verifying: primary failed 4 checks,,,,,');
-    expect(lines[2]).toBe('2026-11-27T09:00:01.000Z,acme,check,primary check failed (status 503): status 503 in 12 ms,warning,503,12,,');
-    expect(lines[3]).toBe('2026-11-27T09:01:00.000Z,acme,operator,"Manual failover by alice: DC ""east"", planned — ok",,,,alice,"DC ""east"", planned"');
-    expect(csv).toContain('2026-11-27T09:01:01.000Z,acme,alert,"Failover: ACME Corp failed over,\nmanually",critical,,,,\r\n');
+    expect(lines[2]).toBe(
+      '2026-11-27T09:00:01.000Z,acme,check,primary check failed (status 503): status 503 in 12 ms,warning,503,12,,',
+    );
+    expect(lines[3]).toBe(
+      '2026-11-27T09:01:00.000Z,acme,operator,"Manual failover by alice: DC ""east"", planned — ok",,,,alice,"DC ""east"", planned"',
+    );
+    expect(csv).toContain(
+      '2026-11-27T09:01:01.000Z,acme,alert,"Failover: ACME Corp failed over,\nmanually",critical,,,,\r\n',
+    );
     expect(csv.endsWith('\r\n')).toBe(true);
   });
 

@@ -12,8 +12,23 @@ const iso = (t: number) => new Date(t).toISOString();
 const events: HistoryEvent[] = [
   { type: 'state', pair: 'a', at: iso(T0 + 10 * MIN), from: 'waiting', to: 'verifying', reason: '', manual: false },
   { type: 'state', pair: 'a', at: iso(T0 + 11 * MIN), from: 'verifying', to: 'failover', reason: '', manual: false },
-  { type: 'alert', pair: 'a', at: iso(T0 + 11 * MIN), alert: 'failover', severity: 'critical', message: 'failing over' },
-  { type: 'operator', pair: 'a', at: iso(T0 + 40 * MIN), action: 'rearm', operator: 'tom', reason: 'back', outcome: 'ok' },
+  {
+    type: 'alert',
+    pair: 'a',
+    at: iso(T0 + 11 * MIN),
+    alert: 'failover',
+    severity: 'critical',
+    message: 'failing over',
+  },
+  {
+    type: 'operator',
+    pair: 'a',
+    at: iso(T0 + 40 * MIN),
+    action: 'rearm',
+    operator: 'tom',
+    reason: 'back',
+    outcome: 'ok',
+  },
   { type: 'state', pair: 'a', at: iso(T0 + 40 * MIN), from: 'failover', to: 'starting', reason: 'back', manual: true },
 ];
 
@@ -29,16 +44,30 @@ describe('timeline data', () => {
   });
 
   it('draws nothing before the history knows the pair, and clips to a zoomed window', () => {
-    expect(stateBands(events, { from: T0, to: T0 + 20 * MIN }, 'starting', T0 + 5 * MIN)[0]).toMatchObject({ from: T0 + 5 * MIN, state: 'waiting' });
+    expect(stateBands(events, { from: T0, to: T0 + 20 * MIN }, 'starting', T0 + 5 * MIN)[0]).toMatchObject({
+      from: T0 + 5 * MIN,
+      state: 'waiting',
+    });
     const zoomed = stateBands(events, { from: T0 + 20 * MIN, to: T0 + 30 * MIN }, 'starting');
     expect(zoomed).toEqual([{ from: T0 + 20 * MIN, to: T0 + 30 * MIN, state: 'failover' }]);
-    expect(firstKnown(events, [{ minute: iso(T0 + 2 * MIN), target: 'primary', checks: 1, failures: 0, p50Ms: 1, maxMs: 1 }])).toBe(T0 + 2 * MIN);
+    expect(
+      firstKnown(events, [
+        { minute: iso(T0 + 2 * MIN), target: 'primary', checks: 1, failures: 0, p50Ms: 1, maxMs: 1 },
+      ]),
+    ).toBe(T0 + 2 * MIN);
   });
 
   it('downsamples 30 days of minutes (130,000 checks) into pixel columns without losing a check or a failure', () => {
     const minutes: MinuteAggregate[] = [];
     for (let m = 0; m < 30 * 1440; m++) {
-      minutes.push({ minute: iso(T0 + m * MIN), target: 'primary', checks: 3, failures: m === 12_345 ? 2 : 0, p50Ms: 4, maxMs: 9 });
+      minutes.push({
+        minute: iso(T0 + m * MIN),
+        target: 'primary',
+        checks: 3,
+        failures: m === 12_345 ? 2 : 0,
+        p50Ms: 4,
+        maxMs: 9,
+      });
     }
     const cols = checkColumns(minutes, 'primary', { from: T0, to: T0 + 30 * 1440 * MIN }, 1200);
     expect(cols.checks.reduce((a, b) => a + b, 0)).toBe(30 * 1440 * 3);
@@ -47,7 +76,12 @@ describe('timeline data', () => {
   });
 
   it('spreads a minute over the columns it covers when a pixel is shorter than a minute', () => {
-    const cols = checkColumns([{ minute: iso(T0), target: 'primary', checks: 60, failures: 0, p50Ms: 1, maxMs: 1 }], 'primary', { from: T0, to: T0 + 10 * MIN }, 100);
+    const cols = checkColumns(
+      [{ minute: iso(T0), target: 'primary', checks: 60, failures: 0, p50Ms: 1, maxMs: 1 }],
+      'primary',
+      { from: T0, to: T0 + 10 * MIN },
+      100,
+    );
     expect([...cols.checks.slice(0, 11)].map((c) => c > 0)).toEqual([...Array(10).fill(true), false]);
   });
 
@@ -67,7 +101,12 @@ describe('timeline data', () => {
       T0,
       T0 + 10 * MIN,
     );
-    expect(cols).toEqual([[T0 / 1000, T0 / 1000 + 60], [3, null], [8, null], [null, 5]]);
+    expect(cols).toEqual([
+      [T0 / 1000, T0 / 1000 + 60],
+      [3, null],
+      [8, null],
+      [null, 5],
+    ]);
   });
 });
 
@@ -90,10 +129,19 @@ describe('PairDetailStore', () => {
       pair: 'a',
       at: iso(T0 + 59 * MIN + s * 1000),
       consecutiveFailures: ok ? 0 : 1,
-      result: { target: 'primary' as const, url: 'http://127.0.0.1:9/', ok, latencyMs: 10, at: iso(T0 + 59 * MIN + s * 1000), ...(ok ? {} : { error: 'timed out' }) },
+      result: {
+        target: 'primary' as const,
+        url: 'http://127.0.0.1:9/',
+        ok,
+        latencyMs: 10,
+        at: iso(T0 + 59 * MIN + s * 1000),
+        ...(ok ? {} : { error: 'timed out' }),
+      },
     });
     store.apply([check(1, true), check(2, true), check(3, false), { ...check(4, true), pair: 'other' }]);
-    expect(store.history!.minutes).toEqual([{ minute: iso(T0 + 59 * MIN), target: 'primary', checks: 3, failures: 1, p50Ms: 10, maxMs: 10 }]);
+    expect(store.history!.minutes).toEqual([
+      { minute: iso(T0 + 59 * MIN), target: 'primary', checks: 3, failures: 1, p50Ms: 10, maxMs: 10 },
+    ]);
     expect(store.history!.events.map((e) => e.type)).toEqual(['check']);
     expect(store.log).toHaveLength(1);
   });
@@ -102,7 +150,14 @@ describe('PairDetailStore', () => {
     const { store } = await loaded();
     store.range = '30d';
     vi.useFakeTimers();
-    const alert: HistoryEvent = { type: 'alert', pair: 'a', at: iso(T0 + 59 * MIN), alert: 'standby-down', severity: 'warning', message: 'standby down' };
+    const alert: HistoryEvent = {
+      type: 'alert',
+      pair: 'a',
+      at: iso(T0 + 59 * MIN),
+      alert: 'standby-down',
+      severity: 'warning',
+      message: 'standby down',
+    };
     store.apply([alert]);
     store.apply([{ ...alert, at: iso(T0 + 59 * MIN + 1) }]);
     expect(store.history!.events).toHaveLength(0);

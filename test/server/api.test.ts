@@ -58,7 +58,8 @@ afterEach(async () => {
 const configFile = () => readFile(join(svc.serverdir, CONFIG_FILE), 'utf8');
 const pair = (id: string) => svc.json<PairDetail>(`/api/pairs/${id}`);
 const stateOf = async (id: string) => (await pair(id)).state;
-const reaches = (id: string, state: string) => waitFor(`${id} to reach ${state}`, async () => (await stateOf(id)) === state);
+const reaches = (id: string, state: string) =>
+  waitFor(`${id} to reach ${state}`, async () => (await stateOf(id)) === state);
 
 /** Pause acme and wait until that is on disk: from then on only a request can change the file. */
 async function quiet(): Promise<void> {
@@ -105,12 +106,22 @@ describe('authentication', () => {
       for (const authorization of [undefined, 'Bearer wrong-token', `Bearer ${svc.token}x`, `Basic ${svc.token}`]) {
         const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
         if (authorization) headers.authorization = authorization;
-        const res = await svc.api(path, { auth: false, method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        const res = await svc.api(path, {
+          auth: false,
+          method,
+          headers,
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
         expect(res.status, `${method} ${path} with ${authorization}`).toBe(401);
         expect((await errorOf(res)).error).toBe('unauthorized');
       }
     }
-    const put = await svc.api('/api/config.xml', { auth: false, method: 'PUT', headers: { 'content-type': 'application/xml' }, body: configXml([]) });
+    const put = await svc.api('/api/config.xml', {
+      auth: false,
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: configXml([]),
+    });
     expect(put.status).toBe(401);
     expect(await configFile()).toBe(before);
     expect(receiver.requests).toHaveLength(0);
@@ -166,7 +177,12 @@ describe('pairs', () => {
 
   it('adds, updates and removes pairs; invalid settings get 400 with every problem and change nothing', async () => {
     const beta: TestPair = { ...acme, id: 'beta', name: 'Beta', pass: 'beta-secret-value' };
-    const bad = { ...pairSettings(beta), interval: 0.01, primaryUrl: 'not a url', action: { ...pairSettings(beta).action, url: receiver.url('/{nope}') } };
+    const bad = {
+      ...pairSettings(beta),
+      interval: 0.01,
+      primaryUrl: 'not a url',
+      action: { ...pairSettings(beta).action, url: receiver.url('/{nope}') },
+    };
     await quiet();
     const before = await configFile();
 
@@ -174,7 +190,9 @@ describe('pairs', () => {
     expect(refused.status).toBe(400);
     const body = await errorOf(refused);
     expect(body.error).toBe('invalid');
-    expect(body.problems!.map((p) => p.field)).toEqual(expect.arrayContaining(['interval', 'primaryUrl', 'action.url']));
+    expect(body.problems!.map((p) => p.field)).toEqual(
+      expect.arrayContaining(['interval', 'primaryUrl', 'action.url']),
+    );
     expect((await svc.json<PairStatus[]>('/api/pairs')).map((p) => p.id)).toEqual(['acme']);
     expect(await configFile()).toBe(before);
 
@@ -188,7 +206,11 @@ describe('pairs', () => {
     expect([400, 409]).toContain(duplicate.status);
 
     // The mask sent back keeps the stored secret.
-    const masked = { ...pairSettings(beta), interval: 0.3, action: { ...pairSettings(beta).action, pass: SECRET_MASK } };
+    const masked = {
+      ...pairSettings(beta),
+      interval: 0.3,
+      action: { ...pairSettings(beta).action, pass: SECRET_MASK },
+    };
     const updated = await svc.json<PairDetail>('/api/pairs/beta', jsonBody('PUT', masked));
     expect(updated.settings.interval).toBe(0.3);
     const exported = await (await svc.api('/api/config.xml')).text();
@@ -217,14 +239,25 @@ describe('operator actions', () => {
     expect(blank.status).toBe(400);
     expect(receiver.requests).toHaveLength(0);
 
-    const status = await svc.json<PairStatus>('/api/pairs/acme/failover', jsonBody('POST', { reason: 'datacenter move', operator: 'alice' }));
+    const status = await svc.json<PairStatus>(
+      '/api/pairs/acme/failover',
+      jsonBody('POST', { reason: 'datacenter move', operator: 'alice' }),
+    );
     expect(status.state).toBe('failover');
     await waitFor('the action to succeed', async () => (await pair('acme')).action?.phase === 'succeeded');
     expect(receiver.requests).toHaveLength(1);
     expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ pair: 'acme', reason: 'datacenter move' });
 
     const audit = await svc.json<HistoryEvent[]>('/api/audit');
-    expect(audit).toContainEqual(expect.objectContaining({ type: 'operator', pair: 'acme', action: 'failover', operator: 'alice', reason: 'datacenter move' }));
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        type: 'operator',
+        pair: 'acme',
+        action: 'failover',
+        operator: 'alice',
+        reason: 'datacenter move',
+      }),
+    );
     const alerts = await svc.json<HistoryEvent[]>('/api/alerts');
     expect(alerts.some((e) => e.type === 'alert' && e.pair === 'acme')).toBe(true);
     const history = await svc.json<PairHistory>('/api/pairs/acme/history');
@@ -234,21 +267,34 @@ describe('operator actions', () => {
     const badRearm = await svc.api('/api/pairs/acme/rearm', jsonBody('POST', { reason: 'back' }));
     expect(badRearm.status).toBe(400);
     expect((await errorOf(badRearm)).problems!.map((p) => p.field)).toContain('failback');
-    const rearmed = await svc.json<PairStatus>('/api/pairs/acme/rearm', jsonBody('POST', { failback: false, reason: 'move done' }));
+    const rearmed = await svc.json<PairStatus>(
+      '/api/pairs/acme/rearm',
+      jsonBody('POST', { failback: false, reason: 'move done' }),
+    );
     expect(['starting', 'waiting']).toContain(rearmed.state);
     await reaches('acme', 'waiting');
 
-    expect((await svc.json<PairStatus>('/api/pairs/acme/pause', jsonBody('POST', { reason: 'PBX update' }))).state).toBe('paused');
+    expect(
+      (await svc.json<PairStatus>('/api/pairs/acme/pause', jsonBody('POST', { reason: 'PBX update' }))).state,
+    ).toBe('paused');
     const resumed = await svc.json<PairStatus>('/api/pairs/acme/resume', jsonBody('POST', { reason: 'update done' }));
     expect(['starting', 'waiting']).toContain(resumed.state);
-    const actions = (await svc.json<HistoryEvent[]>('/api/audit')).flatMap((e) => (e.type === 'operator' ? [e.action] : []));
+    const actions = (await svc.json<HistoryEvent[]>('/api/audit')).flatMap((e) =>
+      e.type === 'operator' ? [e.action] : [],
+    );
     expect(actions).toEqual(expect.arrayContaining(['failover', 'rearm', 'pause', 'resume']));
     expect(receiver.requests).toHaveLength(1);
   });
 
   it('retries a failed action on request', async () => {
     receiver.setStatus(500);
-    await svc.json('/api/pairs/acme', jsonBody('PUT', { ...pairSettings(acme), action: { ...pairSettings(acme).action, pass: SECRET_MASK, retries: 1 } }));
+    await svc.json(
+      '/api/pairs/acme',
+      jsonBody('PUT', {
+        ...pairSettings(acme),
+        action: { ...pairSettings(acme).action, pass: SECRET_MASK, retries: 1 },
+      }),
+    );
     await svc.json('/api/pairs/acme/failover', jsonBody('POST', { reason: 'drill' }));
     await waitFor('the action to fail', async () => (await pair('acme')).action?.phase === 'failed');
     expect(receiver.requests).toHaveLength(1);
@@ -260,8 +306,13 @@ describe('operator actions', () => {
   });
 
   it('tests the URLs of settings without saving them', async () => {
-    const results = await svc.json<CheckResult[]>('/api/test-urls', jsonBody('POST', pairSettings({ ...acme, id: 'probe' })));
-    expect(results).toContainEqual(expect.objectContaining({ target: 'primary', url: primary.url(), ok: true, status: 200 }));
+    const results = await svc.json<CheckResult[]>(
+      '/api/test-urls',
+      jsonBody('POST', pairSettings({ ...acme, id: 'probe' })),
+    );
+    expect(results).toContainEqual(
+      expect.objectContaining({ target: 'primary', url: primary.url(), ok: true, status: 200 }),
+    );
     expect(results).toContainEqual(expect.objectContaining({ target: 'validation', url: validation.url(), ok: true }));
     expect((await svc.api('/api/pairs/probe')).status).toBe(404);
   });
@@ -281,7 +332,13 @@ describe('what the file cannot store and what cannot be written', () => {
       const res = await svc.api(`/api/pairs/acme/${move}`, jsonBody('POST', body));
       expect(res.status, JSON.stringify(body)).toBe(400);
       const error = await errorOf(res);
-      expect(error.problems).toEqual([{ pair: 'acme', field, message: expect.stringMatching(/^contains a character that cannot be stored \(U\+[0-9A-F]{4}\)/) }]);
+      expect(error.problems).toEqual([
+        {
+          pair: 'acme',
+          field,
+          message: expect.stringMatching(/^contains a character that cannot be stored \(U\+[0-9A-F]{4}\)/),
+        },
+      ]);
     }
     expect(receiver.requests).toHaveLength(0);
     expect(await stateOf('acme')).toBe('waiting');
@@ -310,22 +367,33 @@ describe('what the file cannot store and what cannot be written', () => {
       {
         kind: 'state-write',
         since: expect.any(String),
-        message: expect.stringMatching(/^pair states cannot be written to .*pbxctrl-failover\.xml: it was edited by hand and is invalid \(pair "acme", interval: must be at least 0\.1 seconds, got -1\)\. Decisions made now are lost on a restart; fix the file and writing resumes\.$/),
+        message: expect.stringMatching(
+          /^pair states cannot be written to .*pbxctrl-failover\.xml: it was edited by hand and is invalid \(pair "acme", interval: must be at least 0\.1 seconds, got -1\)\. Decisions made now are lost on a restart; fix the file and writing resumes\.$/,
+        ),
       },
     ]);
 
     const refused = await svc.api('/api/pairs/acme/failover', jsonBody('POST', { reason: 'drill' }));
     expect(refused.status).toBe(409);
-    expect((await errorOf(refused)).message).toMatch(/^pbxctrl-failover\.xml was edited by hand and is invalid; fix the file first \(pair "acme", interval: /);
+    expect((await errorOf(refused)).message).toMatch(
+      /^pbxctrl-failover\.xml was edited by hand and is invalid; fix the file first \(pair "acme", interval: /,
+    );
     expect(receiver.requests).toHaveLength(0);
     expect(await stateOf('acme')).toBe('waiting');
     expect(await configFile()).toBe(invalid);
 
-    await writeFile(join(svc.serverdir, CONFIG_FILE), good.replace('<name>ACME Corp</name>', '<name>ACME fixed</name>'));
+    await writeFile(
+      join(svc.serverdir, CONFIG_FILE),
+      good.replace('<name>ACME Corp</name>', '<name>ACME fixed</name>'),
+    );
     await waitFor('the health to recover', async () => (await svc.json<{ ok: boolean }>('/api/health')).ok);
-    const alerts = (await svc.json<HistoryEvent[]>('/api/alerts')).flatMap((e) => (e.type === 'alert' && e.pair === '*' ? [`${e.alert}:${e.severity}`] : []));
+    const alerts = (await svc.json<HistoryEvent[]>('/api/alerts')).flatMap((e) =>
+      e.type === 'alert' && e.pair === '*' ? [`${e.alert}:${e.severity}`] : [],
+    );
     expect(alerts).toEqual(['config-problem:critical', 'state-write-failed:critical', 'state-write-recovered:info']);
-    expect((await svc.json<PairStatus>('/api/pairs/acme/failover', jsonBody('POST', { reason: 'drill' }))).state).toBe('failover');
+    expect((await svc.json<PairStatus>('/api/pairs/acme/failover', jsonBody('POST', { reason: 'drill' }))).state).toBe(
+      'failover',
+    );
     expect(await configFile()).toMatch(/>failover<\/state>/);
   });
 });
@@ -345,16 +413,30 @@ describe('config.xml', () => {
   it('refuses a broken or invalid import with every problem and changes nothing', async () => {
     await quiet();
     const before = await readFile(join(svc.serverdir, CONFIG_FILE));
-    const broken = await svc.api('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: '<pbxctrl-failover version="1"><pair id="x">' });
+    const broken = await svc.api('/api/config.xml', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: '<pbxctrl-failover version="1"><pair id="x">',
+    });
     expect(broken.status).toBe(400);
     expect((await errorOf(broken)).problems!.length).toBeGreaterThan(0);
 
     const invalid = configXml([acme, { ...acme, id: 'gamma', interval: 0 }]);
-    const refused = await svc.api('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: invalid });
+    const refused = await svc.api('/api/config.xml', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: invalid,
+    });
     expect(refused.status).toBe(400);
-    expect((await errorOf(refused)).problems).toContainEqual(expect.objectContaining({ pair: 'gamma', field: 'interval' }));
+    expect((await errorOf(refused)).problems).toContainEqual(
+      expect.objectContaining({ pair: 'gamma', field: 'interval' }),
+    );
 
-    const empty = await svc.api('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: '' });
+    const empty = await svc.api('/api/config.xml', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: '',
+    });
     expect(empty.status).toBe(400);
     const asJson = await svc.api('/api/config.xml', jsonBody('PUT', { pairs: [] }));
     expect(asJson.status).toBe(400);
@@ -366,15 +448,26 @@ describe('config.xml', () => {
   it('reports the changes of a dry run without applying them, then applies them', async () => {
     await quiet();
     const before = await readFile(join(svc.serverdir, CONFIG_FILE));
-    const next = configXml([{ ...acme, interval: 0.3 }, { ...acme, id: 'gamma', name: 'Gamma' }]);
-    const dry = await svc.json<ImportResult>('/api/config.xml?dry-run=1', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: next });
+    const next = configXml([
+      { ...acme, interval: 0.3 },
+      { ...acme, id: 'gamma', name: 'Gamma' },
+    ]);
+    const dry = await svc.json<ImportResult>('/api/config.xml?dry-run=1', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: next,
+    });
     expect(dry.applied).toBe(false);
     expect(dry.changes).toContainEqual(expect.objectContaining({ pair: 'gamma', change: 'added' }));
     expect(dry.changes).toContainEqual(expect.objectContaining({ pair: 'acme', change: 'changed' }));
     expect(await readFile(join(svc.serverdir, CONFIG_FILE))).toEqual(before);
     expect((await svc.api('/api/pairs/gamma')).status).toBe(404);
 
-    const applied = await svc.json<ImportResult>('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: next });
+    const applied = await svc.json<ImportResult>('/api/config.xml', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: next,
+    });
     expect(applied.applied).toBe(true);
     expect((await pair('gamma')).name).toBe('Gamma');
     expect((await pair('acme')).interval).toBe(0.3);
@@ -384,18 +477,29 @@ describe('config.xml', () => {
 
 describe('bad requests', () => {
   it('answers bad JSON with 400, huge bodies with 413 and unknown routes with 404, all as JSON', async () => {
-    const badJson = await svc.api('/api/pairs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": "x",' });
+    const badJson = await svc.api('/api/pairs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"id": "x",',
+    });
     expect(badJson.status).toBe(400);
     expect(await errorOf(badJson)).toMatchObject({ error: 'invalid', message: expect.stringMatching(/JSON/) });
 
     const wrongType = await svc.api('/api/pairs', jsonBody('POST', ['not', 'an', 'object']));
     expect(wrongType.status).toBe(400);
 
-    const hugeJson = await svc.api('/api/pairs', jsonBody('POST', { ...pairSettings(acme), name: 'x'.repeat(300 * 1024) }));
+    const hugeJson = await svc.api(
+      '/api/pairs',
+      jsonBody('POST', { ...pairSettings(acme), name: 'x'.repeat(300 * 1024) }),
+    );
     expect(hugeJson.status).toBe(413);
     expect((await errorOf(hugeJson)).error).toBe('too-large');
 
-    const hugeXml = await svc.api('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<!--${'x'.repeat(17 * 1024 * 1024)}-->` });
+    const hugeXml = await svc.api('/api/config.xml', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: `<!--${'x'.repeat(17 * 1024 * 1024)}-->`,
+    });
     expect(hugeXml.status).toBe(413);
 
     for (const path of ['/api/nothing', '/api/pairs/acme/explode', '/api']) {
@@ -413,11 +517,21 @@ describe('bad requests', () => {
       svc.api('/api/pairs', { auth: false }),
       svc.api('/api/nothing'),
       svc.api('/', { auth: false, headers: { origin: 'http://evil.example' } }),
-      svc.api('/api/pairs', { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } }),
+      svc.api('/api/pairs', {
+        method: 'OPTIONS',
+        headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+      }),
     ]);
     for (const res of answers) {
       const csp = res.headers.get('content-security-policy') ?? '';
-      for (const directive of ["default-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'", "img-src 'self' data:"]) {
+      for (const directive of [
+        "default-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "img-src 'self' data:",
+      ]) {
         expect(csp).toContain(directive);
       }
       expect(csp).not.toMatch(/script-src[^;]*unsafe/);

@@ -26,8 +26,13 @@ describe('api-token file', () => {
 
   it('refuses a token file in a directory that does not exist, and creates none', async () => {
     const file = join(dir, 'deeper', 'token');
-    const err = await loadOrCreateToken(file).then(() => undefined, (e: unknown) => e as Error);
-    expect(err?.message).toBe(`the token file's directory ${join(dir, 'deeper')} does not exist; create it or choose another --token-file`);
+    const err = await loadOrCreateToken(file).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toBe(
+      `the token file's directory ${join(dir, 'deeper')} does not exist; create it or choose another --token-file`,
+    );
     expect(existsSync(join(dir, 'deeper'))).toBe(false);
     await mkdir(join(dir, 'deeper'));
     const loaded = await loadOrCreateToken(file);

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE_NAME } from '../../src/core/paths.js';
 import { HttpFixture } from '../helpers/http-fixtures.js';
-import { CONFIG_FILE, runCli, spawnCli, tempServerdir, waitFor, type ChildService } from '../helpers/service-harness.js';
+import {
+  CONFIG_FILE,
+  runCli,
+  spawnCli,
+  tempServerdir,
+  waitFor,
+  type ChildService,
+} from '../helpers/service-harness.js';
 
 let dir: string;
 let children: ChildService[] = [];
@@ -64,7 +71,9 @@ describe('starting', { timeout: 120_000 }, () => {
 
     const second = serve('--serverdir', dir, '--port', '0');
     const [line] = await second.waitForOutput(/Dashboard: .*\n/);
-    expect(line).toMatch(new RegExp(`^Dashboard: http://127\\.0\\.0\\.1:\\d+/ \\(the API token is in ${join(dir, 'api-token')}\\)\\n$`));
+    expect(line).toMatch(
+      new RegExp(`^Dashboard: http://127\\.0\\.0\\.1:\\d+/ \\(the API token is in ${join(dir, 'api-token')}\\)\\n$`),
+    );
     await stop(second);
     expect(second.stdout + second.stderr).not.toContain(token!);
     expect(second.stderr).not.toMatch(/Created a new API token/);
@@ -79,7 +88,15 @@ describe('starting', { timeout: 120_000 }, () => {
 
   it('--token-file in a missing directory: a clear error, exit 1, no directory created, no lock', async () => {
     const missing = join(dir, 'no-such-dir');
-    const { code, stdout, stderr } = await runCli(['serve', '--serverdir', dir, '--port', '0', '--token-file', join(missing, 'token')]);
+    const { code, stdout, stderr } = await runCli([
+      'serve',
+      '--serverdir',
+      dir,
+      '--port',
+      '0',
+      '--token-file',
+      join(missing, 'token'),
+    ]);
     expect(code).toBe(1);
     expect(stderr).toContain(missing);
     expect(stdout + stderr).not.toMatch(/Watching|Dashboard:/);
@@ -121,7 +138,11 @@ describe('the log of a run that fails over', { timeout: 120_000 }, () => {
     primary = await HttpFixture.start({ status: 200 });
     validation = await HttpFixture.start({ status: 200 });
     receiver = await HttpFixture.start({ status: 200 });
-    closers.push(() => primary.close(), () => validation.close(), () => receiver.close());
+    closers.push(
+      () => primary.close(),
+      () => validation.close(),
+      () => receiver.close(),
+    );
     // A primary that never answered cannot fail over: it goes down once the pair is waiting.
     // The first attempt fails, so the log has a failed attempt with its error as well.
     receiver.script({ status: 500, body: `bad token ${QUERY_TOKEN}` });
@@ -131,13 +152,17 @@ describe('the log of a run that fails over', { timeout: 120_000 }, () => {
   it.each(['logfmt', 'json'])('never shows a secret of the action (%s, debug level)', async (format) => {
     const child = serve('--serverdir', dir, '--port', '0', '--log-format', format, '--log-level', 'debug');
     await failPrimaryOnceWaiting(child, primary);
-    await child.waitForOutput(format === 'json' ? /"msg":"action attempt".*"ok":true/ : /msg="action attempt".* ok=true/);
+    await child.waitForOutput(
+      format === 'json' ? /"msg":"action attempt".*"ok":true/ : /msg="action attempt".* ok=true/,
+    );
     await stop(child);
     // The receiver really got every secret: the run did use them.
     const sent = receiver.requests.at(-1)!;
     expect(sent.url).toContain(QUERY_TOKEN);
     expect(sent.headers['x-api-key']).toBe(API_KEY);
-    expect(Buffer.from(String(sent.headers.authorization).replace(/^Basic /, ''), 'base64').toString()).toBe(`api:${PASSWORD}`);
+    expect(Buffer.from(String(sent.headers.authorization).replace(/^Basic /, ''), 'base64').toString()).toBe(
+      `api:${PASSWORD}`,
+    );
     const output = child.stdout + child.stderr;
     expect(output).toMatch(/state changed/);
     for (const secret of [PASSWORD, API_KEY, QUERY_TOKEN, Buffer.from(`api:${PASSWORD}`).toString('base64')]) {
@@ -156,7 +181,9 @@ describe('the log of a run that fails over', { timeout: 120_000 }, () => {
       const record = JSON.parse(line) as Record<string, unknown>;
       expect(record).toMatchObject({ time: expect.any(String), level: expect.any(String), msg: expect.any(String) });
     }
-    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(expect.arrayContaining(['state changed', 'action attempt']));
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(
+      expect.arrayContaining(['state changed', 'action attempt']),
+    );
     // What is not a log line is the start-up announcement, and nothing else.
     const others = child.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
     for (const line of others) expect(line).toMatch(/^(Watching |Dashboard: )/);
@@ -179,9 +206,13 @@ describe('the log of a run that fails over', { timeout: 120_000 }, () => {
 async function failPrimaryOnceWaiting(child: ChildService, primary: HttpFixture): Promise<void> {
   const [, url] = await child.waitForOutput(/Dashboard: (http:\/\/127\.0\.0\.1:\d+)\//);
   const token = (await readFile(join(dir, 'api-token'), 'utf8')).trim();
-  await waitFor('the pair to be waiting', async () => {
-    const res = await fetch(`${url}/api/pairs`, { headers: { authorization: `Bearer ${token}` } });
-    return ((await res.json()) as Array<{ state: string }>)[0]?.state === 'waiting';
-  }, 60_000);
+  await waitFor(
+    'the pair to be waiting',
+    async () => {
+      const res = await fetch(`${url}/api/pairs`, { headers: { authorization: `Bearer ${token}` } });
+      return ((await res.json()) as Array<{ state: string }>)[0]?.state === 'waiting';
+    },
+    60_000,
+  );
   primary.setStatus(503);
 }

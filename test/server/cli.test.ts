@@ -40,7 +40,13 @@ let pair: TestPair;
 beforeEach(async () => {
   dir = await tempServerdir('pfm-cli-');
   site = await HttpFixture.start();
-  pair = { id: 'acme', primaryUrl: site.url('/primary'), validationUrl: site.url('/validation'), actionUrl: site.url('/dns'), interval: 0.2 };
+  pair = {
+    id: 'acme',
+    primaryUrl: site.url('/primary'),
+    validationUrl: site.url('/validation'),
+    actionUrl: site.url('/dns'),
+    interval: 0.2,
+  };
 });
 
 afterEach(async () => {
@@ -69,7 +75,17 @@ describe('help, version and bad command lines', () => {
   it('--help prints the usage and exits 0', async () => {
     const { code, stdout } = await inProcess(['--help']);
     expect(code).toBe(0);
-    for (const word of ['serve', 'validate <file>', '--serverdir', '--host', '--port', '--token-file', '--tls-cert', '--tls-key', '--retention-days']) {
+    for (const word of [
+      'serve',
+      'validate <file>',
+      '--serverdir',
+      '--host',
+      '--port',
+      '--token-file',
+      '--tls-cert',
+      '--tls-key',
+      '--retention-days',
+    ]) {
       expect(stdout).toContain(word);
     }
   });
@@ -117,7 +133,10 @@ describe('validate <file>', { timeout: 60_000 }, () => {
 
   it('prints every problem with pair and field and exits 1 for an invalid file', async () => {
     const file = join(dir, 'bad.xml');
-    const xml = configXml([{ ...pair, interval: 0 }, { ...pair, id: 'beta', toleratedFailures: -2 }]);
+    const xml = configXml([
+      { ...pair, interval: 0 },
+      { ...pair, id: 'beta', toleratedFailures: -2 },
+    ]);
     await writeFile(file, xml);
     const { code, stderr } = await runCli(['validate', file]);
     expect(code).toBe(1);
@@ -148,7 +167,9 @@ describe('serve', { timeout: 120_000 }, () => {
     expect((await stat(join(dir, 'api-token'))).mode & 0o777).toBe(0o600);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${url}/api/health`)).status).toBe(200);
-    const pairs = (await (await fetch(`${url}/api/pairs`, { headers: { authorization: `Bearer ${token}` } })).json()) as PairStatus[];
+    const pairs = (await (
+      await fetch(`${url}/api/pairs`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as PairStatus[];
     expect(pairs.map((p) => p.id)).toEqual(['acme']);
     expect(existsSync(join(dir, LOCK_FILE_NAME))).toBe(true);
 
@@ -194,7 +215,10 @@ describe('serve', { timeout: 120_000 }, () => {
   });
 
   it('refuses an invalid configuration with every problem, exit 1, file untouched, no lock left', async () => {
-    const xml = configXml([{ ...pair, interval: 0 }, { ...pair, id: 'beta', actionUrl: site.url('/{nope}') }]);
+    const xml = configXml([
+      { ...pair, interval: 0 },
+      { ...pair, id: 'beta', actionUrl: site.url('/{nope}') },
+    ]);
     await writeFile(join(dir, CONFIG_FILE), xml);
     const { code, stderr, stdout } = await runCli(['serve', '--port', '0', '--serverdir', dir]);
     expect(code).toBe(1);

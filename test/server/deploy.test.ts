@@ -40,7 +40,9 @@ const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
 describe('deploy/pbx-failover-monitor.service', { timeout: 60_000 }, () => {
   // Where systemd is installed; it needs /usr/bin/node, which ExecStart names, to exist.
   it.skipIf(!existsSync(SYSTEMD_ANALYZE) || !existsSync('/usr/bin/node'))('passes systemd-analyze verify', async () => {
-    const child = spawn(SYSTEMD_ANALYZE, ['verify', join(REPO_ROOT, 'deploy', 'pbx-failover-monitor.service')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SYSTEMD_ANALYZE, ['verify', join(REPO_ROOT, 'deploy', 'pbx-failover-monitor.service')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -56,7 +58,12 @@ describe('deploy/pbx-failover-monitor.service', { timeout: 60_000 }, () => {
     expect(one('DynamicUser') === 'yes' || (one('User') ?? '') !== '').toBe(true);
     expect(one('StateDirectory')).toBe('pbx-failover-monitor');
     expect(one('UMask')).toBe('0077');
-    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes']]) {
+    for (const [key, value] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['ProtectHome', 'yes'],
+      ['PrivateTmp', 'yes'],
+    ]) {
       expect(one(key), key).toBe(value);
     }
     expect(unit.Install?.get('WantedBy')).toEqual(['multi-user.target']);
@@ -92,7 +99,8 @@ function instructions(dockerfile: string): Instruction[] {
 
 function execForm(args: string): string[] {
   const parsed = JSON.parse(args) as unknown;
-  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not the exec form: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+    throw new Error(`not the exec form: ${args}`);
   return parsed as string[];
 }
 
@@ -111,7 +119,10 @@ describe('Dockerfile', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     steps = instructions(await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
-    ignored = (await readFile(join(REPO_ROOT, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    ignored = (await readFile(join(REPO_ROOT, '.dockerignore'), 'utf8'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     image = await mkdtemp(join(tmpdir(), 'pfm-image-'));
   });
 
@@ -138,7 +149,10 @@ describe('Dockerfile', { timeout: 180_000 }, () => {
     expect(sources).toContain('package-lock.json');
     for (const source of sources) {
       expect(existsSync(join(REPO_ROOT, source)), source).toBe(true);
-      expect(ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)), `${source} is in .dockerignore`).toBe(false);
+      expect(
+        ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)),
+        `${source} is in .dockerignore`,
+      ).toBe(false);
     }
   });
 
@@ -148,7 +162,11 @@ describe('Dockerfile', { timeout: 180_000 }, () => {
     expect(cmd).toEqual(expect.arrayContaining(['serve', '--host', '0.0.0.0', '--serverdir']));
     // The runtime stage's layout: what its COPY lines bring, plus the runtime node_modules.
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const built = spawn(process.execPath, [tsc, '-p', join(REPO_ROOT, 'tsconfig.server.json'), '--outDir', join(image, 'out', 'node')], { stdio: 'inherit' });
+    const built = spawn(
+      process.execPath,
+      [tsc, '-p', join(REPO_ROOT, 'tsconfig.server.json'), '--outDir', join(image, 'out', 'node')],
+      { stdio: 'inherit' },
+    );
     expect(await new Promise((done) => built.on('close', done))).toBe(0);
     await cp(join(REPO_ROOT, 'bin'), join(image, 'bin'), { recursive: true });
     await cp(join(REPO_ROOT, 'package.json'), join(image, 'package.json'));
@@ -163,16 +181,23 @@ describe('Dockerfile', { timeout: 180_000 }, () => {
     });
     await mkdir(serverdir, { mode: 0o700 });
     expect(entrypoint[0]).toBe('node');
-    const child = spawn(process.execPath, [...entrypoint.slice(1), ...args], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entrypoint.slice(1), ...args], {
+      cwd: image,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     const exited = new Promise((done) => child.on('close', done));
     try {
-      const [, url] = await waitFor('the Dashboard line', () => {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}:\n${output}`);
-        return /Dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(output) ?? undefined;
-      }, 90_000);
+      const [, url] = await waitFor(
+        'the Dashboard line',
+        () => {
+          if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}:\n${output}`);
+          return /Dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(output) ?? undefined;
+        },
+        90_000,
+      );
       expect(url).toBe(`http://127.0.0.1:${port}`);
       const res = await fetch(`${url}/api/health`);
       expect(res.status).toBe(200);

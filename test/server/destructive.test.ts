@@ -8,7 +8,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiErrorBody } from '../../src/shared/api.js';
 import type { HistoryEvent, ImportResult, PairStatus } from '../../src/shared/model.js';
 import { HttpFixture } from '../helpers/http-fixtures.js';
-import { CONFIG_FILE, configXml, jsonBody, startTestService, waitFor, type TestPair, type TestService } from '../helpers/service-harness.js';
+import {
+  CONFIG_FILE,
+  configXml,
+  jsonBody,
+  startTestService,
+  waitFor,
+  type TestPair,
+  type TestService,
+} from '../helpers/service-harness.js';
 
 let primary: HttpFixture;
 let validation: HttpFixture;
@@ -19,8 +27,18 @@ const xml = (list: TestPair[]) => configXml(list).replaceAll('timeout="2"', 'tim
 
 beforeEach(async () => {
   [primary, validation, receiver] = await Promise.all([HttpFixture.start(), HttpFixture.start(), HttpFixture.start()]);
-  const base = { primaryUrl: primary.url(), validationUrl: validation.url(), actionUrl: receiver.url('/dns'), interval: 0.2, retries: 1 };
-  pairs = [{ id: 'acme', ...base }, { id: 'beta', ...base }, { id: 'gamma', ...base }];
+  const base = {
+    primaryUrl: primary.url(),
+    validationUrl: validation.url(),
+    actionUrl: receiver.url('/dns'),
+    interval: 0.2,
+    retries: 1,
+  };
+  pairs = [
+    { id: 'acme', ...base },
+    { id: 'beta', ...base },
+    { id: 'gamma', ...base },
+  ];
   // A long action timeout: an action held by the receiver stays in flight for the whole test.
   svc = await startTestService({ xml: xml(pairs) });
 });
@@ -43,18 +61,26 @@ describe('DELETE /api/pairs/:id', () => {
     for (const path of ['/api/pairs/beta', '/api/pairs/beta?reason=%20%20']) {
       const res = await svc.api(path, { method: 'DELETE' });
       expect(res.status).toBe(400);
-      expect(((await res.json()) as ApiErrorBody).problems).toEqual([expect.objectContaining({ pair: 'beta', field: 'reason' })]);
+      expect(((await res.json()) as ApiErrorBody).problems).toEqual([
+        expect.objectContaining({ pair: 'beta', field: 'reason' }),
+      ]);
     }
     expect(await ids()).toEqual(['acme', 'beta', 'gamma']);
   });
 
   it('takes the reason from the query or a JSON body, and audits who and why', async () => {
-    expect((await svc.api('/api/pairs/beta?reason=customer%20left&operator=alice', { method: 'DELETE' })).status).toBe(204);
-    expect((await svc.api('/api/pairs/gamma', jsonBody('DELETE', { reason: 'duplicate', operator: 'bob' }))).status).toBe(204);
+    expect((await svc.api('/api/pairs/beta?reason=customer%20left&operator=alice', { method: 'DELETE' })).status).toBe(
+      204,
+    );
+    expect(
+      (await svc.api('/api/pairs/gamma', jsonBody('DELETE', { reason: 'duplicate', operator: 'bob' }))).status,
+    ).toBe(204);
     expect(await ids()).toEqual(['acme']);
     expect(await configFile()).not.toContain('id="beta"');
     const audit = await waitFor('both removals in the audit', async () => {
-      const events = (await svc.json<HistoryEvent[]>('/api/audit')).filter((e) => e.type === 'operator' && e.action === 'remove');
+      const events = (await svc.json<HistoryEvent[]>('/api/audit')).filter(
+        (e) => e.type === 'operator' && e.action === 'remove',
+      );
       return events.length === 2 ? events : undefined;
     });
     expect(audit).toEqual([
@@ -69,13 +95,17 @@ describe('DELETE /api/pairs/:id', () => {
     const refused = await svc.api('/api/pairs/beta?reason=cleanup', { method: 'DELETE' });
     expect(refused.status).toBe(409);
     const body = (await refused.json()) as ApiErrorBody;
-    expect(body.message).toBe('pair "beta" was not removed: it is in failover; remove it with force=true if that is what you mean');
+    expect(body.message).toBe(
+      'pair "beta" was not removed: it is in failover; remove it with force=true if that is what you mean',
+    );
     expect(await ids()).toEqual(['acme', 'beta', 'gamma']);
 
     expect((await svc.api('/api/pairs/beta?reason=cleanup&force=true', { method: 'DELETE' })).status).toBe(204);
     expect(await ids()).toEqual(['acme', 'gamma']);
     const audit = await svc.json<HistoryEvent[]>('/api/audit');
-    expect(audit.find((e) => e.type === 'operator' && e.action === 'remove')).toMatchObject({ detail: 'removed "beta" (forced: it is in failover)' });
+    expect(audit.find((e) => e.type === 'operator' && e.action === 'remove')).toMatchObject({
+      detail: 'removed "beta" (forced: it is in failover)',
+    });
   });
 });
 
@@ -83,7 +113,7 @@ describe('PUT /api/config.xml?mode=', () => {
   const put = (query: string, xml: string) =>
     svc.api(`/api/config.xml${query}`, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: xml });
 
-  it('dry run in replace mode (the default) lists the removals with each pair\'s live state', async () => {
+  it("dry run in replace mode (the default) lists the removals with each pair's live state", async () => {
     await failOver('gamma');
     await waitFor('gamma in failover', async () => (await status('gamma'))?.state === 'failover');
     const file = xml([pairs[0]!, { ...pairs[1]!, interval: 0.3 }, { ...pairs[0]!, id: 'delta' }]);
@@ -103,7 +133,10 @@ describe('PUT /api/config.xml?mode=', () => {
   });
 
   it('merge adds and updates only: pairs the file lacks stay, in place, new ones at the end', async () => {
-    const file = xml([{ ...pairs[1]!, interval: 0.3 }, { ...pairs[0]!, id: 'delta' }]);
+    const file = xml([
+      { ...pairs[1]!, interval: 0.3 },
+      { ...pairs[0]!, id: 'delta' },
+    ]);
     const dry = (await (await put('?mode=merge&dry-run=1', file)).json()) as ImportResult;
     expect(dry.changes.map((c) => [c.pair, c.change])).toEqual([
       ['beta', 'changed'],

@@ -73,7 +73,9 @@ describe('slow and refused clients', () => {
   it('answers a body sent without a token at once with 401 and closes, without waiting for the body', async () => {
     const socket = await open();
     const closed = untilClosed(socket);
-    socket.write(`POST /api/pairs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
+    socket.write(
+      `POST /api/pairs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`,
+    );
     const text = await closed;
     expect(text).toMatch(/^HTTP\/1\.1 401 /);
     expect(text).toMatch(/\r\nconnection: close\r\n/i);
@@ -82,7 +84,9 @@ describe('slow and refused clients', () => {
   it('closes the connection after a 401, even on keep-alive', async () => {
     const socket = await open();
     const closed = untilClosed(socket);
-    socket.write(`GET /api/pairs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nAuthorization: Bearer ${'x'.repeat(40)}\r\n\r\n`);
+    socket.write(
+      `GET /api/pairs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nAuthorization: Bearer ${'x'.repeat(40)}\r\n\r\n`,
+    );
     const text = await closed;
     expect(text).toMatch(/^HTTP\/1\.1 401 /);
     expect(text).toMatch(/\r\nconnection: close\r\n/i);
@@ -141,17 +145,24 @@ describe('slow and refused clients', () => {
 });
 
 describe('malformed addresses', () => {
-  it.each(['/%ff', '/api/pairs/%ff', '/api/pairs/%E0%A4%A'])('%s gets a 400 in the project shape, with the security headers, not reflecting the URL', async (path) => {
-    const socket = await open();
-    const closed = untilClosed(socket);
-    socket.end(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
-    const text = await closed;
-    const [head, body] = text.split('\r\n\r\n') as [string, string];
-    expect(head).toMatch(/^HTTP\/1\.1 400 /);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(head.toLowerCase()).toContain(`\r\n${name}: ${value.toLowerCase()}`);
-    expect(JSON.parse(body)).toEqual({ error: 'invalid', message: 'the address is not valid: it has malformed percent-encoding' });
-    expect(body).not.toContain('%');
-  });
+  it.each(['/%ff', '/api/pairs/%ff', '/api/pairs/%E0%A4%A'])(
+    '%s gets a 400 in the project shape, with the security headers, not reflecting the URL',
+    async (path) => {
+      const socket = await open();
+      const closed = untilClosed(socket);
+      socket.end(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const text = await closed;
+      const [head, body] = text.split('\r\n\r\n') as [string, string];
+      expect(head).toMatch(/^HTTP\/1\.1 400 /);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        expect(head.toLowerCase()).toContain(`\r\n${name}: ${value.toLowerCase()}`);
+      expect(JSON.parse(body)).toEqual({
+        error: 'invalid',
+        message: 'the address is not valid: it has malformed percent-encoding',
+      });
+      expect(body).not.toContain('%');
+    },
+  );
 });
 
 describe('Host allow-list (DNS rebinding)', () => {
@@ -164,12 +175,18 @@ describe('Host allow-list (DNS rebinding)', () => {
     return { head: text.slice(0, at), body: text.slice(at + 4) };
   }
 
-  it.each(['127.0.0.1', `127.0.0.1:PORT`, 'localhost:PORT', 'LOCALHOST', 'app.localhost', '[::1]:PORT', '10.1.2.3:PORT', 'pbx-monitor.example.net:PORT'])(
-    'answers Host %s',
-    async (host) => {
-      expect((await withHost(host.replace('PORT', String(svc.port)))).head).toMatch(/^HTTP\/1\.1 200 /);
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    `127.0.0.1:PORT`,
+    'localhost:PORT',
+    'LOCALHOST',
+    'app.localhost',
+    '[::1]:PORT',
+    '10.1.2.3:PORT',
+    'pbx-monitor.example.net:PORT',
+  ])('answers Host %s', async (host) => {
+    expect((await withHost(host.replace('PORT', String(svc.port)))).head).toMatch(/^HTTP\/1\.1 200 /);
+  });
 
   it.each(['evil.example', 'evil.example:PORT', 'localhost.evil.example', 'pbx-monitor.example.net.evil.example'])(
     'refuses Host %s with 421 and says how to allow a real name',

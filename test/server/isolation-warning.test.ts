@@ -14,11 +14,23 @@ afterEach(async () => {
 
 describe('a pair without isolation protection', () => {
   it('is named in a warning at start and in the status', async () => {
-    const xml = configWith(minimalPair('unprotected').replace('<validation><url>http://203.0.113.1/</url></validation>', '<validation quorum="0"/>'), minimalPair('safe'));
+    const xml = configWith(
+      minimalPair('unprotected').replace(
+        '<validation><url>http://203.0.113.1/</url></validation>',
+        '<validation quorum="0"/>',
+      ),
+      minimalPair('safe'),
+    );
     svc = await startTestService({ xml });
-    expect(svc.log.lines.filter((l) => l.startsWith('warn') && /no isolation protection/.test(l)).map((l) => /pair "(\w+)"/.exec(l)?.[1])).toEqual(['unprotected']);
+    expect(
+      svc.log.lines
+        .filter((l) => l.startsWith('warn') && /no isolation protection/.test(l))
+        .map((l) => /pair "(\w+)"/.exec(l)?.[1]),
+    ).toEqual(['unprotected']);
     const statuses = await svc.json<PairStatus[]>('/api/pairs');
-    expect(statuses.find((p) => p.id === 'unprotected')!.warnings).toEqual([expect.stringMatching(/no isolation protection/)]);
+    expect(statuses.find((p) => p.id === 'unprotected')!.warnings).toEqual([
+      expect.stringMatching(/no isolation protection/),
+    ]);
     expect(statuses.find((p) => p.id === 'safe')!.warnings).toBeUndefined();
   });
 });

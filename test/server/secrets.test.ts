@@ -19,7 +19,8 @@ let other: HttpFixture;
 let svc: TestService;
 
 const portOf = (f: HttpFixture) => new URL(f.url()).port;
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function xml(): string {
   const primaryUrl = `http://mon:primary-pw@127.0.0.1:${portOf(primary)}/status?token=primary-tok`;
@@ -48,7 +49,12 @@ function xml(): string {
 }
 
 beforeEach(async () => {
-  [primary, validation, dns, other] = await Promise.all([HttpFixture.start(), HttpFixture.start(), HttpFixture.start(), HttpFixture.start()]);
+  [primary, validation, dns, other] = await Promise.all([
+    HttpFixture.start(),
+    HttpFixture.start(),
+    HttpFixture.start(),
+    HttpFixture.start(),
+  ]);
   svc = await startTestService({ xml: xml(), events: { batchMs: 50 } });
 });
 
@@ -85,7 +91,15 @@ describe('masked secrets and a changed action URL (item 7)', () => {
 
     const retyped: PairSettings = {
       ...masked,
-      action: { ...masked.action, url: other.url('/dns'), pass: 'new-pw', headers: [{ name: 'X-Ovh-Consumer', value: 'new-ck' }, { name: 'Accept', value: 'application/json' }] },
+      action: {
+        ...masked.action,
+        url: other.url('/dns'),
+        pass: 'new-pw',
+        headers: [
+          { name: 'X-Ovh-Consumer', value: 'new-ck' },
+          { name: 'Accept', value: 'application/json' },
+        ],
+      },
     };
     await svc.json('/api/pairs/acme', jsonBody('PUT', retyped));
     await waitFor('waiting', async () => (await detail()).state === 'waiting');
@@ -106,9 +120,16 @@ describe('masked secrets and a changed action URL (item 7)', () => {
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as ApiErrorBody;
-    expect(body.problems!.map((p) => `${p.pair}:${p.field}`).sort()).toEqual(['acme:action.headers[0].value', 'acme:action.pass']);
+    expect(body.problems!.map((p) => `${p.pair}:${p.field}`).sort()).toEqual([
+      'acme:action.headers[0].value',
+      'acme:action.pass',
+    ]);
     // The unchanged export imports back and keeps every secret.
-    const back = await svc.api('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: exported });
+    const back = await svc.api('/api/config.xml', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: exported,
+    });
     expect(back.status).toBe(200);
     expect(await configFile()).toContain('literal-body-secret');
   });
@@ -120,14 +141,18 @@ describe('no secret in any masked answer, also after a failover (item 8)', () =>
     await primary.refuse();
     await waitFor('the action done', async () => (await detail()).action?.phase === 'succeeded');
     // The wire got everything, {primary} with its credentials included.
-    expect(JSON.parse(dns.requests[0]!.body).from).toBe(`http://mon:primary-pw@127.0.0.1:${portOf(primary)}/status?token=primary-tok`);
+    expect(JSON.parse(dns.requests[0]!.body).from).toBe(
+      `http://mon:primary-pw@127.0.0.1:${portOf(primary)}/status?token=primary-tok`,
+    );
     expect(dns.requests[0]!.headers['x-ovh-consumer']).toBe('ovh-consumer-key');
 
     const list = await svc.json<PairStatus[]>('/api/pairs');
     const one = await detail();
     expectNoSecret(JSON.stringify(list), 'GET /api/pairs');
     expectNoSecret(JSON.stringify(one), 'GET /api/pairs/acme');
-    expect(JSON.parse(one.action!.request!.body!).from).toBe(`http://mon:${SECRET_MASK}@127.0.0.1:${portOf(primary)}/status?token=${SECRET_MASK}`);
+    expect(JSON.parse(one.action!.request!.body!).from).toBe(
+      `http://mon:${SECRET_MASK}@127.0.0.1:${portOf(primary)}/status?token=${SECRET_MASK}`,
+    );
     expect(one.action!.request!.headers).toContainEqual({ name: 'x-ovh-consumer', value: SECRET_MASK });
     expect(one.action!.request!.headers).toContainEqual({ name: 'accept', value: 'application/json' });
     expect(one.settings.failbackAction!.body).toBe(SECRET_MASK);

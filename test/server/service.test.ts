@@ -13,7 +13,13 @@ import type { PairStatus } from '../../src/shared/model.js';
 import { isLoopbackHost } from '../../src/server/address.js';
 import { startService } from '../../src/server/service.js';
 import { LOCK_FILE_NAME } from '../../src/core/paths.js';
-import { CONFIG_FILE, configXml, recordingLogger, startTestService, tempServerdir } from '../helpers/service-harness.js';
+import {
+  CONFIG_FILE,
+  configXml,
+  recordingLogger,
+  startTestService,
+  tempServerdir,
+} from '../helpers/service-harness.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -23,13 +29,21 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const somePair = { id: 'acme', primaryUrl: 'http://127.0.0.1:9/', validationUrl: 'http://127.0.0.1:9/', actionUrl: 'http://127.0.0.1:9/' };
+const somePair = {
+  id: 'acme',
+  primaryUrl: 'http://127.0.0.1:9/',
+  validationUrl: 'http://127.0.0.1:9/',
+  actionUrl: 'http://127.0.0.1:9/',
+};
 
 describe('dashboard files', () => {
   it('serves index.html at / and hashed assets, with the same safety headers', async () => {
     const renderer = join(dir, 'renderer');
     await mkdir(join(renderer, 'assets'), { recursive: true });
-    await writeFile(join(renderer, 'index.html'), '<!doctype html><title>PBX Failover Monitor</title><script type="module" src="./assets/index-abc.js"></script>');
+    await writeFile(
+      join(renderer, 'index.html'),
+      '<!doctype html><title>PBX Failover Monitor</title><script type="module" src="./assets/index-abc.js"></script>',
+    );
     await writeFile(join(renderer, 'assets', 'index-abc.js'), 'console.log("dashboard")');
     const svc = await startTestService({ rendererDir: renderer });
     try {
@@ -70,14 +84,38 @@ describe('HTTPS', () => {
   it('serves the API over TLS with the given certificate and key', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const svc = await startTestService({ tls: { cert: await readFile(cert), key: await readFile(key) } });
     const dispatcher = new Agent({ connect: { ca: await readFile(cert, 'utf8') } });
     try {
       expect(svc.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(svc.dashboardUrl).toBe(`${svc.url}/#token=${svc.token}`);
-      const res = await undiciFetch(`${svc.url}/api/pairs`, { dispatcher, headers: { authorization: `Bearer ${svc.token}` } });
+      const res = await undiciFetch(`${svc.url}/api/pairs`, {
+        dispatcher,
+        headers: { authorization: `Bearer ${svc.token}` },
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual([]);
     } finally {
@@ -124,7 +162,9 @@ describe('start and stop', () => {
     await writeFile(join(dir, CONFIG_FILE), '');
     const err = await startService({ serverdir: dir, port: 0, log: recordingLogger() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MonitorError);
-    expect((err as MonitorError).problems).toEqual([{ field: 'file', message: expect.stringContaining(`${join(dir, CONFIG_FILE)} is empty`) }]);
+    expect((err as MonitorError).problems).toEqual([
+      { field: 'file', message: expect.stringContaining(`${join(dir, CONFIG_FILE)} is empty`) },
+    ]);
     expect(existsSync(join(dir, LOCK_FILE_NAME))).toBe(false);
     const missing = await startTestService();
     expect(await missing.json<PairStatus[]>('/api/pairs')).toEqual([]);
@@ -145,7 +185,7 @@ describe('start and stop', () => {
     const err = await startService({ serverdir: dir, port: 0, log: recordingLogger() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MonitorError);
     expect((err as Error).message).toContain(String(process.pid));
-    expect((await first.json<PairStatus[]>('/api/pairs'))).toEqual([]);
+    expect(await first.json<PairStatus[]>('/api/pairs')).toEqual([]);
     await first.close();
     const again = await startTestService({ serverdir: dir });
     await again.close();
@@ -153,7 +193,9 @@ describe('start and stop', () => {
 
   it('refuses a port that is taken, and releases the serverdir again', async () => {
     const first = await startTestService();
-    const err = await startService({ serverdir: dir, port: first.port, log: recordingLogger() }).catch((e: unknown) => e);
+    const err = await startService({ serverdir: dir, port: first.port, log: recordingLogger() }).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).message).toMatch(/already in use/);
     await first.dispose();
     const again = await startTestService({ serverdir: dir });
@@ -172,6 +214,7 @@ describe('start and stop', () => {
 
   it('knows which hosts are loopback', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['0.0.0.0', '::', '192.0.2.1', 'example.com', '128.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['0.0.0.0', '::', '192.0.2.1', 'example.com', '128.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 });

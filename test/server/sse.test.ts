@@ -38,7 +38,14 @@ function check(i: number): EngineEvent {
     pair: 'p1',
     at: new Date(i).toISOString(),
     consecutiveFailures: 0,
-    result: { target: 'primary', url: 'http://127.0.0.1:1/', ok: true, status: 200, latencyMs: 1, at: new Date(i).toISOString() },
+    result: {
+      target: 'primary',
+      url: 'http://127.0.0.1:1/',
+      ok: true,
+      status: 200,
+      latencyMs: 1,
+      at: new Date(i).toISOString(),
+    },
   };
 }
 

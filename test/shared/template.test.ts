@@ -34,11 +34,17 @@ describe('renderTemplate', () => {
   });
 
   it('replaces characters XML cannot carry, keeping tabs, newlines and unicode', () => {
-    expect(renderTemplate('<r>{reason}</r>', { reason: 'a\u0000b\u001fc\td\ne\ud800é😀' }, 'xml')).toBe('<r>a\ufffdb\ufffdc\td\ne\ufffdé😀</r>');
+    expect(renderTemplate('<r>{reason}</r>', { reason: 'a\u0000b\u001fc\td\ne\ud800é😀' }, 'xml')).toBe(
+      '<r>a\ufffdb\ufffdc\td\ne\ufffdé😀</r>',
+    );
   });
 
   it('URL-encodes in a URL so a value cannot add parameters or paths', () => {
-    const out = renderTemplate('http://192.0.2.1/x?reason={reason}&to={to}', { reason: 'a&b=c +d/e?f#g', to: 'standby' }, 'url');
+    const out = renderTemplate(
+      'http://192.0.2.1/x?reason={reason}&to={to}',
+      { reason: 'a&b=c +d/e?f#g', to: 'standby' },
+      'url',
+    );
     expect(out).toBe('http://192.0.2.1/x?reason=a%26b%3Dc%20%2Bd%2Fe%3Ff%23g&to=standby');
     expect(new URL(out).searchParams.get('reason')).toBe('a&b=c +d/e?f#g');
   });
@@ -56,7 +62,9 @@ describe('renderTemplate', () => {
   });
 
   it('keeps values verbatim in plain text', () => {
-    expect(renderTemplate('pair {pair}: {reason}', { pair: 'acme', reason: NASTY }, 'plain')).toBe(`pair acme: ${NASTY}`);
+    expect(renderTemplate('pair {pair}: {reason}', { pair: 'acme', reason: NASTY }, 'plain')).toBe(
+      `pair acme: ${NASTY}`,
+    );
   });
 
   it('percent-encodes CR and LF in header values so a value cannot add a header', () => {
@@ -66,7 +74,11 @@ describe('renderTemplate', () => {
   });
 
   it('percent-encodes as UTF-8 what a header cannot carry, and leaves visible ASCII and spaces as they are', () => {
-    const out = renderTemplate('{name}: {reason}', { name: 'Zürich – Hauptsitz', reason: 'Wartung\tRZ-2 100% {ok} \ud83d\ude00 \udc00' }, 'header');
+    const out = renderTemplate(
+      '{name}: {reason}',
+      { name: 'Zürich – Hauptsitz', reason: 'Wartung\tRZ-2 100% {ok} \ud83d\ude00 \udc00' },
+      'header',
+    );
     expect(out).toBe('Z%C3%BCrich %E2%80%93 Hauptsitz: Wartung%09RZ-2 100% {ok} %F0%9F%98%80 %EF%BF%BD');
     expect(out).toMatch(/^[\x20-\x7e]*$/);
     expect(decodeURIComponent('Z%C3%BCrich %E2%80%93 Hauptsitz')).toBe('Zürich – Hauptsitz');

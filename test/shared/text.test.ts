@@ -6,7 +6,17 @@ import { parseConfigXml, serializeConfigXml } from '../../src/core/config-xml.js
 import { firstUnstorable, isStorable, unstorableMessage } from '../../src/shared/text.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
 
-const STORABLE = ['plain', 'tab\tand\nline feed', 'Windows\r\nline break', 'lone\rCR', 'Zürich – Hauptsitz', 'emoji 😀 pair', '\u00a0nbsp', '\ud7ff\ue000\ufffd', '\u{10ffff}'];
+const STORABLE = [
+  'plain',
+  'tab\tand\nline feed',
+  'Windows\r\nline break',
+  'lone\rCR',
+  'Zürich – Hauptsitz',
+  'emoji 😀 pair',
+  '\u00a0nbsp',
+  '\ud7ff\ue000\ufffd',
+  '\u{10ffff}',
+];
 const REFUSED: Array<[string, string]> = [
   ['Wartung\u000bRZ-2', 'U+000B'],
   ['a\u0001b', 'U+0001'],
@@ -25,7 +35,14 @@ const REFUSED: Array<[string, string]> = [
 
 /** The text as the reason of a paused pair, through the real file writer and reader. */
 function roundTrip(text: string): { ok: boolean; back?: string } {
-  const xml = serializeConfigXml({ pairs: [{ settings: pairSettings({ id: 'a', primaryUrl: 'http://192.0.2.10/', actionUrl: 'http://192.0.2.99/hook' }), persisted: { state: 'paused', since: '2026-11-27T08:00:00.000Z', reason: text } }] });
+  const xml = serializeConfigXml({
+    pairs: [
+      {
+        settings: pairSettings({ id: 'a', primaryUrl: 'http://192.0.2.10/', actionUrl: 'http://192.0.2.99/hook' }),
+        persisted: { state: 'paused', since: '2026-11-27T08:00:00.000Z', reason: text },
+      },
+    ],
+  });
   const parsed = parseConfigXml(xml);
   return parsed.ok ? { ok: true, back: parsed.config.pairs[0]!.persisted!.reason! } : { ok: false };
 }
@@ -40,7 +57,9 @@ describe('storable text', () => {
   it.each(REFUSED)('refuses %j naming %s', (text, code) => {
     expect(isStorable(text)).toBe(false);
     expect(firstUnstorable(text)).toBe(code);
-    expect(unstorableMessage(text)).toMatch(new RegExp(`^contains a character that cannot be stored \\(${code.replace('+', '\\+')}\\)`));
+    expect(unstorableMessage(text)).toMatch(
+      new RegExp(`^contains a character that cannot be stored \\(${code.replace('+', '\\+')}\\)`),
+    );
   });
 
   it('refuses only what the file could not give back exactly (C0 controls and lone surrogates break the file)', () => {

@@ -51,19 +51,33 @@ describe('validatePairSettings: defaults', () => {
       toleratedFailures: 3,
       acceptStatus: '200',
       validation: { quorum: 1, urls: ['http://203.0.113.1/'] },
-      action: { method: 'POST', url: 'https://dns.example.net/api?target={standby}', encoding: 'json', auth: 'none', headers: [], retries: 26, timeout: 10 },
+      action: {
+        method: 'POST',
+        url: 'https://dns.example.net/api?target={standby}',
+        encoding: 'json',
+        auth: 'none',
+        headers: [],
+        retries: 26,
+        timeout: 10,
+      },
     });
   });
 
   it('takes quorum 1 when validation URLs are given without one', () => {
-    expect(valid({ ...base(), validation: { urls: ['http://203.0.113.1/', 'http://203.0.113.2/'] } }).validation).toEqual({
+    expect(
+      valid({ ...base(), validation: { urls: ['http://203.0.113.1/', 'http://203.0.113.2/'] } }).validation,
+    ).toEqual({
       quorum: 1,
       urls: ['http://203.0.113.1/', 'http://203.0.113.2/'],
     });
   });
 
   it('normalizes the case of method, encoding and auth and trims URLs', () => {
-    const s = valid({ ...base(), primaryUrl: '  http://192.0.2.10/  ', action: { url: 'http://x.example/', method: 'put', encoding: 'XML', auth: 'Basic', user: 'u' } });
+    const s = valid({
+      ...base(),
+      primaryUrl: '  http://192.0.2.10/  ',
+      action: { url: 'http://x.example/', method: 'put', encoding: 'XML', auth: 'Basic', user: 'u' },
+    });
     expect(s.primaryUrl).toBe('http://192.0.2.10/');
     expect(s.action).toMatchObject({ method: 'PUT', encoding: 'xml', auth: 'basic', user: 'u' });
   });
@@ -88,7 +102,12 @@ describe('validatePairSettings: every rule names its field', () => {
     ['relative primary', { ...base(), primaryUrl: '/status' }, 'primaryUrl', /absolute URL/],
     ['ftp primary', { ...base(), primaryUrl: 'ftp://192.0.2.10/' }, 'primaryUrl', /http:\/\/ or https:\/\//],
     ['primary with a space', { ...base(), primaryUrl: 'http://192.0.2.10/a b' }, 'primaryUrl', /spaces/],
-    ['primary with a variable', { ...base(), primaryUrl: 'http://192.0.2.10/{pair}' }, 'primaryUrl', /only in action URLs/],
+    [
+      'primary with a variable',
+      { ...base(), primaryUrl: 'http://192.0.2.10/{pair}' },
+      'primaryUrl',
+      /only in action URLs/,
+    ],
     ['bad standby', { ...base(), standbyUrl: 'standby' }, 'standbyUrl', /absolute URL/],
     ['missing interval', { ...base(), interval: undefined }, 'interval', /required/],
     ['interval as text', { ...base(), interval: '10' }, 'interval', /must be a number, got "10"/],
@@ -107,11 +126,36 @@ describe('validatePairSettings: every rule names its field', () => {
     ['accept status as number', { ...base(), acceptStatus: 200 }, 'acceptStatus', /must be text/],
     ['validation not an object', { ...base(), validation: 'x' }, 'validation', /must be an object/],
     ['validation urls not a list', { ...base(), validation: { urls: 'http://a/' } }, 'validation.urls', /list/],
-    ['second validation URL bad', { ...base(), validation: { urls: ['http://203.0.113.1/', 'nope'] } }, 'validation.urls[1]', /absolute URL/],
-    ['quorum above the count', { ...base(), validation: { urls: ['http://203.0.113.1/'], quorum: 2 } }, 'validation.quorum', /at most 1/],
-    ['quorum zero with URLs', { ...base(), validation: { urls: ['http://203.0.113.1/'], quorum: 0 } }, 'validation.quorum', /at least 1/],
-    ['quorum without URLs', { ...base(), validation: { urls: [], quorum: 1 } }, 'validation.quorum', /no validation URLs/],
-    ['too many validation URLs', { ...base(), validation: { urls: Array.from({ length: 21 }, (_, i) => `http://203.0.113.${i}/`) } }, 'validation.urls', /at most 20/],
+    [
+      'second validation URL bad',
+      { ...base(), validation: { urls: ['http://203.0.113.1/', 'nope'] } },
+      'validation.urls[1]',
+      /absolute URL/,
+    ],
+    [
+      'quorum above the count',
+      { ...base(), validation: { urls: ['http://203.0.113.1/'], quorum: 2 } },
+      'validation.quorum',
+      /at most 1/,
+    ],
+    [
+      'quorum zero with URLs',
+      { ...base(), validation: { urls: ['http://203.0.113.1/'], quorum: 0 } },
+      'validation.quorum',
+      /at least 1/,
+    ],
+    [
+      'quorum without URLs',
+      { ...base(), validation: { urls: [], quorum: 1 } },
+      'validation.quorum',
+      /no validation URLs/,
+    ],
+    [
+      'too many validation URLs',
+      { ...base(), validation: { urls: Array.from({ length: 21 }, (_, i) => `http://203.0.113.${i}/`) } },
+      'validation.urls',
+      /at most 20/,
+    ],
     ['missing action', { ...base(), action: undefined }, 'action.url', /required/],
     ['action not an object', { ...base(), action: 'http://x/' }, 'action', /must be an object/],
     ['unknown method', withAction({ method: 'FETCH' }), 'action.method', /one of GET, POST, PUT, PATCH, DELETE/],
@@ -124,35 +168,93 @@ describe('validatePairSettings: every rule names its field', () => {
     ['basic without user', withAction({ auth: 'basic', pass: 'p' }), 'action.user', /required for Basic/],
     ['bearer without token', withAction({ auth: 'bearer' }), 'action.pass', /required for Bearer/],
     ['GET with a body', withAction({ method: 'GET', body: 'x' }), 'action.body', /GET request cannot carry a body/],
-    ['header name with a space', withAction({ headers: [{ name: 'X Key', value: 'v' }] }), 'action.headers[0].name', /not a valid header name/],
+    [
+      'header name with a space',
+      withAction({ headers: [{ name: 'X Key', value: 'v' }] }),
+      'action.headers[0].name',
+      /not a valid header name/,
+    ],
     ['header without name', withAction({ headers: [{ value: 'v' }] }), 'action.headers[0].name', /required/],
-    ['reserved header', withAction({ headers: [{ name: 'Content-Length', value: '1' }] }), 'action.headers[0].name', /set by the app/],
-    ['header value with CRLF', withAction({ headers: [{ name: 'X-A', value: 'a\r\nX-B: b' }] }), 'action.headers[0].value', /line breaks/],
-    ['header value not text', withAction({ headers: [{ name: 'X-A', value: 3 }] }), 'action.headers[0].value', /must be text/],
+    [
+      'reserved header',
+      withAction({ headers: [{ name: 'Content-Length', value: '1' }] }),
+      'action.headers[0].name',
+      /set by the app/,
+    ],
+    [
+      'header value with CRLF',
+      withAction({ headers: [{ name: 'X-A', value: 'a\r\nX-B: b' }] }),
+      'action.headers[0].value',
+      /line breaks/,
+    ],
+    [
+      'header value not text',
+      withAction({ headers: [{ name: 'X-A', value: 3 }] }),
+      'action.headers[0].value',
+      /must be text/,
+    ],
     ['headers not a list', withAction({ headers: { name: 'X' } }), 'action.headers', /list/],
-    ['unknown variable in the URL', withAction({ url: 'http://192.0.2.99/{foo}' }), 'action.url', /unknown variable \{foo\}; known: \{pair\}, \{name\}/],
+    [
+      'unknown variable in the URL',
+      withAction({ url: 'http://192.0.2.99/{foo}' }),
+      'action.url',
+      /unknown variable \{foo\}; known: \{pair\}, \{name\}/,
+    ],
     ['unknown variable in the body', withAction({ body: '{"a":"{bar}"}' }), 'action.body', /unknown variable \{bar\}/],
-    ['unknown variable in a header', withAction({ headers: [{ name: 'X-A', value: '{baz}' }] }), 'action.headers[0].value', /unknown variable \{baz\}/],
-    ['action URL not http', withAction({ url: 'mailto:noc@example.com' }), 'action.url', /not a valid absolute URL|http:\/\//],
+    [
+      'unknown variable in a header',
+      withAction({ headers: [{ name: 'X-A', value: '{baz}' }] }),
+      'action.headers[0].value',
+      /unknown variable \{baz\}/,
+    ],
+    [
+      'action URL not http',
+      withAction({ url: 'mailto:noc@example.com' }),
+      'action.url',
+      /not a valid absolute URL|http:\/\//,
+    ],
     ['body with a NUL', withAction({ body: 'a\u0000b' }), 'action.body', /cannot be stored \(U\+0000\)/],
     ['body too long', withAction({ body: 'x'.repeat(65537) }), 'action.body', /too long/],
     ['failback action URL bad', { ...base(), failbackAction: { url: 'nope' } }, 'failbackAction.url', /absolute URL/],
-    ['failback unknown variable', { ...base(), failbackAction: { url: 'http://x.example/', body: '{zz}' } }, 'failbackAction.body', /unknown variable \{zz\}/],
+    [
+      'failback unknown variable',
+      { ...base(), failbackAction: { url: 'http://x.example/', body: '{zz}' } },
+      'failbackAction.body',
+      /unknown variable \{zz\}/,
+    ],
   ];
 
-  it.each(cases.map(([label, input, field, message]) => ({ label, input, field, message })))('$label -> $field', ({ input, field, message }) => {
-    expect(problemAt(input, field).message).toMatch(message);
-  });
+  it.each(cases.map(([label, input, field, message]) => ({ label, input, field, message })))(
+    '$label -> $field',
+    ({ input, field, message }) => {
+      expect(problemAt(input, field).message).toMatch(message);
+    },
+  );
 
   it('accepts every known variable in URL, body and headers', () => {
     const all = TEMPLATE_VARIABLES.map((v) => `{${v}}`).join('-');
-    const s = valid(withAction({ url: `http://192.0.2.99/${all}?q=${all}`, body: all, headers: [{ name: 'X-All', value: all }] }));
+    const s = valid(
+      withAction({ url: `http://192.0.2.99/${all}?q=${all}`, body: all, headers: [{ name: 'X-All', value: all }] }),
+    );
     expect(s.action.body).toBe(all);
   });
 
   it('collects all problems, not just the first', () => {
-    const problems = problemsOf({ id: 'x', primaryUrl: 'nope', interval: 0, toleratedFailures: -1, action: { url: 'http://x.example/{a}', retries: 0 } });
-    expect(problems.map((p) => p.field).sort()).toEqual(['action.retries', 'action.url', 'interval', 'primaryUrl', 'toleratedFailures', 'validation.urls']);
+    const problems = problemsOf({
+      id: 'x',
+      primaryUrl: 'nope',
+      interval: 0,
+      toleratedFailures: -1,
+      action: { url: 'http://x.example/{a}', retries: 0 },
+    });
+    expect(problems.map((p) => p.field).sort()).toEqual([
+      'action.retries',
+      'action.url',
+      'interval',
+      'primaryUrl',
+      'toleratedFailures',
+      'validation.urls',
+    ]);
     expect(problems.every((p) => p.pair === 'x')).toBe(true);
   });
 
@@ -163,9 +265,23 @@ describe('validatePairSettings: every rule names its field', () => {
   });
 
   it('allows the boundaries themselves', () => {
-    const s = valid({ ...base(), interval: 0.1, toleratedFailures: 0, timeout: 300, acceptStatus: '100-599', action: { url: 'http://x.example/', retries: 20, timeout: 0.1 } });
+    const s = valid({
+      ...base(),
+      interval: 0.1,
+      toleratedFailures: 0,
+      timeout: 300,
+      acceptStatus: '100-599',
+      action: { url: 'http://x.example/', retries: 20, timeout: 0.1 },
+    });
     expect(s.interval).toBe(0.1);
-    expect(valid({ ...base(), interval: 86400, toleratedFailures: 1000, action: { url: 'http://x.example/', retries: 1, timeout: 300 } }).toleratedFailures).toBe(1000);
+    expect(
+      valid({
+        ...base(),
+        interval: 86400,
+        toleratedFailures: 1000,
+        action: { url: 'http://x.example/', retries: 1, timeout: 300 },
+      }).toleratedFailures,
+    ).toBe(1000);
   });
 });
 
@@ -183,15 +299,31 @@ describe('secrets', () => {
         { name: 'X-Request-Source', value: 'noc' },
       ],
     },
-    failbackAction: { url: 'http://192.0.2.98/', auth: 'basic', user: 'u', pass: 'p3', headers: [{ name: 'Authorization', value: 'Token z' }] },
+    failbackAction: {
+      url: 'http://192.0.2.98/',
+      auth: 'basic',
+      user: 'u',
+      pass: 'p3',
+      headers: [{ name: 'Authorization', value: 'Token z' }],
+    },
   });
 
   it('knows which headers are secret', () => {
-    for (const h of ['Authorization', 'proxy-authorization', 'X-API-Key', 'Api-Key', 'X-Auth-Token', 'x-secret', 'X-Password', 'Cookie']) {
+    for (const h of [
+      'Authorization',
+      'proxy-authorization',
+      'X-API-Key',
+      'Api-Key',
+      'X-Auth-Token',
+      'x-secret',
+      'X-Password',
+      'Cookie',
+    ]) {
       expect(isSecretHeader(h), h).toBe(true);
     }
     // Every header is a secret unless its name is known to be harmless: API keys hide under any name.
-    for (const h of ['X-Request-Source', 'X-Ovh-Consumer', 'X-Ovh-Application', 'X-Custom']) expect(isSecretHeader(h), h).toBe(true);
+    for (const h of ['X-Request-Source', 'X-Ovh-Consumer', 'X-Ovh-Application', 'X-Custom'])
+      expect(isSecretHeader(h), h).toBe(true);
     for (const h of ['Content-Type', 'accept', 'User-Agent', 'Cache-Control']) expect(isSecretHeader(h), h).toBe(false);
   });
 
@@ -201,7 +333,9 @@ describe('secrets', () => {
     const text = JSON.stringify(masked);
     for (const secret of ['pw1', 'pw2', 'tok"', 'k1', 'k2', 'p3', 'Token z', 'abc']) expect(text).not.toContain(secret);
     expect(masked.primaryUrl).toBe(`http://mon:${SECRET_MASK}@192.0.2.10/status`);
-    expect(masked.action.url).toBe(`https://api:${SECRET_MASK}@dns.example.net/api?apikey=${SECRET_MASK}&target={standby}&token={pass}`);
+    expect(masked.action.url).toBe(
+      `https://api:${SECRET_MASK}@dns.example.net/api?apikey=${SECRET_MASK}&target={standby}&token={pass}`,
+    );
     expect(masked.action.pass).toBe(SECRET_MASK);
     expect(masked.action.headers).toEqual([
       { name: 'X-API-Key', value: SECRET_MASK },
@@ -226,7 +360,16 @@ describe('secrets', () => {
     const masked = maskSettings(valid(secretive()));
     const problems = problemsOf(masked);
     expect(problems.map((p) => p.field).sort()).toEqual(
-      ['action.headers[0].value', 'action.headers[1].value', 'action.pass', 'action.url', 'failbackAction.headers[0].value', 'failbackAction.pass', 'primaryUrl', 'validation.urls[0]'].sort(),
+      [
+        'action.headers[0].value',
+        'action.headers[1].value',
+        'action.pass',
+        'action.url',
+        'failbackAction.headers[0].value',
+        'failbackAction.pass',
+        'primaryUrl',
+        'validation.urls[0]',
+      ].sort(),
     );
     expect(problems.find((p) => p.field === 'action.pass')!.message).toMatch(/no secret is stored to keep; type it/);
   });
@@ -251,7 +394,11 @@ describe('validatePairList', () => {
     expect(validatePairList([a, b])).toEqual([]);
     const problems = validatePairList([a, b, a, a]);
     expect(problems).toHaveLength(2);
-    expect(problems[0]).toEqual({ pair: 'acme', field: 'id', message: expect.stringMatching(/duplicate pair id "acme": pair #3 .* pair #1/) });
+    expect(problems[0]).toEqual({
+      pair: 'acme',
+      field: 'id',
+      message: expect.stringMatching(/duplicate pair id "acme": pair #3 .* pair #1/),
+    });
   });
 });
 
@@ -262,8 +409,12 @@ describe('validation URLs: isolation protection (trust issue, item 9)', () => {
   };
 
   it('requires a validation URL unless quorum 0 is written explicitly', () => {
-    expect(problemAt(noValidation(), 'validation.urls').message).toMatch(/at least one validation URL is required.*quorum="0"/s);
-    expect(problemAt({ ...base(), validation: { urls: [] } }, 'validation.urls').message).toMatch(/at least one validation URL/);
+    expect(problemAt(noValidation(), 'validation.urls').message).toMatch(
+      /at least one validation URL is required.*quorum="0"/s,
+    );
+    expect(problemAt({ ...base(), validation: { urls: [] } }, 'validation.urls').message).toMatch(
+      /at least one validation URL/,
+    );
     expect(valid({ ...base(), validation: { quorum: 0, urls: [] } }).validation).toEqual({ quorum: 0, urls: [] });
   });
 
@@ -271,7 +422,9 @@ describe('validation URLs: isolation protection (trust issue, item 9)', () => {
     const unprotected = valid({ ...base(), validation: { quorum: 0, urls: [] } });
     expect(settingsWarnings(unprotected)).toEqual([expect.stringMatching(/no isolation protection/)]);
     expect(settingsWarnings(valid(base()))).toEqual([]);
-    expect(settingsHints(unprotected).find((h) => h.field === 'validation.urls')?.message).toMatch(/no isolation protection/);
+    expect(settingsHints(unprotected).find((h) => h.field === 'validation.urls')?.message).toMatch(
+      /no isolation protection/,
+    );
   });
 });
 
@@ -306,7 +459,11 @@ describe('masked secrets follow only the same origin (trust issue, item 7)', () 
       edited.action.url = url;
       edited.failbackAction!.url = url;
       const problems = problemsOf(edited, { existing });
-      expect(problems.map((p) => p.field).sort(), url).toEqual(['action.headers[0].value', 'action.pass', 'failbackAction.pass']);
+      expect(problems.map((p) => p.field).sort(), url).toEqual([
+        'action.headers[0].value',
+        'action.pass',
+        'failbackAction.pass',
+      ]);
       for (const p of problems) expect(p.message).toMatch(/origin changed .* type the secret again/);
     }
   });
@@ -328,7 +485,11 @@ describe('masked secrets follow only the same origin (trust issue, item 7)', () 
     edited.action.pass = 'new-pw';
     edited.action.headers = [{ name: 'X-Ovh-Consumer', value: 'new-ck' }];
     const s = valid(edited, { existing });
-    expect(s.action).toMatchObject({ url: 'https://other.example/api', pass: 'new-pw', headers: [{ name: 'X-Ovh-Consumer', value: 'new-ck' }] });
+    expect(s.action).toMatchObject({
+      url: 'https://other.example/api',
+      pass: 'new-pw',
+      headers: [{ name: 'X-Ovh-Consumer', value: 'new-ck' }],
+    });
   });
 });
 
@@ -391,15 +552,45 @@ describe('the XML element of a field', () => {
       timeout: -1,
       acceptStatus: 'ok',
       validation: { quorum: 5, urls: ['z'] },
-      action: { url: 'q', method: 'BREW', encoding: 'x', auth: 'x', retries: 0, timeout: 0, headers: [{ name: 'Bad Name', value: 'a\nb' }], body: 1 },
+      action: {
+        url: 'q',
+        method: 'BREW',
+        encoding: 'x',
+        auth: 'x',
+        retries: 0,
+        timeout: 0,
+        headers: [{ name: 'Bad Name', value: 'a\nb' }],
+        body: 1,
+      },
     });
     expect(problems.ok).toBe(false);
     if (problems.ok) return;
     const paths = problems.problems.map((p) => xmlPathOf(p.field));
     // Every path is made of element names of the contract (or @attributes), never a camelCase field name.
     for (const path of paths) expect(path).toMatch(/^(@?[a-z-]+(\[\d+\])?)(\/@?[a-z-]+(\[\d+\])?)*$/);
-    expect(paths).toEqual(expect.arrayContaining(['@id', 'name', 'primary-url', 'standby-url', 'interval', 'tolerated-failures', 'timeout', 'accept-status']));
-    expect(paths).toEqual(expect.arrayContaining(['validation/url[1]', 'action/url', 'action/@method', 'action/@retries', 'action/header[1]/@name', 'action/header[1]', 'action/body']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '@id',
+        'name',
+        'primary-url',
+        'standby-url',
+        'interval',
+        'tolerated-failures',
+        'timeout',
+        'accept-status',
+      ]),
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'validation/url[1]',
+        'action/url',
+        'action/@method',
+        'action/@retries',
+        'action/header[1]/@name',
+        'action/header[1]',
+        'action/body',
+      ]),
+    );
   });
 
   it('reads back: the XML reader maps element names onto the same fields', () => {

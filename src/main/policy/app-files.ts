@@ -8,7 +8,8 @@ import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import { APP_HOST, APP_SCHEME } from './app-origin.js';
 import { CSP_HEADER_VALUE } from './csp.js';
 
-export type AppFileAnswer = { ok: true; file: string; contentType: string } | { ok: false; status: 400 | 404; message: string };
+export type AppFileAnswer =
+  { ok: true; file: string; contentType: string } | { ok: false; status: 400 | 404; message: string };
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -54,10 +55,12 @@ export async function resolveAppFile(url: string, rendererDir: string): Promise<
   } catch {
     return refused(400, 'not a URL');
   }
-  if (u.protocol !== `${APP_SCHEME}:` || u.host.toLowerCase() !== APP_HOST) return refused(404, 'not an app:// renderer URL');
+  if (u.protocol !== `${APP_SCHEME}:` || u.host.toLowerCase() !== APP_HOST)
+    return refused(404, 'not an app:// renderer URL');
   const raw = u.pathname.split('/').slice(1);
   const segments = raw.map(safeSegment);
-  if (raw.length === 0 || segments.some((s) => s === undefined)) return refused(400, 'the path leaves the renderer folder or is malformed');
+  if (raw.length === 0 || segments.some((s) => s === undefined))
+    return refused(400, 'the path leaves the renderer folder or is malformed');
   const file = join(rendererDir, ...(segments as string[]));
   if (!inside(rendererDir, file)) return refused(400, 'the path leaves the renderer folder');
   try {
@@ -73,17 +76,31 @@ export async function resolveAppFile(url: string, rendererDir: string): Promise<
 
 /** The protocol handler's answer to one request: the file with the CSP, or a bare refusal. */
 export async function answerAppRequest(request: Request, rendererDir: string): Promise<Response> {
-  const headers = { 'Content-Security-Policy': CSP_HEADER_VALUE, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' };
+  const headers = {
+    'Content-Security-Policy': CSP_HEADER_VALUE,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-cache',
+  };
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response('method not allowed', { status: 405, headers: { ...headers, Allow: 'GET, HEAD' } });
   }
   const found = await resolveAppFile(request.url, rendererDir);
-  if (!found.ok) return new Response(found.message, { status: found.status, headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' } });
+  if (!found.ok)
+    return new Response(found.message, {
+      status: found.status,
+      headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' },
+    });
   let body: Buffer;
   try {
     body = await readFile(found.file);
   } catch {
-    return new Response('not a file of the renderer', { status: 404, headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' } });
+    return new Response('not a file of the renderer', {
+      status: 404,
+      headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' },
+    });
   }
-  return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers: { ...headers, 'Content-Type': found.contentType } });
+  return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
+    status: 200,
+    headers: { ...headers, 'Content-Type': found.contentType },
+  });
 }

@@ -67,5 +67,7 @@ export function isSafeExternalUrl(url: unknown): url is string {
   if (typeof url !== 'string' || url.length > 2048) return false;
   const u = parse(url);
   if (!u) return false;
-  return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === '';
+  return (
+    (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === ''
+  );
 }

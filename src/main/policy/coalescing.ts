@@ -3,7 +3,13 @@
 // (a Batcher, ./event-batcher.ts) becomes one notification, a pair's own when
 // only one pair is involved.
 
-import { KIND_RANK, SEVERITY_RANK_OF, headline, type NotificationIntent, type NotifyKind } from './notification-policy.js';
+import {
+  KIND_RANK,
+  SEVERITY_RANK_OF,
+  headline,
+  type NotificationIntent,
+  type NotifyKind,
+} from './notification-policy.js';
 import type { Severity } from '../../shared/model.js';
 
 /** What is finally shown. `pair` is set when a click should open that pair; otherwise it opens the dashboard. */

@@ -15,7 +15,8 @@ export function parseShellArgs(argv: readonly string[], cwd: string): ShellArgs 
     let value: string | undefined;
     if (arg === '--serverdir') {
       value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) return { ok: false, message: '--serverdir needs a directory: --serverdir <dir>' };
+      if (value === undefined || value.startsWith('--'))
+        return { ok: false, message: '--serverdir needs a directory: --serverdir <dir>' };
       i++;
     } else if (arg.startsWith('--serverdir=')) {
       value = arg.slice('--serverdir='.length);

@@ -9,9 +9,11 @@ import { MonitorError } from '../../shared/api.js';
 export function maskedExportArgs(args: readonly unknown[]): [{ masked: true }] {
   const opts = args[0];
   if (typeof opts === 'object' && opts !== null && (opts as { masked?: unknown }).masked === false) {
-    throw new MonitorError('unauthorized', 'The window can only export with secrets masked; use "Export with secrets", which saves the file itself.', [
-      { field: 'masked', message: 'must be true through the desktop bridge' },
-    ]);
+    throw new MonitorError(
+      'unauthorized',
+      'The window can only export with secrets masked; use "Export with secrets", which saves the file itself.',
+      [{ field: 'masked', message: 'must be true through the desktop bridge' }],
+    );
   }
   return [{ masked: true }];
 }

@@ -34,9 +34,16 @@ export class NotificationCenter {
     this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? realTimers;
     this.show = opts.show;
-    this.policy = new NotificationPolicy({ nameOf: opts.nameOf, ...(opts.dedupeMs !== undefined ? { dedupeMs: opts.dedupeMs } : {}) });
+    this.policy = new NotificationPolicy({
+      nameOf: opts.nameOf,
+      ...(opts.dedupeMs !== undefined ? { dedupeMs: opts.dedupeMs } : {}),
+    });
     this.gate = new MuteGate();
-    this.coalescer = new Batcher((burst) => opts.show(summarize(burst)), opts.windowMs ?? COALESCE_WINDOW_MS, this.timers);
+    this.coalescer = new Batcher(
+      (burst) => opts.show(summarize(burst)),
+      opts.windowMs ?? COALESCE_WINDOW_MS,
+      this.timers,
+    );
     if (opts.mutedUntil !== undefined && opts.mutedUntil > this.now()) this.mute(opts.mutedUntil);
   }
 

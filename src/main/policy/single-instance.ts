@@ -18,7 +18,11 @@ export interface SecondInstanceResponse {
 }
 
 /** The first instance's answer to a second launch: focus, and say so when the launch asked for something else. */
-export function secondInstanceResponse(currentServerdir: string, argv: readonly string[], cwd: string): SecondInstanceResponse {
+export function secondInstanceResponse(
+  currentServerdir: string,
+  argv: readonly string[],
+  cwd: string,
+): SecondInstanceResponse {
   const parsed = parseShellArgs(argv, cwd);
   if (parsed.ok && parsed.serverdir !== undefined && parsed.serverdir !== currentServerdir) {
     return {

@@ -29,7 +29,8 @@ export class TrustWatch {
 
   /** An engine event; the changes it makes to what is shown. */
   onAlert(e: AlertEvent): TrustChange[] {
-    if (e.alert === 'state-write-failed') this.raised.set('state-write', { kind: 'state-write', message: e.message, since: e.at });
+    if (e.alert === 'state-write-failed')
+      this.raised.set('state-write', { kind: 'state-write', message: e.message, since: e.at });
     else if (e.alert === 'state-write-recovered') this.raised.delete('state-write');
     else if (e.alert === 'lock-lost') this.raised.set('lock', { kind: 'lock', message: e.message, since: e.at });
     else return [];
@@ -54,7 +55,8 @@ export class TrustWatch {
       if (p) next.set(kind, p);
     }
     const changes: TrustChange[] = [];
-    for (const [kind, problem] of next) if (!this.shown.has(kind)) changes.push({ type: 'began', problem: { ...problem } });
+    for (const [kind, problem] of next)
+      if (!this.shown.has(kind)) changes.push({ type: 'began', problem: { ...problem } });
     for (const kind of this.shown.keys()) if (!next.has(kind)) changes.push({ type: 'ended', kind });
     this.shown = next;
     return changes;
@@ -68,7 +70,11 @@ export function trustHeadline(problems: readonly HealthProblem[]): string | unde
 }
 
 /** The tooltip with the problem first (it outranks every pair's state), within the Windows limit. */
-export function trustTooltip(problems: readonly HealthProblem[], pairsTooltip: string, productName = 'PBX Failover Monitor'): string {
+export function trustTooltip(
+  problems: readonly HealthProblem[],
+  pairsTooltip: string,
+  productName = 'PBX Failover Monitor',
+): string {
   const headline = trustHeadline(problems);
   if (!headline) return pairsTooltip;
   const counts = pairsTooltip.split('\n').slice(1).join(' ');

@@ -3,7 +3,17 @@
 import type { HistoryEvent } from '$shared/model';
 import { describeEvent } from './stores/pair-detail.svelte';
 
-export const CSV_COLUMNS = ['time', 'pair', 'type', 'detail', 'severity', 'status', 'latency_ms', 'operator', 'reason'] as const;
+export const CSV_COLUMNS = [
+  'time',
+  'pair',
+  'type',
+  'detail',
+  'severity',
+  'status',
+  'latency_ms',
+  'operator',
+  'reason',
+] as const;
 
 export function csvField(value: string | number | undefined): string {
   if (value === undefined) return '';
@@ -15,15 +25,45 @@ function row(e: HistoryEvent): Array<string | number | undefined> {
   const base = { time: e.at, pair: e.pair, type: e.type, detail: describeEvent(e) };
   switch (e.type) {
     case 'check':
-      return [base.time, base.pair, base.type, base.detail, e.result.ok ? 'info' : 'warning', e.result.status, Math.round(e.result.latencyMs), undefined, undefined];
+      return [
+        base.time,
+        base.pair,
+        base.type,
+        base.detail,
+        e.result.ok ? 'info' : 'warning',
+        e.result.status,
+        Math.round(e.result.latencyMs),
+        undefined,
+        undefined,
+      ];
     case 'action':
-      return [base.time, base.pair, base.type, base.detail, undefined, e.attempt?.status, e.attempt ? Math.round(e.attempt.latencyMs) : undefined, undefined, undefined];
+      return [
+        base.time,
+        base.pair,
+        base.type,
+        base.detail,
+        undefined,
+        e.attempt?.status,
+        e.attempt ? Math.round(e.attempt.latencyMs) : undefined,
+        undefined,
+        undefined,
+      ];
     case 'alert':
       return [base.time, base.pair, base.type, base.detail, e.severity, undefined, undefined, undefined, undefined];
     case 'operator':
       return [base.time, base.pair, base.type, base.detail, undefined, undefined, undefined, e.operator, e.reason];
     case 'state':
-      return [base.time, base.pair, base.type, base.detail, undefined, undefined, undefined, e.operator, e.manual ? e.reason : undefined];
+      return [
+        base.time,
+        base.pair,
+        base.type,
+        base.detail,
+        undefined,
+        undefined,
+        undefined,
+        e.operator,
+        e.manual ? e.reason : undefined,
+      ];
     default:
       return [base.time, base.pair, base.type, base.detail];
   }

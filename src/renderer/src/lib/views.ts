@@ -28,5 +28,8 @@ export function prefetchViews(): void {
     for (const view of Object.values(views)) void view().catch(() => undefined);
   };
   // Well after the first screen, so parsing them cannot delay the first interaction.
-  setTimeout(() => (typeof requestIdleCallback === 'function' ? requestIdleCallback(load, { timeout: 2000 }) : load()), 1500);
+  setTimeout(
+    () => (typeof requestIdleCallback === 'function' ? requestIdleCallback(load, { timeout: 2000 }) : load()),
+    1500,
+  );
 }

@@ -3,7 +3,13 @@
 // like the HTTP backend's (a thrown MonitorError with the problems).
 
 import type { Backend, ConnectionState, MonitorApi, Unsubscribe } from '$shared/api';
-import { API_METHODS, type DesktopBridge, type DesktopPreferences, type ExportWithSecretsResult, type IpcResult } from '$shared/ipc';
+import {
+  API_METHODS,
+  type DesktopBridge,
+  type DesktopPreferences,
+  type ExportWithSecretsResult,
+  type IpcResult,
+} from '$shared/ipc';
 import type { EngineEvent } from '$shared/model';
 import { errorFromBody } from './errors';
 

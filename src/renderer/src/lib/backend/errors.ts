@@ -1,6 +1,13 @@
 import { MonitorError, type ApiErrorBody, type ApiErrorCode } from '$shared/api';
 
-const CODES: ReadonlySet<string> = new Set<ApiErrorCode>(['invalid', 'not-found', 'conflict', 'unauthorized', 'too-large', 'internal']);
+const CODES: ReadonlySet<string> = new Set<ApiErrorCode>([
+  'invalid',
+  'not-found',
+  'conflict',
+  'unauthorized',
+  'too-large',
+  'internal',
+]);
 
 /** Both backends throw MonitorError, so views handle errors from HTTP and IPC alike. */
 export function errorFromBody(body: unknown, fallback: string): MonitorError {

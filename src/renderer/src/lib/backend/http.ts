@@ -125,10 +125,20 @@ export class HttpBackend implements Backend {
     return this.request('GET', API_PATHS.alerts + query(range));
   }
   exportXml(opts?: { masked?: boolean }): Promise<string> {
-    return this.request('GET', API_PATHS.configXml + query({ masked: opts?.masked ? 'true' : undefined }), undefined, 'text');
+    return this.request(
+      'GET',
+      API_PATHS.configXml + query({ masked: opts?.masked ? 'true' : undefined }),
+      undefined,
+      'text',
+    );
   }
   importXml(xml: string, opts?: ImportOptions): Promise<ImportResult> {
-    const params = query({ dryRun: opts?.dryRun ? 'true' : undefined, mode: opts?.mode, reason: opts?.reason, operator: opts?.operator });
+    const params = query({
+      dryRun: opts?.dryRun ? 'true' : undefined,
+      mode: opts?.mode,
+      reason: opts?.reason,
+      operator: opts?.operator,
+    });
     return this.request('PUT', API_PATHS.configXml + params, xml);
   }
   testUrls(settings: PairSettings): Promise<CheckResult[]> {
@@ -164,7 +174,9 @@ export class HttpBackend implements Backend {
     const init: RequestInit = {
       method,
       headers: this.headers(
-        body === undefined ? { accept: 'application/json' } : { 'content-type': isText ? 'application/xml' : 'application/json' },
+        body === undefined
+          ? { accept: 'application/json' }
+          : { 'content-type': isText ? 'application/xml' : 'application/json' },
       ),
       cache: 'no-store',
     };
@@ -173,7 +185,10 @@ export class HttpBackend implements Backend {
     try {
       res = await fetch(this.baseUrl + path, init);
     } catch (err) {
-      throw new MonitorError('internal', `The service cannot be reached (${err instanceof Error ? err.message : String(err)})`);
+      throw new MonitorError(
+        'internal',
+        `The service cannot be reached (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
     if (res.status === 401) this.rejected();
     if (!res.ok) throw errorFromBody(await res.json().catch(() => undefined), `${method} ${path}: HTTP ${res.status}`);

@@ -52,7 +52,12 @@ export interface Columns {
 }
 
 /** Checks and failures of one target per pixel column; minutes are taken at their start. */
-export function checkColumns(minutes: MinuteAggregate[], target: 'primary' | 'standby', win: Window, width: number): Columns {
+export function checkColumns(
+  minutes: MinuteAggregate[],
+  target: 'primary' | 'standby',
+  win: Window,
+  width: number,
+): Columns {
   const checks = new Float64Array(width);
   const failures = new Float64Array(width);
   const span = win.to - win.from;
@@ -106,7 +111,20 @@ function operatorLabel(e: OperatorEvent): string {
 
 /** Round tick spacing for an axis of `span` ms over `width` px. */
 export function tickStep(span: number, width: number): number {
-  const steps = [60e3, 5 * 60e3, 10 * 60e3, 15 * 60e3, 30 * 60e3, 3600e3, 3 * 3600e3, 6 * 3600e3, 12 * 3600e3, 86400e3, 2 * 86400e3, 7 * 86400e3];
+  const steps = [
+    60e3,
+    5 * 60e3,
+    10 * 60e3,
+    15 * 60e3,
+    30 * 60e3,
+    3600e3,
+    3 * 3600e3,
+    6 * 3600e3,
+    12 * 3600e3,
+    86400e3,
+    2 * 86400e3,
+    7 * 86400e3,
+  ];
   const target = span / Math.max(1, width / 110);
   return steps.find((s) => s >= target) ?? steps[steps.length - 1]!;
 }

@@ -24,7 +24,10 @@ export function timelineHeight(hasStandby: boolean): number {
   return m + bands + gap + checks + (hasStandby ? gap + checks : 0) + axis;
 }
 
-type Palette = Record<'ok' | 'critical' | 'warning' | 'notice' | 'paused' | 'nodata' | 'text' | 'muted' | 'border' | 'accent', string>;
+type Palette = Record<
+  'ok' | 'critical' | 'warning' | 'notice' | 'paused' | 'nodata' | 'text' | 'muted' | 'border' | 'accent',
+  string
+>;
 
 const STATE_COLOUR: Record<PairState, keyof Palette> = {
   starting: 'notice',
@@ -51,7 +54,12 @@ export function readPalette(el: Element): Palette {
   };
 }
 
-export function drawTimeline(ctx: CanvasRenderingContext2D, width: number, input: TimelineInput, palette: Palette): void {
+export function drawTimeline(
+  ctx: CanvasRenderingContext2D,
+  width: number,
+  input: TimelineInput,
+  palette: Palette,
+): void {
   const height = timelineHeight(input.hasStandby);
   ctx.clearRect(0, 0, width, height);
   const win = input.window;
@@ -69,7 +77,13 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, width: number, input
   drawAxis(ctx, win, width, y, xOf, palette);
 }
 
-function drawBands(ctx: CanvasRenderingContext2D, input: TimelineInput, xOf: (t: number) => number, y: number, p: Palette): void {
+function drawBands(
+  ctx: CanvasRenderingContext2D,
+  input: TimelineInput,
+  xOf: (t: number) => number,
+  y: number,
+  p: Palette,
+): void {
   ctx.font = '600 12px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
   const known = Math.min(firstKnown(input.events, input.minutes), input.since ?? Infinity);
@@ -134,7 +148,12 @@ function drawChecks(ctx: CanvasRenderingContext2D, cols: Columns, y: number, p: 
   for (let x = 0; x < cols.checks.length; x++) if (cols.failures[x]! > 0) ctx.fillRect(x, y, 1, h);
 }
 
-function drawMarkers(ctx: CanvasRenderingContext2D, input: TimelineInput, xOf: (t: number) => number, p: Palette): void {
+function drawMarkers(
+  ctx: CanvasRenderingContext2D,
+  input: TimelineInput,
+  xOf: (t: number) => number,
+  p: Palette,
+): void {
   const bandsTop = LAYOUT.markers;
   let lastX = -10;
   for (const m of markers(input.events, input.window)) {
@@ -175,7 +194,14 @@ function triangle(ctx: CanvasRenderingContext2D, x: number, y: number, r: number
   ctx.fill();
 }
 
-function drawAxis(ctx: CanvasRenderingContext2D, win: Window, width: number, y: number, xOf: (t: number) => number, p: Palette): void {
+function drawAxis(
+  ctx: CanvasRenderingContext2D,
+  win: Window,
+  width: number,
+  y: number,
+  xOf: (t: number) => number,
+  p: Palette,
+): void {
   const span = win.to - win.from;
   const step = tickStep(span, width);
   ctx.fillStyle = p.muted;

@@ -9,7 +9,11 @@ const LOOKBACK_MS = 90 * 24 * 3600_000;
 
 export class AuditStore extends EventList<OperatorEvent> {
   constructor(backend: Backend) {
-    super({ fetch: (range) => backend.audit(range), accepts: (e): e is OperatorEvent => e.type === 'operator', lookbackMs: LOOKBACK_MS });
+    super({
+      fetch: (range) => backend.audit(range),
+      accepts: (e): e is OperatorEvent => e.type === 'operator',
+      lookbackMs: LOOKBACK_MS,
+    });
   }
 
   /** Newest first. */

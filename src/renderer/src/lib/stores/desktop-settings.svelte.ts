@@ -13,7 +13,10 @@ type PreferencesHost = Required<Pick<Backend, 'getPreferences' | 'setPreferences
 export function desktopSettingsOf(backend: Backend): DesktopSettings | undefined {
   const { getPreferences, setPreferences } = backend;
   if (!getPreferences || !setPreferences) return undefined;
-  return new DesktopSettings({ getPreferences: () => getPreferences.call(backend), setPreferences: (p) => setPreferences.call(backend, p) });
+  return new DesktopSettings({
+    getPreferences: () => getPreferences.call(backend),
+    setPreferences: (p) => setPreferences.call(backend, p),
+  });
 }
 
 export class DesktopSettings {

@@ -6,7 +6,11 @@ import type { AlertKind, EngineEvent } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 
 /** Alerts after which the health answer is different. */
-const HEALTH_ALERTS: ReadonlySet<AlertKind> = new Set<AlertKind>(['state-write-failed', 'state-write-recovered', 'lock-lost']);
+const HEALTH_ALERTS: ReadonlySet<AlertKind> = new Set<AlertKind>([
+  'state-write-failed',
+  'state-write-recovered',
+  'lock-lost',
+]);
 
 export class HealthStore {
   ok = $state(true);

@@ -24,7 +24,12 @@ export class NotificationsStore extends EventList<AlertEvent> {
     private readonly storage: Storage | undefined = typeof localStorage === 'undefined' ? undefined : localStorage,
   ) {
     // An alert can arrive live and in the loaded list both: it is counted once.
-    super({ fetch: (range) => backend.alerts(range), accepts: (e): e is AlertEvent => e.type === 'alert', lookbackMs: LOOKBACK_MS, keyOf: alertId });
+    super({
+      fetch: (range) => backend.alerts(range),
+      accepts: (e): e is AlertEvent => e.type === 'alert',
+      lookbackMs: LOOKBACK_MS,
+      keyOf: alertId,
+    });
     this.acknowledged = new Set(this.readAcks());
   }
 

@@ -110,7 +110,11 @@ export class PairDetailStore {
       added.push(e);
       if (e.type === 'config' && e.change === 'updated') void this.reloadDetail();
     }
-    this.history = { ...this.history, minutes, events: added.length ? [...this.history.events, ...added] : this.history.events };
+    this.history = {
+      ...this.history,
+      minutes,
+      events: added.length ? [...this.history.events, ...added] : this.history.events,
+    };
     this.span = { from: this.span.from, to: Math.max(this.span.to, nowMs) };
   }
 
@@ -126,7 +130,8 @@ export class PairDetailStore {
   zoomAround(at: number, factor: number): void {
     const w = this.zoom ?? this.span;
     this.zoomTo(at - (at - w.from) * factor, at + (w.to - at) * factor);
-    if (factor > 1 && this.zoom && this.zoom.from <= this.span.from && this.zoom.to >= this.span.to) this.zoom = undefined;
+    if (factor > 1 && this.zoom && this.zoom.from <= this.span.from && this.zoom.to >= this.span.to)
+      this.zoom = undefined;
   }
 
   showWholeRange(): void {
@@ -140,7 +145,10 @@ export class PairDetailStore {
   /** Fire the failed action again; a refusal shows as the page's error. */
   async retryAction(operator: string | undefined): Promise<void> {
     try {
-      await this.backend.retryAction(this.id, { reason: 'retry after the action failed', ...(operator ? { operator } : {}) });
+      await this.backend.retryAction(this.id, {
+        reason: 'retry after the action failed',
+        ...(operator ? { operator } : {}),
+      });
     } catch (err) {
       this.error = errorMessage(err);
     }

@@ -143,7 +143,9 @@ function actionFromForm(a: ActionForm): ActionSettings {
     url: a.url.trim(),
     encoding: a.encoding,
     auth: a.auth,
-    headers: a.headers.filter((h) => h.name.trim() !== '' || h.value !== '').map((h) => ({ name: h.name.trim(), value: h.value })),
+    headers: a.headers
+      .filter((h) => h.name.trim() !== '' || h.value !== '')
+      .map((h) => ({ name: h.name.trim(), value: h.value })),
     retries: num(a.retries) as number,
     timeout: num(a.timeout) as number,
   };
@@ -175,20 +177,35 @@ export function settingsFromForm(f: PairForm): PairSettings {
 }
 
 const PAIR_INPUTS = [
-  'id', 'name', 'primaryUrl', 'standbyUrl', 'interval', 'toleratedFailures', 'timeout', 'acceptStatus',
-  'validation.quorum', 'validation.urls',
+  'id',
+  'name',
+  'primaryUrl',
+  'standbyUrl',
+  'interval',
+  'toleratedFailures',
+  'timeout',
+  'acceptStatus',
+  'validation.quorum',
+  'validation.urls',
 ];
 const ACTION_INPUTS = ['method', 'url', 'encoding', 'auth', 'user', 'pass', 'retries', 'timeout', 'body'];
 
 /** Every problem field the editor has an input for (their problems show there, the rest in a list above Save). */
 export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
-  const actions = [['action', f.action], ['failbackAction', f.failback]] as const;
+  const actions = [
+    ['action', f.action],
+    ['failbackAction', f.failback],
+  ] as const;
   return new Set([
     ...PAIR_INPUTS,
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
     ...actions.flatMap(([prefix, a]) => [
       ...ACTION_INPUTS.map((name) => `${prefix}.${name}`),
-      ...a.headers.flatMap((_, i) => [`${prefix}.headers[${i}]`, `${prefix}.headers[${i}].name`, `${prefix}.headers[${i}].value`]),
+      ...a.headers.flatMap((_, i) => [
+        `${prefix}.headers[${i}]`,
+        `${prefix}.headers[${i}].name`,
+        `${prefix}.headers[${i}].value`,
+      ]),
     ]),
   ]);
 }
@@ -251,7 +268,8 @@ export class PairEditorStore {
 
   touch(field: string): void {
     if (!this.touched[field]) this.touched[field] = true;
-    if (this.serverProblems.some((p) => p.field === field)) this.serverProblems = this.serverProblems.filter((p) => p.field !== field);
+    if (this.serverProblems.some((p) => p.field === field))
+      this.serverProblems = this.serverProblems.filter((p) => p.field !== field);
   }
 
   /** Problems shown next to `field`: the validator's once the field was touched (or after Save), and the server's. */
@@ -328,7 +346,11 @@ export class PairEditorStore {
     this.removingNow = true;
     this.removeError = undefined;
     try {
-      const req = { reason: this.removeReason.trim(), ...(operator ? { operator } : {}), ...(force ? { force: true } : {}) };
+      const req = {
+        reason: this.removeReason.trim(),
+        ...(operator ? { operator } : {}),
+        ...(force ? { force: true } : {}),
+      };
       await this.backend.removePair(this.existing.id, req);
       this.markClean();
       return true;

@@ -14,7 +14,9 @@ export class Prefs {
   #large = $state(false);
   #operator = $state('');
 
-  constructor(private readonly storage: Storage | undefined = typeof localStorage === 'undefined' ? undefined : localStorage) {
+  constructor(
+    private readonly storage: Storage | undefined = typeof localStorage === 'undefined' ? undefined : localStorage,
+  ) {
     const saved = this.read();
     this.#compact = saved.compact ?? false;
     this.#large = saved.large ?? false;

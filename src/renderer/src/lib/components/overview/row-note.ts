@@ -4,9 +4,12 @@ import type { PairStatus } from '$shared/model';
 export function rowNote(s: PairStatus): string {
   const a = s.action;
   if (s.state === 'failover' && s.primaryAnswering) return 'Primary answers again: two active PBXs?';
-  if (a && a.phase === 'failed') return `${a.kind === 'failover' ? 'Failover' : 'Failback'} action failed after ${a.attempts.length} attempts`;
-  if (a && (a.phase === 'running' || a.phase === 'pending')) return `${a.kind === 'failover' ? 'Failover' : 'Failback'} action running (attempt ${Math.max(1, a.attempts.length)})`;
-  if (s.state === 'failover' && a?.phase === 'succeeded') return `${a.manual ? 'Manual failover' : 'Failed over'}: action succeeded`;
+  if (a && a.phase === 'failed')
+    return `${a.kind === 'failover' ? 'Failover' : 'Failback'} action failed after ${a.attempts.length} attempts`;
+  if (a && (a.phase === 'running' || a.phase === 'pending'))
+    return `${a.kind === 'failover' ? 'Failover' : 'Failback'} action running (attempt ${Math.max(1, a.attempts.length)})`;
+  if (s.state === 'failover' && a?.phase === 'succeeded')
+    return `${a.manual ? 'Manual failover' : 'Failed over'}: action succeeded`;
   if (s.isolated) return 'Watcher isolated: cannot reach the validation URLs';
   if (s.standbyDown) return 'Standby down';
   if (s.state === 'verifying') return 'Checking validation URLs';
