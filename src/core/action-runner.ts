@@ -3,6 +3,7 @@
 // persisted before and after it, so that a restart resumes the series and an
 // action that succeeded is never fired again.
 
+import { pairLabel } from '../shared/pair-label.js';
 import { randomUUID } from 'node:crypto';
 import {
   type ActionAttempt,
@@ -342,8 +343,7 @@ export class ActionRun {
   }
 
   private alert(alert: AlertKind, severity: Severity, message: string): void {
-    const label =
-      this.pair.name && this.pair.name !== this.pair.id ? `${this.pair.name} (${this.pair.id})` : this.pair.id;
+    const label = pairLabel(this.pair);
     this.deps.emit({
       type: 'alert',
       pair: this.pair.id,

@@ -4,6 +4,7 @@
 // restore after a restart. The rules that decide the moves are the Watcher's
 // (watcher.ts), which extends this.
 
+import { pairLabel } from '../shared/pair-label.js';
 import type {
   ActionEvent,
   AlertKind,
@@ -260,9 +261,7 @@ export class PairMachine {
   }
 
   protected label(): string {
-    return this.settings.name && this.settings.name !== this.settings.id
-      ? `${this.settings.name} (${this.settings.id})`
-      : this.settings.id;
+    return pairLabel(this.settings);
   }
 
   private restore(persisted: PersistedState): void {

@@ -3,15 +3,7 @@
 // second: the renderer gets them in batches rather than one IPC message each,
 // and the notifications of a burst become one summary (./coalescing.ts).
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+import { systemTimers, type Timers } from '../../core/ports.js';
 
 const EVENT_BATCH_MS = 100;
 
@@ -22,7 +14,7 @@ export class Batcher<T> {
   constructor(
     private readonly send: (batch: T[]) => void,
     private readonly intervalMs: number = EVENT_BATCH_MS,
-    private readonly timers: Timers = realTimers,
+    private readonly timers: Timers = systemTimers,
   ) {}
 
   push(item: T): void {

@@ -4,7 +4,8 @@
 
 import type { EngineEvent } from '../../shared/model.js';
 import { COALESCE_WINDOW_MS, summarize, type Delivery } from './coalescing.js';
-import { Batcher, realTimers, type Timers } from './event-batcher.js';
+import { systemTimers, type Timers } from '../../core/ports.js';
+import { Batcher } from './event-batcher.js';
 import { MuteGate } from './muting.js';
 import { NotificationPolicy, type NotificationIntent } from './notification-policy.js';
 
@@ -32,7 +33,7 @@ export class NotificationCenter {
 
   constructor(opts: NotificationCenterOptions) {
     this.now = opts.now ?? Date.now;
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? systemTimers;
     this.show = opts.show;
     this.policy = new NotificationPolicy({
       nameOf: opts.nameOf,
