@@ -4,7 +4,8 @@
 // coalesced, action progress never delayed); every event goes to the history;
 // every operator move becomes an OperatorEvent with who, what, why and outcome.
 // Imports and hand edits of pbxctrl-failover.xml are ConfigSync's; reading a
-// request's reason and operator is requests.ts's.
+// request's reason and operator is requests.ts's. It is one cohesive thing, the facade with one short
+// method per MonitorApi call, and so longer than most files here.
 
 import { HealthProblems } from './health-problems.js';
 import {

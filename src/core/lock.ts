@@ -1,6 +1,6 @@
 // One writer per serverdir. Two monitors on the same directory would both fire
 // action URLs, so a second instance refuses to start and says who holds the
-// lock; a lock whose holder died is taken over.
+// lock; a lock whose holder died is taken over. One cohesive protocol (acquire, heartbeat, takeover, loss).
 //
 // Who is alive is decided by the holder's heartbeat, watched by the contender on
 // its own monotonic clock: a holder whose lock file does not change for the stale

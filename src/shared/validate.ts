@@ -1,6 +1,7 @@
 // Validation of a pair's settings, the same rules for the XML file, the API and
 // the dashboard's editor: every problem names the pair and the field and says
-// what is wrong in words, and all problems are collected, not just the first.
+// what is wrong in words, and all problems are collected, not just the first. One cohesive thing (a rule
+// per field), hence its length.
 
 import {
   AUTH_KINDS,
