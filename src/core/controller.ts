@@ -195,13 +195,17 @@ export class Controller implements Monitor {
     this.sync.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
-    this.supervisor.emit({
-      type: 'alert',
-      pair: '*',
-      at: this.isoNow(),
-      alert: 'lock-lost',
-      severity: 'critical',
-      message,
+    // A write already renaming when the loss was learned cannot be called back: the alert comes once it
+    // has ended, so that from the alert on the file is never touched by this instance.
+    void this.writer.settled().then(() => {
+      this.supervisor.emit({
+        type: 'alert',
+        pair: '*',
+        at: this.isoNow(),
+        alert: 'lock-lost',
+        severity: 'critical',
+        message,
+      });
     });
   }
 

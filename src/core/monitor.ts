@@ -49,8 +49,15 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     ...(opts.lockStaleMs !== undefined ? { staleMs: opts.lockStaleMs } : {}),
   });
   let controller: Controller;
+  let lockLost: string | undefined;
   try {
-    const store = createConfigStore(opts.serverdir, { log });
+    const store = createConfigStore(opts.serverdir, {
+      log,
+      // A write whose new file was ready when the loss was learned is not renamed over the other instance's file.
+      beforeReplace: async () => {
+        if (lockLost !== undefined) throw new MonitorError('conflict', lockLost);
+      },
+    });
     const config = await store.load();
     const history = createHistoryStore(opts.serverdir, { retentionDays: opts.historyRetentionDays ?? 90, clock, log });
     const controllerOptions: ConstructorParameters<typeof Controller>[0] = {
@@ -77,7 +84,10 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
       : new MonitorError('internal', `cannot open ${opts.serverdir}: ${(error as Error).message}`);
   }
   // Another instance owns the serverdir now: stop acting at once (an alert `lock-lost` tells the shell).
-  lock.onLost((message) => controller.lockLost(message));
+  lock.onLost((message) => {
+    lockLost = message;
+    controller.lockLost(message);
+  });
   controller.start();
   log.info('monitor started', { serverdir: opts.serverdir, pairs: (await controller.listPairs()).length });
   return controller;

@@ -69,6 +69,12 @@ export class StateWriter {
     this.lostLock = message;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    this.stopWriteRetry();
+  }
+
+  /** Settles when no write is running or waiting its turn (a write queued now does not write any more once the lock is lost). */
+  settled(): Promise<void> {
+    return this.disk.idle();
   }
 
   /** Stops the coalescing timer and any retry (on close, before the final write). */
@@ -186,6 +192,8 @@ export class StateWriter {
   private async write(): Promise<void> {
     try {
       await this.onDisk(async () => {
+        // Asked for before the lock was lost, its turn came after: the file is the other instance's now.
+        if (this.lostLock !== undefined) throw new MonitorError('conflict', this.lostLock);
         if (this.blockedBy) throw this.blockedError();
         const started = performance.now();
         try {
@@ -195,6 +203,8 @@ export class StateWriter {
         }
       });
     } catch (error) {
+      // Not written because the lock was lost: not a failure to report, retry or look into.
+      if (this.lostLock !== undefined) throw new MonitorError('conflict', this.lostLock);
       if (this.blockedBy) {
         const blocked = this.blockedError();
         this.stateWriteFailed(blocked);
