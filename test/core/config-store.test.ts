@@ -8,6 +8,7 @@ import type { FailoverConfig } from '../../src/core/ports.js';
 import { MonitorError } from '../../src/shared/api.js';
 import { SECRET_MASK } from '../../src/shared/model.js';
 import { CONTRACT_SAMPLE, RICH_SAMPLE, configWith, minimalPair } from '../helpers/xml-samples.js';
+import { rejection } from '../helpers/test-scope.js';
 
 let dir: string;
 let file: string;
@@ -20,16 +21,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<MonitorError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MonitorError);
-    return err as MonitorError;
-  }
-  throw new Error('expected a MonitorError, the call succeeded');
-}
 
 function withInterval(config: FailoverConfig, interval: number): FailoverConfig {
   return { pairs: config.pairs.map((p) => ({ ...p, settings: { ...p.settings, interval } })) };

@@ -1,33 +1,15 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMonitor } from '../../src/core/monitor.js';
-import { MonitorError } from '../../src/shared/api.js';
+import { type MonitorError } from '../../src/shared/api.js';
 import { type OperatorEvent, type PairSettings, SECRET_MASK, type StateEvent } from '../../src/shared/model.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
-import { HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
+import { type HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
 import { configFile, open, readConfigText, tempServerdir, writeConfig } from '../helpers/serverdir.js';
+import { perTestScope, rejection } from '../helpers/test-scope.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function fixture(status = 200): Promise<HttpFixture> {
-  const f = await HttpFixture.start({ status });
-  cleanups.push(() => f.close());
-  return f;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MonitorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MonitorError) return error;
-    throw error;
-  }
-  throw new Error('expected a MonitorError');
-}
+const { cleanups, fixture } = perTestScope();
 
 function pair(
   id: string,

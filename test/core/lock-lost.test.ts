@@ -3,25 +3,17 @@
 // file the new owner now writes. The engine in-process, and `serve` as a real child process.
 
 import { promises as fs } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lockPath } from '../../src/core/paths.js';
 import { MonitorError } from '../../src/shared/api.js';
 import type { AlertEvent, PairSettings } from '../../src/shared/model.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
-import { HttpFixture, waitFor } from '../helpers/http-fixtures.js';
+import { type HttpFixture, waitFor } from '../helpers/http-fixtures.js';
 import { configFile, fastTuning, open, tempServerdir, writeConfig } from '../helpers/serverdir.js';
 import { spawnCli } from '../helpers/service-harness.js';
+import { perTestScope } from '../helpers/test-scope.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function fixture(status = 200): Promise<HttpFixture> {
-  const f = await HttpFixture.start({ status });
-  cleanups.push(() => f.close());
-  return f;
-}
+const { cleanups, fixture } = perTestScope();
 
 const THEIRS = { pid: 4242, host: 'other-host.example', startedAt: '2026-11-27T08:00:00.000Z', token: 'theirs' };
 

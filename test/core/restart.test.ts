@@ -1,23 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newActionStatus } from '../../src/core/action-runner.js';
 import type { PairRecord } from '../../src/core/ports.js';
 import type { EngineEvent, PairSettings } from '../../src/shared/model.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
-import { HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
+import { type HttpFixture, sleep, waitFor } from '../helpers/http-fixtures.js';
 import { open, readConfigText, tempServerdir, writeConfig } from '../helpers/serverdir.js';
+import { perTestScope } from '../helpers/test-scope.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function fixture(status = 200): Promise<HttpFixture> {
-  const f = await HttpFixture.start({ status });
-  cleanups.push(() => f.close());
-  return f;
-}
+const { cleanups, fixture } = perTestScope();
 
 function pairOf(primary: HttpFixture, receiver: HttpFixture, extra: Partial<PairSettings> = {}): PairSettings {
   const p = pairSettings({

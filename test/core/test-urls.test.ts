@@ -1,33 +1,13 @@
 // "Test URLs" checks the draft's probing fields with the shared validator (the rules of saving the
 // pair), probes nothing when they are wrong, and still tests a draft whose action is unfinished.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { MonitorError } from '../../src/shared/api.js';
+import { describe, expect, it } from 'vitest';
 import type { PairSettings } from '../../src/shared/model.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
-import { HttpFixture } from '../helpers/http-fixtures.js';
 import { open, tempServerdir } from '../helpers/serverdir.js';
+import { perTestScope, rejection } from '../helpers/test-scope.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function fixture(status = 200): Promise<HttpFixture> {
-  const f = await HttpFixture.start({ status });
-  cleanups.push(() => f.close());
-  return f;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MonitorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MonitorError) return error;
-    throw error;
-  }
-  throw new Error('expected a MonitorError');
-}
+const { cleanups, fixture } = perTestScope();
 
 describe('controller: test URLs use the shared validator', () => {
   it('refuses wrong probing fields with a 400 naming each field, and probes nothing', async () => {
