@@ -347,6 +347,12 @@ function readAction(
     c.add(`${prefix}.user`, 'is required for Basic authentication');
   if (auth === 'bearer' && !pass && !c.has(`${prefix}.pass`))
     c.add(`${prefix}.pass`, 'is required for Bearer authentication (the token)');
+  // The token goes into the Authorization header as it is: the engine's own send check refuses the same.
+  if (auth === 'bearer' && pass && pass !== SECRET_MASK && !c.has(`${prefix}.pass`) && !isHeaderText(pass))
+    c.add(
+      `${prefix}.pass`,
+      'a Bearer token can only be sent as Latin-1 text (it goes into the Authorization header as it is)',
+    );
   if (method === 'GET' && body !== undefined && body !== '')
     c.add(`${prefix}.body`, 'a GET request cannot carry a body; use POST, PUT or PATCH');
 
@@ -479,10 +485,7 @@ function readHeader(
     return void c.add(`${field}.value`, 'must not contain control characters');
   // What HTTP clients send as it is: Latin-1 (undici refuses anything else); variables are encoded when rendered.
   // (The mask stands for a stored value, which was checked when it was saved.)
-  if (
-    value !== SECRET_MASK &&
-    /[^\t\u0020-\u007e\u0080-\u00ff]/.test(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''))
-  ) {
+  if (value !== SECRET_MASK && !isHeaderText(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''))) {
     return void c.add(
       `${field}.value`,
       'contains characters a header cannot carry (only Latin-1 text can be sent); write them through a template variable or leave them out',
@@ -494,4 +497,9 @@ function readHeader(
   if (bad) return void c.add(`${field}.value`, bad);
   if (!checkVariables(c, `${field}.value`, value) || !nameOk) return undefined;
   return { name: (name as string).trim(), value, ...(secret ? { secret } : {}) };
+}
+
+/** Text an HTTP header carries as it is: Latin-1 without control characters (tab allowed); undici refuses the rest. */
+function isHeaderText(text: string): boolean {
+  return !/[^\t\u0020-\u007e\u0080-\u00ff]/.test(text);
 }

@@ -167,6 +167,13 @@ describe('validatePairSettings: every rule names its field', () => {
     ['action timeout too long', withAction({ timeout: 301 }), 'action.timeout', /at most 300/],
     ['basic without user', withAction({ auth: 'basic', pass: 'p' }), 'action.user', /required for Basic/],
     ['bearer without token', withAction({ auth: 'bearer' }), 'action.pass', /required for Bearer/],
+    // Found by the fuzzer: the file's reader refused it while the validator let it pass.
+    [
+      'bearer token outside Latin-1',
+      withAction({ auth: 'bearer', pass: 'Ā' }),
+      'action.pass',
+      /only be sent as Latin-1/,
+    ],
     ['GET with a body', withAction({ method: 'GET', body: 'x' }), 'action.body', /GET request cannot carry a body/],
     [
       'header name with a space',
