@@ -98,8 +98,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         origin,
         path,
         method,
-        headers,
-        body,
+        headers: headers ?? {},
+        body: body ?? null,
         signal,
         // Backstops only: the caller's deadline aborts first. They are generous so that an event
         // loop stall (which delays the caller's own timer check) is not turned into a failure here.

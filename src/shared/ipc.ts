@@ -60,7 +60,7 @@ export interface DesktopPreferences {
   /** Closing the window keeps the watchers running in the tray (default); off, closing asks whether to quit. */
   closeToTray: boolean;
   /** ISO 8601 time until which desktop notifications are held back, or undefined. */
-  mutedUntil?: string;
+  mutedUntil?: string | undefined;
   /** Operator name recorded in the audit log; defaults to the OS user. */
   operator: string;
 }

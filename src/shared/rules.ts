@@ -1,7 +1,7 @@
 // The runtime rules every part shares: the limits of each setting, the defaults filled in, and the
 // two rules the engine applies while running (a check's timeout, the action's backoff span).
 
-import type { AuthKind, BodyEncoding, HttpMethod, PairSettings } from './model.js';
+import type { AuthKind, BodyEncoding, HttpMethod } from './model.js';
 
 export const LIMITS = {
   idPattern: /^[a-z0-9_-]{1,64}$/,
@@ -33,7 +33,7 @@ export const DEFAULTS = {
 } as const;
 
 /** Seconds a check of this pair may take: its timeout, or min(interval, 5). */
-export function effectiveTimeout(s: Pick<PairSettings, 'interval' | 'timeout'>): number {
+export function effectiveTimeout(s: { interval: number; timeout?: number | undefined }): number {
   return s.timeout ?? Math.min(s.interval, DEFAULTS.maxDefaultTimeout);
 }
 

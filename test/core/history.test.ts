@@ -22,7 +22,7 @@ const T0 = Date.UTC(2026, 10, 20, 23, 58, 0); // two minutes before a UTC day en
 
 let serverdir: string;
 let stores: HistoryStore[] = [];
-let warnings: Array<{ message: string; fields?: Record<string, unknown> }>;
+let warnings: Array<{ message: string; fields?: Record<string, unknown> | undefined }>;
 let now: number;
 
 const log: Logger = {

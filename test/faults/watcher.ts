@@ -16,7 +16,7 @@ export type WatcherMessage =
   | { kind: 'ready'; pid: number }
   | { kind: 'event'; event: EngineEvent }
   | { kind: 'reply'; seq: number; ok: true; result: unknown }
-  | { kind: 'reply'; seq: number; ok: false; error: { code?: string; message: string; problems?: unknown } }
+  | { kind: 'reply'; seq: number; ok: false; error: { code?: string | undefined; message: string; problems?: unknown } }
   | { kind: 'fatal'; message: string };
 
 function send(msg: WatcherMessage): void {
