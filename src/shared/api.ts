@@ -180,6 +180,19 @@ export const API_PATHS = {
   events: '/api/events',
   configXml: '/api/config.xml',
   testUrls: '/api/test-urls',
+  // PBX health, operations, operators, cluster (issues 12-16).
+  maintenance: '/api/maintenance',
+  maintenanceWindow: (id: string) => `/api/maintenance/${encodeURIComponent(id)}`,
+  notifyTest: (id: string) => `/api/notify/${encodeURIComponent(id)}/test`,
+  ackAlert: (id: string) => `/api/alerts/${encodeURIComponent(id)}/ack`,
+  silence: (id: string) => `/api/pairs/${encodeURIComponent(id)}/silence`,
+  tokens: '/api/tokens',
+  token: (name: string) => `/api/tokens/${encodeURIComponent(name)}`,
+  requests: '/api/requests',
+  approveRequest: (id: string) => `/api/requests/${encodeURIComponent(id)}/approve`,
+  rejectRequest: (id: string) => `/api/requests/${encodeURIComponent(id)}/reject`,
+  cluster: '/api/cluster',
+  metrics: '/metrics',
 } as const;
 
 /**

@@ -2,6 +2,16 @@
 // events the engine emits. Plain data only: everything here crosses IPC, HTTP
 // and SSE as JSON, so no classes, no Dates (ISO 8601 strings instead), no Maps.
 
+import type {
+  CertificateSettings,
+  CertificateStatus,
+  DnsPhase,
+  DnsStatus,
+  DnsVerifySettings,
+  Readiness,
+  SipSettings,
+} from './pbx-health.js';
+
 export const PAIR_STATES = ['starting', 'waiting', 'verifying', 'failover', 'paused'] as const;
 export type PairState = (typeof PAIR_STATES)[number];
 
@@ -95,6 +105,18 @@ export interface PairSettings {
   validation: ValidationSettings;
   action: ActionSettings;
   failbackAction?: ActionSettings;
+  /** `<primary-sip>`: with it, a check of the primary is the HTTP check and a SIP OPTIONS together. */
+  primarySip?: SipSettings;
+  /** `<standby-sip>`: health only, like the standby URL. */
+  standbySip?: SipSettings;
+  /** `<certificates>`: expiry of the pair's TLS certificates. */
+  certificates?: CertificateSettings;
+  /** `<dns-verify>`: after an action, the authoritative servers must answer the expected set. */
+  dnsVerify?: DnsVerifySettings;
+  /** `<readiness interval="300"/>`: seconds between failover-readiness checks, default 300. */
+  readinessInterval?: number;
+  /** `<vantage quorum="2"/>` (cluster mode): live nodes that must each see the primary down; default 1. */
+  vantageQuorum?: number;
 }
 
 /** A problem with input: which pair, which field, what is wrong. */
@@ -195,11 +217,22 @@ export interface PairStatus {
   reason?: string;
   /** Settings that weaken protection, in words (e.g. no validation URL: no isolation protection). */
   warnings?: string[];
+  /** Failover readiness (GET /api/pairs carries it per pair); absent until first checked. */
+  ready?: boolean;
+  /** Fewest days left of the pair's watched certificates; absent when none is watched or read yet. */
+  certificateDaysLeft?: number;
+  /** Phase of the DNS verification of the last action (`<dns-verify>` only). */
+  dnsPhase?: DnsPhase;
 }
 
 /** GET /api/pairs/:id: status plus settings with every secret masked. */
 export interface PairDetail extends PairStatus {
   settings: PairSettings;
+  /** Every watched certificate, as last read. */
+  certificates?: CertificateStatus[];
+  /** DNS verification of the last action (`<dns-verify>` only). */
+  dns?: DnsStatus;
+  readiness?: Readiness;
 }
 
 export const ALERT_KINDS = [
@@ -223,6 +256,26 @@ export const ALERT_KINDS = [
   'action-outcome-unknown',
   /** A pair stayed in `starting` longer than interval x (tolerated + 1) x 3. */
   'stuck-starting',
+  /** A certificate crossed a threshold (warn, critical, expired), or a renewed one was seen. */
+  'certificate',
+  /** After an action, the DNS servers did not all answer the expected set within `within`. */
+  'dns-not-converged',
+  /** The pair turned not ready to fail over (one per episode). */
+  'not-ready',
+  /** The pair is ready to fail over again. */
+  'ready',
+  /** A maintenance window ended and the primary has not answered within interval x (tolerated + 1). */
+  'maintenance-primary-down',
+  /** An alert channel keeps failing to deliver. */
+  'notify-failing',
+  /** An alert channel delivers again. */
+  'notify-recovered',
+  /** A two-person request is waiting for a second operator. */
+  'request-pending',
+  /** Cluster mode: etcd cannot be reached; this node stops acting. Critical. */
+  'coordinator-unreachable',
+  /** Cluster mode: etcd is reachable again. */
+  'coordinator-reachable',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
@@ -239,6 +292,18 @@ export const OPERATOR_ACTIONS = [
   'import',
   /** An action whose outcome is unknown, marked done by an operator (nothing is sent). */
   'mark-action-done',
+  'ack',
+  'silence',
+  'maintenance-add',
+  'maintenance-update',
+  'maintenance-remove',
+  'notify-test',
+  'token-add',
+  'token-revoke',
+  /** A two-person request was made, approved or rejected. */
+  'request',
+  'approve',
+  'reject',
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 

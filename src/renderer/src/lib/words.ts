@@ -18,6 +18,16 @@ const ALERT_LABEL: Record<AlertKind, string> = {
   'lock-lost': 'Serverdir lock lost',
   'action-outcome-unknown': 'Action outcome unknown',
   'stuck-starting': 'Stuck in starting',
+  certificate: 'Certificate expiry',
+  'dns-not-converged': 'DNS not converged',
+  'not-ready': 'Not ready to fail over',
+  ready: 'Ready to fail over again',
+  'maintenance-primary-down': 'Maintenance over, primary not answering',
+  'notify-failing': 'Alert channel failing',
+  'notify-recovered': 'Alert channel delivers again',
+  'request-pending': 'Waiting for a second operator',
+  'coordinator-unreachable': 'Cluster coordinator unreachable',
+  'coordinator-reachable': 'Cluster coordinator reachable again',
 };
 
 export function alertLabel(kind: string): string {
@@ -35,6 +45,17 @@ const OPERATOR_ACTION_LABEL: Record<OperatorAction, string> = {
   remove: 'Pair removed',
   import: 'Import',
   'mark-action-done': 'Action marked done',
+  ack: 'Alert acknowledged',
+  silence: 'Pair silenced',
+  'maintenance-add': 'Maintenance window added',
+  'maintenance-update': 'Maintenance window changed',
+  'maintenance-remove': 'Maintenance window removed',
+  'notify-test': 'Alert channel tested',
+  'token-add': 'Token added',
+  'token-revoke': 'Token revoked',
+  request: 'Second operator asked',
+  approve: 'Request approved',
+  reject: 'Request rejected',
 };
 
 export function operatorActionLabel(action: string): string {
