@@ -94,6 +94,7 @@ export class LocalPowerDns {
     const pdns = new LocalPowerDns(zone, port, apiPort, apiKey, dir, child);
     try {
       await pdns.ready();
+      await pdns.setSoaEditApi('INCREASE');
     } catch (error) {
       await pdns.stop();
       throw error;
@@ -122,6 +123,16 @@ export class LocalPowerDns {
 
   get log(): string {
     return this.output;
+  }
+
+  /** The zone's SOA-EDIT-API metadata (through the API's `soa_edit_api`): INCREASE bumps the serial on every change. */
+  async setSoaEditApi(value: string): Promise<void> {
+    const res = await fetch(this.zoneUrl, {
+      method: 'PUT',
+      headers: { 'X-API-Key': this.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ soa_edit_api: value }),
+    });
+    if (res.status !== 204) throw new Error(`PowerDNS API answered ${res.status}: ${await res.text()}`);
   }
 
   /** Replaces the record set `name` (relative) of `type` through the HTTP API, as a DNS provider's API would. */
