@@ -9,7 +9,8 @@
 import type { ActionKind, EngineEvent, PairSettings } from '../shared/model.js';
 import type { DnsServerAnswer, DnsStatus, DnsVerifySettings } from '../shared/pbx-health.js';
 import { fqdn, sameSet } from '../shared/dns-values.js';
-import type { Clock, DnsClient, DnsQueryResult, Logger, Timers } from './ports.js';
+import type { Clock, DnsClient, DnsQueryResult, EngineContext, Logger, Timers } from './ports.js';
+import type { Supervisor } from './supervisor.js';
 
 export interface DnsVerifyDeps {
   dns: DnsClient;
@@ -58,6 +59,11 @@ export class DnsVerifier {
   status(pair: string): DnsStatus | undefined {
     if (!this.deps.settingsOf(pair)?.dnsVerify) return undefined;
     return this.statuses.get(pair) ?? { phase: 'idle', expected: [], servers: [] };
+  }
+
+  /** `dnsPhase` of the pair's status; undefined for a pair without `<dns-verify>`. */
+  phase(pair: string): DnsStatus['phase'] | undefined {
+    return this.status(pair)?.phase;
   }
 
   stop(): void {
@@ -148,6 +154,35 @@ export class DnsVerifier {
     ]);
     return judge(answer, soa, run.expected);
   }
+}
+
+/**
+ * The verifier of a running engine: fed every event of the supervisor, its `dns` events sent with the
+ * pair's status, and `dnsPhase` added to every status the supervisor hands out.
+ */
+export function attachDnsVerifier(
+  supervisor: Supervisor,
+  ctx: EngineContext,
+  tuning: { roundMs?: number | undefined } = {},
+): DnsVerifier {
+  const verifier = new DnsVerifier({
+    dns: ctx.dns,
+    clock: ctx.clock,
+    timers: ctx.timers,
+    log: ctx.log,
+    emit: (event) => {
+      const status = event.type === 'dns' ? supervisor.statusOf(event.pair) : undefined;
+      supervisor.emit(event.type === 'dns' && status ? { ...event, status } : event);
+    },
+    settingsOf: (pair) => supervisor.get(pair)?.settings,
+    ...(tuning.roundMs !== undefined ? { roundMs: tuning.roundMs } : {}),
+  });
+  supervisor.addStatusPart((pair) => {
+    const phase = verifier.phase(pair);
+    return phase === undefined ? undefined : { dnsPhase: phase };
+  });
+  supervisor.subscribe((event) => verifier.handle(event));
+  return verifier;
 }
 
 /** A server's answer against the expected set: ok when authoritative, NOERROR and exactly that set. */
