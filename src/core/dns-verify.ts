@@ -46,6 +46,8 @@ export class DnsVerifier {
   handle(event: EngineEvent): void {
     if (this.stopped) return;
     if (event.type === 'config' && event.change !== 'added') this.forget(event.pair, event.change === 'removed');
+    // Re-armed: the failover episode is over, and with it its verification (a failback brings its own).
+    if (event.type === 'state' && event.from === 'failover' && event.to !== 'failover') this.endEpisode(event.pair);
     if (event.type !== 'action' || event.phase !== 'succeeded') return;
     const settings = this.deps.settingsOf(event.pair)?.dnsVerify;
     if (!settings) return;
@@ -79,6 +81,14 @@ export class DnsVerifier {
     this.cancel(pair);
     if (removed || !now) this.statuses.delete(pair);
     else if (run) this.statuses.set(pair, { phase: 'idle', expected: [], servers: [] });
+  }
+
+  private endEpisode(pair: string): void {
+    const run = this.runs.get(pair);
+    const last = this.statuses.get(pair);
+    if (run && run.kind !== 'failover') return;
+    this.cancel(pair);
+    if (last) this.statuses.set(pair, { phase: 'idle', expected: [], servers: [] });
   }
 
   private cancel(pair: string): void {
