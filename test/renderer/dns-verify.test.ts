@@ -8,6 +8,7 @@ import { AppState, appContext } from '../../src/renderer/src/lib/app.svelte';
 import PairDetail from '../../src/renderer/src/lib/components/detail/PairDetail.svelte';
 import PairEditor from '../../src/renderer/src/lib/components/editor/PairEditor.svelte';
 import Overview from '../../src/renderer/src/lib/components/overview/Overview.svelte';
+import { markers } from '../../src/renderer/src/lib/charts/timeline-data';
 import { dnsFormFromSettings, dnsFromForm } from '../../src/renderer/src/lib/stores/dns-form';
 import type { DnsEvent, PairStatus } from '$shared/model';
 import type { DnsServerAnswer, DnsVerifySettings } from '$shared/pbx-health';
@@ -155,5 +156,15 @@ describe('DNS verification in the dashboard', () => {
     expect(field('dnsVerify.failover').textContent).toContain('dns-verify/@failover');
     await fireEvent.input(field('dnsVerify.servers[0]').querySelector('input')!, { target: { value: 'bad host!' } });
     expect(field('dnsVerify.servers[0]').textContent).toMatch(/not host or host:port/);
+  });
+
+  it('the timeline marks the round that ends a verification with its message, not every round', () => {
+    const s = status({ id: 'acme', state: 'failover' });
+    const checking = round('checking', [answer('198.18.4.2:53', ['192.0.2.10'], false)], s);
+    const done = round('converged', [answer('198.18.4.2:53', ['198.51.100.20'], true)], s, 'DNS converged in 4 s');
+    const at = Date.parse(done.at);
+    expect(markers([checking, done], { from: at - 60_000, to: at + 60_000 })).toEqual([
+      { at, kind: 'action', severity: 'info', label: 'DNS converged in 4 s' },
+    ]);
   });
 });
