@@ -185,4 +185,59 @@ describe('DNS verification after an action', () => {
     });
     expect(h.verifier.status('acme')).toEqual({ phase: 'idle', expected: [], servers: [] });
   });
+
+  it('on the Timers port: rounds every 2 s of engine time until `within` (120 s), then the alert, with no real wait', async () => {
+    // The engine's clock and timers, advanced by hand; the questions go to the real PowerDNS.
+    let now = 0;
+    const due: Array<{ at: number; fn: () => void }> = [];
+    const events: EngineEvent[] = [];
+    const settings: PairSettings = {
+      ...pairSettings({ primaryUrl: 'http://127.0.0.1:9/' }),
+      dnsVerify: {
+        name: 'pbx.pbx.test.',
+        type: 'A',
+        failover: [STANDBY],
+        failback: [],
+        within: 120,
+        maxTtl: 300,
+        servers: [pdns.server],
+      },
+    };
+    const verifier = new DnsVerifier({
+      dns: createDnsClient(),
+      clock: { monotonic: () => now, now: () => Date.UTC(2026, 11, 2) + now },
+      timers: {
+        setTimeout: (fn, ms) => due.push({ at: now + ms, fn }),
+        clearTimeout: () => undefined,
+      },
+      log: silentLogger,
+      emit: (e) => events.push(e),
+      settingsOf: () => settings,
+    });
+    scope.cleanups.push(async () => verifier.stop());
+    const rounds = () => events.filter((e): e is DnsEvent => e.type === 'dns');
+    verifier.handle({
+      type: 'action',
+      pair: 'acme',
+      at: new Date().toISOString(),
+      kind: 'failover',
+      phase: 'succeeded',
+    });
+    const started = performance.now();
+    for (let n = 1; ; n++) {
+      await waitFor(() => rounds().length === n, `round ${n}`, 5000, 5);
+      if (rounds().at(-1)!.phase !== 'checking') break;
+      // Exactly one next round is scheduled, 2 s after this one started (the last one at `within`).
+      expect(due).toHaveLength(1);
+      const next = due.shift()!;
+      expect(next.at).toBe(Math.min(n * 2000, 120_000));
+      now = next.at;
+      next.fn();
+    }
+    expect(rounds().map((e) => e.elapsed)).toEqual([...Array.from({ length: 61 }, (_, i) => i * 2)]);
+    expect(rounds().at(-1)).toMatchObject({ phase: 'not-converged', elapsed: 120 });
+    expect(events.filter((e) => e.type === 'alert')).toHaveLength(1);
+    expect(rounds().at(-1)!.message).toMatch(/^DNS not converged in 120 s after the failover/);
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
 });
