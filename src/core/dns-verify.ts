@@ -9,7 +9,8 @@
 import type { ActionKind, EngineEvent, PairSettings } from '../shared/model.js';
 import type { DnsServerAnswer, DnsStatus, DnsVerifySettings } from '../shared/pbx-health.js';
 import { fqdn, sameSet } from '../shared/dns-values.js';
-import type { Clock, DnsClient, DnsQueryResult, Logger, Timers } from './ports.js';
+import type { Clock, DnsClient, DnsQueryResult, EngineContext, Logger, Timers } from './ports.js';
+import type { Supervisor } from './supervisor.js';
 
 export interface DnsVerifyDeps {
   dns: DnsClient;
@@ -45,6 +46,8 @@ export class DnsVerifier {
   handle(event: EngineEvent): void {
     if (this.stopped) return;
     if (event.type === 'config' && event.change !== 'added') this.forget(event.pair, event.change === 'removed');
+    // Re-armed: the failover episode is over, and with it its verification (a failback brings its own).
+    if (event.type === 'state' && event.from === 'failover' && event.to !== 'failover') this.endEpisode(event.pair);
     if (event.type !== 'action' || event.phase !== 'succeeded') return;
     const settings = this.deps.settingsOf(event.pair)?.dnsVerify;
     if (!settings) return;
@@ -60,6 +63,11 @@ export class DnsVerifier {
     return this.statuses.get(pair) ?? { phase: 'idle', expected: [], servers: [] };
   }
 
+  /** `dnsPhase` of the pair's status; undefined for a pair without `<dns-verify>`. */
+  phase(pair: string): DnsStatus['phase'] | undefined {
+    return this.status(pair)?.phase;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const pair of [...this.runs.keys()]) this.cancel(pair);
@@ -73,6 +81,14 @@ export class DnsVerifier {
     this.cancel(pair);
     if (removed || !now) this.statuses.delete(pair);
     else if (run) this.statuses.set(pair, { phase: 'idle', expected: [], servers: [] });
+  }
+
+  private endEpisode(pair: string): void {
+    const run = this.runs.get(pair);
+    const last = this.statuses.get(pair);
+    if (run && run.kind !== 'failover') return;
+    this.cancel(pair);
+    if (last) this.statuses.set(pair, { phase: 'idle', expected: [], servers: [] });
   }
 
   private cancel(pair: string): void {
@@ -148,6 +164,35 @@ export class DnsVerifier {
     ]);
     return judge(answer, soa, run.expected);
   }
+}
+
+/**
+ * The verifier of a running engine: fed every event of the supervisor, its `dns` events sent with the
+ * pair's status, and `dnsPhase` added to every status the supervisor hands out.
+ */
+export function attachDnsVerifier(
+  supervisor: Supervisor,
+  ctx: EngineContext,
+  tuning: { roundMs?: number | undefined } = {},
+): DnsVerifier {
+  const verifier = new DnsVerifier({
+    dns: ctx.dns,
+    clock: ctx.clock,
+    timers: ctx.timers,
+    log: ctx.log,
+    emit: (event) => {
+      const status = event.type === 'dns' ? supervisor.statusOf(event.pair) : undefined;
+      supervisor.emit(event.type === 'dns' && status ? { ...event, status } : event);
+    },
+    settingsOf: (pair) => supervisor.get(pair)?.settings,
+    ...(tuning.roundMs !== undefined ? { roundMs: tuning.roundMs } : {}),
+  });
+  supervisor.addStatusPart((pair) => {
+    const phase = verifier.phase(pair);
+    return phase === undefined ? undefined : { dnsPhase: phase };
+  });
+  supervisor.subscribe((event) => verifier.handle(event));
+  return verifier;
 }
 
 /** A server's answer against the expected set: ok when authoritative, NOERROR and exactly that set. */

@@ -24,6 +24,8 @@ export interface EngineTuning {
   lockHeartbeatMs?: number;
   /** How long a lock's content must stay unchanged before it is taken over, ms (default 30000). */
   lockStaleMs?: number;
+  /** Milliseconds between the DNS verification rounds after an action (default 2000). */
+  dnsRoundMs?: number;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
+    if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);

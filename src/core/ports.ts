@@ -136,6 +136,8 @@ export interface EngineContext {
   log: Logger;
   /** Milliseconds to wait after failed action attempt n (1-based). */
   backoff: (attempt: number) => number;
+  /** Questions to DNS servers (the `<dns-verify>` rounds after an action, readiness). */
+  dns: DnsClient;
 }
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */

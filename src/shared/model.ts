@@ -375,6 +375,8 @@ export interface DnsEvent extends EventBase {
   /** Seconds since the action succeeded. */
   elapsed: number;
   message?: string;
+  /** The pair's status with this round's `dnsPhase` (live events only: the history does not keep it). */
+  status?: PairStatus;
 }
 
 /** The pair list changed (added, updated, removed): clients refetch the pair. */

@@ -167,4 +167,22 @@ describe('DNS verification after an action', () => {
     expect(h.dns().length).toBe(rounds);
     expect(h.alerts()).toEqual([]);
   });
+
+  it('a re-arm ends the failover episode: its verification stops and the phase is idle again', async () => {
+    const h = harness({ within: 1 });
+    h.succeeded();
+    await waitFor(() => h.alerts().length > 0, 'the alert', 5000);
+    expect(h.verifier.phase('acme')).toBe('not-converged');
+    const at = new Date().toISOString();
+    h.verifier.handle({
+      type: 'state',
+      pair: 'acme',
+      at,
+      from: 'failover',
+      to: 'starting',
+      reason: 're-armed',
+      manual: true,
+    });
+    expect(h.verifier.status('acme')).toEqual({ phase: 'idle', expected: [], servers: [] });
+  });
 });
