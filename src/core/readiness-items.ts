@@ -8,7 +8,7 @@ import type { PairSettings, PairStatus } from '../shared/model.js';
 import type { CertificateStatus, ReadinessItem } from '../shared/pbx-health.js';
 import { effectiveTimeout } from '../shared/rules.js';
 import { probeOnce } from './probe.js';
-import type { DnsClient, EngineContext } from './ports.js';
+import type { EngineContext } from './ports.js';
 import { reachUrl } from './reachability.js';
 
 export interface ItemInputs {
@@ -21,8 +21,8 @@ export interface ItemInputs {
   isoNow: () => string;
 }
 
-/** The engine's context; readiness asks DNS servers too. */
-export type ReadinessContext = EngineContext & { dns: DnsClient };
+/** The engine's context (its DNS client asks the `<dns-verify>` servers). */
+export type ReadinessContext = EngineContext;
 
 export type Item = Omit<ReadinessItem, 'checkedAt'>;
 

@@ -6,6 +6,7 @@
 import type { EngineEvent, PairSettings, PairStatus } from '../shared/model.js';
 import type { CertificateStatus, Readiness, ReadinessItem } from '../shared/pbx-health.js';
 import { pairLabel } from '../shared/pair-label.js';
+import type { Supervisor } from './supervisor.js';
 import {
   actionReceiverItem,
   certificateItem,
@@ -177,4 +178,35 @@ export class ReadinessWatch {
 
 function failed(key: string, err: Error): Item {
   return { key, ok: false, message: `could not be checked: ${err.message}` };
+}
+
+/**
+ * Readiness for every pair the supervisor watches: rounds start with the watchers and follow the
+ * pairs added, changed and removed; `ready` rides on every status handed out.
+ */
+export function attachReadiness(
+  supervisor: Supervisor,
+  ctx: ReadinessContext,
+  opts: ReadinessOptions & { certificates?: (id: string) => readonly CertificateStatus[] | undefined } = {},
+): ReadinessWatch {
+  const watch = new ReadinessWatch(
+    ctx,
+    {
+      settings: (id) => supervisor.get(id)?.settings,
+      status: (id) => supervisor.statusOf(id),
+      ...(opts.certificates ? { certificates: opts.certificates } : {}),
+      emit: (event) => supervisor.emit(event),
+    },
+    opts,
+  );
+  supervisor.addStatusPart((pair) => {
+    const ready = watch.readiness(pair)?.ready;
+    return ready === undefined ? undefined : { ready };
+  });
+  supervisor.subscribe((event) => {
+    if (event.type !== 'config') return;
+    if (event.change === 'removed') watch.forget(event.pair);
+    else watch.watch(event.pair);
+  });
+  return watch;
 }
