@@ -35,6 +35,7 @@ import { validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
 import { attachDnsVerifier, type DnsVerifier } from './dns-verify.js';
+import { attachReadiness, type ReadinessWatch } from './readiness.js';
 import { messageOf } from './fs-errors.js';
 import type { ConfigStore, EngineContext, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
 import {
@@ -76,6 +77,8 @@ export interface ControllerOptions {
   writeRetryBackoff?: (attempt: number) => number;
   /** Milliseconds between the DNS verification rounds after an action (default 2000). */
   dnsRoundMs?: number | undefined;
+  /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
+  readinessFirstDelayMs?: number | undefined;
 }
 
 export class Controller implements Monitor {
@@ -91,6 +94,8 @@ export class Controller implements Monitor {
   private readonly sync: ConfigSync;
   /** `<dns-verify>`: the rounds after an action, `dns` of a pair's detail. */
   private readonly dns: DnsVerifier;
+  /** Failover readiness of every pair, `ready` on its status and `readiness` in its detail. */
+  private readonly readiness: ReadinessWatch;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -106,6 +111,7 @@ export class Controller implements Monitor {
     });
     this.supervisor.subscribe((event) => opts.history.record(event));
     this.dns = attachDnsVerifier(this.supervisor, ctx, { roundMs: opts.dnsRoundMs });
+    this.readiness = attachReadiness(this.supervisor, ctx, { firstDelayMs: opts.readinessFirstDelayMs });
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
     this.writer = new StateWriter({
@@ -143,6 +149,7 @@ export class Controller implements Monitor {
       for (const warning of settingsWarnings(w.settings)) this.log.warn(`pair "${w.id}": ${warning}`, { pair: w.id });
     }
     this.supervisor.start();
+    for (const w of this.supervisor.list()) this.readiness.watch(w.id);
     this.sync.start();
   }
 
@@ -158,6 +165,7 @@ export class Controller implements Monitor {
   private async shutdown(): Promise<void> {
     this.sync.stop();
     this.dns.stop();
+    this.readiness.stop();
     await this.serial.idle();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
     // the lock is released, or the next start would send it again.
@@ -191,6 +199,7 @@ export class Controller implements Monitor {
     this.writer.lockLost(message);
     this.sync.stop();
     this.dns.stop();
+    this.readiness.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
     // A write already renaming when the loss was learned cannot be called back: the alert comes once it
@@ -256,6 +265,8 @@ export class Controller implements Monitor {
   async testUrls(settings: PairSettings): Promise<CheckResult[]> {
     const existing =
       isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
+    // "Test now" of a stored pair also checks its readiness at once (its answer comes as an event).
+    if (existing) void this.readiness.checkNow(existing.id);
     return testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
   }
 
@@ -513,6 +524,8 @@ export class Controller implements Monitor {
     };
     const dns = this.dns.status(watcher.id);
     if (dns) detail.dns = dns;
+    const readiness = this.readiness.readiness(watcher.id);
+    if (readiness) detail.readiness = readiness;
     return detail;
   }
 

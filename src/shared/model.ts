@@ -385,7 +385,16 @@ export interface ConfigEvent extends EventBase {
   change: 'added' | 'updated' | 'removed';
 }
 
-export type EngineEvent = StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent | DnsEvent;
+/** A readiness round of a pair ended (every few minutes, and on "Test now"). */
+export interface ReadinessEvent extends EventBase {
+  type: 'readiness';
+  readiness: Readiness;
+  /** The pair's status with its `ready` (live events only: the history does not keep it). */
+  status?: PairStatus;
+}
+
+export type EngineEvent =
+  StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent | DnsEvent | ReadinessEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** History keeps every event except successful checks, which only count in the minute aggregates. */

@@ -82,6 +82,12 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
       ? undefined
       : readAction(c, 'failbackAction', input['failbackAction'], existing?.failbackAction, existing);
   const dnsVerify = readDnsVerify(input['dnsVerify'], (field, message) => c.add(field, message));
+  const readinessInterval = readNumber(c, 'readinessInterval', input['readinessInterval'], {
+    required: false,
+    min: LIMITS.readinessIntervalMin,
+    max: LIMITS.intervalMax,
+    unit: 'seconds',
+  });
 
   if (c.problems.length > 0) return { ok: false, problems: c.problems };
   const settings: PairSettings = {
@@ -97,6 +103,7 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     action: action!,
     ...(failbackAction !== undefined ? { failbackAction } : {}),
     ...(dnsVerify !== undefined ? { dnsVerify } : {}),
+    ...(readinessInterval !== undefined ? { readinessInterval } : {}),
   };
   return { ok: true, settings };
 }

@@ -22,6 +22,7 @@ const ELEMENT_OF: Record<string, string> = {
   latencyMs: '@latency-ms',
   attempts: 'attempt',
   dnsVerify: 'dns-verify',
+  readinessInterval: 'readiness/@interval',
   servers: 'server',
 };
 

@@ -111,6 +111,11 @@ export class PairDetailStore {
       added.push(e);
       if (e.type === 'config' && e.change === 'updated') void this.reloadDetail();
       if (e.type === 'dns' && this.detail) this.detail = dnsStatusAfter(this.detail, e);
+      if (e.type === 'readiness') {
+        if (this.detail) this.detail = { ...this.detail, readiness: e.readiness, ready: e.readiness.ready };
+        // Not a moment of the timeline: the round's outcome is in the readiness block.
+        added.pop();
+      }
     }
     this.history = {
       ...this.history,
@@ -233,5 +238,12 @@ export function describeEvent(e: HistoryEvent): string {
       return `settings ${e.change}`;
     case 'dns':
       return describeDnsRound(e);
+    case 'readiness':
+      return e.readiness.ready
+        ? 'ready to fail over'
+        : `not ready: ${e.readiness.items
+            .filter((i) => !i.ok)
+            .map((i) => i.message)
+            .join('; ')}`;
   }
 }
