@@ -2,10 +2,12 @@
 
 import { defaultBackoff } from './action-runner.js';
 import type { HttpClient } from './http-client.js';
+import { createSipClient } from './sip-client.js';
 import {
   type Clock,
   type EngineContext,
   type Logger,
+  type SipClient,
   silentLogger,
   systemClock,
   systemTimers,
@@ -15,6 +17,8 @@ import {
 /** The parts of an EngineContext that have defaults may be left out (or undefined). */
 export interface EngineContextParts {
   client: HttpClient;
+  /** Default: a SIP client of its own (its UDP socket is bound only when a pair has SIP checks). */
+  sip?: SipClient | undefined;
   clock?: Clock | undefined;
   timers?: Timers | undefined;
   log?: Logger | undefined;
@@ -25,6 +29,7 @@ export interface EngineContextParts {
 export function engineContext(parts: EngineContextParts): EngineContext {
   return {
     client: parts.client,
+    sip: parts.sip ?? createSipClient({ timers: parts.timers ?? systemTimers, log: parts.log ?? silentLogger }),
     clock: parts.clock ?? systemClock,
     timers: parts.timers ?? systemTimers,
     log: parts.log ?? silentLogger,

@@ -20,6 +20,7 @@ import { DEFAULTS, LIMITS } from './rules.js';
 import { allUrls, keptSecrets, maskUrl, type KeptSecrets } from './secrets.js';
 import { renderTemplate, TEMPLATE_STAND_INS, templateVariables } from './template.js';
 import { unstorableMessage } from './text.js';
+import { readSipSettings } from './validate-sip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Validation of one pair
@@ -80,6 +81,9 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     input['failbackAction'] === undefined || input['failbackAction'] === null
       ? undefined
       : readAction(c, 'failbackAction', input['failbackAction'], existing?.failbackAction, existing);
+  const addSip = (field: string, message: string) => c.add(field, message);
+  const primarySip = readSipSettings('primarySip', input['primarySip'], addSip);
+  const standbySip = readSipSettings('standbySip', input['standbySip'], addSip);
 
   if (c.problems.length > 0) return { ok: false, problems: c.problems };
   const settings: PairSettings = {
@@ -94,6 +98,8 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     validation: validation!,
     action: action!,
     ...(failbackAction !== undefined ? { failbackAction } : {}),
+    ...(primarySip !== undefined ? { primarySip } : {}),
+    ...(standbySip !== undefined ? { standbySip } : {}),
   };
   return { ok: true, settings };
 }

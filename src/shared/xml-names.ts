@@ -21,6 +21,8 @@ const ELEMENT_OF: Record<string, string> = {
   finishedAt: '@finished-at',
   latencyMs: '@latency-ms',
   attempts: 'attempt',
+  primarySip: 'primary-sip',
+  standbySip: 'standby-sip',
 };
 
 /** Fields that are attributes of their element (`<action method="…">`, `<header name="…">`). */
@@ -31,10 +33,12 @@ const ATTRIBUTES_OF: Record<string, readonly string[]> = {
   actionProgress: ['kind', 'phase', 'manual'],
   request: ['method', 'url'],
   attempts: ['ok', 'status', 'error', 'at'],
+  primarySip: ['transport', 'accept', 'verify'],
+  standbySip: ['transport', 'accept', 'verify'],
 };
 
 /** Fields that are the text of their parent element rather than a child (`<header name="X">value</header>`). */
-const TEXT_OF: Record<string, readonly string[]> = { headers: ['value'] };
+const TEXT_OF: Record<string, readonly string[]> = { headers: ['value'], primarySip: ['uri'], standbySip: ['uri'] };
 
 /** Element names of the XML whose field name differs, for problems found while reading the tree. */
 export const FIELD_OF_ELEMENT: Readonly<Record<string, string>> = Object.fromEntries(
