@@ -13,6 +13,7 @@ import { duplicateIdProblems, validatePairSettings } from '../shared/validate.js
 import { FIELD_OF_ELEMENT } from '../shared/xml-names.js';
 import { pairSendProblems } from './action-runner.js';
 import { maskedPersisted, persistedElements, readPersisted } from './config-xml-state.js';
+import { readSipInput, sipElements } from './config-xml-sip.js';
 import {
   DEFAULT_MAX_BYTES,
   attr,
@@ -49,6 +50,8 @@ const PAIR_ELEMENTS = [
   'validation',
   'action',
   'failback-action',
+  'primary-sip',
+  'standby-sip',
   'state',
   'action-progress',
 ] as const;
@@ -148,6 +151,7 @@ function readPair(
   if (action) input['action'] = readActionInput(action);
   const failback = known.get('failback-action');
   if (failback) input['failbackAction'] = readActionInput(failback);
+  readSipInput(known, input);
 
   // A secret written as the mask (an edited export) keeps the stored pair's secret.
   const existing = existingOf && typeof input['id'] === 'string' ? existingOf(input['id']) : undefined;
@@ -309,6 +313,7 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   known.push(validationElement(s, baseChild('validation')));
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
+  known.push(...sipElements(s));
   if (record.persisted) known.push(...persistedElements(record.persisted, baseChild('action-progress')));
   return merge(base, 'pair', [['id', s.id]], ['id'], known, PAIR_ELEMENTS);
 }
