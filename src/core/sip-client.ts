@@ -20,6 +20,8 @@ export const T1_MS = 500;
 export const T2_MS = 4000;
 /** An idle TCP/TLS connection is closed after this long without a check (longer than any sane interval). */
 const IDLE_MS = 60_000;
+/** A deadline timer this much late means the event loop stalled (as in check-schedule.ts). */
+const STALL_MS = 100;
 
 export interface SipClientOptions {
   timers?: Timers;
@@ -119,7 +121,18 @@ export function createSipClient(options: SipClientOptions = {}): SipClient {
       return call;
     }
     calls.set(call.branch, call);
-    const deadline = timers.setTimeout(() => call.giveUp(), timeoutMs);
+    // A deadline that an event-loop stall delayed is extended once: what arrived meanwhile is not read yet.
+    const planned = performance.now() + timeoutMs;
+    let extended = false;
+    const onDeadline = () => {
+      if (!extended && performance.now() - planned > STALL_MS) {
+        extended = true;
+        deadline = timers.setTimeout(onDeadline, timeoutMs);
+        return;
+      }
+      call.giveUp();
+    };
+    let deadline = timers.setTimeout(onDeadline, timeoutMs);
     call.onDone(() => timers.clearTimeout(deadline));
     return call;
   }
