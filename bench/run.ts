@@ -31,7 +31,15 @@ export interface Plan {
 const plan: Plan = smoke
   ? {
       smoke,
-      scale: { sizes: [20], targetSize: 1000, rounds: 1, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
+      scale: {
+        sizes: [20],
+        targetSize: 1000,
+        rounds: 1,
+        intervalMs: 500,
+        warmupMs: 100,
+        durationMs: 1000,
+        sipSize: 20,
+      },
       detection: { trials: 2, intervalS: 0.3, toleratedFailures: 2, spacingMs: 100 },
       history: { days: 1, intervalS: 1 },
       dashboard: { pairs: 50, sampleS: 1, timelineDays: 7, timelineChecks: 5_000, settleMs: 0 },
@@ -46,6 +54,7 @@ const plan: Plan = smoke
         intervalMs: 1000,
         warmupMs: 2000,
         durationMs: 15_000,
+        sipSize: 1000,
       },
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
