@@ -17,6 +17,7 @@ import { DEFAULTS } from '$shared/rules';
 import { isSecretHeader } from '$shared/secrets';
 import { validatePairSettings } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
+import { emptySipForm, SIP_INPUTS, sipFromForm, sipToForm, type SipForm } from './sip-form';
 
 export interface ActionForm {
   method: HttpMethod;
@@ -47,6 +48,9 @@ export interface PairForm {
   action: ActionForm;
   hasFailback: boolean;
   failback: ActionForm;
+  /** `<primary-sip>` / `<standby-sip>`: an empty URI is no SIP check. */
+  primarySip: SipForm;
+  standbySip: SipForm;
 }
 
 export function emptyAction(): ActionForm {
@@ -80,6 +84,8 @@ export function emptyForm(): PairForm {
     action: emptyAction(),
     hasFailback: false,
     failback: emptyAction(),
+    primarySip: emptySipForm(),
+    standbySip: emptySipForm(),
   };
 }
 
@@ -114,6 +120,8 @@ export function formFromSettings(s: PairSettings): PairForm {
     action: actionToForm(s.action),
     hasFailback: !!s.failbackAction,
     failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
+    primarySip: sipToForm(s.primarySip),
+    standbySip: sipToForm(s.standbySip),
   };
 }
 
@@ -173,6 +181,10 @@ export function settingsFromForm(f: PairForm): PairSettings {
   const timeout = num(f.timeout);
   if (timeout !== undefined) s.timeout = timeout;
   if (f.hasFailback) s.failbackAction = actionFromForm(f.failback);
+  const primarySip = sipFromForm(f.primarySip);
+  if (primarySip) s.primarySip = primarySip;
+  const standbySip = sipFromForm(f.standbySip);
+  if (standbySip) s.standbySip = standbySip;
   return s;
 }
 
@@ -198,6 +210,7 @@ export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
   ] as const;
   return new Set([
     ...PAIR_INPUTS,
+    ...SIP_INPUTS,
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
     ...actions.flatMap(([prefix, a]) => [
       ...ACTION_INPUTS.map((name) => `${prefix}.${name}`),
