@@ -24,6 +24,9 @@ export class BenchSipServer {
   static async start(): Promise<BenchSipServer> {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    // A burst of a thousand OPTIONS must not overflow the default buffer (about 200 datagrams).
+    socket.setRecvBufferSize(4 * 1024 * 1024);
+    socket.setSendBufferSize(4 * 1024 * 1024);
     return new BenchSipServer(socket);
   }
 

@@ -20,6 +20,8 @@ export const T1_MS = 500;
 export const T2_MS = 4000;
 /** An idle TCP/TLS connection is closed after this long without a check (longer than any sane interval). */
 const IDLE_MS = 60_000;
+/** Socket buffer asked for the shared UDP socket (each way). */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 /** A deadline timer this much late means the event loop stalled (as in check-schedule.ts). */
 const STALL_MS = 100;
 
@@ -235,6 +237,14 @@ class UdpSide {
         s.once('error', reject);
         s.bind({ port: 0, address: family === 6 ? (this.bind.v6 ?? '::') : (this.bind.v4 ?? '0.0.0.0') }, () => {
           s.off('error', reject);
+          // Answers of a thousand pairs can arrive while the loop is busy: the default buffer (about 200
+          // datagrams) would drop them, and a dropped answer is a failed check. The kernel caps this at rmem_max.
+          try {
+            s.setRecvBufferSize(UDP_BUFFER_BYTES);
+            s.setSendBufferSize(UDP_BUFFER_BYTES);
+          } catch {
+            // Left at the system default.
+          }
           s.on('error', (error) => this.log.warn('SIP UDP socket error', { error: describeNetworkError(error) }));
           s.unref();
           resolve(s);
