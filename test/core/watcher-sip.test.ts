@@ -6,7 +6,8 @@ import type { SipSettings } from '../../src/shared/pbx-health.js';
 import { pairSettings, startWatcher, type WatcherHarness } from '../helpers/engine-fixtures.js';
 import { waitFor } from '../helpers/http-fixtures.js';
 import { startSipResponder, type SipResponder } from '../helpers/sip-responder.js';
-import { open, tempServerdir } from '../helpers/serverdir.js';
+import { readFile } from 'node:fs/promises';
+import { configFile, open, tempServerdir } from '../helpers/serverdir.js';
 import { perTestScope } from '../helpers/test-scope.js';
 
 const scope = perTestScope();
@@ -155,5 +156,27 @@ describe('Test now probes SIP too', () => {
       sip: { ok: false, code: 200, transport: 'tcp' },
     });
     expect(sip.requests.map((q) => q.transport).sort()).toEqual(['tcp', 'udp']);
+  });
+});
+
+describe('the monitor keeps SIP settings', () => {
+  it('added through the API, written to the file, read back after a restart, watched with SIP', async () => {
+    const primary = await scope.fixture();
+    const sip = await responder();
+    const dir = await tempServerdir(scope.cleanups);
+    const first = await open(dir, scope.cleanups);
+    const primarySip = { ...sipOf(sip, 'tcp'), accept: '200-299,403,404,405,488' };
+    await first.monitor.addPair(pairSettings({ id: 'acme', primaryUrl: primary.url(), primarySip }));
+    await waitFor(() => sip.requests.length > 0, 'a SIP OPTIONS from the monitor');
+    await first.monitor.close();
+    expect(await readFile(configFile(dir), 'utf8')).toContain(
+      `<primary-sip transport="tcp" accept="200-299,403,404,405,488">${primarySip.uri}</primary-sip>`,
+    );
+    const again = await open(dir, scope.cleanups);
+    expect((await again.monitor.getPair('acme')).settings.primarySip).toEqual(primarySip);
+    await waitFor(
+      () => again.events.some((e) => e.type === 'check' && e.result.sip?.ok === true),
+      'a SIP check after the restart',
+    );
   });
 });
