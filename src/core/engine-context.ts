@@ -1,10 +1,12 @@
 // Builds the one EngineContext the engine's parts share: what is not given is the product's default.
 
 import { defaultBackoff } from './action-runner.js';
+import { createDnsClient } from './dns-client.js';
 import type { HttpClient } from './http-client.js';
 import { createSipClient } from './sip-client.js';
 import {
   type Clock,
+  type DnsClient,
   type EngineContext,
   type Logger,
   type SipClient,
@@ -23,16 +25,19 @@ export interface EngineContextParts {
   timers?: Timers | undefined;
   log?: Logger | undefined;
   backoff?: ((attempt: number) => number) | undefined;
+  dns?: DnsClient | undefined;
 }
 
 /** The context with systemClock, systemTimers, silentLogger and defaultBackoff where `parts` gives none. */
 export function engineContext(parts: EngineContextParts): EngineContext {
+  const timers = parts.timers ?? systemTimers;
   return {
     client: parts.client,
     sip: parts.sip ?? createSipClient({ timers: parts.timers ?? systemTimers, log: parts.log ?? silentLogger }),
     clock: parts.clock ?? systemClock,
-    timers: parts.timers ?? systemTimers,
+    timers,
     log: parts.log ?? silentLogger,
     backoff: parts.backoff ?? defaultBackoff,
+    dns: parts.dns ?? createDnsClient({ timers }),
   };
 }

@@ -21,6 +21,7 @@ import { allUrls, keptSecrets, maskUrl, type KeptSecrets } from './secrets.js';
 import { renderTemplate, TEMPLATE_STAND_INS, templateVariables } from './template.js';
 import { unstorableMessage } from './text.js';
 import { readSipSettings } from './validate-sip.js';
+import { readDnsVerify } from './validate-dns.js';
 
 // ---------------------------------------------------------------------------------------------
 // Validation of one pair
@@ -84,6 +85,13 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
   const addSip = (field: string, message: string) => c.add(field, message);
   const primarySip = readSipSettings('primarySip', input['primarySip'], addSip);
   const standbySip = readSipSettings('standbySip', input['standbySip'], addSip);
+  const dnsVerify = readDnsVerify(input['dnsVerify'], (field, message) => c.add(field, message));
+  const readinessInterval = readNumber(c, 'readinessInterval', input['readinessInterval'], {
+    required: false,
+    min: LIMITS.readinessIntervalMin,
+    max: LIMITS.intervalMax,
+    unit: 'seconds',
+  });
 
   if (c.problems.length > 0) return { ok: false, problems: c.problems };
   const settings: PairSettings = {
@@ -100,6 +108,8 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     ...(failbackAction !== undefined ? { failbackAction } : {}),
     ...(primarySip !== undefined ? { primarySip } : {}),
     ...(standbySip !== undefined ? { standbySip } : {}),
+    ...(dnsVerify !== undefined ? { dnsVerify } : {}),
+    ...(readinessInterval !== undefined ? { readinessInterval } : {}),
   };
   return { ok: true, settings };
 }

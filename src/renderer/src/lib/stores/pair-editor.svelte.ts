@@ -18,6 +18,7 @@ import { isSecretHeader } from '$shared/secrets';
 import { validatePairSettings } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
 import { emptySipForm, SIP_INPUTS, sipFromForm, sipToForm, type SipForm } from './sip-form';
+import { dnsFieldsWithInput, dnsFormFromSettings, dnsFromForm, emptyDnsForm, type DnsVerifyForm } from './dns-form';
 
 export interface ActionForm {
   method: HttpMethod;
@@ -51,6 +52,8 @@ export interface PairForm {
   /** `<primary-sip>` / `<standby-sip>`: an empty URI is no SIP check. */
   primarySip: SipForm;
   standbySip: SipForm;
+  /** `<dns-verify>` (dns-form.ts). */
+  dns: DnsVerifyForm;
 }
 
 export function emptyAction(): ActionForm {
@@ -86,6 +89,7 @@ export function emptyForm(): PairForm {
     failback: emptyAction(),
     primarySip: emptySipForm(),
     standbySip: emptySipForm(),
+    dns: emptyDnsForm(),
   };
 }
 
@@ -122,6 +126,7 @@ export function formFromSettings(s: PairSettings): PairForm {
     failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
     primarySip: sipToForm(s.primarySip),
     standbySip: sipToForm(s.standbySip),
+    dns: dnsFormFromSettings(s.dnsVerify),
   };
 }
 
@@ -185,6 +190,8 @@ export function settingsFromForm(f: PairForm): PairSettings {
   if (primarySip) s.primarySip = primarySip;
   const standbySip = sipFromForm(f.standbySip);
   if (standbySip) s.standbySip = standbySip;
+  const dnsVerify = dnsFromForm(f.dns);
+  if (dnsVerify) s.dnsVerify = dnsVerify;
   return s;
 }
 
@@ -212,6 +219,7 @@ export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
     ...PAIR_INPUTS,
     ...SIP_INPUTS,
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
+    ...dnsFieldsWithInput(f.dns),
     ...actions.flatMap(([prefix, a]) => [
       ...ACTION_INPUTS.map((name) => `${prefix}.${name}`),
       ...a.headers.flatMap((_, i) => [
