@@ -1,13 +1,26 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppState, appContext } from '../../src/renderer/src/lib/app.svelte';
 import DecisionView from '../../src/renderer/src/lib/components/detail/DecisionView.svelte';
+import PairDetail from '../../src/renderer/src/lib/components/detail/PairDetail.svelte';
 import PairEditor from '../../src/renderer/src/lib/components/editor/PairEditor.svelte';
 import TestResults from '../../src/renderer/src/lib/components/editor/TestResults.svelte';
 import { formFromSettings, settingsFromForm } from '../../src/renderer/src/lib/stores/pair-editor.svelte';
 import { shortFailure } from '../../src/renderer/src/lib/words';
 import type { CheckResult } from '$shared/model';
-import { MemoryBackend, settings } from './memory-backend';
+import { MemoryBackend, settings, status } from './memory-backend';
+
+// uPlot (the detail's latency chart) reads the pixel ratio through matchMedia when it loads; jsdom has none.
+vi.hoisted(() => {
+  window.matchMedia ??= ((query: string) => ({
+    matches: false,
+    media: query,
+    addEventListener() {},
+    removeEventListener() {},
+    addListener() {},
+    removeListener() {},
+  })) as unknown as typeof window.matchMedia;
+});
 
 globalThis.ResizeObserver ??= class {
   observe(): void {}
@@ -16,9 +29,11 @@ globalThis.ResizeObserver ??= class {
 };
 
 let app: AppState;
+let backend: MemoryBackend;
 beforeEach(() => {
   localStorage.clear();
-  app = new AppState(new MemoryBackend(), (run) => run(), 0);
+  backend = new MemoryBackend();
+  app = new AppState(backend, (run) => run(), 0);
 });
 afterEach(() => {
   cleanup();
@@ -88,5 +103,29 @@ describe('SIP beside HTTP in results', () => {
     expect(text(document.querySelector('.result'))).toMatch(
       /^✕ failed ✓ HTTP 200 in \S+ ms ✕ SIP no SIP answer in 1 s$/,
     );
+  });
+});
+
+describe('SIP in the pair detail', () => {
+  it('shows the last check of the primary and of a SIP-only standby with both halves', async () => {
+    const standby: CheckResult = {
+      target: 'standby',
+      url: 'sip:198.18.2.2',
+      ok: true,
+      latencyMs: 4,
+      at: '2026-12-02T10:00:00.000Z',
+      sip: { uri: 'sip:198.18.2.2', transport: 'udp', ok: true, code: 200, latencyMs: 4 },
+    };
+    backend.pairs = [status({ id: 'acme', lastPrimary: sipDead, lastStandby: standby })];
+    backend.settingsOf.set(
+      'acme',
+      settings({ id: 'acme', standbySip: { uri: 'sip:198.18.2.2', transport: 'udp', accept: '200-299' } }),
+    );
+    await app.start();
+    render(PairDetail, { props: { id: 'acme' }, context: appContext(app) });
+    expect(text(await screen.findByTestId('primary-halves'))).toMatch(
+      /^primary ✓ HTTP 200 in \S+ ms ✕ SIP no SIP answer in 1 s$/,
+    );
+    expect(text(await screen.findByTestId('standby-halves'))).toMatch(/^standby ✓ SIP 200 in \S+ ms$/);
   });
 });
