@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, EngineEvent, PairState } from '../../src/shared/model.js';
 import { Lab, PRIMARY, STANDBY } from './lab.js';
 import { INTERVAL, faultPair } from './pairs.js';
+import { writeSection } from './report-sections.js';
 import { WatcherProcess } from './watcher-process.js';
 
 const SCENARIO = fileURLToPath(new URL('../helpers/sipp-options-uas.xml', import.meta.url));
@@ -23,6 +24,10 @@ const TOLERATED = 2;
 let lab: Lab;
 let watcher: WatcherProcess | undefined;
 let sipp: ChildProcess | undefined;
+let suiteStart = 0;
+const EXPECTED =
+  'the pair fails over exactly once, after interval × (tolerated + 1) plus verification; each failed check names SIP beside HTTP 200; the name points at the standby';
+const result = { observed: '', faultToAction: '–', pass: false, ran: false };
 
 const isState = (to: PairState) => (e: EngineEvent) => e.type === 'state' && e.pair === ID && e.to === to;
 const primaryCheck = (e: EngineEvent): CheckResult | undefined =>
@@ -30,6 +35,7 @@ const primaryCheck = (e: EngineEvent): CheckResult | undefined =>
 
 describe('failover under real faults: SIP', () => {
   beforeAll(async () => {
+    suiteStart = Date.now();
     lab = await Lab.open([ID]);
   });
 
@@ -41,9 +47,25 @@ describe('failover under real faults: SIP', () => {
       await gone;
     }
     await lab?.close();
+    if (!result.ran) return;
+    const doc = await writeSection(
+      'sip',
+      'SIP OPTIONS checks (`<primary-sip>`)',
+      `The primary host runs sipp (\`test/helpers/sipp-options-uas.xml\`, a UAS answering OPTIONS with 200) beside its web
+server; the pair has \`<primary-sip transport="udp">sip:${PRIMARY}:${SIP_PORT}</primary-sip>\`, interval ${INTERVAL} s, ${TOLERATED}
+tolerated. The fault: sipp stopped with SIGSTOP (a hung SIP stack) while the web server keeps answering 200. "Fault →
+action" runs from the SIGSTOP to the action request arriving at the DNS API.
+
+| Scenario | Expected | Observed | Fault → action | Result |
+| --- | --- | --- | --- | --- |
+| SIP1. HTTP up, SIP dead | ${EXPECTED} | ${result.observed} | ${result.faultToAction} | ${result.pass ? 'pass' : 'FAIL'} |`,
+      { passed: result.pass ? 1 : 0, total: 1, runtimeMs: Date.now() - suiteStart, file: 'test/faults/sip.test.ts' },
+    );
+    console.log(`written to ${doc}`);
   });
 
-  it('12. HTTP up, SIP dead: fails over exactly once after interval × (tolerated + 1) plus verification', async () => {
+  it('SIP1. HTTP up, SIP dead: fails over exactly once after interval × (tolerated + 1) plus verification', async () => {
+    result.ran = true;
     await lab.agents.primary.serve(ID, PRIMARY, HTTP_PORT);
     // `ip netns exec` execs sipp itself: the child's pid is sipp's, so SIGSTOP hangs the SIP stack.
     sipp = spawn(
@@ -94,11 +116,11 @@ describe('failover under real faults: SIP', () => {
       .map(primaryCheck)
       .filter((r): r is CheckResult => r !== undefined && !r.ok);
     const dns = await lab.pointsAt(ID);
-    console.log(
-      `12. HTTP up, SIP dead: name → ${dns}; ${after.length} action request(s); verifying after ` +
-        `${failedBefore.length} failed checks ("${failedBefore[0]?.error ?? ''}", HTTP ${failedBefore[0]?.status}); ` +
-        `fault → action ${(tookMs / 1000).toFixed(2)} s (detection ≈ ${INTERVAL} s × ${TOLERATED + 1} + verification)`,
-    );
+    result.observed =
+      `name → ${dns}; ${after.length} action request(s); verifying after ${failedBefore.length} failed checks in a row ` +
+      `("${failedBefore[0]?.error ?? ''}", HTTP ${failedBefore[0]?.status}); ${events.filter(isState('failover')).length} failover`;
+    result.faultToAction = `${(tookMs / 1000).toFixed(2)} s (detection ≈ ${INTERVAL} s × ${TOLERATED + 1} + verification)`;
+    console.log(`SIP1. HTTP up, SIP dead: ${result.observed}; fault → action ${result.faultToAction}`);
     expect(dns).toBe(STANDBY);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ outcome: 'forwarded', status: 204 });
@@ -109,5 +131,6 @@ describe('failover under real faults: SIP', () => {
     }
     expect(events.filter(isState('failover'))).toHaveLength(1);
     expect(tookMs).toBeGreaterThanOrEqual(INTERVAL * 1000 * TOLERATED);
+    result.pass = true;
   });
 });
