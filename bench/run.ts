@@ -125,6 +125,11 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    overdue when the window closes. At the target size the two sides alternate for two rounds: CPU
    is the least of a side's rounds (other work on the machine only adds to it), every other figure
    the worst.
+   **1b** runs the engine once more on the same pairs with \`<primary-sip transport="udp">\` on every
+   pair, all aimed at one UDP responder in the servers' process that answers every OPTIONS 200 OK:
+   each check is then the HTTP request and a SIP OPTIONS together, over the engine's one shared UDP
+   socket. Its CPU is compared with the engine's HTTP-only figure of the same size (the bare loop
+   sends no SIP), and "checks done" counts checks in which both halves answered or failed.
 2. **Detection.** Real engine, one pair per trial, each primary on its own port; the primary is
    stopped (listener closed, connections cut) at a random moment of the interval. The servers'
    process times both the stop and the arrival of the action request, so one clock measures the
