@@ -38,7 +38,8 @@ describe('watcher: the primary is HTTP and SIP OPTIONS together', () => {
     const [primary, site, receiver] = [await scope.fixture(), await scope.fixture(), await scope.fixture()];
     const sip = await responder();
     const interval = 0.5;
-    const timeout = 0.3;
+    // Long enough that a loaded machine does not time the HTTP half out as well.
+    const timeout = 0.5;
     const h = run(
       pairSettings({
         primaryUrl: primary.url(),
@@ -65,13 +66,13 @@ describe('watcher: the primary is HTTP and SIP OPTIONS together', () => {
     expect(tookMs).toBeLessThan(((interval * 3 + timeout * 2) * 1000 + 200) * 4);
     expect(h.log.states()).toEqual(['waiting', 'verifying', 'failover']);
     const failover = h.log.events.find((e): e is StateEvent => e.type === 'state' && e.to === 'failover')!;
-    expect(failover.reason).toContain('SIP OPTIONS: no SIP answer in 0.3 s');
+    expect(failover.reason).toContain('SIP OPTIONS: no SIP answer in 0.5 s');
     expect(failover.reason).not.toContain('HTTP:');
     const decision = h.watcher.status().lastDecision!;
     expect(decision.primary).toHaveLength(4);
     for (const r of decision.primary) {
-      expect(r).toMatchObject({ ok: false, status: 200, error: 'SIP OPTIONS: no SIP answer in 0.3 s' });
-      expect(r.sip).toMatchObject({ ok: false, error: 'no SIP answer in 0.3 s' });
+      expect(r).toMatchObject({ ok: false, status: 200, error: 'SIP OPTIONS: no SIP answer in 0.5 s' });
+      expect(r.sip).toMatchObject({ ok: false, error: 'no SIP answer in 0.5 s' });
     }
     // Exactly once: more checks of the dead SIP in failover change nothing.
     const seen = checks(h, 'primary').length;
@@ -79,8 +80,8 @@ describe('watcher: the primary is HTTP and SIP OPTIONS together', () => {
     expect(receiver.hits).toBe(1);
     expect(h.log.states()).toEqual(['waiting', 'verifying', 'failover']);
     expect(h.log.alerts('failover')).toHaveLength(1);
-    // Every check is a new transaction (timeout 0.3 s is below T1: no retransmission here).
-    expect(new Set(sip.requests.map((q) => q.branch)).size).toBe(sip.requests.length);
+    // Every check is a new transaction: as many branches as checks (retransmissions reuse theirs).
+    expect(new Set(sip.requests.map((q) => q.branch)).size).toBeGreaterThanOrEqual(checks(h, 'primary').length);
   });
 
   it('HTTP down, SIP up: the failure names HTTP; SIP refused with 503 names SIP with its code', async () => {
@@ -116,7 +117,7 @@ describe('watcher: <standby-sip> is health only', () => {
   it('a dead standby SIP alerts standby-down and never changes the state; with no standby URL SIP alone', async () => {
     const primary = await scope.fixture();
     const sip = await responder();
-    const h = run(pairSettings({ primaryUrl: primary.url(), timeout: 0.3, standbySip: sipOf(sip) }));
+    const h = run(pairSettings({ primaryUrl: primary.url(), timeout: 1, standbySip: sipOf(sip) }));
     await waitFor(() => checks(h, 'standby').some((e) => e.result.ok), 'standby answers');
     expect(checks(h, 'standby')[0]!.result).toMatchObject({ url: sipOf(sip).uri, sip: { ok: true, code: 200 } });
     expect(checks(h, 'standby')[0]!.result.status).toBeUndefined();
@@ -124,7 +125,7 @@ describe('watcher: <standby-sip> is health only', () => {
     await waitFor(() => h.watcher.status().standbyDown, 'standby down');
     expect(h.log.alerts('standby-down')).toHaveLength(1);
     expect((h.log.alerts('standby-down')[0] as { message: string }).message).toContain(
-      'SIP OPTIONS: no SIP answer in 0.3 s',
+      'SIP OPTIONS: no SIP answer in 1 s',
     );
     sip.silent = false;
     await waitFor(() => !h.watcher.status().standbyDown, 'standby up');

@@ -16,6 +16,8 @@ export interface SipRequestSeen {
   cseq: string;
   /** Where it came from, address:port (one UDP socket for every pair shows as one port). */
   source: string;
+  /** performance.now() at arrival. */
+  at: number;
   /** How many requests with this branch arrived so far (1 for the first, 2 for its first retransmission, …). */
   copy: number;
 }
@@ -111,6 +113,7 @@ export async function startSipResponder(
     const seen: SipRequestSeen = {
       transport,
       source,
+      at: performance.now(),
       method: first,
       text,
       branch,
