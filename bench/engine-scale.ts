@@ -22,6 +22,8 @@ export interface ScaleOptions {
   intervalMs: number;
   warmupMs: number;
   durationMs: number;
+  /** The size at which the engine runs once more with a SIP OPTIONS (UDP) beside every HTTP check. */
+  sipSize?: number;
 }
 
 const TARGET = { cpuRatio: 1.3, rssMb: 150, lagP99Ms: 20 };
@@ -85,6 +87,20 @@ export async function engineScale(opts: ScaleOptions): Promise<Row[]> {
       const engine = failed ?? combine(engines as ScaleResult[]);
       const group = `1. Engine scale, ${count(size)} pairs${floors.length > 1 ? ` (${floors.length} rounds)` : ''}`;
       rows.push(...scaleRows(group, targeted, combine(floors), engine));
+      if (size === opts.sipSize) {
+        // The same pairs, each also sending a SIP OPTIONS over the one shared UDP socket every check.
+        const sipUri = `sip:127.0.0.1:${await servers.sip()}`;
+        const sipJob: ScaleJob = { ...job, pairs: job.pairs.map((p) => ({ ...p, primarySip: sipUri })) };
+        const withSip = await runEngine(sipJob);
+        rows.push(...sipRows(`1b. Engine scale, ${count(size)} pairs, HTTP + SIP OPTIONS (UDP)`, engine, withSip));
+        rows.push(
+          row({
+            group: `1b. Engine scale, ${count(size)} pairs, HTTP + SIP OPTIONS (UDP)`,
+            measure: 'OPTIONS answered by the responder',
+            engine: count(await servers.sipAnswered()),
+          }),
+        );
+      }
     } finally {
       await servers.close();
     }
@@ -192,5 +208,41 @@ function scaleRows(group: string, targeted: boolean, floor: ScaleResult, engine:
       target: target(`p99 < ${TARGET.lagP99Ms} ms`),
       verdict: judged(engine.lagP99Ms < TARGET.lagP99Ms),
     }),
+  ];
+}
+
+/** The SIP variant beside the engine's HTTP-only figures of the same size. */
+function sipRows(group: string, http: ScaleResult | string, sip: ScaleResult | string): Row[] {
+  if (typeof sip === 'string') return [notMeasured(group, sip, sip.startsWith('error'))];
+  const cpu = (r: ScaleResult): string =>
+    `${(r.cpuMs / 1000).toFixed(2)} s (${((100 * r.cpuMs) / r.windowMs).toFixed(0)}% of a core)`;
+  const rss = (r: ScaleResult): string => `${mb(r.peakRssMb)} (${mb(r.endRssMb)}, JS heap ${mb(r.heapUsedMb)})`;
+  const lag = (r: ScaleResult): string => `${ms(r.lagP50Ms)} / ${ms(r.lagP99Ms)} (max ${ms(r.lagMaxMs)})`;
+  const checks = (r: ScaleResult): string =>
+    `${count(r.checksDone)} / ${count(r.checksDue)}, ${count(r.missed)} missed${r.failed ? `, ${count(r.failed)} failed (${r.topError})` : ''}` +
+    (r.verifying || r.failovers
+      ? `; false alarms: ${count(r.verifying ?? 0)} to verifying, ${count(r.failovers ?? 0)} failed over`
+      : '');
+  const base = typeof http === 'string' ? undefined : http;
+  const httpOnly = (text: string): string => (base ? `engine HTTP only ${text}` : '-');
+  const window = `${(sip.windowMs / 1000).toFixed(0)} s`;
+  return [
+    ...(sip.note ? [row({ group, measure: 'note', engine: sip.note })] : []),
+    row({
+      group,
+      measure: `CPU in ${window}`,
+      engine: cpu(sip),
+      limit: base ? httpOnly(cpu(base)) : '-',
+      ...(base ? { ratio: times(sip.cpuMs / sip.windowMs / (base.cpuMs / base.windowMs)) } : {}),
+    }),
+    row({ group, measure: 'peak RSS (at end, JS heap)', engine: rss(sip), limit: base ? httpOnly(rss(base)) : '-' }),
+    row({
+      group,
+      measure: 'checks (HTTP + SIP) done / due',
+      engine: checks(sip),
+      target: 'no check missed',
+      verdict: verdict(sip.missed === 0 && !sip.failovers),
+    }),
+    row({ group, measure: 'lag p50 / p99', engine: lag(sip), limit: base ? httpOnly(lag(base)) : '-' }),
   ];
 }

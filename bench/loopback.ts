@@ -27,6 +27,15 @@ export class LoopbackServers {
     return (await this.child.call<{ stoppedAt: number }>('stop', { name, afterMs })).stoppedAt;
   }
 
+  /** A UDP SIP responder answering every OPTIONS 200 OK (the SIP variant of row 1). */
+  async sip(): Promise<number> {
+    return (await this.child.call<{ port: number }>('sip')).port;
+  }
+
+  sipAnswered(): Promise<number> {
+    return this.child.call<number>('sipAnswered');
+  }
+
   /** The action receiver; every request is recorded with its arrival time. */
   async receiver(): Promise<number> {
     return (await this.child.call<{ port: number }>('receiver')).port;

@@ -9,6 +9,8 @@ import type { PairSettings } from '../src/shared/model.js';
 export interface BenchPair {
   id: string;
   primaryUrl: string;
+  /** The SIP variant: `<primary-sip transport="udp">` beside the HTTP check. */
+  primarySip?: string;
 }
 
 export interface PairsFile {
@@ -31,6 +33,7 @@ export function pairSettings(pair: BenchPair, file: Omit<PairsFile, 'pairs'>): P
     id: pair.id,
     name: `Bench ${pair.id}`,
     primaryUrl: pair.primaryUrl,
+    ...(pair.primarySip ? { primarySip: { uri: pair.primarySip, transport: 'udp' as const, accept: '200-299' } } : {}),
     interval: file.intervalS,
     toleratedFailures: file.toleratedFailures,
     acceptStatus: '200',
@@ -52,7 +55,7 @@ export function pairsXml(file: PairsFile): string {
   const pairs = file.pairs.map(
     (p) => `  <pair id="${p.id}">
     <name>Bench ${p.id}</name>
-    <primary-url>${escapeXml(p.primaryUrl)}</primary-url>
+    <primary-url>${escapeXml(p.primaryUrl)}</primary-url>${p.primarySip ? `\n    <primary-sip transport="udp">${escapeXml(p.primarySip)}</primary-sip>` : ''}
     <interval>${file.intervalS}</interval>
     <tolerated-failures>${file.toleratedFailures}</tolerated-failures>
     <validation quorum="1"><url>${escapeXml(file.validationUrl)}</url></validation>

@@ -31,7 +31,15 @@ export interface Plan {
 const plan: Plan = smoke
   ? {
       smoke,
-      scale: { sizes: [20], targetSize: 1000, rounds: 1, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
+      scale: {
+        sizes: [20],
+        targetSize: 1000,
+        rounds: 1,
+        intervalMs: 500,
+        warmupMs: 100,
+        durationMs: 1000,
+        sipSize: 20,
+      },
       detection: { trials: 2, intervalS: 0.3, toleratedFailures: 2, spacingMs: 100 },
       history: { days: 1, intervalS: 1 },
       dashboard: { pairs: 50, sampleS: 1, timelineDays: 7, timelineChecks: 5_000, settleMs: 0 },
@@ -46,6 +54,7 @@ const plan: Plan = smoke
         intervalMs: 1000,
         warmupMs: 2000,
         durationMs: 15_000,
+        sipSize: 1000,
       },
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
@@ -116,6 +125,11 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    overdue when the window closes. At the target size the two sides alternate for two rounds: CPU
    is the least of a side's rounds (other work on the machine only adds to it), every other figure
    the worst.
+   **1b** runs the engine once more on the same pairs with \`<primary-sip transport="udp">\` on every
+   pair, all aimed at one UDP responder in the servers' process that answers every OPTIONS 200 OK:
+   each check is then the HTTP request and a SIP OPTIONS together, over the engine's one shared UDP
+   socket. Its CPU is compared with the engine's HTTP-only figure of the same size (the bare loop
+   sends no SIP), and "checks done" counts checks in which both halves answered or failed.
 2. **Detection.** Real engine, one pair per trial, each primary on its own port; the primary is
    stopped (listener closed, connections cut) at a random moment of the interval. The servers'
    process times both the stop and the arrival of the action request, so one clock measures the

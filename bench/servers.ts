@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveCommands } from './child.js';
+import { BenchSipServer } from './sip-server.js';
 
 export interface Arrival {
   method: string;
@@ -77,7 +78,16 @@ async function startReceiver(): Promise<{ port: number }> {
   return { port: await listen(server) };
 }
 
+let sip: BenchSipServer | undefined;
+
+/** The SIP responder of the SIP variant (UDP, every OPTIONS answered 200). */
+async function startSip(): Promise<{ port: number }> {
+  sip ??= await BenchSipServer.start();
+  return { port: sip.port };
+}
+
 async function closeAll(): Promise<void> {
+  await sip?.close();
   for (const server of [...shared, ...primaries.values()]) {
     server.closeAllConnections();
     server.close();
@@ -92,6 +102,8 @@ serveCommands(
     receiver: startReceiver,
     arrivals: () => arrivals,
     requests: () => requests,
+    sip: startSip,
+    sipAnswered: () => sip?.answered ?? 0,
   },
   closeAll,
 );

@@ -13,6 +13,7 @@ import { duplicateIdProblems, validatePairSettings } from '../shared/validate.js
 import { FIELD_OF_ELEMENT } from '../shared/xml-names.js';
 import { pairSendProblems } from './action-runner.js';
 import { maskedPersisted, persistedElements, readPersisted } from './config-xml-state.js';
+import { readSipInput, sipElements } from './config-xml-sip.js';
 import { DNS_VERIFY_ELEMENT, dnsVerifyElement, readDnsVerifyInput } from './config-xml-dns.js';
 import { READINESS_ELEMENT, readinessElement, readReadinessInterval } from './config-xml-readiness.js';
 import {
@@ -51,6 +52,8 @@ const PAIR_ELEMENTS = [
   'validation',
   'action',
   'failback-action',
+  'primary-sip',
+  'standby-sip',
   DNS_VERIFY_ELEMENT,
   READINESS_ELEMENT,
   'state',
@@ -157,6 +160,7 @@ function readPair(
   if (action) input['action'] = readActionInput(action);
   const failback = known.get('failback-action');
   if (failback) input['failbackAction'] = readActionInput(failback);
+  readSipInput(known, input);
   const dnsVerify = known.get(DNS_VERIFY_ELEMENT);
   if (dnsVerify) input['dnsVerify'] = readDnsVerifyInput(dnsVerify, add);
   const readiness = known.get(READINESS_ELEMENT);
@@ -322,6 +326,7 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   known.push(validationElement(s, baseChild('validation')));
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
+  known.push(...sipElements(s));
   if (s.dnsVerify) known.push(dnsVerifyElement(s.dnsVerify, baseChild(DNS_VERIFY_ELEMENT)));
   if (s.readinessInterval !== undefined) {
     known.push(readinessElement(s.readinessInterval, baseChild(READINESS_ELEMENT)));

@@ -187,6 +187,7 @@ export class Controller implements Monitor {
       .catch((error: unknown) => this.log.error('history flush failed', { error: messageOf(error) }));
     await this.opts.history.close().catch(() => undefined);
     await this.opts.ctx.client.close();
+    await this.opts.ctx.sip.close();
     await this.opts.onClose?.();
     // Stopped all the same (lock released), but the caller must not report a clean stop.
     if (finalWrite !== undefined)
@@ -267,7 +268,12 @@ export class Controller implements Monitor {
       isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
     // "Test now" of a stored pair also checks its readiness at once (its answer comes as an event).
     if (existing) void this.readiness.checkNow(existing.id);
-    return testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
+    return testUrls(settings, {
+      client: this.opts.ctx.client,
+      sip: this.opts.ctx.sip,
+      clock: this.opts.ctx.clock,
+      existing,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------

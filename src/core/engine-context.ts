@@ -3,11 +3,13 @@
 import { defaultBackoff } from './action-runner.js';
 import { createDnsClient } from './dns-client.js';
 import type { HttpClient } from './http-client.js';
+import { createSipClient } from './sip-client.js';
 import {
   type Clock,
   type DnsClient,
   type EngineContext,
   type Logger,
+  type SipClient,
   silentLogger,
   systemClock,
   systemTimers,
@@ -17,6 +19,8 @@ import {
 /** The parts of an EngineContext that have defaults may be left out (or undefined). */
 export interface EngineContextParts {
   client: HttpClient;
+  /** Default: a SIP client of its own (its UDP socket is bound only when a pair has SIP checks). */
+  sip?: SipClient | undefined;
   clock?: Clock | undefined;
   timers?: Timers | undefined;
   log?: Logger | undefined;
@@ -29,6 +33,7 @@ export function engineContext(parts: EngineContextParts): EngineContext {
   const timers = parts.timers ?? systemTimers;
   return {
     client: parts.client,
+    sip: parts.sip ?? createSipClient({ timers: parts.timers ?? systemTimers, log: parts.log ?? silentLogger }),
     clock: parts.clock ?? systemClock,
     timers,
     log: parts.log ?? silentLogger,

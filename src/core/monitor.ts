@@ -7,6 +7,7 @@ import { Controller } from './controller.js';
 import { createHistoryStore } from './history.js';
 import { engineContext } from './engine-context.js';
 import { createHttpClient } from './http-client.js';
+import { createSipClient } from './sip-client.js';
 import { acquireLock } from './lock.js';
 import { silentLogger, systemClock, type Monitor, type MonitorOptions } from './ports.js';
 
@@ -71,7 +72,14 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
       store,
       history,
       // The one context every part of the engine shares, passed down as it is.
-      ctx: engineContext({ client: createHttpClient(), clock, log, timers: opts.timers, backoff: opts.actionBackoff }),
+      ctx: engineContext({
+        client: createHttpClient(),
+        sip: createSipClient({ ...(opts.timers ? { timers: opts.timers } : {}), log }),
+        clock,
+        log,
+        timers: opts.timers,
+        backoff: opts.actionBackoff,
+      }),
       defaultOperator: opts.defaultOperator ?? 'api',
       onClose: () => lock.release(),
     };

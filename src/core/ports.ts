@@ -4,7 +4,8 @@
 // the pieces with real files and real sockets, and nothing reaches for globals.
 
 import type { MonitorApi, Unsubscribe } from '../shared/api.js';
-import type { HttpClient } from './http-client.js';
+import type { HttpClient, ProbeCall } from './http-client.js';
+import type { SipTransport } from '../shared/pbx-health.js';
 import type {
   ActionStatus,
   EngineEvent,
@@ -128,9 +129,33 @@ export const systemTimers: Timers = {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
+/** Where a SIP OPTIONS goes: parsed once per pair from `<primary-sip>` / `<standby-sip>` (sip-message.ts). */
+export interface SipTarget {
+  /** The URI as written, `sip:host[:port]` or `sips:host[:port]`. */
+  readonly uri: string;
+  readonly host: string;
+  readonly port: number;
+  readonly transport: SipTransport;
+  /** TLS only: verify the server's chain and name. */
+  readonly verify: boolean;
+}
+
+/**
+ * SIP OPTIONS pings (sip-client.ts): one UDP socket for every pair, one TCP/TLS connection per target.
+ * A call's outcome is a final response's status (provisional 1xx are skipped) or the failure in words;
+ * it is given up at `timeoutMs` as "no SIP answer in N s" (never a made-up 408), and `cancel` settles it so
+ * at once, like HttpClient.probe's calls.
+ */
+export interface SipClient {
+  options(target: SipTarget, timeoutMs: number): ProbeCall;
+  close(): Promise<void>;
+}
+
 /** What every part of the engine shares, built once by openMonitor and passed down unchanged (never repacked). */
 export interface EngineContext {
   client: HttpClient;
+  /** SIP OPTIONS checks of pairs with `<primary-sip>` / `<standby-sip>`. */
+  sip: SipClient;
   clock: Clock;
   timers: Timers;
   log: Logger;

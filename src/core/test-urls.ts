@@ -9,9 +9,10 @@ import { compileAcceptStatus } from '../shared/accept-status.js';
 import { effectiveTimeout } from '../shared/rules.js';
 import { maskUrl } from '../shared/secrets.js';
 import { validatePairSettings } from '../shared/validate.js';
-import type { HttpClient } from './http-client.js';
-import type { Clock } from './ports.js';
+import { prepareUrl, type HttpClient } from './http-client.js';
+import type { Clock, SipClient } from './ports.js';
 import { probeOnce } from './probe.js';
+import { compileSip, planOnce } from './sip-probe.js';
 import { isObject } from './requests.js';
 
 /** A test answers while the operator waits: no check of it takes longer than this, whatever the pair's timeout. */
@@ -24,6 +25,8 @@ const STAND_IN_ACTION = { url: 'http://127.0.0.1/' };
 
 export interface TestUrlsDeps {
   client: HttpClient;
+  /** SIP OPTIONS of `<primary-sip>` / `<standby-sip>`, sent together with the HTTP check of their target. */
+  sip: SipClient;
   clock: Clock;
   /** The stored pair the draft edits, if any: a URL shown masked by the editor stands for its stored URL. */
   existing?: PairSettings | undefined;
@@ -37,16 +40,31 @@ export async function testUrls(draft: PairSettings, deps: TestUrlsDeps): Promise
       timeout: probe.timeout === undefined ? undefined : Math.min(probe.timeout, TEST_TIMEOUT_MAX_S),
     }) * 1000;
   const accept = compileAcceptStatus(probe.acceptStatus);
-  const targets: Array<['primary' | 'standby' | 'validation', string]> = [['primary', probe.primaryUrl]];
-  if (probe.standbyUrl !== undefined) targets.push(['standby', probe.standbyUrl]);
-  for (const url of probe.validation.urls) targets.push(['validation', url]);
-  return Promise.all(
-    targets.map(async ([target, url]) => {
-      const result = await probeOnce(deps.client, target, url, timeoutMs, accept, deps.clock.now);
-      result.url = maskUrl(url);
-      return result;
-    }),
-  );
+  const checks: Array<Promise<CheckResult>> = [
+    planOnce(
+      deps,
+      'primary',
+      { http: prepareUrl(probe.primaryUrl), sip: compileSip(probe.primarySip), display: maskUrl(probe.primaryUrl) },
+      timeoutMs,
+      accept,
+      deps.clock.now,
+    ),
+  ];
+  if (probe.standbyUrl !== undefined || probe.standbySip) {
+    const http = probe.standbyUrl !== undefined ? prepareUrl(probe.standbyUrl) : undefined;
+    const display = probe.standbyUrl !== undefined ? maskUrl(probe.standbyUrl) : probe.standbySip!.uri;
+    const plan = { http, sip: compileSip(probe.standbySip), display };
+    checks.push(planOnce(deps, 'standby', plan, timeoutMs, accept, deps.clock.now));
+  }
+  for (const url of probe.validation.urls) {
+    checks.push(
+      probeOnce(deps.client, 'validation', url, timeoutMs, accept, deps.clock.now).then((result) => ({
+        ...result,
+        url: maskUrl(url),
+      })),
+    );
+  }
+  return Promise.all(checks);
 }
 
 /** The draft's probing settings as the validator accepts them (masked URLs resolved); a 400 naming each field otherwise. */
@@ -62,6 +80,8 @@ function readProbeSettings(draft: PairSettings, existing: PairSettings | undefin
     toleratedFailures: 0,
     timeout: d['timeout'],
     acceptStatus: d['acceptStatus'],
+    primarySip: d['primarySip'],
+    standbySip: d['standbySip'],
     // The quorum is not tested: any that fits the list.
     validation: { quorum: Array.isArray(urls) && urls.length > 0 ? 1 : 0, urls },
     action: STAND_IN_ACTION,

@@ -12,11 +12,12 @@ import { effectiveTimeout } from '../shared/rules.js';
 import { maskUrl } from '../shared/secrets.js';
 import { longestActionMs } from './action-episode.js';
 import { CheckSchedule } from './check-schedule.js';
-import type { PreparedUrl } from './http-client.js';
+import type { PreparedUrl, ProbeCall } from './http-client.js';
 import { prepareUrl } from './http-client.js';
 import { PairMachine } from './pair-machine.js';
 import type { EngineContext, PersistedState } from './ports.js';
 import { toCheckResult } from './probe.js';
+import { compileSip, planResult, runPlan, sameSip, type CheckPlan } from './sip-probe.js';
 
 /** What a watcher needs from the rest of the engine; one object shared by every watcher. */
 export interface WatcherHooks {
@@ -33,10 +34,11 @@ export interface WatcherDeps {
 }
 
 export class Watcher extends PairMachine {
-  private primaryTarget!: PreparedUrl;
-  private standbyTarget: PreparedUrl | undefined;
+  /** The primary's HTTP URL, with its SIP OPTIONS when `<primary-sip>` is set (sip-probe.ts). */
+  private primaryPlan!: CheckPlan;
+  private standbyPlan: CheckPlan | undefined;
   private validationTargets: PreparedUrl[] = [];
-  private displayUrls!: { primary: string; standby: string; validation: string[] };
+  private displayUrls!: { validation: string[] };
   private accept!: StatusAcceptor;
   private intervalMs = 1000;
   private timeoutMs = 1000;
@@ -159,15 +161,16 @@ export class Watcher extends PairMachine {
       prev.toleratedFailures !== next.toleratedFailures ||
       prev.timeout !== next.timeout ||
       prev.acceptStatus !== next.acceptStatus ||
+      !sameSip(prev.primarySip, next.primarySip) ||
       prev.validation.quorum !== next.validation.quorum ||
       prev.validation.urls.join('\n') !== next.validation.urls.join('\n');
     this.settings = next;
     this.compile(next);
-    if (prev.standbyUrl !== next.standbyUrl) {
+    if (prev.standbyUrl !== next.standbyUrl || !sameSip(prev.standbySip, next.standbySip)) {
       this.lastStandby = undefined;
       this.standbyDown = false;
     }
-    if (prev.primaryUrl !== next.primaryUrl) {
+    if (prev.primaryUrl !== next.primaryUrl || !sameSip(prev.primarySip, next.primarySip)) {
       this.lastPrimary = undefined;
       this.primaryAnswering = false;
     }
@@ -186,19 +189,18 @@ export class Watcher extends PairMachine {
     const generation = this.generation;
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
-    const primaryCall = schedule.track(this.deps.ctx.client.probe(this.primaryTarget, this.timeoutMs));
-    const standbyCall = this.standbyTarget
-      ? schedule.track(this.deps.ctx.client.probe(this.standbyTarget, this.timeoutMs))
-      : undefined;
-    const primaryOutcome = await primaryCall.result;
-    const standbyOutcome = standbyCall ? await standbyCall.result : undefined;
+    const track = (call: ProbeCall) => schedule.track(call);
+    const standbyPlan = this.standbyPlan;
+    const primaryRun = runPlan(this.deps.ctx, this.primaryPlan, this.timeoutMs, track);
+    const standbyRun = standbyPlan ? runPlan(this.deps.ctx, standbyPlan, this.timeoutMs, track) : undefined;
+    const primaryOutcome = await primaryRun;
+    const standbyOutcome = standbyRun ? await standbyRun : undefined;
     schedule.clear();
     if (!this.running) return;
     const now = this.deps.ctx.clock.now();
-    const primary = toCheckResult('primary', this.displayUrls.primary, primaryOutcome, this.accept, now);
-    const standby = standbyOutcome
-      ? toCheckResult('standby', this.displayUrls.standby, standbyOutcome, this.accept, now)
-      : undefined;
+    const primary = planResult('primary', this.primaryPlan, primaryOutcome, this.accept, now);
+    const standby =
+      standbyOutcome && standbyPlan ? planResult('standby', standbyPlan, standbyOutcome, this.accept, now) : undefined;
 
     const verify = generation === this.generation && this.judgePrimary(primary);
     if (standby) this.judgeStandby(standby);
@@ -282,16 +284,16 @@ export class Watcher extends PairMachine {
     const { client } = this.deps.ctx;
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
-    const calls = [schedule.track(client.probe(this.primaryTarget, this.timeoutMs)).result];
-    for (const target of this.validationTargets)
-      calls.push(schedule.track(client.probe(target, this.timeoutMs)).result);
-    const outcomes = await Promise.all(calls);
+    const primaryPlan = this.primaryPlan;
+    const primaryRun = runPlan(this.deps.ctx, primaryPlan, this.timeoutMs, (call) => schedule.track(call));
+    const calls = this.validationTargets.map((target) => schedule.track(client.probe(target, this.timeoutMs)).result);
+    const [primaryOutcome, outcomes] = await Promise.all([primaryRun, Promise.all(calls)]);
     schedule.clear();
     if (!this.running) return;
     const now = this.deps.ctx.clock.now();
-    const primary = toCheckResult('primary', this.displayUrls.primary, outcomes[0]!, this.accept, now);
+    const primary = planResult('primary', primaryPlan, primaryOutcome, this.accept, now);
     const validation = this.validationTargets.map((_, i) =>
-      toCheckResult('validation', this.displayUrls.validation[i]!, outcomes[i + 1]!, this.accept, now),
+      toCheckResult('validation', this.displayUrls.validation[i]!, outcomes[i]!, this.accept, now),
     );
     this.lastPrimary = primary;
     this.lastValidation = validation;
@@ -349,14 +351,22 @@ export class Watcher extends PairMachine {
   }
 
   private compile(settings: PairSettings): void {
-    this.primaryTarget = prepareUrl(settings.primaryUrl);
-    this.standbyTarget = settings.standbyUrl ? prepareUrl(settings.standbyUrl) : undefined;
     this.validationTargets = settings.validation.urls.map(prepareUrl);
-    this.displayUrls = {
-      primary: maskUrl(settings.primaryUrl),
-      standby: settings.standbyUrl ? maskUrl(settings.standbyUrl) : '',
-      validation: settings.validation.urls.map(maskUrl),
+    this.displayUrls = { validation: settings.validation.urls.map(maskUrl) };
+    this.primaryPlan = {
+      http: prepareUrl(settings.primaryUrl),
+      sip: compileSip(settings.primarySip),
+      display: maskUrl(settings.primaryUrl),
     };
+    const standbySip = compileSip(settings.standbySip);
+    this.standbyPlan =
+      settings.standbyUrl !== undefined || standbySip
+        ? {
+            http: settings.standbyUrl !== undefined ? prepareUrl(settings.standbyUrl) : undefined,
+            sip: standbySip,
+            display: settings.standbyUrl !== undefined ? maskUrl(settings.standbyUrl) : settings.standbySip!.uri,
+          }
+        : undefined;
     this.accept = compileAcceptStatus(settings.acceptStatus);
     this.intervalMs = settings.interval * 1000;
     this.timeoutMs = effectiveTimeout(settings) * 1000;

@@ -48,6 +48,8 @@ const LEAF_ATTRS: Record<string, readonly string[]> = {
   state: ['since', 'reason', 'primary-answered'],
   header: ['name', 'secret'],
   body: ['secret'],
+  'primary-sip': ['transport', 'accept', 'verify'],
+  'standby-sip': ['transport', 'accept', 'verify'],
 };
 
 /** A rewritten text element (<interval>, <state>, …) keeps the unknown attributes it had. */

@@ -10,6 +10,7 @@ import type {
   DnsStatus,
   DnsVerifySettings,
   Readiness,
+  SipCheckResult,
   SipSettings,
 } from './pbx-health.js';
 
@@ -136,10 +137,19 @@ export interface CheckResult {
   ok: boolean;
   status?: number;
   latencyMs: number;
-  /** Why the check failed, in words: "timed out after 5 s", "connection refused", "status 503". */
+  /**
+   * Why the check failed, in words: "timed out after 5 s", "connection refused", "status 503". With `sip`,
+   * each failed half is named: "HTTP: status 503", "SIP OPTIONS: no SIP answer in 2 s", both joined by "; ".
+   */
   error?: string;
   /** ISO 8601 time the check completed. */
   at: string;
+  /**
+   * With `<primary-sip>` / `<standby-sip>`: the SIP OPTIONS sent together with the HTTP check; `ok` above is
+   * then true only when both answered as accepted, and `status`/`latencyMs` stay the HTTP answer's. A
+   * `<standby-sip>` without `<standby-url>` is checked by SIP alone: `url` is then the SIP URI, with no `status`.
+   */
+  sip?: SipCheckResult;
 }
 
 export type ActionKind = 'failover' | 'failback';

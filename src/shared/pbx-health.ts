@@ -17,6 +17,21 @@ export interface SipSettings {
   verify?: boolean;
 }
 
+/**
+ * The SIP OPTIONS half of a check of a target with `<primary-sip>` / `<standby-sip>` (CheckResult.sip): the
+ * check is ok only when the HTTP answer and this both are.
+ */
+export interface SipCheckResult {
+  uri: string;
+  transport: SipTransport;
+  ok: boolean;
+  /** The final response's code, when one came (provisional 1xx are never reported). */
+  code?: number;
+  latencyMs: number;
+  /** Why it failed: "status 503", "no SIP answer in 2 s", "connection refused". */
+  error?: string;
+}
+
 /** `<certificates warn-days="21" critical-days="7"><check name=… address=…/></certificates>`. */
 export interface CertificateSettings {
   warnDays: number;

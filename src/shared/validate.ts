@@ -20,6 +20,7 @@ import { DEFAULTS, LIMITS } from './rules.js';
 import { allUrls, keptSecrets, maskUrl, type KeptSecrets } from './secrets.js';
 import { renderTemplate, TEMPLATE_STAND_INS, templateVariables } from './template.js';
 import { unstorableMessage } from './text.js';
+import { readSipSettings } from './validate-sip.js';
 import { readDnsVerify } from './validate-dns.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -81,6 +82,9 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     input['failbackAction'] === undefined || input['failbackAction'] === null
       ? undefined
       : readAction(c, 'failbackAction', input['failbackAction'], existing?.failbackAction, existing);
+  const addSip = (field: string, message: string) => c.add(field, message);
+  const primarySip = readSipSettings('primarySip', input['primarySip'], addSip);
+  const standbySip = readSipSettings('standbySip', input['standbySip'], addSip);
   const dnsVerify = readDnsVerify(input['dnsVerify'], (field, message) => c.add(field, message));
   const readinessInterval = readNumber(c, 'readinessInterval', input['readinessInterval'], {
     required: false,
@@ -102,6 +106,8 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     validation: validation!,
     action: action!,
     ...(failbackAction !== undefined ? { failbackAction } : {}),
+    ...(primarySip !== undefined ? { primarySip } : {}),
+    ...(standbySip !== undefined ? { standbySip } : {}),
     ...(dnsVerify !== undefined ? { dnsVerify } : {}),
     ...(readinessInterval !== undefined ? { readinessInterval } : {}),
   };

@@ -21,6 +21,8 @@ const ELEMENT_OF: Record<string, string> = {
   finishedAt: '@finished-at',
   latencyMs: '@latency-ms',
   attempts: 'attempt',
+  primarySip: 'primary-sip',
+  standbySip: 'standby-sip',
   dnsVerify: 'dns-verify',
   readinessInterval: 'readiness/@interval',
   servers: 'server',
@@ -37,11 +39,13 @@ const ATTRIBUTES_OF: Record<string, readonly string[]> = {
   actionProgress: ['kind', 'phase', 'manual'],
   request: ['method', 'url'],
   attempts: ['ok', 'status', 'error', 'at'],
+  primarySip: ['transport', 'accept', 'verify'],
+  standbySip: ['transport', 'accept', 'verify'],
   dnsVerify: ['name', 'type', 'failover', 'failback', 'within', 'maxTtl'],
 };
 
 /** Fields that are the text of their parent element rather than a child (`<header name="X">value</header>`). */
-const TEXT_OF: Record<string, readonly string[]> = { headers: ['value'] };
+const TEXT_OF: Record<string, readonly string[]> = { headers: ['value'], primarySip: ['uri'], standbySip: ['uri'] };
 
 /** Element names of the XML whose field name differs, for problems found while reading the tree. */
 export const FIELD_OF_ELEMENT: Readonly<Record<string, string>> = Object.fromEntries(

@@ -4,8 +4,9 @@
 import type { AlertKind, EngineEvent, PairSettings, PairState } from '../../src/shared/model.js';
 import { engineContext } from '../../src/core/engine-context.js';
 import { createHttpClient, type HttpClient } from '../../src/core/http-client.js';
+import { createSipClient } from '../../src/core/sip-client.js';
 import { Watcher, type WatcherHooks } from '../../src/core/watcher.js';
-import type { PersistedState } from '../../src/core/ports.js';
+import type { PersistedState, SipClient } from '../../src/core/ports.js';
 
 export function pairSettings(
   overrides: Partial<PairSettings> & { primaryUrl: string; actionUrl?: string },
@@ -54,6 +55,7 @@ export interface WatcherHarness {
   watcher: Watcher;
   log: EventLog;
   client: HttpClient;
+  sip: SipClient;
   persistedSnapshots: PersistedState[];
   stop(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export function startWatcher(
   backoff = (n: number) => 20 * n,
 ): WatcherHarness {
   const client = createHttpClient();
+  const sip = createSipClient();
   const log = new EventLog();
   const persistedSnapshots: PersistedState[] = [];
   // The hooks need the watcher they are handed to; it exists once the constructor returns.
@@ -76,17 +79,19 @@ export function startWatcher(
       if (made.watcher) persistedSnapshots.push(structuredClone(made.watcher.persisted()));
     },
   };
-  const w = new Watcher(settings, { ctx: engineContext({ client, backoff }), hooks }, persisted);
+  const w = new Watcher(settings, { ctx: engineContext({ client, sip, backoff }), hooks }, persisted);
   made.watcher = w;
   w.start(0);
   return {
     watcher: w,
     log,
     client,
+    sip,
     persistedSnapshots,
     async stop() {
       await w.stop(1000);
       await client.close();
+      await sip.close();
     },
   };
 }

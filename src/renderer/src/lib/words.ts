@@ -1,6 +1,7 @@
 // Names for people: what the dashboard says instead of the engine's keys.
 
 import type { AlertKind, CheckResult, EngineEventType, OperatorAction } from '$shared/model';
+import { sipShortFailure } from './sip-words';
 
 const ALERT_LABEL: Record<AlertKind, string> = {
   verifying: 'Primary failing: verifying',
@@ -78,6 +79,8 @@ export const EVENT_TYPE_LABEL: Record<EngineEventType, string> = {
  * connection has a latency too (0.8 ms), but showing it would read as an answer.
  */
 export function shortFailure(r: CheckResult): string {
+  const sip = sipShortFailure(r);
+  if (sip) return sip;
   if (r.status !== undefined) return `HTTP ${r.status}`;
   const error = r.error ?? '';
   if (/refused/i.test(error)) return 'refused';

@@ -17,6 +17,7 @@ import { DEFAULTS } from '$shared/rules';
 import { isSecretHeader } from '$shared/secrets';
 import { validatePairSettings } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
+import { emptySipForm, SIP_INPUTS, sipFromForm, sipToForm, type SipForm } from './sip-form';
 import { dnsFieldsWithInput, dnsFormFromSettings, dnsFromForm, emptyDnsForm, type DnsVerifyForm } from './dns-form';
 
 export interface ActionForm {
@@ -48,6 +49,9 @@ export interface PairForm {
   action: ActionForm;
   hasFailback: boolean;
   failback: ActionForm;
+  /** `<primary-sip>` / `<standby-sip>`: an empty URI is no SIP check. */
+  primarySip: SipForm;
+  standbySip: SipForm;
   /** `<dns-verify>` (dns-form.ts). */
   dns: DnsVerifyForm;
 }
@@ -83,6 +87,8 @@ export function emptyForm(): PairForm {
     action: emptyAction(),
     hasFailback: false,
     failback: emptyAction(),
+    primarySip: emptySipForm(),
+    standbySip: emptySipForm(),
     dns: emptyDnsForm(),
   };
 }
@@ -118,6 +124,8 @@ export function formFromSettings(s: PairSettings): PairForm {
     action: actionToForm(s.action),
     hasFailback: !!s.failbackAction,
     failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
+    primarySip: sipToForm(s.primarySip),
+    standbySip: sipToForm(s.standbySip),
     dns: dnsFormFromSettings(s.dnsVerify),
   };
 }
@@ -178,6 +186,10 @@ export function settingsFromForm(f: PairForm): PairSettings {
   const timeout = num(f.timeout);
   if (timeout !== undefined) s.timeout = timeout;
   if (f.hasFailback) s.failbackAction = actionFromForm(f.failback);
+  const primarySip = sipFromForm(f.primarySip);
+  if (primarySip) s.primarySip = primarySip;
+  const standbySip = sipFromForm(f.standbySip);
+  if (standbySip) s.standbySip = standbySip;
   const dnsVerify = dnsFromForm(f.dns);
   if (dnsVerify) s.dnsVerify = dnsVerify;
   return s;
@@ -205,6 +217,7 @@ export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
   ] as const;
   return new Set([
     ...PAIR_INPUTS,
+    ...SIP_INPUTS,
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
     ...dnsFieldsWithInput(f.dns),
     ...actions.flatMap(([prefix, a]) => [
