@@ -1,8 +1,10 @@
 // Builds the one EngineContext the engine's parts share: what is not given is the product's default.
 
 import { defaultBackoff } from './action-runner.js';
+import { createCertificateBook } from './certificate-book.js';
 import type { HttpClient } from './http-client.js';
 import {
+  type CertificateBook,
   type Clock,
   type EngineContext,
   type Logger,
@@ -19,9 +21,10 @@ export interface EngineContextParts {
   timers?: Timers | undefined;
   log?: Logger | undefined;
   backoff?: ((attempt: number) => number) | undefined;
+  certificates?: CertificateBook | undefined;
 }
 
-/** The context with systemClock, systemTimers, silentLogger and defaultBackoff where `parts` gives none. */
+/** The context with systemClock, systemTimers, silentLogger, defaultBackoff and an empty certificate book where `parts` gives none. */
 export function engineContext(parts: EngineContextParts): EngineContext {
   return {
     client: parts.client,
@@ -29,5 +32,6 @@ export function engineContext(parts: EngineContextParts): EngineContext {
     timers: parts.timers ?? systemTimers,
     log: parts.log ?? silentLogger,
     backoff: parts.backoff ?? defaultBackoff,
+    certificates: parts.certificates ?? createCertificateBook(),
   };
 }

@@ -21,6 +21,9 @@ const ELEMENT_OF: Record<string, string> = {
   finishedAt: '@finished-at',
   latencyMs: '@latency-ms',
   attempts: 'attempt',
+  warnDays: '@warn-days',
+  criticalDays: '@critical-days',
+  checks: 'check',
 };
 
 /** Fields that are attributes of their element (`<action method="…">`, `<header name="…">`). */
@@ -31,6 +34,7 @@ const ATTRIBUTES_OF: Record<string, readonly string[]> = {
   actionProgress: ['kind', 'phase', 'manual'],
   request: ['method', 'url'],
   attempts: ['ok', 'status', 'error', 'at'],
+  checks: ['name', 'address'],
 };
 
 /** Fields that are the text of their parent element rather than a child (`<header name="X">value</header>`). */
