@@ -28,6 +28,7 @@ import {
   type XmlProblem,
 } from './xml-tree.js';
 import { merge, mergeAttrs } from './xml-merge.js';
+import { CERTIFICATES_ELEMENT, certificatesElement, readCertificatesInput } from './config-xml-certificates.js';
 
 export { DEFAULT_MAX_BYTES, type XmlDocument } from './xml-tree.js';
 
@@ -49,6 +50,7 @@ const PAIR_ELEMENTS = [
   'validation',
   'action',
   'failback-action',
+  'certificates',
   'state',
   'action-progress',
 ] as const;
@@ -124,7 +126,12 @@ function readPair(
 
   if (hasLooseText(el))
     add('pair', 'text directly inside <pair>; each setting needs its own element, like <interval>10</interval>');
-  const known = knownChildren(el, PAIR_ELEMENTS, ['validation', 'action', 'failback-action', 'action-progress'], add);
+  const known = knownChildren(
+    el,
+    PAIR_ELEMENTS,
+    ['validation', 'action', 'failback-action', 'action-progress', CERTIFICATES_ELEMENT],
+    add,
+  );
 
   const input: Record<string, unknown> = { id: rawId?.trim() };
   const text = (name: string) => optionalText(known.get(name));
@@ -148,6 +155,8 @@ function readPair(
   if (action) input['action'] = readActionInput(action);
   const failback = known.get('failback-action');
   if (failback) input['failbackAction'] = readActionInput(failback);
+  const certificates = known.get(CERTIFICATES_ELEMENT);
+  if (certificates) input['certificates'] = readCertificatesInput(certificates);
 
   // A secret written as the mask (an edited export) keeps the stored pair's secret.
   const existing = existingOf && typeof input['id'] === 'string' ? existingOf(input['id']) : undefined;
@@ -309,6 +318,7 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   known.push(validationElement(s, baseChild('validation')));
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
+  if (s.certificates) known.push(certificatesElement(s.certificates, baseChild(CERTIFICATES_ELEMENT)));
   if (record.persisted) known.push(...persistedElements(record.persisted, baseChild('action-progress')));
   return merge(base, 'pair', [['id', s.id]], ['id'], known, PAIR_ELEMENTS);
 }
