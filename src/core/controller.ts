@@ -33,9 +33,20 @@ import { settingsWarnings } from '../shared/hints.js';
 import { maskSettings } from '../shared/secrets.js';
 import { validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
+import { createCertificateProbe } from './certificate-check.js';
+import { CertificateWatch } from './certificate-watch.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
 import { messageOf } from './fs-errors.js';
-import type { ConfigStore, EngineContext, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
+import type {
+  CertificateProbe,
+  ConfigStore,
+  EngineContext,
+  FailoverConfig,
+  HistoryStore,
+  Logger,
+  Monitor,
+  PairRecord,
+} from './ports.js';
 import {
   assertRemovable,
   invalid,
@@ -73,6 +84,8 @@ export interface ControllerOptions {
   onClose?: () => Promise<void>;
   /** Milliseconds before retrying failed state write n; default 1 s doubling, capped at 30 s. */
   writeRetryBackoff?: (attempt: number) => number;
+  /** Reads the pairs' TLS certificates (default: core/certificate-check.ts against the system store). */
+  certificateProbe?: CertificateProbe;
 }
 
 export class Controller implements Monitor {
@@ -86,6 +99,8 @@ export class Controller implements Monitor {
   private readonly serial = new SerialQueue();
   private readonly writer: StateWriter;
   private readonly sync: ConfigSync;
+  /** `<certificates>`: expiry of every pair's TLS certificates. */
+  private readonly certificates: CertificateWatch;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -102,6 +117,17 @@ export class Controller implements Monitor {
     this.supervisor.subscribe((event) => opts.history.record(event));
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
+    this.certificates = new CertificateWatch({
+      ctx,
+      probe: opts.certificateProbe ?? createCertificateProbe(),
+      emit,
+      statusOf: (id) => this.supervisor.get(id)?.status(),
+    });
+    this.certificates.sync(initial.pairs.map((r) => r.settings));
+    // Every change of the pair list (API, import, hand edit) ends with a config event.
+    this.supervisor.subscribe((event) => {
+      if (event.type === 'config') this.certificates.sync(this.supervisor.list().map((w) => w.settings));
+    });
     this.writer = new StateWriter({
       store: opts.store,
       clock: ctx.clock,
@@ -137,6 +163,7 @@ export class Controller implements Monitor {
       for (const warning of settingsWarnings(w.settings)) this.log.warn(`pair "${w.id}": ${warning}`, { pair: w.id });
     }
     this.supervisor.start();
+    this.certificates.start();
     this.sync.start();
   }
 
@@ -152,6 +179,7 @@ export class Controller implements Monitor {
   private async shutdown(): Promise<void> {
     this.sync.stop();
     await this.serial.idle();
+    await this.certificates.stop();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
     // the lock is released, or the next start would send it again.
     const longest = Math.max(0, ...this.supervisor.list().map((w) => w.longestActionMs()));
@@ -183,6 +211,7 @@ export class Controller implements Monitor {
     if (this.writer.lockLostMessage !== undefined) return;
     this.writer.lockLost(message);
     this.sync.stop();
+    void this.certificates.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
     // A write already renaming when the loss was learned cannot be called back: the alert comes once it
@@ -222,7 +251,7 @@ export class Controller implements Monitor {
   }
 
   async getPair(id: string): Promise<PairDetail> {
-    return detailOf(this.watcher(id));
+    return detailOf(this.watcher(id), this.opts.ctx);
   }
 
   async history(id: string, range?: TimeRange): Promise<PairHistory> {
@@ -248,7 +277,10 @@ export class Controller implements Monitor {
   async testUrls(settings: PairSettings): Promise<CheckResult[]> {
     const existing =
       isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
-    return testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
+    const results = await testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
+    // "Test now" of a stored pair reads its certificates again too (they arrive as a `certificates` event).
+    if (existing) void this.certificates.checkNow(existing.id);
+    return results;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -277,7 +309,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(settings.id, 'added');
       this.emitOperator(settings.id, 'add', by, 'ok', `added "${settings.name}"`);
-      return detailOf(watcher);
+      return detailOf(watcher, this.opts.ctx);
     });
   }
 
@@ -301,7 +333,7 @@ export class Controller implements Monitor {
       const unsendable = pairSendProblems(result.settings);
       if (unsendable.length) throw invalid(`the action of pair "${id}" could never be sent`, unsendable);
       const changed = diffSettings(previous, result.settings);
-      if (changed.length === 0) return detailOf(watcher);
+      if (changed.length === 0) return detailOf(watcher, this.opts.ctx);
       this.supervisor.update(result.settings);
       try {
         await this.writer.persistNow();
@@ -311,7 +343,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(id, 'updated');
       this.emitOperator(id, 'update', by, 'ok', `changed ${changed.join(', ')}`);
-      return detailOf(watcher);
+      return detailOf(watcher, this.opts.ctx);
     });
   }
 
@@ -507,6 +539,10 @@ export class Controller implements Monitor {
   }
 }
 
-function detailOf(watcher: Watcher): PairDetail {
-  return { ...watcher.status(), settings: maskSettings(watcher.settings) };
+function detailOf(watcher: Watcher, ctx: EngineContext): PairDetail {
+  return {
+    ...watcher.status(),
+    settings: maskSettings(watcher.settings),
+    certificates: ctx.certificates.list(watcher.id),
+  };
 }

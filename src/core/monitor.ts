@@ -8,7 +8,7 @@ import { createHistoryStore } from './history.js';
 import { engineContext } from './engine-context.js';
 import { createHttpClient } from './http-client.js';
 import { acquireLock } from './lock.js';
-import { silentLogger, systemClock, type Monitor, type MonitorOptions } from './ports.js';
+import { silentLogger, systemClock, type CertificateProbe, type Monitor, type MonitorOptions } from './ports.js';
 
 /** Knobs for tests and benchmarks; the defaults are what the product runs with. */
 export interface EngineTuning {
@@ -24,6 +24,8 @@ export interface EngineTuning {
   lockHeartbeatMs?: number;
   /** How long a lock's content must stay unchanged before it is taken over, ms (default 30000). */
   lockStaleMs?: number;
+  /** Reads the certificates of `<certificates>` (default: TLS against the system store). */
+  certificateProbe?: CertificateProbe;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
+    if (opts.certificateProbe !== undefined) controllerOptions.certificateProbe = opts.certificateProbe;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);
