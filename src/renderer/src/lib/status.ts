@@ -70,7 +70,8 @@ export const STATE_ICON: Record<PairState, string> = {
  * the check's own result and count merged in; the same object when the event changes nothing shown.
  */
 export function statusAfter(s: PairStatus, e: EngineEvent): PairStatus {
-  if ((e.type === 'state' || e.type === 'action' || e.type === 'check') && e.status) return e.status;
+  if ((e.type === 'state' || e.type === 'action' || e.type === 'check' || e.type === 'certificates') && e.status)
+    return e.status;
   if (e.type !== 'check') return s;
   if (e.result.target === 'primary') return { ...s, lastPrimary: e.result, consecutiveFailures: e.consecutiveFailures };
   if (e.result.target === 'standby') return { ...s, lastStandby: e.result };

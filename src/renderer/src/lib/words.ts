@@ -69,6 +69,7 @@ export const EVENT_TYPE_LABEL: Record<EngineEventType, string> = {
   alert: 'Alert',
   operator: 'Operator',
   config: 'Settings',
+  certificates: 'Certificates',
 };
 
 /**

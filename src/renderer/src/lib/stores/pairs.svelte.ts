@@ -88,6 +88,9 @@ export class PairEntry {
   }
 }
 
+/** How the overview is ordered: worst first (the default) or by certificate days left, fewest first. */
+export type PairSort = 'rank' | 'certificate';
+
 export interface PairFilter {
   text: string;
   states: PairState[];
@@ -101,6 +104,7 @@ export class PairsStore {
   /** The service refused the token (HTTP only): the dashboard asks for one. */
   unauthorized = $state(false);
   filter = $state<PairFilter>({ text: '', states: [] });
+  sort = $state<PairSort>('rank');
 
   visible = $derived.by(() => filterIds(this.order, this.entries, this.filter));
   counts = $derived.by(() => countStates(this.order, this.entries));
@@ -136,12 +140,19 @@ export class PairsStore {
     this.resort();
   }
 
+  /** Order by `sort`; choosing the order already in use goes back to worst first. */
+  sortBy(sort: PairSort): void {
+    this.sort = this.sort === sort ? 'rank' : sort;
+    this.resort();
+  }
+
   upsert(status: PairStatus): void {
     const entry = this.entries.get(status.id);
     if (entry) {
       const before = entry.rank;
+      const days = entry.status.certificateDaysLeft;
       entry.set(status);
-      if (entry.rank !== before || entry.name !== status.name) this.resort();
+      if (entry.rank !== before || entry.name !== status.name || days !== status.certificateDaysLeft) this.resort();
     } else {
       this.entries.set(status.id, new PairEntry(status));
       this.resort();
@@ -171,10 +182,12 @@ export class PairsStore {
       const entry = this.entries.get(e.pair);
       if (!entry) continue;
       const before = entry.rank;
+      const days = entry.status.certificateDaysLeft;
       const next = statusAfter(entry.status, e);
       if (next !== entry.status) entry.set(next);
       if (e.type === 'check') entry.recordCheck(e.result);
       if (entry.rank !== before) resort = true;
+      if (this.sort === 'certificate' && entry.status.certificateDaysLeft !== days) resort = true;
       // A service older than the status on events: ask it.
       if ((e.type === 'state' || e.type === 'action') && !e.status) this.pendingRefresh.add(e.pair);
     }
@@ -227,10 +240,22 @@ export class PairsStore {
 
   private resort(): void {
     // Ranks are cached on the entries and names compared with one collator: a thousand pairs sort in about a millisecond.
+    const byCertificate = this.sort === 'certificate';
     this.order = [...this.entries.values()]
-      .sort((a, b) => a.rank - b.rank || NAMES.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .sort(
+        (a, b) =>
+          (byCertificate ? daysOrder(a) - daysOrder(b) : 0) ||
+          a.rank - b.rank ||
+          NAMES.compare(a.name, b.name) ||
+          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      )
       .map((e) => e.id);
   }
+}
+
+/** Fewest certificate days left first; pairs without a certificate read last. */
+function daysOrder(e: PairEntry): number {
+  return e.status.certificateDaysLeft ?? Number.POSITIVE_INFINITY;
 }
 
 function filterIds(order: string[], entries: Map<string, PairEntry>, filter: PairFilter): string[] {
