@@ -17,6 +17,13 @@ import { DEFAULTS } from '$shared/rules';
 import { isSecretHeader } from '$shared/secrets';
 import { validatePairSettings } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
+import {
+  certificateInputs,
+  certificatesFromForm,
+  certificatesToForm,
+  emptyCertificatesForm,
+  type CertificatesForm,
+} from '../certificates-form';
 
 export interface ActionForm {
   method: HttpMethod;
@@ -47,6 +54,7 @@ export interface PairForm {
   action: ActionForm;
   hasFailback: boolean;
   failback: ActionForm;
+  certificates: CertificatesForm;
 }
 
 export function emptyAction(): ActionForm {
@@ -80,6 +88,7 @@ export function emptyForm(): PairForm {
     action: emptyAction(),
     hasFailback: false,
     failback: emptyAction(),
+    certificates: emptyCertificatesForm(),
   };
 }
 
@@ -114,6 +123,7 @@ export function formFromSettings(s: PairSettings): PairForm {
     action: actionToForm(s.action),
     hasFailback: !!s.failbackAction,
     failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
+    certificates: certificatesToForm(s.certificates),
   };
 }
 
@@ -173,6 +183,8 @@ export function settingsFromForm(f: PairForm): PairSettings {
   const timeout = num(f.timeout);
   if (timeout !== undefined) s.timeout = timeout;
   if (f.hasFailback) s.failbackAction = actionFromForm(f.failback);
+  const certificates = certificatesFromForm(f.certificates);
+  if (certificates) s.certificates = certificates;
   return s;
 }
 
@@ -198,6 +210,7 @@ export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
   ] as const;
   return new Set([
     ...PAIR_INPUTS,
+    ...certificateInputs(f.certificates),
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
     ...actions.flatMap(([prefix, a]) => [
       ...ACTION_INPUTS.map((name) => `${prefix}.${name}`),
