@@ -13,6 +13,8 @@ import { duplicateIdProblems, validatePairSettings } from '../shared/validate.js
 import { FIELD_OF_ELEMENT } from '../shared/xml-names.js';
 import { pairSendProblems } from './action-runner.js';
 import { maskedPersisted, persistedElements, readPersisted } from './config-xml-state.js';
+import { DNS_VERIFY_ELEMENT, dnsVerifyElement, readDnsVerifyInput } from './config-xml-dns.js';
+import { READINESS_ELEMENT, readinessElement, readReadinessInterval } from './config-xml-readiness.js';
 import {
   DEFAULT_MAX_BYTES,
   attr,
@@ -51,6 +53,8 @@ const PAIR_ELEMENTS = [
   'action',
   'failback-action',
   'certificates',
+  DNS_VERIFY_ELEMENT,
+  READINESS_ELEMENT,
   'state',
   'action-progress',
 ] as const;
@@ -129,7 +133,7 @@ function readPair(
   const known = knownChildren(
     el,
     PAIR_ELEMENTS,
-    ['validation', 'action', 'failback-action', 'action-progress', CERTIFICATES_ELEMENT],
+    ['validation', 'action', 'failback-action', DNS_VERIFY_ELEMENT, 'action-progress', CERTIFICATES_ELEMENT],
     add,
   );
 
@@ -157,6 +161,10 @@ function readPair(
   if (failback) input['failbackAction'] = readActionInput(failback);
   const certificates = known.get(CERTIFICATES_ELEMENT);
   if (certificates) input['certificates'] = readCertificatesInput(certificates);
+  const dnsVerify = known.get(DNS_VERIFY_ELEMENT);
+  if (dnsVerify) input['dnsVerify'] = readDnsVerifyInput(dnsVerify, add);
+  const readiness = known.get(READINESS_ELEMENT);
+  if (readiness) input['readinessInterval'] = readReadinessInterval(readiness);
 
   // A secret written as the mask (an edited export) keeps the stored pair's secret.
   const existing = existingOf && typeof input['id'] === 'string' ? existingOf(input['id']) : undefined;
@@ -319,6 +327,10 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
   if (s.certificates) known.push(certificatesElement(s.certificates, baseChild(CERTIFICATES_ELEMENT)));
+  if (s.dnsVerify) known.push(dnsVerifyElement(s.dnsVerify, baseChild(DNS_VERIFY_ELEMENT)));
+  if (s.readinessInterval !== undefined) {
+    known.push(readinessElement(s.readinessInterval, baseChild(READINESS_ELEMENT)));
+  }
   if (record.persisted) known.push(...persistedElements(record.persisted, baseChild('action-progress')));
   return merge(base, 'pair', [['id', s.id]], ['id'], known, PAIR_ELEMENTS);
 }

@@ -36,6 +36,8 @@ import { pairSendProblems } from './action-runner.js';
 import { createCertificateProbe } from './certificate-check.js';
 import { CertificateWatch } from './certificate-watch.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
+import { attachDnsVerifier, type DnsVerifier } from './dns-verify.js';
+import { attachReadiness, type ReadinessWatch } from './readiness.js';
 import { messageOf } from './fs-errors.js';
 import type {
   CertificateProbe,
@@ -86,6 +88,10 @@ export interface ControllerOptions {
   writeRetryBackoff?: (attempt: number) => number;
   /** Reads the pairs' TLS certificates (default: core/certificate-check.ts against the system store). */
   certificateProbe?: CertificateProbe;
+  /** Milliseconds between the DNS verification rounds after an action (default 2000). */
+  dnsRoundMs?: number | undefined;
+  /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
+  readinessFirstDelayMs?: number | undefined;
 }
 
 export class Controller implements Monitor {
@@ -101,6 +107,10 @@ export class Controller implements Monitor {
   private readonly sync: ConfigSync;
   /** `<certificates>`: expiry of every pair's TLS certificates. */
   private readonly certificates: CertificateWatch;
+  /** `<dns-verify>`: the rounds after an action, `dns` of a pair's detail. */
+  private readonly dns: DnsVerifier;
+  /** Failover readiness of every pair, `ready` on its status and `readiness` in its detail. */
+  private readonly readiness: ReadinessWatch;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -115,13 +125,18 @@ export class Controller implements Monitor {
       persistNow: () => this.writer.persistNow(),
     });
     this.supervisor.subscribe((event) => opts.history.record(event));
+    this.dns = attachDnsVerifier(this.supervisor, ctx, { roundMs: opts.dnsRoundMs });
+    this.readiness = attachReadiness(this.supervisor, ctx, {
+      firstDelayMs: opts.readinessFirstDelayMs,
+      certificates: (id) => ctx.certificates.list(id),
+    });
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
     this.certificates = new CertificateWatch({
       ctx,
       probe: opts.certificateProbe ?? createCertificateProbe(),
       emit,
-      statusOf: (id) => this.supervisor.get(id)?.status(),
+      statusOf: (id) => this.supervisor.statusOf(id),
     });
     this.certificates.sync(initial.pairs.map((r) => r.settings));
     // Every change of the pair list (API, import, hand edit) ends with a config event.
@@ -164,6 +179,7 @@ export class Controller implements Monitor {
     }
     this.supervisor.start();
     this.certificates.start();
+    for (const w of this.supervisor.list()) this.readiness.watch(w.id);
     this.sync.start();
   }
 
@@ -178,6 +194,8 @@ export class Controller implements Monitor {
 
   private async shutdown(): Promise<void> {
     this.sync.stop();
+    this.dns.stop();
+    this.readiness.stop();
     await this.serial.idle();
     await this.certificates.stop();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
@@ -212,6 +230,8 @@ export class Controller implements Monitor {
     this.writer.lockLost(message);
     this.sync.stop();
     void this.certificates.stop();
+    this.dns.stop();
+    this.readiness.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
     // A write already renaming when the loss was learned cannot be called back: the alert comes once it
@@ -251,7 +271,7 @@ export class Controller implements Monitor {
   }
 
   async getPair(id: string): Promise<PairDetail> {
-    return detailOf(this.watcher(id), this.opts.ctx);
+    return this.detailOf(this.watcher(id));
   }
 
   async history(id: string, range?: TimeRange): Promise<PairHistory> {
@@ -277,10 +297,12 @@ export class Controller implements Monitor {
   async testUrls(settings: PairSettings): Promise<CheckResult[]> {
     const existing =
       isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
-    const results = await testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
-    // "Test now" of a stored pair reads its certificates again too (they arrive as a `certificates` event).
-    if (existing) void this.certificates.checkNow(existing.id);
-    return results;
+    // "Test now" of a stored pair also reads its certificates and checks its readiness at once (answers come as events).
+    if (existing) {
+      void this.certificates.checkNow(existing.id);
+      void this.readiness.checkNow(existing.id);
+    }
+    return testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -309,7 +331,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(settings.id, 'added');
       this.emitOperator(settings.id, 'add', by, 'ok', `added "${settings.name}"`);
-      return detailOf(watcher, this.opts.ctx);
+      return this.detailOf(watcher);
     });
   }
 
@@ -333,7 +355,7 @@ export class Controller implements Monitor {
       const unsendable = pairSendProblems(result.settings);
       if (unsendable.length) throw invalid(`the action of pair "${id}" could never be sent`, unsendable);
       const changed = diffSettings(previous, result.settings);
-      if (changed.length === 0) return detailOf(watcher, this.opts.ctx);
+      if (changed.length === 0) return this.detailOf(watcher);
       this.supervisor.update(result.settings);
       try {
         await this.writer.persistNow();
@@ -343,7 +365,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(id, 'updated');
       this.emitOperator(id, 'update', by, 'ok', `changed ${changed.join(', ')}`);
-      return detailOf(watcher, this.opts.ctx);
+      return this.detailOf(watcher);
     });
   }
 
@@ -459,7 +481,7 @@ export class Controller implements Monitor {
     this.emitOperator(id, action, req, 'ok', detail);
     // The state change is on disk before the caller hears "done".
     await this.persistMove(id, action);
-    return watcher.status();
+    return this.supervisor.statusWith(watcher.status());
   }
 
   /** Writes a move that has taken effect; when that fails, the caller hears that it is not saved. */
@@ -530,6 +552,19 @@ export class Controller implements Monitor {
     this.supervisor.emit(event);
   }
 
+  private detailOf(watcher: Watcher): PairDetail {
+    const detail: PairDetail = {
+      ...this.supervisor.statusWith(watcher.status()),
+      settings: maskSettings(watcher.settings),
+      certificates: this.opts.ctx.certificates.list(watcher.id),
+    };
+    const dns = this.dns.status(watcher.id);
+    if (dns) detail.dns = dns;
+    const readiness = this.readiness.readiness(watcher.id);
+    if (readiness) detail.readiness = readiness;
+    return detail;
+  }
+
   private emitConfig(pair: string, change: 'added' | 'updated' | 'removed'): void {
     this.supervisor.emit({ type: 'config', pair, at: this.isoNow(), change });
   }
@@ -537,12 +572,4 @@ export class Controller implements Monitor {
   private isoNow(): string {
     return new Date(this.opts.ctx.clock.now()).toISOString();
   }
-}
-
-function detailOf(watcher: Watcher, ctx: EngineContext): PairDetail {
-  return {
-    ...watcher.status(),
-    settings: maskSettings(watcher.settings),
-    certificates: ctx.certificates.list(watcher.id),
-  };
 }

@@ -2,10 +2,12 @@
 
 import { defaultBackoff } from './action-runner.js';
 import { createCertificateBook } from './certificate-book.js';
+import { createDnsClient } from './dns-client.js';
 import type { HttpClient } from './http-client.js';
 import {
   type CertificateBook,
   type Clock,
+  type DnsClient,
   type EngineContext,
   type Logger,
   silentLogger,
@@ -22,16 +24,19 @@ export interface EngineContextParts {
   log?: Logger | undefined;
   backoff?: ((attempt: number) => number) | undefined;
   certificates?: CertificateBook | undefined;
+  dns?: DnsClient | undefined;
 }
 
 /** The context with systemClock, systemTimers, silentLogger, defaultBackoff and an empty certificate book where `parts` gives none. */
 export function engineContext(parts: EngineContextParts): EngineContext {
+  const timers = parts.timers ?? systemTimers;
   return {
     client: parts.client,
     clock: parts.clock ?? systemClock,
-    timers: parts.timers ?? systemTimers,
+    timers,
     log: parts.log ?? silentLogger,
     backoff: parts.backoff ?? defaultBackoff,
     certificates: parts.certificates ?? createCertificateBook(),
+    dns: parts.dns ?? createDnsClient({ timers }),
   };
 }

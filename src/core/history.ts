@@ -111,7 +111,9 @@ class FileHistoryStore implements HistoryStore {
     // Certificate readings are live only: their `certificate` alerts are what the history keeps.
     if (event.type === 'certificates') return;
     if (event.type === 'check') this.recordCheck(event);
-    else this.appendEvent(event);
+    // Readiness rounds come every few minutes for every pair; what they change is kept as the
+    // not-ready / ready alerts, and the last round is in the pair's detail.
+    else if (event.type !== 'readiness') this.appendEvent(event);
   }
 
   private recordCheck(event: CheckEvent): void {

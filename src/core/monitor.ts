@@ -26,6 +26,10 @@ export interface EngineTuning {
   lockStaleMs?: number;
   /** Reads the certificates of `<certificates>` (default: TLS against the system store). */
   certificateProbe?: CertificateProbe;
+  /** Milliseconds between the DNS verification rounds after an action (default 2000). */
+  dnsRoundMs?: number;
+  /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
+  readinessFirstDelayMs?: number;
 }
 
 /**
@@ -77,6 +81,8 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
     if (opts.certificateProbe !== undefined) controllerOptions.certificateProbe = opts.certificateProbe;
+    if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
+    if (opts.readinessFirstDelayMs !== undefined) controllerOptions.readinessFirstDelayMs = opts.readinessFirstDelayMs;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);

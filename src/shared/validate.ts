@@ -21,6 +21,7 @@ import { allUrls, keptSecrets, maskUrl, type KeptSecrets } from './secrets.js';
 import { renderTemplate, TEMPLATE_STAND_INS, templateVariables } from './template.js';
 import { unstorableMessage } from './text.js';
 import { readCertificates } from './validate-certificates.js';
+import { readDnsVerify } from './validate-dns.js';
 
 // ---------------------------------------------------------------------------------------------
 // Validation of one pair
@@ -85,6 +86,13 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     input['certificates'] === undefined || input['certificates'] === null
       ? undefined
       : readCertificates((field, message) => c.add(field, message), input['certificates']);
+  const dnsVerify = readDnsVerify(input['dnsVerify'], (field, message) => c.add(field, message));
+  const readinessInterval = readNumber(c, 'readinessInterval', input['readinessInterval'], {
+    required: false,
+    min: LIMITS.readinessIntervalMin,
+    max: LIMITS.intervalMax,
+    unit: 'seconds',
+  });
 
   if (c.problems.length > 0) return { ok: false, problems: c.problems };
   const settings: PairSettings = {
@@ -100,6 +108,8 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     action: action!,
     ...(failbackAction !== undefined ? { failbackAction } : {}),
     ...(certificates !== undefined ? { certificates } : {}),
+    ...(dnsVerify !== undefined ? { dnsVerify } : {}),
+    ...(readinessInterval !== undefined ? { readinessInterval } : {}),
   };
   return { ok: true, settings };
 }

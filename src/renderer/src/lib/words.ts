@@ -70,6 +70,8 @@ export const EVENT_TYPE_LABEL: Record<EngineEventType, string> = {
   operator: 'Operator',
   config: 'Settings',
   certificates: 'Certificates',
+  dns: 'DNS',
+  readiness: 'Readiness',
 };
 
 /**

@@ -24,6 +24,7 @@ import {
   emptyCertificatesForm,
   type CertificatesForm,
 } from '../certificates-form';
+import { dnsFieldsWithInput, dnsFormFromSettings, dnsFromForm, emptyDnsForm, type DnsVerifyForm } from './dns-form';
 
 export interface ActionForm {
   method: HttpMethod;
@@ -55,6 +56,8 @@ export interface PairForm {
   hasFailback: boolean;
   failback: ActionForm;
   certificates: CertificatesForm;
+  /** `<dns-verify>` (dns-form.ts). */
+  dns: DnsVerifyForm;
 }
 
 export function emptyAction(): ActionForm {
@@ -89,6 +92,7 @@ export function emptyForm(): PairForm {
     hasFailback: false,
     failback: emptyAction(),
     certificates: emptyCertificatesForm(),
+    dns: emptyDnsForm(),
   };
 }
 
@@ -124,6 +128,7 @@ export function formFromSettings(s: PairSettings): PairForm {
     hasFailback: !!s.failbackAction,
     failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
     certificates: certificatesToForm(s.certificates),
+    dns: dnsFormFromSettings(s.dnsVerify),
   };
 }
 
@@ -185,6 +190,8 @@ export function settingsFromForm(f: PairForm): PairSettings {
   if (f.hasFailback) s.failbackAction = actionFromForm(f.failback);
   const certificates = certificatesFromForm(f.certificates);
   if (certificates) s.certificates = certificates;
+  const dnsVerify = dnsFromForm(f.dns);
+  if (dnsVerify) s.dnsVerify = dnsVerify;
   return s;
 }
 
@@ -212,6 +219,7 @@ export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
     ...PAIR_INPUTS,
     ...certificateInputs(f.certificates),
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
+    ...dnsFieldsWithInput(f.dns),
     ...actions.flatMap(([prefix, a]) => [
       ...ACTION_INPUTS.map((name) => `${prefix}.${name}`),
       ...a.headers.flatMap((_, i) => [

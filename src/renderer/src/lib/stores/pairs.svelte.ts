@@ -26,6 +26,8 @@ export class PairEntry {
   state = $state<PairState>('starting');
   name = $state('');
   rank = $state(7);
+  /** Failover readiness: true, false, or undefined until the first round. */
+  ready = $state<boolean | undefined>(undefined);
   strip = $state.raw<StripBucket[]>([]);
   /** Share of successful primary checks over the last 24 h; undefined until history has been read. */
   availability = $state<number | undefined>(undefined);
@@ -42,6 +44,7 @@ export class PairEntry {
     this.state = status.state;
     this.name = status.name;
     this.rank = rankOf(status);
+    this.ready = status.ready;
   }
 
   /** Seed the strip and the availability from the minute aggregates of the last 24 h. */
@@ -88,12 +91,19 @@ export class PairEntry {
   }
 }
 
-/** How the overview is ordered: worst first (the default) or by certificate days left, fewest first. */
-export type PairSort = 'rank' | 'certificate';
-
 export interface PairFilter {
   text: string;
   states: PairState[];
+  /** Only pairs whose last readiness round found them not ready. */
+  notReady?: boolean;
+}
+
+/** The overview's order: worst first (the default), by readiness (not ready first) or by certificate days left (fewest first). */
+export type PairSort = 'worst' | 'readiness' | 'certificate';
+
+/** Not ready first, then not yet checked, then ready. */
+function readinessOrder(ready: boolean | undefined): number {
+  return ready === false ? 0 : ready === undefined ? 1 : 2;
 }
 
 export class PairsStore {
@@ -104,10 +114,12 @@ export class PairsStore {
   /** The service refused the token (HTTP only): the dashboard asks for one. */
   unauthorized = $state(false);
   filter = $state<PairFilter>({ text: '', states: [] });
-  sort = $state<PairSort>('rank');
+  sort = $state<PairSort>('worst');
 
-  visible = $derived.by(() => filterIds(this.order, this.entries, this.filter));
+  visible = $derived.by(() => sortIds(filterIds(this.order, this.entries, this.filter), this.entries, this.sort));
   counts = $derived.by(() => countStates(this.order, this.entries));
+  /** Pairs whose last readiness round found them not ready. */
+  notReadyCount = $derived.by(() => this.order.filter((id) => this.entries.get(id)?.ready === false).length);
 
   private pendingRefresh = new Set<string>();
   private refreshing = false;
@@ -140,19 +152,12 @@ export class PairsStore {
     this.resort();
   }
 
-  /** Order by `sort`; choosing the order already in use goes back to worst first. */
-  sortBy(sort: PairSort): void {
-    this.sort = this.sort === sort ? 'rank' : sort;
-    this.resort();
-  }
-
   upsert(status: PairStatus): void {
     const entry = this.entries.get(status.id);
     if (entry) {
       const before = entry.rank;
-      const days = entry.status.certificateDaysLeft;
       entry.set(status);
-      if (entry.rank !== before || entry.name !== status.name || days !== status.certificateDaysLeft) this.resort();
+      if (entry.rank !== before || entry.name !== status.name) this.resort();
     } else {
       this.entries.set(status.id, new PairEntry(status));
       this.resort();
@@ -182,12 +187,10 @@ export class PairsStore {
       const entry = this.entries.get(e.pair);
       if (!entry) continue;
       const before = entry.rank;
-      const days = entry.status.certificateDaysLeft;
       const next = statusAfter(entry.status, e);
       if (next !== entry.status) entry.set(next);
       if (e.type === 'check') entry.recordCheck(e.result);
       if (entry.rank !== before) resort = true;
-      if (this.sort === 'certificate' && entry.status.certificateDaysLeft !== days) resort = true;
       // A service older than the status on events: ask it.
       if ((e.type === 'state' || e.type === 'action') && !e.status) this.pendingRefresh.add(e.pair);
     }
@@ -240,34 +243,36 @@ export class PairsStore {
 
   private resort(): void {
     // Ranks are cached on the entries and names compared with one collator: a thousand pairs sort in about a millisecond.
-    const byCertificate = this.sort === 'certificate';
     this.order = [...this.entries.values()]
-      .sort(
-        (a, b) =>
-          (byCertificate ? daysOrder(a) - daysOrder(b) : 0) ||
-          a.rank - b.rank ||
-          NAMES.compare(a.name, b.name) ||
-          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-      )
+      .sort((a, b) => a.rank - b.rank || NAMES.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((e) => e.id);
   }
-}
-
-/** Fewest certificate days left first; pairs without a certificate read last. */
-function daysOrder(e: PairEntry): number {
-  return e.status.certificateDaysLeft ?? Number.POSITIVE_INFINITY;
 }
 
 function filterIds(order: string[], entries: Map<string, PairEntry>, filter: PairFilter): string[] {
   const text = filter.text.trim().toLowerCase();
   const states = new Set(filter.states);
-  if (!text && states.size === 0) return order;
+  if (!text && states.size === 0 && !filter.notReady) return order;
   return order.filter((id) => {
     const e = entries.get(id);
     if (!e) return false;
     if (states.size > 0 && !states.has(e.state)) return false;
+    if (filter.notReady && e.ready !== false) return false;
     return !text || e.id.includes(text) || e.name.toLowerCase().includes(text);
   });
+}
+
+/** `ids` are worst first already; another sort keeps that order among equals. */
+function sortIds(ids: string[], entries: Map<string, PairEntry>, sort: PairSort): string[] {
+  if (sort === 'worst') return ids;
+  const key = (id: string): number =>
+    sort === 'certificate'
+      ? (entries.get(id)?.status.certificateDaysLeft ?? Number.POSITIVE_INFINITY)
+      : readinessOrder(entries.get(id)?.ready);
+  return ids
+    .map((id, i) => ({ id, i, k: key(id) }))
+    .sort((a, b) => a.k - b.k || a.i - b.i)
+    .map((x) => x.id);
 }
 
 function countStates(order: string[], entries: Map<string, PairEntry>): Record<PairState, number> {
