@@ -31,6 +31,7 @@ import {
   type XmlProblem,
 } from './xml-tree.js';
 import { merge, mergeAttrs } from './xml-merge.js';
+import { CERTIFICATES_ELEMENT, certificatesElement, readCertificatesInput } from './config-xml-certificates.js';
 
 export { DEFAULT_MAX_BYTES, type XmlDocument } from './xml-tree.js';
 
@@ -54,6 +55,7 @@ const PAIR_ELEMENTS = [
   'failback-action',
   'primary-sip',
   'standby-sip',
+  'certificates',
   DNS_VERIFY_ELEMENT,
   READINESS_ELEMENT,
   'state',
@@ -134,7 +136,7 @@ function readPair(
   const known = knownChildren(
     el,
     PAIR_ELEMENTS,
-    ['validation', 'action', 'failback-action', DNS_VERIFY_ELEMENT, 'action-progress'],
+    ['validation', 'action', 'failback-action', DNS_VERIFY_ELEMENT, 'action-progress', CERTIFICATES_ELEMENT],
     add,
   );
 
@@ -161,6 +163,8 @@ function readPair(
   const failback = known.get('failback-action');
   if (failback) input['failbackAction'] = readActionInput(failback);
   readSipInput(known, input);
+  const certificates = known.get(CERTIFICATES_ELEMENT);
+  if (certificates) input['certificates'] = readCertificatesInput(certificates);
   const dnsVerify = known.get(DNS_VERIFY_ELEMENT);
   if (dnsVerify) input['dnsVerify'] = readDnsVerifyInput(dnsVerify, add);
   const readiness = known.get(READINESS_ELEMENT);
@@ -327,6 +331,7 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
   known.push(...sipElements(s));
+  if (s.certificates) known.push(certificatesElement(s.certificates, baseChild(CERTIFICATES_ELEMENT)));
   if (s.dnsVerify) known.push(dnsVerifyElement(s.dnsVerify, baseChild(DNS_VERIFY_ELEMENT)));
   if (s.readinessInterval !== undefined) {
     known.push(readinessElement(s.readinessInterval, baseChild(READINESS_ELEMENT)));

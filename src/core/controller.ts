@@ -33,11 +33,22 @@ import { settingsWarnings } from '../shared/hints.js';
 import { maskSettings } from '../shared/secrets.js';
 import { validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
+import { createCertificateProbe } from './certificate-check.js';
+import { CertificateWatch } from './certificate-watch.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
 import { attachDnsVerifier, type DnsVerifier } from './dns-verify.js';
 import { attachReadiness, type ReadinessWatch } from './readiness.js';
 import { messageOf } from './fs-errors.js';
-import type { ConfigStore, EngineContext, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
+import type {
+  CertificateProbe,
+  ConfigStore,
+  EngineContext,
+  FailoverConfig,
+  HistoryStore,
+  Logger,
+  Monitor,
+  PairRecord,
+} from './ports.js';
 import {
   assertRemovable,
   invalid,
@@ -75,6 +86,8 @@ export interface ControllerOptions {
   onClose?: () => Promise<void>;
   /** Milliseconds before retrying failed state write n; default 1 s doubling, capped at 30 s. */
   writeRetryBackoff?: (attempt: number) => number;
+  /** Reads the pairs' TLS certificates (default: core/certificate-check.ts against the system store). */
+  certificateProbe?: CertificateProbe;
   /** Milliseconds between the DNS verification rounds after an action (default 2000). */
   dnsRoundMs?: number | undefined;
   /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
@@ -92,6 +105,8 @@ export class Controller implements Monitor {
   private readonly serial = new SerialQueue();
   private readonly writer: StateWriter;
   private readonly sync: ConfigSync;
+  /** `<certificates>`: expiry of every pair's TLS certificates. */
+  private readonly certificates: CertificateWatch;
   /** `<dns-verify>`: the rounds after an action, `dns` of a pair's detail. */
   private readonly dns: DnsVerifier;
   /** Failover readiness of every pair, `ready` on its status and `readiness` in its detail. */
@@ -111,9 +126,23 @@ export class Controller implements Monitor {
     });
     this.supervisor.subscribe((event) => opts.history.record(event));
     this.dns = attachDnsVerifier(this.supervisor, ctx, { roundMs: opts.dnsRoundMs });
-    this.readiness = attachReadiness(this.supervisor, ctx, { firstDelayMs: opts.readinessFirstDelayMs });
+    this.readiness = attachReadiness(this.supervisor, ctx, {
+      firstDelayMs: opts.readinessFirstDelayMs,
+      certificates: (id) => ctx.certificates.list(id),
+    });
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
+    this.certificates = new CertificateWatch({
+      ctx,
+      probe: opts.certificateProbe ?? createCertificateProbe(),
+      emit,
+      statusOf: (id) => this.supervisor.statusOf(id),
+    });
+    this.certificates.sync(initial.pairs.map((r) => r.settings));
+    // Every change of the pair list (API, import, hand edit) ends with a config event.
+    this.supervisor.subscribe((event) => {
+      if (event.type === 'config') this.certificates.sync(this.supervisor.list().map((w) => w.settings));
+    });
     this.writer = new StateWriter({
       store: opts.store,
       clock: ctx.clock,
@@ -149,6 +178,7 @@ export class Controller implements Monitor {
       for (const warning of settingsWarnings(w.settings)) this.log.warn(`pair "${w.id}": ${warning}`, { pair: w.id });
     }
     this.supervisor.start();
+    this.certificates.start();
     for (const w of this.supervisor.list()) this.readiness.watch(w.id);
     this.sync.start();
   }
@@ -167,6 +197,7 @@ export class Controller implements Monitor {
     this.dns.stop();
     this.readiness.stop();
     await this.serial.idle();
+    await this.certificates.stop();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
     // the lock is released, or the next start would send it again.
     const longest = Math.max(0, ...this.supervisor.list().map((w) => w.longestActionMs()));
@@ -199,6 +230,7 @@ export class Controller implements Monitor {
     if (this.writer.lockLostMessage !== undefined) return;
     this.writer.lockLost(message);
     this.sync.stop();
+    void this.certificates.stop();
     this.dns.stop();
     this.readiness.stop();
     void this.supervisor.stop(0);
@@ -266,8 +298,11 @@ export class Controller implements Monitor {
   async testUrls(settings: PairSettings): Promise<CheckResult[]> {
     const existing =
       isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
-    // "Test now" of a stored pair also checks its readiness at once (its answer comes as an event).
-    if (existing) void this.readiness.checkNow(existing.id);
+    // "Test now" of a stored pair also reads its certificates and checks its readiness at once (answers come as events).
+    if (existing) {
+      void this.certificates.checkNow(existing.id);
+      void this.readiness.checkNow(existing.id);
+    }
     return testUrls(settings, {
       client: this.opts.ctx.client,
       sip: this.opts.ctx.sip,
@@ -527,6 +562,7 @@ export class Controller implements Monitor {
     const detail: PairDetail = {
       ...this.supervisor.statusWith(watcher.status()),
       settings: maskSettings(watcher.settings),
+      certificates: this.opts.ctx.certificates.list(watcher.id),
     };
     const dns = this.dns.status(watcher.id);
     if (dns) detail.dns = dns;

@@ -1,10 +1,12 @@
 // Builds the one EngineContext the engine's parts share: what is not given is the product's default.
 
 import { defaultBackoff } from './action-runner.js';
+import { createCertificateBook } from './certificate-book.js';
 import { createDnsClient } from './dns-client.js';
 import type { HttpClient } from './http-client.js';
 import { createSipClient } from './sip-client.js';
 import {
+  type CertificateBook,
   type Clock,
   type DnsClient,
   type EngineContext,
@@ -25,10 +27,11 @@ export interface EngineContextParts {
   timers?: Timers | undefined;
   log?: Logger | undefined;
   backoff?: ((attempt: number) => number) | undefined;
+  certificates?: CertificateBook | undefined;
   dns?: DnsClient | undefined;
 }
 
-/** The context with systemClock, systemTimers, silentLogger and defaultBackoff where `parts` gives none. */
+/** The context with systemClock, systemTimers, silentLogger, defaultBackoff and an empty certificate book where `parts` gives none. */
 export function engineContext(parts: EngineContextParts): EngineContext {
   const timers = parts.timers ?? systemTimers;
   return {
@@ -38,6 +41,7 @@ export function engineContext(parts: EngineContextParts): EngineContext {
     timers,
     log: parts.log ?? silentLogger,
     backoff: parts.backoff ?? defaultBackoff,
+    certificates: parts.certificates ?? createCertificateBook(),
     dns: parts.dns ?? createDnsClient({ timers }),
   };
 }

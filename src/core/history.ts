@@ -108,6 +108,8 @@ class FileHistoryStore implements HistoryStore {
 
   record(event: EngineEvent): void {
     if (this.closing) return;
+    // Certificate readings are live only: their `certificate` alerts are what the history keeps.
+    if (event.type === 'certificates') return;
     if (event.type === 'check') this.recordCheck(event);
     // Readiness rounds come every few minutes for every pair; what they change is kept as the
     // not-ready / ready alerts, and the last round is in the pair's detail.

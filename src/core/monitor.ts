@@ -9,7 +9,7 @@ import { engineContext } from './engine-context.js';
 import { createHttpClient } from './http-client.js';
 import { createSipClient } from './sip-client.js';
 import { acquireLock } from './lock.js';
-import { silentLogger, systemClock, type Monitor, type MonitorOptions } from './ports.js';
+import { silentLogger, systemClock, type CertificateProbe, type Monitor, type MonitorOptions } from './ports.js';
 
 /** Knobs for tests and benchmarks; the defaults are what the product runs with. */
 export interface EngineTuning {
@@ -25,6 +25,8 @@ export interface EngineTuning {
   lockHeartbeatMs?: number;
   /** How long a lock's content must stay unchanged before it is taken over, ms (default 30000). */
   lockStaleMs?: number;
+  /** Reads the certificates of `<certificates>` (default: TLS against the system store). */
+  certificateProbe?: CertificateProbe;
   /** Milliseconds between the DNS verification rounds after an action (default 2000). */
   dnsRoundMs?: number;
   /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
@@ -86,6 +88,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
+    if (opts.certificateProbe !== undefined) controllerOptions.certificateProbe = opts.certificateProbe;
     if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
     if (opts.readinessFirstDelayMs !== undefined) controllerOptions.readinessFirstDelayMs = opts.readinessFirstDelayMs;
     controller = new Controller(controllerOptions, config);

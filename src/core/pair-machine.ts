@@ -102,6 +102,9 @@ export class PairMachine {
     if (this.isolated && this.isolatedSince !== undefined) s.isolatedSince = new Date(this.isolatedSince).toISOString();
     const warnings = settingsWarnings(this.settings);
     if (warnings.length > 0) s.warnings = warnings;
+    const certificates = this.deps.ctx.certificates.summary(this.id);
+    if (certificates.daysLeft !== undefined) s.certificateDaysLeft = certificates.daysLeft;
+    if (certificates.level !== undefined) s.certificateLevel = certificates.level;
     return s;
   }
 

@@ -5,7 +5,7 @@
 
 import type { MonitorApi, Unsubscribe } from '../shared/api.js';
 import type { HttpClient, ProbeCall } from './http-client.js';
-import type { SipTransport } from '../shared/pbx-health.js';
+import type { CertificateLevel, CertificateStatus, SipTransport } from '../shared/pbx-health.js';
 import type {
   ActionStatus,
   EngineEvent,
@@ -151,6 +151,45 @@ export interface SipClient {
   close(): Promise<void>;
 }
 
+/** Where `<certificates>` connects: a host:port and the name sent with SNI and matched against the certificate. */
+export interface CertificateTarget {
+  name: string;
+  /** host:port, or [v6]:port. */
+  address: string;
+}
+
+/** What one TLS handshake showed of a server's certificate (times are epoch ms). */
+export type CertificateReading =
+  | {
+      ok: true;
+      /** The leaf's notAfter. */
+      notAfter: number;
+      /** The earliest notAfter of the chain as the server sent it (leaf included). */
+      chainNotAfter: number;
+      subject: string;
+      issuer: string;
+      altNames: string[];
+      nameMatches: boolean;
+      /** The chain verifies against the system store (or the probe's own CA list). */
+      trusted: boolean;
+      trustError?: string;
+    }
+  | { ok: false; error: string };
+
+/** Reads a server's certificate: `core/certificate-check.ts`. Never rejects. */
+export interface CertificateProbe {
+  read(target: CertificateTarget, timeoutMs: number): Promise<CertificateReading>;
+}
+
+/** The certificates last read per pair (written by the certificate watch, read by every pair's status). */
+export interface CertificateBook {
+  list(pair: string): CertificateStatus[];
+  /** Fewest days left and the worst level over the pair's readings; empty when none was read. */
+  summary(pair: string): { daysLeft?: number; level?: CertificateLevel };
+  set(pair: string, list: CertificateStatus[]): void;
+  delete(pair: string): void;
+}
+
 /** What every part of the engine shares, built once by openMonitor and passed down unchanged (never repacked). */
 export interface EngineContext {
   client: HttpClient;
@@ -161,6 +200,8 @@ export interface EngineContext {
   log: Logger;
   /** Milliseconds to wait after failed action attempt n (1-based). */
   backoff: (attempt: number) => number;
+  /** The certificates last read, for the pairs' statuses. */
+  certificates: CertificateBook;
   /** Questions to DNS servers (the `<dns-verify>` rounds after an action, readiness). */
   dns: DnsClient;
 }

@@ -47,6 +47,11 @@ function pairLabel(p: PairStatus): string {
     p.state === 'failover' && p.primaryAnswering ? 'primary answers again' : '',
     p.standbyDown ? 'standby down' : '',
     p.isolated ? 'isolated' : '',
+    p.certificateLevel === 'expired'
+      ? 'certificate expired'
+      : p.certificateLevel === 'critical'
+        ? `certificate: ${p.certificateDaysLeft ?? '?'} days left`
+        : '',
   ].filter(Boolean);
   return `${LEVEL_MARK[pairLevel(p)]} ${p.name} — ${p.state}${extras.length ? ` (${extras.join(', ')})` : ''}`;
 }

@@ -17,6 +17,8 @@ export interface HealthCounts {
   standbyDown: number;
   actionFailed: number;
   isolated: number;
+  /** Pairs with a certificate at critical or expired (`certificateLevel`). */
+  certificates: number;
 }
 
 export interface Health {
@@ -30,9 +32,15 @@ const RANK: Record<PairLevel, number> = { critical: 0, warning: 1, ok: 2, paused
 export function pairLevel(pair: PairStatus): PairLevel {
   if (pair.state === 'failover' || pair.action?.phase === 'failed') return 'critical';
   if (pair.state === 'paused') return 'paused';
-  // A dead standby or an isolated watcher is harmless today and fatal at the next outage.
-  if (pair.state === 'verifying' || pair.standbyDown || pair.isolated) return 'warning';
+  // A dead standby or an isolated watcher is harmless today and fatal at the next outage; so is a
+  // certificate about to run out (or already expired).
+  if (pair.state === 'verifying' || pair.standbyDown || pair.isolated || certificateCritical(pair)) return 'warning';
   return 'ok';
+}
+
+/** A certificate of the pair is at critical or expired (the tray counts it like the other alerts). */
+export function certificateCritical(pair: PairStatus): boolean {
+  return pair.certificateLevel === 'critical' || pair.certificateLevel === 'expired';
 }
 
 export function countPairs(pairs: readonly PairStatus[]): HealthCounts {
@@ -40,13 +48,15 @@ export function countPairs(pairs: readonly PairStatus[]): HealthCounts {
   let standbyDown = 0;
   let actionFailed = 0;
   let isolated = 0;
+  let certificates = 0;
   for (const p of pairs) {
     byState[p.state] += 1;
     if (p.standbyDown) standbyDown += 1;
     if (p.action?.phase === 'failed') actionFailed += 1;
     if (p.isolated) isolated += 1;
+    if (certificateCritical(p)) certificates += 1;
   }
-  return { total: pairs.length, byState, standbyDown, actionFailed, isolated };
+  return { total: pairs.length, byState, standbyDown, actionFailed, isolated, certificates };
 }
 
 export function overallLevel(pairs: readonly PairStatus[]): HealthLevel {
@@ -86,6 +96,7 @@ export function countsInWords(c: HealthCounts): string {
     [c.byState.verifying, 'verifying'],
     [c.standbyDown, c.standbyDown === 1 ? 'standby down' : 'standbys down'],
     [c.isolated, 'isolated'],
+    [c.certificates, c.certificates === 1 ? 'certificate expiring' : 'certificates expiring'],
     [watched, 'watched'],
     [c.byState.paused, 'paused'],
   ];

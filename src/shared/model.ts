@@ -3,6 +3,7 @@
 // and SSE as JSON, so no classes, no Dates (ISO 8601 strings instead), no Maps.
 
 import type {
+  CertificateLevel,
   CertificateSettings,
   CertificateStatus,
   DnsPhase,
@@ -232,6 +233,8 @@ export interface PairStatus {
   ready?: boolean;
   /** Fewest days left of the pair's watched certificates; absent when none is watched or read yet. */
   certificateDaysLeft?: number;
+  /** The worst level of the pair's certificates read (`critical` and `expired` count in the tray). */
+  certificateLevel?: CertificateLevel;
   /** Phase of the DNS verification of the last action (`<dns-verify>` only). */
   dnsPhase?: DnsPhase;
 }
@@ -395,6 +398,14 @@ export interface ConfigEvent extends EventBase {
   change: 'added' | 'updated' | 'removed';
 }
 
+/** The pair's certificates were read (at start, every 6 hours, on "Test now"); live only, not kept in the history. */
+export interface CertificatesEvent extends EventBase {
+  type: 'certificates';
+  certificates: CertificateStatus[];
+  /** The pair's status with these readings (certificateDaysLeft, certificateLevel). */
+  status?: PairStatus;
+}
+
 /** A readiness round of a pair ended (every few minutes, and on "Test now"). */
 export interface ReadinessEvent extends EventBase {
   type: 'readiness';
@@ -404,10 +415,21 @@ export interface ReadinessEvent extends EventBase {
 }
 
 export type EngineEvent =
-  StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent | DnsEvent | ReadinessEvent;
+  | StateEvent
+  | CheckEvent
+  | ActionEvent
+  | AlertEvent
+  | OperatorEvent
+  | ConfigEvent
+  | CertificatesEvent
+  | DnsEvent
+  | ReadinessEvent;
 export type EngineEventType = EngineEvent['type'];
 
-/** History keeps every event except successful checks, which only count in the minute aggregates. */
+/**
+ * History keeps every event except successful checks, which only count in the minute aggregates, and
+ * certificate readings (live only: the `certificate` alerts are what the history keeps of them).
+ */
 export type HistoryEvent = EngineEvent;
 
 /** One minute of checks of one target of one pair, for timelines. */

@@ -40,9 +40,22 @@ export interface CertificateSettings {
   checks: Array<{ name: string; address: string }>;
 }
 
+/** Defaults of `<certificates>` (also what a pair without the element is watched with). */
+export const CERTIFICATE_DEFAULTS = { warnDays: 21, criticalDays: 7 } as const;
+
+/**
+ * How close a certificate is to its end: `warn` under warn-days whole days left, `critical` under
+ * critical-days, `expired` once past notAfter (of the chain's earliest certificate).
+ */
+export const CERTIFICATE_LEVELS = ['ok', 'warn', 'critical', 'expired'] as const;
+export type CertificateLevel = (typeof CERTIFICATE_LEVELS)[number];
+
 /** One certificate seen, as in GET /api/pairs/:id `certificates`. */
 export interface CertificateStatus {
-  /** What was checked: "primary", "standby", "check" (an explicit `<check>`), with the address. */
+  /**
+   * What was checked: "primary", "standby" (the https: URLs), "primary-sip", "standby-sip" (TLS SIP
+   * targets) or "check" (an explicit `<check>`).
+   */
   target: string;
   /** The name asked for with SNI and matched against the certificate. */
   name: string;
@@ -50,13 +63,19 @@ export interface CertificateStatus {
   address: string;
   /** ISO 8601 notAfter of the leaf. */
   notAfter?: string;
-  /** Whole days left until notAfter (negative once expired). */
+  /** Whole days left (rounded down) until the earliest notAfter of the chain, normally the leaf's; negative once expired. */
   daysLeft?: number;
+  /** Where daysLeft stands against warn-days and critical-days. */
+  level?: CertificateLevel;
   subject?: string;
   issuer?: string;
+  /** The leaf's subjectAltName, e.g. ["DNS:pbx.example.com"]. */
+  altNames?: string[];
   nameMatches?: boolean;
   /** Whether the chain is trusted by the system store (reported, not required). */
   trusted?: boolean;
+  /** Why it is not trusted, as OpenSSL says it (e.g. SELF_SIGNED_CERT_IN_CHAIN). */
+  trustError?: string;
   /** ISO 8601 earliest notAfter of the chain. */
   chainNotAfter?: string;
   /** ISO 8601 time of this reading. */

@@ -21,6 +21,7 @@ import { allUrls, keptSecrets, maskUrl, type KeptSecrets } from './secrets.js';
 import { renderTemplate, TEMPLATE_STAND_INS, templateVariables } from './template.js';
 import { unstorableMessage } from './text.js';
 import { readSipSettings } from './validate-sip.js';
+import { readCertificates } from './validate-certificates.js';
 import { readDnsVerify } from './validate-dns.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -85,6 +86,10 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
   const addSip = (field: string, message: string) => c.add(field, message);
   const primarySip = readSipSettings('primarySip', input['primarySip'], addSip);
   const standbySip = readSipSettings('standbySip', input['standbySip'], addSip);
+  const certificates =
+    input['certificates'] === undefined || input['certificates'] === null
+      ? undefined
+      : readCertificates((field, message) => c.add(field, message), input['certificates']);
   const dnsVerify = readDnsVerify(input['dnsVerify'], (field, message) => c.add(field, message));
   const readinessInterval = readNumber(c, 'readinessInterval', input['readinessInterval'], {
     required: false,
@@ -108,6 +113,7 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     ...(failbackAction !== undefined ? { failbackAction } : {}),
     ...(primarySip !== undefined ? { primarySip } : {}),
     ...(standbySip !== undefined ? { standbySip } : {}),
+    ...(certificates !== undefined ? { certificates } : {}),
     ...(dnsVerify !== undefined ? { dnsVerify } : {}),
     ...(readinessInterval !== undefined ? { readinessInterval } : {}),
   };

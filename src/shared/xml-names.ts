@@ -23,6 +23,9 @@ const ELEMENT_OF: Record<string, string> = {
   attempts: 'attempt',
   primarySip: 'primary-sip',
   standbySip: 'standby-sip',
+  warnDays: '@warn-days',
+  criticalDays: '@critical-days',
+  checks: 'check',
   dnsVerify: 'dns-verify',
   readinessInterval: 'readiness/@interval',
   servers: 'server',
@@ -41,6 +44,7 @@ const ATTRIBUTES_OF: Record<string, readonly string[]> = {
   attempts: ['ok', 'status', 'error', 'at'],
   primarySip: ['transport', 'accept', 'verify'],
   standbySip: ['transport', 'accept', 'verify'],
+  checks: ['name', 'address'],
   dnsVerify: ['name', 'type', 'failover', 'failback', 'within', 'maxTtl'],
 };
 

@@ -12,6 +12,7 @@ export const NOTIFY_KINDS = [
   'isolated',
   'primary-answering',
   'standby-down',
+  'certificate',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
@@ -41,6 +42,7 @@ const SEVERITY: Record<NotifyKind, Severity> = {
   isolated: 'warning',
   'primary-answering': 'critical',
   'standby-down': 'warning',
+  certificate: 'warning',
 };
 
 const HEADLINE: Record<NotifyKind, string> = {
@@ -51,6 +53,7 @@ const HEADLINE: Record<NotifyKind, string> = {
   isolated: 'watcher isolated',
   'primary-answering': 'primary answers again',
   'standby-down': 'standby down',
+  certificate: 'certificate',
 };
 
 /** Most urgent first: what a coalesced notification leads with. */
@@ -61,6 +64,7 @@ const URGENCY: readonly NotifyKind[] = [
   'verifying',
   'isolated',
   'standby-down',
+  'certificate',
   'action-retried',
 ];
 export const KIND_RANK = Object.fromEntries(URGENCY.map((k, i) => [k, i])) as Record<NotifyKind, number>;
@@ -95,14 +99,14 @@ export class NotificationPolicy {
       pair: event.pair,
       pairName,
       kind: raised.kind,
-      severity: SEVERITY[raised.kind],
+      severity: raised.severity ?? SEVERITY[raised.kind],
       title: `${pairName}: ${HEADLINE[raised.kind]}`,
       body: raised.body,
       at: nowMs,
     };
   }
 
-  private classify(event: EngineEvent): { kind: NotifyKind; body: string } | null {
+  private classify(event: EngineEvent): { kind: NotifyKind; body: string; severity?: Severity } | null {
     switch (event.type) {
       case 'state':
         return this.fromState(event);
@@ -129,8 +133,11 @@ export class NotificationPolicy {
     return null;
   }
 
-  private fromAlert(e: AlertEvent): { kind: NotifyKind; body: string } | null {
+  private fromAlert(e: AlertEvent): { kind: NotifyKind; body: string; severity?: Severity } | null {
     switch (e.alert) {
+      // Warning, critical (or expired) and renewed (info) carry their own severity.
+      case 'certificate':
+        return { kind: e.alert, body: this.withoutLabel(e.pair, e.message), severity: e.severity };
       case 'verifying':
       case 'failover':
       case 'action-failed':

@@ -72,7 +72,12 @@ export const STATE_ICON: Record<PairState, string> = {
  */
 export function statusAfter(s: PairStatus, e: EngineEvent): PairStatus {
   if (
-    (e.type === 'state' || e.type === 'action' || e.type === 'check' || e.type === 'dns' || e.type === 'readiness') &&
+    (e.type === 'state' ||
+      e.type === 'action' ||
+      e.type === 'check' ||
+      e.type === 'certificates' ||
+      e.type === 'dns' ||
+      e.type === 'readiness') &&
     e.status
   )
     return e.status;

@@ -80,7 +80,13 @@ export class PairDetailStore {
 
   /** Live events of this pair, folded in at once for short ranges and every few seconds for long ones. */
   apply(events: EngineEvent[]): void {
-    for (const e of events) if (e.pair === this.id) this.pendingLive.push(e);
+    for (const e of events) {
+      if (e.pair !== this.id) continue;
+      // Readings are live only (the history keeps their alerts): they replace the detail's list at once.
+      if (e.type === 'certificates') {
+        if (this.detail) this.detail = { ...this.detail, certificates: e.certificates };
+      } else this.pendingLive.push(e);
+    }
     if (this.pendingLive.length === 0 || this.liveTimer) return;
     const delay = LIVE_REFRESH_MS[this.range];
     if (delay === 0) this.foldLive();
@@ -236,6 +242,8 @@ export function describeEvent(e: HistoryEvent): string {
       return `${operatorActionLabel(e.action)} by ${e.operator}: ${e.reason || '(no reason)'} — ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`;
     case 'config':
       return `settings ${e.change}`;
+    case 'certificates':
+      return `certificates read: ${e.certificates.map((c) => `${c.name} ${c.error ?? `${c.daysLeft} days left`}`).join(', ')}`;
     case 'dns':
       return describeDnsRound(e);
     case 'readiness':

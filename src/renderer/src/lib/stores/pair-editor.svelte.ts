@@ -18,6 +18,13 @@ import { isSecretHeader } from '$shared/secrets';
 import { validatePairSettings } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
 import { emptySipForm, SIP_INPUTS, sipFromForm, sipToForm, type SipForm } from './sip-form';
+import {
+  certificateInputs,
+  certificatesFromForm,
+  certificatesToForm,
+  emptyCertificatesForm,
+  type CertificatesForm,
+} from '../certificates-form';
 import { dnsFieldsWithInput, dnsFormFromSettings, dnsFromForm, emptyDnsForm, type DnsVerifyForm } from './dns-form';
 
 export interface ActionForm {
@@ -52,6 +59,7 @@ export interface PairForm {
   /** `<primary-sip>` / `<standby-sip>`: an empty URI is no SIP check. */
   primarySip: SipForm;
   standbySip: SipForm;
+  certificates: CertificatesForm;
   /** `<dns-verify>` (dns-form.ts). */
   dns: DnsVerifyForm;
 }
@@ -89,6 +97,7 @@ export function emptyForm(): PairForm {
     failback: emptyAction(),
     primarySip: emptySipForm(),
     standbySip: emptySipForm(),
+    certificates: emptyCertificatesForm(),
     dns: emptyDnsForm(),
   };
 }
@@ -126,6 +135,7 @@ export function formFromSettings(s: PairSettings): PairForm {
     failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
     primarySip: sipToForm(s.primarySip),
     standbySip: sipToForm(s.standbySip),
+    certificates: certificatesToForm(s.certificates),
     dns: dnsFormFromSettings(s.dnsVerify),
   };
 }
@@ -190,6 +200,8 @@ export function settingsFromForm(f: PairForm): PairSettings {
   if (primarySip) s.primarySip = primarySip;
   const standbySip = sipFromForm(f.standbySip);
   if (standbySip) s.standbySip = standbySip;
+  const certificates = certificatesFromForm(f.certificates);
+  if (certificates) s.certificates = certificates;
   const dnsVerify = dnsFromForm(f.dns);
   if (dnsVerify) s.dnsVerify = dnsVerify;
   return s;
@@ -218,6 +230,7 @@ export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
   return new Set([
     ...PAIR_INPUTS,
     ...SIP_INPUTS,
+    ...certificateInputs(f.certificates),
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
     ...dnsFieldsWithInput(f.dns),
     ...actions.flatMap(([prefix, a]) => [

@@ -98,8 +98,8 @@ export interface PairFilter {
   notReady?: boolean;
 }
 
-/** The overview's order: worst first (the default), or by readiness (not ready first). */
-export type PairSort = 'worst' | 'readiness';
+/** The overview's order: worst first (the default), by readiness (not ready first) or by certificate days left (fewest first). */
+export type PairSort = 'worst' | 'readiness' | 'certificate';
 
 /** Not ready first, then not yet checked, then ready. */
 function readinessOrder(ready: boolean | undefined): number {
@@ -265,7 +265,10 @@ function filterIds(order: string[], entries: Map<string, PairEntry>, filter: Pai
 /** `ids` are worst first already; another sort keeps that order among equals. */
 function sortIds(ids: string[], entries: Map<string, PairEntry>, sort: PairSort): string[] {
   if (sort === 'worst') return ids;
-  const key = (id: string): number => readinessOrder(entries.get(id)?.ready);
+  const key = (id: string): number =>
+    sort === 'certificate'
+      ? (entries.get(id)?.status.certificateDaysLeft ?? Number.POSITIVE_INFINITY)
+      : readinessOrder(entries.get(id)?.ready);
   return ids
     .map((id, i) => ({ id, i, k: key(id) }))
     .sort((a, b) => a.k - b.k || a.i - b.i)
