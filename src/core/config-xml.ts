@@ -107,7 +107,9 @@ export function parseConfigXml(
   // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
   if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { pairs: records, notify: notify.channels }, document: read.document };
+  const config: FailoverConfig = { pairs: records };
+  if (notify.channels.length > 0) config.notify = notify.channels;
+  return { ok: true, config, document: read.document };
 }
 
 function locate(p: XmlProblem): Problem {
