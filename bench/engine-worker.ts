@@ -6,10 +6,11 @@ import { createConfigStore } from '../src/core/config-store.js';
 import { DEFAULT_MAX_BYTES } from '../src/core/config-xml.js';
 import { Controller } from '../src/core/controller.js';
 import { createHistoryStore } from '../src/core/history.js';
+import { engineContext } from '../src/core/engine-context.js';
 import { createHttpClient } from '../src/core/http-client.js';
 import { acquireLock } from '../src/core/lock.js';
 import { openMonitor } from '../src/core/monitor.js';
-import { silentLogger, systemClock, type Monitor } from '../src/core/ports.js';
+import { silentLogger, type Monitor } from '../src/core/ports.js';
 import { serveCommands } from './child.js';
 import { pairsXml, writePairsFile, type PairsFile } from './pairs-xml.js';
 import { CheckLog, measureWindow, type ScaleJob, type ScaleResult } from './schedule-stats.js';
@@ -31,9 +32,7 @@ async function openWithFileLimit(serverdir: string, maxBytes: number): Promise<M
       version: 'bench',
       store,
       history: createHistoryStore(serverdir, { retentionDays: 90 }),
-      client: createHttpClient(),
-      clock: systemClock,
-      log: silentLogger,
+      ctx: engineContext({ client: createHttpClient() }),
       defaultOperator: 'api',
       onClose: () => lock.release(),
     },

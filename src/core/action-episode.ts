@@ -15,15 +15,10 @@ import type {
 } from '../shared/model.js';
 import { maskRecordedRequest } from '../shared/secrets.js';
 import { ActionRun, type ActionRunnerDeps, maskedActionRequest, newActionStatus } from './action-runner.js';
-import type { HttpClient } from './http-client.js';
-import { type Clock, type Logger, systemTimers, type Timers } from './ports.js';
+import type { EngineContext, Timers } from './ports.js';
 
 export interface ActionEpisodeDeps {
-  client: HttpClient;
-  clock: Clock;
-  timers?: Timers;
-  log: Logger;
-  backoff?: (attempt: number) => number;
+  ctx: EngineContext;
   /** The action's own events, and the runner's alerts. */
   emit(event: EngineEvent): void;
   alert(alert: AlertKind, severity: Severity, message: string): void;
@@ -61,7 +56,7 @@ export class ActionEpisode {
     const actionSettings = kind === 'failover' ? settings.action : settings.failbackAction;
     if (!actionSettings) return;
     const to: PairState = kind === 'failover' ? 'failover' : 'starting';
-    const status = newActionStatus(kind, manual, reason, this.deps.clock.now());
+    const status = newActionStatus(kind, manual, reason, this.deps.ctx.clock.now());
     // Persisted with the progress, so that `{from}` of a resumed series is still the state it left.
     status.from = from;
     status.request = maskedActionRequest(settings, actionSettings, status, from, to);
@@ -101,7 +96,7 @@ export class ActionEpisode {
       );
     }
     action.phase = 'succeeded';
-    action.finishedAt = new Date(this.deps.clock.now()).toISOString();
+    action.finishedAt = new Date(this.deps.ctx.clock.now()).toISOString();
     delete action.inFlight;
     this.deps.emit({ type: 'action', pair: id, at: action.finishedAt, kind: action.kind, phase: 'succeeded' });
     this.deps.persistSoon();
@@ -129,7 +124,7 @@ export class ActionEpisode {
     const run = this.run;
     if (!run) return;
     run.stop();
-    await withTimeout(run.done, graceMs, this.deps.timers ?? systemTimers);
+    await withTimeout(run.done, graceMs, this.deps.ctx.timers);
   }
 
   private start(settings: PairSettings): void {
@@ -138,7 +133,7 @@ export class ActionEpisode {
     const actionSettings = status.kind === 'failover' ? settings.action : settings.failbackAction;
     if (!actionSettings) {
       status.phase = 'failed';
-      status.finishedAt = new Date(this.deps.clock.now()).toISOString();
+      status.finishedAt = new Date(this.deps.ctx.clock.now()).toISOString();
       this.deps.alert(
         'action-failed',
         'critical',
@@ -149,13 +144,9 @@ export class ActionEpisode {
     }
     const from = status.from ?? this.from ?? (status.kind === 'failover' ? 'verifying' : 'failover');
     const runnerDeps: ActionRunnerDeps = {
-      client: this.deps.client,
-      clock: this.deps.clock,
-      log: this.deps.log,
+      ctx: this.deps.ctx,
       emit: (event) => this.deps.emit(event),
       persistNow: () => this.deps.persistNow(),
-      ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
-      ...(this.deps.timers ? { timers: this.deps.timers } : {}),
     };
     const run = new ActionRun(runnerDeps, settings, actionSettings, status, from);
     this.run = run;

@@ -22,20 +22,15 @@ import {
 } from '../shared/model.js';
 import { bodyContext, contentTypeOf, renderTemplate } from '../shared/template.js';
 import { isSecretHeader, maskUrl } from '../shared/secrets.js';
-import { type HttpClient, type OutgoingRequest, unsendableReason } from './http-client.js';
-import { type Clock, type Logger, systemTimers, type Timers } from './ports.js';
+import { type OutgoingRequest, unsendableReason } from './http-client.js';
+import type { EngineContext } from './ports.js';
 
 export interface ActionRunnerDeps {
-  client: HttpClient;
-  clock: Clock;
-  /** The backoff between attempts waits on these (default the global timers). */
-  timers?: Timers;
-  log: Logger;
+  /** The attempts go out on `ctx.client`; the waits between them are `ctx.backoff` on `ctx.timers`. */
+  ctx: EngineContext;
   emit(event: EngineEvent): void;
   /** Persist the pair's state (with this action's progress); resolves when it is on disk. */
   persistNow(): Promise<void>;
-  /** Milliseconds to wait after failed attempt n (1-based); default `defaultBackoff`. */
-  backoff?: (attempt: number) => number;
 }
 
 /** 0.5 s, 1 s, 2 s, 4 s, … capped at 30 s. */
@@ -227,19 +222,19 @@ export class ActionRun {
   /** Stop after the attempt in flight; the series stays pending/running and resumes on the next start. */
   stop(): void {
     this.stopped = true;
-    if (this.sleepTimer) (this.deps.timers ?? systemTimers).clearTimeout(this.sleepTimer);
+    if (this.sleepTimer) this.deps.ctx.timers.clearTimeout(this.sleepTimer);
     this.wake?.();
   }
 
   private async run(): Promise<void> {
-    const { deps, status, action } = this;
+    const { status, action } = this;
+    const { ctx } = this.deps;
     const to: PairState = status.kind === 'failover' ? 'failover' : 'starting';
     // A series written by an older version has no id yet: it gets one now, kept from here on.
     status.actionId ??= randomUUID();
     if (status.inFlight && !(await this.resumeInFlight())) return;
     const request = buildActionRequest(action, actionVariables(this.pair, action, status, this.from, to));
     if (!status.request) status.request = maskedActionRequest(this.pair, action, status, this.from, to);
-    const backoff = deps.backoff ?? defaultBackoff;
     const total = Math.max(1, action.retries);
     if (status.attempts.length === 0) this.emit('pending');
 
@@ -247,19 +242,19 @@ export class ActionRun {
       if (this.stopped) return;
       status.phase = 'running';
       // On disk before anything leaves: after a crash, this attempt's outcome is known to be unknown.
-      status.inFlight = { attempt, at: new Date(deps.clock.now()).toISOString() };
+      status.inFlight = { attempt, at: new Date(ctx.clock.now()).toISOString() };
       await this.persist();
       if (this.stopped) {
         delete status.inFlight;
         return;
       }
 
-      const outcome = await deps.client.send(request, action.timeout * 1000);
+      const outcome = await ctx.client.send(request, action.timeout * 1000);
       delete status.inFlight;
       const ok = outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300;
       const record: ActionAttempt = {
         attempt,
-        at: new Date(deps.clock.now()).toISOString(),
+        at: new Date(ctx.clock.now()).toISOString(),
         ok,
         latencyMs: Math.round(outcome.latencyMs * 10) / 10,
       };
@@ -291,7 +286,7 @@ export class ActionRun {
       }
       await this.persist();
       this.emit('running', record);
-      await this.sleep(backoff(attempt));
+      await this.sleep(ctx.backoff(attempt));
     }
   }
 
@@ -303,10 +298,13 @@ export class ActionRun {
     const { status, action } = this;
     const inFlight = status.inFlight!;
     if (isIdempotent(action)) {
-      this.deps.log.warn('resending an action attempt whose outcome a crash left unknown (the action is idempotent)', {
-        pair: this.pair.id,
-        attempt: inFlight.attempt,
-      });
+      this.deps.ctx.log.warn(
+        'resending an action attempt whose outcome a crash left unknown (the action is idempotent)',
+        {
+          pair: this.pair.id,
+          attempt: inFlight.attempt,
+        },
+      );
       delete status.inFlight;
       return true;
     }
@@ -326,7 +324,10 @@ export class ActionRun {
       await this.deps.persistNow();
     } catch (error) {
       // Firing the action matters more than recording it; the log says why the record may be stale.
-      this.deps.log.error('could not persist action progress', { pair: this.pair.id, error: (error as Error).message });
+      this.deps.ctx.log.error('could not persist action progress', {
+        pair: this.pair.id,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -334,7 +335,7 @@ export class ActionRun {
     const event: EngineEvent = {
       type: 'action',
       pair: this.pair.id,
-      at: new Date(this.deps.clock.now()).toISOString(),
+      at: new Date(this.deps.ctx.clock.now()).toISOString(),
       kind: this.status.kind,
       phase,
     };
@@ -347,7 +348,7 @@ export class ActionRun {
     this.deps.emit({
       type: 'alert',
       pair: this.pair.id,
-      at: new Date(this.deps.clock.now()).toISOString(),
+      at: new Date(this.deps.ctx.clock.now()).toISOString(),
       alert,
       severity,
       message: `${label}: ${message}`,
@@ -361,7 +362,7 @@ export class ActionRun {
         this.wake = undefined;
         resolve();
       };
-      this.sleepTimer = (this.deps.timers ?? systemTimers).setTimeout(() => this.wake?.(), ms);
+      this.sleepTimer = this.deps.ctx.timers.setTimeout(() => this.wake?.(), ms);
     });
   }
 }

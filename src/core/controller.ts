@@ -35,8 +35,7 @@ import { validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
 import { messageOf } from './fs-errors.js';
-import type { HttpClient } from './http-client.js';
-import type { Clock, ConfigStore, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord, Timers } from './ports.js';
+import type { ConfigStore, EngineContext, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
 import {
   assertRemovable,
   invalid,
@@ -60,15 +59,10 @@ export interface ControllerOptions {
   version: string;
   store: ConfigStore;
   history: HistoryStore;
-  client: HttpClient;
-  clock: Clock;
-  /** Timers of the watchers (default the global ones). */
-  timers?: Timers;
-  log: Logger;
+  /** Shared with the supervisor and every watcher as it is (build it with `engineContext`). */
+  ctx: EngineContext;
   /** Operator recorded when a request names none. */
   defaultOperator: string;
-  /** Milliseconds to wait after failed action attempt n; default 0.5 s doubling, capped at 30 s. */
-  backoff?: (attempt: number) => number;
   /** State writes within this window are coalesced into one (default 200 ms). */
   saveCoalesceMs?: number;
   /** How often the file is checked for hand edits (default 3 s; 0 turns it off). */
@@ -98,24 +92,20 @@ export class Controller implements Monitor {
   constructor(opts: ControllerOptions, initial: FailoverConfig) {
     this.opts = opts;
     this.serverdir = opts.serverdir;
-    this.log = opts.log;
-    const supervisorDeps: ConstructorParameters<typeof Supervisor>[0] = {
-      client: opts.client,
-      clock: opts.clock,
-      log: opts.log,
+    const { ctx } = opts;
+    this.log = ctx.log;
+    this.supervisor = new Supervisor({
+      ctx,
       persistSoon: () => this.writer.persistSoon(),
       persistNow: () => this.writer.persistNow(),
-    };
-    if (opts.backoff) supervisorDeps.backoff = opts.backoff;
-    if (opts.timers) supervisorDeps.timers = opts.timers;
-    this.supervisor = new Supervisor(supervisorDeps);
+    });
     this.supervisor.subscribe((event) => opts.history.record(event));
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
     this.writer = new StateWriter({
       store: opts.store,
-      clock: opts.clock,
-      log: opts.log,
+      clock: ctx.clock,
+      log: ctx.log,
       problems: this.problems,
       snapshot: () => this.currentConfig(),
       emit,
@@ -127,7 +117,7 @@ export class Controller implements Monitor {
     this.sync = new ConfigSync({
       supervisor: this.supervisor,
       store: opts.store,
-      log: opts.log,
+      log: ctx.log,
       writer: this.writer,
       exclusive: (work) => this.exclusive(work),
       closing: () => this.closing !== undefined,
@@ -181,7 +171,7 @@ export class Controller implements Monitor {
       .flush()
       .catch((error: unknown) => this.log.error('history flush failed', { error: messageOf(error) }));
     await this.opts.history.close().catch(() => undefined);
-    await this.opts.client.close();
+    await this.opts.ctx.client.close();
     await this.opts.onClose?.();
     // Stopped all the same (lock released), but the caller must not report a clean stop.
     if (finalWrite !== undefined)
@@ -237,17 +227,17 @@ export class Controller implements Monitor {
 
   async history(id: string, range?: TimeRange): Promise<PairHistory> {
     this.watcher(id);
-    const { from, to } = readRange(range, this.opts.clock.now());
+    const { from, to } = readRange(range, this.opts.ctx.clock.now());
     return this.opts.history.query(id, from, to);
   }
 
   async audit(range?: TimeRange): Promise<HistoryEvent[]> {
-    const { from, to } = readRange(range, this.opts.clock.now());
+    const { from, to } = readRange(range, this.opts.ctx.clock.now());
     return this.opts.history.queryAll(['operator'], from, to);
   }
 
   async alerts(range?: TimeRange): Promise<HistoryEvent[]> {
-    const { from, to } = readRange(range, this.opts.clock.now());
+    const { from, to } = readRange(range, this.opts.ctx.clock.now());
     return this.opts.history.queryAll(['alert'], from, to);
   }
 
@@ -258,7 +248,7 @@ export class Controller implements Monitor {
   async testUrls(settings: PairSettings): Promise<CheckResult[]> {
     const existing =
       isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
-    return testUrls(settings, { client: this.opts.client, clock: this.opts.clock, existing });
+    return testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -513,7 +503,7 @@ export class Controller implements Monitor {
   }
 
   private isoNow(): string {
-    return new Date(this.opts.clock.now()).toISOString();
+    return new Date(this.opts.ctx.clock.now()).toISOString();
   }
 }
 

@@ -2,6 +2,7 @@
 
 export { openMonitor, type EngineTuning } from './monitor.js';
 export { Controller, type ControllerOptions } from './controller.js';
+export { engineContext, type EngineContextParts } from './engine-context.js';
 export { diffSettings } from './config-sync.js';
 export { Supervisor, type SupervisorDeps, type EngineListener } from './supervisor.js';
 export { Watcher, type WatcherDeps, type WatcherHooks } from './watcher.js';

@@ -5,6 +5,7 @@ import { MonitorError } from '../shared/api.js';
 import { createConfigStore } from './config-store.js';
 import { Controller } from './controller.js';
 import { createHistoryStore } from './history.js';
+import { engineContext } from './engine-context.js';
 import { createHttpClient } from './http-client.js';
 import { acquireLock } from './lock.js';
 import { silentLogger, systemClock, type Monitor, type MonitorOptions } from './ports.js';
@@ -65,14 +66,11 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
       version: opts.version,
       store,
       history,
-      client: createHttpClient(),
-      clock,
-      log,
+      // The one context every part of the engine shares, passed down as it is.
+      ctx: engineContext({ client: createHttpClient(), clock, log, timers: opts.timers, backoff: opts.actionBackoff }),
       defaultOperator: opts.defaultOperator ?? 'api',
       onClose: () => lock.release(),
     };
-    if (opts.actionBackoff) controllerOptions.backoff = opts.actionBackoff;
-    if (opts.timers) controllerOptions.timers = opts.timers;
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;

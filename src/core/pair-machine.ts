@@ -56,13 +56,9 @@ export class PairMachine {
   constructor(settings: PairSettings, deps: WatcherDeps, persisted?: PersistedState) {
     this.settings = settings;
     this.deps = deps;
-    this.since = deps.clock.now();
+    this.since = deps.ctx.clock.now();
     this.episode = new ActionEpisode({
-      client: deps.client,
-      clock: deps.clock,
-      log: deps.log,
-      ...(deps.timers ? { timers: deps.timers } : {}),
-      ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      ctx: deps.ctx,
       emit: (event) => this.deps.hooks.emit(event.type === 'action' ? this.withStatus(event) : event),
       alert: (alert, severity, message) => this.alert(alert, severity, message),
       persistSoon: () => this.deps.hooks.persistSoon(),
@@ -131,7 +127,7 @@ export class PairMachine {
   ): void {
     const from = this.state;
     this.state = to;
-    this.since = this.deps.clock.now();
+    this.since = this.deps.ctx.clock.now();
     this.generation++;
     if (to === 'starting') this.enterStarting();
     // The reason shown is the reason of the move into the state, manual or not.
@@ -162,7 +158,7 @@ export class PairMachine {
     this.deps.hooks.emit({
       type: 'alert',
       pair: this.id,
-      at: new Date(this.deps.clock.now()).toISOString(),
+      at: new Date(this.deps.ctx.clock.now()).toISOString(),
       alert,
       severity,
       message,
@@ -209,7 +205,7 @@ export class PairMachine {
   /** Starting waits for a first answer again (after re-arm, resume or new detection settings). */
   private enterStarting(): void {
     this.primaryHasAnswered = false;
-    this.startingSince = this.deps.clock.monotonic();
+    this.startingSince = this.deps.ctx.clock.monotonic();
     this.stuckAlerted = false;
   }
 
@@ -217,7 +213,7 @@ export class PairMachine {
   protected alertIfStuckStarting(primary: CheckResult): void {
     if (this.stuckAlerted) return;
     const limitMs = this.settings.interval * 1000 * (this.settings.toleratedFailures + 1) * 3;
-    const stayedMs = this.deps.clock.monotonic() - this.startingSince;
+    const stayedMs = this.deps.ctx.clock.monotonic() - this.startingSince;
     if (stayedMs <= limitMs) return;
     this.stuckAlerted = true;
     this.alert(
@@ -244,7 +240,7 @@ export class PairMachine {
     const primary =
       this.recentFailures.length > 0 ? this.recentFailures.slice() : this.lastPrimary ? [this.lastPrimary] : [];
     return {
-      at: new Date(this.deps.clock.now()).toISOString(),
+      at: new Date(this.deps.ctx.clock.now()).toISOString(),
       to: 'failover',
       primary,
       validation: this.lastValidation ?? [],

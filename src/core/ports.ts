@@ -4,6 +4,7 @@
 // the pieces with real files and real sockets, and nothing reaches for globals.
 
 import type { MonitorApi, Unsubscribe } from '../shared/api.js';
+import type { HttpClient } from './http-client.js';
 import type {
   ActionStatus,
   EngineEvent,
@@ -158,6 +159,16 @@ export const systemTimers: Timers = {
 };
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** What every part of the engine shares, built once by openMonitor and passed down unchanged (never repacked). */
+export interface EngineContext {
+  client: HttpClient;
+  clock: Clock;
+  timers: Timers;
+  log: Logger;
+  /** Milliseconds to wait after failed action attempt n (1-based). */
+  backoff: (attempt: number) => number;
+}
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */
 export interface Monitor extends MonitorApi {

@@ -67,9 +67,7 @@ export class StateWriter {
   /** Another instance owns the file now: never write it again. */
   lockLost(message: string): void {
     this.lostLock = message;
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    this.stopWriteRetry();
+    this.stopTimers();
   }
 
   /** Settles when no write is running or waiting its turn (a write queued now does not write any more once the lock is lost). */

@@ -5,21 +5,16 @@
 
 import type { Unsubscribe } from '../shared/api.js';
 import type { EngineEvent, PairSettings, PairStatus } from '../shared/model.js';
-import type { HttpClient } from './http-client.js';
-import type { Clock, Logger, PersistedState, Timers } from './ports.js';
+import type { EngineContext, PersistedState } from './ports.js';
 import { Watcher, type WatcherDeps, type WatcherHooks } from './watcher.js';
 
 export interface SupervisorDeps {
-  client: HttpClient;
-  clock: Clock;
-  /** Timers of the watchers (default the global ones). */
-  timers?: Timers;
-  log: Logger;
+  /** Passed to every watcher as it is. */
+  ctx: EngineContext;
   /** A pair's persisted state changed; write it soon. */
   persistSoon(): void;
   /** Write now (action progress). */
   persistNow(): Promise<void>;
-  backoff?: (attempt: number) => number;
   /** Spread of the first check of a pair added at run time, as a share of its interval (default 0.1). */
   addedJitter?: number;
 }
@@ -38,9 +33,7 @@ export class Supervisor {
       persistSoon: () => deps.persistSoon(),
       persistNow: () => deps.persistNow(),
     };
-    this.watcherDeps = { client: deps.client, clock: deps.clock, log: deps.log, hooks };
-    if (deps.backoff) this.watcherDeps.backoff = deps.backoff;
-    if (deps.timers) this.watcherDeps.timers = deps.timers;
+    this.watcherDeps = { ctx: deps.ctx, hooks };
   }
 
   subscribe(listener: EngineListener): Unsubscribe {
@@ -56,7 +49,7 @@ export class Supervisor {
         listener(event);
       } catch (error) {
         // One broken subscriber must not stop the watchers or the other subscribers.
-        this.deps.log.error('event subscriber failed', {
+        this.deps.ctx.log.error('event subscriber failed', {
           type: event.type,
           pair: event.pair,
           error: (error as Error).message,

@@ -12,10 +12,10 @@ import { effectiveTimeout } from '../shared/rules.js';
 import { maskUrl } from '../shared/secrets.js';
 import { longestActionMs } from './action-episode.js';
 import { CheckSchedule } from './check-schedule.js';
-import type { HttpClient, PreparedUrl } from './http-client.js';
+import type { PreparedUrl } from './http-client.js';
 import { prepareUrl } from './http-client.js';
 import { PairMachine } from './pair-machine.js';
-import { type Clock, type Logger, type PersistedState, systemTimers, type Timers } from './ports.js';
+import type { EngineContext, PersistedState } from './ports.js';
 import { toCheckResult } from './probe.js';
 
 /** What a watcher needs from the rest of the engine; one object shared by every watcher. */
@@ -28,14 +28,8 @@ export interface WatcherHooks {
 }
 
 export interface WatcherDeps {
-  client: HttpClient;
-  clock: Clock;
-  /** Default the global timers. */
-  timers?: Timers;
-  log: Logger;
+  ctx: EngineContext;
   hooks: WatcherHooks;
-  /** Milliseconds to wait after failed action attempt n (1-based) before the next. */
-  backoff?: (attempt: number) => number;
 }
 
 export class Watcher extends PairMachine {
@@ -53,7 +47,7 @@ export class Watcher extends PairMachine {
 
   constructor(settings: PairSettings, deps: WatcherDeps, persisted?: PersistedState) {
     super(settings, deps, persisted);
-    this.schedule = new CheckSchedule(deps.clock, deps.timers ?? systemTimers, () => {
+    this.schedule = new CheckSchedule(deps.ctx.clock, deps.ctx.timers, () => {
       if (this.running) this.inFlight = this.check();
     });
     this.compile(settings);
@@ -66,7 +60,7 @@ export class Watcher extends PairMachine {
   start(firstDelayMs = 0): void {
     if (this.running) return;
     this.running = true;
-    this.startingSince = this.deps.clock.monotonic();
+    this.startingSince = this.deps.ctx.clock.monotonic();
     this.schedule.start(firstDelayMs);
     // A series interrupted by a restart resumes its remaining attempts.
     this.episode.resumeInterrupted(this.settings);
@@ -192,15 +186,15 @@ export class Watcher extends PairMachine {
     const generation = this.generation;
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
-    const primaryCall = schedule.track(this.deps.client.probe(this.primaryTarget, this.timeoutMs));
+    const primaryCall = schedule.track(this.deps.ctx.client.probe(this.primaryTarget, this.timeoutMs));
     const standbyCall = this.standbyTarget
-      ? schedule.track(this.deps.client.probe(this.standbyTarget, this.timeoutMs))
+      ? schedule.track(this.deps.ctx.client.probe(this.standbyTarget, this.timeoutMs))
       : undefined;
     const primaryOutcome = await primaryCall.result;
     const standbyOutcome = standbyCall ? await standbyCall.result : undefined;
     schedule.clear();
     if (!this.running) return;
-    const now = this.deps.clock.now();
+    const now = this.deps.ctx.clock.now();
     const primary = toCheckResult('primary', this.displayUrls.primary, primaryOutcome, this.accept, now);
     const standby = standbyOutcome
       ? toCheckResult('standby', this.displayUrls.standby, standbyOutcome, this.accept, now)
@@ -285,7 +279,7 @@ export class Watcher extends PairMachine {
   /** The validation URLs in parallel, and the primary once more: is it the primary or is it us? */
   private async verify(lastFailure: CheckResult): Promise<void> {
     const generation = this.generation;
-    const { client } = this.deps;
+    const { client } = this.deps.ctx;
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
     const calls = [schedule.track(client.probe(this.primaryTarget, this.timeoutMs)).result];
@@ -294,7 +288,7 @@ export class Watcher extends PairMachine {
     const outcomes = await Promise.all(calls);
     schedule.clear();
     if (!this.running) return;
-    const now = this.deps.clock.now();
+    const now = this.deps.ctx.clock.now();
     const primary = toCheckResult('primary', this.displayUrls.primary, outcomes[0]!, this.accept, now);
     const validation = this.validationTargets.map((_, i) =>
       toCheckResult('validation', this.displayUrls.validation[i]!, outcomes[i + 1]!, this.accept, now),

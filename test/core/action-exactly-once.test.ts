@@ -11,8 +11,8 @@ import {
   newActionStatus,
 } from '../../src/core/action-runner.js';
 import { parseConfigXml, serializeConfigXml } from '../../src/core/config-xml.js';
+import { engineContext } from '../../src/core/engine-context.js';
 import { createHttpClient } from '../../src/core/http-client.js';
-import { silentLogger, systemClock } from '../../src/core/ports.js';
 import type { ActionSettings, ActionStatus, PairSettings } from '../../src/shared/model.js';
 import { settingsHints } from '../../src/shared/hints.js';
 import { DEFAULTS, retrySpanSeconds } from '../../src/shared/rules.js';
@@ -140,12 +140,9 @@ describe('an attempt in flight at a crash', () => {
     const client = createHttpClient();
     cleanups.push(() => client.close());
     return {
-      client,
-      clock: systemClock,
-      log: silentLogger,
+      ctx: engineContext({ client, backoff: () => 10 }),
       emit: events.push,
       persistNow: async () => void persisted.push(structuredClone(status())),
-      backoff: () => 10,
     };
   }
 

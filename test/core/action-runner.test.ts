@@ -6,8 +6,8 @@ import {
   maskedActionRequest,
   newActionStatus,
 } from '../../src/core/action-runner.js';
+import { engineContext } from '../../src/core/engine-context.js';
 import { createHttpClient, type HttpClient } from '../../src/core/http-client.js';
-import { silentLogger, systemClock } from '../../src/core/ports.js';
 import {
   type ActionSettings,
   type ActionStatus,
@@ -46,14 +46,11 @@ function harness(status: () => ActionStatus): Harness {
   const log = new EventLog();
   const persisted: ActionStatus[] = [];
   const deps: ActionRunnerDeps = {
-    client: client(),
-    clock: systemClock,
-    log: silentLogger,
+    ctx: engineContext({ client: client(), backoff: (n) => 10 * n }),
     emit: log.push,
     persistNow: async () => {
       persisted.push(structuredClone(status()));
     },
-    backoff: (n) => 10 * n,
   };
   return { deps, log, persisted };
 }

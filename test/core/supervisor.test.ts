@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { engineContext } from '../../src/core/engine-context.js';
 import { createHttpClient } from '../../src/core/http-client.js';
-import { silentLogger, systemClock } from '../../src/core/ports.js';
+import { silentLogger } from '../../src/core/ports.js';
 import { Supervisor } from '../../src/core/supervisor.js';
 import type { EngineEvent } from '../../src/shared/model.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
@@ -21,12 +22,9 @@ function supervisor(): { sup: Supervisor; events: EngineEvent[] } {
   const client = createHttpClient();
   const errors: string[] = [];
   const sup = new Supervisor({
-    client,
-    clock: systemClock,
-    log: { ...silentLogger, error: (m) => errors.push(m) },
+    ctx: engineContext({ client, log: { ...silentLogger, error: (m) => errors.push(m) }, backoff: () => 10 }),
     persistSoon: () => {},
     persistNow: async () => {},
-    backoff: () => 10,
   });
   const events: EngineEvent[] = [];
   sup.subscribe((e) => events.push(e));

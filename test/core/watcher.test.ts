@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { engineContext } from '../../src/core/engine-context.js';
 import { createHttpClient } from '../../src/core/http-client.js';
-import { silentLogger } from '../../src/core/ports.js';
 import { Watcher } from '../../src/core/watcher.js';
 import type { ActionEvent, AlertEvent, CheckEvent, StateEvent } from '../../src/shared/model.js';
 import type { Timers } from '../../src/core/ports.js';
@@ -99,9 +99,7 @@ describe('watcher: starting after a restart, and stuck in starting', () => {
     const settings = pairSettings({ primaryUrl: primary.url(), interval: 0.1, toleratedFailures: 99 });
     const limitMs = 100 * 100 * 3; // 30 s
     const watcher = new Watcher(settings, {
-      client,
-      clock,
-      log: silentLogger,
+      ctx: engineContext({ client, clock }),
       hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} },
     });
     cleanups.push(async () => {
@@ -660,10 +658,7 @@ describe('watcher: its timers port', () => {
     const log = new EventLog();
     const clock = { now: () => Date.now(), monotonic: () => performance.now() };
     const watcher = new Watcher(pairSettings({ primaryUrl: primary.url(), interval: 3600 }), {
-      client,
-      clock,
-      timers,
-      log: silentLogger,
+      ctx: engineContext({ client, clock, timers }),
       hooks: { emit: log.push, persistSoon() {}, persistNow: async () => {} },
     });
     cleanups.push(async () => {

@@ -2,8 +2,8 @@
 // a watcher/supervisor harness that records every event and persist request.
 
 import type { AlertKind, EngineEvent, PairSettings, PairState } from '../../src/shared/model.js';
+import { engineContext } from '../../src/core/engine-context.js';
 import { createHttpClient, type HttpClient } from '../../src/core/http-client.js';
-import { systemClock, silentLogger } from '../../src/core/ports.js';
 import { Watcher, type WatcherHooks } from '../../src/core/watcher.js';
 import type { PersistedState } from '../../src/core/ports.js';
 
@@ -76,7 +76,7 @@ export function startWatcher(
       if (made.watcher) persistedSnapshots.push(structuredClone(made.watcher.persisted()));
     },
   };
-  const w = new Watcher(settings, { client, clock: systemClock, log: silentLogger, hooks, backoff }, persisted);
+  const w = new Watcher(settings, { ctx: engineContext({ client, backoff }), hooks }, persisted);
   made.watcher = w;
   w.start(0);
   return {
