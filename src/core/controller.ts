@@ -19,6 +19,7 @@ import {
   type Unsubscribe,
 } from '../shared/api.js';
 import type {
+  AlertEvent,
   CheckResult,
   EngineEvent,
   HistoryEvent,
@@ -53,6 +54,8 @@ import { StateWriter, writeFailed } from './state-writer.js';
 import { Supervisor } from './supervisor.js';
 import { testUrls } from './test-urls.js';
 import type { Watcher } from './watcher.js';
+import { NotifyService, type NotifyServiceDeps } from './notify/notify-service.js';
+import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '../shared/notify.js';
 
 export interface ControllerOptions {
   serverdir: string;
@@ -73,6 +76,8 @@ export interface ControllerOptions {
   onClose?: () => Promise<void>;
   /** Milliseconds before retrying failed state write n; default 1 s doubling, capped at 30 s. */
   writeRetryBackoff?: (attempt: number) => number;
+  /** Retries and deadlines of the alert channels (tests). */
+  notifyTuning?: NotifyServiceDeps['tuning'];
 }
 
 export class Controller implements Monitor {
@@ -86,6 +91,7 @@ export class Controller implements Monitor {
   private readonly serial = new SerialQueue();
   private readonly writer: StateWriter;
   private readonly sync: ConfigSync;
+  private readonly notify: NotifyService;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -102,6 +108,20 @@ export class Controller implements Monitor {
     this.supervisor.subscribe((event) => opts.history.record(event));
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
+    this.notify = new NotifyService({
+      ctx,
+      history: opts.history,
+      emit,
+      pairInfo: (id) => {
+        const s = this.supervisor.get(id)?.settings;
+        return s && { name: s.name, primaryUrl: s.primaryUrl, ...(s.standbyUrl ? { standbyUrl: s.standbyUrl } : {}) };
+      },
+      hasPair: (id) => typeof id === 'string' && this.supervisor.has(id),
+      defaultOperator: opts.defaultOperator,
+      ...(opts.notifyTuning ? { tuning: opts.notifyTuning } : {}),
+    });
+    this.notify.setChannels(initial.notify);
+    this.supervisor.subscribe((event) => this.notify.handle(event));
     this.writer = new StateWriter({
       store: opts.store,
       clock: ctx.clock,
@@ -126,7 +146,14 @@ export class Controller implements Monitor {
       emit,
       isoNow: () => this.isoNow(),
       configPollMs: opts.configPollMs,
+      notifyChannels: () => this.notify.channels(),
+      setNotifyChannels: (channels) => this.notify.setChannels(channels),
     });
+  }
+
+  /** Before start(): acknowledgements, silences and open alert conditions read back from the history. */
+  prepare(): Promise<void> {
+    return this.notify.restore();
   }
 
   /** Starts the watchers (first checks spread over an interval) and the watch on the file. */
@@ -157,6 +184,7 @@ export class Controller implements Monitor {
     const longest = Math.max(0, ...this.supervisor.list().map((w) => w.longestActionMs()));
     await this.supervisor.stop(this.opts.closeGraceMs ?? longest + 2000);
     this.writer.stopTimers();
+    await this.notify.close();
     let finalWrite: string | undefined;
     // Without the lock the file belongs to the other instance: not writing it is the point, not a failure.
     if (this.writer.lockLostMessage === undefined)
@@ -238,7 +266,28 @@ export class Controller implements Monitor {
 
   async alerts(range?: TimeRange): Promise<HistoryEvent[]> {
     const { from, to } = readRange(range, this.opts.ctx.clock.now());
-    return this.opts.history.queryAll(['alert'], from, to);
+    return this.notify.decorate(await this.opts.history.queryAll(['alert'], from, to));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Alert channels, acknowledgement, silence (core/notify/notify-service.ts)
+
+  async notifyStatus(): Promise<NotifyOverview> {
+    return this.notify.overview();
+  }
+
+  testNotify(id: string, by?: Partial<Reasoned>): Promise<NotifyTestResult> {
+    return this.notify.test(id, by);
+  }
+
+  async ackAlert(id: string, req: Reasoned): Promise<AlertEvent> {
+    this.refuseWithoutLock();
+    return this.notify.ack(id, req);
+  }
+
+  async silencePair(id: string, req: SilenceRequest): Promise<SilenceInfo> {
+    this.refuseWithoutLock();
+    return this.notify.silence(id, req);
   }
 
   async exportXml(opts?: { masked?: boolean }): Promise<string> {
@@ -455,7 +504,12 @@ export class Controller implements Monitor {
   // Helpers
 
   private currentConfig(): FailoverConfig {
-    return { pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })) };
+    const config: FailoverConfig = {
+      pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })),
+    };
+    const channels = this.notify.channels();
+    if (channels.length > 0) config.notify = channels;
+    return config;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

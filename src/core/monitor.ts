@@ -8,6 +8,9 @@ import { createHistoryStore } from './history.js';
 import { engineContext } from './engine-context.js';
 import { createHttpClient } from './http-client.js';
 import { acquireLock } from './lock.js';
+import type { NotifyServiceDeps } from './notify/notify-service.js';
+
+type NotifyTuning = NonNullable<NotifyServiceDeps['tuning']>;
 import { silentLogger, systemClock, type Monitor, type MonitorOptions } from './ports.js';
 
 /** Knobs for tests and benchmarks; the defaults are what the product runs with. */
@@ -24,6 +27,8 @@ export interface EngineTuning {
   lockHeartbeatMs?: number;
   /** How long a lock's content must stay unchanged before it is taken over, ms (default 30000). */
   lockStaleMs?: number;
+  /** Retries and deadlines of the alert channels (default 6 attempts, 1 s doubling, 10 s deadline). */
+  notifyTuning?: NotifyTuning;
 }
 
 /**
@@ -74,6 +79,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
+    if (opts.notifyTuning) controllerOptions.notifyTuning = opts.notifyTuning;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);
@@ -86,6 +92,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     lockLost = message;
     controller.lockLost(message);
   });
+  await controller.prepare();
   controller.start();
   log.info('monitor started', { serverdir: opts.serverdir, pairs: (await controller.listPairs()).length });
   return controller;

@@ -3,6 +3,7 @@
 // thousand pairs do not fire in the same millisecond, and fans their events
 // out to subscribers (history, the service's SSE, the desktop shell).
 
+import { newAlertId } from './alert-id.js';
 import type { Unsubscribe } from '../shared/api.js';
 import type { EngineEvent, PairSettings, PairStatus } from '../shared/model.js';
 import type { EngineContext, PersistedState } from './ports.js';
@@ -44,6 +45,8 @@ export class Supervisor {
   }
 
   emit(event: EngineEvent): void {
+    // Every alert gets its stable id here, before any subscriber (the history) sees it.
+    if (event.type === 'alert' && event.id === undefined) event.id = newAlertId(this.deps.ctx.clock.now());
     for (const listener of this.listeners) {
       try {
         listener(event);

@@ -80,6 +80,12 @@ export interface NotifyChannelInfo {
   lastDelivery?: { at: string; ok: boolean; status?: number; error?: string };
 }
 
+/** `GET /api/notify`: the channels (masked) and the pairs silenced now. */
+export interface NotifyOverview {
+  channels: NotifyChannelInfo[];
+  silences: SilenceInfo[];
+}
+
 /** `POST /api/pairs/:id/silence`: nothing is sent for the pair for `duration` seconds (0 ends a silence). */
 export interface SilenceRequest {
   duration: number;

@@ -229,5 +229,7 @@ export function describeEvent(e: HistoryEvent): string {
       return `${operatorActionLabel(e.action)} by ${e.operator}: ${e.reason || '(no reason)'} — ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`;
     case 'config':
       return `settings ${e.change}`;
+    case 'notify':
+      return `${e.alert} ${e.action} through "${e.channel}": ${e.ok ? 'delivered' : (e.error ?? 'failed')}${e.status ? ` (status ${e.status})` : ''} in ${Math.round(e.latencyMs)} ms, attempt ${e.attempt}`;
   }
 }
