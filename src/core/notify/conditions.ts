@@ -17,9 +17,8 @@ export const RESOLVED_BY: Partial<Record<AlertKind, AlertKind>> = {
 
 /** Conditions that end with the pair's status rather than an alert of their own. */
 const ENDS_WITH_STATUS: Partial<Record<AlertKind, (s: PairStatus) => boolean>> = {
-  isolated: (s) => !s.isolated,
-  'primary-answering': (s) => !s.primaryAnswering,
-  'standby-down': (s) => !s.standbyDown,
+  isolated: (s) => s.isolated,
+  'primary-answering': (s) => s.primaryAnswering,
 };
 
 export interface Condition {
@@ -31,6 +30,8 @@ export interface Condition {
   text: string;
   at: string;
   acked?: AlertAck;
+  /** A status since the alert showed the condition (ends-with-status kinds end only after that). */
+  seenActive?: boolean;
 }
 
 /** What the dispatcher is to send: one message, before the channels' filters. */
@@ -156,9 +157,13 @@ export class Conditions {
 
   private statusEnds(pair: string, status: PairStatus, at: string): Outgoing[] {
     const out: Outgoing[] = [];
-    for (const [kind, ended] of Object.entries(ENDS_WITH_STATUS) as [AlertKind, (s: PairStatus) => boolean][]) {
+    for (const [kind, active] of Object.entries(ENDS_WITH_STATUS) as [AlertKind, (s: PairStatus) => boolean][]) {
       const key = conditionKey(pair, kind);
-      if (this.open.has(key) && ended(status)) out.push(...this.resolve(key, endedText(kind), at));
+      const c = this.open.get(key);
+      if (!c) continue;
+      // A status may be emitted before the flag is set: the condition ends only once it was seen, then cleared.
+      if (active(status)) c.seenActive = true;
+      else if (c.seenActive) out.push(...this.resolve(key, endedText(kind), at));
     }
     return out;
   }
@@ -207,9 +212,7 @@ function endedText(kind: AlertKind): string {
   switch (kind) {
     case 'isolated':
       return 'the watcher reaches its validation URLs again';
-    case 'primary-answering':
-      return 'the primary no longer answers while in failover';
     default:
-      return 'the standby answers again';
+      return 'the primary no longer answers while in failover';
   }
 }
