@@ -12,6 +12,8 @@ export const NOTIFY_KINDS = [
   'isolated',
   'primary-answering',
   'standby-down',
+  /** An alert channel (<notify>) keeps failing: alerts may not reach the team. */
+  'notify-failing',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
@@ -41,6 +43,7 @@ const SEVERITY: Record<NotifyKind, Severity> = {
   isolated: 'warning',
   'primary-answering': 'critical',
   'standby-down': 'warning',
+  'notify-failing': 'warning',
 };
 
 const HEADLINE: Record<NotifyKind, string> = {
@@ -51,6 +54,7 @@ const HEADLINE: Record<NotifyKind, string> = {
   isolated: 'watcher isolated',
   'primary-answering': 'primary answers again',
   'standby-down': 'standby down',
+  'notify-failing': 'alert channel failing',
 };
 
 /** Most urgent first: what a coalesced notification leads with. */
@@ -61,6 +65,7 @@ const URGENCY: readonly NotifyKind[] = [
   'verifying',
   'isolated',
   'standby-down',
+  'notify-failing',
   'action-retried',
 ];
 export const KIND_RANK = Object.fromEntries(URGENCY.map((k, i) => [k, i])) as Record<NotifyKind, number>;
@@ -90,7 +95,8 @@ export class NotificationPolicy {
     const last = this.lastRaised.get(key);
     if (last !== undefined && nowMs - last < this.dedupeMs) return null;
     this.lastRaised.set(key, nowMs);
-    const pairName = this.nameOf(event.pair);
+    // `*`: about the whole monitor (an alert channel failing), not a pair.
+    const pairName = event.pair === '*' ? 'PBX Failover Monitor' : this.nameOf(event.pair);
     return {
       pair: event.pair,
       pairName,
@@ -137,6 +143,7 @@ export class NotificationPolicy {
       case 'isolated':
       case 'primary-answering':
       case 'standby-down':
+      case 'notify-failing':
         return { kind: e.alert, body: this.withoutLabel(e.pair, e.message) };
       case 'action-succeeded':
         return this.succeeded(e.pair, this.withoutLabel(e.pair, e.message), (this.failedAttempts.get(e.pair) ?? 0) > 0);
