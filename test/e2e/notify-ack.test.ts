@@ -92,7 +92,7 @@ describe('acknowledgement shared by the team, in headless Chromium', () => {
     await a.page.locator('tr[data-alert="standby-down"]').getByRole('button', { name: 'Acknowledge…' }).click();
     await a.page.locator('dialog textarea[name="reason"]').fill('standby in repair');
     await a.page.locator('dialog input[name="operator"]').fill('alice');
-    await a.page.locator('dialog').getByRole('button', { name: 'Acknowledge' }).click();
+    await a.page.locator('dialog').getByRole('button', { name: 'Acknowledge', exact: true }).click();
     await a.page.locator('tr[data-alert="standby-down"] [data-testid="acked-by"]').waitFor();
 
     // B shows it without a reload.
