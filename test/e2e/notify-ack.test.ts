@@ -72,7 +72,7 @@ describe('acknowledgement shared by the team, in headless Chromium', () => {
       await page.goto(service.dashboardUrl);
       await page.locator('[data-connection="live"]').waitFor();
       await page.evaluate(() => {
-        location.hash = '#/notifications';
+        (globalThis as unknown as { location: { hash: string } }).location.hash = '#/notifications';
       });
       await page.locator('tr[data-alert="standby-down"]').waitFor({ timeout: 20_000 });
     }
