@@ -138,13 +138,12 @@ export class NotifyDispatcher {
     const out = this.conditions.onEvent(event, (id) => this.ownAlerts.get(id));
     if (event.type === 'state' && event.to === 'failover' && event.from !== 'failover') {
       // The watcher raises a `failover` alert with the change; a change without one is sent on its own.
-      const at = event.at;
       const text = `${this.pairName(event.pair)}: ${event.manual ? 'manual ' : ''}failover: ${event.reason}`;
-      const replaying = this.replaying;
-      queueMicrotask(() => {
-        const extra = this.conditions.intoFailover(event.pair, '', text, at);
-        if (!replaying) for (const o of extra) this.enqueue(o);
-      });
+      const open = () => this.conditions.intoFailover(event.pair, '', text, event.at);
+      // Replayed history is read in order at once (a later change out of failover must find it open);
+      // live, the alert that follows in the same turn gets to speak first.
+      if (this.replaying) open();
+      else queueMicrotask(() => open().forEach((o) => this.enqueue(o)));
     }
     if (!this.replaying) for (const o of out) this.enqueue(o);
   }

@@ -127,3 +127,27 @@ describe('alert delivery', () => {
     expect(h.dispatcher.silences()).toEqual([]);
   });
 });
+
+describe('alert conditions read back from the history', () => {
+  it('a failover that ended before the restart does not hold back the next one', async () => {
+    const r = await scope.fixture(200);
+    const h = startDispatcher([slack('s', r.url('/'))]);
+    scope.cleanups.push(() => h.close());
+    const at = new Date().toISOString();
+    h.dispatcher.restore([
+      { type: 'state', pair: 'acme', at, from: 'verifying', to: 'failover', reason: 'down', manual: false },
+      { ...alertEvent('failover', 'critical'), at },
+      { type: 'state', pair: 'acme', at, from: 'failover', to: 'starting', reason: 're-armed', manual: true },
+      { ...alertEvent('standby-down', 'warning'), at },
+    ]);
+    await Promise.resolve();
+    expect(r.requests).toHaveLength(0);
+    // Still open from before the restart: its recovery is sent as resolved; the new failover is news.
+    h.dispatcher.handle(alertEvent('standby-up', 'info'));
+    h.dispatcher.handle(alertEvent('failover', 'critical'));
+    await waitFor(() => r.requests.length === 2, 'the resolve and the new failover');
+    const kinds = r.requests.map((q) => JSON.parse(q.body).text as string);
+    expect(kinds[0]).toMatch(/^RESOLVED: ACME Corp standby-down/);
+    expect(kinds[1]).toMatch(/^CRITICAL: ACME Corp failover/);
+  });
+});
