@@ -135,7 +135,7 @@ export class NotifyDispatcher {
       this.recent.set(event.id, event);
       if (this.recent.size > MAX_RECENT_ALERTS) this.recent.delete(this.recent.keys().next().value!);
     }
-    const out = this.conditions.onEvent(event, (id) => this.ownAlerts.get(id));
+    const out = this.conditions.onEvent(event, (id) => this.ownAlerts.get(id) ?? channelNamedIn(event));
     if (event.type === 'state' && event.to === 'failover' && event.from !== 'failover') {
       // The watcher raises a `failover` alert with the change; a change without one is sent on its own.
       const text = `${this.pairName(event.pair)}: ${event.manual ? 'manual ' : ''}failover: ${event.reason}`;
@@ -375,6 +375,13 @@ export class NotifyDispatcher {
   private iso(): string {
     return new Date(this.deps.clock.now()).toISOString();
   }
+}
+
+/** The channel a notify-failing / notify-recovered read back from the history is about (its message names it). */
+function channelNamedIn(event: EngineEvent): string | undefined {
+  if (event.type !== 'alert' || (event.alert !== 'notify-failing' && event.alert !== 'notify-recovered'))
+    return undefined;
+  return /^alert channel "([^"]+)"/.exec(event.message)?.[1];
 }
 
 /** 1 s doubling, capped at 60 s. */
