@@ -22,7 +22,7 @@ import { newAlertId } from '../alert-id.js';
 import type { HttpClient } from '../http-client.js';
 import type { Clock, Logger, NotifyChannel, Timers } from '../ports.js';
 import { createChannel } from './channels.js';
-import { Conditions, type Outgoing } from './conditions.js';
+import { Conditions, conditionKey, type Outgoing } from './conditions.js';
 
 export interface DispatcherDeps {
   client: HttpClient;
@@ -126,6 +126,9 @@ export class NotifyDispatcher {
     } finally {
       this.replaying = false;
     }
+    // A channel that was failing when the monitor stopped still is until it delivers (then notify-recovered).
+    for (const st of this.states.values())
+      if (this.conditions.open.has(conditionKey('*', 'notify-failing', st.settings.id))) st.failing = true;
   }
 
   /** The subscriber: never blocks, never throws for a channel's sake. */

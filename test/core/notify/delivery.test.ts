@@ -151,3 +151,23 @@ describe('alert conditions read back from the history', () => {
     expect(kinds[1]).toMatch(/^CRITICAL: ACME Corp failover/);
   });
 });
+
+describe('a failing channel read back from the history', () => {
+  it('is still failing after a restart and its first delivery raises notify-recovered', async () => {
+    const r = await scope.fixture(200);
+    const other = await scope.fixture(200);
+    const h = startDispatcher([slack('flaky', r.url('/')), slack('other', other.url('/'))]);
+    scope.cleanups.push(() => h.close());
+    h.dispatcher.restore([
+      { ...alertEvent('notify-failing', 'warning', '*', 'alert channel "flaky" (slack) keeps failing: status 503') },
+    ]);
+    expect(h.dispatcher.info().find((c) => c.settings.id === 'flaky')!.failing).toBe(true);
+    h.dispatcher.handle(alertEvent('isolated', 'warning'));
+    await waitFor(() => alertsOf(h.events, 'notify-recovered').length === 1, 'notify-recovered');
+    await waitFor(
+      () =>
+        other.requests.some((q) => JSON.parse(q.body).text.startsWith('RESOLVED: PBX Failover Monitor notify-failing')),
+      'the resolve through the other channel',
+    );
+  });
+});
