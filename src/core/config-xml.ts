@@ -15,6 +15,7 @@ import { pairSendProblems } from './action-runner.js';
 import { maskedPersisted, persistedElements, readPersisted } from './config-xml-state.js';
 import { placeNotifyElements, readNotifyElements } from './config-xml-notify.js';
 import type { NotifySettings } from '../shared/notify.js';
+import { DNS_VERIFY_ELEMENT, dnsVerifyElement, readDnsVerifyInput } from './config-xml-dns.js';
 import {
   DEFAULT_MAX_BYTES,
   attr,
@@ -51,6 +52,7 @@ const PAIR_ELEMENTS = [
   'validation',
   'action',
   'failback-action',
+  DNS_VERIFY_ELEMENT,
   'state',
   'action-progress',
 ] as const;
@@ -134,7 +136,12 @@ function readPair(
 
   if (hasLooseText(el))
     add('pair', 'text directly inside <pair>; each setting needs its own element, like <interval>10</interval>');
-  const known = knownChildren(el, PAIR_ELEMENTS, ['validation', 'action', 'failback-action', 'action-progress'], add);
+  const known = knownChildren(
+    el,
+    PAIR_ELEMENTS,
+    ['validation', 'action', 'failback-action', DNS_VERIFY_ELEMENT, 'action-progress'],
+    add,
+  );
 
   const input: Record<string, unknown> = { id: rawId?.trim() };
   const text = (name: string) => optionalText(known.get(name));
@@ -158,6 +165,8 @@ function readPair(
   if (action) input['action'] = readActionInput(action);
   const failback = known.get('failback-action');
   if (failback) input['failbackAction'] = readActionInput(failback);
+  const dnsVerify = known.get(DNS_VERIFY_ELEMENT);
+  if (dnsVerify) input['dnsVerify'] = readDnsVerifyInput(dnsVerify, add);
 
   // A secret written as the mask (an edited export) keeps the stored pair's secret.
   const existing = existingOf && typeof input['id'] === 'string' ? existingOf(input['id']) : undefined;
@@ -319,6 +328,7 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   known.push(validationElement(s, baseChild('validation')));
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
+  if (s.dnsVerify) known.push(dnsVerifyElement(s.dnsVerify, baseChild(DNS_VERIFY_ELEMENT)));
   if (record.persisted) known.push(...persistedElements(record.persisted, baseChild('action-progress')));
   return merge(base, 'pair', [['id', s.id]], ['id'], known, PAIR_ELEMENTS);
 }

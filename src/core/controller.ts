@@ -35,6 +35,7 @@ import { maskSettings } from '../shared/secrets.js';
 import { validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
+import { attachDnsVerifier, type DnsVerifier } from './dns-verify.js';
 import { messageOf } from './fs-errors.js';
 import type { ConfigStore, EngineContext, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
 import {
@@ -78,6 +79,8 @@ export interface ControllerOptions {
   writeRetryBackoff?: (attempt: number) => number;
   /** Retries and deadlines of the alert channels (tests). */
   notifyTuning?: NotifyServiceDeps['tuning'];
+  /** Milliseconds between the DNS verification rounds after an action (default 2000). */
+  dnsRoundMs?: number | undefined;
 }
 
 export class Controller implements Monitor {
@@ -92,6 +95,8 @@ export class Controller implements Monitor {
   private readonly writer: StateWriter;
   private readonly sync: ConfigSync;
   private readonly notify: NotifyService;
+  /** `<dns-verify>`: the rounds after an action, `dns` of a pair's detail. */
+  private readonly dns: DnsVerifier;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -106,6 +111,7 @@ export class Controller implements Monitor {
       persistNow: () => this.writer.persistNow(),
     });
     this.supervisor.subscribe((event) => opts.history.record(event));
+    this.dns = attachDnsVerifier(this.supervisor, ctx, { roundMs: opts.dnsRoundMs });
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
     this.notify = new NotifyService({
@@ -178,6 +184,7 @@ export class Controller implements Monitor {
 
   private async shutdown(): Promise<void> {
     this.sync.stop();
+    this.dns.stop();
     await this.serial.idle();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
     // the lock is released, or the next start would send it again.
@@ -211,6 +218,7 @@ export class Controller implements Monitor {
     if (this.writer.lockLostMessage !== undefined) return;
     this.writer.lockLost(message);
     this.sync.stop();
+    this.dns.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
     // A write already renaming when the loss was learned cannot be called back: the alert comes once it
@@ -250,7 +258,7 @@ export class Controller implements Monitor {
   }
 
   async getPair(id: string): Promise<PairDetail> {
-    return detailOf(this.watcher(id));
+    return this.detailOf(this.watcher(id));
   }
 
   async history(id: string, range?: TimeRange): Promise<PairHistory> {
@@ -326,7 +334,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(settings.id, 'added');
       this.emitOperator(settings.id, 'add', by, 'ok', `added "${settings.name}"`);
-      return detailOf(watcher);
+      return this.detailOf(watcher);
     });
   }
 
@@ -350,7 +358,7 @@ export class Controller implements Monitor {
       const unsendable = pairSendProblems(result.settings);
       if (unsendable.length) throw invalid(`the action of pair "${id}" could never be sent`, unsendable);
       const changed = diffSettings(previous, result.settings);
-      if (changed.length === 0) return detailOf(watcher);
+      if (changed.length === 0) return this.detailOf(watcher);
       this.supervisor.update(result.settings);
       try {
         await this.writer.persistNow();
@@ -360,7 +368,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(id, 'updated');
       this.emitOperator(id, 'update', by, 'ok', `changed ${changed.join(', ')}`);
-      return detailOf(watcher);
+      return this.detailOf(watcher);
     });
   }
 
@@ -476,7 +484,7 @@ export class Controller implements Monitor {
     this.emitOperator(id, action, req, 'ok', detail);
     // The state change is on disk before the caller hears "done".
     await this.persistMove(id, action);
-    return watcher.status();
+    return this.supervisor.statusWith(watcher.status());
   }
 
   /** Writes a move that has taken effect; when that fails, the caller hears that it is not saved. */
@@ -552,6 +560,16 @@ export class Controller implements Monitor {
     this.supervisor.emit(event);
   }
 
+  private detailOf(watcher: Watcher): PairDetail {
+    const detail: PairDetail = {
+      ...this.supervisor.statusWith(watcher.status()),
+      settings: maskSettings(watcher.settings),
+    };
+    const dns = this.dns.status(watcher.id);
+    if (dns) detail.dns = dns;
+    return detail;
+  }
+
   private emitConfig(pair: string, change: 'added' | 'updated' | 'removed'): void {
     this.supervisor.emit({ type: 'config', pair, at: this.isoNow(), change });
   }
@@ -559,8 +577,4 @@ export class Controller implements Monitor {
   private isoNow(): string {
     return new Date(this.opts.ctx.clock.now()).toISOString();
   }
-}
-
-function detailOf(watcher: Watcher): PairDetail {
-  return { ...watcher.status(), settings: maskSettings(watcher.settings) };
 }

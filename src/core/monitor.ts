@@ -29,6 +29,8 @@ export interface EngineTuning {
   lockStaleMs?: number;
   /** Retries and deadlines of the alert channels (default 6 attempts, 1 s doubling, 10 s deadline). */
   notifyTuning?: NotifyTuning;
+  /** Milliseconds between the DNS verification rounds after an action (default 2000). */
+  dnsRoundMs?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
     if (opts.notifyTuning) controllerOptions.notifyTuning = opts.notifyTuning;
+    if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);

@@ -6,6 +6,7 @@ import type {
   CertificateSettings,
   CertificateStatus,
   DnsPhase,
+  DnsServerAnswer,
   DnsStatus,
   DnsVerifySettings,
   Readiness,
@@ -391,6 +392,24 @@ export interface NotifyEvent extends EventBase {
   alertId?: string;
 }
 
+/**
+ * One round of the DNS verification after an action (`<dns-verify>`): what each listed server
+ * answered. The round that ends it carries `message`: "DNS converged in N s", or why not.
+ */
+export interface DnsEvent extends EventBase {
+  type: 'dns';
+  /** The action whose effect is verified. */
+  kind: ActionKind;
+  phase: DnsPhase;
+  expected: string[];
+  servers: DnsServerAnswer[];
+  /** Seconds since the action succeeded. */
+  elapsed: number;
+  message?: string;
+  /** The pair's status with this round's `dnsPhase` (live events only: the history does not keep it). */
+  status?: PairStatus;
+}
+
 /** The pair list changed (added, updated, removed): clients refetch the pair. */
 export interface ConfigEvent extends EventBase {
   type: 'config';
@@ -398,7 +417,7 @@ export interface ConfigEvent extends EventBase {
 }
 
 export type EngineEvent =
-  StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent | NotifyEvent;
+  StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent | NotifyEvent | DnsEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** History keeps every event except successful checks, which only count in the minute aggregates. */

@@ -172,6 +172,7 @@ describe('alert channels in the service', () => {
     // Deliveries are in the history as notify events.
     const history = await svc.json<{ events: HistoryEvent[] }>('/api/pairs/acme/history');
     const delivered = history.events.filter((e) => e.type === 'notify' && e.ok);
+    expect(delivered.find((e) => e.type === 'notify' && e.channel === 'oncall')).toMatchObject({ status: 202 });
     expect(new Set(delivered.map((e) => (e.type === 'notify' ? e.channel : '')))).toEqual(
       new Set(['noc-slack', 'noc-teams', 'oncall', 'ops-mail', 'hook']),
     );

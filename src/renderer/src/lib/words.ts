@@ -70,6 +70,7 @@ export const EVENT_TYPE_LABEL: Record<EngineEventType, string> = {
   alert: 'Alert',
   operator: 'Operator',
   config: 'Settings',
+  dns: 'DNS',
 };
 
 /**

@@ -5,6 +5,7 @@ import type { Backend } from '$shared/api';
 import type { EngineEvent, HistoryEvent, MinuteAggregate, PairDetail, PairHistory } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 import { alertLabel, operatorActionLabel } from '../words';
+import { describeDnsRound, dnsStatusAfter } from '../dns';
 
 export const RANGES = { '1h': 3600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
 export type RangeKey = keyof typeof RANGES;
@@ -109,6 +110,7 @@ export class PairDetailStore {
       }
       added.push(e);
       if (e.type === 'config' && e.change === 'updated') void this.reloadDetail();
+      if (e.type === 'dns' && this.detail) this.detail = dnsStatusAfter(this.detail, e);
     }
     this.history = {
       ...this.history,
@@ -231,5 +233,7 @@ export function describeEvent(e: HistoryEvent): string {
       return `settings ${e.change}`;
     case 'notify':
       return `${e.alert} ${e.action} through "${e.channel}": ${e.ok ? 'delivered' : (e.error ?? 'failed')}${e.status ? ` (status ${e.status})` : ''} in ${Math.round(e.latencyMs)} ms, attempt ${e.attempt}`;
+    case 'dns':
+      return describeDnsRound(e);
   }
 }
