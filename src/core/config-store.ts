@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MonitorError } from '../shared/api.js';
-import type { PairSettings, Problem } from '../shared/model.js';
+import type { Problem } from '../shared/model.js';
 import { fileMode, removeStaleTemps, writeFileAtomic } from '../node/atomic-file.js';
 import { DEFAULT_MAX_BYTES, parseConfigXml, serializeConfigXml, type XmlDocument } from './config-xml.js';
 import { describeFsError, errnoCode, fsError } from './fs-errors.js';
@@ -110,10 +110,11 @@ class FileConfigStore implements ConfigStore {
     this.knownHash = hashOf({ kind: 'content', bytes: Buffer.from(text, 'utf8') });
   }
 
-  parse(xml: string, opts: { existing?: (id: string) => PairSettings | undefined } = {}): ParseResult {
+  parse(xml: string, opts: Parameters<ConfigStore['parse']>[1] = {}): ParseResult {
     const result = parseConfigXml(xml, {
       maxBytes: this.maxBytes,
       ...(opts.existing ? { existing: opts.existing } : {}),
+      ...(opts.existingNotify ? { existingNotify: opts.existingNotify } : {}),
     });
     return result.ok ? { ok: true, config: result.config } : result;
   }

@@ -18,6 +18,7 @@ import type { ConfigStore, FailoverConfig, Logger } from './ports.js';
 import { importMode, invalid, isObject } from './requests.js';
 import { describeProblem, type StateWriter, writeFailed } from './state-writer.js';
 import type { Supervisor } from './supervisor.js';
+import type { NotifySettings } from '../shared/notify.js';
 
 export interface ImportPlan {
   settings: PairSettings[];
@@ -45,6 +46,9 @@ export interface ConfigSyncDeps {
   isoNow: () => string;
   /** How often the file is checked for hand edits (default 3 s; 0 turns it off). */
   configPollMs?: number | undefined;
+  /** The alert channels (`<notify>`) now, and setting them from an import or a hand edit. */
+  notifyChannels?: () => NotifySettings[];
+  setNotifyChannels?: (channels: NotifySettings[]) => void;
 }
 
 export class ConfigSync {
@@ -75,13 +79,19 @@ export class ConfigSync {
   async importXml(xml: string, opts: ImportOptions): Promise<ImportResult> {
     const mode = importMode(opts);
     const { supervisor, store, writer } = this.deps;
-    const parsed = store.parse(xml, { existing: (id) => supervisor.get(id)?.settings });
+    const stored = this.deps.notifyChannels?.() ?? [];
+    const parsed = store.parse(xml, {
+      existing: (id) => supervisor.get(id)?.settings,
+      existingNotify: (id) => stored.find((c) => c.id === id),
+    });
     if (!parsed.ok)
       throw invalid(`the file has ${count(parsed.problems.length, 'problem')}; nothing was changed`, parsed.problems);
     const plan = this.planImport(parsed.config, mode);
     if (opts.dryRun) return { applied: false, changes: plan.changes };
     writer.assertWritable();
-    await this.applyPlan(plan, { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) });
+    await this.withChannels(importedChannels(stored, parsed.config.notify ?? [], mode), () =>
+      this.applyPlan(plan, { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) }),
+    );
     return { applied: true, changes: plan.changes };
   }
 
@@ -136,6 +146,30 @@ export class ConfigSync {
     const merged = supervisor.list().map((w) => byId.get(w.id) ?? w.settings);
     for (const s of settings) if (!supervisor.has(s.id)) merged.push(s);
     return { settings: merged, changes };
+  }
+
+  /**
+   * Applies `apply` with these alert channels in place; when it fails the previous channels come
+   * back (nothing half-applied). Channels that changed alone are written too.
+   */
+  private async withChannels(channels: NotifySettings[], apply: () => Promise<boolean>): Promise<boolean> {
+    const { notifyChannels, setNotifyChannels } = this.deps;
+    if (!notifyChannels || !setNotifyChannels) return apply();
+    const before = notifyChannels();
+    const changed = JSON.stringify(before) !== JSON.stringify(channels);
+    if (changed) setNotifyChannels(channels);
+    let touched: boolean;
+    try {
+      touched = await apply();
+      if (changed && !touched)
+        await this.deps.writer.persistNow().catch((error: unknown) => {
+          throw writeFailed(error);
+        });
+    } catch (error) {
+      if (changed) setNotifyChannels(before);
+      throw error;
+    }
+    return touched || changed;
   }
 
   /** Applies an import; false when nothing changed (then a hand edit records no operator event). */
@@ -206,10 +240,12 @@ export class ConfigSync {
         const wasBlocked = writer.unblock();
         this.lastAlertedProblems = '';
         if (wasBlocked) log.info('pbxctrl-failover.xml is valid again; writing resumes');
-        const touched = await this.applyPlan(plan, {
-          reason: 'pbxctrl-failover.xml was edited by hand',
-          operator: 'file',
-        });
+        const touched = await this.withChannels(config.notify ?? [], () =>
+          this.applyPlan(plan, {
+            reason: 'pbxctrl-failover.xml was edited by hand',
+            operator: 'file',
+          }),
+        );
         // Write back the live states (the file as edited may not carry them). A failure is reported by write().
         if (!touched) await writer.persistNow().catch(() => undefined);
       });
@@ -254,4 +290,13 @@ export function diffSettings(a: unknown, b: unknown, prefix = ''): string[] {
 
 function count(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `replace` takes the file's channels; `merge` updates those of the same id and appends new ones. */
+function importedChannels(stored: NotifySettings[], file: NotifySettings[], mode: ImportMode): NotifySettings[] {
+  if (mode === 'replace') return file;
+  const byId = new Map(file.map((c) => [c.id, c]));
+  const merged = stored.map((c) => byId.get(c.id) ?? c);
+  for (const c of file) if (!stored.some((s) => s.id === c.id)) merged.push(c);
+  return merged;
 }

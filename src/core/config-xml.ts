@@ -14,6 +14,8 @@ import { FIELD_OF_ELEMENT } from '../shared/xml-names.js';
 import { pairSendProblems } from './action-runner.js';
 import { maskedPersisted, persistedElements, readPersisted } from './config-xml-state.js';
 import { readSipInput, sipElements } from './config-xml-sip.js';
+import { placeNotifyElements, readNotifyElements } from './config-xml-notify.js';
+import type { NotifySettings } from '../shared/notify.js';
 import { DNS_VERIFY_ELEMENT, dnsVerifyElement, readDnsVerifyInput } from './config-xml-dns.js';
 import { READINESS_ELEMENT, readinessElement, readReadinessInterval } from './config-xml-readiness.js';
 import {
@@ -72,7 +74,11 @@ const FIELD_OF = FIELD_OF_ELEMENT;
 
 export function parseConfigXml(
   text: string,
-  opts: { maxBytes?: number; existing?: (id: string) => PairSettings | undefined } = {},
+  opts: {
+    maxBytes?: number;
+    existing?: (id: string) => PairSettings | undefined;
+    existingNotify?: (id: string) => NotifySettings | undefined;
+  } = {},
 ): ConfigParseResult {
   const read = readXml(text, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   if (!read.ok) return { ok: false, problems: read.problems.map(locate) };
@@ -105,10 +111,14 @@ export function parseConfigXml(
   });
   // Ids as written, valid pairs or not: a duplicate is reported together with every other problem.
   problems.push(...duplicateIdProblems(pairElements.map((el) => attr(el, 'id')?.trim())));
+  const notify = readNotifyElements(root, opts.existingNotify);
+  problems.push(...notify.problems);
   // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
   if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { pairs: records }, document: read.document };
+  const config: FailoverConfig = { pairs: records };
+  if (notify.channels.length > 0) config.notify = notify.channels;
+  return { ok: true, config, document: read.document };
 }
 
 function locate(p: XmlProblem): Problem {
@@ -310,7 +320,7 @@ export function buildConfigDocument(
   const root: XmlElement = {
     ...baseRoot,
     attrs: mergeAttrs(baseRoot.attrs, [['version', FORMAT_VERSION]], ['version']),
-    children,
+    children: placeNotifyElements(children, config.notify ?? [], { masked: opts.masked === true }),
   };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }

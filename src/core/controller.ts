@@ -19,6 +19,7 @@ import {
   type Unsubscribe,
 } from '../shared/api.js';
 import type {
+  AlertEvent,
   CheckResult,
   EngineEvent,
   HistoryEvent,
@@ -66,6 +67,8 @@ import { StateWriter, writeFailed } from './state-writer.js';
 import { Supervisor } from './supervisor.js';
 import { testUrls } from './test-urls.js';
 import type { Watcher } from './watcher.js';
+import { NotifyService, type NotifyServiceDeps } from './notify/notify-service.js';
+import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '../shared/notify.js';
 
 export interface ControllerOptions {
   serverdir: string;
@@ -88,6 +91,8 @@ export interface ControllerOptions {
   writeRetryBackoff?: (attempt: number) => number;
   /** Reads the pairs' TLS certificates (default: core/certificate-check.ts against the system store). */
   certificateProbe?: CertificateProbe;
+  /** Retries and deadlines of the alert channels (tests). */
+  notifyTuning?: NotifyServiceDeps['tuning'];
   /** Milliseconds between the DNS verification rounds after an action (default 2000). */
   dnsRoundMs?: number | undefined;
   /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
@@ -107,6 +112,7 @@ export class Controller implements Monitor {
   private readonly sync: ConfigSync;
   /** `<certificates>`: expiry of every pair's TLS certificates. */
   private readonly certificates: CertificateWatch;
+  private readonly notify: NotifyService;
   /** `<dns-verify>`: the rounds after an action, `dns` of a pair's detail. */
   private readonly dns: DnsVerifier;
   /** Failover readiness of every pair, `ready` on its status and `readiness` in its detail. */
@@ -143,6 +149,20 @@ export class Controller implements Monitor {
     this.supervisor.subscribe((event) => {
       if (event.type === 'config') this.certificates.sync(this.supervisor.list().map((w) => w.settings));
     });
+    this.notify = new NotifyService({
+      ctx,
+      history: opts.history,
+      emit,
+      pairInfo: (id) => {
+        const s = this.supervisor.get(id)?.settings;
+        return s && { name: s.name, primaryUrl: s.primaryUrl, ...(s.standbyUrl ? { standbyUrl: s.standbyUrl } : {}) };
+      },
+      hasPair: (id) => typeof id === 'string' && this.supervisor.has(id),
+      defaultOperator: opts.defaultOperator,
+      ...(opts.notifyTuning ? { tuning: opts.notifyTuning } : {}),
+    });
+    this.notify.setChannels(initial.notify);
+    this.supervisor.subscribe((event) => this.notify.handle(event));
     this.writer = new StateWriter({
       store: opts.store,
       clock: ctx.clock,
@@ -167,7 +187,14 @@ export class Controller implements Monitor {
       emit,
       isoNow: () => this.isoNow(),
       configPollMs: opts.configPollMs,
+      notifyChannels: () => this.notify.channels(),
+      setNotifyChannels: (channels) => this.notify.setChannels(channels),
     });
+  }
+
+  /** Before start(): acknowledgements, silences and open alert conditions read back from the history. */
+  prepare(): Promise<void> {
+    return this.notify.restore();
   }
 
   /** Starts the watchers (first checks spread over an interval) and the watch on the file. */
@@ -203,6 +230,7 @@ export class Controller implements Monitor {
     const longest = Math.max(0, ...this.supervisor.list().map((w) => w.longestActionMs()));
     await this.supervisor.stop(this.opts.closeGraceMs ?? longest + 2000);
     this.writer.stopTimers();
+    await this.notify.close();
     let finalWrite: string | undefined;
     // Without the lock the file belongs to the other instance: not writing it is the point, not a failure.
     if (this.writer.lockLostMessage === undefined)
@@ -288,7 +316,28 @@ export class Controller implements Monitor {
 
   async alerts(range?: TimeRange): Promise<HistoryEvent[]> {
     const { from, to } = readRange(range, this.opts.ctx.clock.now());
-    return this.opts.history.queryAll(['alert'], from, to);
+    return this.notify.decorate(await this.opts.history.queryAll(['alert'], from, to));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Alert channels, acknowledgement, silence (core/notify/notify-service.ts)
+
+  async notifyStatus(): Promise<NotifyOverview> {
+    return this.notify.overview();
+  }
+
+  testNotify(id: string, by?: Partial<Reasoned>): Promise<NotifyTestResult> {
+    return this.notify.test(id, by);
+  }
+
+  async ackAlert(id: string, req: Reasoned): Promise<AlertEvent> {
+    this.refuseWithoutLock();
+    return this.notify.ack(id, req);
+  }
+
+  async silencePair(id: string, req: SilenceRequest): Promise<SilenceInfo> {
+    this.refuseWithoutLock();
+    return this.notify.silence(id, req);
   }
 
   async exportXml(opts?: { masked?: boolean }): Promise<string> {
@@ -515,7 +564,12 @@ export class Controller implements Monitor {
   // Helpers
 
   private currentConfig(): FailoverConfig {
-    return { pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })) };
+    const config: FailoverConfig = {
+      pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })),
+    };
+    const channels = this.notify.channels();
+    if (channels.length > 0) config.notify = channels;
+    return config;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

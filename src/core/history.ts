@@ -365,7 +365,8 @@ class FileHistoryStore implements HistoryStore {
  * decision and action attempts) would make every line many times longer.
  */
 function withoutStatus(event: EngineEvent): EngineEvent {
-  if (!('status' in event) || event.status === undefined) return event;
+  // A notify event's `status` is the receiver's HTTP status: it is kept.
+  if (event.type === 'notify' || !('status' in event) || event.status === undefined) return event;
   const { status: _status, ...stored } = event;
   return stored;
 }

@@ -9,7 +9,10 @@ import { engineContext } from './engine-context.js';
 import { createHttpClient } from './http-client.js';
 import { createSipClient } from './sip-client.js';
 import { acquireLock } from './lock.js';
+import type { NotifyServiceDeps } from './notify/notify-service.js';
 import { silentLogger, systemClock, type CertificateProbe, type Monitor, type MonitorOptions } from './ports.js';
+
+type NotifyTuning = NonNullable<NotifyServiceDeps['tuning']>;
 
 /** Knobs for tests and benchmarks; the defaults are what the product runs with. */
 export interface EngineTuning {
@@ -27,6 +30,8 @@ export interface EngineTuning {
   lockStaleMs?: number;
   /** Reads the certificates of `<certificates>` (default: TLS against the system store). */
   certificateProbe?: CertificateProbe;
+  /** Retries and deadlines of the alert channels (default 6 attempts, 1 s doubling, 10 s deadline). */
+  notifyTuning?: NotifyTuning;
   /** Milliseconds between the DNS verification rounds after an action (default 2000). */
   dnsRoundMs?: number;
   /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
@@ -89,6 +94,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
     if (opts.certificateProbe !== undefined) controllerOptions.certificateProbe = opts.certificateProbe;
+    if (opts.notifyTuning) controllerOptions.notifyTuning = opts.notifyTuning;
     if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
     if (opts.readinessFirstDelayMs !== undefined) controllerOptions.readinessFirstDelayMs = opts.readinessFirstDelayMs;
     controller = new Controller(controllerOptions, config);
@@ -103,6 +109,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     lockLost = message;
     controller.lockLost(message);
   });
+  await controller.prepare();
   controller.start();
   log.info('monitor started', { serverdir: opts.serverdir, pairs: (await controller.listPairs()).length });
   return controller;

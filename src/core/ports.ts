@@ -15,6 +15,7 @@ import type {
   PairState,
   Problem,
 } from '../shared/model.js';
+import type { NotifyMessage, NotifySettings, NotifyType } from '../shared/notify.js';
 import type { DnsRecordType } from '../shared/pbx-health.js';
 
 /** The state a pair carries across restarts, written as `<state>` (and `<action-progress>`) in the XML. */
@@ -40,6 +41,8 @@ export interface PairRecord {
 
 export interface FailoverConfig {
   pairs: PairRecord[];
+  /** `<notify>` alert channels, in the file's order (absent: none). */
+  notify?: NotifySettings[];
 }
 
 export type ParseResult = { ok: true; config: FailoverConfig } | { ok: false; problems: Problem[] };
@@ -64,7 +67,13 @@ export interface ConfigStore {
    * `existing`, a secret written as SECRET_MASK in a pair keeps that stored pair's secret (import of
    * a masked export).
    */
-  parse(xml: string, opts?: { existing?: (id: string) => PairSettings | undefined }): ParseResult;
+  parse(
+    xml: string,
+    opts?: {
+      existing?: (id: string) => PairSettings | undefined;
+      existingNotify?: (id: string) => NotifySettings | undefined;
+    },
+  ): ParseResult;
   /** The XML this configuration would be written as; secrets replaced by SECRET_MASK when masked. */
   serialize(config: FailoverConfig, opts?: { masked?: boolean }): string;
   /** True when the file on disk is no longer what this store last read or wrote (edited by hand). */
@@ -93,6 +102,30 @@ export interface ServerdirLock {
    */
   onLost(listener: (message: string) => void): void;
   release(): Promise<void>;
+}
+
+/** What one delivery of an alert channel came to. */
+export interface NotifyOutcome {
+  ok: boolean;
+  /** HTTP status (e-mail: the SMTP reply code), when an answer arrived. */
+  status?: number;
+  latencyMs: number;
+  /** Why it failed, in words, never carrying a secret. */
+  error?: string;
+}
+
+/**
+ * One alert channel (`<notify type=…>`): turns a message into its service's own format and delivers
+ * it once. Retries, filters and queueing are the dispatcher's (core/notify/dispatcher.ts).
+ */
+export interface NotifyChannel {
+  readonly id: string;
+  readonly type: NotifyType;
+  /** Whether this channel has anything to send for this action (only PagerDuty acknowledges). */
+  handles(action: NotifyMessage['action']): boolean;
+  /** One delivery; never rejects. */
+  send(message: NotifyMessage, timeoutMs: number): Promise<NotifyOutcome>;
+  close?(): Promise<void>;
 }
 
 export interface Logger {

@@ -3,6 +3,7 @@
 // thousand pairs do not fire in the same millisecond, and fans their events
 // out to subscribers (history, the service's SSE, the desktop shell).
 
+import { newAlertId } from './alert-id.js';
 import type { Unsubscribe } from '../shared/api.js';
 import type { EngineEvent, PairSettings, PairStatus } from '../shared/model.js';
 import type { EngineContext, PersistedState } from './ports.js';
@@ -70,7 +71,10 @@ export class Supervisor {
   }
 
   emit(event: EngineEvent): void {
-    if ('status' in event && event.status !== undefined && this.statusParts.length > 0)
+    // Every alert gets its stable id here, before any subscriber (the history) sees it.
+    if (event.type === 'alert' && event.id === undefined) event.id = newAlertId(this.deps.ctx.clock.now());
+    // (A notify event's `status` is the receiver's HTTP status, not the pair's.)
+    if (event.type !== 'notify' && 'status' in event && event.status !== undefined && this.statusParts.length > 0)
       event = { ...event, status: this.statusWith(event.status) };
     for (const listener of this.listeners) {
       try {

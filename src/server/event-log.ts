@@ -52,6 +52,7 @@ function logEvent(log: ServiceLogger, event: EngineEvent): void {
     }
     case 'alert':
       log[ALERT_LEVEL[event.severity]]('alert', {
+        id: event.id,
         pair: event.pair,
         alert: event.alert,
         severity: event.severity,
@@ -66,11 +67,30 @@ function logEvent(log: ServiceLogger, event: EngineEvent): void {
         reason: event.reason,
         outcome: event.outcome,
         detail: event.detail,
+        alert_id: event.alertId,
+        until: event.until,
       });
       return;
     case 'config':
       log.info('configuration changed', { pair: event.pair, change: event.change });
       return;
+    case 'notify': {
+      // Only the channel's id and the outcome: never its URL, key or headers.
+      const fields = {
+        pair: event.pair,
+        channel: event.channel,
+        alert: event.alert,
+        action: event.action,
+        attempt: event.attempt,
+        ok: event.ok,
+        status: event.status,
+        latency_ms: event.latencyMs,
+        error: event.error,
+      };
+      if (event.ok) log.info('alert delivered', fields);
+      else log.warn('alert delivery failed', fields);
+      return;
+    }
     case 'dns': {
       // Each round at debug; the round that ends the verification says how it ended.
       const fields = {

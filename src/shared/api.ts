@@ -4,6 +4,7 @@
 // against Backend, which is MonitorApi plus a live event subscription.
 
 import type {
+  AlertEvent,
   CheckResult,
   EngineEvent,
   HistoryEvent,
@@ -15,6 +16,7 @@ import type {
   Problem,
 } from './model.js';
 import type { DesktopPreferences, ExportWithSecretsResult } from './ipc.js';
+import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from './notify.js';
 
 export interface Reasoned {
   reason: string;
@@ -135,6 +137,17 @@ export interface MonitorApi {
   importXml(xml: string, opts?: ImportOptions): Promise<ImportResult>;
   /** One check of each URL of these settings (primary, standby, validation), for the editor's "test now". */
   testUrls(settings: PairSettings): Promise<CheckResult[]>;
+  /** The alert channels (`<notify>`, secrets masked) with their last delivery, and the pairs silenced now. */
+  notifyStatus(): Promise<NotifyOverview>;
+  /** "Send test": one message through this channel now; audited (`notify-test`). */
+  testNotify(id: string, by?: Partial<Reasoned>): Promise<NotifyTestResult>;
+  /**
+   * Acknowledge an alert for the whole team, with a reason: it is not sent again, every client hears
+   * of it (an operator event `ack`), PagerDuty's incident is acknowledged. 409 when already acknowledged.
+   */
+  ackAlert(id: string, req: Reasoned): Promise<AlertEvent>;
+  /** Nothing is sent for this pair for `duration` seconds (0 ends a silence); audited (`silence`). */
+  silencePair(id: string, req: SilenceRequest): Promise<SilenceInfo>;
 }
 
 export type Unsubscribe = () => void;
@@ -183,6 +196,7 @@ export const API_PATHS = {
   // PBX health, operations, operators, cluster (issues 12-16).
   maintenance: '/api/maintenance',
   maintenanceWindow: (id: string) => `/api/maintenance/${encodeURIComponent(id)}`,
+  notify: '/api/notify',
   notifyTest: (id: string) => `/api/notify/${encodeURIComponent(id)}/test`,
   ackAlert: (id: string) => `/api/alerts/${encodeURIComponent(id)}/ack`,
   silence: (id: string) => `/api/pairs/${encodeURIComponent(id)}/silence`,

@@ -360,9 +360,16 @@ export interface ActionEvent extends EventBase {
 
 export interface AlertEvent extends EventBase {
   type: 'alert';
+  /**
+   * Stable id of this alert (`POST /api/alerts/:id/ack`), given by the engine when the alert is
+   * emitted and kept in the history. Absent only on alerts recorded before ids existed.
+   */
+  id?: string;
   alert: AlertKind;
   severity: Severity;
   message: string;
+  /** Who acknowledged it and why (GET /api/alerts fills it in; live, an operator event `ack` says so). */
+  acknowledged?: { operator: string; reason: string; at: string };
 }
 
 export interface OperatorEvent extends EventBase {
@@ -372,6 +379,30 @@ export interface OperatorEvent extends EventBase {
   reason: string;
   outcome: 'ok' | 'failed';
   detail?: string;
+  /** `ack`: the id of the acknowledged alert. */
+  alertId?: string;
+  /** `silence`: ISO 8601 end of the silence (the time of the event when a silence was ended). */
+  until?: string;
+}
+
+/** One delivery attempt of an alert channel (`<notify>`). */
+export interface NotifyEvent extends EventBase {
+  type: 'notify';
+  /** The channel's id. */
+  channel: string;
+  ok: boolean;
+  /** HTTP status of the answer, when one arrived (e-mail: the SMTP reply code). */
+  status?: number;
+  /** Milliseconds the delivery took. */
+  latencyMs: number;
+  error?: string;
+  /** The alert kind delivered (`test` for "Send test"). */
+  alert: AlertKind | 'test';
+  /** trigger, resolve or acknowledge. */
+  action: 'trigger' | 'resolve' | 'acknowledge';
+  /** Attempt number of this message, from 1. */
+  attempt: number;
+  alertId?: string;
 }
 
 /**
@@ -421,6 +452,7 @@ export type EngineEvent =
   | AlertEvent
   | OperatorEvent
   | ConfigEvent
+  | NotifyEvent
   | CertificatesEvent
   | DnsEvent
   | ReadinessEvent;

@@ -123,8 +123,10 @@ describe('dashboard in headless Chromium', () => {
     const failoverAlert = page.locator('tr[data-alert="failover"]');
     await failoverAlert.first().waitFor();
     expect(await failoverAlert.first().textContent()).toContain('ACME Corp');
-    // Acknowledging all clears the count, and the acknowledgement survives a reload.
-    await page.getByRole('button', { name: 'Acknowledge all' }).click();
+    // Acknowledging all (with a reason, for the team) clears the count, and the acknowledgement survives a reload.
+    await page.getByRole('button', { name: 'Acknowledge all…' }).click();
+    await page.locator('dialog textarea[name="reason"]').fill('seen the failover');
+    await page.locator('dialog').getByRole('button', { name: 'Acknowledge', exact: true }).click();
     await expect.poll(() => unread.count()).toBe(0);
     await page.reload();
     await page.locator('tr[data-alert="failover"]').first().waitFor();

@@ -23,6 +23,21 @@ function attempt(
 }
 
 describe('which event raises which notification', () => {
+  it('announces an alert channel that keeps failing (pair *), so the desktop knows alerts may not get out', () => {
+    const intent = policy().intentFor(
+      alert('*', 'notify-failing', 'alert channel "noc" (slack) keeps failing: status 503'),
+      1000,
+    );
+    expect(intent).toMatchObject({
+      pair: '*',
+      kind: 'notify-failing',
+      severity: 'warning',
+      title: 'PBX Failover Monitor: alert channel failing',
+      body: 'alert channel "noc" (slack) keeps failing: status 503',
+    });
+    expect(policy().intentFor(alert('*', 'notify-recovered', 'delivers again', 'info'), 1000)).toBeNull();
+  });
+
   it('raises one for a pair that starts verifying, named by its display name', () => {
     const intent = policy().intentFor(stateEvent('acme', 'waiting', 'verifying', { reason: '4 failed checks' }), 1000);
     expect(intent).toMatchObject({

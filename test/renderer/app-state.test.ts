@@ -125,40 +125,71 @@ describe('NotificationsStore', () => {
     message: `${pair} ${kind}`,
   });
 
-  it('counts unread alerts, and acknowledgements survive a reload through localStorage', async () => {
-    localStorage.clear();
+  const withId = (a: AlertEvent, id: string): AlertEvent => ({ ...a, id });
+
+  it('counts unread alerts; an acknowledgement goes through the service and shows who and why', async () => {
     const backend = new MemoryBackend();
-    backend.alertEvents = [alert('a', 1), alert('b', 2, 'verifying')];
-    const first = new NotificationsStore(backend, localStorage);
+    backend.alertEvents = [withId(alert('a', 1), 'id-a'), withId(alert('b', 2, 'verifying'), 'id-b')];
+    const first = new NotificationsStore(backend);
     await first.load();
     expect(first.alerts.map((a) => a.pair)).toEqual(['b', 'a']);
     expect(first.unread).toBe(2);
-    first.acknowledge(first.alerts[1]!);
+    await first.acknowledge(first.alerts[1]!, 'on it', 'alice');
+    expect(backend.calls.find((c) => c.method === 'ackAlert')!.args).toEqual([
+      'id-a',
+      { reason: 'on it', operator: 'alice' },
+    ]);
     expect(first.unread).toBe(1);
-    first.apply([alert('c', 3)]);
+    expect(first.ackOf(first.alerts[1]!)).toMatchObject({ operator: 'alice', reason: 'on it' });
+    first.apply([withId(alert('c', 3), 'id-c')]);
     expect(first.unread).toBe(2);
     expect(first.alerts[0]!.pair).toBe('c');
 
-    // The page is reloaded: alerts come from the service again, acknowledgements from localStorage.
-    backend.alertEvents = [alert('a', 1), alert('b', 2, 'verifying'), alert('c', 3)];
-    const second = new NotificationsStore(backend, localStorage);
+    // The page is reloaded: the service answers the alerts with their acknowledgements.
+    backend.alertEvents = [
+      { ...withId(alert('a', 1), 'id-a'), acknowledged: { operator: 'alice', reason: 'on it', at: alert('a', 5).at } },
+      withId(alert('b', 2, 'verifying'), 'id-b'),
+      withId(alert('c', 3), 'id-c'),
+    ];
+    const second = new NotificationsStore(backend);
     await second.load();
     expect(second.unread).toBe(2);
-    expect(second.isAcknowledged(alert('a', 1))).toBe(true);
-    second.acknowledgeAll();
+    expect(second.isAcknowledged(withId(alert('a', 1), 'id-a'))).toBe(true);
+    expect(await second.acknowledgeAll('all known', 'bob')).toBe(2);
     expect(second.unread).toBe(0);
-    const third = new NotificationsStore(backend, localStorage);
-    await third.load();
-    expect(third.unread).toBe(0);
+  });
+
+  it('shows an acknowledgement made in another client as soon as its event arrives', async () => {
+    const backend = new MemoryBackend();
+    backend.alertEvents = [withId(alert('a', 1), 'id-a')];
+    const mine = new NotificationsStore(backend);
+    await mine.load();
+    expect(mine.unread).toBe(1);
+    mine.apply([
+      {
+        type: 'operator',
+        pair: 'a',
+        at: alert('a', 9).at,
+        action: 'ack',
+        operator: 'carol',
+        reason: 'seen',
+        outcome: 'ok',
+        alertId: 'id-a',
+      },
+    ]);
+    expect(mine.unread).toBe(0);
+    expect(mine.ackOf(mine.alerts[0]!)).toEqual({ operator: 'carol', reason: 'seen', at: alert('a', 9).at });
+    // An alert recorded before ids existed cannot be acknowledged for the team.
+    mine.apply([alert('old', 2)]);
+    expect(mine.canAcknowledge(mine.alerts[0]!)).toBe(false);
   });
 
   it('does not count the same alert twice when it arrives live and from the list', async () => {
-    localStorage.clear();
     const backend = new MemoryBackend();
-    backend.alertEvents = [alert('a', 1)];
-    const store = new NotificationsStore(backend, localStorage);
+    backend.alertEvents = [withId(alert('a', 1), 'x')];
+    const store = new NotificationsStore(backend);
     await store.load();
-    store.apply([alert('a', 1)]);
+    store.apply([withId(alert('a', 1), 'x')]);
     expect(store.alerts).toHaveLength(1);
   });
 });

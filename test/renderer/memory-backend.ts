@@ -13,7 +13,9 @@ import {
   type RearmRequest,
   type RemoveRequest,
 } from '$shared/api';
+import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '$shared/notify';
 import type {
+  AlertEvent,
   CheckResult,
   EngineEvent,
   HistoryEvent,
@@ -221,6 +223,36 @@ export class MemoryBackend implements Backend {
       return { applied: true, changes };
     });
   testUrls = (s: PairSettings) => this.call('testUrls', [s], (): CheckResult[] => []);
+  notifyOverview: NotifyOverview = { channels: [], silences: [] };
+  notifyStatus = () => this.call('notifyStatus', [], () => this.notifyOverview);
+  testNotify = (id: string, by?: Partial<Reasoned>) =>
+    this.call('testNotify', [id, by], (): NotifyTestResult => ({ channel: id, ok: true, status: 200, latencyMs: 5 }));
+  // Like the engine: the acknowledgement reaches every client as an operator event `ack`.
+  ackAlert = (id: string, req: Reasoned) =>
+    this.call('ackAlert', [id, req], (): AlertEvent => {
+      const alert = this.alertEvents.find((e): e is AlertEvent => e.type === 'alert' && e.id === id);
+      if (!alert) throw new MonitorError('not-found', `there is no alert with id "${id}"`);
+      const at = new Date().toISOString();
+      const operator = req.operator ?? 'api';
+      this.emit([
+        {
+          type: 'operator',
+          pair: alert.pair,
+          at,
+          action: 'ack',
+          operator,
+          reason: req.reason,
+          outcome: 'ok',
+          alertId: id,
+        },
+      ]);
+      return { ...alert, acknowledged: { operator, reason: req.reason, at } };
+    });
+  silencePair = (id: string, req: SilenceRequest) =>
+    this.call('silencePair', [id, req], (): SilenceInfo => {
+      const until = new Date(Date.now() + req.duration * 1000).toISOString();
+      return { pair: id, until, operator: req.operator ?? 'api', reason: req.reason };
+    });
 
   subscribe(listener: (events: EngineEvent[]) => void) {
     this.listeners.add(listener);

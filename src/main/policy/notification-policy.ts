@@ -13,6 +13,8 @@ export const NOTIFY_KINDS = [
   'primary-answering',
   'standby-down',
   'certificate',
+  /** An alert channel (<notify>) keeps failing: alerts may not reach the team. */
+  'notify-failing',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
@@ -43,6 +45,7 @@ const SEVERITY: Record<NotifyKind, Severity> = {
   'primary-answering': 'critical',
   'standby-down': 'warning',
   certificate: 'warning',
+  'notify-failing': 'warning',
 };
 
 const HEADLINE: Record<NotifyKind, string> = {
@@ -54,6 +57,7 @@ const HEADLINE: Record<NotifyKind, string> = {
   'primary-answering': 'primary answers again',
   'standby-down': 'standby down',
   certificate: 'certificate',
+  'notify-failing': 'alert channel failing',
 };
 
 /** Most urgent first: what a coalesced notification leads with. */
@@ -65,6 +69,7 @@ const URGENCY: readonly NotifyKind[] = [
   'isolated',
   'standby-down',
   'certificate',
+  'notify-failing',
   'action-retried',
 ];
 export const KIND_RANK = Object.fromEntries(URGENCY.map((k, i) => [k, i])) as Record<NotifyKind, number>;
@@ -94,7 +99,8 @@ export class NotificationPolicy {
     const last = this.lastRaised.get(key);
     if (last !== undefined && nowMs - last < this.dedupeMs) return null;
     this.lastRaised.set(key, nowMs);
-    const pairName = this.nameOf(event.pair);
+    // `*`: about the whole monitor (an alert channel failing), not a pair.
+    const pairName = event.pair === '*' ? 'PBX Failover Monitor' : this.nameOf(event.pair);
     return {
       pair: event.pair,
       pairName,
@@ -144,6 +150,7 @@ export class NotificationPolicy {
       case 'isolated':
       case 'primary-answering':
       case 'standby-down':
+      case 'notify-failing':
         return { kind: e.alert, body: this.withoutLabel(e.pair, e.message) };
       case 'action-succeeded':
         return this.succeeded(e.pair, this.withoutLabel(e.pair, e.message), (this.failedAttempts.get(e.pair) ?? 0) > 0);

@@ -18,6 +18,9 @@ const REASONED_ARG: Partial<Record<MethodName, number>> = {
   retryAction: 1,
   markActionDone: 1,
   importXml: 1,
+  testNotify: 1,
+  ackAlert: 1,
+  silencePair: 1,
 };
 
 /** Args with `operator` filled in where the method records one and the renderer named none. */

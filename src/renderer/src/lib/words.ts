@@ -64,6 +64,7 @@ export function operatorActionLabel(action: string): string {
 }
 
 export const EVENT_TYPE_LABEL: Record<EngineEventType, string> = {
+  notify: 'Alert sent',
   state: 'State',
   check: 'Failed check',
   action: 'Action',

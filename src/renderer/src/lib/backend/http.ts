@@ -15,7 +15,9 @@ import {
   type TimeRange,
   type Unsubscribe,
 } from '$shared/api';
+import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '$shared/notify';
 import type {
+  AlertEvent,
   CheckResult,
   EngineEvent,
   HistoryEvent,
@@ -144,6 +146,18 @@ export class HttpBackend implements Backend {
   }
   testUrls(settings: PairSettings): Promise<CheckResult[]> {
     return this.request('POST', API_PATHS.testUrls, settings);
+  }
+  notifyStatus(): Promise<NotifyOverview> {
+    return this.request('GET', API_PATHS.notify);
+  }
+  testNotify(id: string, by?: Partial<Reasoned>): Promise<NotifyTestResult> {
+    return this.request('POST', API_PATHS.notifyTest(id), by ?? {});
+  }
+  ackAlert(id: string, req: Reasoned): Promise<AlertEvent> {
+    return this.request('POST', API_PATHS.ackAlert(id), req);
+  }
+  silencePair(id: string, req: SilenceRequest): Promise<SilenceInfo> {
+    return this.request('POST', API_PATHS.silence(id), req);
   }
 
   subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe {

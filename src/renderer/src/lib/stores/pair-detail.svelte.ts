@@ -244,6 +244,8 @@ export function describeEvent(e: HistoryEvent): string {
       return `settings ${e.change}`;
     case 'certificates':
       return `certificates read: ${e.certificates.map((c) => `${c.name} ${c.error ?? `${c.daysLeft} days left`}`).join(', ')}`;
+    case 'notify':
+      return `${e.alert} ${e.action} through "${e.channel}": ${e.ok ? 'delivered' : (e.error ?? 'failed')}${e.status ? ` (status ${e.status})` : ''} in ${Math.round(e.latencyMs)} ms, attempt ${e.attempt}`;
     case 'dns':
       return describeDnsRound(e);
     case 'readiness':
