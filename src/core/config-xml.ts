@@ -28,6 +28,7 @@ import {
   type XmlProblem,
 } from './xml-tree.js';
 import { merge, mergeAttrs } from './xml-merge.js';
+import { placeMaintenance, readMaintenance } from './config-xml-maintenance.js';
 
 export { DEFAULT_MAX_BYTES, type XmlDocument } from './xml-tree.js';
 
@@ -96,10 +97,15 @@ export function parseConfigXml(
   });
   // Ids as written, valid pairs or not: a duplicate is reported together with every other problem.
   problems.push(...duplicateIdProblems(pairElements.map((el) => attr(el, 'id')?.trim())));
+  const maintenance = readMaintenance(
+    root,
+    pairElements.map((el) => attr(el, 'id')?.trim() ?? ''),
+    problems,
+  );
   // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
   if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { pairs: records }, document: read.document };
+  return { ok: true, config: { pairs: records, maintenance }, document: read.document };
 }
 
 function locate(p: XmlProblem): Problem {
@@ -289,7 +295,8 @@ export function buildConfigDocument(
   const root: XmlElement = {
     ...baseRoot,
     attrs: mergeAttrs(baseRoot.attrs, [['version', FORMAT_VERSION]], ['version']),
-    children,
+    // Without windows in the configuration, the file's <maintenance> elements stay as they are.
+    children: config.maintenance ? placeMaintenance(children, config.maintenance) : children,
   };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }

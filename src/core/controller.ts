@@ -51,6 +51,9 @@ import {
 import { SerialQueue } from '../node/serial-queue.js';
 import { StateWriter, writeFailed } from './state-writer.js';
 import { Supervisor } from './supervisor.js';
+import { MaintenanceScheduler, withoutPair } from './maintenance.js';
+import { MaintenanceEdits } from './maintenance-edits.js';
+import type { MaintenanceInfo, MaintenanceWindow } from '../shared/maintenance.js';
 import { testUrls } from './test-urls.js';
 import type { Watcher } from './watcher.js';
 
@@ -86,6 +89,8 @@ export class Controller implements Monitor {
   private readonly serial = new SerialQueue();
   private readonly writer: StateWriter;
   private readonly sync: ConfigSync;
+  private readonly maintenance: MaintenanceScheduler;
+  private readonly maintenanceEdits: MaintenanceEdits;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -102,6 +107,19 @@ export class Controller implements Monitor {
     this.supervisor.subscribe((event) => opts.history.record(event));
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
+    this.maintenance = new MaintenanceScheduler(
+      { ctx, pairs: () => this.supervisor.list(), emit },
+      initial.maintenance,
+    );
+    this.maintenanceEdits = new MaintenanceEdits({
+      schedule: this.maintenance,
+      clock: ctx.clock,
+      pairIds: () => this.supervisor.list().map((w) => w.id),
+      readRequester: (by) => void this.readRequester('*', by, false),
+      writableNow: () => this.writer.writableNow(),
+      persistNow: () => this.writer.persistNow(),
+      emitOperator: (action, by, detail) => this.emitOperator('*', action, by, 'ok', detail),
+    });
     this.writer = new StateWriter({
       store: opts.store,
       clock: ctx.clock,
@@ -126,6 +144,7 @@ export class Controller implements Monitor {
       emit,
       isoNow: () => this.isoNow(),
       configPollMs: opts.configPollMs,
+      maintenance: this.maintenance,
     });
   }
 
@@ -137,6 +156,7 @@ export class Controller implements Monitor {
       for (const warning of settingsWarnings(w.settings)) this.log.warn(`pair "${w.id}": ${warning}`, { pair: w.id });
     }
     this.supervisor.start();
+    this.maintenance.start();
     this.sync.start();
   }
 
@@ -151,6 +171,7 @@ export class Controller implements Monitor {
 
   private async shutdown(): Promise<void> {
     this.sync.stop();
+    this.maintenance.stop();
     await this.serial.idle();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
     // the lock is released, or the next start would send it again.
@@ -183,6 +204,7 @@ export class Controller implements Monitor {
     if (this.writer.lockLostMessage !== undefined) return;
     this.writer.lockLost(message);
     this.sync.stop();
+    this.maintenance.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
     // A write already renaming when the loss was learned cannot be called back: the alert comes once it
@@ -277,6 +299,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(settings.id, 'added');
       this.emitOperator(settings.id, 'add', by, 'ok', `added "${settings.name}"`);
+      this.maintenance.apply();
       return detailOf(watcher);
     });
   }
@@ -323,12 +346,16 @@ export class Controller implements Monitor {
       this.writer.assertWritable();
       const record: PairRecord = { settings: watcher.settings, persisted: watcher.persisted() };
       const order = this.supervisor.list().map((w) => w.id);
+      const windows = this.maintenance.list();
       await this.supervisor.remove(id);
+      // A window naming only this pair goes with it: the file must name pairs that exist.
+      this.maintenance.replace(withoutPair(windows, id));
       try {
         await this.writer.persistNow();
       } catch (error) {
         this.supervisor.add(record.settings, record.persisted);
         this.supervisor.reorder(order);
+        this.maintenance.replace(windows);
         throw writeFailed(error);
       }
       this.emitConfig(id, 'removed');
@@ -352,6 +379,25 @@ export class Controller implements Monitor {
       this.readRequester('*', opts, false);
       return this.sync.importXml(xml, opts);
     });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Maintenance windows (maintenance-edits.ts)
+
+  async listMaintenance(): Promise<MaintenanceInfo[]> {
+    return this.maintenanceEdits.list();
+  }
+
+  addMaintenance(window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo> {
+    return this.exclusive(() => this.maintenanceEdits.add(window, by));
+  }
+
+  updateMaintenance(id: string, window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo> {
+    return this.exclusive(() => this.maintenanceEdits.update(id, window, by));
+  }
+
+  removeMaintenance(id: string, by?: Reasoned): Promise<void> {
+    return this.exclusive(() => this.maintenanceEdits.remove(id, by));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -455,7 +501,10 @@ export class Controller implements Monitor {
   // Helpers
 
   private currentConfig(): FailoverConfig {
-    return { pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })) };
+    return {
+      pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })),
+      maintenance: this.maintenance.list(),
+    };
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

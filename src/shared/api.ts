@@ -15,6 +15,7 @@ import type {
   Problem,
 } from './model.js';
 import type { DesktopPreferences, ExportWithSecretsResult } from './ipc.js';
+import type { MaintenanceInfo, MaintenanceWindow } from './maintenance.js';
 
 export interface Reasoned {
   reason: string;
@@ -135,6 +136,14 @@ export interface MonitorApi {
   importXml(xml: string, opts?: ImportOptions): Promise<ImportResult>;
   /** One check of each URL of these settings (primary, standby, validation), for the editor's "test now". */
   testUrls(settings: PairSettings): Promise<CheckResult[]>;
+  /** The maintenance windows, each with its current or next occurrence. */
+  listMaintenance(): Promise<MaintenanceInfo[]>;
+  /** Validated like the XML (a 400 lists every problem), written to the file, audited as maintenance-add. */
+  addMaintenance(window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo>;
+  /** Replaces window `id` (the id cannot change); audited as maintenance-update. */
+  updateMaintenance(id: string, window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo>;
+  /** Audited as maintenance-remove; pairs it paused go to starting. */
+  removeMaintenance(id: string, by?: Reasoned): Promise<void>;
 }
 
 export type Unsubscribe = () => void;

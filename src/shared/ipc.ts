@@ -32,6 +32,10 @@ export const API_METHODS = [
   'exportXml',
   'importXml',
   'testUrls',
+  'listMaintenance',
+  'addMaintenance',
+  'updateMaintenance',
+  'removeMaintenance',
 ] as const satisfies readonly MethodName[];
 
 // A compile-time check that API_METHODS lists every method of MonitorApi.
