@@ -105,7 +105,9 @@ export function parseConfigXml(
   // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
   if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { pairs: records, maintenance }, document: read.document };
+  // A file without windows reads as it always has: no `maintenance` at all.
+  const config: FailoverConfig = maintenance.length > 0 ? { pairs: records, maintenance } : { pairs: records };
+  return { ok: true, config, document: read.document };
 }
 
 function locate(p: XmlProblem): Problem {
