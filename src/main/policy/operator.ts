@@ -18,6 +18,9 @@ const REASONED_ARG: Partial<Record<MethodName, number>> = {
   retryAction: 1,
   markActionDone: 1,
   importXml: 1,
+  addMaintenance: 1,
+  updateMaintenance: 2,
+  removeMaintenance: 1,
 };
 
 /** Args with `operator` filled in where the method records one and the renderer named none. */
