@@ -101,6 +101,30 @@ describe('/api/maintenance', () => {
     expect(moves[0]!.detail).toContain('weekly PBX update');
   });
 
+  it('an import of the file brings its windows (replace mode: windows the file lacks go)', async () => {
+    const xml = (await configFile()).replace(
+      '</pbxctrl-failover>',
+      `  <maintenance id="dc1-network" reason="DC-1 router replacement">
+    <pairs>acme beta</pairs>
+    <once start="2030-12-06T22:00:00Z" end="2030-12-06T23:30:00Z"/>
+  </maintenance>
+</pbxctrl-failover>`,
+    );
+    const res = await svc.api('/api/config.xml?reason=import', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: xml,
+    });
+    expect(res.status).toBe(200);
+    const listed = await svc.json<MaintenanceInfo[]>('/api/maintenance');
+    expect(listed.map((w) => [w.id, w.nextStart])).toEqual([['dc1-network', '2030-12-06T22:00:00.000Z']]);
+    expect(await configFile()).toContain('<maintenance id="dc1-network"');
+    const without = xml.replace(/<maintenance[\s\S]*<\/maintenance>\n/, '');
+    await svc.json('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: without });
+    expect(await svc.json('/api/maintenance')).toEqual([]);
+    expect(await configFile()).not.toContain('<maintenance');
+  });
+
   it('answers 400 listing every problem, and changes nothing', async () => {
     const res = await svc.api(
       '/api/maintenance',

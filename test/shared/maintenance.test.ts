@@ -50,6 +50,16 @@ describe('maintenance windows: occurrences computed with croner', () => {
     expect(currentOrNext(weekly, t('2026-10-12T00:00:00Z'))?.start).toBe(t('2026-10-18T01:00:00Z'));
   });
 
+  it('a start in the hour skipped in spring comes at the first time after the gap (03:00 CEST)', () => {
+    const w: MaintenanceWindow = {
+      id: 'gap',
+      reason: 'x',
+      pairs: ['acme'],
+      every: { cron: '30 2 * * *', duration: 600, tz: 'Europe/Berlin' },
+    };
+    expect(iso(currentOrNext(w, t('2026-03-28T12:00:00Z'))!.start)).toBe('2026-03-29T01:00:00.000Z');
+  });
+
   it('a window spanning the spring change lasts its duration in elapsed seconds, not wall-clock hours', () => {
     // Starts 01:30 CET on 29 March 2026 (00:30 UTC); at 02:00 CET the clocks jump to 03:00 CEST.
     const night: MaintenanceWindow = {
