@@ -5,24 +5,49 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpBackend } from '../../src/renderer/src/lib/backend/http';
 import { MonitorError } from '$shared/api';
-import { HttpFixture } from '../helpers/http-fixtures';
-import { configXml, startTestService, type TestService } from '../helpers/service-harness';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
-let fixture: HttpFixture;
-let svc: TestService;
+interface Service {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+// Loaded by a path the dashboard's type check does not follow (the renderer may not import the server).
+const SERVICE_MODULE = '../../src/server/service.js';
+
+/** The pair's primary, validation site and action receiver: answers 200 to everything. */
+let site: Server;
+let siteUrl: string;
+let svc: Service;
+let dir: string;
 
 beforeEach(async () => {
-  fixture = await HttpFixture.start();
-  svc = await startTestService({
-    xml: configXml([
-      { id: 'acme', primaryUrl: fixture.url(), validationUrl: fixture.url(), actionUrl: fixture.url('/a') },
-    ]),
-  });
+  site = createServer((_req, res) => res.writeHead(200).end('ok'));
+  await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
+  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  dir = await mkdtemp(join(tmpdir(), 'pfm-maint-http-'));
+  await writeFile(
+    join(dir, 'pbxctrl-failover.xml'),
+    `<pbxctrl-failover version="1"><pair id="acme"><primary-url>${siteUrl}/</primary-url><interval>1</interval>` +
+      `<tolerated-failures>2</tolerated-failures><validation><url>${siteUrl}/</url></validation>` +
+      `<action><url>${siteUrl}/a</url></action></pair></pbxctrl-failover>`,
+  );
+  const { startService } = (await import(/* @vite-ignore */ SERVICE_MODULE)) as {
+    startService(o: object): Promise<Service>;
+  };
+  const quiet = { info() {}, warn() {}, error() {} };
+  svc = await startService({ host: '127.0.0.1', port: 0, serverdir: dir, log: quiet });
 });
 
 afterEach(async () => {
-  await svc.dispose();
-  await fixture.close();
+  await svc.close();
+  site.closeAllConnections();
+  await new Promise((done) => site.close(done));
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe('HttpBackend maintenance calls against the service', () => {
