@@ -120,3 +120,21 @@ describe('overview', () => {
     expect(within(row('beta')).queryByTestId('maintenance-soon')).toBeNull();
   });
 });
+
+describe('maintenance store', () => {
+  it("asks the service again once an occurrence it listed has ended (the next one is the service's to compute)", async () => {
+    backend.windows = [
+      { id: 'soon-over', reason: 'r', pairs: ['acme'], once: { start: inHours(-1), end: inHours(1) } },
+    ];
+    await app.start();
+    const lists = () => backend.calls.filter((c) => c.method === 'listMaintenance').length;
+    const before = lists();
+    expect(app.maintenance.soonFor('acme', Date.now())?.id).toBe('soon-over');
+    expect(lists()).toBe(before);
+    // Two hours later the listed occurrence is over: not shown, and the list is read again (once).
+    const later = Date.now() + 2 * 3600_000;
+    expect(app.maintenance.soonFor('acme', later)).toBeUndefined();
+    expect(app.maintenance.soonFor('acme', later + 1000)).toBeUndefined();
+    expect(lists()).toBe(before + 1);
+  });
+});

@@ -3,14 +3,9 @@
 // changes this screen makes.
 
 import type { Backend, Reasoned } from '$shared/api';
-import {
-  coversPair,
-  occurrencesBetween,
-  pairOccurrences,
-  type MaintenanceInfo,
-  type MaintenanceWindow,
-  type Occurrence,
-} from '$shared/maintenance';
+// Types only: croner (what computes occurrences) stays out of the first screen's bundle; the pair page's
+// timeline computes them itself (shared/maintenance.ts), the overview uses the service's nextStart/nextEnd.
+import type { MaintenanceInfo, MaintenanceWindow, Occurrence } from '$shared/maintenance';
 import type { EngineEvent, Problem } from '$shared/model';
 import { MonitorError } from '$shared/api';
 import { errorMessage } from '../backend/errors';
@@ -30,29 +25,30 @@ export class MaintenanceStore {
   problems = $state.raw<Problem[]>([]);
   busy = $state(false);
 
-  /** The first occurrence within SOON_MS of each window, computed once a minute (not once per pair and second). */
-  private soon: { minute: number; windows: MaintenanceInfo[]; list: Array<{ w: MaintenanceWindow; o: Occurrence }> } = {
-    minute: -1,
-    windows: [],
-    list: [],
-  };
+  /** When the list was last asked for because an occurrence it gave has ended. */
+  private refreshedAt = 0;
 
   constructor(private readonly backend: Backend) {}
 
   /** The window going on for this pair, or else the next one within 24 h. */
   soonFor(pair: string, nowMs: number): SoonOccurrence | undefined {
-    const minute = Math.floor(nowMs / 60_000);
-    if (this.soon.minute !== minute || this.soon.windows !== this.windows) {
-      const list = this.windows.flatMap((w) => {
-        const o = occurrencesBetween(w, nowMs, nowMs + SOON_MS, 1)[0];
-        return o ? [{ w, o }] : [];
-      });
-      this.soon = { minute, windows: this.windows, list };
-    }
     let best: SoonOccurrence | undefined;
-    for (const { w, o } of this.soon.list) {
-      if (o.end <= nowMs || !coversPair(w, pair)) continue;
-      if (!best || o.start < best.start) best = { ...o, id: w.id, reason: w.reason };
+    let ended = false;
+    for (const w of this.windows) {
+      if (w.nextStart === undefined || w.nextEnd === undefined) continue;
+      const start = Date.parse(w.nextStart);
+      const end = Date.parse(w.nextEnd);
+      if (end <= nowMs) {
+        ended = true;
+        continue;
+      }
+      if (start > nowMs + SOON_MS || (w.pairs !== 'all' && !w.pairs.includes(pair))) continue;
+      if (!best || start < best.start) best = { start, end, id: w.id, reason: w.reason };
+    }
+    // The service names each window's next occurrence once one has ended (at most once a minute).
+    if (ended && nowMs - this.refreshedAt > 60_000) {
+      this.refreshedAt = nowMs;
+      void this.load();
     }
     return best;
   }
@@ -78,11 +74,6 @@ export class MaintenanceStore {
 
   async remove(id: string, by?: Reasoned): Promise<boolean> {
     return this.change(() => this.backend.removeMaintenance(id, by));
-  }
-
-  /** This pair's occurrences overlapping [fromMs, toMs), in time order. */
-  occurrencesOf(pair: string, fromMs: number, toMs: number): Array<Occurrence & { id: string; reason: string }> {
-    return pairOccurrences(this.windows, pair, fromMs, toMs);
   }
 
   private async change(run: () => Promise<unknown>): Promise<boolean> {
