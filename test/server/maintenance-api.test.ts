@@ -123,6 +123,18 @@ describe('/api/maintenance', () => {
     await svc.json('/api/config.xml', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: without });
     expect(await svc.json('/api/maintenance')).toEqual([]);
     expect(await configFile()).not.toContain('<maintenance');
+
+    // Merge: the file's windows by id, the others stay.
+    await svc.json(
+      '/api/maintenance',
+      jsonBody('POST', { id: 'kept', reason: 'r', pairs: ['beta'], every: { cron: '0 1 * * *', duration: 60 } }),
+    );
+    await svc.json('/api/config.xml?mode=merge', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: xml,
+    });
+    expect((await svc.json<MaintenanceInfo[]>('/api/maintenance')).map((w) => w.id)).toEqual(['kept', 'dc1-network']);
   });
 
   it('answers 400 listing every problem, and changes nothing', async () => {
