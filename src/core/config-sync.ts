@@ -19,10 +19,14 @@ import { importMode, invalid, isObject } from './requests.js';
 import { describeProblem, type StateWriter, writeFailed } from './state-writer.js';
 import type { Supervisor } from './supervisor.js';
 import type { NotifySettings } from '../shared/notify.js';
+import type { MaintenanceWindow } from '../shared/maintenance.js';
+import type { MaintenanceScheduler } from './maintenance.js';
 
 export interface ImportPlan {
   settings: PairSettings[];
   changes: ImportChange[];
+  /** The windows after the import. */
+  maintenance: MaintenanceWindow[];
 }
 
 export interface ConfigSyncDeps {
@@ -49,6 +53,8 @@ export interface ConfigSyncDeps {
   /** The alert channels (`<notify>`) now, and setting them from an import or a hand edit. */
   notifyChannels?: () => NotifySettings[];
   setNotifyChannels?: (channels: NotifySettings[]) => void;
+  /** The maintenance windows: an import or a hand edit replaces them (merge: by id). */
+  maintenance: MaintenanceScheduler;
 }
 
 export class ConfigSync {
@@ -137,15 +143,19 @@ export class ConfigSync {
     if (problems.length)
       throw invalid(`the file has ${count(problems.length, 'problem')}; nothing was changed`, problems);
     const kept = supervisor.list().filter((w) => !seen.has(w.id));
+    const fileWindows = config.maintenance ?? [];
     if (mode === 'replace') {
       for (const w of kept) changes.push({ pair: w.id, change: 'removed', state: w.status().state });
-      return { settings, changes };
+      return { settings, changes, maintenance: fileWindows };
     }
+    // Merge: the file's windows replace those of the same id, the others stay.
+    const fileIds = new Set(fileWindows.map((w) => w.id));
+    const maintenance = [...this.deps.maintenance.list().filter((w) => !fileIds.has(w.id)), ...fileWindows];
     // Merge: every pair stays where it is; the file's new pairs follow in the file's order.
     const byId = new Map(settings.map((s) => [s.id, s]));
     const merged = supervisor.list().map((w) => byId.get(w.id) ?? w.settings);
     for (const s of settings) if (!supervisor.has(s.id)) merged.push(s);
-    return { settings: merged, changes };
+    return { settings: merged, changes, maintenance };
   }
 
   /**
@@ -183,14 +193,18 @@ export class ConfigSync {
     }
     supervisor.reorder(plan.settings.map((s) => s.id));
     const touched = plan.changes.filter((c) => c.change !== 'unchanged');
-    if (touched.length > 0) {
+    const windowsBefore = JSON.stringify(this.deps.maintenance.list());
+    const windowsChanged = JSON.stringify(plan.maintenance) !== windowsBefore;
+    this.deps.maintenance.replace(plan.maintenance);
+    if (touched.length > 0 || windowsChanged) {
       await writer.persistNow().catch((error: unknown) => {
         throw writeFailed(error);
       });
     }
+    this.deps.maintenance.apply();
     for (const c of touched)
       this.deps.emitConfig(c.pair, c.change === 'added' ? 'added' : c.change === 'removed' ? 'removed' : 'updated');
-    if (touched.length === 0 && by.operator === 'file') return false;
+    if (touched.length === 0 && by.operator === 'file') return windowsChanged;
     const tally = (kind: ImportChange['change']): number => plan.changes.filter((c) => c.change === kind).length;
     this.deps.emitOperator(
       '*',

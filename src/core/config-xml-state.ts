@@ -45,7 +45,12 @@ export function readPersisted(
   const since = attr(stateEl, 'since')?.trim();
   const reason = attr(stateEl, 'reason');
   const answered = attr(stateEl, 'primary-answered')?.trim();
+  const pausedBy = attr(stateEl, 'paused-by')?.trim();
   let ok = true;
+  if (pausedBy !== undefined && pausedBy !== 'schedule' && pausedBy !== 'operator') {
+    add('state.paused-by', `"${pausedBy.slice(0, 40)}" is not schedule or operator`);
+    ok = false;
+  }
   if (answered !== undefined && answered !== 'true' && answered !== 'false') {
     add('state.primary-answered', `"${answered.slice(0, 40)}" is not true or false`);
     ok = false;
@@ -66,6 +71,7 @@ export function readPersisted(
   const persisted: PersistedState = { state: value as PairState, since: since! };
   if (reason !== undefined) persisted.reason = reason;
   if (answered !== undefined) persisted.primaryAnswered = answered === 'true';
+  if (pausedBy === 'schedule') persisted.pausedBy = 'schedule';
   if (action) persisted.action = action;
   return persisted;
 }
@@ -207,6 +213,7 @@ export function persistedElements(p: PersistedState, baseProgress: XmlElement | 
       ['since', p.since],
       ['reason', p.reason],
       ['primary-answered', p.primaryAnswered ? 'true' : undefined],
+      ['paused-by', p.pausedBy],
     ]),
   ];
   if (p.action) known.push(progressElement(p.action, baseProgress));

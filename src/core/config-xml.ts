@@ -34,6 +34,7 @@ import {
 } from './xml-tree.js';
 import { merge, mergeAttrs } from './xml-merge.js';
 import { CERTIFICATES_ELEMENT, certificatesElement, readCertificatesInput } from './config-xml-certificates.js';
+import { placeMaintenance, readMaintenance } from './config-xml-maintenance.js';
 
 export { DEFAULT_MAX_BYTES, type XmlDocument } from './xml-tree.js';
 
@@ -113,11 +114,18 @@ export function parseConfigXml(
   problems.push(...duplicateIdProblems(pairElements.map((el) => attr(el, 'id')?.trim())));
   const notify = readNotifyElements(root, opts.existingNotify);
   problems.push(...notify.problems);
+  const maintenance = readMaintenance(
+    root,
+    pairElements.map((el) => attr(el, 'id')?.trim() ?? ''),
+    problems,
+  );
   // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
   if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };
+  // A file without windows or channels reads as it always has: no `maintenance`, no `notify`.
   const config: FailoverConfig = { pairs: records };
   if (notify.channels.length > 0) config.notify = notify.channels;
+  if (maintenance.length > 0) config.maintenance = maintenance;
   return { ok: true, config, document: read.document };
 }
 
@@ -320,7 +328,12 @@ export function buildConfigDocument(
   const root: XmlElement = {
     ...baseRoot,
     attrs: mergeAttrs(baseRoot.attrs, [['version', FORMAT_VERSION]], ['version']),
-    children: placeNotifyElements(children, config.notify ?? [], { masked: opts.masked === true }),
+    // Without windows in the configuration, the file's <maintenance> elements stay as they are.
+    children: placeNotifyElements(
+      config.maintenance ? placeMaintenance(children, config.maintenance) : children,
+      config.notify ?? [],
+      { masked: opts.masked === true },
+    ),
   };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }

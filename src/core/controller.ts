@@ -65,6 +65,9 @@ import {
 import { SerialQueue } from '../node/serial-queue.js';
 import { StateWriter, writeFailed } from './state-writer.js';
 import { Supervisor } from './supervisor.js';
+import { MaintenanceScheduler, withoutPair } from './maintenance.js';
+import { MaintenanceEdits } from './maintenance-edits.js';
+import type { MaintenanceInfo, MaintenanceWindow } from '../shared/maintenance.js';
 import { testUrls } from './test-urls.js';
 import type { Watcher } from './watcher.js';
 import { NotifyService, type NotifyServiceDeps } from './notify/notify-service.js';
@@ -113,6 +116,8 @@ export class Controller implements Monitor {
   /** `<certificates>`: expiry of every pair's TLS certificates. */
   private readonly certificates: CertificateWatch;
   private readonly notify: NotifyService;
+  private readonly maintenance: MaintenanceScheduler;
+  private readonly maintenanceEdits: MaintenanceEdits;
   /** `<dns-verify>`: the rounds after an action, `dns` of a pair's detail. */
   private readonly dns: DnsVerifier;
   /** Failover readiness of every pair, `ready` on its status and `readiness` in its detail. */
@@ -163,6 +168,19 @@ export class Controller implements Monitor {
     });
     this.notify.setChannels(initial.notify);
     this.supervisor.subscribe((event) => this.notify.handle(event));
+    this.maintenance = new MaintenanceScheduler(
+      { ctx, pairs: () => this.supervisor.list(), emit },
+      initial.maintenance,
+    );
+    this.maintenanceEdits = new MaintenanceEdits({
+      schedule: this.maintenance,
+      clock: ctx.clock,
+      pairIds: () => this.supervisor.list().map((w) => w.id),
+      readRequester: (by) => void this.readRequester('*', by, false),
+      writableNow: () => this.writer.writableNow(),
+      persistNow: () => this.writer.persistNow(),
+      emitOperator: (action, by, detail) => this.emitOperator('*', action, by, 'ok', detail),
+    });
     this.writer = new StateWriter({
       store: opts.store,
       clock: ctx.clock,
@@ -189,6 +207,7 @@ export class Controller implements Monitor {
       configPollMs: opts.configPollMs,
       notifyChannels: () => this.notify.channels(),
       setNotifyChannels: (channels) => this.notify.setChannels(channels),
+      maintenance: this.maintenance,
     });
   }
 
@@ -206,6 +225,7 @@ export class Controller implements Monitor {
     }
     this.supervisor.start();
     this.certificates.start();
+    this.maintenance.start();
     for (const w of this.supervisor.list()) this.readiness.watch(w.id);
     this.sync.start();
   }
@@ -221,6 +241,7 @@ export class Controller implements Monitor {
 
   private async shutdown(): Promise<void> {
     this.sync.stop();
+    this.maintenance.stop();
     this.dns.stop();
     this.readiness.stop();
     await this.serial.idle();
@@ -259,6 +280,7 @@ export class Controller implements Monitor {
     this.writer.lockLost(message);
     this.sync.stop();
     void this.certificates.stop();
+    this.maintenance.stop();
     this.dns.stop();
     this.readiness.stop();
     void this.supervisor.stop(0);
@@ -386,6 +408,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(settings.id, 'added');
       this.emitOperator(settings.id, 'add', by, 'ok', `added "${settings.name}"`);
+      this.maintenance.apply();
       return this.detailOf(watcher);
     });
   }
@@ -432,12 +455,16 @@ export class Controller implements Monitor {
       this.writer.assertWritable();
       const record: PairRecord = { settings: watcher.settings, persisted: watcher.persisted() };
       const order = this.supervisor.list().map((w) => w.id);
+      const windows = this.maintenance.list();
       await this.supervisor.remove(id);
+      // A window naming only this pair goes with it: the file must name pairs that exist.
+      this.maintenance.replace(withoutPair(windows, id));
       try {
         await this.writer.persistNow();
       } catch (error) {
         this.supervisor.add(record.settings, record.persisted);
         this.supervisor.reorder(order);
+        this.maintenance.replace(windows);
         throw writeFailed(error);
       }
       this.emitConfig(id, 'removed');
@@ -461,6 +488,25 @@ export class Controller implements Monitor {
       this.readRequester('*', opts, false);
       return this.sync.importXml(xml, opts);
     });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Maintenance windows (maintenance-edits.ts)
+
+  async listMaintenance(): Promise<MaintenanceInfo[]> {
+    return this.maintenanceEdits.list();
+  }
+
+  addMaintenance(window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo> {
+    return this.exclusive(() => this.maintenanceEdits.add(window, by));
+  }
+
+  updateMaintenance(id: string, window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo> {
+    return this.exclusive(() => this.maintenanceEdits.update(id, window, by));
+  }
+
+  removeMaintenance(id: string, by?: Reasoned): Promise<void> {
+    return this.exclusive(() => this.maintenanceEdits.remove(id, by));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -566,6 +612,7 @@ export class Controller implements Monitor {
   private currentConfig(): FailoverConfig {
     const config: FailoverConfig = {
       pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })),
+      maintenance: this.maintenance.list(),
     };
     const channels = this.notify.channels();
     if (channels.length > 0) config.notify = channels;

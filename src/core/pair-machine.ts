@@ -29,6 +29,8 @@ export class PairMachine {
   protected state: PairState = 'starting';
   private since: number;
   private reason: string | undefined;
+  /** Set while a maintenance window holds the pair paused; any other move clears it. */
+  protected pausedBy: 'schedule' | undefined;
   protected failures = 0;
   /** The failed primary checks of the current run of failures (what decides a failover). */
   protected recentFailures: CheckResult[] = [];
@@ -99,6 +101,7 @@ export class PairMachine {
     if (action) s.action = action;
     if (this.lastDecision) s.lastDecision = this.lastDecision;
     if (this.reason !== undefined) s.reason = this.reason;
+    if (this.pausedBy) s.pausedBy = this.pausedBy;
     if (this.isolated && this.isolatedSince !== undefined) s.isolatedSince = new Date(this.isolatedSince).toISOString();
     const warnings = settingsWarnings(this.settings);
     if (warnings.length > 0) s.warnings = warnings;
@@ -112,6 +115,7 @@ export class PairMachine {
     const p: PersistedState = { state: this.state, since: new Date(this.since).toISOString() };
     if (this.reason !== undefined) p.reason = this.reason;
     if (this.primaryHasAnswered) p.primaryAnswered = true;
+    if (this.pausedBy) p.pausedBy = this.pausedBy;
     const action = this.episode.copy();
     if (action) p.action = action;
     return p;
@@ -120,18 +124,23 @@ export class PairMachine {
   // ---------------------------------------------------------------------------------------------
   // Moves and the events they emit
 
-  /** `startsIsolation`: the move back to waiting begins an isolation episode (its state event says so). */
+  /**
+   * `startsIsolation`: the move back to waiting begins an isolation episode (its state event says so).
+   * `pausedBy`: a maintenance window makes this pause (any move clears it otherwise).
+   */
   protected transition(
     to: PairState,
     reason: string,
     manual: boolean,
     operator?: string,
     startsIsolation = false,
+    pausedBy?: 'schedule',
   ): void {
     const from = this.state;
     this.state = to;
     this.since = this.deps.ctx.clock.now();
     this.generation++;
+    this.pausedBy = pausedBy;
     if (to === 'starting') this.enterStarting();
     // The reason shown is the reason of the move into the state, manual or not.
     this.reason = reason;
@@ -195,6 +204,7 @@ export class PairMachine {
       this.state,
       this.since,
       this.reason,
+      this.pausedBy,
       this.primaryAnswering,
       this.standbyDown,
       this.isolated,
@@ -282,6 +292,7 @@ export class PairMachine {
     }
     // The reason belongs to the state it was given for; a pair starting afresh has none yet.
     if (persisted.reason !== undefined && this.state === persisted.state) this.reason = persisted.reason;
+    if (persisted.pausedBy && this.state === 'paused') this.pausedBy = persisted.pausedBy;
     if (persisted.action) this.episode.restore(persisted.action);
   }
 }

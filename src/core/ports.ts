@@ -6,6 +6,7 @@
 import type { MonitorApi, Unsubscribe } from '../shared/api.js';
 import type { HttpClient, ProbeCall } from './http-client.js';
 import type { CertificateLevel, CertificateStatus, SipTransport } from '../shared/pbx-health.js';
+import type { MaintenanceWindow } from '../shared/maintenance.js';
 import type {
   ActionStatus,
   EngineEvent,
@@ -13,6 +14,7 @@ import type {
   PairHistory,
   PairSettings,
   PairState,
+  PairStatus,
   Problem,
 } from '../shared/model.js';
 import type { NotifyMessage, NotifySettings, NotifyType } from '../shared/notify.js';
@@ -32,6 +34,11 @@ export interface PersistedState {
   primaryAnswered?: boolean;
   /** The failover/failback action of the current episode, persisted before and after every attempt. */
   action?: ActionStatus;
+  /**
+   * Who paused the pair (`paused-by="schedule"` on `<state>`): a maintenance window ends only the
+   * pauses it set; absent means an operator (or a file written before windows existed).
+   */
+  pausedBy?: 'schedule';
 }
 
 export interface PairRecord {
@@ -43,6 +50,8 @@ export interface FailoverConfig {
   pairs: PairRecord[];
   /** `<notify>` alert channels, in the file's order (absent: none). */
   notify?: NotifySettings[];
+  /** The top-level <maintenance> windows; left out, the file's windows are kept as they are on write. */
+  maintenance?: MaintenanceWindow[];
 }
 
 export type ParseResult = { ok: true; config: FailoverConfig } | { ok: false; problems: Problem[] };
@@ -237,6 +246,28 @@ export interface EngineContext {
   certificates: CertificateBook;
   /** Questions to DNS servers (the `<dns-verify>` rounds after an action, readiness). */
   dns: DnsClient;
+}
+
+/** A pair as a maintenance window drives it (the Watcher is one). */
+export interface SchedulablePair {
+  readonly id: string;
+  readonly settings: PairSettings;
+  status(): PairStatus;
+  /** Pause by "schedule"; false (nothing changed) in failover or when already paused. */
+  schedulePause(reason: string): boolean;
+  /** End a pause the schedule set, to starting; false for anything else. */
+  scheduleResume(reason: string): boolean;
+}
+
+/** The maintenance windows in force, applied to the pairs at their starts and ends (core/maintenance.ts). */
+export interface MaintenanceSchedule {
+  list(): MaintenanceWindow[];
+  /** Replaces the windows (already validated and written) and applies them at once. */
+  set(windows: MaintenanceWindow[]): void;
+  /** Applies the windows now (after pairs were added or changed). */
+  apply(): void;
+  start(): void;
+  stop(): void;
 }
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */

@@ -133,6 +133,25 @@ export class Watcher extends PairMachine {
     this.transition('starting', reason, true, operator);
   }
 
+  /**
+   * A maintenance window begins (core/maintenance.ts): paused by "schedule", like an operator's pause.
+   * False, and nothing changes, for a pair in failover or already paused.
+   */
+  schedulePause(reason: string): boolean {
+    if (this.state === 'paused' || this.state === 'failover') return false;
+    this.resetCounting();
+    this.transition('paused', reason, false, 'schedule', false, 'schedule');
+    return true;
+  }
+
+  /** The window is over: a pause the schedule set goes to starting; false for any other state or pause. */
+  scheduleResume(reason: string): boolean {
+    if (this.state !== 'paused' || this.pausedBy !== 'schedule') return false;
+    this.resetCounting();
+    this.transition('starting', reason, false, 'schedule');
+    return true;
+  }
+
   /** A failed action, or one whose outcome is unknown, fires again as a fresh series (a new `{action_id}`). */
   retryAction(): void {
     this.episode.retry(this.settings);

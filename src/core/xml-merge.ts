@@ -45,7 +45,10 @@ export function merge(
 
 // Attributes the app writes on text elements; any other attribute there belongs to someone else.
 const LEAF_ATTRS: Record<string, readonly string[]> = {
-  state: ['since', 'reason', 'primary-answered'],
+  state: ['since', 'reason', 'primary-answered', 'paused-by'],
+  pairs: ['all'],
+  once: ['start', 'end'],
+  every: ['cron', 'duration', 'tz'],
   header: ['name', 'secret'],
   body: ['secret'],
   'primary-sip': ['transport', 'accept', 'verify'],

@@ -18,6 +18,7 @@ import type { EventHub } from './sse.js';
 import { DEFAULT_MAX_BYTES } from '../core/xml-tree.js';
 import { MAX_REASON_LENGTH } from '../core/requests.js';
 import { registerNotifyRoutes } from './routes-notify.js';
+import { registerMaintenanceRoutes } from './routes-maintenance.js';
 
 export const JSON_BODY_LIMIT = 256 * 1024;
 // The same ceiling as pbxctrl-failover.xml on disk (DEFAULT_MAX_BYTES): an export can always be imported back.
@@ -152,6 +153,7 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
   registerLogRoutes(api, monitor);
   registerConfigRoutes(api, monitor);
   registerNotifyRoutes(api, monitor);
+  registerMaintenanceRoutes(api, monitor);
 
   // No HEAD twin: a HEAD request would otherwise hold a stream that can never carry an event.
   api.get('/api/events', { exposeHeadRoute: false }, (request, reply) =>

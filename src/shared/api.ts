@@ -17,6 +17,7 @@ import type {
 } from './model.js';
 import type { DesktopPreferences, ExportWithSecretsResult } from './ipc.js';
 import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from './notify.js';
+import type { MaintenanceInfo, MaintenanceWindow } from './maintenance.js';
 
 export interface Reasoned {
   reason: string;
@@ -148,6 +149,14 @@ export interface MonitorApi {
   ackAlert(id: string, req: Reasoned): Promise<AlertEvent>;
   /** Nothing is sent for this pair for `duration` seconds (0 ends a silence); audited (`silence`). */
   silencePair(id: string, req: SilenceRequest): Promise<SilenceInfo>;
+  /** The maintenance windows, each with its current or next occurrence. */
+  listMaintenance(): Promise<MaintenanceInfo[]>;
+  /** Validated like the XML (a 400 lists every problem), written to the file, audited as maintenance-add. */
+  addMaintenance(window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo>;
+  /** Replaces window `id` (the id cannot change); audited as maintenance-update. */
+  updateMaintenance(id: string, window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo>;
+  /** Audited as maintenance-remove; pairs it paused go to starting. */
+  removeMaintenance(id: string, by?: Reasoned): Promise<void>;
 }
 
 export type Unsubscribe = () => void;

@@ -36,6 +36,10 @@ export const API_METHODS = [
   'testNotify',
   'ackAlert',
   'silencePair',
+  'listMaintenance',
+  'addMaintenance',
+  'updateMaintenance',
+  'removeMaintenance',
 ] as const satisfies readonly MethodName[];
 
 // A compile-time check that API_METHODS lists every method of MonitorApi.

@@ -227,6 +227,8 @@ export interface PairStatus {
   lastDecision?: Decision;
   /** Reason of the move into `state`: the operator's for a manual move, the engine's (the failed checks) otherwise. */
   reason?: string;
+  /** `schedule` while a maintenance window holds the pair paused (see shared/maintenance.ts). */
+  pausedBy?: 'schedule';
   /** Settings that weaken protection, in words (e.g. no validation URL: no isolation protection). */
   warnings?: string[];
   /** Failover readiness (GET /api/pairs carries it per pair); absent until first checked. */

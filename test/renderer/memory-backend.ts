@@ -27,6 +27,8 @@ import type {
   PairStatus,
 } from '$shared/model';
 import { validatePairSettings } from '$shared/validate';
+import { maintenanceInfo, type MaintenanceWindow } from '$shared/maintenance';
+import { validateMaintenanceWindow } from '$shared/validate-maintenance';
 
 export function status(overrides: Partial<PairStatus> & { id: string }): PairStatus {
   return {
@@ -252,6 +254,29 @@ export class MemoryBackend implements Backend {
     this.call('silencePair', [id, req], (): SilenceInfo => {
       const until = new Date(Date.now() + req.duration * 1000).toISOString();
       return { pair: id, until, operator: req.operator ?? 'api', reason: req.reason };
+    });
+  // Maintenance windows validated by the shared rules, like the engine does.
+  windows: MaintenanceWindow[] = [];
+  listMaintenance = () =>
+    this.call('listMaintenance', [], () => this.windows.map((w) => maintenanceInfo(w, Date.now())));
+  addMaintenance = (w: MaintenanceWindow, by?: Reasoned) =>
+    this.call('addMaintenance', [w, by], () => {
+      const r = validateMaintenanceWindow(
+        w,
+        this.pairs.map((p) => p.id),
+      );
+      if (!r.ok) throw new MonitorError('invalid', 'the maintenance window is invalid', r.problems);
+      this.windows.push(r.window);
+      return maintenanceInfo(r.window, Date.now());
+    });
+  updateMaintenance = (id: string, w: MaintenanceWindow, by?: Reasoned) =>
+    this.call('updateMaintenance', [id, w, by], () => {
+      this.windows = this.windows.map((x) => (x.id === id ? w : x));
+      return maintenanceInfo(w, Date.now());
+    });
+  removeMaintenance = (id: string, by?: Reasoned) =>
+    this.call('removeMaintenance', [id, by], () => {
+      this.windows = this.windows.filter((w) => w.id !== id);
     });
 
   subscribe(listener: (events: EngineEvent[]) => void) {

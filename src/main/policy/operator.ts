@@ -21,6 +21,9 @@ const REASONED_ARG: Partial<Record<MethodName, number>> = {
   testNotify: 1,
   ackAlert: 1,
   silencePair: 1,
+  addMaintenance: 1,
+  updateMaintenance: 2,
+  removeMaintenance: 1,
 };
 
 /** Args with `operator` filled in where the method records one and the renderer named none. */

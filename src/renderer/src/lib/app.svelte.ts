@@ -8,6 +8,7 @@ import { clock } from './stores/clock.svelte';
 import { desktopSettingsOf, type DesktopSettings } from './stores/desktop-settings.svelte';
 import { EventHub, type Scheduler } from './stores/event-hub.svelte';
 import { HealthStore } from './stores/health.svelte';
+import { MaintenanceStore } from './stores/maintenance.svelte';
 import { NotificationsStore } from './stores/notifications.svelte';
 import { PairsStore } from './stores/pairs.svelte';
 import { Prefs } from './stores/prefs.svelte';
@@ -19,6 +20,7 @@ export class AppState {
   readonly notifications: NotificationsStore;
   readonly audit: AuditStore;
   readonly health: HealthStore;
+  readonly maintenance: MaintenanceStore;
   readonly prefs = new Prefs();
   readonly router = new Router();
   readonly clock = clock;
@@ -36,12 +38,14 @@ export class AppState {
     this.notifications = new NotificationsStore(backend);
     this.audit = new AuditStore(backend);
     this.health = new HealthStore(backend);
+    this.maintenance = new MaintenanceStore(backend);
     this.settings = desktopSettingsOf(backend);
     this.hub.on((events) => {
       this.health.apply(events);
       this.pairs.apply(events);
       this.notifications.apply(events);
       this.audit.apply(events);
+      this.maintenance.apply(events);
     });
     this.hub.onRender(() => this.clock.tick());
     // The stream came back after a loss: what happened meanwhile is fetched again.
@@ -75,6 +79,11 @@ export class AppState {
       pairs.then(
         () => this.notifications.load(),
         () => this.notifications.load(),
+      ),
+      // For the overview's "maintenance in 2 h" and the timelines; after the pair list.
+      pairs.then(
+        () => this.maintenance.load(),
+        () => this.maintenance.load(),
       ),
     ]);
   }
@@ -117,6 +126,7 @@ export class AppState {
       this.notifications.load(),
       this.health.load(),
       this.audit.loaded ? this.audit.load() : undefined,
+      this.maintenance.load(),
     ]);
   }
 

@@ -19,6 +19,7 @@ export const views = {
   audit: once(() => import('./components/AuditLog.svelte')),
   edit: once(() => import('./components/editor/PairEditor.svelte')),
   import: once(() => import('./components/ImportExport.svelte')),
+  maintenance: once(() => import('./components/maintenance/MaintenanceView.svelte')),
   settings: once(() => import('./components/DesktopSettingsView.svelte')),
 };
 

@@ -27,6 +27,7 @@ import type {
   PairSettings,
   PairStatus,
 } from '$shared/model';
+import type { MaintenanceInfo, MaintenanceWindow } from '$shared/maintenance';
 import { errorFromBody } from './errors';
 import { SseParser } from './sse';
 
@@ -158,6 +159,18 @@ export class HttpBackend implements Backend {
   }
   silencePair(id: string, req: SilenceRequest): Promise<SilenceInfo> {
     return this.request('POST', API_PATHS.silence(id), req);
+  }
+  listMaintenance(): Promise<MaintenanceInfo[]> {
+    return this.request('GET', API_PATHS.maintenance);
+  }
+  addMaintenance(window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo> {
+    return this.request('POST', API_PATHS.maintenance + query(by), window);
+  }
+  updateMaintenance(id: string, window: MaintenanceWindow, by?: Reasoned): Promise<MaintenanceInfo> {
+    return this.request('PUT', API_PATHS.maintenanceWindow(id) + query(by), window);
+  }
+  async removeMaintenance(id: string, by?: Reasoned): Promise<void> {
+    await this.request('DELETE', API_PATHS.maintenanceWindow(id) + query(by));
   }
 
   subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe {

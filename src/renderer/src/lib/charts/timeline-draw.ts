@@ -15,6 +15,8 @@ export interface TimelineInput {
   hasStandby: boolean;
   /** When the current state began (the band of the current state never starts later). */
   since?: number;
+  /** Maintenance windows of the pair overlapping the window (epoch ms), drawn along the top. */
+  maintenance?: Array<{ start: number; end: number }>;
 }
 
 const LAYOUT = { markers: 18, bands: 30, gap: 6, checks: 16, axis: 20 };
@@ -65,6 +67,7 @@ export function drawTimeline(
   const win = input.window;
   const xOf = (t: number) => ((t - win.from) / (win.to - win.from)) * width;
   let y = LAYOUT.markers;
+  drawMaintenance(ctx, input, xOf, width, palette);
   drawBands(ctx, input, xOf, y, palette);
   y += LAYOUT.bands + LAYOUT.gap;
   drawChecks(ctx, checkColumns(input.minutes, 'primary', win, width), y, palette);
@@ -75,6 +78,29 @@ export function drawTimeline(
   y += LAYOUT.checks;
   drawMarkers(ctx, input, xOf, palette);
   drawAxis(ctx, win, width, y, xOf, palette);
+}
+
+/** A dashed bracket in the paused colour over each maintenance occurrence, in the marker row. */
+function drawMaintenance(
+  ctx: CanvasRenderingContext2D,
+  input: TimelineInput,
+  xOf: (t: number) => number,
+  width: number,
+  p: Palette,
+): void {
+  for (const o of input.maintenance ?? []) {
+    const x0 = Math.max(0, xOf(o.start));
+    const x1 = Math.min(width, xOf(o.end));
+    if (x1 <= x0) continue;
+    ctx.fillStyle = p.paused;
+    ctx.globalAlpha = 0.2;
+    ctx.fillRect(x0, 3, x1 - x0, LAYOUT.markers - 6);
+    ctx.globalAlpha = 1;
+    ctx.strokeStyle = p.paused;
+    ctx.setLineDash([4, 3]);
+    ctx.strokeRect(x0 + 0.5, 3.5, Math.max(1, x1 - x0 - 1), LAYOUT.markers - 7);
+    ctx.setLineDash([]);
+  }
 }
 
 function drawBands(

@@ -7,6 +7,8 @@ export type Route =
   | { view: 'audit' }
   | { view: 'edit'; id?: string; copyOf?: string }
   | { view: 'import' }
+  /** The maintenance windows. */
+  | { view: 'maintenance' }
   /** The desktop app's own settings; a browser shows the overview there. */
   | { view: 'settings' };
 
@@ -27,6 +29,8 @@ function parseRoute(hash: string): Route {
       return parts[1] ? { view: 'edit', copyOf: parts[1] } : { view: 'edit' };
     case 'import':
       return { view: 'import' };
+    case 'maintenance':
+      return { view: 'maintenance' };
     case 'settings':
       return { view: 'settings' };
     default:
@@ -50,7 +54,7 @@ export function hrefOf(route: Route): string {
 }
 
 /** The header's link for the page a route shows; none for a pair's own pages (detail, edit), which have no link. */
-export type NavSection = 'overview' | 'notifications' | 'audit' | 'import' | 'settings' | 'new';
+export type NavSection = 'overview' | 'notifications' | 'audit' | 'import' | 'maintenance' | 'settings' | 'new';
 
 export function navSectionOf(route: Route): NavSection | undefined {
   switch (route.view) {
