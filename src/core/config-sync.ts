@@ -15,6 +15,7 @@ import { validatePairList, validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { messageOf } from './fs-errors.js';
 import type { ConfigStore, FailoverConfig, Logger } from './ports.js';
+import type { Policy } from '../shared/two-person.js';
 import { importMode, invalid, isObject } from './requests.js';
 import { describeProblem, type StateWriter, writeFailed } from './state-writer.js';
 import type { Supervisor } from './supervisor.js';
@@ -45,6 +46,9 @@ export interface ConfigSyncDeps {
   isoNow: () => string;
   /** How often the file is checked for hand edits (default 3 s; 0 turns it off). */
   configPollMs?: number | undefined;
+  /** The running `<policy>`, and a way to replace it (an import or a hand edit brings a new one). */
+  policy: () => Policy | undefined;
+  setPolicy: (policy: Policy | undefined) => void;
 }
 
 export class ConfigSync {
@@ -81,7 +85,16 @@ export class ConfigSync {
     const plan = this.planImport(parsed.config, mode);
     if (opts.dryRun) return { applied: false, changes: plan.changes };
     writer.assertWritable();
-    await this.applyPlan(plan, { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) });
+    // Replace takes the file's policy (none when it has none); merge keeps the running one unless the file has one.
+    const policy = mode === 'merge' ? (parsed.config.policy ?? this.deps.policy()) : parsed.config.policy;
+    const policyChanged = JSON.stringify(policy) !== JSON.stringify(this.deps.policy());
+    this.deps.setPolicy(policy);
+    const by = { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) };
+    const touched = await this.applyPlan(plan, opts.note ? { ...by, note: opts.note } : by);
+    if (policyChanged && !touched)
+      await writer.persistNow().catch((error: unknown) => {
+        throw writeFailed(error);
+      });
     return { applied: true, changes: plan.changes };
   }
 
@@ -203,6 +216,7 @@ export class ConfigSync {
           this.fileIsInvalid(error);
           return;
         }
+        this.deps.setPolicy(config.policy);
         const wasBlocked = writer.unblock();
         this.lastAlertedProblems = '';
         if (wasBlocked) log.info('pbxctrl-failover.xml is valid again; writing resumes');

@@ -28,6 +28,7 @@ import {
   type XmlProblem,
 } from './xml-tree.js';
 import { merge, mergeAttrs } from './xml-merge.js';
+import { placePolicy, readPolicy } from './config-xml-policy.js';
 
 export { DEFAULT_MAX_BYTES, type XmlDocument } from './xml-tree.js';
 
@@ -88,6 +89,7 @@ export function parseConfigXml(
       message: `text directly inside <${ROOT_NAME}>; settings belong in <pair> elements`,
     });
 
+  const policy = readPolicy(root, problems);
   const records: PairRecord[] = [];
   const pairElements = childElements(root).filter((el) => el.name === 'pair');
   pairElements.forEach((el, index) => {
@@ -99,7 +101,7 @@ export function parseConfigXml(
   // A request undici would refuse is found now, not at 3 a.m. when the failover needs it.
   if (problems.length === 0) for (const r of records) problems.push(...pairSendProblems(r.settings));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { pairs: records }, document: read.document };
+  return { ok: true, config: { pairs: records, ...(policy ? { policy } : {}) }, document: read.document };
 }
 
 function locate(p: XmlProblem): Problem {
@@ -289,7 +291,7 @@ export function buildConfigDocument(
   const root: XmlElement = {
     ...baseRoot,
     attrs: mergeAttrs(baseRoot.attrs, [['version', FORMAT_VERSION]], ['version']),
-    children,
+    children: placePolicy(children, config.policy),
   };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }

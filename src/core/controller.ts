@@ -14,8 +14,10 @@ import {
   MonitorError,
   type RemoveRequest,
   type Reasoned,
+  type MoveResult,
   type RearmRequest,
   type TimeRange,
+  type TwoPersonRequest,
   type Unsubscribe,
 } from '../shared/api.js';
 import type {
@@ -52,6 +54,8 @@ import { SerialQueue } from '../node/serial-queue.js';
 import { StateWriter, writeFailed } from './state-writer.js';
 import { Supervisor } from './supervisor.js';
 import { testUrls } from './test-urls.js';
+import { TwoPersonRequests } from './requests-two-person.js';
+import type { Policy, TwoPersonAction } from '../shared/two-person.js';
 import type { Watcher } from './watcher.js';
 
 export interface ControllerOptions {
@@ -71,6 +75,8 @@ export interface ControllerOptions {
   closeGraceMs?: number;
   /** Runs last in close() (openMonitor releases the lock here). */
   onClose?: () => Promise<void>;
+  /** How long a two-person request waits for its second operator (default 10 minutes). */
+  requestLapseMs?: number;
   /** Milliseconds before retrying failed state write n; default 1 s doubling, capped at 30 s. */
   writeRetryBackoff?: (attempt: number) => number;
 }
@@ -88,6 +94,9 @@ export class Controller implements Monitor {
   private readonly sync: ConfigSync;
   private started = false;
   private closing: Promise<void> | undefined;
+  /** `<policy>` of the file: which manual moves need a second operator. */
+  private policy: Policy | undefined;
+  private readonly requests: TwoPersonRequests;
 
   constructor(opts: ControllerOptions, initial: FailoverConfig) {
     this.opts = opts;
@@ -100,6 +109,14 @@ export class Controller implements Monitor {
       persistNow: () => this.writer.persistNow(),
     });
     this.supervisor.subscribe((event) => opts.history.record(event));
+    this.policy = initial.policy;
+    this.requests = new TwoPersonRequests({
+      clock: ctx.clock,
+      timers: ctx.timers,
+      emit: (event) => this.supervisor.emit(event),
+      perform: (request, detail) => this.performApproved(request, detail),
+      ...(opts.requestLapseMs !== undefined ? { lapseMs: opts.requestLapseMs } : {}),
+    });
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
     this.writer = new StateWriter({
@@ -126,6 +143,8 @@ export class Controller implements Monitor {
       emit,
       isoNow: () => this.isoNow(),
       configPollMs: opts.configPollMs,
+      policy: () => this.policy,
+      setPolicy: (policy) => void (this.policy = policy),
     });
   }
 
@@ -151,6 +170,7 @@ export class Controller implements Monitor {
 
   private async shutdown(): Promise<void> {
     this.sync.stop();
+    this.requests.close();
     await this.serial.idle();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
     // the lock is released, or the next start would send it again.
@@ -315,7 +335,12 @@ export class Controller implements Monitor {
     });
   }
 
-  removePair(id: string, by?: RemoveRequest): Promise<void> {
+  removePair(id: string, by?: RemoveRequest): Promise<TwoPersonRequest | void> {
+    if (this.holds('remove')) return this.hold(id, 'remove', by).then((held) => held.request);
+    return this.remove(id, by);
+  }
+
+  private remove(id: string, by?: RemoveRequest): Promise<void> {
     return this.exclusive(async () => {
       const watcher = this.watcher(id);
       this.readRequester(id, by, true);
@@ -357,17 +382,19 @@ export class Controller implements Monitor {
   // ---------------------------------------------------------------------------------------------
   // Operator moves
 
-  failover(id: string, req: Reasoned): Promise<PairStatus> {
+  failover(id: string, req: Reasoned): Promise<MoveResult> {
+    if (this.holds('failover')) return this.hold(id, 'failover', req);
     return this.move(id, 'failover', req, (w, reason, operator) => w.failover(reason, operator));
   }
 
-  rearm(id: string, req: RearmRequest): Promise<PairStatus> {
+  rearm(id: string, req: RearmRequest): Promise<MoveResult> {
     let failback: boolean;
     try {
       failback = readFailback(id, req);
     } catch (error) {
       return Promise.reject(error);
     }
+    if (failback && this.holds('failback')) return this.hold(id, 'failback', req);
     return this.move(
       id,
       'rearm',
@@ -452,10 +479,63 @@ export class Controller implements Monitor {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // The two-person rule (requests-two-person.ts keeps the requests)
+
+  async listRequests(): Promise<TwoPersonRequest[]> {
+    return this.requests.list();
+  }
+
+  approveRequest(id: string, by: Reasoned): Promise<TwoPersonRequest> {
+    return this.requests.approve(id, by);
+  }
+
+  async rejectRequest(id: string, by: Reasoned): Promise<TwoPersonRequest> {
+    return this.requests.reject(id, by);
+  }
+
+  private holds(action: TwoPersonAction): boolean {
+    return this.policy?.twoPerson.includes(action) === true;
+  }
+
+  /** The move is not made: a request for a second operator is (reason required, checked first). */
+  private async hold(
+    id: string,
+    action: TwoPersonAction,
+    req: Partial<RemoveRequest> | undefined,
+  ): Promise<MoveResult> {
+    this.refuseWithoutLock();
+    const watcher = this.watcher(id);
+    const { reason, operator } = this.readRequester(id, req, true);
+    const note = isObject(req) && typeof req.note === 'string' ? req.note : undefined;
+    const request = this.requests.create({
+      pair: id,
+      action,
+      requestedBy: operator,
+      reason,
+      ...(note ? { note } : {}),
+      ...(action === 'remove' && isForced(req as RemoveRequest) ? { force: true } : {}),
+    });
+    return { ...watcher.status(), request };
+  }
+
+  /** An approved request: the move as its requester asked it, audited under the requester's name. */
+  private async performApproved(request: TwoPersonRequest, detail: string): Promise<void> {
+    const by = { reason: request.reason, operator: request.requestedBy };
+    if (request.action === 'remove')
+      return this.remove(request.pair, { ...by, ...(request.force ? { force: true } : {}) });
+    if (request.action === 'failover') {
+      await this.move(request.pair, 'failover', by, (w, reason, operator) => w.failover(reason, operator), detail);
+      return;
+    }
+    await this.move(request.pair, 'rearm', by, (w, reason, operator) => w.rearm(reason, operator, true), detail);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Helpers
 
   private currentConfig(): FailoverConfig {
-    return { pairs: this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() })) };
+    const pairs = this.supervisor.list().map((w) => ({ settings: w.settings, persisted: w.persisted() }));
+    return this.policy ? { pairs, policy: this.policy } : { pairs };
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -495,6 +575,7 @@ export class Controller implements Monitor {
       outcome,
     };
     if (detail) event.detail = detail;
+    if (isObject(by) && typeof by.note === 'string' && by.note.trim() !== '') event.note = by.note.trim().slice(0, 200);
     this.supervisor.emit(event);
   }
 

@@ -74,6 +74,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
+    if (opts.requestLapseMs !== undefined) controllerOptions.requestLapseMs = opts.requestLapseMs;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);

@@ -3,7 +3,8 @@
 // logger). Each is implemented once in src/core and passed in, so tests build
 // the pieces with real files and real sockets, and nothing reaches for globals.
 
-import type { MonitorApi, Unsubscribe } from '../shared/api.js';
+import type { MonitorApi, TwoPersonApi, Unsubscribe } from '../shared/api.js';
+import type { Policy } from '../shared/two-person.js';
 import type { HttpClient } from './http-client.js';
 import type {
   ActionStatus,
@@ -38,6 +39,8 @@ export interface PairRecord {
 
 export interface FailoverConfig {
   pairs: PairRecord[];
+  /** Top-level `<policy>` (the two-person rule); absent when the file has none. */
+  policy?: Policy;
 }
 
 export type ParseResult = { ok: true; config: FailoverConfig } | { ok: false; problems: Problem[] };
@@ -138,7 +141,7 @@ export interface EngineContext {
 }
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */
-export interface Monitor extends MonitorApi {
+export interface Monitor extends MonitorApi, TwoPersonApi {
   readonly serverdir: string;
   /** Every engine event, one at a time, in order. */
   subscribe(listener: (event: EngineEvent) => void): Unsubscribe;
@@ -157,4 +160,6 @@ export interface MonitorOptions {
   historyRetentionDays?: number;
   /** Operator name recorded when a request names none ("api" for the service, the OS user for the desktop). */
   defaultOperator?: string;
+  /** How long a two-person request waits for its second operator (default 10 minutes). */
+  requestLapseMs?: number;
 }

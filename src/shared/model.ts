@@ -358,6 +358,8 @@ export interface OperatorEvent extends EventBase {
   reason: string;
   outcome: 'ok' | 'failed';
   detail?: string;
+  /** Free text a named token's request gave as `operator`: kept beside the token's name, never as the who. */
+  note?: string;
 }
 
 /** The pair list changed (added, updated, removed): clients refetch the pair. */
