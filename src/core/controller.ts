@@ -493,6 +493,10 @@ export class Controller implements Monitor {
     return this.requests.reject(id, by);
   }
 
+  async twoPersonActions(): Promise<TwoPersonAction[]> {
+    return [...(this.policy?.twoPerson ?? [])];
+  }
+
   private holds(action: TwoPersonAction): boolean {
     return this.policy?.twoPerson.includes(action) === true;
   }

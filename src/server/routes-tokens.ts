@@ -25,10 +25,6 @@ const addBody = {
 } as const;
 
 export function registerTokenRoutes(api: FastifyInstance, deps: TokenRouteDeps): void {
-  api.get(API_PATHS.whoami, async (request) => {
-    const { name, role } = callerOf(request);
-    return { name, role };
-  });
   api.get(API_PATHS.tokens, async () => deps.store.list());
   api.post(API_PATHS.tokens, { schema: { body: addBody } }, async (request, reply) => {
     const body = request.body as { name: string; role: string };

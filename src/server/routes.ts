@@ -7,6 +7,7 @@ import {
   API_PATHS,
   MonitorError,
   type TwoPersonApi,
+  type WhoAmI,
   type ImportMode,
   type MonitorApi,
   type MoveResult,
@@ -178,15 +179,18 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
   registerOperatorRoutes(api, monitor);
   registerLogRoutes(api, monitor);
   registerConfigRoutes(api, monitor);
-  registerRequestRoutes(api, monitor as Partial<TwoPersonApi>);
+  const twoPerson = monitor as Partial<TwoPersonApi>;
+  registerRequestRoutes(api, twoPerson);
+  api.get(API_PATHS.whoami, async (request): Promise<WhoAmI> => {
+    const { name, role } = callerOf(request);
+    return { name, role, twoPerson: (await twoPerson.twoPersonActions?.()) ?? [] };
+  });
   if (deps.tokens) {
     const log = deps.log;
     registerTokenRoutes(api, {
       store: deps.tokens,
       audit: (action, operator, detail) => log?.info(action, { operator, detail }),
     });
-  } else {
-    api.get(API_PATHS.whoami, async (request) => ({ name: callerOf(request).name, role: callerOf(request).role }));
   }
 
   // No HEAD twin: a HEAD request would otherwise hold a stream that can never carry an event.

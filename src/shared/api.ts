@@ -15,7 +15,7 @@ import type {
   Problem,
 } from './model.js';
 import type { DesktopPreferences, ExportWithSecretsResult } from './ipc.js';
-import type { TwoPersonRequest } from './two-person.js';
+import type { TwoPersonAction, TwoPersonRequest } from './two-person.js';
 
 export type { TwoPersonRequest } from './two-person.js';
 
@@ -178,6 +178,13 @@ export interface TwoPersonApi {
    */
   approveRequest(id: string, by: Reasoned): Promise<TwoPersonRequest>;
   rejectRequest(id: string, by: Reasoned): Promise<TwoPersonRequest>;
+  /** The moves `<policy two-person>` holds for a second operator (empty without a policy). */
+  twoPersonActions(): Promise<TwoPersonAction[]>;
+}
+
+/** GET /api/whoami: the token's name and role, and the moves that need a second operator. */
+export interface WhoAmI extends Identity {
+  twoPerson: TwoPersonAction[];
 }
 
 /** What a failover or re-arm answers: the pair's status, plus the pending request when the move was held. */
@@ -208,7 +215,7 @@ export interface Backend extends MonitorApi {
   /** HTTP: use this token from now on (the stream reconnects with it). */
   setToken?(token: string): void;
   /** HTTP: who the token is (GET /api/whoami); absent in the desktop's local mode (it may do everything). */
-  whoami?(): Promise<Identity>;
+  whoami?(): Promise<WhoAmI>;
   listRequests?: TwoPersonApi['listRequests'];
   approveRequest?: TwoPersonApi['approveRequest'];
   rejectRequest?: TwoPersonApi['rejectRequest'];

@@ -84,6 +84,11 @@ const stateOf = async () => (await svc.json<PairStatus>('/api/pairs/acme')).stat
 describe('two-person rule', () => {
   it('holds a failover until a different operator approves it, then fires it exactly once, audited with both', async () => {
     await start();
+    expect(await (await as(alice, '/api/whoami')).json()).toEqual({
+      name: 'alice',
+      role: 'operator',
+      twoPerson: ['failover', 'failback', 'remove'],
+    });
     const req = await request(alice, 'PBX A drops calls');
     expect(req).toMatchObject({ pair: 'acme', action: 'failover', requestedBy: 'alice', state: 'pending' });
     expect(Date.parse(req.expires) - Date.parse(req.at)).toBe(600_000);
