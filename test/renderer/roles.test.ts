@@ -85,7 +85,7 @@ describe('roles in the dashboard', () => {
 
   it('the failover dialog says it needs a second operator before it is sent, and then that it waits', async () => {
     const backend = await start({ name: 'olga', role: 'operator', twoPerson: ['failover'] }, (b) => {
-      b.failover = async () => ({ ...b.pairs[0]!, request: pending('olga') });
+      b.failover = (async () => ({ ...b.pairs[0]!, request: pending('olga') })) as unknown as RoleBackend['failover'];
     });
     const detail = await backend.getPair('acme');
     render(OperatorDialog, {
