@@ -103,8 +103,9 @@ export class PairSeries {
   private recordFeature(event: Record<string, unknown>): void {
     const pair = event['pair'];
     if (typeof pair !== 'string') return;
-    if (event['type'] === 'dns' && typeof event['convergedSeconds'] === 'number') {
-      this.stats(pair).dnsSeconds = event['convergedSeconds'];
+    // The round that ends a DNS verification in "converged" (shared/model.ts DnsEvent): seconds since the action.
+    if (event['type'] === 'dns' && event['phase'] === 'converged' && typeof event['elapsed'] === 'number') {
+      this.stats(pair).dnsSeconds = event['elapsed'];
     } else if (event['type'] === 'certificates' && Array.isArray(event['certificates'])) {
       const seen: PairStats['certificates'] = [];
       for (const c of event['certificates'] as Array<Record<string, unknown>>) {

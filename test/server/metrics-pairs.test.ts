@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PairSeries, escapeLabel } from '../../src/server/metrics-pairs.js';
-import type { EngineEvent, PairStatus } from '../../src/shared/model.js';
+import type { DnsEvent, EngineEvent, PairStatus } from '../../src/shared/model.js';
 
 const at = '2026-12-02T10:00:00.000Z';
 
@@ -62,7 +62,18 @@ describe('PairSeries', () => {
       at,
       certificates: [{ target: 'standby', address: '198.18.2.2:443', notAfter: '2027-01-01T00:00:00.000Z' }],
     } as unknown as EngineEvent);
-    series.record({ type: 'dns', pair: 'acme', at, convergedSeconds: 12.5 } as unknown as EngineEvent);
+    const round = (phase: DnsEvent['phase'], elapsed: number): DnsEvent => ({
+      type: 'dns',
+      pair: 'acme',
+      at,
+      kind: 'failover',
+      phase,
+      expected: ['198.51.100.20'],
+      servers: [],
+      elapsed,
+    });
+    series.record(round('checking', 10));
+    series.record({ ...round('converged', 12.5), message: 'DNS converged in 12.5 s' });
     const text = series.render([status('acme', { ready: false, certificateDaysLeft: 30 })]);
     expect(text).toContain(
       `pbx_certificate_expiry_timestamp_seconds{pair="acme",target="standby",address="198.18.2.2:443"} ${Date.parse('2027-01-01T00:00:00.000Z') / 1000}`,
