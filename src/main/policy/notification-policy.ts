@@ -12,6 +12,8 @@ export const NOTIFY_KINDS = [
   'isolated',
   'primary-answering',
   'standby-down',
+  /** A two-person request waits for a second operator. */
+  'request-pending',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
@@ -41,6 +43,7 @@ const SEVERITY: Record<NotifyKind, Severity> = {
   isolated: 'warning',
   'primary-answering': 'critical',
   'standby-down': 'warning',
+  'request-pending': 'warning',
 };
 
 const HEADLINE: Record<NotifyKind, string> = {
@@ -51,6 +54,7 @@ const HEADLINE: Record<NotifyKind, string> = {
   isolated: 'watcher isolated',
   'primary-answering': 'primary answers again',
   'standby-down': 'standby down',
+  'request-pending': 'waiting for a second operator',
 };
 
 /** Most urgent first: what a coalesced notification leads with. */
@@ -60,6 +64,7 @@ const URGENCY: readonly NotifyKind[] = [
   'action-failed',
   'verifying',
   'isolated',
+  'request-pending',
   'standby-down',
   'action-retried',
 ];
@@ -137,6 +142,7 @@ export class NotificationPolicy {
       case 'isolated':
       case 'primary-answering':
       case 'standby-down':
+      case 'request-pending':
         return { kind: e.alert, body: this.withoutLabel(e.pair, e.message) };
       case 'action-succeeded':
         return this.succeeded(e.pair, this.withoutLabel(e.pair, e.message), (this.failedAttempts.get(e.pair) ?? 0) > 0);
