@@ -512,6 +512,11 @@ export class Controller implements Monitor {
     return this.requests.reject(id, by);
   }
 
+  /** A token added or revoked (by the service's API or its command line), into the audit log (pair `*`). */
+  recordOperator(action: 'token-add' | 'token-revoke', by: Reasoned, detail: string): void {
+    this.emitOperator('*', action, by, 'ok', detail);
+  }
+
   async twoPersonActions(): Promise<TwoPersonAction[]> {
     return [...(this.policy?.twoPerson ?? [])];
   }

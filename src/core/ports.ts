@@ -3,7 +3,7 @@
 // logger). Each is implemented once in src/core and passed in, so tests build
 // the pieces with real files and real sockets, and nothing reaches for globals.
 
-import type { MonitorApi, TwoPersonApi, Unsubscribe } from '../shared/api.js';
+import type { AuditApi, MonitorApi, TwoPersonApi, Unsubscribe } from '../shared/api.js';
 import type { Policy } from '../shared/two-person.js';
 import type { HttpClient } from './http-client.js';
 import type {
@@ -144,7 +144,7 @@ export interface EngineContext {
 }
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */
-export interface Monitor extends MonitorApi, TwoPersonApi {
+export interface Monitor extends MonitorApi, TwoPersonApi, AuditApi {
   readonly serverdir: string;
   /** Every engine event, one at a time, in order. */
   subscribe(listener: (event: EngineEvent) => void): Unsubscribe;

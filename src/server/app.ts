@@ -4,7 +4,7 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/ports.js';
-import type { MonitorApi } from '../shared/api.js';
+import type { AuditApi, MonitorApi } from '../shared/api.js';
 import { frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { HostAllowList } from './host-check.js';
 import { SECURITY_HEADERS } from './headers.js';
@@ -111,6 +111,13 @@ export async function createApp(opts: AppOptions): Promise<ServiceApp> {
   // A revoked token's open event streams end at once.
   auth.onRevoked((names) => {
     for (const name of names) hub.drop(streamKey(name));
+  });
+  // Changes by the command line are audited as its own; the API's are audited by its routes with the caller.
+  const audit = opts.monitor as Partial<AuditApi>;
+  auth.onOutsideChange((added, removed) => {
+    const by = { reason: '', operator: 'command line' };
+    for (const t of added) audit.recordOperator?.('token-add', by, `added token "${t.name}" (${t.role})`);
+    for (const name of removed) audit.recordOperator?.('token-revoke', by, `revoked token "${name}"`);
   });
   await app.register(apiRoutes, {
     monitor: opts.monitor,

@@ -142,9 +142,12 @@ export class ApiAuth {
   private readonly store: TokenStore | undefined;
   private readonly log: Logger;
   private readonly revokedListeners: ((names: string[]) => void)[] = [];
+  private readonly changeListeners: ((added: Identity[], removed: string[]) => void)[] = [];
   private poll: NodeJS.Timeout | undefined;
   private flush: NodeJS.Timeout | undefined;
   private known = new Set<string>();
+  /** The first read of the file is what there was, not a change. */
+  private started = false;
 
   constructor(adminToken: string, store?: TokenStore, log: Logger = silentLogger) {
     this.adminToken = adminToken;
@@ -169,6 +172,11 @@ export class ApiAuth {
 
   onRevoked(listener: (names: string[]) => void): void {
     this.revokedListeners.push(listener);
+  }
+
+  /** Tokens added or revoked by someone else than this service (the command line), for the audit. */
+  onOutsideChange(listener: (added: Identity[], removed: string[]) => void): void {
+    this.changeListeners.push(listener);
   }
 
   /** The caller a bearer token stands for, or undefined. */
@@ -214,10 +222,19 @@ export class ApiAuth {
       });
       return;
     }
-    const now = this.store.names();
+    const store = this.store;
+    const now = store.names();
     const gone = [...this.known].filter((name) => !now.has(name));
+    const added = [...now].filter((name) => !this.known.has(name));
+    const wasStarted = this.started;
     this.known = now;
+    this.started = true;
     if (gone.length > 0) for (const listener of this.revokedListeners) listener(gone);
+    if (!wasStarted) return;
+    const outsideAdded = store.identities().filter((t) => added.includes(t.name) && !store.takeOwnChange(t.name));
+    const outsideGone = gone.filter((name) => !store.takeOwnChange(name));
+    if (outsideAdded.length + outsideGone.length === 0) return;
+    for (const listener of this.changeListeners) listener(outsideAdded, outsideGone);
   }
 
   private async flushUsed(): Promise<void> {

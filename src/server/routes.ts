@@ -7,6 +7,7 @@ import {
   API_PATHS,
   MonitorError,
   type TwoPersonApi,
+  type AuditApi,
   type WhoAmI,
   type ImportMode,
   type MonitorApi,
@@ -186,10 +187,10 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
     return { name, role, twoPerson: (await twoPerson.twoPersonActions?.()) ?? [] };
   });
   if (deps.tokens) {
-    const log = deps.log;
+    const audit = monitor as Partial<AuditApi>;
     registerTokenRoutes(api, {
       store: deps.tokens,
-      audit: (action, operator, detail) => log?.info(action, { operator, detail }),
+      audit: (request, action, detail) => audit.recordOperator?.(action, asCaller(request, { reason: '' }), detail),
     });
   }
 

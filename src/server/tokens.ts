@@ -73,6 +73,8 @@ export class TokenStore {
   private tokens: StoredToken[] = [];
   private seen = '';
   private readonly lastUsed = new Map<string, number>();
+  /** Names this process added or revoked (its caller audits them), not yet taken by `takeOwnChanges`. */
+  private readonly own = new Set<string>();
   private usedDirty = false;
 
   constructor(serverdir: string) {
@@ -88,6 +90,15 @@ export class TokenStore {
     this.seen = identity;
     this.tokens = tokens;
     return true;
+  }
+
+  /** Whether this process made the last change of this name (and forget it). */
+  takeOwnChange(name: string): boolean {
+    return this.own.delete(name);
+  }
+
+  identities(): Identity[] {
+    return this.tokens.map((t) => ({ name: t.name, role: t.role }));
   }
 
   names(): Set<string> {
@@ -117,6 +128,7 @@ export class TokenStore {
     }
     const token = randomBytes(32).toString('hex');
     const stored: StoredToken = { name, role, hash: hashToken(token), created: new Date(now).toISOString() };
+    this.own.add(name);
     await this.write([...this.tokens, stored]);
     return { token, info: { name, role, created: stored.created } };
   }
@@ -125,6 +137,7 @@ export class TokenStore {
     await this.refresh();
     if (!this.tokens.some((t) => t.name === name))
       throw new MonitorError('not-found', `there is no token named "${name}"`);
+    this.own.add(name);
     await this.write(this.tokens.filter((t) => t.name !== name));
   }
 

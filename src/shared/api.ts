@@ -182,6 +182,11 @@ export interface TwoPersonApi {
   twoPersonActions(): Promise<TwoPersonAction[]>;
 }
 
+/** Operator actions the service makes outside the engine (token changes), recorded in the engine's audit log. */
+export interface AuditApi {
+  recordOperator(action: 'token-add' | 'token-revoke', by: Reasoned, detail: string): void;
+}
+
 /** GET /api/whoami: the token's name and role, and the moves that need a second operator. */
 export interface WhoAmI extends Identity {
   twoPerson: TwoPersonAction[];

@@ -96,6 +96,15 @@ describe('named tokens from the command line', () => {
     expect(revoke.code, revoke.stderr).toBe(0);
     expect((await as(token, '/api/pairs')).status).toBe(401);
     expect((await tokenCli('revoke', 'night-shift')).code).toBe(1);
+    // The service audits what the command line changed, once each.
+    const audit = await waitFor('the token changes in the audit', async () => {
+      const events = (await svc.json<HistoryEvent[]>('/api/audit')).filter((e) => e.type === 'operator');
+      return events.some((e) => e.action === 'token-revoke') ? events : undefined;
+    });
+    expect(audit.filter((e) => e.action.startsWith('token-')).map((e) => [e.action, e.operator, e.detail])).toEqual([
+      ['token-add', 'command line', 'added token "night-shift" (operator)'],
+      ['token-revoke', 'command line', 'revoked token "night-shift"'],
+    ]);
   }, 60_000);
 
   it('closes an open event stream of a token the moment it is revoked', async () => {
@@ -210,6 +219,16 @@ describe('roles', () => {
     expect((await svc.api('/api/tokens/wall', { method: 'DELETE' })).status).toBe(404);
     const bad = await svc.api('/api/tokens', jsonBody('POST', { name: 'api', role: 'viewer' }));
     expect(bad.status).toBe(400);
+    // Audited once, under the caller's name (the file token: "api"), never also as the command line's.
+    // The 401 above made the service read the tokens file again: a change it took for the command line's would show now.
+    const audit = (await svc.json<HistoryEvent[]>('/api/audit')).filter(
+      (e) => e.type === 'operator' && e.action.startsWith('token-'),
+    );
+    expect(audit.map((e) => (e.type === 'operator' ? [e.action, e.operator, e.detail] : []))).toEqual([
+      ['token-add', 'api', 'added token "wall" (viewer)'],
+      ['token-add', 'api', 'added token "olga" (operator)'],
+      ['token-revoke', 'api', 'revoked token "wall"'],
+    ]);
   });
 
   it('the admin file token keeps its who from the body (or "api")', async () => {
