@@ -15,6 +15,7 @@ import { validatePairList, validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { messageOf } from './fs-errors.js';
 import type { ConfigStore, FailoverConfig, Logger } from './ports.js';
+import type { Policy } from '../shared/two-person.js';
 import { importMode, invalid, isObject } from './requests.js';
 import { describeProblem, type StateWriter, writeFailed } from './state-writer.js';
 import type { Supervisor } from './supervisor.js';
@@ -55,6 +56,9 @@ export interface ConfigSyncDeps {
   setNotifyChannels?: (channels: NotifySettings[]) => void;
   /** The maintenance windows: an import or a hand edit replaces them (merge: by id). */
   maintenance: MaintenanceScheduler;
+  /** The running `<policy>`, and a way to replace it (an import or a hand edit brings a new one). */
+  policy: () => Policy | undefined;
+  setPolicy: (policy: Policy | undefined) => void;
 }
 
 export class ConfigSync {
@@ -95,9 +99,18 @@ export class ConfigSync {
     const plan = this.planImport(parsed.config, mode);
     if (opts.dryRun) return { applied: false, changes: plan.changes };
     writer.assertWritable();
-    await this.withChannels(importedChannels(stored, parsed.config.notify ?? [], mode), () =>
-      this.applyPlan(plan, { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) }),
+    // Replace takes the file's policy (none when it has none); merge keeps the running one unless the file has one.
+    const policy = mode === 'merge' ? (parsed.config.policy ?? this.deps.policy()) : parsed.config.policy;
+    const policyChanged = JSON.stringify(policy) !== JSON.stringify(this.deps.policy());
+    this.deps.setPolicy(policy);
+    const by = { reason: opts.reason ?? '', ...(opts.operator ? { operator: opts.operator } : {}) };
+    const touched = await this.withChannels(importedChannels(stored, parsed.config.notify ?? [], mode), () =>
+      this.applyPlan(plan, opts.note ? { ...by, note: opts.note } : by),
     );
+    if (policyChanged && !touched)
+      await writer.persistNow().catch((error: unknown) => {
+        throw writeFailed(error);
+      });
     return { applied: true, changes: plan.changes };
   }
 
@@ -251,6 +264,7 @@ export class ConfigSync {
           this.fileIsInvalid(error);
           return;
         }
+        this.deps.setPolicy(config.policy);
         const wasBlocked = writer.unblock();
         this.lastAlertedProblems = '';
         if (wasBlocked) log.info('pbxctrl-failover.xml is valid again; writing resumes');

@@ -35,6 +35,7 @@ import {
 import { merge, mergeAttrs } from './xml-merge.js';
 import { CERTIFICATES_ELEMENT, certificatesElement, readCertificatesInput } from './config-xml-certificates.js';
 import { placeMaintenance, readMaintenance } from './config-xml-maintenance.js';
+import { placePolicy, readPolicy } from './config-xml-policy.js';
 
 export { DEFAULT_MAX_BYTES, type XmlDocument } from './xml-tree.js';
 
@@ -104,6 +105,7 @@ export function parseConfigXml(
       message: `text directly inside <${ROOT_NAME}>; settings belong in <pair> elements`,
     });
 
+  const policy = readPolicy(root, problems);
   const records: PairRecord[] = [];
   const pairElements = childElements(root).filter((el) => el.name === 'pair');
   pairElements.forEach((el, index) => {
@@ -126,6 +128,7 @@ export function parseConfigXml(
   const config: FailoverConfig = { pairs: records };
   if (notify.channels.length > 0) config.notify = notify.channels;
   if (maintenance.length > 0) config.maintenance = maintenance;
+  if (policy) config.policy = policy;
   return { ok: true, config, document: read.document };
 }
 
@@ -329,10 +332,13 @@ export function buildConfigDocument(
     ...baseRoot,
     attrs: mergeAttrs(baseRoot.attrs, [['version', FORMAT_VERSION]], ['version']),
     // Without windows in the configuration, the file's <maintenance> elements stay as they are.
-    children: placeNotifyElements(
-      config.maintenance ? placeMaintenance(children, config.maintenance) : children,
-      config.notify ?? [],
-      { masked: opts.masked === true },
+    children: placePolicy(
+      placeNotifyElements(
+        config.maintenance ? placeMaintenance(children, config.maintenance) : children,
+        config.notify ?? [],
+        { masked: opts.masked === true },
+      ),
+      config.policy,
     ),
   };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };

@@ -14,8 +14,10 @@ import {
   MonitorError,
   type RemoveRequest,
   type Reasoned,
+  type MoveResult,
   type RearmRequest,
   type TimeRange,
+  type TwoPersonRequest,
   type Unsubscribe,
 } from '../shared/api.js';
 import type {
@@ -69,6 +71,8 @@ import { MaintenanceScheduler, withoutPair } from './maintenance.js';
 import { MaintenanceEdits } from './maintenance-edits.js';
 import type { MaintenanceInfo, MaintenanceWindow } from '../shared/maintenance.js';
 import { testUrls } from './test-urls.js';
+import { TwoPersonRequests } from './requests-two-person.js';
+import type { Policy, TwoPersonAction } from '../shared/two-person.js';
 import type { Watcher } from './watcher.js';
 import { NotifyService, type NotifyServiceDeps } from './notify/notify-service.js';
 import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '../shared/notify.js';
@@ -90,6 +94,8 @@ export interface ControllerOptions {
   closeGraceMs?: number;
   /** Runs last in close() (openMonitor releases the lock here). */
   onClose?: () => Promise<void>;
+  /** How long a two-person request waits for its second operator (default 10 minutes). */
+  requestLapseMs?: number;
   /** Milliseconds before retrying failed state write n; default 1 s doubling, capped at 30 s. */
   writeRetryBackoff?: (attempt: number) => number;
   /** Reads the pairs' TLS certificates (default: core/certificate-check.ts against the system store). */
@@ -124,6 +130,9 @@ export class Controller implements Monitor {
   private readonly readiness: ReadinessWatch;
   private started = false;
   private closing: Promise<void> | undefined;
+  /** `<policy>` of the file: which manual moves need a second operator. */
+  private policy: Policy | undefined;
+  private readonly requests: TwoPersonRequests;
 
   constructor(opts: ControllerOptions, initial: FailoverConfig) {
     this.opts = opts;
@@ -136,6 +145,14 @@ export class Controller implements Monitor {
       persistNow: () => this.writer.persistNow(),
     });
     this.supervisor.subscribe((event) => opts.history.record(event));
+    this.policy = initial.policy;
+    this.requests = new TwoPersonRequests({
+      clock: ctx.clock,
+      timers: ctx.timers,
+      emit: (event) => this.supervisor.emit(event),
+      perform: (request, detail) => this.performApproved(request, detail),
+      ...(opts.requestLapseMs !== undefined ? { lapseMs: opts.requestLapseMs } : {}),
+    });
     this.dns = attachDnsVerifier(this.supervisor, ctx, { roundMs: opts.dnsRoundMs });
     this.readiness = attachReadiness(this.supervisor, ctx, {
       firstDelayMs: opts.readinessFirstDelayMs,
@@ -208,6 +225,8 @@ export class Controller implements Monitor {
       notifyChannels: () => this.notify.channels(),
       setNotifyChannels: (channels) => this.notify.setChannels(channels),
       maintenance: this.maintenance,
+      policy: () => this.policy,
+      setPolicy: (policy) => void (this.policy = policy),
     });
   }
 
@@ -242,6 +261,7 @@ export class Controller implements Monitor {
   private async shutdown(): Promise<void> {
     this.sync.stop();
     this.maintenance.stop();
+    this.requests.close();
     this.dns.stop();
     this.readiness.stop();
     await this.serial.idle();
@@ -447,7 +467,12 @@ export class Controller implements Monitor {
     });
   }
 
-  removePair(id: string, by?: RemoveRequest): Promise<void> {
+  removePair(id: string, by?: RemoveRequest): Promise<TwoPersonRequest | void> {
+    if (this.holds('remove')) return this.hold(id, 'remove', by).then((held) => held.request);
+    return this.remove(id, by);
+  }
+
+  private remove(id: string, by?: RemoveRequest): Promise<void> {
     return this.exclusive(async () => {
       const watcher = this.watcher(id);
       this.readRequester(id, by, true);
@@ -512,17 +537,19 @@ export class Controller implements Monitor {
   // ---------------------------------------------------------------------------------------------
   // Operator moves
 
-  failover(id: string, req: Reasoned): Promise<PairStatus> {
+  failover(id: string, req: Reasoned): Promise<MoveResult> {
+    if (this.holds('failover')) return this.hold(id, 'failover', req);
     return this.move(id, 'failover', req, (w, reason, operator) => w.failover(reason, operator));
   }
 
-  rearm(id: string, req: RearmRequest): Promise<PairStatus> {
+  rearm(id: string, req: RearmRequest): Promise<MoveResult> {
     let failback: boolean;
     try {
       failback = readFailback(id, req);
     } catch (error) {
       return Promise.reject(error);
     }
+    if (failback && this.holds('failback')) return this.hold(id, 'failback', req);
     return this.move(
       id,
       'rearm',
@@ -607,6 +634,67 @@ export class Controller implements Monitor {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // The two-person rule (requests-two-person.ts keeps the requests)
+
+  async listRequests(): Promise<TwoPersonRequest[]> {
+    return this.requests.list();
+  }
+
+  approveRequest(id: string, by: Reasoned): Promise<TwoPersonRequest> {
+    return this.requests.approve(id, by);
+  }
+
+  async rejectRequest(id: string, by: Reasoned): Promise<TwoPersonRequest> {
+    return this.requests.reject(id, by);
+  }
+
+  /** A token added or revoked (by the service's API or its command line), into the audit log (pair `*`). */
+  recordOperator(action: 'token-add' | 'token-revoke', by: Reasoned, detail: string): void {
+    this.emitOperator('*', action, by, 'ok', detail);
+  }
+
+  async twoPersonActions(): Promise<TwoPersonAction[]> {
+    return [...(this.policy?.twoPerson ?? [])];
+  }
+
+  private holds(action: TwoPersonAction): boolean {
+    return this.policy?.twoPerson.includes(action) === true;
+  }
+
+  /** The move is not made: a request for a second operator is (reason required, checked first). */
+  private async hold(
+    id: string,
+    action: TwoPersonAction,
+    req: Partial<RemoveRequest> | undefined,
+  ): Promise<MoveResult> {
+    this.refuseWithoutLock();
+    const watcher = this.watcher(id);
+    const { reason, operator } = this.readRequester(id, req, true);
+    const note = isObject(req) && typeof req.note === 'string' ? req.note : undefined;
+    const request = this.requests.create({
+      pair: id,
+      action,
+      requestedBy: operator,
+      reason,
+      ...(note ? { note } : {}),
+      ...(action === 'remove' && isForced(req as RemoveRequest) ? { force: true } : {}),
+    });
+    return { ...watcher.status(), request };
+  }
+
+  /** An approved request: the move as its requester asked it, audited under the requester's name. */
+  private async performApproved(request: TwoPersonRequest, detail: string): Promise<void> {
+    const by = { reason: request.reason, operator: request.requestedBy };
+    if (request.action === 'remove')
+      return this.remove(request.pair, { ...by, ...(request.force ? { force: true } : {}) });
+    if (request.action === 'failover') {
+      await this.move(request.pair, 'failover', by, (w, reason, operator) => w.failover(reason, operator), detail);
+      return;
+    }
+    await this.move(request.pair, 'rearm', by, (w, reason, operator) => w.rearm(reason, operator, true), detail);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Helpers
 
   private currentConfig(): FailoverConfig {
@@ -616,6 +704,7 @@ export class Controller implements Monitor {
     };
     const channels = this.notify.channels();
     if (channels.length > 0) config.notify = channels;
+    if (this.policy) config.policy = this.policy;
     return config;
   }
 
@@ -656,6 +745,7 @@ export class Controller implements Monitor {
       outcome,
     };
     if (detail) event.detail = detail;
+    if (isObject(by) && typeof by.note === 'string' && by.note.trim() !== '') event.note = by.note.trim().slice(0, 200);
     this.supervisor.emit(event);
   }
 

@@ -95,6 +95,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
     if (opts.certificateProbe !== undefined) controllerOptions.certificateProbe = opts.certificateProbe;
     if (opts.notifyTuning) controllerOptions.notifyTuning = opts.notifyTuning;
+    if (opts.requestLapseMs !== undefined) controllerOptions.requestLapseMs = opts.requestLapseMs;
     if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
     if (opts.readinessFirstDelayMs !== undefined) controllerOptions.readinessFirstDelayMs = opts.readinessFirstDelayMs;
     controller = new Controller(controllerOptions, config);

@@ -3,7 +3,8 @@
 // logger). Each is implemented once in src/core and passed in, so tests build
 // the pieces with real files and real sockets, and nothing reaches for globals.
 
-import type { MonitorApi, Unsubscribe } from '../shared/api.js';
+import type { AuditApi, MonitorApi, TwoPersonApi, Unsubscribe } from '../shared/api.js';
+import type { Policy } from '../shared/two-person.js';
 import type { HttpClient, ProbeCall } from './http-client.js';
 import type { CertificateLevel, CertificateStatus, SipTransport } from '../shared/pbx-health.js';
 import type { MaintenanceWindow } from '../shared/maintenance.js';
@@ -52,6 +53,8 @@ export interface FailoverConfig {
   notify?: NotifySettings[];
   /** The top-level <maintenance> windows; left out, the file's windows are kept as they are on write. */
   maintenance?: MaintenanceWindow[];
+  /** Top-level `<policy>` (the two-person rule); absent when the file has none. */
+  policy?: Policy;
 }
 
 export type ParseResult = { ok: true; config: FailoverConfig } | { ok: false; problems: Problem[] };
@@ -271,7 +274,7 @@ export interface MaintenanceSchedule {
 }
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */
-export interface Monitor extends MonitorApi {
+export interface Monitor extends MonitorApi, TwoPersonApi, AuditApi {
   readonly serverdir: string;
   /** Every engine event, one at a time, in order. */
   subscribe(listener: (event: EngineEvent) => void): Unsubscribe;
@@ -290,6 +293,8 @@ export interface MonitorOptions {
   historyRetentionDays?: number;
   /** Operator name recorded when a request names none ("api" for the service, the OS user for the desktop). */
   defaultOperator?: string;
+  /** How long a two-person request waits for its second operator (default 10 minutes). */
+  requestLapseMs?: number;
 }
 
 /** What one DNS server said to one question (core/dns-client.ts). */

@@ -4,13 +4,15 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/ports.js';
-import type { MonitorApi } from '../shared/api.js';
+import type { AuditApi, MonitorApi } from '../shared/api.js';
 import { frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { HostAllowList } from './host-check.js';
 import { SECURITY_HEADERS } from './headers.js';
 import { createMetrics } from './metrics.js';
 import { metricsRoutes } from './routes-metrics.js';
-import { JSON_BODY_LIMIT, apiRoutes, registerHealthRoute } from './routes.js';
+import { JSON_BODY_LIMIT, apiRoutes, registerHealthRoute, streamKey } from './routes.js';
+import { ApiAuth } from './auth.js';
+import type { TokenStore } from './tokens.js';
 import { EventHub, type EventSource, type EventStreamOptions } from './sse.js';
 import { registerDashboard } from './static.js';
 
@@ -50,11 +52,14 @@ export interface AppOptions {
   limits?: ConnectionLimits;
   /** A second token that may read GET /metrics and nothing else (--metrics-token-file). */
   metricsToken?: string;
+  /** Named tokens with roles (`<serverdir>/api-tokens.json`); without it only the admin token is accepted. */
+  tokens?: TokenStore;
 }
 
 export interface ServiceApp {
   app: FastifyInstance;
   hub: EventHub;
+  auth: ApiAuth;
 }
 
 export async function createApp(opts: AppOptions): Promise<ServiceApp> {
@@ -100,11 +105,31 @@ export async function createApp(opts: AppOptions): Promise<ServiceApp> {
   app.addHook('preClose', async () => hub.close());
 
   registerHealthRoute(app, opts.monitor);
-  await app.register(apiRoutes, { monitor: opts.monitor, hub, token: opts.token });
+  const auth = new ApiAuth(opts.token, opts.tokens, opts.log);
+  await auth.start();
+  app.addHook('onClose', async () => auth.close());
+  // A revoked token's open event streams end at once.
+  auth.onRevoked((names) => {
+    for (const name of names) hub.drop(streamKey(name));
+  });
+  // Changes by the command line are audited as its own; the API's are audited by its routes with the caller.
+  const audit = opts.monitor as Partial<AuditApi>;
+  auth.onOutsideChange((added, removed) => {
+    const by = { reason: '', operator: 'command line' };
+    for (const t of added) audit.recordOperator?.('token-add', by, `added token "${t.name}" (${t.role})`);
+    for (const name of removed) audit.recordOperator?.('token-revoke', by, `revoked token "${name}"`);
+  });
+  await app.register(apiRoutes, {
+    monitor: opts.monitor,
+    hub,
+    auth,
+    ...(opts.tokens ? { tokens: opts.tokens } : {}),
+    log: opts.log,
+  });
   const metrics = createMetrics(opts.monitor);
   app.addHook('onClose', async () => metrics.close());
   const scrapeTokens = opts.metricsToken !== undefined ? [opts.token, opts.metricsToken] : [opts.token];
-  await app.register(metricsRoutes, { metrics, tokens: scrapeTokens });
+  await app.register(metricsRoutes, { metrics, tokens: scrapeTokens, auth });
   await registerDashboard(app, opts.rendererDir);
-  return { app, hub };
+  return { app, hub, auth };
 }

@@ -14,6 +14,7 @@ import { CONFIG_FILE_NAME, configPath, defaultServerdir } from '../core/paths.js
 import { MonitorError } from '../shared/api.js';
 import type { Problem } from '../shared/model.js';
 import { packageVersion } from './package-info.js';
+import { TOKEN_USAGE, TokenUsageError, runTokenCommand } from './cli-token.js';
 import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost } from './address.js';
 import { LOG_FORMATS, LOG_LEVELS, createLogger, type LogFormat, type LogLevel } from './log.js';
 import type { RunningService, ServiceOptions } from './service.js';
@@ -31,6 +32,7 @@ const processIo: CliIo = {
 const USAGE = `Usage:
   pbx-failover-monitor [serve] [options]   watch every pair and serve the dashboard and the API
   pbx-failover-monitor validate <file>     check a pbxctrl-failover.xml and list every problem
+${TOKEN_USAGE}
   pbx-failover-monitor --help | --version
 
 Options for serve:
@@ -66,6 +68,7 @@ const OPTIONS = {
   'allowed-host': { type: 'string', multiple: true },
   'log-format': { type: 'string' },
   'log-level': { type: 'string' },
+  role: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -194,7 +197,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         throw new UsageError('validate takes exactly one file: pbx-failover-monitor validate <file>');
       return await validate(rest[0] as string, io);
     }
-    if (command !== 'serve') throw new UsageError(`unknown command "${command}" (commands: serve, validate)`);
+    if (command === 'token') return await token(rest, values, io);
+    if (values.role !== undefined) throw new UsageError('--role is an option of token add');
+    if (command !== 'serve') throw new UsageError(`unknown command "${command}" (commands: serve, validate, token)`);
     if (rest.length > 0) throw new UsageError(`serve takes no arguments besides options, not "${rest[0]}"`);
     return await serve(serveArgs(values), io);
   } catch (err) {
@@ -204,6 +209,19 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return 2;
     }
     throw err;
+  }
+}
+
+async function token(args: string[], values: Values, io: CliIo): Promise<number> {
+  const used = SERVE_ONLY.filter((name) => name !== 'serverdir' && values[name] !== undefined);
+  if (used.length > 0) throw new UsageError(`--${used[0]} is an option of serve, not of token`);
+  const serverdir = resolve(nonEmpty('serverdir', values.serverdir) ?? defaultServerdir());
+  try {
+    return await runTokenCommand(args, { serverdir, role: values.role }, io);
+  } catch (err) {
+    if (err instanceof TokenUsageError) throw new UsageError(err.message);
+    reportStartError(io, err, `cannot change the tokens in ${serverdir}`);
+    return 1;
   }
 }
 

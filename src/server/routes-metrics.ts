@@ -3,13 +3,15 @@
 
 import type { FastifyInstance } from 'fastify';
 import { API_PATHS, MonitorError } from '../shared/api.js';
-import { bearerToken, tokensMatch } from './auth.js';
+import { bearerToken, tokensMatch, type ApiAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 
 export interface MetricsRouteDeps {
   metrics: Metrics;
   /** Tokens that may scrape: the API token and, if given, the scrape token. */
   tokens: readonly string[];
+  /** Named tokens may scrape too (any role: metrics are a read). */
+  auth?: ApiAuth;
 }
 
 export async function metricsRoutes(scope: FastifyInstance, deps: MetricsRouteDeps): Promise<void> {
@@ -19,6 +21,7 @@ export async function metricsRoutes(scope: FastifyInstance, deps: MetricsRouteDe
     let ok = false;
     if (given !== undefined) for (const token of deps.tokens) ok = tokensMatch(token, given) || ok;
     if (ok) return;
+    if (given !== undefined && deps.auth && (await deps.auth.identify(given)) !== undefined) return;
     reply.header('www-authenticate', 'Bearer');
     reply.header('connection', 'close');
     throw new MonitorError(

@@ -2,19 +2,28 @@
 // engine's MonitorApi. Schemas only check shapes; the engine's validation is the authority on
 // settings and its problems are what a 400 lists.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  API_PATHS,
   MonitorError,
+  type TwoPersonApi,
+  type AuditApi,
+  type WhoAmI,
   type ImportMode,
   type MonitorApi,
+  type MoveResult,
   type Reasoned,
   type RearmRequest,
   type RemoveRequest,
   type TimeRange,
 } from '../shared/api.js';
 import type { PairSettings } from '../shared/model.js';
-import { bearerToken, tokenGuard } from './auth.js';
+import { callerOf, type ApiAuth } from './auth.js';
 import type { EventHub } from './sse.js';
+import type { Logger } from '../core/ports.js';
+import type { TokenStore } from './tokens.js';
+import { registerTokenRoutes } from './routes-tokens.js';
+import { registerRequestRoutes } from './routes-requests.js';
 import { DEFAULT_MAX_BYTES } from '../core/xml-tree.js';
 import { MAX_REASON_LENGTH } from '../core/requests.js';
 import { registerNotifyRoutes } from './routes-notify.js';
@@ -62,6 +71,24 @@ const rearmBody = {
 const settingsBody = { type: 'object' } as const;
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
+
+/**
+ * Who asks, as the token says. A named token is the who (its name, and its identity for the two-person
+ * rule), and a body's `operator` becomes a free-text note; the admin file token keeps the body's
+ * `operator` (or "api") as the who, as before named tokens.
+ */
+export function asCaller<T extends Partial<Reasoned>>(request: FastifyRequest, by: T | undefined): T {
+  const caller = callerOf(request);
+  const given = (by ?? {}) as T;
+  if (caller.fileToken) return given;
+  const { operator, ...rest } = given;
+  return {
+    ...rest,
+    operator: caller.name,
+    identity: { name: caller.name, role: caller.role },
+    ...(typeof operator === 'string' && operator.trim() !== '' ? { note: operator.trim() } : {}),
+  } as T;
+}
 
 /** A manual transition must say why: the reason lands in the audit log. */
 function reasoned(body: { reason?: unknown; operator?: unknown }): Reasoned {
@@ -134,13 +161,16 @@ export function registerHealthRoute(app: FastifyInstance, monitor: MonitorApi): 
 export interface ApiDeps {
   monitor: MonitorApi;
   hub: EventHub;
-  token: string;
+  auth: ApiAuth;
+  /** Named tokens: GET/POST/DELETE /api/tokens (absent: those routes answer 404). */
+  tokens?: TokenStore;
+  log?: Logger;
 }
 
 /** Everything under /api/ except health, behind the token. */
 export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { monitor, hub } = deps;
-  api.addHook('onRequest', tokenGuard(deps.token));
+  api.addHook('onRequest', deps.auth.guard());
   api.addHook('onSend', async (_request, reply) => {
     void reply.header('cache-control', 'no-store');
   });
@@ -154,20 +184,41 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
   registerConfigRoutes(api, monitor);
   registerNotifyRoutes(api, monitor);
   registerMaintenanceRoutes(api, monitor);
+  const twoPerson = monitor as Partial<TwoPersonApi>;
+  registerRequestRoutes(api, twoPerson);
+  api.get(API_PATHS.whoami, async (request): Promise<WhoAmI> => {
+    const { name, role } = callerOf(request);
+    return { name, role, twoPerson: (await twoPerson.twoPersonActions?.()) ?? [] };
+  });
+  if (deps.tokens) {
+    const audit = monitor as Partial<AuditApi>;
+    registerTokenRoutes(api, {
+      store: deps.tokens,
+      audit: (request, action, detail) => audit.recordOperator?.(action, asCaller(request, { reason: '' }), detail),
+    });
+  }
 
   // No HEAD twin: a HEAD request would otherwise hold a stream that can never carry an event.
   api.get('/api/events', { exposeHeadRoute: false }, (request, reply) =>
-    hub.attach(reply, bearerToken(request.headers.authorization) ?? ''),
+    hub.attach(reply, streamKey(callerOf(request).name)),
   );
   api.post('/api/test-urls', { schema: { body: settingsBody } }, async (request) =>
     monitor.testUrls(request.body as PairSettings),
   );
 }
 
+/** Event streams are counted and closed per token name (a revoked token's streams end at once). */
+export function streamKey(name: string): string {
+  return `token:${name}`;
+}
+
 function registerPairRoutes(api: FastifyInstance, monitor: MonitorApi): void {
   api.get('/api/pairs', async () => monitor.listPairs());
   api.post('/api/pairs', { schema: { body: settingsBody, querystring: whoQuery } }, async (request, reply) => {
-    const detail = await monitor.addPair(request.body as PairSettings, optionalWho(request.query as object));
+    const detail = await monitor.addPair(
+      request.body as PairSettings,
+      asCaller(request, optionalWho(request.query as object)),
+    );
     return reply.code(201).send(detail);
   });
   api.get('/api/pairs/:id', { schema: { params: idParams } }, async (request: IdRequest) =>
@@ -178,34 +229,46 @@ function registerPairRoutes(api: FastifyInstance, monitor: MonitorApi): void {
     { schema: { params: idParams, body: settingsBody, querystring: whoQuery } },
     async (request) => {
       const { id } = (request as IdRequest).params;
-      return monitor.updatePair(id, request.body as PairSettings, optionalWho(request.query as object));
+      return monitor.updatePair(
+        id,
+        request.body as PairSettings,
+        asCaller(request, optionalWho(request.query as object)),
+      );
     },
   );
   api.delete('/api/pairs/:id', { schema: { params: idParams, querystring: removeQuery } }, async (request, reply) => {
     const { id } = (request as IdRequest).params;
-    await monitor.removePair(id, removeRequest(request.query as RemoveQuery, request.body));
+    const held = await monitor.removePair(
+      id,
+      asCaller(request, removeRequest(request.query as RemoveQuery, request.body)),
+    );
+    // Under the two-person rule the removal waits for a second operator: 202 with the request.
+    if (held) return reply.code(202).send({ request: held });
     return reply.code(204).send();
   });
 }
 
 function registerOperatorRoutes(api: FastifyInstance, monitor: MonitorApi): void {
   const withReason = { schema: { params: idParams, body: reasonedBody } };
-  api.post('/api/pairs/:id/failover', withReason, async (request) =>
-    monitor.failover((request as IdRequest).params.id, reasoned(request.body as object)),
+  const by = (request: FastifyRequest): Reasoned => asCaller(request, reasoned(request.body as object));
+  // A move held by the two-person rule answers 202: nothing moved, the request waits for a second operator.
+  const moved = (reply: FastifyReply, result: MoveResult) => reply.code(result.request ? 202 : 200).send(result);
+  api.post('/api/pairs/:id/failover', withReason, async (request, reply) =>
+    moved(reply, await monitor.failover((request as IdRequest).params.id, by(request))),
   );
   api.post('/api/pairs/:id/pause', withReason, async (request) =>
-    monitor.pause((request as IdRequest).params.id, reasoned(request.body as object)),
+    monitor.pause((request as IdRequest).params.id, by(request)),
   );
   api.post('/api/pairs/:id/resume', withReason, async (request) =>
-    monitor.resume((request as IdRequest).params.id, reasoned(request.body as object)),
+    monitor.resume((request as IdRequest).params.id, by(request)),
   );
-  api.post('/api/pairs/:id/rearm', { schema: { params: idParams, body: rearmBody } }, async (request) => {
+  api.post('/api/pairs/:id/rearm', { schema: { params: idParams, body: rearmBody } }, async (request, reply) => {
     const body = request.body as RearmRequest;
-    const req: RearmRequest = { ...reasoned(body), failback: body.failback };
-    return monitor.rearm((request as IdRequest).params.id, req);
+    const req: RearmRequest = { ...by(request), failback: body.failback };
+    return moved(reply, await monitor.rearm((request as IdRequest).params.id, req));
   });
   api.post('/api/pairs/:id/action/mark-done', withReason, async (request) =>
-    monitor.markActionDone((request as IdRequest).params.id, reasoned(request.body as object)),
+    monitor.markActionDone((request as IdRequest).params.id, by(request)),
   );
   // The body is optional here: retrying a failed action needs no new decision.
   api.post('/api/pairs/:id/action/retry', { schema: { params: idParams } }, async (request) => {
@@ -214,7 +277,7 @@ function registerOperatorRoutes(api: FastifyInstance, monitor: MonitorApi): void
       throw new MonitorError('invalid', 'the body must be a JSON object such as {"reason": "…"}');
     }
     const who = body && typeof (body as Reasoned).reason === 'string' ? reasoned(body as object) : undefined;
-    return monitor.retryAction((request as IdRequest).params.id, who);
+    return monitor.retryAction((request as IdRequest).params.id, asCaller(request, who));
   });
 }
 
@@ -260,7 +323,7 @@ function registerConfigRoutes(api: FastifyInstance, monitor: MonitorApi): void {
         { field: 'body', message: 'is empty' },
       ]);
     }
-    const who = optionalWho(query);
+    const who = asCaller(request, optionalWho(query));
     return monitor.importXml(request.body, { dryRun: flag(query['dry-run'] ?? query.dryRun), mode, ...who });
   });
 }

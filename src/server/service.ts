@@ -9,6 +9,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, displayHost } from './address.js';
 import { createApp, type ConnectionLimits, type TlsFiles } from './app.js';
 import { assertTokenDirectory, defaultTokenFile, loadOrCreateToken } from './auth.js';
 import { logEvents } from './event-log.js';
+import { TokenStore } from './tokens.js';
 import { HostAllowList } from './host-check.js';
 import { createLogger, type ServiceLogger } from './log.js';
 import { packageVersion, rendererDir as builtRendererDir } from './package-info.js';
@@ -36,6 +37,8 @@ export interface ServiceOptions {
   /** Host header names answered besides loopback names, IP literals and `host` (--allowed-host). */
   allowedHosts?: string[];
   limits?: ConnectionLimits;
+  /** How long a two-person request waits for its second operator (default 10 minutes; tests shorten it). */
+  requestLapseMs?: number;
 }
 
 export interface RunningService {
@@ -77,6 +80,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       log,
       historyRetentionDays: opts.retentionDays ?? 90,
       defaultOperator: 'api',
+      ...(opts.requestLapseMs !== undefined ? { requestLapseMs: opts.requestLapseMs } : {}),
     });
   } catch (err) {
     await reserved.release();
@@ -92,6 +96,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       monitor,
       token: loaded.token,
       ...(scrape ? { metricsToken: scrape.token } : {}),
+      tokens: new TokenStore(monitor.serverdir),
       log,
       rendererDir: opts.rendererDir ?? builtRendererDir,
       hosts: new HostAllowList(host, opts.allowedHosts ?? []),

@@ -37,6 +37,8 @@ export function formatBatch(events: readonly EngineEvent[]): string {
 
 export class EventHub {
   private readonly clients = new Set<ServerResponse>();
+  /** The key each stream was attached with (the token's name), to close a revoked token's streams. */
+  private readonly keyOf = new Map<ServerResponse, string>();
   private pending: EngineEvent[] = [];
   private batchTimer: NodeJS.Timeout | undefined;
   /** When the scheduled flush runs (monotonic ms), to bring it forward for urgent events. */
@@ -104,9 +106,26 @@ export class EventHub {
     });
     res.socket?.setNoDelay(true);
     this.clients.add(res);
-    res.on('close', () => this.clients.delete(res));
+    this.keyOf.set(res, token);
+    res.on('close', () => {
+      this.clients.delete(res);
+      this.keyOf.delete(res);
+    });
     // Sent at once so the client's fetch() resolves and it knows it is live.
     this.send(res, 'retry: 2000\n: connected\n\n');
+  }
+
+  /** End every stream attached with this key (a revoked token): its client is told no more. */
+  drop(key: string): number {
+    let n = 0;
+    for (const [res, k] of this.keyOf) {
+      if (k !== key) continue;
+      this.clients.delete(res);
+      this.keyOf.delete(res);
+      res.end();
+      n++;
+    }
+    return n;
   }
 
   close(): void {

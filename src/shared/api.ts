@@ -18,11 +18,34 @@ import type {
 import type { DesktopPreferences, ExportWithSecretsResult } from './ipc.js';
 import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from './notify.js';
 import type { MaintenanceInfo, MaintenanceWindow } from './maintenance.js';
+import type { TwoPersonAction, TwoPersonRequest } from './two-person.js';
+
+export type { TwoPersonRequest } from './two-person.js';
 
 export interface Reasoned {
   reason: string;
-  /** Who did it; the desktop fills in the OS user, the service takes it from the body or says "api". */
+  /**
+   * Who did it; the desktop fills in the OS user. The service sets it to a named token's name, and for
+   * the admin file token (`<serverdir>/api-token`) takes it from the body or says "api".
+   */
   operator?: string;
+  /** A named token's body `operator`, recorded as free text beside the token's name (never as the who). */
+  note?: string;
+  /**
+   * Set by the service only, for a named token: who is calling, as the token store says. A two-person
+   * approval needs it (the requester and the approver are told apart by it).
+   */
+  identity?: Identity;
+}
+
+/** Roles of named API tokens, weakest first: each may do everything the ones before it may. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who an API token is (GET /api/whoami). The admin file token is `{ name: "api", role: "admin" }`. */
+export interface Identity {
+  name: string;
+  role: Role;
 }
 
 export interface RearmRequest extends Reasoned {
@@ -69,7 +92,8 @@ export interface RemoveRequest extends Reasoned {
   force?: boolean;
 }
 
-export type ApiErrorCode = 'invalid' | 'not-found' | 'conflict' | 'unauthorized' | 'too-large' | 'internal';
+export type ApiErrorCode =
+  'invalid' | 'not-found' | 'conflict' | 'unauthorized' | 'forbidden' | 'too-large' | 'internal';
 
 /** An error as it crosses HTTP and IPC: a message for a person plus, for invalid input, every problem. */
 export interface ApiErrorBody {
@@ -81,6 +105,7 @@ export interface ApiErrorBody {
 export const HTTP_STATUS_OF: Record<ApiErrorCode, number> = {
   invalid: 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'too-large': 413,
@@ -112,12 +137,18 @@ export interface MonitorApi {
   /** Validated like the XML; secrets equal to SECRET_MASK keep the stored value (update only). */
   addPair(settings: PairSettings, by?: Reasoned): Promise<PairDetail>;
   updatePair(id: string, settings: PairSettings, by?: Reasoned): Promise<PairDetail>;
-  /** Needs a reason; refuses a pair in failover or with an action in flight unless `force`. */
-  removePair(id: string, req?: RemoveRequest): Promise<void>;
-  /** Controlled failover: state -> failover and the action fired, from starting, waiting, verifying or paused. */
-  failover(id: string, req: Reasoned): Promise<PairStatus>;
-  /** failover -> starting, optionally firing the failback action. */
-  rearm(id: string, req: RearmRequest): Promise<PairStatus>;
+  /**
+   * Needs a reason; refuses a pair in failover or with an action in flight unless `force`. Under
+   * `<policy two-person="remove">` nothing is removed: the pending request is the answer.
+   */
+  removePair(id: string, req?: RemoveRequest): Promise<TwoPersonRequest | void>;
+  /**
+   * Controlled failover: state -> failover and the action fired, from starting, waiting, verifying or paused.
+   * Under `<policy two-person="failover">` nothing moves: the answer carries the pending `request`.
+   */
+  failover(id: string, req: Reasoned): Promise<MoveResult>;
+  /** failover -> starting, optionally firing the failback action (held like failover under two-person "failback"). */
+  rearm(id: string, req: RearmRequest): Promise<MoveResult>;
   pause(id: string, req: Reasoned): Promise<PairStatus>;
   resume(id: string, req: Reasoned): Promise<PairStatus>;
   /**
@@ -159,6 +190,33 @@ export interface MonitorApi {
   removeMaintenance(id: string, by?: Reasoned): Promise<void>;
 }
 
+/** The two-person rule's requests (the engine and the HTTP backend have them; the desktop's IPC does not yet). */
+export interface TwoPersonApi {
+  /** Pending requests and those decided in the last hour, newest first. */
+  listRequests(): Promise<TwoPersonRequest[]>;
+  /**
+   * A second operator approves (the held move fires, exactly once) or rejects a pending request.
+   * `by.identity` must name a token other than the requester's, of role operator or admin.
+   */
+  approveRequest(id: string, by: Reasoned): Promise<TwoPersonRequest>;
+  rejectRequest(id: string, by: Reasoned): Promise<TwoPersonRequest>;
+  /** The moves `<policy two-person>` holds for a second operator (empty without a policy). */
+  twoPersonActions(): Promise<TwoPersonAction[]>;
+}
+
+/** Operator actions the service makes outside the engine (token changes), recorded in the engine's audit log. */
+export interface AuditApi {
+  recordOperator(action: 'token-add' | 'token-revoke', by: Reasoned, detail: string): void;
+}
+
+/** GET /api/whoami: the token's name and role, and the moves that need a second operator. */
+export interface WhoAmI extends Identity {
+  twoPerson: TwoPersonAction[];
+}
+
+/** What a failover or re-arm answers: the pair's status, plus the pending request when the move was held. */
+export type MoveResult = PairStatus & { request?: TwoPersonRequest };
+
 export type Unsubscribe = () => void;
 
 /** `rejected`: the service refused the token (401): reconnecting will not help, a new token is needed. */
@@ -183,6 +241,11 @@ export interface Backend extends MonitorApi {
   readonly hasToken?: boolean;
   /** HTTP: use this token from now on (the stream reconnects with it). */
   setToken?(token: string): void;
+  /** HTTP: who the token is (GET /api/whoami); absent in the desktop's local mode (it may do everything). */
+  whoami?(): Promise<WhoAmI>;
+  listRequests?: TwoPersonApi['listRequests'];
+  approveRequest?: TwoPersonApi['approveRequest'];
+  rejectRequest?: TwoPersonApi['rejectRequest'];
 }
 
 /** The HTTP paths of the headless service (a contract with tools outside the project). */
@@ -210,6 +273,7 @@ export const API_PATHS = {
   ackAlert: (id: string) => `/api/alerts/${encodeURIComponent(id)}/ack`,
   silence: (id: string) => `/api/pairs/${encodeURIComponent(id)}/silence`,
   tokens: '/api/tokens',
+  whoami: '/api/whoami',
   token: (name: string) => `/api/tokens/${encodeURIComponent(name)}`,
   requests: '/api/requests',
   approveRequest: (id: string) => `/api/requests/${encodeURIComponent(id)}/approve`,

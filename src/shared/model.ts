@@ -381,6 +381,8 @@ export interface OperatorEvent extends EventBase {
   reason: string;
   outcome: 'ok' | 'failed';
   detail?: string;
+  /** Free text a named token's request gave as `operator`: kept beside the token's name, never as the who. */
+  note?: string;
   /** `ack`: the id of the acknowledged alert. */
   alertId?: string;
   /** `silence`: ISO 8601 end of the silence (the time of the event when a silence was ended). */

@@ -65,6 +65,7 @@ describe('which event raises which notification', () => {
     ['isolated', 'warning'],
     ['primary-answering', 'critical'],
     ['standby-down', 'warning'],
+    ['request-pending', 'warning'],
   ] as const)('raises one for the %s alert with the engine message', (kind, severity) => {
     const intent = policy().intentFor(alert('acme', kind, 'what happened'), 0);
     expect(intent).toMatchObject({ kind, severity, body: 'what happened' });

@@ -15,6 +15,8 @@ export const NOTIFY_KINDS = [
   'certificate',
   /** An alert channel (<notify>) keeps failing: alerts may not reach the team. */
   'notify-failing',
+  /** A two-person request waits for a second operator. */
+  'request-pending',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
@@ -46,6 +48,7 @@ const SEVERITY: Record<NotifyKind, Severity> = {
   'standby-down': 'warning',
   certificate: 'warning',
   'notify-failing': 'warning',
+  'request-pending': 'warning',
 };
 
 const HEADLINE: Record<NotifyKind, string> = {
@@ -58,6 +61,7 @@ const HEADLINE: Record<NotifyKind, string> = {
   'standby-down': 'standby down',
   certificate: 'certificate',
   'notify-failing': 'alert channel failing',
+  'request-pending': 'waiting for a second operator',
 };
 
 /** Most urgent first: what a coalesced notification leads with. */
@@ -67,6 +71,7 @@ const URGENCY: readonly NotifyKind[] = [
   'action-failed',
   'verifying',
   'isolated',
+  'request-pending',
   'standby-down',
   'certificate',
   'notify-failing',
@@ -151,6 +156,7 @@ export class NotificationPolicy {
       case 'primary-answering':
       case 'standby-down':
       case 'notify-failing':
+      case 'request-pending':
         return { kind: e.alert, body: this.withoutLabel(e.pair, e.message) };
       case 'action-succeeded':
         return this.succeeded(e.pair, this.withoutLabel(e.pair, e.message), (this.failedAttempts.get(e.pair) ?? 0) > 0);

@@ -3,6 +3,8 @@
 import { getContext } from 'svelte';
 import type { Backend } from '$shared/api';
 import { AuditStore } from './stores/audit.svelte';
+import { AccessStore } from './stores/access.svelte';
+import { RequestsStore } from './stores/requests.svelte';
 import { saveToken } from './backend/token';
 import { clock } from './stores/clock.svelte';
 import { desktopSettingsOf, type DesktopSettings } from './stores/desktop-settings.svelte';
@@ -21,6 +23,10 @@ export class AppState {
   readonly audit: AuditStore;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
+  /** What this screen's token may do (whoami). */
+  readonly access: AccessStore;
+  /** Two-person requests waiting for a second operator. */
+  readonly requests: RequestsStore;
   readonly prefs = new Prefs();
   readonly router = new Router();
   readonly clock = clock;
@@ -39,6 +45,8 @@ export class AppState {
     this.audit = new AuditStore(backend);
     this.health = new HealthStore(backend);
     this.maintenance = new MaintenanceStore(backend);
+    this.access = new AccessStore(backend);
+    this.requests = new RequestsStore(backend);
     this.settings = desktopSettingsOf(backend);
     this.hub.on((events) => {
       this.health.apply(events);
@@ -46,6 +54,7 @@ export class AppState {
       this.notifications.apply(events);
       this.audit.apply(events);
       this.maintenance.apply(events);
+      this.requests.apply(events);
     });
     this.hub.onRender(() => this.clock.tick());
     // The stream came back after a loss: what happened meanwhile is fetched again.
@@ -75,6 +84,8 @@ export class AppState {
     await Promise.all([
       pairs,
       this.health.load(),
+      this.access.load(),
+      this.requests.load(),
       this.settings?.load(),
       pairs.then(
         () => this.notifications.load(),
@@ -125,6 +136,8 @@ export class AppState {
       this.pairs.load(),
       this.notifications.load(),
       this.health.load(),
+      this.access.load(),
+      this.requests.load(),
       this.audit.loaded ? this.audit.load() : undefined,
       this.maintenance.load(),
     ]);

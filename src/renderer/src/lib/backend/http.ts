@@ -14,6 +14,9 @@ import {
   type RearmRequest,
   type TimeRange,
   type Unsubscribe,
+  type MoveResult,
+  type TwoPersonRequest,
+  type WhoAmI,
 } from '$shared/api';
 import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '$shared/notify';
 import type {
@@ -96,14 +99,16 @@ export class HttpBackend implements Backend {
   updatePair(id: string, settings: PairSettings, by?: Reasoned): Promise<PairDetail> {
     return this.request('PUT', API_PATHS.pair(id) + query(by), settings);
   }
-  async removePair(id: string, by?: RemoveRequest): Promise<void> {
+  async removePair(id: string, by?: RemoveRequest): Promise<TwoPersonRequest | void> {
     const params = query({ reason: by?.reason, operator: by?.operator, force: by?.force ? 'true' : undefined });
-    await this.request('DELETE', API_PATHS.pair(id) + params);
+    // 202 under the two-person rule: the removal waits for a second operator.
+    const held = await this.request<{ request?: TwoPersonRequest } | undefined>('DELETE', API_PATHS.pair(id) + params);
+    return held?.request;
   }
-  failover(id: string, req: Reasoned): Promise<PairStatus> {
+  failover(id: string, req: Reasoned): Promise<MoveResult> {
     return this.request('POST', API_PATHS.failover(id), req);
   }
-  rearm(id: string, req: RearmRequest): Promise<PairStatus> {
+  rearm(id: string, req: RearmRequest): Promise<MoveResult> {
     return this.request('POST', API_PATHS.rearm(id), req);
   }
   pause(id: string, req: Reasoned): Promise<PairStatus> {
@@ -171,6 +176,18 @@ export class HttpBackend implements Backend {
   }
   async removeMaintenance(id: string, by?: Reasoned): Promise<void> {
     await this.request('DELETE', API_PATHS.maintenanceWindow(id) + query(by));
+  }
+  whoami(): Promise<WhoAmI> {
+    return this.request('GET', API_PATHS.whoami);
+  }
+  listRequests(): Promise<TwoPersonRequest[]> {
+    return this.request('GET', API_PATHS.requests);
+  }
+  approveRequest(id: string, by: Reasoned): Promise<TwoPersonRequest> {
+    return this.request('POST', API_PATHS.approveRequest(id), by);
+  }
+  rejectRequest(id: string, by: Reasoned): Promise<TwoPersonRequest> {
+    return this.request('POST', API_PATHS.rejectRequest(id), by);
   }
 
   subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe {

@@ -2,8 +2,8 @@
 // types the pair's name and a reason before the button works, and then sees
 // the result, including the action's attempts as they happen.
 
-import type { Backend } from '$shared/api';
-import type { PairStatus, Problem } from '$shared/model';
+import type { Backend, MoveResult } from '$shared/api';
+import type { Problem } from '$shared/model';
 import { MonitorError } from '$shared/api';
 import { errorMessage } from '../backend/errors';
 
@@ -26,7 +26,7 @@ export class OperatorActionFlow {
   phase = $state<'confirm' | 'submitting' | 'done'>('confirm');
   error = $state<string | undefined>(undefined);
   problems = $state.raw<Problem[]>([]);
-  result = $state.raw<PairStatus | undefined>(undefined);
+  result = $state.raw<MoveResult | undefined>(undefined);
 
   /** The name to type: what the operator sees as the pair's name. */
   readonly confirmName: string;
@@ -61,7 +61,7 @@ export class OperatorActionFlow {
     }
   }
 
-  private call(who: { reason: string; operator?: string }): Promise<PairStatus> {
+  private call(who: { reason: string; operator?: string }): Promise<MoveResult> {
     switch (this.kind) {
       case 'failover':
         return this.backend.failover(this.pairId, who);
