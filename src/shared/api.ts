@@ -15,6 +15,7 @@ import type {
   Problem,
 } from './model.js';
 import type { DesktopPreferences, ExportWithSecretsResult } from './ipc.js';
+import type { AttachRequest, RemoteConnection, RemoteSettings, WhoAmI } from './remote.js';
 
 export interface Reasoned {
   reason: string;
@@ -66,7 +67,8 @@ export interface RemoveRequest extends Reasoned {
   force?: boolean;
 }
 
-export type ApiErrorCode = 'invalid' | 'not-found' | 'conflict' | 'unauthorized' | 'too-large' | 'internal';
+export type ApiErrorCode =
+  'invalid' | 'not-found' | 'conflict' | 'unauthorized' | 'forbidden' | 'too-large' | 'internal';
 
 /** An error as it crosses HTTP and IPC: a message for a person plus, for invalid input, every problem. */
 export interface ApiErrorBody {
@@ -78,6 +80,7 @@ export interface ApiErrorBody {
 export const HTTP_STATUS_OF: Record<ApiErrorCode, number> = {
   invalid: 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'too-large': 413,
@@ -157,6 +160,16 @@ export interface Backend extends MonitorApi {
   getPreferences?(): Promise<DesktopPreferences>;
   /** Desktop: change some preferences; answers all of them as saved, or throws MonitorError('invalid'). */
   setPreferences?(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences>;
+  /** Who this screen acts as (GET /api/whoami; the desktop in local mode is admin). */
+  whoami?(): Promise<WhoAmI>;
+  /** Desktop: its own watchers ('local') or the service it is attached to, and whether the stream is live. */
+  onRemote?(listener: (connection: RemoteConnection) => void): Unsubscribe;
+  /** Desktop: the remote-mode settings (never the token). */
+  getRemote?(): Promise<RemoteSettings>;
+  /** Desktop: attach to a service (the token is encrypted and kept by main); the app restarts in remote mode. */
+  attach?(req: AttachRequest): Promise<RemoteSettings>;
+  /** Desktop: back to local mode (the stored token is deleted); the app restarts running its own watchers. */
+  detach?(): Promise<RemoteSettings>;
   /** HTTP: whether a token was given at all (a 401 then means it was rejected, not missing). */
   readonly hasToken?: boolean;
   /** HTTP: use this token from now on (the stream reconnects with it). */
@@ -187,6 +200,7 @@ export const API_PATHS = {
   ackAlert: (id: string) => `/api/alerts/${encodeURIComponent(id)}/ack`,
   silence: (id: string) => `/api/pairs/${encodeURIComponent(id)}/silence`,
   tokens: '/api/tokens',
+  whoami: '/api/whoami',
   token: (name: string) => `/api/tokens/${encodeURIComponent(name)}`,
   requests: '/api/requests',
   approveRequest: (id: string) => `/api/requests/${encodeURIComponent(id)}/approve`,
