@@ -329,7 +329,8 @@ export async function startShell(o: ShellOptions): Promise<void> {
       'pbx:desktop:setPreferences': async (patch) => setPreferences(patch),
       'pbx:desktop:exportWithSecrets': async () => exportWithSecrets(),
       'pbx:desktop:whoami': async () => (remote ? remote.whoami() : { name: o.prefs.get().operator, role: 'admin' }),
-      'pbx:desktop:getRemote': async () => (o.remoteSettings ? o.remoteSettings.get() : LOCAL_ONLY),
+      'pbx:desktop:getRemote': async () =>
+        o.remoteSettings?.get() ?? { ...LOCAL_ONLY, connection: remote?.connection ?? 'local' },
       'pbx:desktop:attach': async (req) => {
         if (!o.remoteSettings) throw new MonitorError('conflict', 'This app cannot attach to a service.');
         return o.remoteSettings.attach(req);

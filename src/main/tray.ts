@@ -6,6 +6,7 @@ import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
 import type { HealthProblem } from '../shared/api.js';
 import type { PairStatus } from '../shared/model.js';
 import {
+  HEALTH_LEVELS,
   TOOLTIP_MAX,
   health,
   pairLevel,
@@ -20,6 +21,8 @@ import type { TrayConnection } from './remote/connection-watch.js';
 
 /** A level of the pairs, or (remote mode) no contact with the service: its own icon. */
 export type TrayLevel = HealthLevel | 'disconnected';
+/** Every tray icon: one per level. */
+export const TRAY_LEVELS: readonly TrayLevel[] = [...HEALTH_LEVELS, 'disconnected'];
 
 export interface TrayActions {
   openDashboard(): void;

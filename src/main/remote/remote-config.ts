@@ -88,7 +88,7 @@ export class RemoteConfigStore {
     try {
       token = this.cipher.decryptString(Buffer.from(stored.encryptedToken, 'base64'));
     } catch (err) {
-      throw new Error(`the token in ${this.path} cannot be decrypted (${(err as Error).message})`);
+      throw new Error(`the token in ${this.path} cannot be decrypted (${(err as Error).message})`, { cause: err });
     }
     return checkTarget(stored.urls, token);
   }
@@ -115,7 +115,9 @@ export async function readTokenFile(path: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`--token-file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new Error(`--token-file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      cause: err,
+    });
   }
   try {
     return checkToken(text.split(/\r?\n/, 1)[0] ?? '', '--token-file');

@@ -27,7 +27,11 @@ export function codeOfStatus(status: number): ApiErrorCode {
 
 /** The service's error body as a MonitorError: its code, message and problems, kept as they are. */
 export function errorOfResponse(status: number, body: unknown, what: string): MonitorError {
-  const b = (body && typeof body === 'object' ? body : {}) as { error?: unknown; message?: unknown; problems?: unknown };
+  const b = (body && typeof body === 'object' ? body : {}) as {
+    error?: unknown;
+    message?: unknown;
+    problems?: unknown;
+  };
   const code = typeof b.error === 'string' && CODES.has(b.error) ? (b.error as ApiErrorCode) : codeOfStatus(status);
   const message = typeof b.message === 'string' && b.message !== '' ? b.message : `${what}: HTTP ${status}`;
   const problems = Array.isArray(b.problems) ? (b.problems as Problem[]) : undefined;
@@ -117,7 +121,10 @@ export class RemoteHttp {
       } catch (err) {
         failures.push(`${base}: ${reason(err)}`);
         if (method === 'GET' || NOT_SENT.has(causeCode(err) ?? '')) continue;
-        throw new MonitorError('internal', `The service at ${base} did not answer (${reason(err)}); it may or may not have done it`);
+        throw new MonitorError(
+          'internal',
+          `The service at ${base} did not answer (${reason(err)}); it may or may not have done it`,
+        );
       }
       const retry = method === 'GET' ? [502, 503, 504] : [503];
       if (retry.includes(res.status) && index !== this.order().at(-1)) {

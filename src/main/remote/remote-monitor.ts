@@ -24,6 +24,7 @@ import type {
   PairSettings,
   PairStatus,
 } from '../../shared/model.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { MonitorError } from '../../shared/api.js';
 import { ROLES, type RemoteConnection, type Role, type WhoAmI } from '../../shared/remote.js';
 import { RemoteHttp, type FetchLike } from './remote-http.js';
@@ -54,18 +55,23 @@ export class RemoteMonitor implements ShellMonitor {
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly connectionListeners = new Set<(c: RemoteConnection) => void>();
   private closed = false;
+  /** The app's own connections to the service: closed with it, so nothing lingers after a quit or a detach. */
+  private readonly agent = new Agent({ keepAliveTimeout: 2_000, keepAliveMaxTimeout: 2_000 });
 
   constructor(opts: RemoteMonitorOptions) {
+    const viaAgent: FetchLike = (input, init) =>
+      undiciFetch(input as string, { ...(init as object), dispatcher: this.agent }) as unknown as Promise<Response>;
+    const fetchImpl = opts.fetch ?? viaAgent;
     this.http = new RemoteHttp({
       urls: opts.urls,
       token: opts.token,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      fetch: fetchImpl,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
     this.serverdir = opts.urls.join(' ');
     this.stream = new RemoteStream({
       http: this.http,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      fetch: fetchImpl,
       ...(opts.backoffMs ? { backoffMs: opts.backoffMs } : {}),
       ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
       onEvents: (events) => {
@@ -117,6 +123,7 @@ export class RemoteMonitor implements ShellMonitor {
     this.closed = true;
     this.listeners.clear();
     this.stream.stop();
+    await this.agent.destroy().catch(() => {});
   }
 
   private announce(state: StreamState, url: string): void {
@@ -174,11 +181,20 @@ export class RemoteMonitor implements ShellMonitor {
     return this.req('GET', API_PATHS.alerts + query(range));
   }
   exportXml(opts?: { masked?: boolean }): Promise<string> {
-    return this.req('GET', API_PATHS.configXml + query({ masked: opts?.masked ? 'true' : undefined }), undefined, 'text');
+    return this.req(
+      'GET',
+      API_PATHS.configXml + query({ masked: opts?.masked ? 'true' : undefined }),
+      undefined,
+      'text',
+    );
   }
   importXml(xml: string, opts?: ImportOptions): Promise<ImportResult> {
     const { dryRun, mode, reason, operator } = opts ?? {};
-    return this.req('PUT', API_PATHS.configXml + query({ dryRun: dryRun ? 'true' : undefined, mode, reason, operator }), xml);
+    return this.req(
+      'PUT',
+      API_PATHS.configXml + query({ dryRun: dryRun ? 'true' : undefined, mode, reason, operator }),
+      xml,
+    );
   }
   testUrls(settings: PairSettings): Promise<CheckResult[]> {
     return this.req('POST', API_PATHS.testUrls, settings);

@@ -29,7 +29,12 @@ export interface RemoteSettingsHandlers {
 
 /** Asks the service for its pairs with the token: answers when it accepted the token. */
 export async function probeService(target: RemoteTarget, fetchImpl?: FetchLike): Promise<void> {
-  const http = new RemoteHttp({ urls: target.urls, token: target.token, timeoutMs: 10_000, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  const http = new RemoteHttp({
+    urls: target.urls,
+    token: target.token,
+    timeoutMs: 10_000,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
   await http.request('GET', API_PATHS.pairs);
 }
 
