@@ -2,6 +2,7 @@
 
 import { getContext } from 'svelte';
 import type { Backend } from '$shared/api';
+import { AccessStore } from './stores/access.svelte';
 import { AuditStore } from './stores/audit.svelte';
 import { saveToken } from './backend/token';
 import { clock } from './stores/clock.svelte';
@@ -19,6 +20,8 @@ export class AppState {
   readonly notifications: NotificationsStore;
   readonly audit: AuditStore;
   readonly health: HealthStore;
+  /** Who this screen acts as and, in the desktop app, the service it is attached to. */
+  readonly access: AccessStore;
   readonly prefs = new Prefs();
   readonly router = new Router();
   readonly clock = clock;
@@ -36,6 +39,7 @@ export class AppState {
     this.notifications = new NotificationsStore(backend);
     this.audit = new AuditStore(backend);
     this.health = new HealthStore(backend);
+    this.access = new AccessStore(backend);
     this.settings = desktopSettingsOf(backend);
     this.hub.on((events) => {
       this.health.apply(events);
@@ -62,10 +66,17 @@ export class AppState {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.access.start();
     this.hub.connect(this.backend);
     this.offShowPair = this.backend.onShowPair?.((id) => this.router.go({ view: 'pair', id }));
     this.clock.start();
-    await Promise.all([this.pairs.load(), this.notifications.load(), this.health.load(), this.settings?.load()]);
+    await Promise.all([
+      this.pairs.load(),
+      this.notifications.load(),
+      this.health.load(),
+      this.settings?.load(),
+      this.access.load(),
+    ]);
   }
 
   /**
@@ -105,6 +116,7 @@ export class AppState {
       this.pairs.load(),
       this.notifications.load(),
       this.health.load(),
+      this.access.load(),
       this.audit.loaded ? this.audit.load() : undefined,
     ]);
   }
@@ -113,6 +125,7 @@ export class AppState {
     this.started = false;
     this.offShowPair?.();
     this.offShowPair = undefined;
+    this.access.stop();
     this.hub.disconnect();
     this.clock.stop();
   }

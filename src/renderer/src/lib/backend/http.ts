@@ -25,6 +25,7 @@ import type {
   PairSettings,
   PairStatus,
 } from '$shared/model';
+import { ROLES, type Role, type WhoAmI } from '$shared/remote';
 import { errorFromBody } from './errors';
 import { SseParser } from './sse';
 
@@ -143,6 +144,17 @@ export class HttpBackend implements Backend {
   }
   testUrls(settings: PairSettings): Promise<CheckResult[]> {
     return this.request('POST', API_PATHS.testUrls, settings);
+  }
+  /** The token's name and role; a service without named tokens (404) means its one admin token. */
+  async whoami(): Promise<WhoAmI> {
+    try {
+      const who = await this.request<{ name?: unknown; role?: unknown }>('GET', API_PATHS.whoami);
+      const role = ROLES.includes(who.role as Role) ? (who.role as Role) : 'viewer';
+      return { name: typeof who.name === 'string' ? who.name : '', role };
+    } catch (err) {
+      if (err instanceof MonitorError && err.code === 'not-found') return { name: '', role: 'admin' };
+      throw err;
+    }
   }
 
   subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe {
