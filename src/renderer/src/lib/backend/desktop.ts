@@ -59,9 +59,12 @@ export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
       return bridge.onRemote((c) => listener(connectionOf(c)));
     },
     onRemote(listener: (connection: RemoteConnection) => void): Unsubscribe {
-      void bridge.getRemote().then((r) => {
-        if (r.ok) listener(r.value.connection);
-      });
+      void bridge.getRemote().then(
+        (r) => {
+          if (r.ok) listener(r.value.connection);
+        },
+        () => {},
+      );
       return bridge.onRemote(listener);
     },
     whoami(): Promise<WhoAmI> {
