@@ -174,3 +174,25 @@ describe('error mapping', () => {
     expect(codeOfStatus(404)).toBe('not-found');
   });
 });
+
+describe('a change is never sent twice', () => {
+  it('does not resend a failover to the next node when the first may have taken it, but does after a 503', async () => {
+    const { svc, receiver } = await service();
+    await waitFor('pair waiting', async () => (await svc.monitor.listPairs())[0]!.state === 'waiting');
+    // The first node takes the request and answers too late: it may have done it.
+    const slow = await HttpFixture.start({ status: 200, delayMs: 3_000 });
+    cleanups.push(() => slow.close());
+    const m = client([slow.url().replace(/\/$/, ''), svc.url], svc.token, { timeoutMs: 300 });
+    const err = await caught(m.failover('acme', { reason: 'test', operator: 'alice' }));
+    expect(err.message).toMatch(/did not answer \(no answer in time\); it may or may not have done it/);
+    expect(slow.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /api/pairs/acme/failover']);
+    expect((await svc.monitor.listPairs())[0]!.state).toBe('waiting');
+
+    // A node that says 503 did not take it: the next one does, once.
+    slow.answer = { status: 503, body: '{"error":"internal","message":"not the leader"}' };
+    const done = await m.failover('acme', { reason: 'test', operator: 'alice' });
+    expect(done.state).toBe('failover');
+    await waitFor('action fired', () => receiver.hits === 1);
+    expect(m.url).toBe(svc.url);
+  });
+});

@@ -83,9 +83,9 @@ export class RemoteMonitor implements ShellMonitor {
     this.http.onRejected = () => this.stream.reject();
   }
 
-  /** The node in use now. */
+  /** The node that answered last (a request or the stream). */
   get url(): string {
-    return this.stream.current.url;
+    return this.http.url;
   }
 
   get connection(): RemoteConnection {
