@@ -10,6 +10,7 @@ import { dashboardRows, type DashboardOptions } from './dashboard.js';
 import { detectionRows, type DetectionOptions } from './detection.js';
 import { engineScale, type ScaleOptions } from './engine-scale.js';
 import { historyRows, type HistoryOptions } from './history.js';
+import { metricsRows, type MetricsOptions } from './metrics.js';
 import { machine, markdownTable, notMeasured, textTable, type Row } from './table.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -24,6 +25,7 @@ export interface Plan {
   detection: DetectionOptions;
   history: HistoryOptions;
   dashboard: DashboardOptions;
+  metrics: MetricsOptions;
 }
 
 const plan: Plan = smoke
@@ -33,6 +35,7 @@ const plan: Plan = smoke
       detection: { trials: 2, intervalS: 0.3, toleratedFailures: 2, spacingMs: 100 },
       history: { days: 1, intervalS: 1 },
       dashboard: { pairs: 50, sampleS: 1, timelineDays: 7, timelineChecks: 5_000, settleMs: 0 },
+      metrics: { pairs: 50, scrapes: 2 },
     }
   : {
       smoke,
@@ -47,6 +50,7 @@ const plan: Plan = smoke
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
       dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000 },
+      metrics: { pairs: 5000, scrapes: 10 },
     };
 
 interface Section {
@@ -59,6 +63,7 @@ const sections: Section[] = [
   { group: '2. Detection', measure: () => detectionRows(plan.detection) },
   { group: '3. History', measure: () => historyRows(plan.history) },
   { group: '4. Dashboard', measure: () => dashboardRows(plan.dashboard) },
+  { group: '5. Metrics', measure: () => metricsRows(plan.metrics) },
 ];
 
 async function main(): Promise<void> {
@@ -130,6 +135,9 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    "Interactive" is the \`pairs-rendered\` mark, extended past any long task that starts within
    50 ms of it. The timeline is the \`timeline-draw\` measure of the first draw after the
    history of the chosen range arrived; click-to-drawn includes fetching that history.
+5. **Metrics.** The exporter of GET /metrics (src/server/metrics.ts on prom-client) in process, with
+   every pair's primary, standby and validation checks counted and timed (40 each), scraped after a
+   warm-up; the limit is writing the same sample lines by hand from the same statuses.
 `;
 
 async function writeReport(rows: Row[], date: string, seconds: number): Promise<void> {

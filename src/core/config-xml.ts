@@ -13,6 +13,8 @@ import { duplicateIdProblems, validatePairSettings } from '../shared/validate.js
 import { FIELD_OF_ELEMENT } from '../shared/xml-names.js';
 import { pairSendProblems } from './action-runner.js';
 import { maskedPersisted, persistedElements, readPersisted } from './config-xml-state.js';
+import { DNS_VERIFY_ELEMENT, dnsVerifyElement, readDnsVerifyInput } from './config-xml-dns.js';
+import { READINESS_ELEMENT, readinessElement, readReadinessInterval } from './config-xml-readiness.js';
 import {
   DEFAULT_MAX_BYTES,
   attr,
@@ -49,6 +51,8 @@ const PAIR_ELEMENTS = [
   'validation',
   'action',
   'failback-action',
+  DNS_VERIFY_ELEMENT,
+  READINESS_ELEMENT,
   'state',
   'action-progress',
 ] as const;
@@ -124,7 +128,12 @@ function readPair(
 
   if (hasLooseText(el))
     add('pair', 'text directly inside <pair>; each setting needs its own element, like <interval>10</interval>');
-  const known = knownChildren(el, PAIR_ELEMENTS, ['validation', 'action', 'failback-action', 'action-progress'], add);
+  const known = knownChildren(
+    el,
+    PAIR_ELEMENTS,
+    ['validation', 'action', 'failback-action', DNS_VERIFY_ELEMENT, 'action-progress'],
+    add,
+  );
 
   const input: Record<string, unknown> = { id: rawId?.trim() };
   const text = (name: string) => optionalText(known.get(name));
@@ -148,6 +157,10 @@ function readPair(
   if (action) input['action'] = readActionInput(action);
   const failback = known.get('failback-action');
   if (failback) input['failbackAction'] = readActionInput(failback);
+  const dnsVerify = known.get(DNS_VERIFY_ELEMENT);
+  if (dnsVerify) input['dnsVerify'] = readDnsVerifyInput(dnsVerify, add);
+  const readiness = known.get(READINESS_ELEMENT);
+  if (readiness) input['readinessInterval'] = readReadinessInterval(readiness);
 
   // A secret written as the mask (an edited export) keeps the stored pair's secret.
   const existing = existingOf && typeof input['id'] === 'string' ? existingOf(input['id']) : undefined;
@@ -309,6 +322,10 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   known.push(validationElement(s, baseChild('validation')));
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
+  if (s.dnsVerify) known.push(dnsVerifyElement(s.dnsVerify, baseChild(DNS_VERIFY_ELEMENT)));
+  if (s.readinessInterval !== undefined) {
+    known.push(readinessElement(s.readinessInterval, baseChild(READINESS_ELEMENT)));
+  }
   if (record.persisted) known.push(...persistedElements(record.persisted, baseChild('action-progress')));
   return merge(base, 'pair', [['id', s.id]], ['id'], known, PAIR_ELEMENTS);
 }

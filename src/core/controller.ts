@@ -34,6 +34,8 @@ import { maskSettings } from '../shared/secrets.js';
 import { validatePairSettings } from '../shared/validate.js';
 import { pairSendProblems } from './action-runner.js';
 import { ConfigSync, diffSettings } from './config-sync.js';
+import { attachDnsVerifier, type DnsVerifier } from './dns-verify.js';
+import { attachReadiness, type ReadinessWatch } from './readiness.js';
 import { messageOf } from './fs-errors.js';
 import type { ConfigStore, EngineContext, FailoverConfig, HistoryStore, Logger, Monitor, PairRecord } from './ports.js';
 import {
@@ -73,6 +75,10 @@ export interface ControllerOptions {
   onClose?: () => Promise<void>;
   /** Milliseconds before retrying failed state write n; default 1 s doubling, capped at 30 s. */
   writeRetryBackoff?: (attempt: number) => number;
+  /** Milliseconds between the DNS verification rounds after an action (default 2000). */
+  dnsRoundMs?: number | undefined;
+  /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
+  readinessFirstDelayMs?: number | undefined;
 }
 
 export class Controller implements Monitor {
@@ -86,6 +92,10 @@ export class Controller implements Monitor {
   private readonly serial = new SerialQueue();
   private readonly writer: StateWriter;
   private readonly sync: ConfigSync;
+  /** `<dns-verify>`: the rounds after an action, `dns` of a pair's detail. */
+  private readonly dns: DnsVerifier;
+  /** Failover readiness of every pair, `ready` on its status and `readiness` in its detail. */
+  private readonly readiness: ReadinessWatch;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -100,6 +110,8 @@ export class Controller implements Monitor {
       persistNow: () => this.writer.persistNow(),
     });
     this.supervisor.subscribe((event) => opts.history.record(event));
+    this.dns = attachDnsVerifier(this.supervisor, ctx, { roundMs: opts.dnsRoundMs });
+    this.readiness = attachReadiness(this.supervisor, ctx, { firstDelayMs: opts.readinessFirstDelayMs });
     for (const record of initial.pairs) this.supervisor.add(record.settings, record.persisted);
     const emit = (event: EngineEvent): void => this.supervisor.emit(event);
     this.writer = new StateWriter({
@@ -137,6 +149,7 @@ export class Controller implements Monitor {
       for (const warning of settingsWarnings(w.settings)) this.log.warn(`pair "${w.id}": ${warning}`, { pair: w.id });
     }
     this.supervisor.start();
+    for (const w of this.supervisor.list()) this.readiness.watch(w.id);
     this.sync.start();
   }
 
@@ -151,6 +164,8 @@ export class Controller implements Monitor {
 
   private async shutdown(): Promise<void> {
     this.sync.stop();
+    this.dns.stop();
+    this.readiness.stop();
     await this.serial.idle();
     // An attempt in flight ends by its own timeout at the latest; its outcome must be on disk before
     // the lock is released, or the next start would send it again.
@@ -183,6 +198,8 @@ export class Controller implements Monitor {
     if (this.writer.lockLostMessage !== undefined) return;
     this.writer.lockLost(message);
     this.sync.stop();
+    this.dns.stop();
+    this.readiness.stop();
     void this.supervisor.stop(0);
     this.problems.set('lock', message, this.isoNow());
     // A write already renaming when the loss was learned cannot be called back: the alert comes once it
@@ -222,7 +239,7 @@ export class Controller implements Monitor {
   }
 
   async getPair(id: string): Promise<PairDetail> {
-    return detailOf(this.watcher(id));
+    return this.detailOf(this.watcher(id));
   }
 
   async history(id: string, range?: TimeRange): Promise<PairHistory> {
@@ -248,6 +265,8 @@ export class Controller implements Monitor {
   async testUrls(settings: PairSettings): Promise<CheckResult[]> {
     const existing =
       isObject(settings) && typeof settings.id === 'string' ? this.supervisor.get(settings.id)?.settings : undefined;
+    // "Test now" of a stored pair also checks its readiness at once (its answer comes as an event).
+    if (existing) void this.readiness.checkNow(existing.id);
     return testUrls(settings, { client: this.opts.ctx.client, clock: this.opts.ctx.clock, existing });
   }
 
@@ -277,7 +296,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(settings.id, 'added');
       this.emitOperator(settings.id, 'add', by, 'ok', `added "${settings.name}"`);
-      return detailOf(watcher);
+      return this.detailOf(watcher);
     });
   }
 
@@ -301,7 +320,7 @@ export class Controller implements Monitor {
       const unsendable = pairSendProblems(result.settings);
       if (unsendable.length) throw invalid(`the action of pair "${id}" could never be sent`, unsendable);
       const changed = diffSettings(previous, result.settings);
-      if (changed.length === 0) return detailOf(watcher);
+      if (changed.length === 0) return this.detailOf(watcher);
       this.supervisor.update(result.settings);
       try {
         await this.writer.persistNow();
@@ -311,7 +330,7 @@ export class Controller implements Monitor {
       }
       this.emitConfig(id, 'updated');
       this.emitOperator(id, 'update', by, 'ok', `changed ${changed.join(', ')}`);
-      return detailOf(watcher);
+      return this.detailOf(watcher);
     });
   }
 
@@ -427,7 +446,7 @@ export class Controller implements Monitor {
     this.emitOperator(id, action, req, 'ok', detail);
     // The state change is on disk before the caller hears "done".
     await this.persistMove(id, action);
-    return watcher.status();
+    return this.supervisor.statusWith(watcher.status());
   }
 
   /** Writes a move that has taken effect; when that fails, the caller hears that it is not saved. */
@@ -498,6 +517,18 @@ export class Controller implements Monitor {
     this.supervisor.emit(event);
   }
 
+  private detailOf(watcher: Watcher): PairDetail {
+    const detail: PairDetail = {
+      ...this.supervisor.statusWith(watcher.status()),
+      settings: maskSettings(watcher.settings),
+    };
+    const dns = this.dns.status(watcher.id);
+    if (dns) detail.dns = dns;
+    const readiness = this.readiness.readiness(watcher.id);
+    if (readiness) detail.readiness = readiness;
+    return detail;
+  }
+
   private emitConfig(pair: string, change: 'added' | 'updated' | 'removed'): void {
     this.supervisor.emit({ type: 'config', pair, at: this.isoNow(), change });
   }
@@ -505,8 +536,4 @@ export class Controller implements Monitor {
   private isoNow(): string {
     return new Date(this.opts.ctx.clock.now()).toISOString();
   }
-}
-
-function detailOf(watcher: Watcher): PairDetail {
-  return { ...watcher.status(), settings: maskSettings(watcher.settings) };
 }

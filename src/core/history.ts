@@ -109,7 +109,9 @@ class FileHistoryStore implements HistoryStore {
   record(event: EngineEvent): void {
     if (this.closing) return;
     if (event.type === 'check') this.recordCheck(event);
-    else this.appendEvent(event);
+    // Readiness rounds come every few minutes for every pair; what they change is kept as the
+    // not-ready / ready alerts, and the last round is in the pair's detail.
+    else if (event.type !== 'readiness') this.appendEvent(event);
   }
 
   private recordCheck(event: CheckEvent): void {

@@ -24,6 +24,10 @@ export interface EngineTuning {
   lockHeartbeatMs?: number;
   /** How long a lock's content must stay unchanged before it is taken over, ms (default 30000). */
   lockStaleMs?: number;
+  /** Milliseconds between the DNS verification rounds after an action (default 2000). */
+  dnsRoundMs?: number;
+  /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
+  readinessFirstDelayMs?: number;
 }
 
 /**
@@ -74,6 +78,8 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
     if (opts.closeGraceMs !== undefined) controllerOptions.closeGraceMs = opts.closeGraceMs;
+    if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
+    if (opts.readinessFirstDelayMs !== undefined) controllerOptions.readinessFirstDelayMs = opts.readinessFirstDelayMs;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
     await lock.release().catch(() => undefined);

@@ -14,6 +14,7 @@ import type {
   PairState,
   Problem,
 } from '../shared/model.js';
+import type { DnsRecordType } from '../shared/pbx-health.js';
 
 /** The state a pair carries across restarts, written as `<state>` (and `<action-progress>`) in the XML. */
 export interface PersistedState {
@@ -135,6 +136,8 @@ export interface EngineContext {
   log: Logger;
   /** Milliseconds to wait after failed action attempt n (1-based). */
   backoff: (attempt: number) => number;
+  /** Questions to DNS servers (the `<dns-verify>` rounds after an action, readiness). */
+  dns: DnsClient;
 }
 
 /** The running engine on one serverdir: what the headless service and the Electron shell start. */
@@ -157,4 +160,36 @@ export interface MonitorOptions {
   historyRetentionDays?: number;
   /** Operator name recorded when a request names none ("api" for the service, the OS user for the desktop). */
   defaultOperator?: string;
+}
+
+/** What one DNS server said to one question (core/dns-client.ts). */
+export interface DnsQueryResult {
+  /** The server as written in the settings (`host` or `host:port`). */
+  server: string;
+  /**
+   * Records of the asked type at the asked name, normalised (shared/dns-values.ts): A dotted quads, AAAA
+   * compressed lower case, CNAME targets lower case with the final dot; for SOA the primary name server.
+   */
+  answers: string[];
+  /** Smallest TTL of those records, seconds. */
+  ttl?: number;
+  /** The AA flag of the answer. */
+  authoritative: boolean;
+  /** NOERROR, NXDOMAIN, REFUSED, SERVFAIL…; absent when no answer arrived. */
+  rcode?: string;
+  /** SOA serial of the zone, from the answer (SOA question) or the authority section. */
+  serial?: number;
+  /** How the answer came: UDP, or TCP after a truncated UDP answer. */
+  transport?: 'udp' | 'tcp';
+  latencyMs: number;
+  /** Why no answer arrived, in words: "no answer in 2 s", "connection refused". */
+  error?: string;
+}
+
+/**
+ * Asks one DNS server directly, recursion off, over UDP and again over TCP when the answer is
+ * truncated. Never rejects: a failure is a result with `error`.
+ */
+export interface DnsClient {
+  query(server: string, name: string, type: DnsRecordType | 'SOA', timeoutMs: number): Promise<DnsQueryResult>;
 }

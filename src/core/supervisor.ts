@@ -21,9 +21,13 @@ export interface SupervisorDeps {
 
 export type EngineListener = (event: EngineEvent) => void;
 
+/** Fields of a pair's status that a module beside the watchers keeps (DNS verification's `dnsPhase`). */
+export type StatusPart = (pair: string) => Partial<PairStatus> | undefined;
+
 export class Supervisor {
   private readonly watchers = new Map<string, Watcher>();
   private readonly listeners = new Set<EngineListener>();
+  private readonly statusParts: StatusPart[] = [];
   private readonly watcherDeps: WatcherDeps;
   private running = false;
 
@@ -43,7 +47,31 @@ export class Supervisor {
     };
   }
 
+  /** Every status handed out from now on (events, lists, details) carries what `part` gives for its pair. */
+  addStatusPart(part: StatusPart): void {
+    this.statusParts.push(part);
+  }
+
+  /** A watcher's status with every module's part added. */
+  statusWith(status: PairStatus): PairStatus {
+    if (this.statusParts.length === 0) return status;
+    let out = status;
+    for (const part of this.statusParts) {
+      const extra = part(status.id);
+      if (extra) out = { ...out, ...extra };
+    }
+    return out;
+  }
+
+  /** The pair's status now, with every module's part; undefined for a pair not watched. */
+  statusOf(id: string): PairStatus | undefined {
+    const w = this.watchers.get(id);
+    return w ? this.statusWith(w.status()) : undefined;
+  }
+
   emit(event: EngineEvent): void {
+    if ('status' in event && event.status !== undefined && this.statusParts.length > 0)
+      event = { ...event, status: this.statusWith(event.status) };
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -73,7 +101,7 @@ export class Supervisor {
 
   statuses(): PairStatus[] {
     const out: PairStatus[] = [];
-    for (const w of this.watchers.values()) out.push(w.status());
+    for (const w of this.watchers.values()) out.push(this.statusWith(w.status()));
     return out;
   }
 

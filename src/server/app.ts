@@ -8,6 +8,8 @@ import type { MonitorApi } from '../shared/api.js';
 import { frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { HostAllowList } from './host-check.js';
 import { SECURITY_HEADERS } from './headers.js';
+import { createMetrics } from './metrics.js';
+import { metricsRoutes } from './routes-metrics.js';
 import { JSON_BODY_LIMIT, apiRoutes, registerHealthRoute } from './routes.js';
 import { EventHub, type EventSource, type EventStreamOptions } from './sse.js';
 import { registerDashboard } from './static.js';
@@ -46,6 +48,8 @@ export interface AppOptions {
   /** Host header names answered besides loopback names and IP literals (see host-check.ts). */
   hosts?: HostAllowList;
   limits?: ConnectionLimits;
+  /** A second token that may read GET /metrics and nothing else (--metrics-token-file). */
+  metricsToken?: string;
 }
 
 export interface ServiceApp {
@@ -97,6 +101,10 @@ export async function createApp(opts: AppOptions): Promise<ServiceApp> {
 
   registerHealthRoute(app, opts.monitor);
   await app.register(apiRoutes, { monitor: opts.monitor, hub, token: opts.token });
+  const metrics = createMetrics(opts.monitor);
+  app.addHook('onClose', async () => metrics.close());
+  const scrapeTokens = opts.metricsToken !== undefined ? [opts.token, opts.metricsToken] : [opts.token];
+  await app.register(metricsRoutes, { metrics, tokens: scrapeTokens });
   await registerDashboard(app, opts.rendererDir);
   return { app, hub };
 }

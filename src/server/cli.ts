@@ -42,6 +42,9 @@ Options for serve:
                            addresses and --host (repeatable; other Host headers get 421)
   --port <number>          port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --token-file <file>      API token file (default <serverdir>/api-token, created with mode 0600)
+  --metrics-token-file <file>
+                           a second token that may only read GET /metrics (created with mode
+                           0600 when missing); the API token can scrape too
   --tls-cert <file>        serve HTTPS with this PEM certificate (needs --tls-key)
   --tls-key <file>         the certificate's PEM private key
   --retention-days <days>  days of history kept (default 90)
@@ -56,6 +59,7 @@ const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'token-file': { type: 'string' },
+  'metrics-token-file': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'retention-days': { type: 'string' },
@@ -71,6 +75,7 @@ const SERVE_ONLY = [
   'host',
   'port',
   'token-file',
+  'metrics-token-file',
   'tls-cert',
   'tls-key',
   'retention-days',
@@ -124,6 +129,7 @@ interface ServeArgs {
   host: string;
   port: number;
   tokenFile?: string;
+  metricsTokenFile?: string;
   tlsCert?: string;
   tlsKey?: string;
   retentionDays: number;
@@ -152,6 +158,7 @@ function serveArgs(values: Values): ServeArgs {
   const tlsKey = nonEmpty('tls-key', values['tls-key']);
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const tokenFile = nonEmpty('token-file', values['token-file']);
+  const metricsTokenFile = nonEmpty('metrics-token-file', values['metrics-token-file']);
   const serverdir = nonEmpty('serverdir', values.serverdir);
   return {
     serverdir: resolve(serverdir ?? defaultServerdir()),
@@ -163,6 +170,7 @@ function serveArgs(values: Values): ServeArgs {
     logFormat: oneOf('log-format', values['log-format'], LOG_FORMATS, 'logfmt'),
     logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS, 'info'),
     ...(tokenFile !== undefined ? { tokenFile: resolve(tokenFile) } : {}),
+    ...(metricsTokenFile !== undefined ? { metricsTokenFile: resolve(metricsTokenFile) } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { tlsCert: resolve(tlsCert), tlsKey: resolve(tlsKey) } : {}),
   };
 }
@@ -268,6 +276,7 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
       allowedHosts: args.allowedHosts,
       log: createLogger({ format: args.logFormat, level: args.logLevel, stream: lineStream(io) }),
       ...(args.tokenFile !== undefined ? { tokenFile: args.tokenFile } : {}),
+      ...(args.metricsTokenFile !== undefined ? { metricsTokenFile: args.metricsTokenFile } : {}),
       ...(tls ? { tls } : {}),
     });
   } catch (err) {

@@ -71,6 +71,23 @@ function logEvent(log: ServiceLogger, event: EngineEvent): void {
     case 'config':
       log.info('configuration changed', { pair: event.pair, change: event.change });
       return;
+    case 'dns': {
+      // Each round at debug; the round that ends the verification says how it ended.
+      const fields = {
+        pair: event.pair,
+        kind: event.kind,
+        phase: event.phase,
+        elapsed_s: event.elapsed,
+        expected: event.expected.join(' '),
+        servers: event.servers.map(
+          (s) => `${s.server}=${s.error ?? (s.answers.join(' ') || s.rcode)}${s.ok ? '' : ' ✗'}`,
+        ),
+      };
+      if (event.phase === 'converged') log.info(event.message ?? 'DNS converged', fields);
+      else if (event.phase === 'not-converged') log.warn(event.message ?? 'DNS not converged', fields);
+      else log.debug('dns round', fields);
+      return;
+    }
     case 'check':
       log.debug('check', {
         pair: event.pair,

@@ -22,6 +22,8 @@ export interface ServiceOptions {
   port?: number;
   /** Default `<serverdir>/api-token`, created with mode 0600 when missing. */
   tokenFile?: string;
+  /** A token that may only scrape GET /metrics (created with mode 0600 when missing). */
+  metricsTokenFile?: string;
   /** Serve HTTPS with this certificate and key (PEM contents). */
   tls?: TlsFiles;
   /** Days of history kept, default 90. */
@@ -65,6 +67,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   // What can be refused without the engine is refused before it starts: no lock taken, no
   // "monitor started" line for a service that never serves.
   if (opts.tokenFile !== undefined) await assertTokenDirectory(opts.tokenFile);
+  if (opts.metricsTokenFile !== undefined) await assertTokenDirectory(opts.metricsTokenFile);
   const reserved = await reservePort(host, port);
   let monitor: Monitor;
   try {
@@ -84,9 +87,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   try {
     const tokenFile = opts.tokenFile ?? defaultTokenFile(monitor.serverdir);
     const loaded = await loadOrCreateToken(tokenFile);
+    const scrape = opts.metricsTokenFile !== undefined ? await loadOrCreateToken(opts.metricsTokenFile) : undefined;
     const built = await createApp({
       monitor,
       token: loaded.token,
+      ...(scrape ? { metricsToken: scrape.token } : {}),
       log,
       rendererDir: opts.rendererDir ?? builtRendererDir,
       hosts: new HostAllowList(host, opts.allowedHosts ?? []),

@@ -6,6 +6,7 @@ import type {
   CertificateSettings,
   CertificateStatus,
   DnsPhase,
+  DnsServerAnswer,
   DnsStatus,
   DnsVerifySettings,
   Readiness,
@@ -360,13 +361,40 @@ export interface OperatorEvent extends EventBase {
   detail?: string;
 }
 
+/**
+ * One round of the DNS verification after an action (`<dns-verify>`): what each listed server
+ * answered. The round that ends it carries `message`: "DNS converged in N s", or why not.
+ */
+export interface DnsEvent extends EventBase {
+  type: 'dns';
+  /** The action whose effect is verified. */
+  kind: ActionKind;
+  phase: DnsPhase;
+  expected: string[];
+  servers: DnsServerAnswer[];
+  /** Seconds since the action succeeded. */
+  elapsed: number;
+  message?: string;
+  /** The pair's status with this round's `dnsPhase` (live events only: the history does not keep it). */
+  status?: PairStatus;
+}
+
 /** The pair list changed (added, updated, removed): clients refetch the pair. */
 export interface ConfigEvent extends EventBase {
   type: 'config';
   change: 'added' | 'updated' | 'removed';
 }
 
-export type EngineEvent = StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent;
+/** A readiness round of a pair ended (every few minutes, and on "Test now"). */
+export interface ReadinessEvent extends EventBase {
+  type: 'readiness';
+  readiness: Readiness;
+  /** The pair's status with its `ready` (live events only: the history does not keep it). */
+  status?: PairStatus;
+}
+
+export type EngineEvent =
+  StateEvent | CheckEvent | ActionEvent | AlertEvent | OperatorEvent | ConfigEvent | DnsEvent | ReadinessEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** History keeps every event except successful checks, which only count in the minute aggregates. */

@@ -18,6 +18,8 @@ export const LIMITS = {
   retriesMin: 1,
   retriesMax: 100,
   maxValidationUrls: 20,
+  /** Readiness rounds make connections to the action receiver: not more often than every 10 s. */
+  readinessIntervalMin: 10,
 } as const;
 
 export const DEFAULTS = {

@@ -20,6 +20,7 @@ import { DEFAULTS, LIMITS } from './rules.js';
 import { allUrls, keptSecrets, maskUrl, type KeptSecrets } from './secrets.js';
 import { renderTemplate, TEMPLATE_STAND_INS, templateVariables } from './template.js';
 import { unstorableMessage } from './text.js';
+import { readDnsVerify } from './validate-dns.js';
 
 // ---------------------------------------------------------------------------------------------
 // Validation of one pair
@@ -80,6 +81,13 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     input['failbackAction'] === undefined || input['failbackAction'] === null
       ? undefined
       : readAction(c, 'failbackAction', input['failbackAction'], existing?.failbackAction, existing);
+  const dnsVerify = readDnsVerify(input['dnsVerify'], (field, message) => c.add(field, message));
+  const readinessInterval = readNumber(c, 'readinessInterval', input['readinessInterval'], {
+    required: false,
+    min: LIMITS.readinessIntervalMin,
+    max: LIMITS.intervalMax,
+    unit: 'seconds',
+  });
 
   if (c.problems.length > 0) return { ok: false, problems: c.problems };
   const settings: PairSettings = {
@@ -94,6 +102,8 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     validation: validation!,
     action: action!,
     ...(failbackAction !== undefined ? { failbackAction } : {}),
+    ...(dnsVerify !== undefined ? { dnsVerify } : {}),
+    ...(readinessInterval !== undefined ? { readinessInterval } : {}),
   };
   return { ok: true, settings };
 }

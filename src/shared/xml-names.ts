@@ -21,7 +21,13 @@ const ELEMENT_OF: Record<string, string> = {
   finishedAt: '@finished-at',
   latencyMs: '@latency-ms',
   attempts: 'attempt',
+  dnsVerify: 'dns-verify',
+  readinessInterval: 'readiness/@interval',
+  servers: 'server',
 };
+
+/** Fields whose attribute name differs (`maxTtl` → `@max-ttl`). */
+const ATTRIBUTE_NAME_OF: Record<string, string> = { maxTtl: 'max-ttl' };
 
 /** Fields that are attributes of their element (`<action method="…">`, `<header name="…">`). */
 const ATTRIBUTES_OF: Record<string, readonly string[]> = {
@@ -31,6 +37,7 @@ const ATTRIBUTES_OF: Record<string, readonly string[]> = {
   actionProgress: ['kind', 'phase', 'manual'],
   request: ['method', 'url'],
   attempts: ['ok', 'status', 'error', 'at'],
+  dnsVerify: ['name', 'type', 'failover', 'failback', 'within', 'maxTtl'],
 };
 
 /** Fields that are the text of their parent element rather than a child (`<header name="X">value</header>`). */
@@ -64,7 +71,7 @@ export function xmlPathOf(field: string): string {
       continue;
     }
     const attribute = parent !== undefined && ATTRIBUTES_OF[parent]?.includes(name);
-    out.push(attribute ? `@${name}${index}` : `${ELEMENT_OF[name] ?? name}${index}`);
+    out.push(attribute ? `@${ATTRIBUTE_NAME_OF[name] ?? name}${index}` : `${ELEMENT_OF[name] ?? name}${index}`);
     parent = name;
   }
   return out.join('/');

@@ -19,6 +19,8 @@ export const STANDBY = hostAddress('standby');
 export const INTERNET = hostAddress('internet');
 export const DNS = hostAddress('dns');
 export const WATCHER = hostAddress('watcher');
+/** The second DNS server, a secondary of the first (Lab.open with `secondary`). */
+export const SECONDARY = hostAddress('secondary');
 
 /** The DNS provider's API as the watchers see it: the counting proxy on the DNS host. */
 export const DNS_API_PORT = 8081;
@@ -58,10 +60,16 @@ export class Lab {
     readonly agents: Record<HostName, HostAgent>,
     readonly pdns: PowerDns,
     private readonly unguard: () => void,
+    /** The secondary PowerDNS on the `secondary` host, when asked for. */
+    readonly secondary?: PowerDns,
   ) {}
 
-  /** `records`: names in the zone (relative), each pointing at the primary at the start. */
-  static async open(records: string[]): Promise<Lab> {
+  /**
+   * `records`: names in the zone (relative), each pointing at the primary at the start. With
+   * `secondary`, the DNS host's PowerDNS is a native primary (NOTIFY, AXFR, SOA-EDIT-API INCREASE set
+   * through its API) of a second PowerDNS on the secondary host, which has the whole zone on return.
+   */
+  static async open(records: string[], opts: { secondary?: boolean } = {}): Promise<Lab> {
     await removeLeftovers();
     const net = new TestNetwork();
     const dir = await mkdtemp(join(tmpdir(), 'pfm-faults-'));
@@ -76,8 +84,10 @@ export class Lab {
         dir: join(dir, 'pdns'),
         address: DNS,
         records: Object.fromEntries(records.map((r) => [r, PRIMARY])),
+        ...(opts.secondary ? { replication: { role: 'primary' as const, peer: SECONDARY } } : {}),
       });
-      const lab = new Lab(net, dir, agents, pdns, unguard);
+      const secondary = opts.secondary ? await startSecondary(net, agents, pdns, dir, records) : undefined;
+      const lab = new Lab(net, dir, agents, pdns, unguard, secondary);
       await agents.dns.proxy(PROXY, DNS, DNS_API_PORT, `http://127.0.0.1:${PDNS_API_PORT}`);
       await agents.standby.serve('standby', STANDBY, 80);
       await agents.internet.serve('internet', INTERNET, 80);
@@ -132,8 +142,47 @@ export class Lab {
   private async shutDown(): Promise<void> {
     await Promise.allSettled(Object.values(this.agents).map((a) => a.stop()));
     await this.pdns.stop().catch(() => undefined);
+    await this.secondary?.stop().catch(() => undefined);
     await this.net.tearDown();
     await rm(this.dir, { recursive: true, force: true });
     this.unguard();
   }
+}
+
+/**
+ * The zone becomes a native primary with SOA-EDIT-API INCREASE (both through PowerDNS's API, from the
+ * DNS host itself), then the secondary starts and transfers it; returns once it answers every name.
+ */
+async function startSecondary(
+  net: TestNetwork,
+  agents: Record<HostName, HostAgent>,
+  primary: PowerDns,
+  dir: string,
+  records: string[],
+): Promise<PowerDns> {
+  const zone = await agents.dns.fetch(`http://127.0.0.1:${PDNS_API_PORT}/api/v1/servers/localhost/zones/${ZONE}`, {
+    method: 'PUT',
+    headers: { 'X-API-Key': primary.apiKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'Master', soa_edit_api: 'INCREASE' }),
+  });
+  if (zone.status !== 204)
+    throw new Error(`PowerDNS refused the zone's kind and SOA-EDIT-API: ${JSON.stringify(zone)}`);
+  const secondary = await PowerDns.start({
+    ns: net.ns('secondary'),
+    dir: join(dir, 'pdns-secondary'),
+    address: SECONDARY,
+    records: {},
+    replication: { role: 'secondary', peer: DNS },
+  });
+  const deadline = Date.now() + 60_000;
+  for (const name of records) {
+    for (;;) {
+      const answer = await agents.internet.resolve(SECONDARY, `${name}.${ZONE}`);
+      if (Array.isArray(answer) && answer.join(',') === PRIMARY) break;
+      if (Date.now() > deadline)
+        throw new Error(`the secondary never transferred the zone (${name}: ${String(answer)}):\n${secondary.log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return secondary;
 }

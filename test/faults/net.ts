@@ -8,11 +8,12 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const HOSTS = ['primary', 'standby', 'internet', 'dns', 'watcher'] as const;
+/** `secondary`: a second DNS server, secondary of the one on `dns` (only started where a suite asks for it). */
+export const HOSTS = ['primary', 'standby', 'internet', 'dns', 'watcher', 'secondary'] as const;
 export type HostName = (typeof HOSTS)[number];
 
 /** Each host lives in 198.18.<n>.0/24: the router is .1, the host .2. */
-const SUBNET: Record<HostName, number> = { primary: 1, standby: 2, internet: 3, dns: 4, watcher: 5 };
+const SUBNET: Record<HostName, number> = { primary: 1, standby: 2, internet: 3, dns: 4, watcher: 5, secondary: 6 };
 const TEST_RANGE = '198.18.0.0/15';
 
 /** Namespaces of this suite are named `pfm<pid>-<host>`, so leftovers of a dead run can be told apart. */

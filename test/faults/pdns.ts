@@ -22,6 +22,11 @@ export interface PdnsOptions {
   address: string;
   /** Names (relative to the zone) and the address each starts out pointing at. */
   records: Record<string, string>;
+  /**
+   * Native replication: `primary` sends NOTIFY to `peer` and lets it transfer the zone (AXFR);
+   * `secondary` holds no zone of its own and transfers it from `peer`. Left out: a lone server.
+   */
+  replication?: { role: 'primary' | 'secondary'; peer: string };
 }
 
 export class PowerDns {
@@ -38,8 +43,12 @@ export class PowerDns {
     await run('sqlite3', ['-init', '/dev/null', database, `.read ${SCHEMA}`]);
     const apiKey = randomBytes(24).toString('hex');
     await writeFile(join(opts.dir, 'pdns.conf'), config(opts, database, apiKey), { mode: 0o600 });
-    await writeFile(join(opts.dir, 'zone'), zoneFile(opts));
-    await run('pdnsutil', [`--config-dir=${opts.dir}`, 'load-zone', ZONE, join(opts.dir, 'zone')]);
+    if (opts.replication?.role === 'secondary') {
+      await run('pdnsutil', [`--config-dir=${opts.dir}`, 'create-secondary-zone', ZONE, opts.replication.peer]);
+    } else {
+      await writeFile(join(opts.dir, 'zone'), zoneFile(opts));
+      await run('pdnsutil', [`--config-dir=${opts.dir}`, 'load-zone', ZONE, join(opts.dir, 'zone')]);
+    }
     const child = spawn('ip', ['netns', 'exec', opts.ns, 'pdns_server', `--config-dir=${opts.dir}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -105,8 +114,18 @@ function config(opts: PdnsOptions, database: string, apiKey: string): string {
     'disable-syslog=yes',
     'write-pid=no',
     'loglevel=4',
+    ...replicationConfig(opts),
     '',
   ].join('\n');
+}
+
+/** The settings of native primary/secondary replication; changes are noticed and transferred within a second. */
+function replicationConfig(opts: PdnsOptions): string[] {
+  const r = opts.replication;
+  if (!r) return [];
+  const common = ['xfr-cycle-interval=1'];
+  if (r.role === 'primary') return [...common, 'primary=yes', `allow-axfr-ips=${r.peer}/32`, `also-notify=${r.peer}`];
+  return [...common, 'secondary=yes', `allow-notify-from=${r.peer}/32`];
 }
 
 function zoneFile(opts: PdnsOptions): string {

@@ -9,6 +9,8 @@ declare global {
     pbxMonitor?: DesktopBridge;
     /** Timings for the benchmark; see lib/perf.ts. */
     __pbxPerf?: PerfRecord;
+    /** The pair list public/boot.js requested before the bundle ran (browser only; taken once). */
+    __pbxFirstPairs?: { token: string; response: Promise<Response> };
   }
 }
 

@@ -70,12 +70,18 @@ export class AppState {
     this.hub.connect(this.backend);
     this.offShowPair = this.backend.onShowPair?.((id) => this.router.go({ view: 'pair', id }));
     this.clock.start();
+    // The pair list first: with a thousand pairs the rest (the day's alerts from history above all)
+    // would otherwise hold the service's answer that makes the first screen.
+    const pairs = this.pairs.load();
     await Promise.all([
-      this.pairs.load(),
-      this.notifications.load(),
+      pairs,
       this.health.load(),
       this.settings?.load(),
       this.access.load(),
+      pairs.then(
+        () => this.notifications.load(),
+        () => this.notifications.load(),
+      ),
     ]);
   }
 

@@ -23,7 +23,8 @@ export function stateWords(s: PairStatus): string {
 /** Lower is worse. The overview sorts by this, worst first. */
 export function rankOf(s: PairStatus): number {
   // A failover whose DNS change did not happen leaves callers on a dead PBX: above every other failover.
-  if (actionTrouble(s)) return 0;
+  // So does one whose DNS servers never came to answer what the action set (`<dns-verify>`).
+  if (actionTrouble(s) || s.dnsPhase === 'not-converged') return 0;
   if (s.state === 'failover') return s.primaryAnswering ? 0.5 : 1;
   if (s.state === 'verifying') return 2;
   if (s.state !== 'paused' && (s.isolated || s.standbyDown)) return 3;
@@ -70,7 +71,11 @@ export const STATE_ICON: Record<PairState, string> = {
  * the check's own result and count merged in; the same object when the event changes nothing shown.
  */
 export function statusAfter(s: PairStatus, e: EngineEvent): PairStatus {
-  if ((e.type === 'state' || e.type === 'action' || e.type === 'check') && e.status) return e.status;
+  if (
+    (e.type === 'state' || e.type === 'action' || e.type === 'check' || e.type === 'dns' || e.type === 'readiness') &&
+    e.status
+  )
+    return e.status;
   if (e.type !== 'check') return s;
   if (e.result.target === 'primary') return { ...s, lastPrimary: e.result, consecutiveFailures: e.consecutiveFailures };
   if (e.result.target === 'standby') return { ...s, lastStandby: e.result };

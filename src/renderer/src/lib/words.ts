@@ -69,6 +69,8 @@ export const EVENT_TYPE_LABEL: Record<EngineEventType, string> = {
   alert: 'Alert',
   operator: 'Operator',
   config: 'Settings',
+  dns: 'DNS',
+  readiness: 'Readiness',
 };
 
 /**

@@ -101,6 +101,9 @@ export function markers(events: HistoryEvent[], win: Window): Marker[] {
         severity: e.attempt.ok ? 'info' : 'warning',
         label: `${e.kind} action attempt ${e.attempt.attempt}: ${e.attempt.ok ? 'ok' : (e.attempt.error ?? `status ${e.attempt.status}`)}`,
       });
+    // The round that ends a DNS verification: "DNS converged in N s" (or why not) beside the action's marks.
+    else if (e.type === 'dns' && e.message)
+      out.push({ at, kind: 'action', severity: e.phase === 'converged' ? 'info' : 'warning', label: e.message });
   }
   return out;
 }

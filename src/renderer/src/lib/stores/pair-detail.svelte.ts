@@ -5,6 +5,7 @@ import type { Backend } from '$shared/api';
 import type { EngineEvent, HistoryEvent, MinuteAggregate, PairDetail, PairHistory } from '$shared/model';
 import { errorMessage } from '../backend/errors';
 import { alertLabel, operatorActionLabel } from '../words';
+import { describeDnsRound, dnsStatusAfter } from '../dns';
 
 export const RANGES = { '1h': 3600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
 export type RangeKey = keyof typeof RANGES;
@@ -109,6 +110,12 @@ export class PairDetailStore {
       }
       added.push(e);
       if (e.type === 'config' && e.change === 'updated') void this.reloadDetail();
+      if (e.type === 'dns' && this.detail) this.detail = dnsStatusAfter(this.detail, e);
+      if (e.type === 'readiness') {
+        if (this.detail) this.detail = { ...this.detail, readiness: e.readiness, ready: e.readiness.ready };
+        // Not a moment of the timeline: the round's outcome is in the readiness block.
+        added.pop();
+      }
     }
     this.history = {
       ...this.history,
@@ -229,5 +236,14 @@ export function describeEvent(e: HistoryEvent): string {
       return `${operatorActionLabel(e.action)} by ${e.operator}: ${e.reason || '(no reason)'} — ${e.outcome}${e.detail ? ` (${e.detail})` : ''}`;
     case 'config':
       return `settings ${e.change}`;
+    case 'dns':
+      return describeDnsRound(e);
+    case 'readiness':
+      return e.readiness.ready
+        ? 'ready to fail over'
+        : `not ready: ${e.readiness.items
+            .filter((i) => !i.ok)
+            .map((i) => i.message)
+            .join('; ')}`;
   }
 }

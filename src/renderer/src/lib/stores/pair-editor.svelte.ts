@@ -17,6 +17,7 @@ import { DEFAULTS } from '$shared/rules';
 import { isSecretHeader } from '$shared/secrets';
 import { validatePairSettings } from '$shared/validate';
 import { errorMessage } from '../backend/errors';
+import { dnsFieldsWithInput, dnsFormFromSettings, dnsFromForm, emptyDnsForm, type DnsVerifyForm } from './dns-form';
 
 export interface ActionForm {
   method: HttpMethod;
@@ -47,6 +48,8 @@ export interface PairForm {
   action: ActionForm;
   hasFailback: boolean;
   failback: ActionForm;
+  /** `<dns-verify>` (dns-form.ts). */
+  dns: DnsVerifyForm;
 }
 
 export function emptyAction(): ActionForm {
@@ -80,6 +83,7 @@ export function emptyForm(): PairForm {
     action: emptyAction(),
     hasFailback: false,
     failback: emptyAction(),
+    dns: emptyDnsForm(),
   };
 }
 
@@ -114,6 +118,7 @@ export function formFromSettings(s: PairSettings): PairForm {
     action: actionToForm(s.action),
     hasFailback: !!s.failbackAction,
     failback: s.failbackAction ? actionToForm(s.failbackAction) : emptyAction(),
+    dns: dnsFormFromSettings(s.dnsVerify),
   };
 }
 
@@ -173,6 +178,8 @@ export function settingsFromForm(f: PairForm): PairSettings {
   const timeout = num(f.timeout);
   if (timeout !== undefined) s.timeout = timeout;
   if (f.hasFailback) s.failbackAction = actionFromForm(f.failback);
+  const dnsVerify = dnsFromForm(f.dns);
+  if (dnsVerify) s.dnsVerify = dnsVerify;
   return s;
 }
 
@@ -199,6 +206,7 @@ export function fieldsWithInput(f: PairForm): ReadonlySet<string> {
   return new Set([
     ...PAIR_INPUTS,
     ...f.validationUrls.map((_, i) => `validation.urls[${i}]`),
+    ...dnsFieldsWithInput(f.dns),
     ...actions.flatMap(([prefix, a]) => [
       ...ACTION_INPUTS.map((name) => `${prefix}.${name}`),
       ...a.headers.flatMap((_, i) => [

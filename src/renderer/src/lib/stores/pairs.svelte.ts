@@ -26,6 +26,8 @@ export class PairEntry {
   state = $state<PairState>('starting');
   name = $state('');
   rank = $state(7);
+  /** Failover readiness: true, false, or undefined until the first round. */
+  ready = $state<boolean | undefined>(undefined);
   strip = $state.raw<StripBucket[]>([]);
   /** Share of successful primary checks over the last 24 h; undefined until history has been read. */
   availability = $state<number | undefined>(undefined);
@@ -42,6 +44,7 @@ export class PairEntry {
     this.state = status.state;
     this.name = status.name;
     this.rank = rankOf(status);
+    this.ready = status.ready;
   }
 
   /** Seed the strip and the availability from the minute aggregates of the last 24 h. */
@@ -91,6 +94,16 @@ export class PairEntry {
 export interface PairFilter {
   text: string;
   states: PairState[];
+  /** Only pairs whose last readiness round found them not ready. */
+  notReady?: boolean;
+}
+
+/** The overview's order: worst first (the default), or by readiness (not ready first). */
+export type PairSort = 'worst' | 'readiness';
+
+/** Not ready first, then not yet checked, then ready. */
+function readinessOrder(ready: boolean | undefined): number {
+  return ready === false ? 0 : ready === undefined ? 1 : 2;
 }
 
 export class PairsStore {
@@ -101,9 +114,12 @@ export class PairsStore {
   /** The service refused the token (HTTP only): the dashboard asks for one. */
   unauthorized = $state(false);
   filter = $state<PairFilter>({ text: '', states: [] });
+  sort = $state<PairSort>('worst');
 
-  visible = $derived.by(() => filterIds(this.order, this.entries, this.filter));
+  visible = $derived.by(() => sortIds(filterIds(this.order, this.entries, this.filter), this.entries, this.sort));
   counts = $derived.by(() => countStates(this.order, this.entries));
+  /** Pairs whose last readiness round found them not ready. */
+  notReadyCount = $derived.by(() => this.order.filter((id) => this.entries.get(id)?.ready === false).length);
 
   private pendingRefresh = new Set<string>();
   private refreshing = false;
@@ -236,13 +252,24 @@ export class PairsStore {
 function filterIds(order: string[], entries: Map<string, PairEntry>, filter: PairFilter): string[] {
   const text = filter.text.trim().toLowerCase();
   const states = new Set(filter.states);
-  if (!text && states.size === 0) return order;
+  if (!text && states.size === 0 && !filter.notReady) return order;
   return order.filter((id) => {
     const e = entries.get(id);
     if (!e) return false;
     if (states.size > 0 && !states.has(e.state)) return false;
+    if (filter.notReady && e.ready !== false) return false;
     return !text || e.id.includes(text) || e.name.toLowerCase().includes(text);
   });
+}
+
+/** `ids` are worst first already; another sort keeps that order among equals. */
+function sortIds(ids: string[], entries: Map<string, PairEntry>, sort: PairSort): string[] {
+  if (sort === 'worst') return ids;
+  const key = (id: string): number => readinessOrder(entries.get(id)?.ready);
+  return ids
+    .map((id, i) => ({ id, i, k: key(id) }))
+    .sort((a, b) => a.k - b.k || a.i - b.i)
+    .map((x) => x.id);
 }
 
 function countStates(order: string[], entries: Map<string, PairEntry>): Record<PairState, number> {

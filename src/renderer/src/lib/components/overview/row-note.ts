@@ -8,6 +8,8 @@ export function rowNote(s: PairStatus): string {
     return `${a.kind === 'failover' ? 'Failover' : 'Failback'} action failed after ${a.attempts.length} attempts`;
   if (a && (a.phase === 'running' || a.phase === 'pending'))
     return `${a.kind === 'failover' ? 'Failover' : 'Failback'} action running (attempt ${Math.max(1, a.attempts.length)})`;
+  if (s.dnsPhase === 'not-converged') return 'DNS not converged: the servers do not answer what the action set';
+  if (s.dnsPhase === 'checking') return 'Action succeeded: checking the DNS servers';
   if (s.state === 'failover' && a?.phase === 'succeeded')
     return `${a.manual ? 'Manual failover' : 'Failed over'}: action succeeded`;
   if (s.isolated) return 'Watcher isolated: cannot reach the validation URLs';

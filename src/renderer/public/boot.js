@@ -1,0 +1,22 @@
+// Runs before the dashboard's bundle has even loaded: in a browser, the pair list is requested at
+// once, so that it is on its way while the scripts download and start (HttpBackend.listPairs takes
+// this first answer). In the desktop app (the preload's window.pbxMonitor) it does nothing.
+(function () {
+  'use strict';
+  if (window.pbxMonitor) return;
+  var match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  var token;
+  try {
+    token = match ? decodeURIComponent(match[1]) : sessionStorage.getItem('pbx-monitor-token');
+  } catch (e) {
+    return;
+  }
+  if (!token) return;
+  window.__pbxFirstPairs = {
+    token: token,
+    response: fetch('/api/pairs', {
+      headers: { authorization: 'Bearer ' + token, accept: 'application/json' },
+      cache: 'no-store',
+    }),
+  };
+})();

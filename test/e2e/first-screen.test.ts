@@ -1,0 +1,65 @@
+// The first screen's pair list is requested by public/boot.js before the dashboard's bundle has run,
+// and the app takes that answer instead of asking again (issue #17: the list on its way while the
+// scripts download). Real Chromium against the real service.
+import type { Browser, Request } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { HttpFixture } from '../helpers/http-fixtures.js';
+import { startTestService, type TestService } from '../helpers/service-harness.js';
+import {
+  collectPageErrors,
+  configXml,
+  ensureRendererBuilt,
+  launchChromium,
+  RENDERER_DIR,
+} from './dashboard-harness.js';
+
+let browser: Browser;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  ensureRendererBuilt();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+it('asks for the pair list once, before the bundle runs, with the token from the address', async () => {
+  const site = await HttpFixture.start();
+  cleanups.push(() => site.close());
+  const s: TestService = await startTestService({
+    rendererDir: RENDERER_DIR,
+    xml: configXml([
+      {
+        id: 'acme',
+        name: 'ACME',
+        primaryUrl: site.url('/p'),
+        interval: 1,
+        tolerated: 2,
+        validationUrl: site.url('/v'),
+        actionUrl: site.url('/a'),
+      },
+    ]),
+  });
+  cleanups.push(() => s.dispose());
+  const page = await browser.newPage();
+  cleanups.push(() => page.close());
+  const errors = collectPageErrors(page);
+  const requests: Request[] = [];
+  page.on('request', (r) => requests.push(r));
+  await page.goto(s.dashboardUrl);
+  await page.getByText('ACME').first().waitFor();
+  const paths = requests.map((r) => new URL(r.url()).pathname);
+  const listIndex = paths.indexOf('/api/pairs');
+  const bundleIndex = paths.findIndex((p) => /\/assets\/index-.*\.js$/.test(p));
+  expect(listIndex).toBeGreaterThanOrEqual(0);
+  expect(bundleIndex).toBeGreaterThanOrEqual(0);
+  expect(paths.filter((p) => p === '/api/pairs')).toHaveLength(1);
+  // The list was asked for by boot.js, which runs before the module bundle is even requested.
+  expect(listIndex).toBeLessThan(bundleIndex);
+  expect(await requests[listIndex]!.headerValue('authorization')).toBe(`Bearer ${s.token}`);
+  expect(errors).toEqual([]);
+});
