@@ -12,7 +12,11 @@ import { HIDDEN_FLAG } from './login-item.js';
 import { appOrigin } from './policy/app-origin.js';
 import { parseShellArgs } from './policy/command-line.js';
 import { PreferencesStore } from './preferences.js';
-import { startShell } from './shell.js';
+import { RemoteConfigStore, readTokenFile, type RemoteTarget } from './remote/remote-config.js';
+import { RemoteMonitor, type ShellMonitor } from './remote/remote-monitor.js';
+import { remoteSettingsHandlers } from './remote/remote-settings.js';
+import { electronCipher } from './remote/safe-storage.js';
+import { startShell, type RemoteMode } from './shell.js';
 import { startupErrorText } from './startup-error.js';
 
 const APP_ID = 'net.pbxfailover.monitor';
@@ -36,14 +40,50 @@ async function main(): Promise<void> {
   const userData = app.getPath('userData');
   const operator = userInfo().username;
   const serverdir = args.serverdir ?? join(userData, 'serverdir');
-  let monitor;
+  // Remote mode (--remote on the command line, or attached in Settings): no watcher runs here.
+  const store = new RemoteConfigStore(userData, electronCipher);
+  let target: RemoteTarget | undefined;
   try {
-    monitor = await openMonitor({ serverdir, version: app.getVersion(), defaultOperator: operator });
+    target = args.remote
+      ? { urls: args.remote.urls, token: await readTokenFile(args.remote.tokenFile) }
+      : await store.load();
   } catch (err) {
-    dialog.showErrorBox('PBX Failover Monitor cannot start', startupErrorText(err, serverdir));
-    app.exit(1);
+    dialog.showErrorBox('PBX Failover Monitor cannot attach', err instanceof Error ? err.message : String(err));
+    app.exit(2);
     return;
   }
+  let monitor: ShellMonitor;
+  let remote: RemoteMode | undefined;
+  if (target) {
+    const client = new RemoteMonitor({ urls: target.urls, token: target.token });
+    monitor = client;
+    remote = {
+      get connection() {
+        return client.connection;
+      },
+      onConnection: (l) => client.onConnection(l),
+      whoami: () => client.whoami(),
+    };
+  } else {
+    try {
+      monitor = await openMonitor({ serverdir, version: app.getVersion(), defaultOperator: operator });
+    } catch (err) {
+      dialog.showErrorBox('PBX Failover Monitor cannot start', startupErrorText(err, serverdir));
+      app.exit(1);
+      return;
+    }
+  }
+  const remoteSettings = remoteSettingsHandlers({
+    store,
+    mode: target ? 'remote' : 'local',
+    urls: target?.urls ?? [],
+    fromCommandLine: args.remote !== undefined,
+    connection: () => remote?.connection ?? 'local',
+    restart: () => {
+      app.relaunch();
+      app.quit();
+    },
+  });
 
   const here = import.meta.dirname;
   const rendererFile = join(here, '../renderer/index.html');
@@ -53,6 +93,8 @@ async function main(): Promise<void> {
   await startShell({
     app,
     monitor,
+    ...(remote ? { remote } : {}),
+    remoteSettings,
     prefs: await PreferencesStore.open(userData, operator),
     origin: appOrigin(rendererFile, devServerUrl),
     preloadPath: join(here, '../preload/index.cjs'),

@@ -3,9 +3,9 @@
 
 import { Menu, Notification, Tray, dialog, protocol, session, type App, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
-import type { Monitor } from '../core/ports.js';
 import type { DesktopPreferences } from '../shared/ipc.js';
-import { EVENTS_CHANNEL, SHOW_PAIR_CHANNEL } from '../shared/ipc.js';
+import { EVENTS_CHANNEL, REMOTE_CHANNEL, SHOW_PAIR_CHANNEL } from '../shared/ipc.js';
+import type { RemoteConnection, RemoteSettings, WhoAmI } from '../shared/remote.js';
 import type { EngineEvent, PairStatus } from '../shared/model.js';
 import type { HealthProblem } from '../shared/api.js';
 import { serveRenderer } from './app-protocol.js';
@@ -23,10 +23,24 @@ import { TRUST_WORDS, TrustWatch, type TrustChange } from './policy/trust.js';
 import { TrayService, trayIconFile } from './tray.js';
 import { createMainWindow, guardAllWebContents, hardenSession, revealWindow } from './window.js';
 import { MonitorError } from '../shared/api.js';
+import { ConnectionWatch, windowTitle, type ConnectionSource } from './remote/connection-watch.js';
+import type { ShellMonitor } from './remote/remote-monitor.js';
+import type { RemoteSettingsHandlers } from './remote/remote-settings.js';
+
+/** Remote mode: the monitor is a client of a headless service; no watcher runs in this app. */
+export interface RemoteMode extends ConnectionSource {
+  whoami(): Promise<WhoAmI>;
+  /** How long a lost stream waits before the tray shows it (default 5 s). */
+  graceMs?: number;
+}
 
 export interface ShellOptions {
   app: App;
-  monitor: Monitor;
+  /** The local engine (openMonitor), or in remote mode the RemoteMonitor. */
+  monitor: ShellMonitor;
+  remote?: RemoteMode;
+  /** The settings view's remote-mode section; without it the app stays local. */
+  remoteSettings?: RemoteSettingsHandlers;
   prefs: PreferencesStore;
   origin: AppOrigin;
   preloadPath: string;
@@ -43,7 +57,11 @@ const HEALTH_POLL_MS = 5_000;
 export async function startShell(o: ShellOptions): Promise<void> {
   const state: QuitState = { quitting: false };
   const names = new Map<string, string>();
-  let pairs: PairStatus[] = await o.monitor.listPairs();
+  // A service that cannot be reached at start is shown as such (the tray and the stream say so), not a crash.
+  let pairs: PairStatus[] = await o.monitor.listPairs().catch((err: unknown) => {
+    if (o.remote) return [];
+    throw err;
+  });
   const remember = (list: PairStatus[]) => {
     pairs = list;
     for (const p of list) names.set(p.id, p.name);
@@ -56,6 +74,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
   serveRenderer(protocol, o.origin.rendererDir);
   const trust = new TrustWatch();
   trust.onHealth(await o.monitor.health().catch(() => ({ ok: true, version: '', problems: [] })));
+  const remote = o.remote;
   let win = openWindow(o.startHidden);
 
   function openWindow(hidden: boolean): BrowserWindow {
@@ -66,6 +85,11 @@ export async function startShell(o: ShellOptions): Promise<void> {
       startHidden: hidden,
       devTools: !o.app.isPackaged,
     });
+    if (remote) {
+      // The page's <title> would replace the window's: the title says which service this is.
+      w.on('page-title-updated', (event) => event.preventDefault());
+      w.setTitle(windowTitle(remote.connection));
+    }
     hideOnClose(
       w,
       state,
@@ -73,7 +97,9 @@ export async function startShell(o: ShellOptions): Promise<void> {
         if (!o.prefs.get().closeHintShown) {
           notifier.hint(
             'PBX Failover Monitor keeps watching',
-            'The watchers keep running in the tray. Use Quit in the tray menu to stop them.',
+            remote
+              ? 'The app keeps showing the service in the tray. Use Quit in the tray menu to close it.'
+              : 'The watchers keep running in the tray. Use Quit in the tray menu to stop them.',
           );
           void o.prefs.update({ closeHintShown: true });
         }
@@ -123,6 +149,19 @@ export async function startShell(o: ShellOptions): Promise<void> {
   }
 
   async function confirmQuit(): Promise<void> {
+    if (remote) {
+      const { response } = await dialog.showMessageBox({
+        type: 'question',
+        buttons: ['Quit', 'Cancel'],
+        defaultId: 1,
+        cancelId: 1,
+        title: 'Quit PBX Failover Monitor',
+        message: 'Quit the app?',
+        detail: `The service at ${remote.connection === 'local' ? o.monitor.serverdir : remote.connection.url} keeps watching the pairs and firing their actions; only this app's tray and notifications stop.`,
+      });
+      if (response === 0) o.app.quit();
+      return;
+    }
     const { response } = await dialog.showMessageBox({
       type: 'warning',
       buttons: ['Quit', 'Cancel'],
@@ -139,6 +178,9 @@ export async function startShell(o: ShellOptions): Promise<void> {
     if (response === 0) o.app.quit();
   }
 
+  /** Remote mode's connection, shown in the tray; set once the tray exists (it refreshes the tray). */
+  // eslint-disable-next-line prefer-const -- assigned after the tray is built, read by trayView before that
+  let watch: ConnectionWatch | undefined;
   const trayView = () => {
     const muted = center.mutedUntil;
     return {
@@ -146,6 +188,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
       problems: trust.problems,
       openAtLogin: o.prefs.get().openAtLogin,
       ...(muted !== undefined ? { mutedUntil: muted } : {}),
+      ...(watch?.tray ? { remote: watch.tray } : {}),
     };
   };
   const tray = new TrayService(
@@ -214,7 +257,8 @@ export async function startShell(o: ShellOptions): Promise<void> {
       severity: 'critical',
       count: 1,
     });
-    if (problem.kind === 'lock') void showLockLost(problem);
+    // A service that lost its lock is the service's own business (it exits); this app only shows it.
+    if (problem.kind === 'lock' && !remote) void showLockLost(problem);
   }
 
   async function showLockLost(problem: HealthProblem): Promise<void> {
@@ -247,6 +291,22 @@ export async function startShell(o: ShellOptions): Promise<void> {
       }
     }
   });
+  function sendRemote(c: RemoteConnection): void {
+    if (win.isDestroyed()) return;
+    win.webContents.send(REMOTE_CHANNEL, c);
+    if (remote) win.setTitle(windowTitle(c));
+  }
+  watch = remote
+    ? new ConnectionWatch({
+        source: remote,
+        send: sendRemote,
+        trayChanged: () => refreshTray(),
+        notify: (title, body, severity) => notifier.show({ title, body, severity, count: 1 }),
+        resync: () => scheduleTrayRefresh(),
+        ...(remote.graceMs !== undefined ? { graceMs: remote.graceMs } : {}),
+      })
+    : undefined;
+  refreshTray();
   // A problem present before the shell started (or raised before it subscribed) shows too.
   onTrust(trust.problems.map((problem) => ({ type: 'began', problem })));
   const healthTimer = setInterval(checkHealth, HEALTH_POLL_MS);
@@ -268,6 +328,17 @@ export async function startShell(o: ShellOptions): Promise<void> {
       'pbx:desktop:getPreferences': async () => o.prefs.desktop(),
       'pbx:desktop:setPreferences': async (patch) => setPreferences(patch),
       'pbx:desktop:exportWithSecrets': async () => exportWithSecrets(),
+      'pbx:desktop:whoami': async () => (remote ? remote.whoami() : { name: o.prefs.get().operator, role: 'admin' }),
+      'pbx:desktop:getRemote': async () =>
+        o.remoteSettings?.get() ?? { ...LOCAL_ONLY, connection: remote?.connection ?? 'local' },
+      'pbx:desktop:attach': async (req) => {
+        if (!o.remoteSettings) throw new MonitorError('conflict', 'This app cannot attach to a service.');
+        return o.remoteSettings.attach(req);
+      },
+      'pbx:desktop:detach': async () => {
+        if (!o.remoteSettings) throw new MonitorError('conflict', 'This app runs in local mode already.');
+        return o.remoteSettings.detach();
+      },
     },
   });
 
@@ -293,6 +364,7 @@ export async function startShell(o: ShellOptions): Promise<void> {
     state,
     async () => {
       unsubscribe();
+      watch?.dispose();
       toRenderer.flush();
       center.dispose();
       if (trayTimer) clearTimeout(trayTimer);
@@ -306,9 +378,19 @@ export async function startShell(o: ShellOptions): Promise<void> {
   // The smoke test reads this from the main process; nothing else does.
   (globalThis as { pbxShell?: unknown }).pbxShell = {
     trayLevel: () => tray.currentLevel,
+    connection: (): RemoteConnection => remote?.connection ?? 'local',
     serverdir: o.monitor.serverdir,
   };
 }
+
+const LOCAL_ONLY: RemoteSettings = {
+  mode: 'local',
+  urls: [],
+  tokenStored: false,
+  canStoreToken: false,
+  fromCommandLine: false,
+  connection: 'local',
+};
 
 function safePath(get: () => string): string | undefined {
   try {

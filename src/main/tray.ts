@@ -5,9 +5,24 @@
 import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
 import type { HealthProblem } from '../shared/api.js';
 import type { PairStatus } from '../shared/model.js';
-import { health, pairLevel, tooltipText, worstFirst, type HealthLevel, type PairLevel } from '../shared/health.js';
+import {
+  HEALTH_LEVELS,
+  TOOLTIP_MAX,
+  health,
+  pairLevel,
+  tooltipText,
+  worstFirst,
+  type HealthLevel,
+  type PairLevel,
+} from '../shared/health.js';
 import { MUTE_CHOICES, MUTE_LABELS, type MuteChoice } from '../shared/mute-choices.js';
 import { trustHeadline, trustTooltip } from './policy/trust.js';
+import type { TrayConnection } from './remote/connection-watch.js';
+
+/** A level of the pairs, or (remote mode) no contact with the service: its own icon. */
+export type TrayLevel = HealthLevel | 'disconnected';
+/** Every tray icon: one per level. */
+export const TRAY_LEVELS: readonly TrayLevel[] = [...HEALTH_LEVELS, 'disconnected'];
 
 export interface TrayActions {
   openDashboard(): void;
@@ -25,14 +40,29 @@ export interface TrayView {
   openAtLogin: boolean;
   /** The engine cannot be trusted (states not saved, lock lost): outranks every pair's state. */
   problems?: readonly HealthProblem[];
+  /** Remote mode: the service attached to, and whether contact is lost (outranks everything). */
+  remote?: TrayConnection;
 }
 
-/** The worst state: a problem of the engine itself is critical whatever the pairs say. */
-export function trayLevel(view: TrayView): HealthLevel {
+/** The worst state: no contact (remote) first, then a problem of the engine itself, then the pairs. */
+export function trayLevel(view: TrayView): TrayLevel {
+  if (view.remote?.down) return 'disconnected';
   return view.problems?.length ? 'critical' : health(view.pairs).level;
 }
 
+/** Remote mode's headline while contact is lost, or undefined. */
+function downHeadline(view: TrayView): string | undefined {
+  const r = view.remote;
+  if (!r?.down) return undefined;
+  return r.down === 'rejected' ? `token rejected by ${r.url}` : `no contact with ${r.url}`;
+}
+
 function trayTooltip(view: TrayView): string {
+  const down = downHeadline(view);
+  if (down) {
+    const text = `PBX Failover Monitor: ${down}\nLast known: ${tooltipText(view.pairs).split('\n').slice(1).join(' ')}`;
+    return text.length <= TOOLTIP_MAX ? text : `${text.slice(0, TOOLTIP_MAX - 1)}…`;
+  }
   return trustTooltip(view.problems ?? [], tooltipText(view.pairs));
 }
 
@@ -96,9 +126,12 @@ export function buildTrayMenuTemplate(view: TrayView, actions: TrayActions): Men
     label: `✖ ${p.message.length > 120 ? `${p.message.slice(0, 119)}…` : p.message}`,
     click: () => actions.openDashboard(),
   }));
-  const headline = trustHeadline(problems);
+  const headline = downHeadline(view) ?? trustHeadline(problems);
   return [
     { id: 'summary', label: headline ? `✖ ${headline}` : tooltipText(view.pairs).replace('\n', ' — '), enabled: false },
+    ...(view.remote && !view.remote.down
+      ? [{ id: 'remote', label: `Attached to ${view.remote.url}`, enabled: false } as MenuItemConstructorOptions]
+      : []),
     ...problemItems,
     { type: 'separator' },
     ...pairItems,
@@ -117,7 +150,11 @@ export function buildTrayMenuTemplate(view: TrayView, actions: TrayActions): Men
       click: (item) => actions.setOpenAtLogin(item.checked),
     },
     { type: 'separator' },
-    { id: 'quit', label: 'Quit (stops the watchers)…', click: () => actions.quit() },
+    {
+      id: 'quit',
+      label: view.remote ? 'Quit (the service keeps watching)…' : 'Quit (stops the watchers)…',
+      click: () => actions.quit(),
+    },
   ];
 }
 
@@ -134,13 +171,13 @@ export interface TrayLike {
 export interface TrayServiceDeps {
   createTray(image: NativeImage | string): TrayLike;
   buildMenu(template: MenuItemConstructorOptions[]): Menu;
-  iconFor(level: HealthLevel): NativeImage | string;
+  iconFor(level: TrayLevel): NativeImage | string;
   actions: TrayActions;
 }
 
 export class TrayService {
   private readonly tray: TrayLike;
-  private level: HealthLevel;
+  private level: TrayLevel;
 
   constructor(
     private readonly deps: TrayServiceDeps,
@@ -153,7 +190,7 @@ export class TrayService {
     this.render(initial);
   }
 
-  get currentLevel(): HealthLevel {
+  get currentLevel(): TrayLevel {
     return this.level;
   }
 
@@ -178,7 +215,7 @@ export class TrayService {
 }
 
 /** Tray icon files in resources/: one per level, with @2x variants Electron picks up by itself. */
-export function trayIconFile(level: HealthLevel, platform: NodeJS.Platform): string {
+export function trayIconFile(level: TrayLevel, platform: NodeJS.Platform): string {
   // Linux panels draw tray icons at 22-32 px; Windows and macOS at 16 pt.
   return platform === 'linux' ? `tray-${level}-32.png` : `tray-${level}.png`;
 }

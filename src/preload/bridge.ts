@@ -3,7 +3,15 @@
 
 import type { IpcRenderer, IpcRendererEvent } from 'electron';
 import type { ApiBridge, DesktopBridge, IpcResult } from '../shared/ipc.js';
-import { API_METHODS, EVENTS_CHANNEL, IPC_PREFIX, SHOW_PAIR_CHANNEL, apiChannel } from '../shared/ipc.js';
+import {
+  API_METHODS,
+  EVENTS_CHANNEL,
+  IPC_PREFIX,
+  REMOTE_CHANNEL,
+  SHOW_PAIR_CHANNEL,
+  apiChannel,
+} from '../shared/ipc.js';
+import type { RemoteConnection } from '../shared/remote.js';
 import type { EngineEvent } from '../shared/model.js';
 
 type IpcLike = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
@@ -36,5 +44,10 @@ export function createDesktopBridge(ipc: IpcLike): DesktopBridge {
     exportWithSecrets: () => checkedInvoke(ipc, 'pbx:desktop:exportWithSecrets', []),
     onEvents: (listener) => listen<EngineEvent[]>(ipc, EVENTS_CHANNEL, listener),
     onShowPair: (listener) => listen<string>(ipc, SHOW_PAIR_CHANNEL, listener),
+    whoami: () => checkedInvoke(ipc, 'pbx:desktop:whoami', []),
+    getRemote: () => checkedInvoke(ipc, 'pbx:desktop:getRemote', []),
+    attach: (req) => checkedInvoke(ipc, 'pbx:desktop:attach', [req]),
+    detach: () => checkedInvoke(ipc, 'pbx:desktop:detach', []),
+    onRemote: (listener) => listen<RemoteConnection>(ipc, REMOTE_CHANNEL, listener),
   };
 }

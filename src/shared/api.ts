@@ -21,6 +21,7 @@ import type { MaintenanceInfo, MaintenanceWindow } from './maintenance.js';
 import type { TwoPersonAction, TwoPersonRequest } from './two-person.js';
 
 export type { TwoPersonRequest } from './two-person.js';
+import type { AttachRequest, RemoteConnection, RemoteSettings } from './remote.js';
 
 export interface Reasoned {
   reason: string;
@@ -211,7 +212,8 @@ export interface AuditApi {
 
 /** GET /api/whoami: the token's name and role, and the moves that need a second operator. */
 export interface WhoAmI extends Identity {
-  twoPerson: TwoPersonAction[];
+  /** The moves `<policy two-person>` holds for a second operator (absent from a service without the rule). */
+  twoPerson?: TwoPersonAction[];
 }
 
 /** What a failover or re-arm answers: the pair's status, plus the pending request when the move was held. */
@@ -237,12 +239,20 @@ export interface Backend extends MonitorApi {
   getPreferences?(): Promise<DesktopPreferences>;
   /** Desktop: change some preferences; answers all of them as saved, or throws MonitorError('invalid'). */
   setPreferences?(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences>;
+  /** Who this screen acts as (GET /api/whoami; the desktop in local mode is admin). */
+  whoami?(): Promise<WhoAmI>;
+  /** Desktop: its own watchers ('local') or the service it is attached to, and whether the stream is live. */
+  onRemote?(listener: (connection: RemoteConnection) => void): Unsubscribe;
+  /** Desktop: the remote-mode settings (never the token). */
+  getRemote?(): Promise<RemoteSettings>;
+  /** Desktop: attach to a service (the token is encrypted and kept by main); the app restarts in remote mode. */
+  attach?(req: AttachRequest): Promise<RemoteSettings>;
+  /** Desktop: back to local mode (the stored token is deleted); the app restarts running its own watchers. */
+  detach?(): Promise<RemoteSettings>;
   /** HTTP: whether a token was given at all (a 401 then means it was rejected, not missing). */
   readonly hasToken?: boolean;
   /** HTTP: use this token from now on (the stream reconnects with it). */
   setToken?(token: string): void;
-  /** HTTP: who the token is (GET /api/whoami); absent in the desktop's local mode (it may do everything). */
-  whoami?(): Promise<WhoAmI>;
   listRequests?: TwoPersonApi['listRequests'];
   approveRequest?: TwoPersonApi['approveRequest'];
   rejectRequest?: TwoPersonApi['rejectRequest'];

@@ -4,6 +4,7 @@
 
 import type { ApiErrorBody, MonitorApi } from './api.js';
 import type { EngineEvent } from './model.js';
+import type { AttachRequest, RemoteConnection, RemoteSettings, WhoAmI } from './remote.js';
 
 /** Every invoke channel starts with this prefix; the preload refuses anything else. */
 export const IPC_PREFIX = 'pbx:';
@@ -58,6 +59,14 @@ export interface DesktopChannels {
    * (atomically, mode 0600) and answers only where it went. The XML never reaches the renderer.
    */
   'pbx:desktop:exportWithSecrets': { args: []; result: ExportWithSecretsResult };
+  /** Who this app acts as: the service's answer in remote mode; in local mode the operator, as admin. */
+  'pbx:desktop:whoami': { args: []; result: WhoAmI };
+  /** Remote mode's settings and the connection now (never the token). */
+  'pbx:desktop:getRemote': { args: []; result: RemoteSettings };
+  /** Check the service with the token, store the token encrypted, and restart attached to it. */
+  'pbx:desktop:attach': { args: [AttachRequest]; result: RemoteSettings };
+  /** Forget the service and its token and restart in local mode. */
+  'pbx:desktop:detach': { args: []; result: RemoteSettings };
 }
 
 /** Where "Export with secrets" saved the file, or that the operator cancelled the dialog. */
@@ -77,6 +86,8 @@ export interface DesktopPreferences {
 export const EVENTS_CHANNEL = 'pbx:events';
 /** Main asks the renderer to show a pair (a notification or tray item was clicked). */
 export const SHOW_PAIR_CHANNEL = 'pbx:show-pair';
+/** Main tells the renderer its connection: 'local', or the service and whether the stream is live. */
+export const REMOTE_CHANNEL = 'pbx:remote';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
 
@@ -96,4 +107,9 @@ export interface DesktopBridge {
   exportWithSecrets(): Promise<IpcResult<ExportWithSecretsResult>>;
   onEvents(listener: (events: EngineEvent[]) => void): () => void;
   onShowPair(listener: (pairId: string) => void): () => void;
+  whoami(): Promise<IpcResult<WhoAmI>>;
+  getRemote(): Promise<IpcResult<RemoteSettings>>;
+  attach(req: AttachRequest): Promise<IpcResult<RemoteSettings>>;
+  detach(): Promise<IpcResult<RemoteSettings>>;
+  onRemote(listener: (connection: RemoteConnection) => void): () => void;
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEALTH_LEVELS } from '../../src/shared/health.js';
+import { TRAY_LEVELS } from '../../src/main/tray.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -25,7 +25,7 @@ function pngSize(png: Buffer): { width: number; height: number } {
 
 describe('tray icons', () => {
   it('differ in shape, not only in colour: their silhouettes overlap by less than 85 %', async () => {
-    const masks = await Promise.all(HEALTH_LEVELS.map((l) => alphaMask(join(root, `resources/tray-${l}.svg`), 32)));
+    const masks = await Promise.all(TRAY_LEVELS.map((l) => alphaMask(join(root, `resources/tray-${l}.svg`), 32)));
     for (let a = 0; a < masks.length; a++) {
       for (let b = a + 1; b < masks.length; b++) {
         let both = 0;
@@ -34,13 +34,13 @@ describe('tray icons', () => {
           if (on && masks[b]![i]) both++;
           if (on || masks[b]![i]) either++;
         });
-        expect(both / either, `${HEALTH_LEVELS[a]} vs ${HEALTH_LEVELS[b]}`).toBeLessThan(0.85);
+        expect(both / either, `${TRAY_LEVELS[a]} vs ${TRAY_LEVELS[b]}`).toBeLessThan(0.85);
       }
     }
   });
 
   it('are rendered at 16 and 32 px with @2x variants', async () => {
-    for (const level of HEALTH_LEVELS) {
+    for (const level of TRAY_LEVELS) {
       const expected: Array<[string, number]> = [
         [`tray-${level}.png`, 16],
         [`tray-${level}@2x.png`, 32],
@@ -54,7 +54,7 @@ describe('tray icons', () => {
   });
 
   it('match their SVG sources (run `npm run icons` after editing an SVG)', async () => {
-    for (const level of HEALTH_LEVELS) {
+    for (const level of TRAY_LEVELS) {
       const rendered = new Resvg(await readFile(join(root, `resources/tray-${level}.svg`), 'utf8'), {
         fitTo: { mode: 'width', value: 32 },
         background: 'rgba(0,0,0,0)',

@@ -21,6 +21,7 @@ import { API_METHODS, type IpcResult } from '../../src/shared/ipc.js';
 import { registerIpcHandlers, type DesktopHandlers } from '../../src/main/ipc.js';
 import { appOrigin } from '../../src/main/policy/app-origin.js';
 import { pair } from './fixtures.js';
+import type { RemoteSettings } from '../../src/shared/remote.js';
 
 const handlers = (ipcMain as unknown as { handlers: Map<string, (...args: unknown[]) => Promise<IpcResult<unknown>>> })
   .handlers;
@@ -51,6 +52,15 @@ function fakeApi() {
   return { api, calls };
 }
 
+const remoteSettings: RemoteSettings = {
+  mode: 'local',
+  urls: [],
+  tokenStored: false,
+  canStoreToken: true,
+  fromCommandLine: false,
+  connection: 'local',
+};
+
 const desktop: DesktopHandlers = {
   'pbx:desktop:getPreferences': async () => ({ openAtLogin: false, closeToTray: true, operator: 'alice' }),
   'pbx:desktop:setPreferences': async (p) => ({
@@ -59,6 +69,10 @@ const desktop: DesktopHandlers = {
     operator: 'alice',
   }),
   'pbx:desktop:exportWithSecrets': async () => ({ outcome: 'cancelled' }),
+  'pbx:desktop:whoami': async () => ({ name: 'alice', role: 'admin' }),
+  'pbx:desktop:getRemote': async () => remoteSettings,
+  'pbx:desktop:attach': async () => remoteSettings,
+  'pbx:desktop:detach': async () => remoteSettings,
 };
 
 describe('IPC handlers', () => {
@@ -88,6 +102,10 @@ describe('IPC handlers', () => {
         'pbx:desktop:getPreferences',
         'pbx:desktop:setPreferences',
         'pbx:desktop:exportWithSecrets',
+        'pbx:desktop:whoami',
+        'pbx:desktop:getRemote',
+        'pbx:desktop:attach',
+        'pbx:desktop:detach',
       ].sort(),
     );
   });

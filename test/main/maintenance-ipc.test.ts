@@ -1,3 +1,4 @@
+import type { RemoteSettings } from '../../src/shared/remote.js';
 import { describe, expect, it, vi } from 'vitest';
 
 // Only the Electron runtime is replaced: ipcMain records what main registers.
@@ -26,6 +27,14 @@ const own = { senderFrame: { url: `${origin.appUrl}#/maintenance`, parent: null 
 describe('maintenance over the desktop bridge', () => {
   it('has a channel per maintenance method, and main records the desktop operator on each change', async () => {
     const calls: Array<{ method: string; args: unknown[] }> = [];
+    const remote: RemoteSettings = {
+      mode: 'local',
+      urls: [],
+      tokenStored: false,
+      canStoreToken: false,
+      fromCommandLine: false,
+      connection: 'local',
+    };
     const api = Object.fromEntries(
       API_METHODS.map((m) => [m, async (...args: unknown[]) => void calls.push({ method: m, args })]),
     ) as unknown as MonitorApi;
@@ -35,6 +44,10 @@ describe('maintenance over the desktop bridge', () => {
         'pbx:desktop:getPreferences': async () => ({ openAtLogin: false, closeToTray: true, operator: 'alice' }),
         'pbx:desktop:setPreferences': async () => ({ openAtLogin: false, closeToTray: true, operator: 'alice' }),
         'pbx:desktop:exportWithSecrets': async () => ({ outcome: 'cancelled' }),
+        'pbx:desktop:whoami': async () => ({ name: 'alice', role: 'admin' }),
+        'pbx:desktop:getRemote': async () => remote,
+        'pbx:desktop:attach': async () => remote,
+        'pbx:desktop:detach': async () => remote,
       },
       origin,
       operator: () => 'alice',

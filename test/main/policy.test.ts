@@ -178,3 +178,51 @@ describe('startup error text', () => {
     );
   });
 });
+
+describe('remote mode on the command line', () => {
+  it('takes --remote (repeated or comma-separated) and --token-file, in both spellings', () => {
+    expect(
+      parseShellArgs(
+        ['app', '--remote', 'https://a.example:8480/', '--remote=http://127.0.0.1:8481', '--token-file', 't'],
+        '/home/noc',
+      ),
+    ).toEqual({
+      ok: true,
+      remote: { urls: ['https://a.example:8480', 'http://127.0.0.1:8481'], tokenFile: '/home/noc/t' },
+    });
+    expect(parseShellArgs(['app', '--remote=https://a:1,https://b:2', '--token-file=/etc/pfm/token'], '/')).toEqual({
+      ok: true,
+      remote: { urls: ['https://a:1', 'https://b:2'], tokenFile: '/etc/pfm/token' },
+    });
+  });
+
+  it('refuses what cannot work, saying what is missing', () => {
+    expect(parseShellArgs(['app', '--remote', 'https://a:1'], '/')).toEqual({
+      ok: false,
+      message: '--remote needs the token too: --token-file <file>',
+    });
+    expect(parseShellArgs(['app', '--token-file', 't'], '/')).toMatchObject({ ok: false, message: /add --remote/ });
+    expect(
+      parseShellArgs(['app', '--remote', 'https://a:1', '--token-file', 't', '--serverdir', 'd'], '/'),
+    ).toMatchObject({
+      ok: false,
+      message: /leave out --serverdir/,
+    });
+    expect(parseShellArgs(['app', '--remote', 'ftp://a', '--token-file', 't'], '/')).toMatchObject({
+      ok: false,
+      message: /^--remote: "ftp:\/\/a" must start with http:\/\/ or https:\/\//,
+    });
+    expect(parseShellArgs(['app', '--remote', 'https://u:p@a:1', '--token-file', 't'], '/')).toMatchObject({
+      ok: false,
+      message: /must not hold a user or password/,
+    });
+    expect(parseShellArgs(['app', '--remote', 'https://a:1/api', '--token-file', 't'], '/')).toMatchObject({
+      ok: false,
+      message: /without a path/,
+    });
+    expect(parseShellArgs(['app', '--remote', '--token-file', 't'], '/')).toMatchObject({
+      ok: false,
+      message: /^--remote needs the service address/,
+    });
+  });
+});

@@ -29,11 +29,16 @@ describe('preload', () => {
     expect(Object.keys(bridge.api).sort()).toEqual([...API_METHODS].sort());
     expect(Object.keys(bridge).sort()).toEqual([
       'api',
+      'attach',
+      'detach',
       'exportWithSecrets',
       'getPreferences',
+      'getRemote',
       'onEvents',
+      'onRemote',
       'onShowPair',
       'setPreferences',
+      'whoami',
     ]);
     const values = [...Object.values(bridge), ...Object.values(bridge.api)];
     expect(values.every((v) => typeof v === 'function' || v === bridge.api)).toBe(true);
@@ -55,10 +60,18 @@ describe('preload', () => {
     await bridge.getPreferences();
     await bridge.setPreferences({ openAtLogin: true });
     await bridge.exportWithSecrets();
+    await bridge.whoami();
+    await bridge.getRemote();
+    await bridge.attach({ urls: ['http://127.0.0.1:8480'], token: 't'.repeat(40) });
+    await bridge.detach();
     expect(invoke.mock.calls).toEqual([
       ['pbx:desktop:getPreferences'],
       ['pbx:desktop:setPreferences', { openAtLogin: true }],
       ['pbx:desktop:exportWithSecrets'],
+      ['pbx:desktop:whoami'],
+      ['pbx:desktop:getRemote'],
+      ['pbx:desktop:attach', { urls: ['http://127.0.0.1:8480'], token: 't'.repeat(40) }],
+      ['pbx:desktop:detach'],
     ]);
   });
 

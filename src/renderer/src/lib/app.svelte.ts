@@ -2,8 +2,8 @@
 
 import { getContext } from 'svelte';
 import type { Backend } from '$shared/api';
-import { AuditStore } from './stores/audit.svelte';
 import { AccessStore } from './stores/access.svelte';
+import { AuditStore } from './stores/audit.svelte';
 import { RequestsStore } from './stores/requests.svelte';
 import { saveToken } from './backend/token';
 import { clock } from './stores/clock.svelte';
@@ -75,6 +75,7 @@ export class AppState {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.access.start();
     this.hub.connect(this.backend);
     this.offShowPair = this.backend.onShowPair?.((id) => this.router.go({ view: 'pair', id }));
     this.clock.start();
@@ -87,6 +88,7 @@ export class AppState {
       this.access.load(),
       this.requests.load(),
       this.settings?.load(),
+      this.access.load(),
       pairs.then(
         () => this.notifications.load(),
         () => this.notifications.load(),
@@ -147,6 +149,7 @@ export class AppState {
     this.started = false;
     this.offShowPair?.();
     this.offShowPair = undefined;
+    this.access.stop();
     this.hub.disconnect();
     this.clock.stop();
   }

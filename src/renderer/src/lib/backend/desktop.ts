@@ -11,6 +11,7 @@ import {
   type IpcResult,
 } from '$shared/ipc';
 import type { EngineEvent } from '$shared/model';
+import type { AttachRequest, RemoteConnection, RemoteSettings, WhoAmI } from '$shared/remote';
 import { errorFromBody } from './errors';
 
 async function unwrap<T>(result: Promise<IpcResult<T>>): Promise<T> {
@@ -26,6 +27,17 @@ export interface DesktopBackend extends Backend {
   exportWithSecrets(): Promise<ExportWithSecretsResult>;
   getPreferences(): Promise<DesktopPreferences>;
   setPreferences(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences>;
+  whoami(): Promise<WhoAmI>;
+  onRemote(listener: (connection: RemoteConnection) => void): Unsubscribe;
+  getRemote(): Promise<RemoteSettings>;
+  attach(req: AttachRequest): Promise<RemoteSettings>;
+  detach(): Promise<RemoteSettings>;
+}
+
+/** The renderer's view of main's connection: IPC itself never drops; a service's stream can. */
+function connectionOf(c: RemoteConnection): ConnectionState {
+  if (c === 'local' || c.live) return 'live';
+  return 'lost';
 }
 
 export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
@@ -40,10 +52,32 @@ export function createDesktopBackend(bridge: DesktopBridge): DesktopBackend {
     subscribe(listener: (events: EngineEvent[]) => void): Unsubscribe {
       return bridge.onEvents(listener);
     },
-    // IPC to the main process in the same app never drops.
+    // IPC to the main process never drops; in remote mode main says whether the service's stream is live.
+    // A refused token shows as lost here (the header says why): the token prompt is the browser's.
     onConnection(listener: (state: ConnectionState) => void): Unsubscribe {
       listener('live');
-      return () => {};
+      return bridge.onRemote((c) => listener(connectionOf(c)));
+    },
+    onRemote(listener: (connection: RemoteConnection) => void): Unsubscribe {
+      void bridge.getRemote().then(
+        (r) => {
+          if (r.ok) listener(r.value.connection);
+        },
+        () => {},
+      );
+      return bridge.onRemote(listener);
+    },
+    whoami(): Promise<WhoAmI> {
+      return unwrap(bridge.whoami());
+    },
+    getRemote(): Promise<RemoteSettings> {
+      return unwrap(bridge.getRemote());
+    },
+    attach(req: AttachRequest): Promise<RemoteSettings> {
+      return unwrap(bridge.attach(req));
+    },
+    detach(): Promise<RemoteSettings> {
+      return unwrap(bridge.detach());
     },
     onShowPair(listener: (pairId: string) => void): Unsubscribe {
       return bridge.onShowPair(listener);

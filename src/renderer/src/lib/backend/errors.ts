@@ -5,6 +5,7 @@ const CODES: ReadonlySet<string> = new Set<ApiErrorCode>([
   'not-found',
   'conflict',
   'unauthorized',
+  'forbidden',
   'too-large',
   'internal',
 ]);

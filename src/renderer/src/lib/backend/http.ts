@@ -4,6 +4,8 @@
 import {
   API_PATHS,
   MonitorError,
+  ROLES,
+  type Role,
   SSE_EVENT_NAME,
   type Backend,
   type ConnectionState,
@@ -177,8 +179,16 @@ export class HttpBackend implements Backend {
   async removeMaintenance(id: string, by?: Reasoned): Promise<void> {
     await this.request('DELETE', API_PATHS.maintenanceWindow(id) + query(by));
   }
-  whoami(): Promise<WhoAmI> {
-    return this.request('GET', API_PATHS.whoami);
+  /** The token's name and role; a service without named tokens (404) means its one admin token. */
+  async whoami(): Promise<WhoAmI> {
+    try {
+      const who = await this.request<Partial<WhoAmI>>('GET', API_PATHS.whoami);
+      const role = ROLES.includes(who.role as Role) ? (who.role as Role) : 'viewer';
+      return { name: typeof who.name === 'string' ? who.name : '', role, twoPerson: who.twoPerson ?? [] };
+    } catch (err) {
+      if (err instanceof MonitorError && err.code === 'not-found') return { name: '', role: 'admin', twoPerson: [] };
+      throw err;
+    }
   }
   listRequests(): Promise<TwoPersonRequest[]> {
     return this.request('GET', API_PATHS.requests);
