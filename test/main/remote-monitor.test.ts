@@ -92,8 +92,8 @@ describe('RemoteMonitor against a real service', () => {
     expect(
       audit.some((e) => e.type === 'operator' && e.operator === 'alice' && e.reason === 'maintenance window'),
     ).toBe(true);
-    // A service without named tokens has no /api/whoami: its one token is the admin.
-    expect(await m.whoami()).toEqual({ name: '', role: 'admin' });
+    // The service's admin file token is named "api".
+    expect(await m.whoami()).toEqual({ name: 'api', role: 'admin', twoPerson: [] });
   });
 
   it('uses the next node of the list when the first cannot be reached, for requests and the stream', async () => {

@@ -138,7 +138,10 @@ describe('desktop shell attached to a real service', () => {
     const missing = await call('pbx:getPair', 'nope');
     expect(missing).toMatchObject({ ok: false, error: { error: 'not-found' } });
     // Who the desktop acts as: today's service has one token, its admin.
-    expect(await call('pbx:desktop:whoami')).toEqual({ ok: true, value: { name: '', role: 'admin' } });
+    expect(await call('pbx:desktop:whoami')).toEqual({
+      ok: true,
+      value: { name: 'api', role: 'admin', twoPerson: [] },
+    });
   });
 
   it('shows a lost stream in the tray with its own icon, and says when it is connected again', async () => {

@@ -79,7 +79,7 @@ describe('roles in the pair view', () => {
       { timeout: 15_000 },
     )) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
-    expect(button.title).toBe('The token "wallboard" has role viewer: this needs role operator.');
+    expect(button.title).toBe('Your token “wallboard” has role viewer; this needs role operator.');
     expect(screen.getByTestId('actions-denied').textContent).toContain('needs role operator');
     expect((screen.getByRole('button', { name: 'Pause for maintenance…' }) as HTMLButtonElement).disabled).toBe(true);
     expect(screen.getByTestId('who').textContent).toBe('wallboard (viewer)');
