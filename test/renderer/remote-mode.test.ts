@@ -82,7 +82,7 @@ describe('roles in the pair view', () => {
     expect(button.title).toBe('Your token “wallboard” has role viewer; this needs role operator.');
     expect(screen.getByTestId('actions-denied').textContent).toContain('needs role operator');
     expect((screen.getByRole('button', { name: 'Pause for maintenance…' }) as HTMLButtonElement).disabled).toBe(true);
-    expect(screen.getByTestId('who').textContent).toBe('wallboard (viewer)');
+    expect(screen.getByTestId('whoami').textContent).toBe('wallboard · viewer');
     await fireEvent.click(button);
     // No controlled-failover dialog opens (its confirm button is "Fail over now").
     expect(screen.queryByRole('button', { name: 'Fail over now' })).toBeNull();
