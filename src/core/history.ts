@@ -13,7 +13,8 @@
 // Minute lines are arrays to keep a 30-day timeline small to store and quick to parse.
 //
 // record() runs for every check of every pair, so it only touches memory; lines are appended
-// in batches. A minute is written once it is over; the minute in progress is answered from memory.
+// in batches, to day files kept open while their day is current. A minute is written once it is
+// over; the minute in progress is answered from memory.
 //
 // This file is the store: buffering, flushing, the order of disk work, queries and pruning.
 // The minute in progress is history-minutes.ts, the appends history-append.ts, the reading of
@@ -49,6 +50,8 @@ export interface HistoryOptions {
   flushMs?: number;
   /** Prune on start and then hourly, default true. */
   autoPrune?: boolean;
+  /** Day files kept open between appends, default half the process's limit of open files (at most 16,384). */
+  maxOpenFiles?: number;
 }
 
 const JOURNAL_DIR = '@all';
@@ -90,13 +93,15 @@ class FileHistoryStore implements HistoryStore {
   /** Files this process appended to: dated by the current clock, so no evidence of what time it is. */
   private readonly writtenByThisRun = new Set<string>();
   private clockWarned = false;
+  /** Pairs removed from the configuration whose files are still to be closed. */
+  private readonly removedPairs = new Set<string>();
 
   constructor(root: string, opts: HistoryOptions) {
     this.root = root;
     this.retentionDays = opts.retentionDays ?? 90;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
-    this.appender = new DayFileAppender(root);
+    this.appender = new DayFileAppender(root, this.log, opts.maxOpenFiles, () => this.clock.monotonic());
     this.reader = new DayFileReader(root, this.log);
     this.timers.push(setInterval(() => this.tick(), opts.flushMs ?? 1_000));
     if (opts.autoPrune ?? true) {
@@ -110,6 +115,10 @@ class FileHistoryStore implements HistoryStore {
     if (this.closing) return;
     // Certificate readings are live only: their `certificate` alerts are what the history keeps.
     if (event.type === 'certificates') return;
+    if (event.type === 'config') {
+      if (event.change === 'removed') this.removedPairs.add(event.pair);
+      else this.removedPairs.delete(event.pair);
+    }
     if (event.type === 'check') this.recordCheck(event);
     // Readiness rounds come every few minutes for every pair; what they change is kept as the
     // not-ready / ready alerts, and the last round is in the pair's detail.
@@ -176,16 +185,34 @@ class FileHistoryStore implements HistoryStore {
   }
 
   flush(): Promise<void> {
-    return this.turns.run(() => this.writePending());
+    return this.turns.run(async () => {
+      try {
+        await this.writePending();
+      } finally {
+        await this.closeFinished();
+      }
+    });
   }
 
-  /** Writes everything, the minute in progress included. A failed close can be tried again. */
+  /** Closes the day files nothing will be appended to: earlier days' (a late minute opens one again), removed pairs'. */
+  private async closeFinished(): Promise<void> {
+    await this.appender.closeDaysBefore(Math.floor(this.clock.now() / DAY_MS));
+    for (const pair of this.removedPairs) {
+      const dir = dirOf(pair);
+      // The last minute of a removed pair is still written; its file is closed after that.
+      if (this.hasPendingIn(dir) || this.minutes.current(pair).length > 0) continue;
+      await this.appender.closeDir(dir);
+      this.removedPairs.delete(pair);
+    }
+  }
+
+  /** Writes everything, the minute in progress included, and closes every file. A failed close can be tried again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
       this.finishMinutes(Infinity);
     })();
-    return this.closing.then(() => this.flush());
+    return this.closing.then(() => this.flush().finally(() => this.turns.run(() => this.appender.closeAll())));
   }
 
   private async writePending(): Promise<void> {
@@ -288,6 +315,7 @@ class FileHistoryStore implements HistoryStore {
         for (const name of names) {
           const day = dayOfFile(name);
           if (day === undefined || day >= oldestKept) continue;
+          await this.appender.closeFile(`${dir}/${name}`);
           await fs.unlink(path.join(this.root, dir, name)).then(
             () => left--,
             (err: unknown) =>
@@ -296,7 +324,7 @@ class FileHistoryStore implements HistoryStore {
         }
         if (left === 0 && !this.hasPendingIn(dir)) {
           await fs.rmdir(path.join(this.root, dir)).catch(() => {});
-          this.appender.forgetDir(dir);
+          await this.appender.forgetDir(dir);
         }
       }
     });

@@ -559,3 +559,138 @@ describe('history: retention', () => {
     );
   });
 });
+
+describe('history: open day files', () => {
+  /** The history files this process holds open now, by path (each with its descriptor number). */
+  async function openFiles(): Promise<Map<string, string[]>> {
+    const root = path.join(serverdir, 'history') + path.sep;
+    const held = new Map<string, string[]>();
+    for (const fd of await fs.readdir('/proc/self/fd')) {
+      const target = await fs.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (!target.startsWith(root)) continue;
+      const file = target.slice(root.length);
+      held.set(file, [...(held.get(file) ?? []), fd]);
+    }
+    return held;
+  }
+
+  it.skipIf(process.platform !== 'linux')(
+    'keeps a current day file open across flushes: one descriptor, the same one',
+    async () => {
+      const store = open();
+      store.record(state('acme', T0));
+      await store.flush();
+      const file = `acme/${dayOf(T0)}.events.jsonl`;
+      const first = (await openFiles()).get(file);
+      expect(first).toHaveLength(1);
+      store.record(state('acme', T0 + 1000, 'verifying'));
+      await store.flush();
+      store.record(state('acme', T0 + 2000, 'waiting'));
+      await store.flush();
+      expect((await openFiles()).get(file)).toEqual(first);
+      expect((await fs.readFile(path.join(serverdir, 'history', file), 'utf8')).trim().split('\n')).toHaveLength(3);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'closes the files of a day once it is over (UTC midnight), and a late minute of it still lands there',
+    async () => {
+      const store = open({ flushMs: 60_000 });
+      const before = T0 + 90_000; // 23:59:30
+      store.record(check('acme', 'primary', before, true, 5));
+      store.record(state('acme', before));
+      await store.flush();
+      const yesterday = dayOf(before);
+      expect([...(await openFiles()).keys()]).toEqual([`acme/${yesterday}.events.jsonl`]);
+
+      now = T0 + 150_000; // 00:00:30, the next day
+      store.record(check('acme', 'primary', now, true, 7)); // ends 23:59's minute: written to yesterday's file
+      store.record(state('acme', now, 'verifying'));
+      await store.flush();
+      const today = dayOf(now);
+      expect([...(await openFiles()).keys()].sort()).toEqual([`acme/${today}.events.jsonl`]);
+      const minutes = await fs.readFile(path.join(pairDir('acme'), `${yesterday}.minutes.jsonl`), 'utf8');
+      expect(minutes.trim().split('\n')).toHaveLength(1);
+      const both = await store.query('acme', T0, now + MINUTE);
+      expect(both.events).toHaveLength(2);
+      expect(both.minutes.map((m) => m.checks)).toEqual([1, 1]);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'holds at most maxOpenFiles open, the least recently used closed first, and loses no line',
+    async () => {
+      const store = open({ maxOpenFiles: 3 });
+      const pairs = Array.from({ length: 10 }, (_, i) => `p${i}`);
+      for (let round = 0; round < 3; round++) {
+        for (const pair of pairs) store.record(state(pair, T0 + round * 1000));
+        await store.flush();
+        expect((await openFiles()).size).toBeLessThanOrEqual(3);
+      }
+      for (const pair of pairs) expect((await store.query(pair, T0, T0 + MINUTE)).events).toHaveLength(3);
+      // The most recently written stay open.
+      store.record(state('p0', T0 + 5000));
+      await store.flush();
+      expect((await openFiles()).has(`p0/${dayOf(T0)}.events.jsonl`)).toBe(true);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')('close() writes everything and closes every file', async () => {
+    const store = open({ flushMs: 60_000 });
+    store.record(state('acme', T0));
+    store.record(check('acme', 'primary', T0 + 1000, true, 3));
+    store.record(operator('acme', T0 + 2000));
+    await store.flush();
+    expect((await openFiles()).size).toBeGreaterThan(0);
+    store.record(state('acme', T0 + 3000, 'verifying'));
+    await store.close();
+    expect((await openFiles()).size).toBe(0);
+    const reader = open();
+    const history = await reader.query('acme', T0, T0 + MINUTE);
+    expect(history.events).toHaveLength(3);
+    expect(history.minutes.map((m) => m.checks)).toEqual([1]);
+    await reader.close();
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    "closes a removed pair's files once its last minute is written; its history stays readable",
+    async () => {
+      const store = open({ flushMs: 60_000 });
+      store.record(check('gone', 'primary', T0, true, 3));
+      store.record(state('gone', T0 + 1000));
+      store.record(state('kept', T0 + 1000));
+      await store.flush();
+      store.record({ type: 'config', pair: 'gone', at: iso(T0 + 2000), change: 'removed' });
+      await store.flush();
+      // Its minute in progress is still to be written; once it is, nothing of the pair stays open.
+      now = T0 + 90_000;
+      store.record(check('kept', 'primary', now, true, 3));
+      // The tick that writes the finished minute (the store's own timer, run by hand here).
+      await (store as unknown as { tick(): void }).tick();
+      await store.flush();
+      const held = [...(await openFiles()).keys()];
+      expect(held.filter((f) => f.startsWith('gone/'))).toEqual([]);
+      expect(held.some((f) => f.startsWith('kept/'))).toBe(true);
+      const history = await store.query('gone', T0, now);
+      expect(history.events.map((e) => e.type)).toEqual(['state', 'config']);
+      expect(history.minutes.map((m) => m.checks)).toEqual([1]);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'a day file deleted while open is created again when it is next looked at (every ten minutes)',
+    async () => {
+      let monotonic = 0;
+      const store = open({ clock: { now: () => now, monotonic: () => monotonic } });
+      store.record(state('acme', T0));
+      await store.flush();
+      await fs.rm(pairDir('acme'), { recursive: true });
+      monotonic += 10 * MINUTE;
+      store.record(state('acme', T0 + 1000, 'verifying'));
+      await store.flush();
+      const lines = await fs.readFile(path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`), 'utf8');
+      expect(lines.trim().split('\n')).toHaveLength(1);
+      expect([...(await openFiles()).keys()]).toEqual([`acme/${dayOf(T0)}.events.jsonl`]);
+    },
+  );
+});
