@@ -195,8 +195,12 @@ class FileHistoryStore implements HistoryStore {
   }
 
   /** Closes the day files nothing will be appended to: earlier days' (a late minute opens one again), removed pairs'. */
+  private today(): number {
+    return Math.floor(this.clock.now() / DAY_MS);
+  }
+
   private async closeFinished(): Promise<void> {
-    await this.appender.closeDaysBefore(Math.floor(this.clock.now() / DAY_MS));
+    await this.appender.closeDaysBefore(this.today());
     for (const pair of this.removedPairs) {
       const dir = dirOf(pair);
       // The last minute of a removed pair is still written; its file is closed after that.
@@ -255,7 +259,7 @@ class FileHistoryStore implements HistoryStore {
     this.log.error(message + '; history is kept in memory and written when possible');
   }
 
-  query(pair: string, fromMs: number, toMs: number): Promise<PairHistory> {
+  query(pair: string, fromMs: number, toMs: number, bucketMs?: number): Promise<PairHistory> {
     return this.turns.run(async () => {
       const dir = dirOf(pair);
       const files = await this.reader.dayFiles(dir, fromMs, toMs);
@@ -263,9 +267,12 @@ class FileHistoryStore implements HistoryStore {
       const minuteFiles = files.filter((f) => f.endsWith('.minutes.jsonl'));
       const unwritten = this.pendingLines(dir, fromMs, toMs, '.minutes.jsonl');
       const current = this.minutes.current(pair);
-      const [events, minutes] = await Promise.all([
+      const [events, minutes, columns] = await Promise.all([
         this.reader.readEvents(eventFiles, this.pendingLines(dir, fromMs, toMs, '.events.jsonl'), fromMs, toMs),
-        this.reader.readMinutes(minuteFiles, unwritten, current, fromMs, toMs),
+        bucketMs === undefined ? this.reader.readMinutes(minuteFiles, unwritten, current, fromMs, toMs) : [],
+        bucketMs === undefined
+          ? undefined
+          : this.reader.readMinuteColumns(minuteFiles, unwritten, current, fromMs, toMs, bucketMs, this.today()),
       ]);
       // The journal holds more than configuration-wide events; a query for "*" wants only those.
       const own = dir === JOURNAL_DIR ? events.filter((e) => e.value.pair === pair) : events;
@@ -275,6 +282,7 @@ class FileHistoryStore implements HistoryStore {
         to: new Date(toMs).toISOString(),
         events: sortByTime(own),
         minutes,
+        ...(columns ? { columns } : {}),
       };
     });
   }

@@ -694,3 +694,127 @@ describe('history: open day files', () => {
     },
   );
 });
+
+describe('history: minutes as columns', () => {
+  /** The `minutes` shape turned into columns by hand: what `columns` with one-minute buckets must say. */
+  function asColumns(minutes: MinuteAggregate[], target: CheckTarget) {
+    const mine = minutes.filter((m) => m.target === target);
+    return {
+      t: mine.map((m) => Date.parse(m.minute)),
+      checks: mine.map((m) => m.checks),
+      failures: mine.map((m) => m.failures),
+      p50Ms: mine.map((m) => m.p50Ms),
+      maxMs: mine.map((m) => m.maxMs),
+    };
+  }
+
+  it('says what the minutes say, in one-minute buckets: on disk, unwritten, in progress, written twice', async () => {
+    const first = open();
+    for (let m = 0; m < 5; m++) {
+      first.record(check('acme', 'primary', T0 + m * MINUTE + 1000, m !== 1, 10 + m));
+      first.record(check('acme', 'standby', T0 + m * MINUTE + 2000, true, 20 + m));
+    }
+    await first.close();
+    // A restart within the last minute: that minute is written twice.
+    const store = open({ flushMs: 60_000 });
+    store.record(check('acme', 'primary', T0 + 4 * MINUTE + 30_000, true, 30));
+    // Unwritten (buffered) and in progress (in memory).
+    store.record(check('acme', 'primary', T0 + 5 * MINUTE + 1000, true, 7.25));
+    store.record(check('acme', 'primary', T0 + 6 * MINUTE + 1000, false, 9));
+    const from = T0 + MINUTE + 30_000;
+    const to = T0 + 7 * MINUTE;
+    const { minutes } = await store.query('acme', from, to);
+    const history = await store.query('acme', from, to, MINUTE);
+    expect(history.minutes).toEqual([]);
+    expect(history.columns).toEqual({
+      bucketMs: MINUTE,
+      primary: asColumns(minutes, 'primary'),
+      standby: asColumns(minutes, 'standby'),
+    });
+    expect(history.columns!.primary.t[0]).toBe(T0 + MINUTE);
+    expect(history.columns!.primary.checks.at(-1)).toBe(1);
+    expect(history.events).toEqual((await store.query('acme', from, to)).events);
+  });
+
+  it('adds minutes up into coarser buckets aligned to the epoch: sums, the largest maximum, a weighted median', async () => {
+    const store = open();
+    const start = Date.UTC(2026, 10, 20, 10, 0, 0);
+    // Minutes 10:00 .. 10:09, one check each; 10:03 holds two checks.
+    for (let m = 0; m < 10; m++) store.record(check('acme', 'primary', start + m * MINUTE + 1000, m !== 7, m + 1));
+    store.record(check('acme', 'primary', start + 3 * MINUTE + 2000, true, 4));
+    await store.close();
+    const reader = open();
+    const history = await reader.query('acme', start + 2 * MINUTE, start + 10 * MINUTE, 5 * MINUTE);
+    // 10:00 bucket holds minutes 2..4 of the range, 10:05 minutes 5..9.
+    expect(history.columns!.primary).toEqual({
+      t: [start, start + 5 * MINUTE],
+      checks: [4, 5],
+      failures: [0, 1],
+      // (3 + 4 x 2 + 5) / 4 = 4; (6 + 7 + 8 + 9 + 10) / 5 = 8
+      p50Ms: [4, 8],
+      maxMs: [5, 10],
+    });
+    expect(history.columns!.standby).toEqual({ t: [], checks: [], failures: [], p50Ms: [], maxMs: [] });
+  });
+});
+
+describe('history: five-minute summaries of finished days', () => {
+  const start = Date.UTC(2026, 10, 10, 0, 0, 0);
+  const summaryOf = (ms: number) => path.join(pairDir('acme'), `${dayOf(ms)}.minutes-5m.json`);
+
+  async function writeDays(days: number): Promise<void> {
+    const writer = open();
+    for (let d = 0; d < days; d++) {
+      for (let m = 0; m < 1440; m += 7) {
+        const t = start + d * DAY + m * MINUTE + 1000;
+        writer.record(check('acme', 'primary', t, m % 5 !== 0, 1 + (m % 13)));
+        writer.record(check('acme', 'standby', t + 1000, true, 2));
+      }
+    }
+    await writer.close();
+  }
+
+  it('are written for finished days by a coarse query, and a fresh store answers the same from them', async () => {
+    await writeDays(4);
+    now = start + 4 * DAY + 12 * 3600_000;
+    const from = start;
+    const to = start + 4 * DAY - 1;
+    const first = open();
+    const fromMinutes = await first.query('acme', from, to, 15 * MINUTE);
+    await waitFor(async () => (await fs.readdir(pairDir('acme'))).filter((f) => f.endsWith('-5m.json')).length === 4);
+    const fresh = open();
+    expect(await fresh.query('acme', from, to, 15 * MINUTE)).toEqual(fromMinutes);
+    // The same figures as one-minute buckets added up.
+    const minutes = (await fresh.query('acme', from, to, MINUTE)).columns!.primary;
+    const coarse = fromMinutes.columns!.primary;
+    expect(coarse.checks.reduce((a, b) => a + b, 0)).toBe(minutes.checks.reduce((a, b) => a + b, 0));
+    expect(coarse.failures.reduce((a, b) => a + b, 0)).toBe(minutes.failures.reduce((a, b) => a + b, 0));
+    expect(Math.max(...coarse.maxMs)).toBe(Math.max(...minutes.maxMs));
+    expect(coarse.t.every((t) => t % (15 * MINUTE) === 0)).toBe(true);
+  });
+
+  it('are not used once the minute file changed, nor when damaged; they go with their day when pruned', async () => {
+    await writeDays(2);
+    now = start + 2 * DAY + 3600_000;
+    const reader = open({ retentionDays: 1 });
+    await reader.query('acme', start, start + DAY - 1, 5 * MINUTE);
+    await waitFor(async () => (await fs.stat(summaryOf(start)).catch(() => undefined)) !== undefined);
+    // A late minute of the first day (a restart that wrote its last minute late).
+    await fs.appendFile(
+      path.join(pairDir('acme'), `${dayOf(start)}.minutes.jsonl`),
+      encodeMinuteRow([start / MINUTE + 3, 'primary', 100, 7, 1, 1]),
+    );
+    const fresh = open();
+    const after = (await fresh.query('acme', start, start + DAY - 1, 5 * MINUTE)).columns!.primary;
+    expect(after.t[0]).toBe(start);
+    expect(after.failures[0]).toBeGreaterThanOrEqual(7);
+    await fs.writeFile(summaryOf(start + DAY), '{"v":1,"source":');
+    const damaged = open();
+    const second = (await damaged.query('acme', start + DAY, start + 2 * DAY - 1, 5 * MINUTE)).columns!.primary;
+    expect(second.checks.reduce((a, b) => a + b, 0)).toBe(Math.ceil(1440 / 7));
+    expect(warnings).toEqual([]);
+
+    await reader.prune(start + 3 * DAY);
+    expect((await fs.readdir(pairDir('acme')).catch(() => [])).filter((f) => f.includes(dayOf(start)))).toEqual([]);
+  });
+});
