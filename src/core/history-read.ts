@@ -140,7 +140,15 @@ export class DayFileReader {
     return bucketColumns(parts, fromMs, toMs, bucketMs);
   }
 
-  private async columnFile(file: string, summarized: boolean): Promise<RawMinuteColumns> {
+  /**
+   * Writes the five-minute summary of a finished day's minute file unless a current one is there:
+   * done for every pair after midnight, so that opening a timeline finds them. Not cached.
+   */
+  async summarize(file: string): Promise<void> {
+    await this.columnFile(file, true, false);
+  }
+
+  private async columnFile(file: string, summarized: boolean, cache = true): Promise<RawMinuteColumns> {
     const minuteFile = path.join(this.root, file);
     let stat: { size: number; mtimeMs: number };
     try {
@@ -169,9 +177,11 @@ export class DayFileReader {
         const summary = summarize(columns, stat);
         columns = summaryColumns(summary);
         // Only a cache: a failed write costs the next cold query a parse, and is said once.
-        writeSummary(full, summary).catch((err: unknown) => this.warnSummaryOnce(err, full));
+        const written = writeSummary(full, summary).catch((err: unknown) => this.warnSummaryOnce(err, full));
+        if (!cache) await written;
       }
     }
+    if (!cache) return columns;
     if (cached) {
       this.cachedColumnRows -= cached.columns.length;
       this.columnCache.delete(full);

@@ -31,12 +31,51 @@ interface SummaryFile {
 
 /** The rows of a day's minute file added up into five-minute buckets, in key order. */
 export function summarize(raw: RawMinuteColumns, source: { size: number; mtimeMs: number }): SummaryFile {
-  const slots = new Map<number, number>();
   const out: SummaryFile = { v: 1, source, key: [], checks: [], failures: [], weighted: [], max: [] };
+  if (raw.length === 0) return out;
+  let lowest = Infinity;
+  let highest = -Infinity;
+  for (let i = 0; i < raw.length; i++) {
+    const bucket = Math.floor(raw.key[i]! / (2 * PER_BUCKET));
+    if (bucket < lowest) lowest = bucket;
+    if (bucket > highest) highest = bucket;
+  }
+  // A day file holds one day (288 buckets of each target); a stray row far away must not cost memory.
+  if (highest - lowest > 4 * 288) return summarizeSparse(raw, out);
+  const slots = (highest - lowest + 1) * 2;
+  const checks = new Float64Array(slots);
+  const failures = new Float64Array(slots);
+  const weighted = new Float64Array(slots);
+  const max = new Float64Array(slots);
+  const rows = new Uint32Array(slots);
   for (let i = 0; i < raw.length; i++) {
     const k = raw.key[i]!;
-    const minute = Math.floor(k / 2);
-    const key = Math.floor(minute / PER_BUCKET) * PER_BUCKET * 2 + (k - minute * 2);
+    const target = k % 2;
+    const slot = (Math.floor(k / (2 * PER_BUCKET)) - lowest) * 2 + target;
+    const c = raw.checks[i]!;
+    checks[slot]! += c;
+    failures[slot]! += raw.failures[i]!;
+    weighted[slot]! += raw.p50Ms[i]! * c;
+    if (raw.maxMs[i]! > max[slot]!) max[slot] = raw.maxMs[i]!;
+    rows[slot]!++;
+  }
+  for (let slot = 0; slot < slots; slot++) {
+    if (rows[slot] === 0) continue;
+    out.key.push((lowest + (slot >> 1)) * PER_BUCKET * 2 + (slot & 1));
+    out.checks.push(checks[slot]!);
+    out.failures.push(failures[slot]!);
+    out.weighted.push(weighted[slot]!);
+    out.max.push(max[slot]!);
+  }
+  return out;
+}
+
+function summarizeSparse(raw: RawMinuteColumns, out: SummaryFile): SummaryFile {
+  const slots = new Map<number, number>();
+  const order: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const k = raw.key[i]!;
+    const key = Math.floor(k / (2 * PER_BUCKET)) * PER_BUCKET * 2 + (k % 2);
     let slot = slots.get(key);
     if (slot === undefined) {
       slot = out.key.length;
@@ -53,7 +92,17 @@ export function summarize(raw: RawMinuteColumns, source: { size: number; mtimeMs
     out.weighted[slot]! += raw.p50Ms[i]! * c;
     if (raw.maxMs[i]! > out.max[slot]!) out.max[slot] = raw.maxMs[i]!;
   }
-  return out;
+  for (let i = 0; i < out.key.length; i++) order.push(i);
+  order.sort((x, y) => out.key[x]! - out.key[y]!);
+  const pick = (a: number[]) => order.map((i) => a[i]!);
+  return {
+    ...out,
+    key: pick(out.key),
+    checks: pick(out.checks),
+    failures: pick(out.failures),
+    weighted: pick(out.weighted),
+    max: pick(out.max),
+  };
 }
 
 /** A summary as rows for bucketColumns: one row per five minutes and target. */

@@ -52,6 +52,8 @@ export interface HistoryOptions {
   autoPrune?: boolean;
   /** Day files kept open between appends, default half the process's limit of open files (at most 16,384). */
   maxOpenFiles?: number;
+  /** How long after UTC midnight the finished day's five-minute summaries are written, default 5 min. */
+  summaryDelayMs?: number;
 }
 
 const JOURNAL_DIR = '@all';
@@ -67,6 +69,10 @@ const PRUNE_EVERY_MS = 3_600_000;
 /** Pruning stops when the clock is further than this past the newest history file (a clock set ahead). */
 const MAX_CLOCK_LEAD_DAYS = 2;
 const WRITE_PARALLELISM = 32;
+/** After midnight the late minutes of the day are written first (the grace), then the day is summarised. */
+const SUMMARY_DELAY_MS = 5 * 60_000;
+/** Between two pairs' summaries: 10,000 pairs take a few minutes, and checks go on meanwhile. */
+const SUMMARY_SPACING_MS = 10;
 
 export function createHistoryStore(serverdir: string, opts: HistoryOptions = {}): HistoryStore {
   return new FileHistoryStore(historyDir(serverdir), opts);
@@ -95,12 +101,16 @@ class FileHistoryStore implements HistoryStore {
   private clockWarned = false;
   /** Pairs removed from the configuration whose files are still to be closed. */
   private readonly removedPairs = new Set<string>();
+  /** The day the last flush ran in: when it changes, the day before is summarised. */
+  private flushDay: number | undefined;
+  private readonly summaryDelayMs: number;
 
   constructor(root: string, opts: HistoryOptions) {
     this.root = root;
     this.retentionDays = opts.retentionDays ?? 90;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
+    this.summaryDelayMs = opts.summaryDelayMs ?? SUMMARY_DELAY_MS;
     this.appender = new DayFileAppender(root, this.log, opts.maxOpenFiles, () => this.clock.monotonic());
     this.reader = new DayFileReader(root, this.log);
     this.timers.push(setInterval(() => this.tick(), opts.flushMs ?? 1_000));
@@ -200,7 +210,10 @@ class FileHistoryStore implements HistoryStore {
   }
 
   private async closeFinished(): Promise<void> {
-    await this.appender.closeDaysBefore(this.today());
+    const today = this.today();
+    if (this.flushDay !== undefined && today > this.flushDay && !this.closing) this.summarizeLater(today - 1);
+    this.flushDay = today;
+    await this.appender.closeDaysBefore(today);
     for (const pair of this.removedPairs) {
       const dir = dirOf(pair);
       // The last minute of a removed pair is still written; its file is closed after that.
@@ -208,6 +221,20 @@ class FileHistoryStore implements HistoryStore {
       await this.appender.closeDir(dir);
       this.removedPairs.delete(pair);
     }
+  }
+
+  /** Writes the five-minute summary of `day` for every pair, one pair at a time, a little later. */
+  private summarizeLater(day: number): void {
+    const timer = setTimeout(async () => {
+      const name = `${dayString(day * DAY_MS)}.minutes.jsonl`;
+      for (const dir of await this.pairDirs()) {
+        if (this.closing) return;
+        await this.reader.summarize(`${dir}/${name}`);
+        await new Promise((resolve) => setTimeout(resolve, SUMMARY_SPACING_MS).unref());
+      }
+    }, this.summaryDelayMs);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   /** Writes everything, the minute in progress included, and closes every file. A failed close can be tried again. */

@@ -817,4 +817,21 @@ describe('history: five-minute summaries of finished days', () => {
     await reader.prune(start + 3 * DAY);
     expect((await fs.readdir(pairDir('acme')).catch(() => [])).filter((f) => f.includes(dayOf(start)))).toEqual([]);
   });
+
+  it('are written for every pair a while after UTC midnight', async () => {
+    const store = open({ flushMs: 60_000, summaryDelayMs: 0 });
+    now = T0; // 23:58
+    for (const pair of ['acme', 'beta']) store.record(check(pair, 'primary', T0 + 1000, true, 3));
+    await store.flush();
+    now = T0 + 5 * MINUTE; // 00:03 the next day: the last minutes are written, then summarised
+    await (store as unknown as { tick(): void }).tick();
+    await store.flush();
+    for (const pair of ['acme', 'beta']) {
+      const file = path.join(pairDir(pair), `${dayOf(T0)}.minutes-5m.json`);
+      await waitFor(async () => (await fs.stat(file).catch(() => undefined)) !== undefined);
+      const summary = JSON.parse(await fs.readFile(file, 'utf8')) as { key: number[]; checks: number[] };
+      expect(summary.checks).toEqual([1]);
+      expect(summary.key).toEqual([(T0 / MINUTE - ((T0 / MINUTE) % 5)) * 2]);
+    }
+  });
 });
