@@ -144,8 +144,12 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    latency as the engine measured it.
 3. **History.** Days of 1 s checks of the primary and the standby, with short runs of failed checks,
    fed through the real HistoryStore onto real files; bytes are what is on disk divided by the days.
-   The timeline is queried through a fresh store (nothing cached from writing), then again; the
-   floor is reading the pair's files without parsing.
+   The timeline is queried as the dashboard asks for it (\`shape=columns\`, the bucket \`auto\` picks)
+   through a fresh store (nothing cached from writing): the first read of the finished days, which
+   also writes their five-minute summaries (the service writes them after midnight), then a fresh
+   store again (after a restart: the figure against the target), then again (cached); the
+   one-object-per-minute shape through a store of its own. The floor is reading the pair's files
+   without parsing.
 4. **Dashboard.** The real headless service (own process) with every pair checked once a second,
    the built dashboard in headless Chromium (1920 x 1080, software rendering). The limit is a plain
    page (bench/dashboard-floor.ts) doing the same work in the same browser against the same service:
