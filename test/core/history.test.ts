@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHistoryStore, type HistoryOptions } from '../../src/core/history.js';
 import { encodeMinuteRow, parseMinuteSeries, roundMs, type MinuteRow } from '../../src/core/history-format.js';
+import { autoBucketMs, bucketOfQuery } from '../../src/core/history-columns.js';
 import type { HistoryStore, Logger } from '../../src/core/ports.js';
 import type {
   AlertEvent,
@@ -696,6 +697,32 @@ describe('history: open day files', () => {
 });
 
 describe('history: minutes as columns', () => {
+  it('reads shape and bucket from a query, naming a wrong one', () => {
+    expect(bucketOfQuery(undefined, DAY)).toBeUndefined();
+    expect(bucketOfQuery({ shape: 'minutes' }, DAY)).toBeUndefined();
+    expect(bucketOfQuery({ shape: 'columns' }, DAY)).toBe(MINUTE);
+    expect(bucketOfQuery({ shape: 'columns', bucket: 'auto' }, 7 * DAY)).toBe(5 * MINUTE);
+    expect(bucketOfQuery({ shape: 'columns', bucket: '3600' }, DAY)).toBe(60 * MINUTE);
+    expect([3 * DAY, 3 * DAY + 1, 14 * DAY, 30 * DAY].map(autoBucketMs)).toEqual([
+      MINUTE,
+      5 * MINUTE,
+      5 * MINUTE,
+      15 * MINUTE,
+    ]);
+    const problem = (q: Record<string, string>) => {
+      try {
+        bucketOfQuery(q as never, DAY);
+      } catch (err) {
+        return (err as { problems?: Array<{ field: string }> }).problems?.map((p) => p.field);
+      }
+      return undefined;
+    };
+    expect(problem({ shape: 'rows' })).toEqual(['shape']);
+    expect(problem({ shape: 'columns', bucket: '120' })).toEqual(['bucket']);
+    expect(problem({ shape: 'columns', bucket: '1e3' })).toEqual(['bucket']);
+    expect(problem({ bucket: '60' })).toEqual(['bucket']);
+  });
+
   /** The `minutes` shape turned into columns by hand: what `columns` with one-minute buckets must say. */
   function asColumns(minutes: MinuteAggregate[], target: CheckTarget) {
     const mine = minutes.filter((m) => m.target === target);
