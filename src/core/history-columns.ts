@@ -5,19 +5,10 @@
 
 import { MonitorError, type HistoryQuery } from '../shared/api.js';
 import type { MinuteColumns, TargetColumns } from '../shared/model.js';
+import { BUCKET_SECONDS, autoBucketMs } from '../shared/history-buckets.js';
 import { MINUTE_MS, roundMs, type RawMinuteColumns } from './history-format.js';
 
-/** Bucket widths a query may ask for, in seconds. */
-export const BUCKET_SECONDS = [60, 300, 900, 3600] as const;
-
-const DAY_MS = 86_400_000;
-
-/** About a pixel of a timeline a screen wide: minutes up to 3 days, 5 minutes up to 14, then 15. */
-export function autoBucketMs(spanMs: number): number {
-  if (spanMs <= 3 * DAY_MS) return MINUTE_MS;
-  if (spanMs <= 14 * DAY_MS) return 5 * MINUTE_MS;
-  return 15 * MINUTE_MS;
-}
+export { BUCKET_SECONDS, autoBucketMs };
 
 /**
  * The bucket width a history query asks for, in ms, or undefined for the `minutes` shape.

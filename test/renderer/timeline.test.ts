@@ -256,3 +256,45 @@ describe('PairDetailStore', () => {
     expect(store.zoom).toBe(before);
   });
 });
+
+describe('PairDetailStore zoomed into a long range', () => {
+  it('asks for finer buckets around the zoomed window and draws them while the zoom stays inside', async () => {
+    const backend = new MemoryBackend();
+    backend.pairs = [status({ id: 'a' })];
+    const now = T0 + 30 * 1440 * MIN;
+    const coarse: MinuteColumns = {
+      bucketMs: 15 * MIN,
+      primary: { t: [now - 60 * MIN], checks: [900], failures: [2], p50Ms: [4], maxMs: [9] },
+      standby: { t: [], checks: [], failures: [], p50Ms: [], maxMs: [] },
+    };
+    const fine: MinuteColumns = {
+      bucketMs: MIN,
+      primary: { t: [now - 50 * MIN], checks: [60], failures: [2], p50Ms: [4], maxMs: [9] },
+      standby: { t: [], checks: [], failures: [], p50Ms: [], maxMs: [] },
+    };
+    const asked: Array<{ from?: string; to?: string; bucket?: string }> = [];
+    backend.history = async (id, range) => {
+      asked.push(range ?? {});
+      return { pair: id, from: '', to: '', events: [], minutes: [], columns: asked.length === 1 ? coarse : fine };
+    };
+    const store = new PairDetailStore(backend, 'a');
+    store.range = '30d';
+    await store.load(now);
+    expect(store.shownColumns).toBe(coarse);
+
+    vi.useFakeTimers();
+    store.zoomTo(now - 2 * 60 * MIN, now - 60 * MIN);
+    store.zoomTo(now - 3 * 60 * MIN, now - 2 * 60 * MIN);
+    vi.advanceTimersByTime(200);
+    vi.useRealTimers();
+    await vi.waitFor(() => expect(store.shownColumns).toBe(fine));
+    // One request for the settled window, twice its width around it.
+    expect(asked.slice(1)).toEqual([
+      { from: iso(now - 3.5 * 60 * MIN), to: iso(now - 1.5 * 60 * MIN), shape: 'columns', bucket: 'auto' },
+    ]);
+    // Back to the whole range: the range's own buckets.
+    store.showWholeRange();
+    expect(store.shownColumns).toBe(coarse);
+    store.dispose();
+  });
+});
