@@ -6,6 +6,8 @@
 //   history/<pair>/<YYYY-MM-DD>.events.jsonl   one EngineEvent per line (all but successful checks)
 //   history/<pair>/<YYYY-MM-DD>.minutes.jsonl  one minute aggregate per line:
 //                                               [epochMinute, "primary"|"standby", checks, failures, p50Ms, maxMs]
+//   history/<pair>/<YYYY-MM-DD>.minutes-5m.json five-minute sums of a finished day's minutes, for coarse
+//                                               timelines (history-summary.ts; derived, rebuilt when stale)
 //   history/@all/<YYYY-MM-DD>.events.jsonl     the journal: every operator and alert event of every pair
 //                                               (audit log, notifications) plus events about the whole
 //                                               configuration (pair "*", e.g. import). `@` cannot occur in a
