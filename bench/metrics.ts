@@ -1,7 +1,8 @@
 // Row 5: one Prometheus scrape of GET /metrics with thousands of pairs, each with checks of its
 // primary, standby and validation sites counted and timed. The exporter (prom-client behind
-// src/server/metrics.ts) is timed in process, after a warm-up scrape; the floor is writing the same
-// number of sample lines by hand from the same statuses (no registry, no label maps).
+// src/server/metrics.ts) is timed in process, after a warm-up scrape, with a round of checks of every
+// pair between two scrapes; the floor is writing the same number of sample lines by hand from the
+// same statuses (no registry, no label maps).
 
 import { createMetrics } from '../src/server/metrics.js';
 import type { MonitorApi } from '../src/shared/api.js';
@@ -69,18 +70,23 @@ export async function metricsRows(opts: MetricsOptions): Promise<Row[]> {
     },
   } as unknown as MonitorApi & { subscribe(l: (e: EngineEvent) => void): () => void };
   const metrics = createMetrics(monitor, { processMetrics: false });
-  for (const p of statuses) {
-    // Validation sites are only checked while a pair verifies: here the pairs in failover.
-    const targets =
-      p.state === 'failover' ? (['primary', 'standby', 'validation'] as const) : (['primary', 'standby'] as const);
-    for (const target of targets) {
-      for (let k = 0; k < 40; k++) listener!(check(p.id, target, 2 + (k % 30), k !== 0));
+  const checkRound = (k: number): void => {
+    for (const p of statuses) {
+      // Validation sites are only checked while a pair verifies: here the pairs in failover.
+      const targets =
+        p.state === 'failover' ? (['primary', 'standby', 'validation'] as const) : (['primary', 'standby'] as const);
+      for (const target of targets) listener!(check(p.id, target, 2 + (k % 30), k !== 0));
     }
-  }
+  };
+  for (let k = 0; k < 40; k++) checkRound(k);
   await metrics.render();
   const took: number[] = [];
   let bytes = 0;
   for (let i = 0; i < opts.scrapes; i++) {
+    // Between two scrapes every pair is checked (a 15 s scrape interval, 1 s checks) and a few pairs
+    // change their failure count, so nothing an exporter keeps from the last scrape is simply still true.
+    checkRound(i + 1);
+    for (let j = i % 50; j < statuses.length; j += 50) statuses[j]!.consecutiveFailures = (i + j) % 4;
     const t0 = performance.now();
     bytes = (await metrics.render()).length;
     took.push(performance.now() - t0);

@@ -16,6 +16,7 @@ import {
   type Reasoned,
   type MoveResult,
   type RearmRequest,
+  type HistoryQuery,
   type TimeRange,
   type TwoPersonRequest,
   type Unsubscribe,
@@ -42,6 +43,7 @@ import { ConfigSync, diffSettings } from './config-sync.js';
 import { attachDnsVerifier, type DnsVerifier } from './dns-verify.js';
 import { attachReadiness, type ReadinessWatch } from './readiness.js';
 import { messageOf } from './fs-errors.js';
+import { bucketOfQuery } from './history-columns.js';
 import type {
   CertificateProbe,
   ConfigStore,
@@ -345,10 +347,10 @@ export class Controller implements Monitor {
     return this.detailOf(this.watcher(id));
   }
 
-  async history(id: string, range?: TimeRange): Promise<PairHistory> {
+  async history(id: string, range?: HistoryQuery): Promise<PairHistory> {
     this.watcher(id);
     const { from, to } = readRange(range, this.opts.ctx.clock.now());
-    return this.opts.history.query(id, from, to);
+    return this.opts.history.query(id, from, to, bucketOfQuery(range, to - from));
   }
 
   async audit(range?: TimeRange): Promise<HistoryEvent[]> {

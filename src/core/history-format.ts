@@ -56,7 +56,8 @@ export function dayString(ms: number): string {
   return text;
 }
 
-const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.(events|minutes)\.jsonl$/;
+/** Events, minutes, and the five-minute summary of a finished day (history-summary.ts; its temporary file too). */
+const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.(events\.jsonl|minutes\.jsonl|minutes-5m\.json(\.\d+\.tmp)?)$/;
 
 /** Day number (days since the epoch) of a day file's name; undefined for any other name. */
 export function dayOfFile(name: string): number | undefined {
@@ -143,15 +144,101 @@ export function parseMinuteSeries(data: Buffer | string, file: string, report: D
     let end = bytes.indexOf(0x0a, start);
     const torn = end === -1;
     if (torn) end = bytes.length;
-    if (end > start && !readRowFast(series, bytes, start, end) && !readRowJson(series, bytes, start, end) && !torn)
-      damaged++;
+    if (end > start && (readRowFast(bytes, start, end) || readRowJson(bytes, start, end))) pushScratch(series);
+    else if (end > start && !torn) damaged++;
     start = end + 1;
   }
   if (damaged > 0) report(file, damaged);
   return sortAndMerge(series);
 }
 
-function readRowFast(series: MinuteSeries, s: Buffer, start: number, end: number): boolean {
+/** The row readRowFast or readRowJson read last: minute, 0 primary / 1 standby, checks, failures, p50, max. */
+// Its elements are any values (it starts with non-numbers): a latency's shared box (tenths below) is
+// kept as it is, not unboxed into a double and boxed again for every aggregate.
+const ROW = [null, null, null, null, null, null] as unknown as [number, number, number, number, number, number];
+
+function pushScratch(series: MinuteSeries): void {
+  pushRow(series, ROW[0], ROW[1] === 0 ? 'primary' : 'standby', ROW[2], ROW[3], ROW[4], ROW[5]);
+}
+
+/**
+ * The rows of one `.minutes.jsonl` file as columns, in file order (a minute written twice appears
+ * twice: bucketing adds them up). Read by the same checks as parseMinuteSeries, with no object per row.
+ */
+export interface RawMinuteColumns {
+  length: number;
+  /** minute * 2 (+ 1 for the standby), as in MinuteSeries. */
+  key: Float64Array;
+  checks: Float64Array;
+  failures: Float64Array;
+  p50Ms: Float64Array;
+  maxMs: Float64Array;
+}
+
+function rawColumns(capacity: number): RawMinuteColumns {
+  return {
+    length: 0,
+    key: new Float64Array(capacity),
+    checks: new Float64Array(capacity),
+    failures: new Float64Array(capacity),
+    p50Ms: new Float64Array(capacity),
+    maxMs: new Float64Array(capacity),
+  };
+}
+
+function pushRaw(
+  c: RawMinuteColumns,
+  key: number,
+  checks: number,
+  failures: number,
+  p50: number,
+  max: number,
+): RawMinuteColumns {
+  if (c.length === c.key.length) {
+    const bigger = rawColumns(Math.max(16, c.length * 2));
+    bigger.key.set(c.key);
+    bigger.checks.set(c.checks);
+    bigger.failures.set(c.failures);
+    bigger.p50Ms.set(c.p50Ms);
+    bigger.maxMs.set(c.maxMs);
+    bigger.length = c.length;
+    c = bigger;
+  }
+  const i = c.length++;
+  c.key[i] = key;
+  c.checks[i] = checks;
+  c.failures[i] = failures;
+  c.p50Ms[i] = p50;
+  c.maxMs[i] = max;
+  return c;
+}
+
+export function parseMinuteColumns(data: Buffer | string, file: string, report: DamageReport): RawMinuteColumns {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  // A minute line is about 36 bytes: one allocation for a whole day file, usually.
+  let c = rawColumns(Math.ceil(bytes.length / 30) + 1);
+  let damaged = 0;
+  for (let start = 0; start < bytes.length;) {
+    let end = bytes.indexOf(0x0a, start);
+    const torn = end === -1;
+    if (torn) end = bytes.length;
+    if (end > start && (readRowFast(bytes, start, end) || readRowJson(bytes, start, end)))
+      c = pushRaw(c, ROW[0] * 2 + ROW[1], ROW[2], ROW[3], ROW[4], ROW[5]);
+    else if (end > start && !torn) damaged++;
+    start = end + 1;
+  }
+  if (damaged > 0) report(file, damaged);
+  return c;
+}
+
+export function columnsOfRows(rows: MinuteRow[]): RawMinuteColumns {
+  let c = rawColumns(rows.length);
+  for (const r of rows) c = pushRaw(c, r[0] * 2 + (r[1] === 'primary' ? 0 : 1), r[2], r[3], r[4], r[5]);
+  return c;
+}
+
+/** Fills ROW from the common spelling of a row, read byte by byte; false for anything else. */
+function readRowFast(s: Buffer, start: number, end: number): boolean {
   cursor = start;
   if (s[cursor++] !== 0x5b) return false;
   const minute = readNumber(s, end);
@@ -167,15 +254,25 @@ function readRowFast(series: MinuteSeries, s: Buffer, start: number, end: number
   if (p50 < 0 || s[cursor++] !== 0x2c) return false;
   const max = readNumber(s, end);
   if (max < 0 || s[cursor++] !== 0x5d || cursor !== end) return false;
-  pushRow(series, minute, target, checks, failures, p50, max);
+  ROW[0] = minute;
+  ROW[1] = target === 'primary' ? 0 : 1;
+  ROW[2] = checks;
+  ROW[3] = failures;
+  ROW[4] = p50;
+  ROW[5] = max;
   return true;
 }
 
 /** Any other spelling of a row that JSON allows (1e1, 1.25) is still a row; a non-ASCII byte never is. */
-function readRowJson(series: MinuteSeries, s: Buffer, start: number, end: number): boolean {
+function readRowJson(s: Buffer, start: number, end: number): boolean {
   const row = parseJson(s.toString('latin1', start, end), 0, end - start);
   if (!isMinuteRow(row)) return false;
-  pushRow(series, row[0], row[1], row[2], row[3], row[4], row[5]);
+  ROW[0] = row[0];
+  ROW[1] = row[1] === 'primary' ? 0 : 1;
+  ROW[2] = row[2];
+  ROW[3] = row[3];
+  ROW[4] = row[4];
+  ROW[5] = row[5];
   return true;
 }
 
@@ -316,9 +413,14 @@ function isMinuteRow(row: unknown): row is MinuteRow {
     row.length === 6 &&
     Number.isInteger(row[0]) &&
     (row[1] === 'primary' || row[1] === 'standby') &&
-    row.slice(2).every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)
+    isCount(row[2]) &&
+    isCount(row[3]) &&
+    isCount(row[4]) &&
+    isCount(row[5])
   );
 }
+
+const isCount = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
 let cursor = 0;
 

@@ -4,20 +4,32 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { HistoryEvent, MinuteAggregate } from '../shared/model.js';
+import type { HistoryEvent, MinuteAggregate, MinuteColumns } from '../shared/model.js';
+import { bucketColumns } from './history-columns.js';
+import {
+  SUMMARY_BUCKET_MS,
+  readSummary,
+  summarize,
+  summaryColumns,
+  summaryPath,
+  writeSummary,
+} from './history-summary.js';
 import { errnoCode, fsError } from './fs-errors.js';
 import {
   DAY_MS,
   MINUTE_MS,
   dayOfFile,
+  columnsOfRows,
   emptySeries,
   mergeSeries,
   parseEvents,
+  parseMinuteColumns,
   parseMinuteSeries,
   seriesOfRows,
   type DamageReport,
   type MinuteRow,
   type MinuteSeries,
+  type RawMinuteColumns,
   type Timed,
 } from './history-format.js';
 import type { Logger } from './ports.js';
@@ -30,10 +42,22 @@ interface CachedMinutes extends MinuteSeries {
   mtimeMs: number;
 }
 
+/** Rows kept parsed as columns (40 bytes each): two pairs' 30-day timelines and then some, 8 MB. */
+const MAX_CACHED_COLUMN_ROWS = 200_000;
+
+interface CachedColumns {
+  size: number;
+  mtimeMs: number;
+  columns: RawMinuteColumns;
+}
+
 export class DayFileReader {
   /** Parsed minute files by path, least recently used first. Callers get these objects: read-only. */
   private readonly minuteCache = new Map<string, CachedMinutes>();
   private cachedRows = 0;
+  /** The same for the columnar shape: a finished day's file is parsed once. */
+  private readonly columnCache = new Map<string, CachedColumns>();
+  private cachedColumnRows = 0;
 
   constructor(
     private readonly root: string,
@@ -89,6 +113,87 @@ export class DayFileReader {
       if (to > from) parts.push(from === 0 && to === keys.length ? aggregates : aggregates.slice(from, to));
     }
     return ([] as MinuteAggregate[]).concat(...parts);
+  }
+
+  /** The minutes of these day files, the rows not on disk yet and the minute in progress, as bucketed columns. */
+  async readMinuteColumns(
+    files: string[],
+    unwritten: string,
+    current: MinuteRow[],
+    fromMs: number,
+    toMs: number,
+    bucketMs: number,
+    /** Days before this one are over: their files no longer change. */
+    today: number,
+  ): Promise<MinuteColumns> {
+    const coarse = bucketMs % SUMMARY_BUCKET_MS === 0;
+    const parts = await Promise.all(
+      files.map((file) => {
+        const day = dayOfFile(path.basename(file))!;
+        // A finished day wholly in the range, in buckets of five minutes or more: its summary will do.
+        const whole = day * DAY_MS >= fromMs && (day + 1) * DAY_MS - 1 <= toMs;
+        return this.columnFile(file, coarse && whole && day < today);
+      }),
+    );
+    if (unwritten) parts.push(parseMinuteColumns(unwritten, 'unwritten history', this.reportDamage));
+    if (current.length > 0) parts.push(columnsOfRows(current));
+    return bucketColumns(parts, fromMs, toMs, bucketMs);
+  }
+
+  /**
+   * Writes the five-minute summary of a finished day's minute file unless a current one is there:
+   * done for every pair after midnight, so that opening a timeline finds them. Not cached.
+   */
+  async summarize(file: string): Promise<void> {
+    await this.columnFile(file, true, false);
+  }
+
+  private async columnFile(file: string, summarized: boolean, cache = true): Promise<RawMinuteColumns> {
+    const minuteFile = path.join(this.root, file);
+    let stat: { size: number; mtimeMs: number };
+    try {
+      const { size, mtimeMs } = await fs.stat(minuteFile);
+      stat = { size, mtimeMs };
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') this.log.warn(fsError(err, 'read history file', minuteFile).message);
+      return columnsOfRows([]);
+    }
+    // The cache holds a summary under its own name, and a minute file's rows under the minute file's.
+    const full = summarized ? summaryPath(minuteFile) : minuteFile;
+    const cached = this.columnCache.get(full);
+    if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) {
+      this.columnCache.delete(full);
+      this.columnCache.set(full, cached);
+      return cached.columns;
+    }
+    let columns = summarized ? await readSummary(full, stat) : undefined;
+    if (!columns) {
+      const bytes = await fs.readFile(minuteFile).catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOENT') this.log.warn(fsError(err, 'read history file', minuteFile).message);
+        return Buffer.alloc(0);
+      });
+      columns = parseMinuteColumns(bytes, minuteFile, this.reportDamage);
+      if (summarized) {
+        const summary = summarize(columns, stat);
+        columns = summaryColumns(summary);
+        // Only a cache: a failed write costs the next cold query a parse, and is said once.
+        const written = writeSummary(full, summary).catch((err: unknown) => this.warnSummaryOnce(err, full));
+        if (!cache) await written;
+      }
+    }
+    if (!cache) return columns;
+    if (cached) {
+      this.cachedColumnRows -= cached.columns.length;
+      this.columnCache.delete(full);
+    }
+    this.columnCache.set(full, { size: stat.size, mtimeMs: stat.mtimeMs, columns });
+    this.cachedColumnRows += columns.length;
+    for (const [oldest, old] of this.columnCache) {
+      if (this.cachedColumnRows <= MAX_CACHED_COLUMN_ROWS) break;
+      this.columnCache.delete(oldest);
+      this.cachedColumnRows -= old.columns.length;
+    }
+    return columns;
   }
 
   private async minuteFile(file: string): Promise<MinuteSeries> {
@@ -155,6 +260,16 @@ export class DayFileReader {
       ),
     );
     return files.map((file, i) => ({ file: path.join(this.root, file), text: texts[i]! }));
+  }
+
+  private summaryWarned = false;
+
+  private warnSummaryOnce(err: unknown, file: string): void {
+    if (this.summaryWarned || errnoCode(err) === 'ENOENT') return;
+    this.summaryWarned = true;
+    this.log.warn(
+      fsError(err, 'write the history summary', file).message + '; timelines read the minute files instead',
+    );
   }
 
   private readonly reportDamage: DamageReport = (file, damaged) =>

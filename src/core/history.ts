@@ -6,6 +6,8 @@
 //   history/<pair>/<YYYY-MM-DD>.events.jsonl   one EngineEvent per line (all but successful checks)
 //   history/<pair>/<YYYY-MM-DD>.minutes.jsonl  one minute aggregate per line:
 //                                               [epochMinute, "primary"|"standby", checks, failures, p50Ms, maxMs]
+//   history/<pair>/<YYYY-MM-DD>.minutes-5m.json five-minute sums of a finished day's minutes, for coarse
+//                                               timelines (history-summary.ts; derived, rebuilt when stale)
 //   history/@all/<YYYY-MM-DD>.events.jsonl     the journal: every operator and alert event of every pair
 //                                               (audit log, notifications) plus events about the whole
 //                                               configuration (pair "*", e.g. import). `@` cannot occur in a
@@ -13,7 +15,8 @@
 // Minute lines are arrays to keep a 30-day timeline small to store and quick to parse.
 //
 // record() runs for every check of every pair, so it only touches memory; lines are appended
-// in batches. A minute is written once it is over; the minute in progress is answered from memory.
+// in batches, to day files kept open while their day is current. A minute is written once it is
+// over; the minute in progress is answered from memory.
 //
 // This file is the store: buffering, flushing, the order of disk work, queries and pruning.
 // The minute in progress is history-minutes.ts, the appends history-append.ts, the reading of
@@ -49,6 +52,10 @@ export interface HistoryOptions {
   flushMs?: number;
   /** Prune on start and then hourly, default true. */
   autoPrune?: boolean;
+  /** Day files kept open between appends, default half the process's limit of open files (at most 16,384). */
+  maxOpenFiles?: number;
+  /** How long after UTC midnight the finished day's five-minute summaries are written, default 5 min. */
+  summaryDelayMs?: number;
 }
 
 const JOURNAL_DIR = '@all';
@@ -64,6 +71,10 @@ const PRUNE_EVERY_MS = 3_600_000;
 /** Pruning stops when the clock is further than this past the newest history file (a clock set ahead). */
 const MAX_CLOCK_LEAD_DAYS = 2;
 const WRITE_PARALLELISM = 32;
+/** After midnight the late minutes of the day are written first (the grace), then the day is summarised. */
+const SUMMARY_DELAY_MS = 5 * 60_000;
+/** Between two pairs' summaries: 10,000 pairs take a few minutes, and checks go on meanwhile. */
+const SUMMARY_SPACING_MS = 10;
 
 export function createHistoryStore(serverdir: string, opts: HistoryOptions = {}): HistoryStore {
   return new FileHistoryStore(historyDir(serverdir), opts);
@@ -90,13 +101,19 @@ class FileHistoryStore implements HistoryStore {
   /** Files this process appended to: dated by the current clock, so no evidence of what time it is. */
   private readonly writtenByThisRun = new Set<string>();
   private clockWarned = false;
+  /** Pairs removed from the configuration whose files are still to be closed. */
+  private readonly removedPairs = new Set<string>();
+  /** The day the last flush ran in: when it changes, the day before is summarised. */
+  private flushDay: number | undefined;
+  private readonly summaryDelayMs: number;
 
   constructor(root: string, opts: HistoryOptions) {
     this.root = root;
     this.retentionDays = opts.retentionDays ?? 90;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
-    this.appender = new DayFileAppender(root);
+    this.summaryDelayMs = opts.summaryDelayMs ?? SUMMARY_DELAY_MS;
+    this.appender = new DayFileAppender(root, this.log, opts.maxOpenFiles, () => this.clock.monotonic());
     this.reader = new DayFileReader(root, this.log);
     this.timers.push(setInterval(() => this.tick(), opts.flushMs ?? 1_000));
     if (opts.autoPrune ?? true) {
@@ -110,6 +127,10 @@ class FileHistoryStore implements HistoryStore {
     if (this.closing) return;
     // Certificate readings are live only: their `certificate` alerts are what the history keeps.
     if (event.type === 'certificates') return;
+    if (event.type === 'config') {
+      if (event.change === 'removed') this.removedPairs.add(event.pair);
+      else this.removedPairs.delete(event.pair);
+    }
     if (event.type === 'check') this.recordCheck(event);
     // Readiness rounds come every few minutes for every pair; what they change is kept as the
     // not-ready / ready alerts, and the last round is in the pair's detail.
@@ -176,16 +197,55 @@ class FileHistoryStore implements HistoryStore {
   }
 
   flush(): Promise<void> {
-    return this.turns.run(() => this.writePending());
+    return this.turns.run(async () => {
+      try {
+        await this.writePending();
+      } finally {
+        await this.closeFinished();
+      }
+    });
   }
 
-  /** Writes everything, the minute in progress included. A failed close can be tried again. */
+  /** Closes the day files nothing will be appended to: earlier days' (a late minute opens one again), removed pairs'. */
+  private today(): number {
+    return Math.floor(this.clock.now() / DAY_MS);
+  }
+
+  private async closeFinished(): Promise<void> {
+    const today = this.today();
+    if (this.flushDay !== undefined && today > this.flushDay && !this.closing) this.summarizeLater(today - 1);
+    this.flushDay = today;
+    await this.appender.closeDaysBefore(today);
+    for (const pair of this.removedPairs) {
+      const dir = dirOf(pair);
+      // The last minute of a removed pair is still written; its file is closed after that.
+      if (this.hasPendingIn(dir) || this.minutes.current(pair).length > 0) continue;
+      await this.appender.closeDir(dir);
+      this.removedPairs.delete(pair);
+    }
+  }
+
+  /** Writes the five-minute summary of `day` for every pair, one pair at a time, a little later. */
+  private summarizeLater(day: number): void {
+    const timer = setTimeout(async () => {
+      const name = `${dayString(day * DAY_MS)}.minutes.jsonl`;
+      for (const dir of await this.pairDirs()) {
+        if (this.closing) return;
+        await this.reader.summarize(`${dir}/${name}`);
+        await new Promise((resolve) => setTimeout(resolve, SUMMARY_SPACING_MS).unref());
+      }
+    }, this.summaryDelayMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** Writes everything, the minute in progress included, and closes every file. A failed close can be tried again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
       this.finishMinutes(Infinity);
     })();
-    return this.closing.then(() => this.flush());
+    return this.closing.then(() => this.flush().finally(() => this.turns.run(() => this.appender.closeAll())));
   }
 
   private async writePending(): Promise<void> {
@@ -228,7 +288,7 @@ class FileHistoryStore implements HistoryStore {
     this.log.error(message + '; history is kept in memory and written when possible');
   }
 
-  query(pair: string, fromMs: number, toMs: number): Promise<PairHistory> {
+  query(pair: string, fromMs: number, toMs: number, bucketMs?: number): Promise<PairHistory> {
     return this.turns.run(async () => {
       const dir = dirOf(pair);
       const files = await this.reader.dayFiles(dir, fromMs, toMs);
@@ -236,9 +296,12 @@ class FileHistoryStore implements HistoryStore {
       const minuteFiles = files.filter((f) => f.endsWith('.minutes.jsonl'));
       const unwritten = this.pendingLines(dir, fromMs, toMs, '.minutes.jsonl');
       const current = this.minutes.current(pair);
-      const [events, minutes] = await Promise.all([
+      const [events, minutes, columns] = await Promise.all([
         this.reader.readEvents(eventFiles, this.pendingLines(dir, fromMs, toMs, '.events.jsonl'), fromMs, toMs),
-        this.reader.readMinutes(minuteFiles, unwritten, current, fromMs, toMs),
+        bucketMs === undefined ? this.reader.readMinutes(minuteFiles, unwritten, current, fromMs, toMs) : [],
+        bucketMs === undefined
+          ? undefined
+          : this.reader.readMinuteColumns(minuteFiles, unwritten, current, fromMs, toMs, bucketMs, this.today()),
       ]);
       // The journal holds more than configuration-wide events; a query for "*" wants only those.
       const own = dir === JOURNAL_DIR ? events.filter((e) => e.value.pair === pair) : events;
@@ -248,6 +311,7 @@ class FileHistoryStore implements HistoryStore {
         to: new Date(toMs).toISOString(),
         events: sortByTime(own),
         minutes,
+        ...(columns ? { columns } : {}),
       };
     });
   }
@@ -288,6 +352,7 @@ class FileHistoryStore implements HistoryStore {
         for (const name of names) {
           const day = dayOfFile(name);
           if (day === undefined || day >= oldestKept) continue;
+          await this.appender.closeFile(`${dir}/${name}`);
           await fs.unlink(path.join(this.root, dir, name)).then(
             () => left--,
             (err: unknown) =>
@@ -296,7 +361,7 @@ class FileHistoryStore implements HistoryStore {
         }
         if (left === 0 && !this.hasPendingIn(dir)) {
           await fs.rmdir(path.join(this.root, dir)).catch(() => {});
-          this.appender.forgetDir(dir);
+          await this.appender.forgetDir(dir);
         }
       }
     });

@@ -96,7 +96,8 @@ export interface ConfigStore {
 export interface HistoryStore {
   /** Record an engine event: successful checks only count in the minute aggregates; all else is appended. */
   record(event: EngineEvent): void;
-  query(pair: string, fromMs: number, toMs: number): Promise<PairHistory>;
+  /** With `bucketMs`, the checks come as `columns` in buckets that wide (and `minutes` is empty). */
+  query(pair: string, fromMs: number, toMs: number, bucketMs?: number): Promise<PairHistory>;
   /** Events of every pair whose type is one of `types`, in time order. */
   queryAll(types: ReadonlyArray<HistoryEvent['type']>, fromMs: number, toMs: number): Promise<HistoryEvent[]>;
   /** Delete what is older than the retention. */

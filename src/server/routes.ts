@@ -16,6 +16,7 @@ import {
   type RearmRequest,
   type RemoveRequest,
   type TimeRange,
+  type HistoryQuery,
 } from '../shared/api.js';
 import type { PairSettings } from '../shared/model.js';
 import { callerOf, type ApiAuth } from './auth.js';
@@ -44,6 +45,16 @@ const idParams = {
 const rangeQuery = {
   type: 'object',
   properties: { from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 } },
+} as const;
+
+/** The checks as `columns` (opt-in) and their bucket; the engine checks the values and names a wrong one. */
+const historyQuery = {
+  type: 'object',
+  properties: {
+    ...rangeQuery.properties,
+    shape: { type: 'string', maxLength: 20 },
+    bucket: { type: 'string', maxLength: 20 },
+  },
 } as const;
 
 const whoQuery = {
@@ -144,6 +155,13 @@ function range(query: TimeRange): TimeRange {
   const out: TimeRange = {};
   if (query.from !== undefined) out.from = query.from;
   if (query.to !== undefined) out.to = query.to;
+  return out;
+}
+
+function historyRange(query: HistoryQuery): HistoryQuery {
+  const out: HistoryQuery = range(query);
+  if (query.shape !== undefined) out.shape = query.shape;
+  if (query.bucket !== undefined) out.bucket = query.bucket;
   return out;
 }
 
@@ -282,8 +300,8 @@ function registerOperatorRoutes(api: FastifyInstance, monitor: MonitorApi): void
 }
 
 function registerLogRoutes(api: FastifyInstance, monitor: MonitorApi): void {
-  api.get('/api/pairs/:id/history', { schema: { params: idParams, querystring: rangeQuery } }, async (request) =>
-    monitor.history((request as IdRequest).params.id, range(request.query as TimeRange)),
+  api.get('/api/pairs/:id/history', { schema: { params: idParams, querystring: historyQuery } }, async (request) =>
+    monitor.history((request as IdRequest).params.id, historyRange(request.query as HistoryQuery)),
   );
   api.get('/api/audit', { schema: { querystring: rangeQuery } }, async (request) =>
     monitor.audit(range(request.query as TimeRange)),

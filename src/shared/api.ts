@@ -60,6 +60,20 @@ export interface TimeRange {
   to?: string;
 }
 
+/** A pair's history: a time range, and how its checks are to come back. */
+export interface HistoryQuery extends TimeRange {
+  /**
+   * `minutes` (the default): one `MinuteAggregate` object per minute and target in `minutes`.
+   * `columns`: the same in `columns` (arrays per field; `minutes` is empty), in buckets of `bucket`.
+   */
+  shape?: 'minutes' | 'columns';
+  /**
+   * With `shape=columns`: seconds per bucket, `60`, `300`, `900` or `3600`; `auto` (the default) picks
+   * one minute up to 3 days, 5 minutes up to 14 days and 15 minutes beyond (about a pixel of a timeline).
+   */
+  bucket?: string;
+}
+
 /** Something that makes the engine untrustworthy right now; `/api/health` answers `ok: false` while any is present. */
 export interface HealthProblem {
   /** `state-write`: pair states cannot be written (disk, blocked file); `lock`: the serverdir lock was lost. */
@@ -159,7 +173,7 @@ export interface MonitorApi {
   markActionDone(id: string, req: Reasoned): Promise<PairStatus>;
   /** Fire a failed action again (a fresh series of attempts). */
   retryAction(id: string, by?: Reasoned): Promise<PairStatus>;
-  history(id: string, range?: TimeRange): Promise<PairHistory>;
+  history(id: string, range?: HistoryQuery): Promise<PairHistory>;
   /** Operator events of every pair (manual failover, re-arm, pause, resume, settings changes, import). */
   audit(range?: TimeRange): Promise<HistoryEvent[]>;
   /** Alert events of every pair, newest last. */

@@ -479,12 +479,37 @@ export interface MinuteAggregate {
   maxMs: number;
 }
 
+/**
+ * One target's minute aggregates as columns (`?shape=columns`): entry i of every array is one bucket,
+ * in time order, buckets without checks left out.
+ */
+export interface TargetColumns {
+  /** Start of each bucket, epoch milliseconds. */
+  t: number[];
+  checks: number[];
+  failures: number[];
+  /** The minute's median; for a longer bucket the mean of its minutes' medians weighted by their checks. */
+  p50Ms: number[];
+  maxMs: number[];
+}
+
+/** A pair's checks over a range as columns: compact to send, quick to draw. */
+export interface MinuteColumns {
+  /** Width of one bucket in ms: 60,000 (one minute), or coarser for ranges over a few days. */
+  bucketMs: number;
+  primary: TargetColumns;
+  standby: TargetColumns;
+}
+
 export interface PairHistory {
   pair: string;
   from: string;
   to: string;
   events: HistoryEvent[];
+  /** One aggregate per minute and target; empty when the query asked for `columns`. */
   minutes: MinuteAggregate[];
+  /** Only with `?shape=columns`: the same checks as columns, in buckets of `bucketMs`. */
+  columns?: MinuteColumns;
 }
 
 export interface ImportChange {

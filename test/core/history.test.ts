@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHistoryStore, type HistoryOptions } from '../../src/core/history.js';
 import { encodeMinuteRow, parseMinuteSeries, roundMs, type MinuteRow } from '../../src/core/history-format.js';
+import { autoBucketMs, bucketOfQuery } from '../../src/core/history-columns.js';
 import type { HistoryStore, Logger } from '../../src/core/ports.js';
 import type {
   AlertEvent,
@@ -557,5 +558,307 @@ describe('history: retention', () => {
     expect((await fs.readdir(pairDir('acme'))).sort()).toEqual(
       after.filter((f) => f >= `${dayOf(lastRun - 87 * DAY)}`),
     );
+  });
+});
+
+describe('history: open day files', () => {
+  /** The history files this process holds open now, by path (each with its descriptor number). */
+  async function openFiles(): Promise<Map<string, string[]>> {
+    const root = path.join(serverdir, 'history') + path.sep;
+    const held = new Map<string, string[]>();
+    for (const fd of await fs.readdir('/proc/self/fd')) {
+      const target = await fs.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (!target.startsWith(root)) continue;
+      const file = target.slice(root.length);
+      held.set(file, [...(held.get(file) ?? []), fd]);
+    }
+    return held;
+  }
+
+  it.skipIf(process.platform !== 'linux')(
+    'keeps a current day file open across flushes: one descriptor, the same one',
+    async () => {
+      const store = open();
+      store.record(state('acme', T0));
+      await store.flush();
+      const file = `acme/${dayOf(T0)}.events.jsonl`;
+      const first = (await openFiles()).get(file);
+      expect(first).toHaveLength(1);
+      store.record(state('acme', T0 + 1000, 'verifying'));
+      await store.flush();
+      store.record(state('acme', T0 + 2000, 'waiting'));
+      await store.flush();
+      expect((await openFiles()).get(file)).toEqual(first);
+      expect((await fs.readFile(path.join(serverdir, 'history', file), 'utf8')).trim().split('\n')).toHaveLength(3);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'closes the files of a day once it is over (UTC midnight), and a late minute of it still lands there',
+    async () => {
+      const store = open({ flushMs: 60_000 });
+      const before = T0 + 90_000; // 23:59:30
+      store.record(check('acme', 'primary', before, true, 5));
+      store.record(state('acme', before));
+      await store.flush();
+      const yesterday = dayOf(before);
+      expect([...(await openFiles()).keys()]).toEqual([`acme/${yesterday}.events.jsonl`]);
+
+      now = T0 + 150_000; // 00:00:30, the next day
+      store.record(check('acme', 'primary', now, true, 7)); // ends 23:59's minute: written to yesterday's file
+      store.record(state('acme', now, 'verifying'));
+      await store.flush();
+      const today = dayOf(now);
+      expect([...(await openFiles()).keys()].sort()).toEqual([`acme/${today}.events.jsonl`]);
+      const minutes = await fs.readFile(path.join(pairDir('acme'), `${yesterday}.minutes.jsonl`), 'utf8');
+      expect(minutes.trim().split('\n')).toHaveLength(1);
+      const both = await store.query('acme', T0, now + MINUTE);
+      expect(both.events).toHaveLength(2);
+      expect(both.minutes.map((m) => m.checks)).toEqual([1, 1]);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'holds at most maxOpenFiles open, the least recently used closed first, and loses no line',
+    async () => {
+      const store = open({ maxOpenFiles: 3 });
+      const pairs = Array.from({ length: 10 }, (_, i) => `p${i}`);
+      for (let round = 0; round < 3; round++) {
+        for (const pair of pairs) store.record(state(pair, T0 + round * 1000));
+        await store.flush();
+        expect((await openFiles()).size).toBeLessThanOrEqual(3);
+      }
+      for (const pair of pairs) expect((await store.query(pair, T0, T0 + MINUTE)).events).toHaveLength(3);
+      // The most recently written stay open.
+      store.record(state('p0', T0 + 5000));
+      await store.flush();
+      expect((await openFiles()).has(`p0/${dayOf(T0)}.events.jsonl`)).toBe(true);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')('close() writes everything and closes every file', async () => {
+    const store = open({ flushMs: 60_000 });
+    store.record(state('acme', T0));
+    store.record(check('acme', 'primary', T0 + 1000, true, 3));
+    store.record(operator('acme', T0 + 2000));
+    await store.flush();
+    expect((await openFiles()).size).toBeGreaterThan(0);
+    store.record(state('acme', T0 + 3000, 'verifying'));
+    await store.close();
+    expect((await openFiles()).size).toBe(0);
+    const reader = open();
+    const history = await reader.query('acme', T0, T0 + MINUTE);
+    expect(history.events).toHaveLength(3);
+    expect(history.minutes.map((m) => m.checks)).toEqual([1]);
+    await reader.close();
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    "closes a removed pair's files once its last minute is written; its history stays readable",
+    async () => {
+      const store = open({ flushMs: 60_000 });
+      store.record(check('gone', 'primary', T0, true, 3));
+      store.record(state('gone', T0 + 1000));
+      store.record(state('kept', T0 + 1000));
+      await store.flush();
+      store.record({ type: 'config', pair: 'gone', at: iso(T0 + 2000), change: 'removed' });
+      await store.flush();
+      // Its minute in progress is still to be written; once it is, nothing of the pair stays open.
+      now = T0 + 90_000;
+      store.record(check('kept', 'primary', now, true, 3));
+      // The tick that writes the finished minute (the store's own timer, run by hand here).
+      await (store as unknown as { tick(): void }).tick();
+      await store.flush();
+      const held = [...(await openFiles()).keys()];
+      expect(held.filter((f) => f.startsWith('gone/'))).toEqual([]);
+      expect(held.some((f) => f.startsWith('kept/'))).toBe(true);
+      const history = await store.query('gone', T0, now);
+      expect(history.events.map((e) => e.type)).toEqual(['state', 'config']);
+      expect(history.minutes.map((m) => m.checks)).toEqual([1]);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'a day file deleted while open is created again when it is next looked at (every ten minutes)',
+    async () => {
+      let monotonic = 0;
+      const store = open({ clock: { now: () => now, monotonic: () => monotonic } });
+      store.record(state('acme', T0));
+      await store.flush();
+      await fs.rm(pairDir('acme'), { recursive: true });
+      monotonic += 10 * MINUTE;
+      store.record(state('acme', T0 + 1000, 'verifying'));
+      await store.flush();
+      const lines = await fs.readFile(path.join(pairDir('acme'), `${dayOf(T0)}.events.jsonl`), 'utf8');
+      expect(lines.trim().split('\n')).toHaveLength(1);
+      expect([...(await openFiles()).keys()]).toEqual([`acme/${dayOf(T0)}.events.jsonl`]);
+    },
+  );
+});
+
+describe('history: minutes as columns', () => {
+  it('reads shape and bucket from a query, naming a wrong one', () => {
+    expect(bucketOfQuery(undefined, DAY)).toBeUndefined();
+    expect(bucketOfQuery({ shape: 'minutes' }, DAY)).toBeUndefined();
+    expect(bucketOfQuery({ shape: 'columns' }, DAY)).toBe(MINUTE);
+    expect(bucketOfQuery({ shape: 'columns', bucket: 'auto' }, 7 * DAY)).toBe(5 * MINUTE);
+    expect(bucketOfQuery({ shape: 'columns', bucket: '3600' }, DAY)).toBe(60 * MINUTE);
+    expect([3 * DAY, 3 * DAY + 1, 14 * DAY, 30 * DAY].map(autoBucketMs)).toEqual([
+      MINUTE,
+      5 * MINUTE,
+      5 * MINUTE,
+      15 * MINUTE,
+    ]);
+    const problem = (q: Record<string, string>) => {
+      try {
+        bucketOfQuery(q as never, DAY);
+      } catch (err) {
+        return (err as { problems?: Array<{ field: string }> }).problems?.map((p) => p.field);
+      }
+      return undefined;
+    };
+    expect(problem({ shape: 'rows' })).toEqual(['shape']);
+    expect(problem({ shape: 'columns', bucket: '120' })).toEqual(['bucket']);
+    expect(problem({ shape: 'columns', bucket: '1e3' })).toEqual(['bucket']);
+    expect(problem({ bucket: '60' })).toEqual(['bucket']);
+  });
+
+  /** The `minutes` shape turned into columns by hand: what `columns` with one-minute buckets must say. */
+  function asColumns(minutes: MinuteAggregate[], target: CheckTarget) {
+    const mine = minutes.filter((m) => m.target === target);
+    return {
+      t: mine.map((m) => Date.parse(m.minute)),
+      checks: mine.map((m) => m.checks),
+      failures: mine.map((m) => m.failures),
+      p50Ms: mine.map((m) => m.p50Ms),
+      maxMs: mine.map((m) => m.maxMs),
+    };
+  }
+
+  it('says what the minutes say, in one-minute buckets: on disk, unwritten, in progress, written twice', async () => {
+    const first = open();
+    for (let m = 0; m < 5; m++) {
+      first.record(check('acme', 'primary', T0 + m * MINUTE + 1000, m !== 1, 10 + m));
+      first.record(check('acme', 'standby', T0 + m * MINUTE + 2000, true, 20 + m));
+    }
+    await first.close();
+    // A restart within the last minute: that minute is written twice.
+    const store = open({ flushMs: 60_000 });
+    store.record(check('acme', 'primary', T0 + 4 * MINUTE + 30_000, true, 30));
+    // Unwritten (buffered) and in progress (in memory).
+    store.record(check('acme', 'primary', T0 + 5 * MINUTE + 1000, true, 7.25));
+    store.record(check('acme', 'primary', T0 + 6 * MINUTE + 1000, false, 9));
+    const from = T0 + MINUTE + 30_000;
+    const to = T0 + 7 * MINUTE;
+    const { minutes } = await store.query('acme', from, to);
+    const history = await store.query('acme', from, to, MINUTE);
+    expect(history.minutes).toEqual([]);
+    expect(history.columns).toEqual({
+      bucketMs: MINUTE,
+      primary: asColumns(minutes, 'primary'),
+      standby: asColumns(minutes, 'standby'),
+    });
+    expect(history.columns!.primary.t[0]).toBe(T0 + MINUTE);
+    expect(history.columns!.primary.checks.at(-1)).toBe(1);
+    expect(history.events).toEqual((await store.query('acme', from, to)).events);
+  });
+
+  it('adds minutes up into coarser buckets aligned to the epoch: sums, the largest maximum, a weighted median', async () => {
+    const store = open();
+    const start = Date.UTC(2026, 10, 20, 10, 0, 0);
+    // Minutes 10:00 .. 10:09, one check each; 10:03 holds two checks.
+    for (let m = 0; m < 10; m++) store.record(check('acme', 'primary', start + m * MINUTE + 1000, m !== 7, m + 1));
+    store.record(check('acme', 'primary', start + 3 * MINUTE + 2000, true, 4));
+    await store.close();
+    const reader = open();
+    const history = await reader.query('acme', start + 2 * MINUTE, start + 10 * MINUTE, 5 * MINUTE);
+    // 10:00 bucket holds minutes 2..4 of the range, 10:05 minutes 5..9.
+    expect(history.columns!.primary).toEqual({
+      t: [start, start + 5 * MINUTE],
+      checks: [4, 5],
+      failures: [0, 1],
+      // (3 + 4 x 2 + 5) / 4 = 4; (6 + 7 + 8 + 9 + 10) / 5 = 8
+      p50Ms: [4, 8],
+      maxMs: [5, 10],
+    });
+    expect(history.columns!.standby).toEqual({ t: [], checks: [], failures: [], p50Ms: [], maxMs: [] });
+  });
+});
+
+describe('history: five-minute summaries of finished days', () => {
+  const start = Date.UTC(2026, 10, 10, 0, 0, 0);
+  const summaryOf = (ms: number) => path.join(pairDir('acme'), `${dayOf(ms)}.minutes-5m.json`);
+
+  async function writeDays(days: number): Promise<void> {
+    const writer = open();
+    for (let d = 0; d < days; d++) {
+      for (let m = 0; m < 1440; m += 7) {
+        const t = start + d * DAY + m * MINUTE + 1000;
+        writer.record(check('acme', 'primary', t, m % 5 !== 0, 1 + (m % 13)));
+        writer.record(check('acme', 'standby', t + 1000, true, 2));
+      }
+    }
+    await writer.close();
+  }
+
+  it('are written for finished days by a coarse query, and a fresh store answers the same from them', async () => {
+    await writeDays(4);
+    now = start + 4 * DAY + 12 * 3600_000;
+    const from = start;
+    const to = start + 4 * DAY - 1;
+    const first = open();
+    const fromMinutes = await first.query('acme', from, to, 15 * MINUTE);
+    await waitFor(async () => (await fs.readdir(pairDir('acme'))).filter((f) => f.endsWith('-5m.json')).length === 4);
+    const fresh = open();
+    expect(await fresh.query('acme', from, to, 15 * MINUTE)).toEqual(fromMinutes);
+    // The same figures as one-minute buckets added up.
+    const minutes = (await fresh.query('acme', from, to, MINUTE)).columns!.primary;
+    const coarse = fromMinutes.columns!.primary;
+    expect(coarse.checks.reduce((a, b) => a + b, 0)).toBe(minutes.checks.reduce((a, b) => a + b, 0));
+    expect(coarse.failures.reduce((a, b) => a + b, 0)).toBe(minutes.failures.reduce((a, b) => a + b, 0));
+    expect(Math.max(...coarse.maxMs)).toBe(Math.max(...minutes.maxMs));
+    expect(coarse.t.every((t) => t % (15 * MINUTE) === 0)).toBe(true);
+  });
+
+  it('are not used once the minute file changed, nor when damaged; they go with their day when pruned', async () => {
+    await writeDays(2);
+    now = start + 2 * DAY + 3600_000;
+    const reader = open({ retentionDays: 1 });
+    await reader.query('acme', start, start + DAY - 1, 5 * MINUTE);
+    await waitFor(async () => (await fs.stat(summaryOf(start)).catch(() => undefined)) !== undefined);
+    // A late minute of the first day (a restart that wrote its last minute late).
+    await fs.appendFile(
+      path.join(pairDir('acme'), `${dayOf(start)}.minutes.jsonl`),
+      encodeMinuteRow([start / MINUTE + 3, 'primary', 100, 7, 1, 1]),
+    );
+    const fresh = open();
+    const after = (await fresh.query('acme', start, start + DAY - 1, 5 * MINUTE)).columns!.primary;
+    expect(after.t[0]).toBe(start);
+    expect(after.failures[0]).toBeGreaterThanOrEqual(7);
+    await fs.writeFile(summaryOf(start + DAY), '{"v":1,"source":');
+    const damaged = open();
+    const second = (await damaged.query('acme', start + DAY, start + 2 * DAY - 1, 5 * MINUTE)).columns!.primary;
+    expect(second.checks.reduce((a, b) => a + b, 0)).toBe(Math.ceil(1440 / 7));
+    expect(warnings).toEqual([]);
+
+    await reader.prune(start + 3 * DAY);
+    expect((await fs.readdir(pairDir('acme')).catch(() => [])).filter((f) => f.includes(dayOf(start)))).toEqual([]);
+  });
+
+  it('are written for every pair a while after UTC midnight', async () => {
+    const store = open({ flushMs: 60_000, summaryDelayMs: 0 });
+    now = T0; // 23:58
+    for (const pair of ['acme', 'beta']) store.record(check(pair, 'primary', T0 + 1000, true, 3));
+    await store.flush();
+    now = T0 + 5 * MINUTE; // 00:03 the next day: the last minutes are written, then summarised
+    await (store as unknown as { tick(): void }).tick();
+    await store.flush();
+    for (const pair of ['acme', 'beta']) {
+      const file = path.join(pairDir(pair), `${dayOf(T0)}.minutes-5m.json`);
+      await waitFor(async () => (await fs.stat(file).catch(() => undefined)) !== undefined);
+      const summary = JSON.parse(await fs.readFile(file, 'utf8')) as { key: number[]; checks: number[] };
+      expect(summary.checks).toEqual([1]);
+      expect(summary.key).toEqual([(T0 / MINUTE - ((T0 / MINUTE) % 5)) * 2]);
+    }
   });
 });

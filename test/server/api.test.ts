@@ -263,6 +263,17 @@ describe('operator actions', () => {
     const history = await svc.json<PairHistory>('/api/pairs/acme/history');
     expect(history.pair).toBe('acme');
     expect(history.events).toContainEqual(expect.objectContaining({ type: 'state', to: 'failover', manual: true }));
+    // The opt-in columnar shape: the same checks as arrays, `minutes` left empty; a wrong parameter is named.
+    const columns = await svc.json<PairHistory>('/api/pairs/acme/history?shape=columns&bucket=60');
+    expect(columns.minutes).toEqual([]);
+    expect(columns.columns!.bucketMs).toBe(60_000);
+    expect(columns.columns!.primary.checks.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(columns.columns!.primary.t.every((t) => t % 60_000 === 0)).toBe(true);
+    expect(columns.events).toEqual(history.events);
+    expect((await svc.json<PairHistory>('/api/pairs/acme/history')).columns).toBeUndefined();
+    const badBucket = await svc.api('/api/pairs/acme/history?shape=columns&bucket=7');
+    expect(badBucket.status).toBe(400);
+    expect((await errorOf(badBucket)).problems!.map((p) => p.field)).toEqual(['bucket']);
 
     const badRearm = await svc.api('/api/pairs/acme/rearm', jsonBody('POST', { reason: 'back' }));
     expect(badRearm.status).toBe(400);

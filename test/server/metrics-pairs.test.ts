@@ -86,4 +86,27 @@ describe('PairSeries', () => {
     }
     expect(series.render([])).not.toContain('acme');
   });
+
+  it('writes thousands of pairs and labels beyond ASCII whole, scrape after scrape', () => {
+    const series = new PairSeries();
+    const ids = Array.from({ length: 3000 }, (_, i) => `pair-${i}`);
+    ids.push('zürich "a"\\b');
+    for (const id of ids) series.record(check(id, 3));
+    const list = ids.map((id, i) => status(id, { consecutiveFailures: i * 100_003 }));
+    const first = series.render(list);
+    expect(first).toContain('pbx_check_duration_seconds_count{pair="zürich \\"a\\"\\\\b",target="primary"} 1');
+    expect(first).toContain('pbx_pair_consecutive_failures{pair="pair-2999"} 299908997');
+    // A state line per state per pair, and every line whole.
+    const lines = first.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith('pbx_pair_state{')).length).toBe(ids.length * 5);
+    for (const line of lines) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z_]+\{.*\} [0-9.e+-]+)$/);
+    series.record(check('pair-7', 30));
+    const second = series.render(list);
+    expect(second).toContain('pbx_check_duration_seconds_count{pair="pair-7",target="primary"} 2');
+    expect(second.length).toBe(first.length);
+    if (existsSync('/usr/bin/promtool')) {
+      const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: second, encoding: 'utf8' });
+      expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    }
+  });
 });

@@ -1,28 +1,30 @@
-import type { MinuteAggregate } from '$shared/model';
+import type { MinuteColumns } from '$shared/model';
+import { firstAtOrAfter } from './minute-columns';
 
 /** uPlot's aligned columns: x in seconds, then primary p50, primary max, standby p50 (null where no checks). */
 export type LatencyColumns = [number[], (number | null)[], (number | null)[], (number | null)[]];
 
-export function latencyColumns(minutes: MinuteAggregate[], from: number, to: number): LatencyColumns {
-  const rows = new Map<number, [number | null, number | null, number | null]>();
-  for (const m of minutes) {
-    const t = Date.parse(m.minute);
-    if (t < from - 60_000 || t > to || m.checks === 0) continue;
-    const row = rows.get(t) ?? [null, null, null];
-    if (m.target === 'primary') {
-      row[0] = m.p50Ms;
-      row[1] = m.maxMs;
-    } else row[2] = m.p50Ms;
-    rows.set(t, row);
-  }
-  const times = [...rows.keys()].sort((a, b) => a - b);
+/** The primary's and the standby's buckets from `from - bucket` to `to`, merged on one time axis. */
+export function latencyColumns(columns: MinuteColumns, from: number, to: number): LatencyColumns {
+  const { primary: p, standby: s, bucketMs } = columns;
   const cols: LatencyColumns = [[], [], [], []];
-  for (const t of times) {
-    const r = rows.get(t)!;
-    cols[0].push(t / 1000);
-    cols[1].push(r[0]);
-    cols[2].push(r[1]);
-    cols[3].push(r[2]);
+  let i = firstAtOrAfter(p.t, from - bucketMs);
+  let j = firstAtOrAfter(s.t, from - bucketMs);
+  for (;;) {
+    const tp = i < p.t.length && p.t[i]! <= to ? p.t[i]! : Infinity;
+    const ts = j < s.t.length && s.t[j]! <= to ? s.t[j]! : Infinity;
+    const t = Math.min(tp, ts);
+    if (t === Infinity) break;
+    const fromPrimary = tp === t && p.checks[i]! > 0;
+    const fromStandby = ts === t && s.checks[j]! > 0;
+    if (fromPrimary || fromStandby) {
+      cols[0].push(t / 1000);
+      cols[1].push(fromPrimary ? p.p50Ms[i]! : null);
+      cols[2].push(fromPrimary ? p.maxMs[i]! : null);
+      cols[3].push(fromStandby ? s.p50Ms[j]! : null);
+    }
+    if (tp === t) i++;
+    if (ts === t) j++;
   }
   return cols;
 }

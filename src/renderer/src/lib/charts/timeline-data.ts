@@ -1,10 +1,11 @@
 // What a pair's timeline shows, computed once per redraw from the history:
 // state bands from state events, and per pixel column the checks and failures
-// of the minute aggregates (so 30 days of one-second checks cost one pass over
-// ~43,000 minutes, never a pass over the checks themselves).
+// of the minute columns (so 30 days of one-second checks cost one pass over
+// 2,880 fifteen-minute buckets, never a pass over the checks themselves).
 
-import type { AlertEvent, HistoryEvent, MinuteAggregate, OperatorEvent, PairState } from '$shared/model';
+import type { AlertEvent, HistoryEvent, MinuteColumns, OperatorEvent, PairState, TargetColumns } from '$shared/model';
 import { operatorActionLabel } from '../words';
+import { firstAtOrAfter } from './minute-columns';
 
 export interface Band {
   from: number;
@@ -51,28 +52,24 @@ export interface Columns {
   failures: Float64Array;
 }
 
-/** Checks and failures of one target per pixel column; minutes are taken at their start. */
-export function checkColumns(
-  minutes: MinuteAggregate[],
-  target: 'primary' | 'standby',
-  win: Window,
-  width: number,
-): Columns {
+/** Checks and failures of one target per pixel column; buckets of `bucketMs` are taken at their start. */
+export function checkColumns(target: TargetColumns, bucketMs: number, win: Window, width: number): Columns {
   const checks = new Float64Array(width);
   const failures = new Float64Array(width);
   const span = win.to - win.from;
   if (span <= 0 || width <= 0) return { checks, failures };
   const perPx = span / width;
-  for (const m of minutes) {
-    if (m.target !== target) continue;
-    const t = Date.parse(m.minute);
-    if (t < win.from - 60_000 || t >= win.to) continue;
-    // A minute wider than a pixel covers several columns; spread it so short ranges have no gaps.
-    const x0 = Math.max(0, Math.floor((t - win.from) / perPx));
-    const x1 = Math.min(width - 1, Math.floor((t + 60_000 - 1 - win.from) / perPx));
+  const { t } = target;
+  // Buckets are in time order: only those overlapping the (zoomed) window are visited.
+  for (let i = firstAtOrAfter(t, win.from - bucketMs + 1); i < t.length; i++) {
+    const start = t[i]!;
+    if (start >= win.to) break;
+    // A bucket wider than a pixel covers several columns; spread it so short ranges have no gaps.
+    const x0 = Math.max(0, Math.floor((start - win.from) / perPx));
+    const x1 = Math.min(width - 1, Math.floor((start + bucketMs - 1 - win.from) / perPx));
     for (let x = x0; x <= x1; x++) {
-      checks[x]! += m.checks;
-      failures[x]! += m.failures;
+      checks[x]! += target.checks[i]!;
+      failures[x]! += target.failures[i]!;
     }
   }
   return { checks, failures };
@@ -132,13 +129,10 @@ export function tickStep(span: number, width: number): number {
   return steps.find((s) => s >= target) ?? steps[steps.length - 1]!;
 }
 
-/** The earliest time the history says anything about the pair (its first event or minute). */
-export function firstKnown(events: HistoryEvent[], minutes: MinuteAggregate[]): number {
+/** The earliest time the history says anything about the pair (its first event or bucket of checks). */
+export function firstKnown(events: HistoryEvent[], columns: MinuteColumns): number {
   let first = Infinity;
   if (events.length > 0) first = Date.parse(events[0]!.at);
-  for (const m of minutes) {
-    const t = Date.parse(m.minute);
-    if (t < first) first = t;
-  }
+  for (const t of [columns.primary.t[0], columns.standby.t[0]]) if (t !== undefined && t < first) first = t;
   return first;
 }

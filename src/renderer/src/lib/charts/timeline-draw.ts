@@ -2,14 +2,15 @@
 // attempts), state bands with their names, one row of checks for the primary and
 // one for the standby, and a time axis.
 
-import type { HistoryEvent, MinuteAggregate, PairState } from '$shared/model';
+import type { HistoryEvent, MinuteColumns, PairState } from '$shared/model';
 import { STATE_LABEL } from '../status';
 import { formatAxisTime } from '../format';
 import { checkColumns, firstKnown, markers, stateBands, tickStep, type Columns, type Window } from './timeline-data';
 
 export interface TimelineInput {
   events: HistoryEvent[];
-  minutes: MinuteAggregate[];
+  /** The checks, as the history API's `shape=columns` gives them. */
+  columns: MinuteColumns;
   window: Window;
   current: PairState;
   hasStandby: boolean;
@@ -70,10 +71,11 @@ export function drawTimeline(
   drawMaintenance(ctx, input, xOf, width, palette);
   drawBands(ctx, input, xOf, y, palette);
   y += LAYOUT.bands + LAYOUT.gap;
-  drawChecks(ctx, checkColumns(input.minutes, 'primary', win, width), y, palette);
+  const { columns } = input;
+  drawChecks(ctx, checkColumns(columns.primary, columns.bucketMs, win, width), y, palette);
   if (input.hasStandby) {
     y += LAYOUT.checks + LAYOUT.gap;
-    drawChecks(ctx, checkColumns(input.minutes, 'standby', win, width), y, palette);
+    drawChecks(ctx, checkColumns(columns.standby, columns.bucketMs, win, width), y, palette);
   }
   y += LAYOUT.checks;
   drawMarkers(ctx, input, xOf, palette);
@@ -112,7 +114,7 @@ function drawBands(
 ): void {
   ctx.font = '600 12px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
-  const known = Math.min(firstKnown(input.events, input.minutes), input.since ?? Infinity);
+  const known = Math.min(firstKnown(input.events, input.columns), input.since ?? Infinity);
   for (const band of stateBands(input.events, input.window, input.current, known)) {
     const x0 = xOf(band.from);
     const w = Math.max(1, xOf(band.to) - x0);

@@ -2,7 +2,9 @@
 // timeline's zoom window and the event log's filter, kept current by live events.
 
 import type { Backend } from '$shared/api';
-import type { EngineEvent, HistoryEvent, MinuteAggregate, PairDetail, PairHistory } from '$shared/model';
+import type { EngineEvent, HistoryEvent, MinuteColumns, PairDetail, PairHistory } from '$shared/model';
+import { addCheck, columnsOf, copyColumns } from '../charts/minute-columns';
+import { autoBucketMs } from '$shared/history-buckets';
 import { errorMessage } from '../backend/errors';
 import { alertLabel, operatorActionLabel } from '../words';
 import { describeDnsRound, dnsStatusAfter } from '../dns';
@@ -21,6 +23,16 @@ const LIVE_REFRESH_MS: Record<RangeKey, number> = { '1h': 0, '24h': 1000, '7d': 
 export class PairDetailStore {
   detail = $state.raw<PairDetail | undefined>(undefined);
   history = $state.raw<PairHistory | undefined>(undefined);
+  /** The history's checks as columns (one-minute buckets, or coarser for ranges over a few days). */
+  columns = $state.raw<MinuteColumns | undefined>(undefined);
+  /** Finer columns around a zoomed window, when the range's buckets are coarser than the window needs. */
+  zoomColumns = $state.raw<{ from: number; to: number; columns: MinuteColumns } | undefined>(undefined);
+  /** What the timeline and the latency chart draw: the zoomed window's finer columns once loaded. */
+  shownColumns = $derived.by(() => {
+    const z = this.zoom;
+    const finer = this.zoomColumns;
+    return z && finer && finer.from <= z.from && finer.to >= z.to ? finer.columns : this.columns;
+  });
   range = $state<RangeKey>('1h');
   /** The loaded span: the range ending at the time it was loaded, extended by live events. */
   span = $state({ from: 0, to: 0 });
@@ -46,9 +58,17 @@ export class PairDetailStore {
       const from = nowMs - RANGES[this.range];
       const [detail, history] = await Promise.all([
         this.backend.getPair(this.id),
-        this.backend.history(this.id, { from: new Date(from).toISOString(), to: new Date(nowMs).toISOString() }),
+        // Columns, in buckets about a pixel wide for the range: a 30-day timeline is 250 kB, not 4.5 MB.
+        this.backend.history(this.id, {
+          from: new Date(from).toISOString(),
+          to: new Date(nowMs).toISOString(),
+          shape: 'columns',
+          bucket: 'auto',
+        }),
       ]);
       this.detail = detail;
+      this.columns = columnsOf(history);
+      this.zoomColumns = undefined;
       this.history = history;
       this.span = { from, to: nowMs };
       this.zoom = undefined;
@@ -95,6 +115,7 @@ export class PairDetailStore {
 
   dispose(): void {
     clearTimeout(this.liveTimer);
+    clearTimeout(this.refineTimer);
   }
 
   private foldLive(): void {
@@ -106,12 +127,13 @@ export class PairDetailStore {
 
   /** Successful checks go into the minute aggregates, everything else into the events. */
   applyNow(mine: EngineEvent[], nowMs = Date.now()): void {
-    if (mine.length === 0 || !this.history) return;
-    let minutes = this.history.minutes;
+    if (mine.length === 0 || !this.history || !this.columns) return;
+    let columns: MinuteColumns | undefined;
     const added: HistoryEvent[] = [];
     for (const e of mine) {
       if (e.type === 'check' && e.result.target !== 'validation') {
-        minutes = addToMinutes(minutes, e.result.target, e.result.at, e.result.ok, e.result.latencyMs);
+        columns ??= copyColumns(this.columns);
+        addCheck(columns, e.result.target, Date.parse(e.result.at), e.result.ok, e.result.latencyMs);
         if (e.result.ok) continue;
       }
       added.push(e);
@@ -123,11 +145,17 @@ export class PairDetailStore {
         added.pop();
       }
     }
-    this.history = {
-      ...this.history,
-      minutes,
-      events: added.length ? [...this.history.events, ...added] : this.history.events,
-    };
+    if (columns) this.columns = columns;
+    const finer = this.zoomColumns;
+    if (finer && finer.to >= this.span.to) {
+      const more = copyColumns(finer.columns);
+      for (const e of mine) {
+        if (e.type === 'check' && e.result.target !== 'validation')
+          addCheck(more, e.result.target, Date.parse(e.result.at), e.result.ok, e.result.latencyMs);
+      }
+      this.zoomColumns = { ...finer, to: Math.max(finer.to, nowMs), columns: more };
+    }
+    if (added.length) this.history = { ...this.history, events: [...this.history.events, ...added] };
     this.span = { from: this.span.from, to: Math.max(this.span.to, nowMs) };
   }
 
@@ -137,6 +165,50 @@ export class PairDetailStore {
     const b = Math.min(this.span.to, Math.max(from, to));
     if (b - a < min) return;
     this.zoom = { from: a, to: b };
+    this.refineLater();
+  }
+
+  private refineTimer: ReturnType<typeof setTimeout> | undefined;
+  private refineSeq = 0;
+
+  /** Zooming by wheel or buttons comes in bursts: the finer history is asked for once it settles. */
+  private refineLater(): void {
+    clearTimeout(this.refineTimer);
+    this.refineTimer = setTimeout(() => void this.refine(), 150);
+  }
+
+  /**
+   * Loads finer buckets around the zoomed window (twice its width, within the span) when the
+   * range's are coarser than the window needs (a 30-day range in 15-minute buckets zoomed to an hour).
+   */
+  async refine(): Promise<void> {
+    const z = this.zoom;
+    const coarse = this.columns;
+    if (!z || !coarse || autoBucketMs(z.to - z.from) >= coarse.bucketMs) return;
+    const have = this.zoomColumns;
+    if (
+      have &&
+      have.from <= z.from &&
+      have.to >= z.to &&
+      autoBucketMs(have.to - have.from) <= autoBucketMs(z.to - z.from)
+    )
+      return;
+    const width = z.to - z.from;
+    const from = Math.max(this.span.from, z.from - width / 2);
+    const to = Math.min(this.span.to, z.to + width / 2);
+    const seq = ++this.refineSeq;
+    try {
+      const history = await this.backend.history(this.id, {
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        shape: 'columns',
+        bucket: 'auto',
+      });
+      if (seq === this.refineSeq) this.zoomColumns = { from, to, columns: columnsOf(history) };
+    } catch (err) {
+      // The coarse buckets still show the window; the page says why it is not finer.
+      if (seq === this.refineSeq) this.error = errorMessage(err);
+    }
   }
 
   /** Zoom around the time `at` by `factor` (< 1 in, > 1 out); zoomed out past the span, it follows live again. */
@@ -185,33 +257,8 @@ export class PairDetailStore {
     const shift = (w.to - w.from) * fraction;
     const from = Math.max(this.span.from, Math.min(this.span.to - (w.to - w.from), w.from + shift));
     this.zoom = { from, to: from + (w.to - w.from) };
+    this.refineLater();
   }
-}
-
-function addToMinutes(
-  minutes: MinuteAggregate[],
-  target: 'primary' | 'standby',
-  at: string,
-  ok: boolean,
-  latencyMs: number,
-): MinuteAggregate[] {
-  const minute = new Date(Math.floor(Date.parse(at) / 60_000) * 60_000).toISOString();
-  for (let i = minutes.length - 1; i >= 0 && i >= minutes.length - 4; i--) {
-    const m = minutes[i]!;
-    if (m.target === target && Date.parse(m.minute) === Date.parse(minute)) {
-      const next = minutes.slice();
-      next[i] = {
-        ...m,
-        checks: m.checks + 1,
-        failures: m.failures + (ok ? 0 : 1),
-        maxMs: Math.max(m.maxMs, latencyMs),
-        // The running p50 is approximated until the history is reloaded.
-        p50Ms: m.p50Ms + (latencyMs - m.p50Ms) / (m.checks + 1),
-      };
-      return next;
-    }
-  }
-  return [...minutes, { minute, target, checks: 1, failures: ok ? 0 : 1, p50Ms: latencyMs, maxMs: latencyMs }];
 }
 
 export function filterLog(events: HistoryEvent[], types: LogType[], text: string): HistoryEvent[] {
