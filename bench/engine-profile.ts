@@ -1,5 +1,5 @@
 // Profiles of the measured window only (not the start-up): a CPU profile and a sampling heap
-// profile of the process, taken through the inspector and written as `.cpuprofile` and
+// profile of everything allocated in it (also what was collected since), taken through the inspector and written as `.cpuprofile` and
 // `.heapprofile` files (open them in Chrome DevTools or speedscope), and `.memory.json`: memory at
 // the end of the window and after a full garbage collection (what is live, what was garbage). With
 // `snapshot`, a heap snapshot after that collection too. Used by the engine-scale children when
@@ -22,7 +22,12 @@ export async function startWindowProfile(dir: string, name: string, snapshot = f
   await session.post('Profiler.setSamplingInterval', { interval: 500 });
   await session.post('Profiler.start');
   await session.post('HeapProfiler.enable');
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16 * 1024 });
+  // Every allocation of the window, also what the collector has freed since: what makes garbage.
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  } as { samplingInterval: number });
   return {
     async stop() {
       const { profile } = await session.post('Profiler.stop');
