@@ -147,11 +147,15 @@ function combine(results: ScaleResult[]): ScaleResult {
     lagP99Ms: worst((r) => r.lagP99Ms),
     lagMaxMs: worst((r) => r.lagMaxMs),
     startupMs: worst((r) => r.startupMs),
+    // The commonest failure of the round that failed most (the least-CPU round may have failed none).
+    ...pick(results.reduce((a, b) => (b.failed > a.failed ? b : a)).topError),
     unsettled: worst((r) => r.unsettled),
     verifying: sum((r) => r.verifying ?? 0),
     failovers: sum((r) => r.failovers ?? 0),
   };
 }
+
+const pick = (topError: string | undefined): { topError?: string } => (topError ? { topError } : {});
 
 function scaleRows(
   group: string,
