@@ -6,6 +6,7 @@
 // late by x ms shows as +x here; a whole slot skipped shows as a missed check.
 
 import { readFileSync } from 'node:fs';
+import { startWindowProfile } from './engine-profile.js';
 import type { BenchPair } from './pairs-xml.js';
 
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -168,6 +169,8 @@ export interface ScaleJob {
   /** Steady state begins this long after every pair has been checked twice. */
   warmupMs: number;
   durationMs: number;
+  /** Write a CPU and a sampling heap profile of the window into `dir` (bench/engine-profile.ts). */
+  profile?: { dir: string; name: string; snapshot?: boolean };
 }
 
 /** Opening thousands of connections takes seconds; measure only once every pair is polled. */
@@ -181,10 +184,12 @@ export async function measureWindow(
   const deadline = performance.now() + SETTLE_DEADLINE_MS;
   while (!log.settled && performance.now() < deadline) await sleep(50);
   await sleep(job.warmupMs);
+  const profile = job.profile && (await startWindowProfile(job.profile.dir, job.profile.name, job.profile.snapshot));
   log.startWindow();
   onWindow();
   await sleep(job.durationMs);
   log.endWindow();
+  if (profile) await profile.stop();
   return log.result();
 }
 

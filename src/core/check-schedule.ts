@@ -71,17 +71,21 @@ export class CheckSchedule {
     return call;
   }
 
-  /** The round's outcomes are in (or the watcher stopped): no timer until the next is set. */
+  /**
+   * The round's outcomes are in: no timer until the next is set, and the round's calls are let go
+   * (a finished call still holds its answer's headers and its connection's handler until then).
+   */
   clear(): void {
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.mode = 'idle';
+    this.calls.length = 0;
   }
 
-  /** Stop: no timer, the calls in flight cut short. */
+  /** Stop: the calls in flight cut short, no timer. */
   stop(): void {
-    this.clear();
     this.cancelCalls();
+    this.clear();
   }
 
   private cancelCalls(): void {

@@ -22,6 +22,21 @@ import { ActionEpisode } from './action-episode.js';
 import type { PersistedState } from './ports.js';
 import type { WatcherDeps } from './watcher.js';
 
+/** The fields of a status that a check event does not carry, as last sent. */
+interface Overview {
+  state: PairState | undefined;
+  since: number;
+  reason: string | undefined;
+  pausedBy: 'schedule' | undefined;
+  primaryAnswering: boolean;
+  standbyDown: boolean;
+  isolated: boolean;
+  isolatedSince: number | undefined;
+  phase: string | undefined;
+  attempts: number;
+  decisionAt: string | undefined;
+}
+
 export class PairMachine {
   settings: PairSettings;
   protected readonly deps: WatcherDeps;
@@ -50,8 +65,20 @@ export class PairMachine {
   private isolatedSince: number | undefined;
   protected lastDecision: Decision | undefined;
   protected readonly episode: ActionEpisode;
-  /** What the overview was last sent of the status (see `overviewKey`). */
-  private sentKey = '';
+  /** What the overview was last sent of the status (see `overviewChanged`). */
+  private readonly sent: Overview = {
+    state: undefined,
+    since: 0,
+    reason: undefined,
+    pausedBy: undefined,
+    primaryAnswering: false,
+    standbyDown: false,
+    isolated: false,
+    isolatedSince: undefined,
+    phase: undefined,
+    attempts: -1,
+    decisionAt: undefined,
+  };
   /** Bumped on every state change, so that a check started before an operator's move is not judged. */
   protected generation = 0;
 
@@ -187,32 +214,52 @@ export class PairMachine {
     };
     // Check events are the bulk of the stream: the status rides along only when the overview would
     // otherwise miss something (the check's own result and count it takes from the event itself).
-    this.deps.hooks.emit(this.overviewKey() === this.sentKey ? event : this.withStatus(event));
+    this.deps.hooks.emit(this.overviewChanged() ? this.withStatus(event) : event);
   }
 
   /** The event with the status it leaves the pair in, so that no client re-applies these rules. */
   private withStatus<E extends StateEvent | ActionEvent | CheckEvent>(event: E): E {
     event.status = this.status();
-    this.sentKey = this.overviewKey();
+    this.markSent();
     return event;
   }
 
-  /** The part of the status a check event does not carry by itself. */
-  private overviewKey(): string {
+  /**
+   * Whether the part of the status a check event does not carry by itself changed since a status was
+   * last sent. Compared field by field: this runs for every check of every pair.
+   */
+  private overviewChanged(): boolean {
+    const sent = this.sent;
     const action = this.episode.current;
-    return JSON.stringify([
-      this.state,
-      this.since,
-      this.reason,
-      this.pausedBy,
-      this.primaryAnswering,
-      this.standbyDown,
-      this.isolated,
-      this.isolatedSince,
-      action?.phase,
-      action?.attempts.length,
-      this.lastDecision?.at,
-    ]);
+    return (
+      sent.state !== this.state ||
+      sent.since !== this.since ||
+      sent.reason !== this.reason ||
+      sent.pausedBy !== this.pausedBy ||
+      sent.primaryAnswering !== this.primaryAnswering ||
+      sent.standbyDown !== this.standbyDown ||
+      sent.isolated !== this.isolated ||
+      sent.isolatedSince !== this.isolatedSince ||
+      sent.phase !== action?.phase ||
+      sent.attempts !== (action ? action.attempts.length : -1) ||
+      sent.decisionAt !== this.lastDecision?.at
+    );
+  }
+
+  private markSent(): void {
+    const sent = this.sent;
+    const action = this.episode.current;
+    sent.state = this.state;
+    sent.since = this.since;
+    sent.reason = this.reason;
+    sent.pausedBy = this.pausedBy;
+    sent.primaryAnswering = this.primaryAnswering;
+    sent.standbyDown = this.standbyDown;
+    sent.isolated = this.isolated;
+    sent.isolatedSince = this.isolatedSince;
+    sent.phase = action?.phase;
+    sent.attempts = action ? action.attempts.length : -1;
+    sent.decisionAt = this.lastDecision?.at;
   }
 
   /** Starting waits for a first answer again (after re-arm, resume or new detection settings). */

@@ -20,6 +20,15 @@ import {
 
 export const DEFAULT_READINESS_INTERVAL_S = 300;
 
+/**
+ * First rounds of pairs watched together start at least this far apart: a thousand pairs added at
+ * once (the engine's start) would otherwise send a thousand validation checks to the same site and
+ * open a thousand connections to the action receivers in the same millisecond, stall the watchers'
+ * checks, and time out against their own queue. Later rounds keep the spread (each comes an
+ * interval after its own round).
+ */
+export const FIRST_ROUND_SPACING_MS = 10;
+
 export interface ReadinessSources {
   settings(id: string): PairSettings | undefined;
   status(id: string): PairStatus | undefined;
@@ -44,6 +53,8 @@ export class ReadinessWatch {
   private readonly pairs = new Map<string, PairRound>();
   private stopped = false;
   private readonly firstDelayMs: number;
+  /** Monotonic time before which no further first round starts (see FIRST_ROUND_SPACING_MS). */
+  private nextFirstAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: ReadinessContext,
@@ -59,11 +70,11 @@ export class ReadinessWatch {
     const round = this.pairs.get(id);
     if (round) {
       this.ctx.timers.clearTimeout(round.timer);
-      round.timer = this.schedule(id, this.firstDelayMs);
+      round.timer = this.schedule(id, this.firstDelay());
       return;
     }
     this.pairs.set(id, {
-      timer: this.schedule(id, this.firstDelayMs),
+      timer: this.schedule(id, this.firstDelay()),
       running: undefined,
       last: undefined,
       alerted: false,
@@ -90,6 +101,14 @@ export class ReadinessWatch {
     const round = this.pairs.get(id);
     if (!round || this.stopped) return Promise.resolve(undefined);
     return this.run(id, round);
+  }
+
+  /** The first delay, pushed back to keep first rounds FIRST_ROUND_SPACING_MS apart. */
+  private firstDelay(): number {
+    const now = this.ctx.clock.monotonic();
+    const at = Math.max(now + this.firstDelayMs, this.nextFirstAt);
+    this.nextFirstAt = at + FIRST_ROUND_SPACING_MS;
+    return at - now;
   }
 
   private schedule(id: string, ms: number): unknown {

@@ -35,16 +35,31 @@ export interface PlanOutcome {
 }
 
 /** Starts both halves at once; every call goes through `track` (the round's deadline cancels them). */
-export async function runPlan(
+export function runPlan(
   ctx: Pick<EngineContext, 'client' | 'sip'>,
   plan: CheckPlan,
   timeoutMs: number,
   track: (call: ProbeCall) => ProbeCall = (c) => c,
 ): Promise<PlanOutcome> {
+  // The common case (HTTP only) without a second promise and the spreads: it runs for every check.
+  if (!plan.sip && plan.http) return track(ctx.client.probe(plan.http, timeoutMs)).result.then(httpOnly);
+  return runBoth(ctx, plan, timeoutMs, track);
+}
+
+async function runBoth(
+  ctx: Pick<EngineContext, 'client' | 'sip'>,
+  plan: CheckPlan,
+  timeoutMs: number,
+  track: (call: ProbeCall) => ProbeCall,
+): Promise<PlanOutcome> {
   const http = plan.http ? track(ctx.client.probe(plan.http, timeoutMs)).result : undefined;
   const sip = plan.sip ? track(ctx.sip.options(plan.sip.target, timeoutMs)).result : undefined;
   const [h, s] = await Promise.all([http, sip]);
   return { ...(h ? { http: h } : {}), ...(s ? { sip: s } : {}) };
+}
+
+function httpOnly(http: ProbeOutcome): PlanOutcome {
+  return { http };
 }
 
 export function sipCheckResult(sip: CompiledSip, outcome: ProbeOutcome): SipCheckResult {

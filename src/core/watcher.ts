@@ -46,6 +46,8 @@ export class Watcher extends PairMachine {
   private running = false;
   private readonly schedule: CheckSchedule;
   private inFlight: Promise<void> | undefined;
+  /** Every call of a round goes through the schedule, so that the round's deadline cancels it. */
+  private readonly track = (call: ProbeCall): ProbeCall => this.schedule.track(call);
 
   constructor(settings: PairSettings, deps: WatcherDeps, persisted?: PersistedState) {
     super(settings, deps, persisted);
@@ -208,7 +210,7 @@ export class Watcher extends PairMachine {
     const generation = this.generation;
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
-    const track = (call: ProbeCall) => schedule.track(call);
+    const track = this.track;
     const standbyPlan = this.standbyPlan;
     const primaryRun = runPlan(this.deps.ctx, this.primaryPlan, this.timeoutMs, track);
     const standbyRun = standbyPlan ? runPlan(this.deps.ctx, standbyPlan, this.timeoutMs, track) : undefined;
@@ -304,7 +306,7 @@ export class Watcher extends PairMachine {
     const schedule = this.schedule;
     schedule.armDeadline(this.timeoutMs);
     const primaryPlan = this.primaryPlan;
-    const primaryRun = runPlan(this.deps.ctx, primaryPlan, this.timeoutMs, (call) => schedule.track(call));
+    const primaryRun = runPlan(this.deps.ctx, primaryPlan, this.timeoutMs, this.track);
     const calls = this.validationTargets.map((target) => schedule.track(client.probe(target, this.timeoutMs)).result);
     const [primaryOutcome, outcomes] = await Promise.all([primaryRun, Promise.all(calls)]);
     schedule.clear();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createDnsClient } from '../../src/core/dns-client.js';
 import { createHttpClient } from '../../src/core/http-client.js';
 import { engineContext } from '../../src/core/engine-context.js';
-import { ReadinessWatch, type ReadinessSources } from '../../src/core/readiness.js';
+import { FIRST_ROUND_SPACING_MS, ReadinessWatch, type ReadinessSources } from '../../src/core/readiness.js';
 import type { AlertEvent, EngineEvent, PairSettings, PairStatus } from '../../src/shared/model.js';
 import type { CertificateStatus } from '../../src/shared/pbx-health.js';
 import { pairSettings } from '../helpers/engine-fixtures.js';
@@ -268,5 +268,29 @@ describe('readiness schedule', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('spreads the first rounds of pairs watched together instead of starting them all at once', () => {
+    // A manual monotonic clock and timers that only record their delays: the schedule is exact.
+    let now = 0;
+    const delays: number[] = [];
+    const base = engineContext({ client });
+    const watch = new ReadinessWatch(
+      {
+        ...base,
+        clock: { ...base.clock, monotonic: () => now },
+        timers: { setTimeout: (_fn: () => void, ms: number) => delays.push(ms), clearTimeout: () => {} },
+        dns: createDnsClient(),
+      },
+      { settings: () => undefined, status: () => undefined, emit: () => {} },
+      { firstDelayMs: 1000 },
+    );
+    for (const id of ['a', 'b', 'c']) watch.watch(id);
+    expect(delays).toEqual([1000, 1000 + FIRST_ROUND_SPACING_MS, 1000 + 2 * FIRST_ROUND_SPACING_MS]);
+    // A pair watched long after the others waits only its own first delay.
+    now = 5000;
+    watch.watch('d');
+    expect(delays.at(-1)).toBe(1000);
+    watch.stop();
   });
 });
