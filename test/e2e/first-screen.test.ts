@@ -27,7 +27,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-it('asks for the pair list once, before the bundle runs, with the token from the address', async () => {
+it('asks for the pair list once, in columns, before the bundle runs, with the token from the address; loads a view on the way to its link', async () => {
   const site = await HttpFixture.start();
   cleanups.push(() => site.close());
   const s: TestService = await startTestService({
@@ -61,5 +61,17 @@ it('asks for the pair list once, before the bundle runs, with the token from the
   // The list was asked for by boot.js, which runs before the module bundle is even requested.
   expect(listIndex).toBeLessThan(bundleIndex);
   expect(await requests[listIndex]!.headerValue('authorization')).toBe(`Bearer ${s.token}`);
+  // In the compact form (shared/pair-columns.ts), which the app reads back into the statuses shown.
+  expect(new URL(requests[listIndex]!.url()).search).toBe('?format=columns');
+  expect(errors).toEqual([]);
+
+  // The other views are not loaded with the first screen, only as the pointer heads for a link to one.
+  const detailChunk = (r: Request) => /\/assets\/PairDetail-.*\.js$/.test(new URL(r.url()).pathname);
+  expect(requests.some(detailChunk)).toBe(false);
+  const loading = page.waitForRequest(detailChunk);
+  await page.getByRole('link', { name: 'ACME' }).hover();
+  await loading;
+  await page.getByRole('link', { name: 'ACME' }).click();
+  await page.getByRole('heading', { name: 'ACME' }).first().waitFor();
   expect(errors).toEqual([]);
 });

@@ -33,6 +33,7 @@ import type {
   PairStatus,
 } from '$shared/model';
 import type { MaintenanceInfo, MaintenanceWindow } from '$shared/maintenance';
+import { fromPairColumns, PAIR_COLUMNS_FORMAT } from '$shared/pair-columns';
 import { errorFromBody } from './errors';
 import { SseParser } from './sse';
 
@@ -88,9 +89,12 @@ export class HttpBackend implements Backend {
   health(): Promise<HealthInfo> {
     return this.request('GET', API_PATHS.health);
   }
-  listPairs(): Promise<PairStatus[]> {
+  /** In the compact columns form (shared/pair-columns.ts); a service older than that form answers the plain array. */
+  async listPairs(): Promise<PairStatus[]> {
+    const path = `${API_PATHS.pairs}?format=${PAIR_COLUMNS_FORMAT}`;
     const early = this.takeFirstPairs();
-    return early ? this.answer(early, 'GET', API_PATHS.pairs, 'json') : this.request('GET', API_PATHS.pairs);
+    const body = await (early ? this.answer<unknown>(early, 'GET', path, 'json') : this.request<unknown>('GET', path));
+    return Array.isArray(body) ? (body as PairStatus[]) : fromPairColumns(body);
   }
   getPair(id: string): Promise<PairDetail> {
     return this.request('GET', API_PATHS.pair(id));
