@@ -1,4 +1,4 @@
-// `node --import tsx bench/dashboard-only.ts [--pairs N] [--seconds S]`: row 4 alone (the dashboard
+// `node --import tsx bench/dashboard-only.ts [--pairs N] [--seconds S] [--rounds R]`: row 4 alone (the dashboard
 // against the plain page), printed and not written to docs/PERFORMANCE.md, to measure a change to
 // the dashboard without running the whole benchmark. BENCH_DASHBOARD_PROFILE and BENCH_TRACE apply.
 
@@ -24,6 +24,7 @@ const rows = await dashboardRows({
   timelineDays: 30,
   timelineChecks: 100_000,
   settleMs: 2_000,
+  rounds: flag('--rounds', 2),
 });
 console.log(`\n${machine()}, load average ${load}\n`);
 console.log(textTable(rows));

@@ -27,6 +27,8 @@ export interface DashboardOptions {
   timelineChecks: number;
   /** Live checking before the page opens, so it opens on a running service. */
   settleMs: number;
+  /** Rounds of the two pages, alternating; each side's best round is reported (1 unless given). */
+  rounds?: number;
 }
 
 const TARGET = { updateMs: 8, interactiveMs: 500, timelineMs: 100 };
@@ -405,24 +407,36 @@ export async function dashboardRows(opts: DashboardOptions): Promise<Row[]> {
     lap('chromium launched');
     await untilAllWatching(url, new URL(dashboardUrl).hash, opts.pairs + 1);
     await sleep(opts.settleMs);
-    if (process.env.BENCH_TRACE) {
-      for (const path of ['/', '/', '/boot.js', '/']) {
-        const t0 = performance.now();
-        const res = await fetch(url + path);
-        await res.arrayBuffer();
-        console.error(`  GET ${path}: ${(performance.now() - t0).toFixed(0)} ms`);
-      }
-    }
     lap('service steady');
-    const app = await measurePage(browser, dashboardUrl, opts, lap);
-    const floor = await measurePage(browser, url + FLOOR_PATH + new URL(dashboardUrl).hash, opts, lap);
-    return dashboardTable(opts, app, floor).map((r) => ({ ...r, group: r.group + stale }));
+    // The two pages alternate, and each side's figure is its best round: other work on the machine
+    // only ever adds to a page's time, and one page must not be measured in a busy moment alone.
+    const apps: PageResult[] = [];
+    const floors: PageResult[] = [];
+    for (let round = 0; round < (opts.rounds ?? 1); round++) {
+      apps.push(await measurePage(browser, dashboardUrl, opts, lap));
+      floors.push(await measurePage(browser, url + FLOOR_PATH + new URL(dashboardUrl).hash, opts, lap));
+    }
+    const rounds = apps.length > 1 ? ` (best of ${apps.length} rounds)` : '';
+    return dashboardTable(opts, bestOf(apps), bestOf(floors)).map((r) => ({ ...r, group: r.group + rounds + stale }));
   } finally {
     await browser?.close();
     await service?.stop();
     await servers.close();
     await rm(serverdir, { recursive: true, force: true });
   }
+}
+
+const medianOf = (values: number[]): number => percentile(Float64Array.from(values).sort(), 50);
+
+/** Of a page's rounds, each measure's best: first screen, live updates and timeline apart. */
+function bestOf(results: PageResult[]): PageResult {
+  const least = (key: (r: PageResult) => number): PageResult =>
+    results.reduce((best, r) => (key(r) < key(best) ? r : best));
+  return {
+    screen: least((r) => r.screen.interactiveMs).screen,
+    updates: least((r) => medianOf(r.updates.perSecond)).updates,
+    drawn: least((r) => r.drawn.drawMs).drawn,
+  };
 }
 
 function dashboardTable(opts: DashboardOptions, app: PageResult, floor: PageResult): Row[] {
