@@ -20,25 +20,28 @@ export interface PairColumns {
 /** The status fields split into columns of their own fields (each is a CheckResult, never empty). */
 const SPLIT = ['lastPrimary', 'lastStandby'] as const;
 type SplitKey = (typeof SPLIT)[number];
-const isSplit = (key: string): key is SplitKey => (SPLIT as readonly string[]).includes(key);
+const isSplit = (key: string): key is SplitKey => key === SPLIT[0] || key === SPLIT[1];
 
 export function toPairColumns(list: readonly PairStatus[]): PairColumns {
-  const columns: Record<string, unknown[]> = {};
   const n = list.length;
-  const put = (name: string, i: number, value: unknown): void => {
-    if (value === undefined) return;
-    let column = columns[name];
-    if (!column) columns[name] = column = new Array<unknown>(n).fill(null);
-    column[i] = value;
-  };
+  const columns: Record<string, unknown[]> = {};
+  const column = (name: string): unknown[] => (columns[name] = new Array<unknown>(n).fill(null));
+  // The columns of each split field by its own field names: no name is built per pair (this runs on
+  // the service's event loop, for every pair at each first screen).
+  const splits: Partial<Record<SplitKey, Record<string, unknown[]>>> = {};
   for (let i = 0; i < n; i++) {
     const status = list[i]! as unknown as Record<string, unknown>;
     for (const key in status) {
       const value = status[key];
-      if (isSplit(key) && value !== undefined) {
-        const check = value as unknown as Record<string, unknown>;
-        for (const field in check) put(`${key}.${field}`, i, check[field]);
-      } else put(key, i, value);
+      if (value === undefined) continue;
+      if (isSplit(key)) {
+        const check = value as Record<string, unknown>;
+        const own = (splits[key] ??= {});
+        for (const field in check) {
+          const v = check[field];
+          if (v !== undefined) (own[field] ?? (own[field] = column(`${key}.${field}`)))[i] = v;
+        }
+      } else (columns[key] ?? column(key))[i] = value;
     }
   }
   return { format: PAIR_COLUMNS_FORMAT, count: n, columns };

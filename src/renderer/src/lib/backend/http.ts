@@ -229,13 +229,15 @@ export class HttpBackend implements Backend {
   }
 
   /**
-   * The pair list boot.js asked for before the bundle loaded, once, if it was asked with the token in
+   * The pair list boot.js asked for before the bundle ran, once, if it was asked with the token in
    * use now and for this service.
    */
   private takeFirstPairs(): Promise<Response> | undefined {
-    const early = typeof window === 'undefined' ? undefined : window.__pbxFirstPairs;
+    if (typeof window === 'undefined') return undefined;
+    const early = window.__pbxFirstPairs;
+    // Taken (or, should boot.js run late, not to be asked for again): boot.js asks only while undefined.
+    window.__pbxFirstPairs = null;
     if (!early) return undefined;
-    delete window.__pbxFirstPairs;
     return early.token === this.token && this.baseUrl === '' ? early.response : undefined;
   }
 
