@@ -376,7 +376,12 @@ async function measurePage(
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
     const profiling = app ? await startProfile(cdp, process.env.BENCH_DASHBOARD_PROFILE) : undefined;
+    // BENCH_DASHBOARD_TRACE=<prefix>: Chrome's timeline trace of the live updates of each page
+    // (<prefix>-app.json, <prefix>-plain.json; chrome://tracing or DevTools' Performance panel).
+    const traceFile = process.env.BENCH_DASHBOARD_TRACE;
+    if (traceFile) await browser.startTracing(page, { categories: ['devtools.timeline'] });
     const updates = await updateCost(page, cdp, opts.sampleS);
+    if (traceFile) await writeFile(`${traceFile}-${app ? 'app' : 'plain'}.json`, await browser.stopTracing());
     await profiling?.();
     lap('updates sampled');
     const drawn = await timeline(page, opts.timelineDays);
