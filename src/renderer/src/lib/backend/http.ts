@@ -34,6 +34,7 @@ import type {
 } from '$shared/model';
 import type { MaintenanceInfo, MaintenanceWindow } from '$shared/maintenance';
 import { fromPairColumns, PAIR_COLUMNS_FORMAT } from '$shared/pair-columns';
+import { mark } from '../perf';
 import { errorFromBody } from './errors';
 import { SseParser } from './sse';
 
@@ -94,6 +95,7 @@ export class HttpBackend implements Backend {
     const path = `${API_PATHS.pairs}?format=${PAIR_COLUMNS_FORMAT}`;
     const early = this.takeFirstPairs();
     const body = await (early ? this.answer<unknown>(early, 'GET', path, 'json') : this.request<unknown>('GET', path));
+    mark('pairs-parsed');
     return Array.isArray(body) ? (body as PairStatus[]) : fromPairColumns(body);
   }
   getPair(id: string): Promise<PairDetail> {
