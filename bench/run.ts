@@ -68,7 +68,7 @@ const plan: Plan = smoke
       },
       detection: { trials: 20, intervalS: 1, toleratedFailures: 2, spacingMs: 300 },
       history: { days: 30, intervalS: 1 },
-      dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000 },
+      dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000, rounds: 2 },
       metrics: { pairs: 5000, scrapes: 10 },
     };
 
@@ -171,7 +171,10 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    script, layout and style time and its own timing of its event batches beside it.
    "Interactive" is the \`pairs-rendered\` mark, extended past any long task that starts within
    50 ms of it. The timeline is the \`timeline-draw\` measure of the first draw after the
-   history of the chosen range arrived; click-to-drawn includes fetching that history.
+   history of the chosen range arrived; click-to-drawn includes fetching that history. The two pages
+   alternate for two rounds, each in a fresh browser context, and each measure is a page's best round.
+   \`node --import tsx bench/dashboard-only.ts\` runs this row alone (printed, not written here);
+   BENCH_TRACE=1 adds what arrived when and the app's marks on its way to the first screen.
 5. **Metrics.** The exporter of GET /metrics (src/server/metrics.ts on prom-client) in process, with
    every pair's primary, standby and validation checks counted and timed (40 each), scraped after a
    warm-up; between two scrapes every pair is checked once more and every fiftieth pair's failure

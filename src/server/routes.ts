@@ -19,6 +19,7 @@ import {
   type HistoryQuery,
 } from '../shared/api.js';
 import type { PairSettings } from '../shared/model.js';
+import { PAIR_COLUMNS_FORMAT, toPairColumns } from '../shared/pair-columns.js';
 import { callerOf, type ApiAuth } from './auth.js';
 import type { EventHub } from './sse.js';
 import type { Logger } from '../core/ports.js';
@@ -55,6 +56,11 @@ const historyQuery = {
     shape: { type: 'string', maxLength: 20 },
     bucket: { type: 'string', maxLength: 20 },
   },
+} as const;
+
+const pairListQuery = {
+  type: 'object',
+  properties: { format: { type: 'string', enum: [PAIR_COLUMNS_FORMAT] } },
 } as const;
 
 const whoQuery = {
@@ -231,7 +237,11 @@ export function streamKey(name: string): string {
 }
 
 function registerPairRoutes(api: FastifyInstance, monitor: MonitorApi): void {
-  api.get('/api/pairs', async () => monitor.listPairs());
+  // ?format=columns: the same list in the compact form the dashboard's first screen reads (shared/pair-columns.ts).
+  api.get('/api/pairs', { schema: { querystring: pairListQuery } }, async (request) => {
+    const list = await monitor.listPairs();
+    return (request.query as { format?: string }).format === PAIR_COLUMNS_FORMAT ? toPairColumns(list) : list;
+  });
   api.post('/api/pairs', { schema: { body: settingsBody, querystring: whoQuery } }, async (request, reply) => {
     const detail = await monitor.addPair(
       request.body as PairSettings,

@@ -27,7 +27,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-it('asks for the pair list once, before the bundle runs, with the token from the address', async () => {
+it('asks for the pair list once, in columns, before the bundle runs, with the token from the address; loads a view on the way to its link', async () => {
   const site = await HttpFixture.start();
   cleanups.push(() => site.close());
   const s: TestService = await startTestService({
@@ -54,12 +54,28 @@ it('asks for the pair list once, before the bundle runs, with the token from the
   await page.getByText('ACME').first().waitFor();
   const paths = requests.map((r) => new URL(r.url()).pathname);
   const listIndex = paths.indexOf('/api/pairs');
-  const bundleIndex = paths.findIndex((p) => /\/assets\/index-.*\.js$/.test(p));
   expect(listIndex).toBeGreaterThanOrEqual(0);
-  expect(bundleIndex).toBeGreaterThanOrEqual(0);
   expect(paths.filter((p) => p === '/api/pairs')).toHaveLength(1);
-  // The list was asked for by boot.js, which runs before the module bundle is even requested.
-  expect(listIndex).toBeLessThan(bundleIndex);
+  // The list was asked for by boot.js (async, beside the bundle's own requests), before the bundle ran.
+  const { listAskedAt, bundleRanAt } = await page.evaluate(() => ({
+    listAskedAt: performance.getEntriesByType('resource').find((e) => e.name.includes('/api/pairs?'))?.startTime,
+    bundleRanAt: performance.getEntriesByName('bundle-running')[0]?.startTime,
+  }));
+  expect(listAskedAt).toBeDefined();
+  expect(bundleRanAt).toBeDefined();
+  expect(listAskedAt!).toBeLessThan(bundleRanAt!);
   expect(await requests[listIndex]!.headerValue('authorization')).toBe(`Bearer ${s.token}`);
+  // In the compact form (shared/pair-columns.ts), which the app reads back into the statuses shown.
+  expect(new URL(requests[listIndex]!.url()).search).toBe('?format=columns');
+  expect(errors).toEqual([]);
+
+  // The other views are not loaded with the first screen, only as the pointer heads for a link to one.
+  const detailChunk = (r: Request) => /\/assets\/PairDetail-.*\.js$/.test(new URL(r.url()).pathname);
+  expect(requests.some(detailChunk)).toBe(false);
+  const loading = page.waitForRequest(detailChunk);
+  await page.getByRole('link', { name: 'ACME' }).hover();
+  await loading;
+  await page.getByRole('link', { name: 'ACME' }).click();
+  await page.getByRole('heading', { name: 'ACME' }).first().waitFor();
   expect(errors).toEqual([]);
 });

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpBackend } from '../../src/renderer/src/lib/backend/http';
 import { takeTokenFromLocation } from '../../src/renderer/src/lib/backend/token';
 import { MonitorError, type ConnectionState } from '$shared/api';
-import type { EngineEvent } from '$shared/model';
+import type { EngineEvent, PairStatus } from '$shared/model';
+import { toPairColumns, type PairColumns } from '$shared/pair-columns';
 
 interface Seen {
   method: string;
@@ -19,6 +20,8 @@ let server: Server;
 let base: string;
 let seen: Seen[];
 let streams: ServerResponse[];
+/** What GET /api/pairs?format=columns answers; undefined: the service is older than that form. */
+let columnsAnswer: PairColumns | undefined;
 
 function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   if (req.headers.authorization !== 'Bearer s3cret') {
@@ -43,7 +46,12 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
     );
     return;
   }
-  if (req.url === '/api/pairs') {
+  if (req.method === 'GET' && req.url === '/api/pairs?format=columns' && columnsAnswer) {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(columnsAnswer));
+    return;
+  }
+  // A service older than the columns form ignores the parameter and answers the plain array.
+  if (req.method === 'GET' && (req.url === '/api/pairs' || req.url?.startsWith('/api/pairs?'))) {
     res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
     return;
   }
@@ -60,6 +68,7 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
 
 beforeEach(async () => {
   seen = [];
+  columnsAnswer = undefined;
   streams = [];
   server = createServer((req, res) => {
     let body = '';
@@ -83,7 +92,33 @@ describe('HttpBackend', () => {
   it('sends the bearer token on every /api/ call', async () => {
     const backend = new HttpBackend({ baseUrl: base, token: 's3cret' });
     await expect(backend.listPairs()).resolves.toEqual([]);
-    expect(seen[0]).toMatchObject({ method: 'GET', url: '/api/pairs', authorization: 'Bearer s3cret' });
+    expect(seen[0]).toMatchObject({ method: 'GET', url: '/api/pairs?format=columns', authorization: 'Bearer s3cret' });
+  });
+
+  it('asks for the pair list in columns and gives back the statuses', async () => {
+    const status: PairStatus = {
+      id: 'acme',
+      name: 'ACME',
+      state: 'waiting',
+      since: '2026-12-03T05:00:00.000Z',
+      consecutiveFailures: 0,
+      toleratedFailures: 2,
+      interval: 1,
+      lastPrimary: {
+        target: 'primary',
+        url: 'http://p/',
+        ok: true,
+        status: 200,
+        latencyMs: 4,
+        at: '2026-12-03T05:00:01.000Z',
+      },
+      primaryAnswering: false,
+      standbyDown: false,
+      isolated: false,
+    };
+    columnsAnswer = toPairColumns([status]);
+    const backend = new HttpBackend({ baseUrl: base, token: 's3cret' });
+    await expect(backend.listPairs()).resolves.toEqual([status]);
   });
 
   it('turns an error body into a MonitorError with the problems by field', async () => {

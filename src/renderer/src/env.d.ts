@@ -9,8 +9,11 @@ declare global {
     pbxMonitor?: DesktopBridge;
     /** Timings for the benchmark; see lib/perf.ts. */
     __pbxPerf?: PerfRecord;
-    /** The pair list public/boot.js requested before the bundle ran (browser only; taken once). */
-    __pbxFirstPairs?: { token: string; response: Promise<Response> };
+    /**
+     * The pair list public/boot.js requested before the bundle ran (browser only); null once the app
+     * has taken it or asked for the list itself.
+     */
+    __pbxFirstPairs?: { token: string; response: Promise<Response> } | null;
   }
 }
 

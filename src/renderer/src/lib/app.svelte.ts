@@ -79,25 +79,20 @@ export class AppState {
     this.hub.connect(this.backend);
     this.offShowPair = this.backend.onShowPair?.((id) => this.router.go({ view: 'pair', id }));
     this.clock.start();
-    // The pair list first: with a thousand pairs the rest (the day's alerts from history above all)
-    // would otherwise hold the service's answer that makes the first screen.
+    // The pair list first, alone: with a thousand pairs everything else (the day's alerts from history
+    // above all) would hold the service's answer that makes the first screen, and each answer handled
+    // meanwhile delays drawing it. The header's banners, role and requests follow it.
     const pairs = this.pairs.load();
+    const afterPairs = (load: () => Promise<void> | undefined) => pairs.then(load, load);
     await Promise.all([
       pairs,
-      this.health.load(),
-      this.access.load(),
-      this.requests.load(),
-      this.settings?.load(),
-      this.access.load(),
-      pairs.then(
-        () => this.notifications.load(),
-        () => this.notifications.load(),
-      ),
-      // For the overview's "maintenance in 2 h" and the timelines; after the pair list.
-      pairs.then(
-        () => this.maintenance.load(),
-        () => this.maintenance.load(),
-      ),
+      afterPairs(() => this.health.load()),
+      afterPairs(() => this.access.load()),
+      afterPairs(() => this.requests.load()),
+      afterPairs(() => this.settings?.load()),
+      afterPairs(() => this.notifications.load()),
+      // For the overview's "maintenance in 2 h" and the timelines.
+      afterPairs(() => this.maintenance.load()),
     ]);
   }
 

@@ -37,3 +37,8 @@ export function recordTimelineDraw(start: number): void {
   perf.timelineDraws++;
   performance.measure('timeline-draw', { start, end });
 }
+
+/** A named moment of the first screen's way (bundle running, pair list parsed, stored), for the benchmark's trace. */
+export function mark(name: string): void {
+  if (perf.pairsRenderedAt === undefined && typeof performance.mark === 'function') performance.mark(name);
+}

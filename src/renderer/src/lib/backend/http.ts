@@ -33,6 +33,8 @@ import type {
   PairStatus,
 } from '$shared/model';
 import type { MaintenanceInfo, MaintenanceWindow } from '$shared/maintenance';
+import { fromPairColumns, PAIR_COLUMNS_FORMAT } from '$shared/pair-columns';
+import { mark } from '../perf';
 import { errorFromBody } from './errors';
 import { SseParser } from './sse';
 
@@ -88,9 +90,13 @@ export class HttpBackend implements Backend {
   health(): Promise<HealthInfo> {
     return this.request('GET', API_PATHS.health);
   }
-  listPairs(): Promise<PairStatus[]> {
+  /** In the compact columns form (shared/pair-columns.ts); a service older than that form answers the plain array. */
+  async listPairs(): Promise<PairStatus[]> {
+    const path = `${API_PATHS.pairs}?format=${PAIR_COLUMNS_FORMAT}`;
     const early = this.takeFirstPairs();
-    return early ? this.answer(early, 'GET', API_PATHS.pairs, 'json') : this.request('GET', API_PATHS.pairs);
+    const body = await (early ? this.answer<unknown>(early, 'GET', path, 'json') : this.request<unknown>('GET', path));
+    mark('pairs-parsed');
+    return Array.isArray(body) ? (body as PairStatus[]) : fromPairColumns(body);
   }
   getPair(id: string): Promise<PairDetail> {
     return this.request('GET', API_PATHS.pair(id));
@@ -225,13 +231,15 @@ export class HttpBackend implements Backend {
   }
 
   /**
-   * The pair list boot.js asked for before the bundle loaded, once, if it was asked with the token in
+   * The pair list boot.js asked for before the bundle ran, once, if it was asked with the token in
    * use now and for this service.
    */
   private takeFirstPairs(): Promise<Response> | undefined {
-    const early = typeof window === 'undefined' ? undefined : window.__pbxFirstPairs;
+    if (typeof window === 'undefined') return undefined;
+    const early = window.__pbxFirstPairs;
+    // Taken (or, should boot.js run late, not to be asked for again): boot.js asks only while undefined.
+    window.__pbxFirstPairs = null;
     if (!early) return undefined;
-    delete window.__pbxFirstPairs;
     return early.token === this.token && this.baseUrl === '' ? early.response : undefined;
   }
 

@@ -5,6 +5,7 @@
 import { MonitorError, type Backend } from '$shared/api';
 import type { CheckResult, EngineEvent, MinuteAggregate, PairState, PairStatus } from '$shared/model';
 import { errorMessage } from '../backend/errors';
+import { mark } from '../perf';
 import { rankOf, statusAfter } from '../status';
 
 export const STRIP_MINUTES = 60;
@@ -22,21 +23,29 @@ export interface StripBucket {
 
 export class PairEntry {
   readonly id: string;
-  status = $state.raw<PairStatus>(null!);
-  state = $state<PairState>('starting');
-  name = $state('');
-  rank = $state(7);
+  // Each signal starts at the pair's own value (no write after creation): a thousand entries are
+  // made for the first screen, and a write records the old value in the reactive batch.
+  status: PairStatus;
+  state: PairState;
+  name: string;
+  rank: number;
   /** Failover readiness: true, false, or undefined until the first round. */
-  ready = $state<boolean | undefined>(undefined);
-  strip = $state.raw<StripBucket[]>([]);
+  ready: boolean | undefined;
+  strip: StripBucket[];
   /** Share of successful primary checks over the last 24 h; undefined until history has been read. */
-  availability = $state<number | undefined>(undefined);
+  availability: number | undefined;
   historyLoaded = false;
   private day = { checks: 0, failures: 0 };
 
   constructor(status: PairStatus) {
     this.id = status.id;
-    this.set(status);
+    this.status = $state.raw(status);
+    this.state = $state(status.state);
+    this.name = $state(status.name);
+    this.rank = $state(rankOf(status));
+    this.ready = $state(status.ready);
+    this.strip = $state.raw([]);
+    this.availability = $state(undefined);
   }
 
   set(status: PairStatus): void {
@@ -129,7 +138,9 @@ export class PairsStore {
   async load(): Promise<void> {
     try {
       const list = await this.backend.listPairs();
+      mark('pairs-received');
       this.replaceAll(list);
+      mark('pairs-stored');
       this.error = undefined;
       this.unauthorized = false;
     } catch (err) {

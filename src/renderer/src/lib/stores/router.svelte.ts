@@ -12,7 +12,7 @@ export type Route =
   /** The desktop app's own settings; a browser shows the overview there. */
   | { view: 'settings' };
 
-function parseRoute(hash: string): Route {
+export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   switch (parts[0]) {
     case 'pair':
