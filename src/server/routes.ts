@@ -28,6 +28,7 @@ import { DEFAULT_MAX_BYTES } from '../core/xml-tree.js';
 import { MAX_REASON_LENGTH } from '../core/requests.js';
 import { registerNotifyRoutes } from './routes-notify.js';
 import { registerMaintenanceRoutes } from './routes-maintenance.js';
+import { registerClusterRoutes, type ClusterSource } from './routes-cluster.js';
 
 export const JSON_BODY_LIMIT = 256 * 1024;
 // The same ceiling as pbxctrl-failover.xml on disk (DEFAULT_MAX_BYTES): an export can always be imported back.
@@ -184,6 +185,7 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
   registerConfigRoutes(api, monitor);
   registerNotifyRoutes(api, monitor);
   registerMaintenanceRoutes(api, monitor);
+  registerClusterRoutes(api, monitor as ClusterSource);
   const twoPerson = monitor as Partial<TwoPersonApi>;
   registerRequestRoutes(api, twoPerson);
   api.get(API_PATHS.whoami, async (request): Promise<WhoAmI> => {
