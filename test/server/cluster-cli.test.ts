@@ -1,0 +1,137 @@
+// serve --cluster and its companions: every wrong command line is refused with exit 2 and a message
+// naming the flag, before anything starts; GET /api/cluster without --cluster says so (404); with a
+// real etcd (started here) a service answers { leader, term, nodes, self }.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/server/cli.js';
+import { EtcdServer } from '../helpers/etcd.js';
+import { startTestService, waitFor } from '../helpers/service-harness.js';
+import type { ClusterInfo } from '../../src/shared/cluster.js';
+
+async function inProcess(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { out: (l) => void out.push(l), err: (l) => void err.push(l) });
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe('serve --cluster: the command line', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--cluster', 'http://127.0.0.1:2379'], /--cluster needs --node <name>/],
+    [['--cluster', 'localhost:2379', '--node', 'a'], /--cluster takes .*URLs such as http:\/\/127\.0\.0\.1:2379/],
+    [['--cluster', 'http://127.0.0.1', '--node', 'a'], /give the port of each etcd endpoint/],
+    [['--cluster', 'http://127.0.0.1:2379/v3', '--node', 'a'], /no path/],
+    [['--cluster', '', '--node', 'a'], /--cluster needs a value/],
+    [['--cluster', 'http://127.0.0.1:2379', '--node', 'a b'], /--node takes a name of letters/],
+    [
+      ['--cluster', 'http://127.0.0.1:2379', '--node', 'a', '--lease-ttl', '1'],
+      /--lease-ttl must be a whole number from 2 to 300/,
+    ],
+    [
+      ['--cluster', 'http://127.0.0.1:2379', '--node', 'a', '--lease-ttl', 'five'],
+      /--lease-ttl must be a whole number/,
+    ],
+    [
+      ['--cluster', 'http://127.0.0.1:2379', '--node', 'a', '--cluster-prefix', 'pfm'],
+      /--cluster-prefix must begin and end with "\/"/,
+    ],
+    [
+      ['--cluster', 'http://127.0.0.1:2379', '--node', 'a', '--advertise-url', 'ftp://x:1'],
+      /--advertise-url takes http:\/\/ or https:\/\//,
+    ],
+    [['--node', 'a'], /--node only goes with --cluster/],
+    [['--lease-ttl', '5'], /--lease-ttl only goes with --cluster/],
+    [['validate', 'x.xml', '--cluster', 'http://127.0.0.1:2379'], /--cluster is an option of serve, not of validate/],
+  ];
+  for (const [args, message] of cases) {
+    it(`refuses ${args.join(' ') || '(empty)'} with exit 2`, async () => {
+      const { code, stderr } = await inProcess(args);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+    });
+  }
+
+  it('lists the cluster flags in --help', async () => {
+    const { code, stdout } = await inProcess(['--help']);
+    expect(code).toBe(0);
+    for (const flag of ['--cluster <urls>', '--node <name>', '--cluster-prefix', '--lease-ttl', '--advertise-url'])
+      expect(stdout).toContain(flag);
+  });
+
+  it('exits 1 naming etcd when no etcd answers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pfm-cluster-cli-'));
+    const { code, stderr } = await inProcess([
+      'serve',
+      '--port',
+      '0',
+      '--serverdir',
+      dir,
+      '--cluster',
+      'http://127.0.0.1:9',
+      '--node',
+      'a',
+      '--lease-ttl',
+      '2',
+    ]).finally(() => rm(dir, { recursive: true, force: true }));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/cannot reach the cluster coordinator \(etcd at http:\/\/127\.0\.0\.1:9\)/);
+  });
+});
+
+describe('GET /api/cluster', () => {
+  let etcd: EtcdServer;
+  beforeAll(async () => {
+    etcd = await EtcdServer.start();
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  it('answers 404 without --cluster', async () => {
+    const service = await startTestService();
+    try {
+      const res = await service.api('/api/cluster');
+      expect(res.status).toBe(404);
+      expect(await res.text()).toMatch(/started without --cluster/);
+    } finally {
+      await service.dispose();
+    }
+  });
+
+  it('names the leader, the term and every live node on every node', async () => {
+    const prefix = `/pfm-api-${process.pid}/`;
+    const options = (node: string) => ({
+      cluster: {
+        endpoints: [etcd.url],
+        node,
+        prefix,
+        leaseTtl: 2,
+        tickMs: 100,
+        advertiseUrl: `http://${node}.example:8480`,
+      },
+    });
+    const a = await startTestService(options('alpha'));
+    const b = await startTestService(options('beta'));
+    try {
+      const info = await waitFor('two nodes in the cluster', async () => {
+        const got = await b.json<ClusterInfo>('/api/cluster');
+        return got.nodes.length === 2 && got.leader !== null ? got : undefined;
+      });
+      expect(info.leader).toBe('alpha');
+      expect(info.term).toBeGreaterThan(0);
+      expect(info.self).toBe('beta');
+      expect(info.nodes.map((n) => ({ name: n.name, url: n.url, leader: n.leader, pairsDown: n.pairsDown }))).toEqual([
+        { name: 'alpha', url: 'http://alpha.example:8480', leader: true, pairsDown: 0 },
+        { name: 'beta', url: 'http://beta.example:8480', leader: false, pairsDown: 0 },
+      ]);
+      for (const n of info.nodes) expect(Number.isNaN(Date.parse(n.lastSeen))).toBe(false);
+      expect((await a.json<ClusterInfo>('/api/cluster')).self).toBe('alpha');
+    } finally {
+      await b.dispose();
+      await a.dispose();
+    }
+  });
+});
