@@ -167,6 +167,42 @@ describe('cluster on etcd', () => {
   });
 });
 
+describe('vantage quorum', () => {
+  it('fails over only when at least `quorum` live nodes each see the primary down', async () => {
+    const primary = await fixture(200);
+    const receiver = await fixture(200);
+    const prefix = freshPrefix();
+    const first = await tempServerdir(cleanups);
+    await writeConfig(first, [
+      {
+        ...pairSettings({ id: 'acme', primaryUrl: primary.url('/'), actionUrl: receiver.url('/hook') }),
+        vantageQuorum: 2,
+      },
+    ]);
+    const a = await node('a', prefix, first);
+    await waitForState([a], 'acme', 'waiting');
+    await primary.refuse();
+    // The leader alone sees it down: it keeps counting in waiting, no verification, no action.
+    await waitFor(() => (a.monitor.cluster?.()?.nodes[0]?.pairsDown ?? 0) === 1, 'a publishes the pair as down');
+    const failures = (await a.monitor.getPair('acme')).consecutiveFailures;
+    await waitFor(() => a.events.filter((e) => e.type === 'check' && e.pair === 'acme').length > 20, 'more checks');
+    const now = await a.monitor.getPair('acme');
+    expect(now.state).toBe('waiting');
+    expect(now.consecutiveFailures).toBeGreaterThan(failures);
+    expect(receiver.hits).toBe(0);
+    // A second live node (its view under a key bound to its own lease) sees it down too: failover, once.
+    const client = new Etcd3({ hosts: [etcd.url] });
+    cleanups.push(async () => client.close());
+    const lease = client.lease(5);
+    const view = { name: 'z', url: '', at: new Date().toISOString(), pairs: { acme: [5, 2, 0] } };
+    await lease.put(`${prefix}nodes/z`).value(JSON.stringify(view));
+    cleanups.push(() => lease.revoke().catch(() => undefined));
+    await waitForState([a], 'acme', 'failover');
+    await waitForAction([a], 'acme', 'succeeded');
+    expect(receiver.hits).toBe(1);
+  });
+});
+
 async function waitForState(nodes: Node[], id: string, state: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
