@@ -350,6 +350,11 @@ export class Controller implements Monitor {
     return this.opts.ctx.coordinator.cluster();
   }
 
+  /** Cluster mode: where this node's API answers (when --advertise-url was not given). */
+  advertise(url: string): void {
+    this.opts.ctx.coordinator.advertise?.(url);
+  }
+
   /** Cluster mode: what the etcd coordinator calls (follow the shared state, lead, alerts, this node's view). */
   clusterHooks(): ClusterHooks {
     return clusterHooks({

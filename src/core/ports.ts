@@ -259,6 +259,8 @@ export interface Coordinator {
   vantage(pair: string, ownDown: boolean): number;
   /** GET /api/cluster; undefined without a cluster. */
   cluster(): ClusterInfo | undefined;
+  /** The service's own address, published for the other nodes when no --advertise-url was given. */
+  advertise?(url: string): void;
 }
 
 /** What every part of the engine shares, built once by openMonitor and passed down unchanged (never repacked). */

@@ -179,13 +179,14 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
     done(null, body),
   );
 
+  // Before every route: a follower forwards writes to the leader (cluster mode).
+  registerClusterRoutes(api, monitor as ClusterSource, deps.log);
   registerPairRoutes(api, monitor);
   registerOperatorRoutes(api, monitor);
   registerLogRoutes(api, monitor);
   registerConfigRoutes(api, monitor);
   registerNotifyRoutes(api, monitor);
   registerMaintenanceRoutes(api, monitor);
-  registerClusterRoutes(api, monitor as ClusterSource);
   const twoPerson = monitor as Partial<TwoPersonApi>;
   registerRequestRoutes(api, twoPerson);
   api.get(API_PATHS.whoami, async (request): Promise<WhoAmI> => {

@@ -113,6 +113,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     await listen(app, host, port);
     const bound = (app.server.address() as AddressInfo).port;
     const url = `${opts.tls ? 'https' : 'http'}://${displayHost(host)}:${bound}`;
+    // Cluster mode without --advertise-url: the other nodes forward writes to this address.
+    (monitor as { advertise?(url: string): void }).advertise?.(url);
     const running = app;
     let closing: Promise<void> | undefined;
     const lockLost = new Promise<string>((resolveLost) => {

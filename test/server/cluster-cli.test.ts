@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/server/cli.js';
 import { EtcdServer } from '../helpers/etcd.js';
-import { startTestService, waitFor } from '../helpers/service-harness.js';
+import { configXml, jsonBody, startTestService, waitFor } from '../helpers/service-harness.js';
+import { HttpFixture } from '../helpers/http-fixtures.js';
+import type { HistoryEvent, PairDetail } from '../../src/shared/model.js';
 import type { ClusterInfo } from '../../src/shared/cluster.js';
 
 async function inProcess(args: string[]) {
@@ -132,6 +134,66 @@ describe('GET /api/cluster', () => {
     } finally {
       await b.dispose();
       await a.dispose();
+    }
+  });
+
+  it('forwards a settings change and a manual failover sent to a follower: applied once, audited once, seen on both', async () => {
+    const primary = await HttpFixture.start({ status: 200 });
+    const site = await HttpFixture.start({ status: 200 });
+    const receiver = await HttpFixture.start({ status: 200 });
+    const dir = await mkdtemp(join(tmpdir(), 'pfm-cluster-fwd-'));
+    const tokenFile = join(dir, 'shared-token');
+    const prefix = `/pfm-fwd-${process.pid}/`;
+    const cluster = (node: string) => ({ endpoints: [etcd.url], node, prefix, leaseTtl: 2, tickMs: 100 });
+    const a = await startTestService({
+      tokenFile,
+      cluster: cluster('alpha'),
+      xml: configXml([
+        { id: 'acme', primaryUrl: primary.url('/'), validationUrl: site.url('/'), actionUrl: receiver.url('/hook') },
+      ]),
+    });
+    const b = await startTestService({ tokenFile, cluster: cluster('beta') });
+    try {
+      await waitFor('beta follows alpha', async () => {
+        const info = await b.json<ClusterInfo>('/api/cluster');
+        return info.leader === 'alpha' && info.nodes.length === 2 && info.nodes.every((n) => n.url !== '');
+      });
+      await waitFor('acme waiting on both', async () =>
+        (await Promise.all([a, b].map((s) => s.json<PairDetail>('/api/pairs/acme')))).every(
+          (p) => p.state === 'waiting',
+        ),
+      );
+      // A settings change through the follower.
+      const settings = (await b.json<PairDetail>('/api/pairs/acme')).settings;
+      const put = await b.api('/api/pairs/acme?reason=rename', jsonBody('PUT', { ...settings, name: 'ACME renamed' }));
+      expect(put.status, await put.clone().text()).toBe(200);
+      expect(put.headers.get('x-pfm-leader')).toBe('alpha');
+      await waitFor('the new name on both', async () =>
+        (await Promise.all([a, b].map((s) => s.json<PairDetail>('/api/pairs/acme')))).every(
+          (p) => p.name === 'ACME renamed',
+        ),
+      );
+      // A manual failover through the follower.
+      const res = await b.api('/api/pairs/acme/failover', jsonBody('POST', { reason: 'planned test' }));
+      expect(res.status).toBe(200);
+      await waitFor('failover, action succeeded on both', async () =>
+        (await Promise.all([a, b].map((s) => s.json<PairDetail>('/api/pairs/acme')))).every(
+          (p) => p.state === 'failover' && p.action?.phase === 'succeeded',
+        ),
+      );
+      expect(receiver.hits).toBe(1);
+      const audit = await a.json<HistoryEvent[]>('/api/audit');
+      const moves = audit.filter((e) => e.type === 'operator' && e.pair === 'acme');
+      expect(moves.map((e) => e.type === 'operator' && e.action).sort()).toEqual(['failover', 'update']);
+      // A viewer's refusal or a bad request is the leader's answer, passed back as it is.
+      const bad = await b.api('/api/pairs/acme/failover', jsonBody('POST', { reason: 'again' }));
+      expect(bad.status).toBe(409);
+      expect(await bad.text()).toMatch(/already in failover/);
+    } finally {
+      await b.dispose();
+      await a.dispose();
+      await Promise.all([primary, site, receiver].map((f) => f.close()));
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -157,8 +157,11 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   /** The service's own address, published in this node's view when --advertise-url was not given. */
-  setUrl(url: string): void {
-    if (!this.url) this.url = url;
+  advertise(url: string): void {
+    if (this.url) return;
+    this.url = url;
+    // Published at the next round, so that writes can be forwarded here soon.
+    this.lastPublish = -Infinity;
   }
 
   // ---------------------------------------------------------------------------------------------
