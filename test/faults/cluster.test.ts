@@ -254,4 +254,90 @@ describe('cluster scenarios (issue 16)', () => {
       old.signal('SIGCONT');
     }
   });
+
+  it('6. a settings change and a manual failover sent to a follower: applied once, audited once, seen on every node', async () => {
+    const { receiver, nodes: list } = await cluster(3);
+    const leader = await leaderOf(list);
+    const follower = list.find((n) => n !== leader)!;
+    const settings = (await follower.pair(PAIR)).settings;
+    await follower.api(`/api/pairs/${PAIR}?reason=rename`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...settings, name: 'ACME renamed through a follower' }),
+    });
+    await eventually(
+      'the new name on every node',
+      async () =>
+        (await Promise.all(list.map((n) => n.pair(PAIR)))).every((p) => p.name === 'ACME renamed through a follower'),
+      WAIT,
+    );
+    const asked = Date.now();
+    await follower.api(`/api/pairs/${PAIR}/failover`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'planned move, sent to a follower' }),
+    });
+    await allInState(list, 'failover');
+    await allActionSucceeded(list);
+    const firstAt = receiver.requests[0]?.at;
+    const audit = await leader.api<Array<{ type: string; pair: string; action?: string }>>('/api/audit');
+    const moves = audit.filter((e) => e.type === 'operator' && e.pair === PAIR).map((e) => e.action ?? '');
+    const updates = moves.filter((a) => a === 'update').length;
+    const failovers = moves.filter((a) => a === 'failover').length;
+    record({
+      label: 'C6',
+      title: 'A settings change and a manual failover sent to a follower',
+      expected: "forwarded to the leader: applied once, audited once (the leader's audit), visible on every node",
+      observed: `${receiver.hits} action request(s); the leader's audit has ${updates} update and ${failovers} failover; the new name and failover on all 3 nodes`,
+      ...(firstAt !== undefined ? { faultToActionMs: firstAt - asked } : {}),
+      bound: 'operator request → action, through the follower',
+      pass: receiver.hits === 1 && updates === 1 && failovers === 1,
+    });
+  });
+
+  it('7. etcd restarted during an outage: the failover happens once, after etcd is back', async () => {
+    const { primary, receiver, nodes: list } = await cluster(2);
+    await etcd.kill();
+    const down = Date.now();
+    try {
+      // Every node notices and stops acting before it could fail over on its own.
+      await eventually(
+        'the coordinator-unreachable alert on every node',
+        async () =>
+          (
+            await Promise.all(
+              list.map((n) => n.api<Array<{ type: string; alert?: string }>>('/api/alerts').catch(() => [])),
+            )
+          ).every((alerts) => alerts.some((a) => a.alert === 'coordinator-unreachable')),
+        WAIT,
+      );
+      await primary.refuse();
+      // Several detection windows pass with etcd down: nobody may act.
+      await eventually(
+        'the nodes count the outage',
+        async () => {
+          const pairs = await Promise.all(list.map((n) => n.pair(PAIR)));
+          return pairs.every((p) => p.consecutiveFailures > 6);
+        },
+        WAIT,
+      );
+      const hitsWhileDown = receiver.hits;
+      await etcd.run();
+      const back = Date.now();
+      await allInState(list, 'failover');
+      await allActionSucceeded(list);
+      const firstAt = receiver.requests[0]?.at;
+      record({
+        label: 'C7',
+        title: 'etcd killed, the primary dies, etcd restarted',
+        expected: 'no action while etcd is down; the failover happens once, after etcd is back',
+        observed: `${hitsWhileDown} action request(s) while etcd was down (${((back - down) / 1000).toFixed(1)} s); ${receiver.hits} in all, the first ${firstAt !== undefined ? `${((firstAt - back) / 1000).toFixed(2)} s after etcd was back` : 'never'}`,
+        ...(firstAt !== undefined ? { faultToActionMs: firstAt - back } : {}),
+        bound: 'from etcd back: a leader again, then detection + verification',
+        pass: hitsWhileDown === 0 && receiver.hits === 1 && firstAt !== undefined && firstAt >= back,
+      });
+    } finally {
+      await etcd.run().catch(() => undefined);
+    }
+  });
 });

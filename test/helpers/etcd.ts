@@ -41,6 +41,7 @@ export class EtcdServer {
 
   /** (Re)starts the member on its ports and data; resolves once it serves clients. */
   async run(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const child = spawn(
       ETCD_BIN,
