@@ -8,7 +8,53 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../../src/shared/cluster.js';
 import type { PairDetail } from '../../src/shared/model.js';
-import { spawnCli, type ChildService } from '../helpers/service-harness.js';
+import { spawn } from 'node:child_process';
+import { REPO_ROOT, spawnCli, type ChildService } from '../helpers/service-harness.js';
+import type { HostAgent } from './hosts.js';
+
+/** spawnCli, inside a network namespace (the fault suite runs as root). */
+function spawnInNamespace(ns: string, args: string[]): ChildService {
+  const proc = spawn(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join('src', 'server', 'cli.ts'), ...args],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    proc.on('close', (code, signal) => done({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => (gone = true));
+  return {
+    proc,
+    get stdout() {
+      return out;
+    },
+    get stderr() {
+      return '';
+    },
+    exited,
+    waitForOutput: (pattern, timeoutMs = 60_000) =>
+      eventually(
+        `${pattern} in the output of node ${args.join(' ')}`,
+        async () => {
+          const match = out.match(pattern);
+          if (match) return match;
+          if (gone) throw new Error(`exited without printing ${pattern}:\n${out}`);
+          return undefined;
+        },
+        timeoutMs,
+      ),
+    kill: () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -25,7 +71,14 @@ export interface NodeOptions {
   etcd: string[];
   prefix: string;
   leaseTtl: number;
+  /** Run inside this network namespace, listening on `host` (default: loopback of the test process). */
+  ns?: string;
+  host?: string;
+  /** Reach the node's API through this agent (a namespace the test process has no route into). */
+  via?: HostAgent;
 }
+
+const NODE_PORT = 8480;
 
 export class ClusterNode {
   private constructor(
@@ -33,15 +86,19 @@ export class ClusterNode {
     readonly url: string,
     readonly child: ChildService,
     private readonly token: () => string,
+    private readonly via?: HostAgent,
   ) {}
 
   static async start(o: NodeOptions, readToken: () => string): Promise<ClusterNode> {
     await mkdir(o.serverdir, { recursive: true });
-    const port = await freePort();
-    const child = spawnCli([
+    const host = o.host ?? '127.0.0.1';
+    const port = o.ns ? NODE_PORT : await freePort();
+    const args = [
       'serve',
       '--serverdir',
       o.serverdir,
+      '--host',
+      host,
       '--port',
       String(port),
       '--token-file',
@@ -54,9 +111,10 @@ export class ClusterNode {
       o.prefix,
       '--lease-ttl',
       String(o.leaseTtl),
-    ]);
+    ];
+    const child = o.ns ? spawnInNamespace(o.ns, args) : spawnCli(args);
     await child.waitForOutput(/Cluster node /, 120_000);
-    return new ClusterNode(o.name, `http://127.0.0.1:${port}`, child, readToken);
+    return new ClusterNode(o.name, `http://${host}:${port}`, child, readToken, o.via);
   }
 
   get pid(): number {
@@ -66,6 +124,19 @@ export class ClusterNode {
   async api<T>(path: string, init: RequestInit = {}): Promise<T> {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${this.token()}`);
+    if (this.via) {
+      const plain: Record<string, string> = {};
+      headers.forEach((value, key) => (plain[key] = value));
+      const got = await this.via.fetch(`${this.url}${path}`, {
+        method: init.method ?? 'GET',
+        headers: plain,
+        ...(typeof init.body === 'string' ? { body: init.body } : {}),
+        timeoutMs: 5000,
+      });
+      if (got.status === undefined || got.status >= 300)
+        throw new Error(`${this.name}: ${init.method ?? 'GET'} ${path}: ${got.status ?? got.error} ${got.body ?? ''}`);
+      return JSON.parse(got.body ?? 'null') as T;
+    }
     const res = await fetch(`${this.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(5000) });
     const text = await res.text();
     if (!res.ok) throw new Error(`${this.name}: ${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);

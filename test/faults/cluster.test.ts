@@ -14,6 +14,7 @@ import { EtcdServer } from '../helpers/etcd.js';
 import { HttpFixture } from '../helpers/http-fixtures.js';
 import { CONFIG_FILE, configXml } from '../helpers/service-harness.js';
 import { ClusterNode, eventually, nodeDir } from './cluster-nodes.js';
+import { ClusterNet, address, type ClusterHost } from './cluster-net.js';
 import { renderConsole, renderTable, type ScenarioResult } from './report.js';
 import { writeSection } from './report-sections.js';
 
@@ -339,5 +340,153 @@ describe('cluster scenarios (issue 16)', () => {
     } finally {
       await etcd.run().catch(() => undefined);
     }
+  });
+});
+
+describe('cluster scenarios in network namespaces (issue 16): three etcd members, three nodes', () => {
+  let net: ClusterNet;
+  const NODE_HOSTS: ClusterHost[] = ['na', 'nb', 'nc'];
+  const PRIMARY_URL = `http://${address('pbx')}:8080/status`;
+
+  beforeAll(async () => {
+    net = await ClusterNet.open();
+    await net.agent('pbx').serve('primary', address('pbx'), 8080);
+    await net.agent('site').serve('site', address('site'), 80);
+  });
+  afterAll(async () => {
+    await net?.tearDown();
+  });
+  afterEach(async () => {
+    for (const host of NODE_HOSTS) await net.heal(host);
+  });
+
+  async function netCluster(
+    vantage?: number,
+  ): Promise<{ nodes: ClusterNode[]; hostOf: Map<ClusterNode, ClusterHost> }> {
+    const tag = `s${++scenarioNo}`;
+    const site = net.agent('site');
+    const receiverPort = await site.serve(`receiver-${tag}`, address('site'), 0);
+    receiverId = `receiver-${tag}`;
+    let xml = configXml([
+      {
+        id: PAIR,
+        primaryUrl: PRIMARY_URL,
+        validationUrl: `http://${address('site')}/`,
+        actionUrl: `http://${address('site')}:${receiverPort}/hook`,
+        interval: 0.3,
+        toleratedFailures: 2,
+        retries: 3,
+      },
+    ]);
+    if (vantage !== undefined) xml = xml.replace('</validation>', `</validation>\n    <vantage quorum="${vantage}"/>`);
+    const base = join(net.dir, tag);
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(nodeDir(base, 'na'), { recursive: true });
+    await writeFile(join(nodeDir(base, 'na'), CONFIG_FILE), xml);
+    const tokenFile = join(base, 'api-token');
+    const token = (): string => readFileSync(tokenFile, 'utf8').trim();
+    const started: ClusterNode[] = [];
+    const hostOf = new Map<ClusterNode, ClusterHost>();
+    for (const host of NODE_HOSTS) {
+      const node = await ClusterNode.start(
+        {
+          name: host,
+          serverdir: nodeDir(base, host),
+          tokenFile,
+          etcd: net.etcdUrls,
+          prefix: `/pfm-faults-${tag}/`,
+          leaseTtl: TTL,
+          ns: net.ns(host),
+          host: address(host),
+          via: site,
+        },
+        token,
+      );
+      nodes.push(node);
+      started.push(node);
+      hostOf.set(node, host);
+    }
+    await eventually(
+      'one leader named by every node, all nodes live',
+      async () => {
+        const infos = await Promise.all(started.map((n) => n.cluster()));
+        const leaders = new Set(infos.map((i) => i.leader));
+        return leaders.size === 1 && infos[0]!.leader !== null && infos.every((i) => i.nodes.length === 3);
+      },
+      WAIT,
+    );
+    await allInState(started, 'waiting');
+    return { nodes: started, hostOf };
+  }
+
+  let receiverId = '';
+  const hits = (): Promise<number> => net.agent('site').hits(receiverId);
+
+  it('5. vantage quorum 2 of 3: the path to the primary cut for one node, no failover; for two nodes, failover once', async () => {
+    const { nodes: list, hostOf } = await netCluster(2);
+    const leader = await leaderOf(list);
+    const follower = list.find((n) => n !== leader)!;
+    await net.cutPrimary(hostOf.get(leader)!);
+    const cut = Date.now();
+    // The leader itself sees the primary down, far past the tolerated failures: alone, it does not act.
+    await eventually(
+      'the leader counts more than 10 failures in a row',
+      async () => (await leader.pair(PAIR)).consecutiveFailures > 10,
+      WAIT,
+    );
+    const down = (await leader.cluster()).nodes.map((n) => `${n.name}:${n.pairsDown}`).join(' ');
+    const states = (await Promise.all(list.map((n) => n.pair(PAIR)))).map((p) => p.state);
+    const hitsOne = await hits();
+    // A second node cut off the primary: two of three see it down.
+    await net.cutPrimary(hostOf.get(follower)!);
+    const second = Date.now();
+    await allInState(list, 'failover');
+    await allActionSucceeded(list);
+    const total = await hits();
+    record({
+      label: 'C5',
+      title: 'Vantage quorum 2 of 3, the path to the primary cut for one node, then for two',
+      expected: 'one node cut (the leader): no failover; two nodes cut: failover once',
+      observed: `one cut for ${((second - cut) / 1000).toFixed(1)} s: states ${states.join(', ')}, pairs down per node ${down}, ${hitsOne} action request(s); two cut: failover on all 3 nodes, ${total} action request(s) in all`,
+      bound: 'from the second cut: detection + verification',
+      pass: hitsOne === 0 && states.every((s) => s === 'waiting') && total === 1,
+    });
+  });
+
+  it("4. the leader's link to etcd cut: it stops acting within the TTL, another node takes over, one action", async () => {
+    const { nodes: list, hostOf } = await netCluster();
+    const old = await leaderOf(list);
+    const others = list.filter((n) => n !== old);
+    await net.cutEtcd(hostOf.get(old)!);
+    const cut = Date.now();
+    await eventually(
+      'the cut-off leader no longer claims to lead',
+      async () => (await old.cluster()).leader !== old.name,
+      WAIT,
+    );
+    const stoppedMs = Date.now() - cut;
+    const next = await eventually(
+      'another node leads',
+      async () => {
+        const info = await others[0]!.cluster();
+        return info.leader !== null && info.leader !== old.name ? info.leader : undefined;
+      },
+      WAIT,
+    );
+    const takeoverMs = Date.now() - cut;
+    await net.agent('pbx').close('primary');
+    await allInState(others, 'failover');
+    await allActionSucceeded(others);
+    const total = await hits();
+    const oldState = (await old.pair(PAIR)).state;
+    record({
+      label: 'C4',
+      title: "The leader's link to etcd cut (blackhole to the three members)",
+      expected: `it stops acting within the TTL (${TTL} s); another node takes over; a later outage fires once`,
+      observed: `${old.name} stopped claiming the lead after ${(stoppedMs / 1000).toFixed(2)} s; ${next} led after ${(takeoverMs / 1000).toFixed(2)} s; ${total} action request(s); the cut-off node shows ${oldState}`,
+      bound: 'detection + verification after the primary died',
+      pass: stoppedMs <= TTL * 1000 && total === 1,
+    });
+    await net.agent('pbx').serve('primary', address('pbx'), 8080);
   });
 });

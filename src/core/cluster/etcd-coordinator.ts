@@ -133,16 +133,18 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   cluster(): ClusterInfo {
+    // A leader that stopped acting (no confirmed keepalive) does not claim to lead.
+    const leaderName = this.leaderName === this.node && !this.leading() ? null : this.leaderName;
     const nodes: ClusterNode[] = [...this.nodes.values()]
       .map((v) => ({
         name: v.name,
         url: v.url,
-        leader: v.name === this.leaderName,
+        leader: v.name === leaderName,
         lastSeen: v.at,
         pairsDown: Object.values(v.pairs).filter(([f, t]) => f > t).length,
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    return { leader: this.leaderName, term: this.leaderName === null ? 0 : this.term, nodes, self: this.node };
+    return { leader: leaderName, term: leaderName === null ? 0 : this.term, nodes, self: this.node };
   }
 
   /** How many live nodes see the primary of `pair` down (more than the tolerated failures in a row), this one included when `ownDown`. */
