@@ -235,7 +235,12 @@ export class EtcdCoordinator implements Coordinator {
    * decided is not recorded, and the caller must not report it as saved.
    */
   async commit(config: FailoverConfig, seeding = false): Promise<void> {
-    if (!this.leading() || this.myRev === undefined) return;
+    if (this.myRev === undefined) return;
+    if (!this.leading())
+      throw new MonitorError(
+        'internal',
+        `node ${this.node} stopped acting as the cluster leader (no keepalive confirmed within 2/3 of the lease TTL); nothing was recorded`,
+      );
     const rev = this.myRev;
     const writes: Array<[string, string | null]> = [];
     const inFlight = new Map<string, string | undefined>();
