@@ -168,6 +168,8 @@ export interface ScaleJob {
   /** Steady state begins this long after every pair has been checked twice. */
   warmupMs: number;
   durationMs: number;
+  /** Row 6: run the engine as a node of this cluster (serve --cluster). */
+  cluster?: { endpoints: string[]; node: string; prefix: string; leaseTtl: number };
 }
 
 /** Opening thousands of connections takes seconds; measure only once every pair is polled. */
