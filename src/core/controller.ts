@@ -77,7 +77,7 @@ import type { Watcher } from './watcher.js';
 import { NotifyService, type NotifyServiceDeps } from './notify/notify-service.js';
 import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '../shared/notify.js';
 import type { ClusterInfo } from '../shared/cluster.js';
-import { clusterHooks } from './cluster/link.js';
+import { clusterHooks, isReplayed } from './cluster/link.js';
 import type { ClusterHooks } from './cluster/etcd-coordinator.js';
 
 export interface ControllerOptions {
@@ -187,7 +187,10 @@ export class Controller implements Monitor {
       ...(opts.notifyTuning ? { tuning: opts.notifyTuning } : {}),
     });
     this.notify.setChannels(initial.notify);
-    this.supervisor.subscribe((event) => this.notify.handle(event));
+    // A follower's copies of the leader's alerts were sent by the leader (cluster mode).
+    this.supervisor.subscribe((event) => {
+      if (!isReplayed(event)) this.notify.handle(event);
+    });
     this.maintenance = new MaintenanceScheduler(
       // In a cluster only the leader applies the windows (followers take the states it sets).
       { ctx, pairs: () => (ctx.coordinator.leading() ? this.supervisor.list() : []), emit },
@@ -359,6 +362,7 @@ export class Controller implements Monitor {
   clusterHooks(): ClusterHooks {
     return clusterHooks({
       supervisor: this.supervisor,
+      leading: () => this.opts.ctx.coordinator.leading(),
       emit: (event) => this.supervisor.emit(event),
       emitConfig: (pair, change) => this.emitConfig(pair, change),
       setGlobals: (shared) => {

@@ -185,6 +185,21 @@ describe('GET /api/cluster', () => {
       const audit = await a.json<HistoryEvent[]>('/api/audit');
       const moves = audit.filter((e) => e.type === 'operator' && e.pair === 'acme');
       expect(moves.map((e) => e.type === 'operator' && e.action).sort()).toEqual(['failover', 'update']);
+      // The follower's history carries the leader's audit and alerts too (once each).
+      const followerMoves = await waitFor('the audit on the follower', async () => {
+        const got = (await b.json<HistoryEvent[]>('/api/audit')).filter(
+          (e) => e.type === 'operator' && e.pair === 'acme',
+        );
+        return got.length >= 2 ? got : undefined;
+      });
+      expect(followerMoves.map((e) => e.type === 'operator' && e.action).sort()).toEqual(['failover', 'update']);
+      const alerts = await waitFor('the failover alert on the follower', async () => {
+        const got = (await b.json<HistoryEvent[]>('/api/alerts')).filter(
+          (e) => e.type === 'alert' && e.alert === 'failover',
+        );
+        return got.length >= 1 ? got : undefined;
+      });
+      expect(alerts).toHaveLength(1);
       // A viewer's refusal or a bad request is the leader's answer, passed back as it is.
       const bad = await b.api('/api/pairs/acme/failover', jsonBody('POST', { reason: 'again' }));
       expect(bad.status).toBe(409);

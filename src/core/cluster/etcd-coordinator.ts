@@ -9,11 +9,13 @@
 //                         nodes/<name>      a node's view (lease-bound, JSON NodeView)
 //                         pairs/<id>        a pair's settings and state (JSON PairRecord)
 //                         config            the pair order and the top-level settings (JSON SharedGlobals)
+//                         events/<term>-<n> the leader's operator events and alerts, kept for a minute, so
+//                                           every node's stream and history carry them
 
 import type { Etcd3, Lease } from 'etcd3';
 import { MonitorError } from '../../shared/api.js';
 import type { ClusterInfo, ClusterNode } from '../../shared/cluster.js';
-import type { ActionStatus, AlertKind, Severity } from '../../shared/model.js';
+import type { ActionStatus, AlertKind, EngineEvent, Severity } from '../../shared/model.js';
 import type { Clock, Coordinator, FailoverConfig, Logger, PairRecord } from '../ports.js';
 
 /** What a node publishes of each pair: its consecutive failures, the tolerated count, the last result. */
@@ -43,7 +45,14 @@ export interface ClusterHooks {
   alert(alert: AlertKind, severity: Severity, message: string): void;
   /** This node's view of every pair now. */
   view(): NodeView['pairs'];
+  /** The leader's operator events and alerts since the last call (published for the followers). */
+  drainEvents(): EngineEvent[];
+  /** A follower: the leader's operator events and alerts, in order, into this node's stream and history. */
+  replay(events: EngineEvent[]): void;
 }
+
+/** How long the leader's events stay in etcd for the followers to read (they read every round). */
+const EVENT_KEEP_MS = 60_000;
 
 export interface EtcdCoordinatorOptions {
   client: Etcd3;
@@ -95,6 +104,9 @@ export class EtcdCoordinator implements Coordinator {
   private closed = false;
   private lastPublish = -Infinity;
   private url: string;
+  private eventSeq = 0;
+  /** Event keys this node wrote as leader, with when, for pruning. */
+  private readonly eventKeys: Array<{ key: string; at: number }> = [];
 
   private constructor(o: EtcdCoordinatorOptions) {
     this.o = o;
@@ -327,7 +339,46 @@ export class EtcdCoordinator implements Coordinator {
       }
     }
     await this.publishView();
+    await this.publishEvents();
     await this.readNodes();
+  }
+
+  /** The leader's events for the followers (fenced like every leader write), and the old ones pruned. */
+  private async publishEvents(): Promise<void> {
+    if (!this.hooks) return;
+    const events = this.hooks.drainEvents();
+    if (!this.leading() || this.myRev === undefined) return;
+    const now = this.o.clock.monotonic();
+    const ops: Array<[string, string | null]> = [];
+    for (const event of events) {
+      const key = `events/${String(this.term).padStart(12, '0')}-${String(++this.eventSeq).padStart(9, '0')}`;
+      ops.push([key, JSON.stringify(event)]);
+    }
+    while (this.eventKeys.length > 0 && now - this.eventKeys[0]!.at > EVENT_KEEP_MS)
+      ops.push([this.eventKeys.shift()!.key, null]);
+    for (let i = 0; i < ops.length; i += TXN_CHUNK) {
+      const chunk = ops.slice(i, i + TXN_CHUNK);
+      try {
+        await withDeadline(
+          this.client
+            .if(this.leaderKey(), 'Create', '==', this.myRev)
+            .then(
+              ...chunk.map(([key, value]) =>
+                value === null
+                  ? this.client.delete().key(this.o.prefix + key)
+                  : this.client.put(this.o.prefix + key).value(value),
+              ),
+            )
+            .commit(),
+          this.callMs(),
+        );
+        this.contact();
+        for (const [key, value] of chunk) if (value !== null) this.eventKeys.push({ key, at: now });
+      } catch (error) {
+        this.o.log.warn("could not publish the leader's events to etcd", { error: (error as Error).message });
+        return;
+      }
+    }
   }
 
   private pendingRev: string | undefined;
@@ -521,6 +572,7 @@ export class EtcdCoordinator implements Coordinator {
     this.contact();
     const changed = new Set<string>();
     let globalsChanged = false;
+    const events: Array<[string, EngineEvent]> = [];
     for (const kv of res.kvs) {
       const key = kv.key.toString().slice(this.o.prefix.length);
       if (key.startsWith('pairs/')) {
@@ -528,6 +580,12 @@ export class EtcdCoordinator implements Coordinator {
         if (this.known.get(key) === value) continue;
         this.known.set(key, value);
         changed.add(key.slice(6));
+      } else if (key.startsWith('events/')) {
+        try {
+          events.push([key, JSON.parse(kv.value.toString()) as EngineEvent]);
+        } catch {
+          // Not an event of ours.
+        }
       } else if (key === 'config') {
         const value = kv.value.toString();
         if (this.known.get(key) !== value) {
@@ -544,6 +602,7 @@ export class EtcdCoordinator implements Coordinator {
         if (key.startsWith('pairs/') && !order.has(key.slice(6))) this.known.delete(key);
     }
     if (changed.size > 0 || globalsChanged) this.hooks.adopt(this.assemble(), changed);
+    if (events.length > 0) this.hooks.replay(events.sort(([a], [b]) => a.localeCompare(b)).map(([, e]) => e));
   }
 
   private async publishView(): Promise<void> {

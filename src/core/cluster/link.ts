@@ -7,8 +7,27 @@ import type { Supervisor } from '../supervisor.js';
 import { diffSettings } from '../config-sync.js';
 import type { ClusterHooks, NodeView } from './etcd-coordinator.js';
 
+/** Events a follower took from the leader: not sent to its alert channels, not published again. */
+const replayed = new WeakSet<object>();
+
+export function isReplayed(event: EngineEvent): boolean {
+  return replayed.has(event);
+}
+
+/** Alerts about this node itself (its etcd link, its lock, its disk) are not the cluster's. */
+const NODE_ALERTS = new Set([
+  'coordinator-unreachable',
+  'coordinator-reachable',
+  'lock-lost',
+  'state-write-failed',
+  'state-write-recovered',
+]);
+const MAX_PENDING = 1000;
+
 export interface LinkDeps {
   supervisor: Supervisor;
+  /** Whether this node leads now (its events are published only then). */
+  leading(): boolean;
   emit(event: EngineEvent): void;
   emitConfig(pair: string, change: 'added' | 'updated' | 'removed'): void;
   /** The alert channels, maintenance windows and policy of the shared settings. */
@@ -20,7 +39,25 @@ export interface LinkDeps {
 
 export function clusterHooks(deps: LinkDeps): ClusterHooks {
   const { supervisor } = deps;
+  let pending: EngineEvent[] = [];
+  supervisor.subscribe((event) => {
+    if (replayed.has(event) || !deps.leading()) return;
+    if (event.type !== 'operator' && !(event.type === 'alert' && !NODE_ALERTS.has(event.alert))) return;
+    pending.push(event);
+    if (pending.length > MAX_PENDING) pending.shift();
+  });
   return {
+    drainEvents() {
+      const out = pending;
+      pending = [];
+      return out;
+    },
+    replay(events) {
+      for (const event of events) {
+        replayed.add(event);
+        deps.emit(event);
+      }
+    },
     adopt(shared, changed) {
       const ids = new Set(shared.pairs.map((r) => r.settings.id));
       for (const w of supervisor.list()) {
