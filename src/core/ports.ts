@@ -257,6 +257,8 @@ export interface Coordinator {
    * this node counted when `ownDown` (`<vantage quorum>`). Local: this node alone.
    */
   vantage(pair: string, ownDown: boolean): number;
+  /** What every live node saw of `pair` (cluster mode; the leader's own count is `own`), for the decision. */
+  views?(pair: string, own: number): Array<{ node: string; consecutiveFailures: number; down: boolean }>;
   /** GET /api/cluster; undefined without a cluster. */
   cluster(): ClusterInfo | undefined;
   /** The service's own address, published for the other nodes when no --advertise-url was given. */

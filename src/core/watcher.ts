@@ -276,6 +276,10 @@ export class Watcher extends PairMachine {
         // waiting: one episode, one state change, one alert, "in state" counted from its start.
         if (this.isolated) return true;
         this.lastDecision = { at: primary.at, to: 'verifying', primary: this.recentFailures.slice(), validation: [] };
+        if ((this.settings.vantageQuorum ?? 1) > 1) {
+          const views = this.deps.ctx.coordinator.views?.(this.id, this.failures);
+          if (views) this.lastDecision.vantage = views;
+        }
         this.transition(
           'verifying',
           `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`,
@@ -368,6 +372,7 @@ export class Watcher extends PairMachine {
       primary: this.recentFailures,
       validation,
     };
+    if (this.lastDecision?.vantage) decision.vantage = this.lastDecision.vantage;
     if (answered >= quorum) {
       const from = this.state;
       this.lastDecision = decision;

@@ -58,3 +58,31 @@ describe('ClusterPanel', () => {
     expect(screen.getByTestId('cluster').textContent).toMatch(/nothing fails over/);
   });
 });
+
+describe('DecisionView with a vantage quorum', () => {
+  it('lists what each node saw', async () => {
+    const { default: DecisionView } = await import('../../src/renderer/src/lib/components/detail/DecisionView.svelte');
+    render(DecisionView, {
+      context: appContext(app),
+      props: {
+        decision: {
+          at: now,
+          to: 'failover',
+          primary: [],
+          validation: [],
+          vantage: [
+            { node: 'n1', consecutiveFailures: 4, down: true },
+            { node: 'n2', consecutiveFailures: 0, down: false },
+          ],
+        },
+        state: 'failover',
+        since: now,
+      },
+    });
+    const items = [...screen.getByTestId('decision-vantage').querySelectorAll('li')].map((li) =>
+      li.textContent?.trim(),
+    );
+    expect(items[0]).toMatch(/n1: primary down, 4 failed in a row/);
+    expect(items[1]).toMatch(/n2: primary up, 0 failed in a row/);
+  });
+});

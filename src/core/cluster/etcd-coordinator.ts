@@ -170,6 +170,16 @@ export class EtcdCoordinator implements Coordinator {
     return n;
   }
 
+  views(pair: string, own: number): Array<{ node: string; consecutiveFailures: number; down: boolean }> {
+    const out = [{ node: this.node, consecutiveFailures: own, down: true }];
+    for (const [name, view] of this.nodes) {
+      if (name === this.node) continue;
+      const seen = view.pairs[pair];
+      if (seen) out.push({ node: name, consecutiveFailures: seen[0], down: seen[0] > seen[1] });
+    }
+    return out;
+  }
+
   /** The service's own address, published in this node's view when --advertise-url was not given. */
   advertise(url: string): void {
     if (this.url) return;

@@ -200,6 +200,13 @@ describe('vantage quorum', () => {
     await waitForState([a], 'acme', 'failover');
     await waitForAction([a], 'acme', 'succeeded');
     expect(receiver.hits).toBe(1);
+    // The decision lists what each node saw.
+    const decision = (await a.monitor.getPair('acme')).lastDecision!;
+    expect(decision.to).toBe('failover');
+    expect(decision.vantage?.map((v) => [v.node, v.down])).toEqual([
+      ['a', true],
+      ['z', true],
+    ]);
   });
 });
 
