@@ -4,7 +4,6 @@
 // SIGCONT are sent to the process itself.
 
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../../src/shared/cluster.js';
 import type { PairDetail } from '../../src/shared/model.js';
@@ -56,14 +55,6 @@ function spawnInNamespace(ns: string, args: string[]): ChildService {
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export interface NodeOptions {
   name: string;
   serverdir: string;
@@ -92,7 +83,8 @@ export class ClusterNode {
   static async start(o: NodeOptions, readToken: () => string): Promise<ClusterNode> {
     await mkdir(o.serverdir, { recursive: true });
     const host = o.host ?? '127.0.0.1';
-    const port = o.ns ? NODE_PORT : await freePort();
+    // On loopback the node picks a free port itself (a port picked here could be taken before it binds).
+    const port = o.ns ? NODE_PORT : 0;
     const args = [
       'serve',
       '--serverdir',
@@ -114,7 +106,8 @@ export class ClusterNode {
     ];
     const child = o.ns ? spawnInNamespace(o.ns, args) : spawnCli(args);
     await child.waitForOutput(/Cluster node /, 120_000);
-    return new ClusterNode(o.name, `http://${host}:${port}`, child, readToken, o.via);
+    const dashboard = await child.waitForOutput(/Dashboard: (https?:\/\/[^/\s]+)/, 120_000);
+    return new ClusterNode(o.name, dashboard[1]!, child, readToken, o.via);
   }
 
   get pid(): number {

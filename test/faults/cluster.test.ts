@@ -50,7 +50,7 @@ afterAll(async () => {
   await writeSection(
     'cluster',
     'Cluster: several watchers on etcd (issue 16)',
-    `Real \`serve --cluster\` processes (lease TTL ${TTL} s) on one etcd member on loopback, the primary, the validation site and the action receiver as loopback HTTP servers; "fault → action" is the time from the fault to the first action request at the receiver, counted over every node (file \`test/faults/cluster.test.ts\`).\n\n${renderTable(results)}`,
+    `Real \`serve --cluster\` processes (lease TTL ${TTL} s), each its own process with its own serverdir. C1–C3, C6 and C7: one etcd member on loopback, the primary, the validation site and the action receiver as loopback HTTP servers of the test process. C4 and C5: three etcd members and three nodes, each in its own network namespace (198.18.0.0/15 behind a router), the primary, the validation site and the receiver in two more; the faults are blackhole routes in one node's namespace (to the primary, or to all three etcd members). "Fault → action" is the time from the fault to the first action request at the receiver, counted over every node (file \`test/faults/cluster.test.ts\`).\n\n${renderTable(results)}`,
     {
       passed: results.filter((r) => r.pass).length,
       total: results.length,
@@ -285,14 +285,28 @@ describe('cluster scenarios (issue 16)', () => {
     const moves = audit.filter((e) => e.type === 'operator' && e.pair === PAIR).map((e) => e.action ?? '');
     const updates = moves.filter((a) => a === 'update').length;
     const failovers = moves.filter((a) => a === 'failover').length;
+    // Every node's audit (its history) carries the leader's operator events, once.
+    const perNode = await eventually(
+      "the leader's audit on every node",
+      async () => {
+        const counts = await Promise.all(
+          list.map(async (n) => {
+            const audit = await n.api<Array<{ type: string; pair: string; action?: string }>>('/api/audit');
+            return audit.filter((e) => e.type === 'operator' && e.pair === PAIR).length;
+          }),
+        );
+        return counts.every((c) => c >= 2) ? counts : undefined;
+      },
+      WAIT,
+    );
     record({
       label: 'C6',
       title: 'A settings change and a manual failover sent to a follower',
-      expected: "forwarded to the leader: applied once, audited once (the leader's audit), visible on every node",
-      observed: `${receiver.hits} action request(s); the leader's audit has ${updates} update and ${failovers} failover; the new name and failover on all 3 nodes`,
+      expected: "forwarded to the leader: applied once, audited once (in every node's audit), visible on every node",
+      observed: `${receiver.hits} action request(s); the leader's audit has ${updates} update and ${failovers} failover; operator entries in each node's audit: ${perNode.join(', ')}; the new name and failover on all 3 nodes`,
       ...(firstAt !== undefined ? { faultToActionMs: firstAt - asked } : {}),
       bound: 'operator request → action, through the follower',
-      pass: receiver.hits === 1 && updates === 1 && failovers === 1,
+      pass: receiver.hits === 1 && updates === 1 && failovers === 1 && perNode.every((c) => c === 2),
     });
   });
 

@@ -33,10 +33,18 @@ export class EtcdServer {
   }
 
   static async start(): Promise<EtcdServer> {
-    const dir = await mkdtemp(join(tmpdir(), 'pfm-etcd-'));
-    const etcd = new EtcdServer(dir, await freePort(), await freePort());
-    await etcd.run();
-    return etcd;
+    // A port picked free here can be taken by someone else before etcd binds it: then again on others.
+    for (let attempt = 1; ; attempt++) {
+      const dir = await mkdtemp(join(tmpdir(), 'pfm-etcd-'));
+      const etcd = new EtcdServer(dir, await freePort(), await freePort());
+      try {
+        await etcd.run();
+        return etcd;
+      } catch (error) {
+        await etcd.stop();
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   /** (Re)starts the member on its ports and data; resolves once it serves clients. */
