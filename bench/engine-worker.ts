@@ -57,7 +57,12 @@ async function run(job: ScaleJob & { serverdir: string }): Promise<ScaleResult> 
   const log = new CheckLog(job.pairs.length, job.intervalMs);
   const fits = bytes <= DEFAULT_MAX_BYTES;
   monitor = fits
-    ? await openMonitor({ serverdir: job.serverdir, version: 'bench', log: silentLogger })
+    ? await openMonitor({
+        serverdir: job.serverdir,
+        version: 'bench',
+        log: silentLogger,
+        ...(job.cluster ? { cluster: job.cluster } : {}),
+      })
     : await openWithFileLimit(job.serverdir, 2 * bytes);
   let inWindow = false;
   const verifying = new Set<string>();

@@ -11,6 +11,7 @@ import { detectionRows, type DetectionOptions } from './detection.js';
 import { engineScale, type ScaleOptions } from './engine-scale.js';
 import { historyRows, type HistoryOptions } from './history.js';
 import { metricsRows, type MetricsOptions } from './metrics.js';
+import { clusterRows, type ClusterBenchOptions } from './cluster.js';
 import { machine, markdownTable, notMeasured, textTable, type Row } from './table.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -34,6 +35,7 @@ export interface Plan {
   history: HistoryOptions;
   dashboard: DashboardOptions;
   metrics: MetricsOptions;
+  cluster: ClusterBenchOptions;
 }
 
 const plan: Plan = smoke
@@ -54,6 +56,7 @@ const plan: Plan = smoke
       history: { days: 1, intervalS: 1 },
       dashboard: { pairs: 50, sampleS: 1, timelineDays: 7, timelineChecks: 5_000, settleMs: 0 },
       metrics: { pairs: 50, scrapes: 2 },
+      cluster: { pairs: 20, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
     }
   : {
       smoke,
@@ -70,6 +73,7 @@ const plan: Plan = smoke
       history: { days: 30, intervalS: 1 },
       dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000, rounds: 2 },
       metrics: { pairs: 5000, scrapes: 10 },
+      cluster: { pairs: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 15_000 },
     };
 
 interface Section {
@@ -83,6 +87,7 @@ const sections: Section[] = [
   { group: '3. History', measure: () => historyRows(plan.history) },
   { group: '4. Dashboard', measure: () => dashboardRows(plan.dashboard) },
   { group: '5. Metrics', measure: () => metricsRows(plan.metrics) },
+  { group: '6. Cluster', measure: () => clusterRows(plan.cluster) },
 ];
 
 async function main(): Promise<void> {
@@ -180,6 +185,12 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    warm-up; between two scrapes every pair is checked once more and every fiftieth pair's failure
    count changes, so nothing kept from the last scrape is still true. The limit is writing the same
    sample lines by hand from the same statuses (a template string per line, joined).
+6. **Cluster.** One etcd member (Debian's) on loopback, the pairs of row 1 on the same loopback
+   servers. The engine worker of row 1 runs once alone (no cluster), then twice at the same time as
+   two nodes of one cluster (\`openMonitor\` with \`cluster\`, lease TTL 5 s): the first node's file
+   seeds etcd, both check every pair, one leads. CPU per node is measured as in row 1, in each node's
+   own window; etcd's CPU is user + system time of its process (/proc) from the start of both
+   nodes until both finished, their start (and the seeding of 1,000 pairs) included.
 `;
 
 async function writeReport(rows: Row[], date: string, seconds: number): Promise<void> {

@@ -171,6 +171,8 @@ export interface ScaleJob {
   durationMs: number;
   /** Write a CPU and a sampling heap profile of the window into `dir` (bench/engine-profile.ts). */
   profile?: { dir: string; name: string; snapshot?: boolean };
+  /** Row 6: run the engine as a node of this cluster (serve --cluster). */
+  cluster?: { endpoints: string[]; node: string; prefix: string; leaseTtl: number };
 }
 
 /** Opening thousands of connections takes seconds; measure only once every pair is polled. */

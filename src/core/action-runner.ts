@@ -248,6 +248,16 @@ export class ActionRun {
         delete status.inFlight;
         return;
       }
+      // Fencing (cluster mode): sent only when this node committed the record above as the leader and
+      // still leads; otherwise the leader's shared state replaces this run's.
+      if (!ctx.coordinator.maySend(this.pair.id, status)) {
+        this.stopped = true;
+        ctx.log.warn('action attempt not sent: this node is not the cluster leader (or could not record it)', {
+          pair: this.pair.id,
+          attempt,
+        });
+        return;
+      }
 
       const outcome = await ctx.client.send(request, action.timeout * 1000);
       delete status.inFlight;

@@ -55,6 +55,7 @@ const PAIR_ELEMENTS = [
   'timeout',
   'accept-status',
   'validation',
+  'vantage',
   'action',
   'failback-action',
   'primary-sip',
@@ -179,6 +180,8 @@ function readPair(
         .map((c) => textOf(c).trim()),
     };
   }
+  const vantage = known.get('vantage');
+  if (vantage) input['vantageQuorum'] = numberOrText(optionalAttr(vantage, 'quorum'));
   const action = known.get('action');
   if (action) input['action'] = readActionInput(action);
   const failback = known.get('failback-action');
@@ -357,6 +360,9 @@ function pairElement(record: PairRecord, base: XmlElement | undefined): XmlEleme
   ];
   // Always written: quorum="0" without URLs is an explicit choice that must survive a rewrite.
   known.push(validationElement(s, baseChild('validation')));
+  // Cluster mode: how many nodes must see the primary down; written only when set.
+  if (s.vantageQuorum !== undefined)
+    known.push(merge(baseChild('vantage'), 'vantage', [['quorum', String(s.vantageQuorum)]], ['quorum'], [], []));
   known.push(actionElement('action', s.action, baseChild('action')));
   if (s.failbackAction) known.push(actionElement('failback-action', s.failbackAction, baseChild('failback-action')));
   known.push(...sipElements(s));

@@ -78,6 +78,9 @@ import type { Policy, TwoPersonAction } from '../shared/two-person.js';
 import type { Watcher } from './watcher.js';
 import { NotifyService, type NotifyServiceDeps } from './notify/notify-service.js';
 import type { NotifyOverview, NotifyTestResult, SilenceInfo, SilenceRequest } from '../shared/notify.js';
+import type { ClusterInfo } from '../shared/cluster.js';
+import { clusterHooks, isReplayed } from './cluster/link.js';
+import type { ClusterHooks } from './cluster/etcd-coordinator.js';
 
 export interface ControllerOptions {
   serverdir: string;
@@ -186,9 +189,13 @@ export class Controller implements Monitor {
       ...(opts.notifyTuning ? { tuning: opts.notifyTuning } : {}),
     });
     this.notify.setChannels(initial.notify);
-    this.supervisor.subscribe((event) => this.notify.handle(event));
+    // A follower's copies of the leader's alerts were sent by the leader (cluster mode).
+    this.supervisor.subscribe((event) => {
+      if (!isReplayed(event)) this.notify.handle(event);
+    });
     this.maintenance = new MaintenanceScheduler(
-      { ctx, pairs: () => this.supervisor.list(), emit },
+      // In a cluster only the leader applies the windows (followers take the states it sets).
+      { ctx, pairs: () => (ctx.coordinator.leading() ? this.supervisor.list() : []), emit },
       initial.maintenance,
     );
     this.maintenanceEdits = new MaintenanceEdits({
@@ -217,7 +224,7 @@ export class Controller implements Monitor {
       store: opts.store,
       log: ctx.log,
       writer: this.writer,
-      exclusive: (work) => this.exclusive(work),
+      exclusive: (work) => this.exclusive(work, false),
       closing: () => this.closing !== undefined,
       emitConfig: (pair, change) => this.emitConfig(pair, change),
       emitOperator: (pair, action, by, outcome, detail) => this.emitOperator(pair, action, by, outcome, detail),
@@ -324,6 +331,50 @@ export class Controller implements Monitor {
   private refuseWithoutLock(): void {
     const lost = this.writer.lockLostMessage;
     if (lost !== undefined) throw new MonitorError('conflict', `nothing was changed: ${lost}`);
+    const follower = this.notLeading();
+    if (follower) throw follower;
+  }
+
+  /** Cluster mode: a follower changes nothing itself (the service forwards writes to the leader). */
+  private notLeading(): MonitorError | undefined {
+    const { coordinator } = this.opts.ctx;
+    if (coordinator.leading()) return undefined;
+    const info = coordinator.cluster();
+    const leader = info?.nodes.find((n) => n.leader);
+    const where = leader
+      ? `the leader is ${leader.name}${leader.url ? ` at ${leader.url}` : ''}`
+      : 'no node leads right now';
+    return new MonitorError(
+      'conflict',
+      `nothing was changed: node ${coordinator.node} is not the cluster leader (${where}); send changes to the leader`,
+    );
+  }
+
+  /** Cluster mode: GET /api/cluster. */
+  cluster(): ClusterInfo | undefined {
+    return this.opts.ctx.coordinator.cluster();
+  }
+
+  /** Cluster mode: where this node's API answers (when --advertise-url was not given). */
+  advertise(url: string): void {
+    this.opts.ctx.coordinator.advertise?.(url);
+  }
+
+  /** Cluster mode: what the etcd coordinator calls (follow the shared state, lead, alerts, this node's view). */
+  clusterHooks(): ClusterHooks {
+    return clusterHooks({
+      supervisor: this.supervisor,
+      leading: () => this.opts.ctx.coordinator.leading(),
+      emit: (event) => this.supervisor.emit(event),
+      emitConfig: (pair, change) => this.emitConfig(pair, change),
+      setGlobals: (shared) => {
+        this.notify.setChannels(shared.notify);
+        this.maintenance.replace(shared.maintenance ?? []);
+        this.policy = shared.policy;
+      },
+      persistSoon: () => this.writer.persistSoon(),
+      isoNow: () => this.isoNow(),
+    });
   }
 
   /** Notices a hand edit of pbxctrl-failover.xml: valid -> applied like an import; invalid -> alert, no writes. */
@@ -710,9 +761,11 @@ export class Controller implements Monitor {
     return config;
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+  private exclusive<T>(work: () => Promise<T>, operator = true): Promise<T> {
     const lost = this.writer.lockLostMessage;
     if (lost !== undefined) return Promise.reject(new MonitorError('conflict', `nothing was changed: ${lost}`));
+    const follower = operator ? this.notLeading() : undefined;
+    if (follower) return Promise.reject(follower);
     return this.serial.run(work);
   }
 

@@ -2,12 +2,14 @@
 
 import { defaultBackoff } from './action-runner.js';
 import { createCertificateBook } from './certificate-book.js';
+import { localCoordinator } from './cluster/local.js';
 import { createDnsClient } from './dns-client.js';
 import type { HttpClient } from './http-client.js';
 import { createSipClient } from './sip-client.js';
 import {
   type CertificateBook,
   type Clock,
+  type Coordinator,
   type DnsClient,
   type EngineContext,
   type Logger,
@@ -29,6 +31,8 @@ export interface EngineContextParts {
   backoff?: ((attempt: number) => number) | undefined;
   certificates?: CertificateBook | undefined;
   dns?: DnsClient | undefined;
+  /** Default: the local coordinator (one watcher, always the leader). */
+  coordinator?: Coordinator | undefined;
 }
 
 /** The context with systemClock, systemTimers, silentLogger, defaultBackoff and an empty certificate book where `parts` gives none. */
@@ -43,5 +47,6 @@ export function engineContext(parts: EngineContextParts): EngineContext {
     backoff: parts.backoff ?? defaultBackoff,
     certificates: parts.certificates ?? createCertificateBook(),
     dns: parts.dns ?? createDnsClient({ timers }),
+    coordinator: parts.coordinator ?? localCoordinator,
   };
 }

@@ -9,6 +9,9 @@ import { engineContext } from './engine-context.js';
 import { createHttpClient } from './http-client.js';
 import { createSipClient } from './sip-client.js';
 import { acquireLock } from './lock.js';
+import { clusterStore } from './cluster/cluster-store.js';
+import type { ClusterOptions } from './cluster/options.js';
+import type { EtcdCoordinator } from './cluster/etcd-coordinator.js';
 import type { NotifyServiceDeps } from './notify/notify-service.js';
 import { silentLogger, systemClock, type CertificateProbe, type Monitor, type MonitorOptions } from './ports.js';
 
@@ -36,6 +39,11 @@ export interface EngineTuning {
   dnsRoundMs?: number;
   /** Milliseconds from a pair's start to its first readiness round (default 10 s). */
   readinessFirstDelayMs?: number;
+  /**
+   * Cluster mode (serve --cluster): several watchers on etcd, one leader that acts. The settings are
+   * etcd's (taken from this serverdir's file when the prefix is empty) and the file is their export.
+   */
+  cluster?: ClusterOptions;
 }
 
 /**
@@ -63,15 +71,24 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
   });
   let controller: Controller;
   let lockLost: string | undefined;
+  let coordinator: EtcdCoordinator | undefined;
   try {
-    const store = createConfigStore(opts.serverdir, {
+    const fileStore = createConfigStore(opts.serverdir, {
       log,
       // A write whose new file was ready when the loss was learned is not renamed over the other instance's file.
       beforeReplace: async () => {
         if (lockLost !== undefined) throw new MonitorError('conflict', lockLost);
       },
     });
-    const config = await store.load();
+    let config = await fileStore.load();
+    let store = fileStore;
+    if (opts.cluster) {
+      // Loaded only in cluster mode: the etcd client (gRPC) stays out of the desktop app and single watchers.
+      const { openCoordinator } = await import('./cluster/open.js');
+      coordinator = await openCoordinator(opts.cluster, { clock, log });
+      config = await coordinator.sharedConfig(config);
+      store = clusterStore(fileStore, coordinator);
+    }
     const history = createHistoryStore(opts.serverdir, { retentionDays: opts.historyRetentionDays ?? 90, clock, log });
     const controllerOptions: ConstructorParameters<typeof Controller>[0] = {
       serverdir: opts.serverdir,
@@ -86,9 +103,13 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
         log,
         timers: opts.timers,
         backoff: opts.actionBackoff,
+        coordinator,
       }),
       defaultOperator: opts.defaultOperator ?? 'api',
-      onClose: () => lock.release(),
+      onClose: async () => {
+        await coordinator?.close();
+        await lock.release();
+      },
     };
     if (opts.configPollMs !== undefined) controllerOptions.configPollMs = opts.configPollMs;
     if (opts.saveCoalesceMs !== undefined) controllerOptions.saveCoalesceMs = opts.saveCoalesceMs;
@@ -98,8 +119,11 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
     if (opts.requestLapseMs !== undefined) controllerOptions.requestLapseMs = opts.requestLapseMs;
     if (opts.dnsRoundMs !== undefined) controllerOptions.dnsRoundMs = opts.dnsRoundMs;
     if (opts.readinessFirstDelayMs !== undefined) controllerOptions.readinessFirstDelayMs = opts.readinessFirstDelayMs;
+    // In a cluster the file is an export of etcd's settings: hand edits are not read back.
+    if (coordinator) controllerOptions.configPollMs = 0;
     controller = new Controller(controllerOptions, config);
   } catch (error) {
+    await coordinator?.close().catch(() => undefined);
     await lock.release().catch(() => undefined);
     throw error instanceof MonitorError
       ? error
@@ -112,6 +136,7 @@ export async function openMonitor(opts: MonitorOptions & EngineTuning): Promise<
   });
   await controller.prepare();
   controller.start();
+  coordinator?.start(controller.clusterHooks());
   log.info('monitor started', { serverdir: opts.serverdir, pairs: (await controller.listPairs()).length });
   return controller;
 }

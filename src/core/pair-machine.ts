@@ -149,6 +149,75 @@ export class PairMachine {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Cluster mode (core/cluster/): a follower counts its own view and takes the leader's state
+
+  /** Whether this node may change the pair's state now (always without a cluster). */
+  protected leading(): boolean {
+    return this.deps.ctx.coordinator.leading();
+  }
+
+  /** `<vantage quorum>`: enough live nodes each see the primary down (always true for the default 1). */
+  protected vantageAgrees(): boolean {
+    const quorum = this.settings.vantageQuorum ?? 1;
+    return quorum <= 1 || this.deps.ctx.coordinator.vantage(this.id, true) >= quorum;
+  }
+
+  /** A follower's check of the primary: its own count of failures (its view), no move. */
+  protected observe(primary: CheckResult): void {
+    if (primary.ok) {
+      this.failures = 0;
+      if (this.recentFailures.length > 0) this.recentFailures = [];
+    } else this.failures++;
+    if (this.state === 'failover') this.primaryAnswering = primary.ok;
+    this.emitCheck(primary);
+  }
+
+  /**
+   * The leader's state of this pair, as committed in the cluster: taken as it is (no rule re-applied),
+   * with a state event and an action event when they changed, so every node's stream and history
+   * carries the leader's moves. A run of this node's own is stopped (it could not send anyway).
+   */
+  follow(p: PersistedState): void {
+    const from = this.state;
+    const before = JSON.stringify(this.episode.current ?? null);
+    void this.episode.stop(0);
+    this.state = p.state;
+    const since = Date.parse(p.since);
+    if (Number.isFinite(since)) this.since = since;
+    this.reason = p.reason;
+    this.pausedBy = p.pausedBy;
+    this.primaryHasAnswered = p.primaryAnswered === true;
+    this.generation++;
+    if (p.action) this.episode.restore(p.action);
+    else this.episode.clear();
+    if (from !== this.state) {
+      const event: StateEvent = {
+        type: 'state',
+        pair: this.id,
+        at: new Date(this.since).toISOString(),
+        from,
+        to: this.state,
+        reason: this.reason ?? '',
+        manual: false,
+      };
+      this.deps.hooks.emit(this.withStatus(event));
+    }
+    const action = this.episode.current;
+    if (action && JSON.stringify(action) !== before) {
+      const event: ActionEvent = {
+        type: 'action',
+        pair: this.id,
+        at: action.finishedAt ?? action.inFlight?.at ?? action.startedAt,
+        kind: action.kind,
+        phase: action.phase,
+      };
+      const last = action.attempts[action.attempts.length - 1];
+      if (last) event.attempt = last;
+      this.deps.hooks.emit(this.withStatus(event));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Moves and the events they emit
 
   /**

@@ -20,6 +20,7 @@ import type {
 } from '../shared/model.js';
 import type { NotifyMessage, NotifySettings, NotifyType } from '../shared/notify.js';
 import type { DnsRecordType } from '../shared/pbx-health.js';
+import type { ClusterInfo } from '../shared/cluster.js';
 
 /** The state a pair carries across restarts, written as `<state>` (and `<action-progress>`) in the XML. */
 export interface PersistedState {
@@ -236,8 +237,39 @@ export interface CertificateBook {
   delete(pair: string): void;
 }
 
+/**
+ * Who may act (change pair states, send actions): the local coordinator (core/cluster/local.ts, the
+ * default) always may, and its commit is the state-file write; the etcd coordinator
+ * (core/cluster/etcd-coordinator.ts) only while this node holds the leader key, and every write it
+ * makes is fenced on that key.
+ */
+export interface Coordinator {
+  /** This node's name (`local` without a cluster). */
+  readonly node: string;
+  /** Whether this node may change pair states and send actions now (a leader whose lease may expire soon may not). */
+  leading(): boolean;
+  /**
+   * Whether this attempt of `action` may go out now: its record (`inFlight`) was committed by this node
+   * as leader and it still leads. Local: always (firing matters more than recording).
+   */
+  maySend(pair: string, action: ActionStatus): boolean;
+  /**
+   * How many live nodes see the primary of `pair` down (more than the tolerated failures in a row),
+   * this node counted when `ownDown` (`<vantage quorum>`). Local: this node alone.
+   */
+  vantage(pair: string, ownDown: boolean): number;
+  /** What every live node saw of `pair` (cluster mode; the leader's own count is `own`), for the decision. */
+  views?(pair: string, own: number): Array<{ node: string; consecutiveFailures: number; down: boolean }>;
+  /** GET /api/cluster; undefined without a cluster. */
+  cluster(): ClusterInfo | undefined;
+  /** The service's own address, published for the other nodes when no --advertise-url was given. */
+  advertise?(url: string): void;
+}
+
 /** What every part of the engine shares, built once by openMonitor and passed down unchanged (never repacked). */
 export interface EngineContext {
+  /** Who may act: the local coordinator, or the etcd cluster's (cluster mode). */
+  coordinator: Coordinator;
   client: HttpClient;
   /** SIP OPTIONS checks of pairs with `<primary-sip>` / `<standby-sip>`. */
   sip: SipClient;
@@ -281,6 +313,8 @@ export interface Monitor extends MonitorApi, TwoPersonApi, AuditApi {
   subscribe(listener: (event: EngineEvent) => void): Unsubscribe;
   /** Stop checks, finish writes, flush history, release the lock. Idempotent. */
   close(): Promise<void>;
+  /** Cluster mode: the leader, the term and every live node (GET /api/cluster); undefined without a cluster. */
+  cluster?(): ClusterInfo | undefined;
 }
 
 export interface MonitorOptions {

@@ -66,8 +66,21 @@ export class Watcher extends PairMachine {
     this.running = true;
     this.startingSince = this.deps.ctx.clock.monotonic();
     this.schedule.start(firstDelayMs);
-    // A series interrupted by a restart resumes its remaining attempts.
-    this.episode.resumeInterrupted(this.settings);
+    // A series interrupted by a restart resumes its remaining attempts (a cluster follower's waits for lead()).
+    if (this.leading()) this.episode.resumeInterrupted(this.settings);
+  }
+
+  /**
+   * This node became the cluster leader, with the shared state followed: a round of verification
+   * another node began is judged again from waiting, and an interrupted series resumes as after a
+   * crash (an attempt in flight is sent again only when the action is idempotent).
+   */
+  lead(): void {
+    if (this.state === 'verifying') {
+      this.resetCounting();
+      this.transition('waiting', 'this node became the cluster leader: judging the primary afresh', false);
+    }
+    if (this.running) this.episode.resumeInterrupted(this.settings);
   }
 
   /** Stop checking; in-flight checks are cut short, an action attempt in flight is awaited up to `graceMs`. */
@@ -232,6 +245,10 @@ export class Watcher extends PairMachine {
   /** Counts the primary's check in the current state; true when verification must start now. */
   private judgePrimary(primary: CheckResult): boolean {
     this.lastPrimary = primary;
+    if (!this.leading()) {
+      this.observe(primary);
+      return false;
+    }
     switch (this.state) {
       case 'starting':
         this.emitCheck(primary);
@@ -255,10 +272,16 @@ export class Watcher extends PairMachine {
         this.recentFailures.push(primary);
         this.emitCheck(primary);
         if (this.failures <= this.settings.toleratedFailures) return false;
+        // Cluster mode: too few nodes see it down (the path from here may be what is broken).
+        if (!this.vantageAgrees()) return false;
         // While the watcher is known to be cut off, each new round is verified without leaving
         // waiting: one episode, one state change, one alert, "in state" counted from its start.
         if (this.isolated) return true;
         this.lastDecision = { at: primary.at, to: 'verifying', primary: this.recentFailures.slice(), validation: [] };
+        if ((this.settings.vantageQuorum ?? 1) > 1) {
+          const views = this.deps.ctx.coordinator.views?.(this.id, this.failures);
+          if (views) this.lastDecision.vantage = views;
+        }
         this.transition(
           'verifying',
           `${this.failures} failed checks in a row (${this.settings.toleratedFailures} tolerated): ${primary.error}`,
@@ -320,7 +343,7 @@ export class Watcher extends PairMachine {
     this.lastValidation = validation;
     // A round is judged in verifying, or in waiting while an isolation episode goes on.
     const isolatedRound = this.state === 'waiting' && this.isolated;
-    if (generation !== this.generation || (this.state !== 'verifying' && !isolatedRound)) {
+    if (generation !== this.generation || (this.state !== 'verifying' && !isolatedRound) || !this.leading()) {
       this.emitCheck(primary);
       for (const v of validation) this.emitCheck(v);
       return;
@@ -351,6 +374,7 @@ export class Watcher extends PairMachine {
       primary: this.recentFailures,
       validation,
     };
+    if (this.lastDecision?.vantage) decision.vantage = this.lastDecision.vantage;
     if (answered >= quorum) {
       const from = this.state;
       this.lastDecision = decision;

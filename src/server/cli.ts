@@ -18,6 +18,7 @@ import { TOKEN_USAGE, TokenUsageError, runTokenCommand } from './cli-token.js';
 import { DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost } from './address.js';
 import { LOG_FORMATS, LOG_LEVELS, createLogger, type LogFormat, type LogLevel } from './log.js';
 import type { RunningService, ServiceOptions } from './service.js';
+import { DEFAULT_CLUSTER_PREFIX, DEFAULT_LEASE_TTL, type ClusterOptions } from '../core/cluster/options.js';
 
 export interface CliIo {
   out(line: string): void;
@@ -53,6 +54,14 @@ Options for serve:
   --log-format <format>    logfmt (default) or json: one line per event on stdout
   --log-level <level>      debug, info (default), warn or error; debug adds every check
 
+Cluster mode (several watchers on etcd, one leader that acts; see README "High availability"):
+  --cluster <urls>         etcd endpoints, comma-separated (http://127.0.0.1:2379,http://…)
+  --node <name>            this node's name, unique in the cluster (needed with --cluster)
+  --cluster-prefix <key>   key prefix in etcd (default ${DEFAULT_CLUSTER_PREFIX})
+  --lease-ttl <seconds>    the leader's lease (default ${DEFAULT_LEASE_TTL}; 2 to 300)
+  --advertise-url <url>    where the other nodes and clients reach this node's API (default
+                           http(s)://<host>:<port>)
+
 Exit codes: 0 ok, 1 invalid configuration or cannot start, 2 bad command line or an empty
 pbxctrl-failover.xml.`;
 
@@ -68,6 +77,11 @@ const OPTIONS = {
   'allowed-host': { type: 'string', multiple: true },
   'log-format': { type: 'string' },
   'log-level': { type: 'string' },
+  cluster: { type: 'string' },
+  node: { type: 'string' },
+  'cluster-prefix': { type: 'string' },
+  'lease-ttl': { type: 'string' },
+  'advertise-url': { type: 'string' },
   role: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -85,6 +99,11 @@ const SERVE_ONLY = [
   'allowed-host',
   'log-format',
   'log-level',
+  'cluster',
+  'node',
+  'cluster-prefix',
+  'lease-ttl',
+  'advertise-url',
 ] as const;
 
 class UsageError extends Error {}
@@ -139,6 +158,59 @@ interface ServeArgs {
   allowedHosts: string[];
   logFormat: LogFormat;
   logLevel: LogLevel;
+  cluster?: ClusterOptions;
+}
+
+const CLUSTER_ONLY = ['node', 'cluster-prefix', 'lease-ttl', 'advertise-url'] as const;
+
+function httpUrl(name: string, text: string, example: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${name} takes URLs such as ${example}, not "${text}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash)
+    throw new UsageError(`--${name} takes http:// or https:// URLs such as ${example}, not "${text}"`);
+  if (url.pathname !== '/' && url.pathname !== '')
+    throw new UsageError(`--${name} takes a scheme, host and port only (no path), not "${text}"`);
+  return url;
+}
+
+/** --cluster and its companions; undefined without --cluster (then none of them may be given). */
+function clusterArgs(values: Values, host: string, port: number, tls: boolean): ClusterOptions | undefined {
+  const urls = nonEmpty('cluster', values.cluster);
+  if (urls === undefined) {
+    const stray = CLUSTER_ONLY.find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`--${stray} only goes with --cluster (the etcd endpoints)`);
+    return undefined;
+  }
+  const endpoints = urls.split(',').map((text) => {
+    const url = httpUrl('cluster', text.trim(), 'http://127.0.0.1:2379');
+    if (!url.port)
+      throw new UsageError(`--cluster: give the port of each etcd endpoint (such as :2379), not "${text.trim()}"`);
+    return `${url.protocol}//${url.host}`;
+  });
+  const node = nonEmpty('node', values.node);
+  if (node === undefined)
+    throw new UsageError('--cluster needs --node <name>: a name for this node, unique in the cluster');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(node))
+    throw new UsageError(`--node takes a name of letters, digits, ".", "_" and "-" (up to 63), not "${node}"`);
+  const prefix = nonEmpty('cluster-prefix', values['cluster-prefix']) ?? DEFAULT_CLUSTER_PREFIX;
+  if (!/^\/[\x21-\x7e]*\/$/.test(prefix))
+    throw new UsageError(
+      `--cluster-prefix must begin and end with "/" and hold no spaces, such as ${DEFAULT_CLUSTER_PREFIX}, not "${prefix}"`,
+    );
+  const leaseTtl =
+    values['lease-ttl'] === undefined ? DEFAULT_LEASE_TTL : integer('lease-ttl', values['lease-ttl'], 2, 300);
+  const advertise = nonEmpty('advertise-url', values['advertise-url']);
+  const advertiseUrl =
+    advertise !== undefined
+      ? httpUrl('advertise-url', advertise, 'http://10.0.0.5:8480').origin
+      : port !== 0
+        ? `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
+        : undefined;
+  return { endpoints, node, prefix, leaseTtl, ...(advertiseUrl !== undefined ? { advertiseUrl } : {}) };
 }
 
 function oneOf<T extends string>(name: string, text: string | undefined, choices: readonly T[], fallback: T): T {
@@ -163,10 +235,14 @@ function serveArgs(values: Values): ServeArgs {
   const tokenFile = nonEmpty('token-file', values['token-file']);
   const metricsTokenFile = nonEmpty('metrics-token-file', values['metrics-token-file']);
   const serverdir = nonEmpty('serverdir', values.serverdir);
+  const host = nonEmpty('host', values.host) ?? DEFAULT_HOST;
+  const port = values.port === undefined ? DEFAULT_PORT : integer('port', values.port, 0, 65535);
+  const cluster = clusterArgs(values, host, port, tlsCert !== undefined);
   return {
     serverdir: resolve(serverdir ?? defaultServerdir()),
-    host: nonEmpty('host', values.host) ?? DEFAULT_HOST,
-    port: values.port === undefined ? DEFAULT_PORT : integer('port', values.port, 0, 65535),
+    host,
+    port,
+    ...(cluster ? { cluster } : {}),
     retentionDays:
       values['retention-days'] === undefined ? 90 : integer('retention-days', values['retention-days'], 1, 36500),
     allowedHosts: hostNames(values['allowed-host']),
@@ -296,6 +372,7 @@ async function serve(args: ServeArgs, io: CliIo): Promise<number> {
       ...(args.tokenFile !== undefined ? { tokenFile: args.tokenFile } : {}),
       ...(args.metricsTokenFile !== undefined ? { metricsTokenFile: args.metricsTokenFile } : {}),
       ...(tls ? { tls } : {}),
+      ...(args.cluster ? { cluster: args.cluster } : {}),
     });
   } catch (err) {
     reportStartError(io, err, 'cannot start');
@@ -344,6 +421,10 @@ async function announce(service: RunningService, args: ServeArgs, io: CliIo, noC
   }
   if (noConfigFile) io.out(`no ${CONFIG_FILE_NAME} in ${service.monitor.serverdir}: starting with no pairs`);
   io.out(`Watching ${pairCount(pairs)} from ${service.monitor.serverdir}`);
+  if (args.cluster)
+    io.out(
+      `Cluster node ${args.cluster.node} on etcd ${args.cluster.endpoints.join(',')} (prefix ${args.cluster.prefix ?? ''}); only the leader acts`,
+    );
   if (service.tokenCreated) io.out(`Dashboard: ${service.dashboardUrl}`);
   else io.out(`Dashboard: ${service.url}/ (the API token is in ${service.tokenFile})`);
 }

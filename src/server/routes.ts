@@ -30,6 +30,7 @@ import { DEFAULT_MAX_BYTES } from '../core/xml-tree.js';
 import { MAX_REASON_LENGTH } from '../core/requests.js';
 import { registerNotifyRoutes } from './routes-notify.js';
 import { registerMaintenanceRoutes } from './routes-maintenance.js';
+import { registerClusterRoutes, type ClusterSource } from './routes-cluster.js';
 
 export const JSON_BODY_LIMIT = 256 * 1024;
 // The same ceiling as pbxctrl-failover.xml on disk (DEFAULT_MAX_BYTES): an export can always be imported back.
@@ -202,6 +203,8 @@ export async function apiRoutes(api: FastifyInstance, deps: ApiDeps): Promise<vo
     done(null, body),
   );
 
+  // Before every route: a follower forwards writes to the leader (cluster mode).
+  registerClusterRoutes(api, monitor as ClusterSource, deps.log);
   registerPairRoutes(api, monitor);
   registerOperatorRoutes(api, monitor);
   registerLogRoutes(api, monitor);

@@ -14,6 +14,7 @@ import { HostAllowList } from './host-check.js';
 import { createLogger, type ServiceLogger } from './log.js';
 import { packageVersion, rendererDir as builtRendererDir } from './package-info.js';
 import type { EventStreamOptions } from './sse.js';
+import type { ClusterOptions } from '../core/cluster/options.js';
 
 export interface ServiceOptions {
   serverdir: string;
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   limits?: ConnectionLimits;
   /** How long a two-person request waits for its second operator (default 10 minutes; tests shorten it). */
   requestLapseMs?: number;
+  /** Cluster mode (--cluster): several watchers on etcd, one leader (core/cluster/). */
+  cluster?: ClusterOptions;
 }
 
 export interface RunningService {
@@ -81,6 +84,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       historyRetentionDays: opts.retentionDays ?? 90,
       defaultOperator: 'api',
       ...(opts.requestLapseMs !== undefined ? { requestLapseMs: opts.requestLapseMs } : {}),
+      ...(opts.cluster ? { cluster: opts.cluster } : {}),
     });
   } catch (err) {
     await reserved.release();
@@ -109,6 +113,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     await listen(app, host, port);
     const bound = (app.server.address() as AddressInfo).port;
     const url = `${opts.tls ? 'https' : 'http'}://${displayHost(host)}:${bound}`;
+    // Cluster mode without --advertise-url: the other nodes forward writes to this address.
+    (monitor as { advertise?(url: string): void }).advertise?.(url);
     const running = app;
     let closing: Promise<void> | undefined;
     const lockLost = new Promise<string>((resolveLost) => {

@@ -3,6 +3,7 @@
 // paths; the Electron shell maps it onto IPC channels; the renderer codes
 // against Backend, which is MonitorApi plus a live event subscription.
 
+import type { ClusterInfo } from './cluster.js';
 import type {
   AlertEvent,
   CheckResult,
@@ -255,6 +256,8 @@ export interface Backend extends MonitorApi {
   setPreferences?(patch: Partial<DesktopPreferences>): Promise<DesktopPreferences>;
   /** Who this screen acts as (GET /api/whoami; the desktop in local mode is admin). */
   whoami?(): Promise<WhoAmI>;
+  /** HTTP: the cluster this service is a node of (GET /api/cluster); undefined without --cluster. */
+  cluster?(): Promise<ClusterInfo | undefined>;
   /** Desktop: its own watchers ('local') or the service it is attached to, and whether the stream is live. */
   onRemote?(listener: (connection: RemoteConnection) => void): Unsubscribe;
   /** Desktop: the remote-mode settings (never the token). */

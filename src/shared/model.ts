@@ -199,6 +199,11 @@ export interface Decision {
   validation: CheckResult[];
   /** For an operator's move (manual failover): who asked and why; the checks are then what was last seen. */
   manual?: { operator: string; reason: string };
+  /**
+   * Cluster mode with `<vantage quorum>` above 1: what each live node saw of the primary when the leader
+   * went to verifying (its consecutive failures; down means more than the tolerated).
+   */
+  vantage?: Array<{ node: string; consecutiveFailures: number; down: boolean }>;
 }
 
 /** Live status of one pair, as in GET /api/pairs. */

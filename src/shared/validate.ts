@@ -91,6 +91,14 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
       ? undefined
       : readCertificates((field, message) => c.add(field, message), input['certificates']);
   const dnsVerify = readDnsVerify(input['dnsVerify'], (field, message) => c.add(field, message));
+  // Cluster mode (`<vantage quorum>`): live nodes that must each see the primary down.
+  const vantageQuorum = readNumber(c, 'vantageQuorum', input['vantageQuorum'], {
+    required: false,
+    min: 1,
+    max: 99,
+    integer: true,
+    unit: 'nodes',
+  });
   const readinessInterval = readNumber(c, 'readinessInterval', input['readinessInterval'], {
     required: false,
     min: LIMITS.readinessIntervalMin,
@@ -109,6 +117,7 @@ export function validatePairSettings(input: unknown, opts: { existing?: PairSett
     ...(timeout !== undefined ? { timeout } : {}),
     acceptStatus: acceptStatus!,
     validation: validation!,
+    ...(vantageQuorum !== undefined ? { vantageQuorum } : {}),
     action: action!,
     ...(failbackAction !== undefined ? { failbackAction } : {}),
     ...(primarySip !== undefined ? { primarySip } : {}),

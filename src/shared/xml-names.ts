@@ -28,6 +28,7 @@ const ELEMENT_OF: Record<string, string> = {
   checks: 'check',
   dnsVerify: 'dns-verify',
   readinessInterval: 'readiness/@interval',
+  vantageQuorum: 'vantage/@quorum',
   servers: 'server',
 };
 

@@ -574,3 +574,41 @@ describe('secrets and isolation protection in the file (trust issue, items 7 to 
     }
   });
 });
+
+describe('<vantage quorum> (cluster mode)', () => {
+  const base = `<?xml version="1.0" encoding="UTF-8"?>
+<pbxctrl-failover version="1">
+  <pair id="acme">
+    <name>ACME</name>
+    <primary-url>http://127.0.0.1:1/</primary-url>
+    <interval>10</interval>
+    <tolerated-failures>2</tolerated-failures>
+    <accept-status>200</accept-status>
+    <validation quorum="0"/>
+    VANTAGE
+    <action method="POST" encoding="json" auth="none" retries="1" timeout="2"><url>http://127.0.0.1:9/</url></action>
+  </pair>
+</pbxctrl-failover>
+`;
+  it('reads the quorum, writes it back, and leaves it out when absent', () => {
+    const parsed = parseConfigXml(base.replace('VANTAGE', '<vantage quorum="2"/>'));
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.config.pairs[0]!.settings.vantageQuorum).toBe(2);
+    const again = parseConfigXml(serializeConfigXml(parsed.config));
+    expect(again.ok && again.config.pairs[0]!.settings.vantageQuorum).toBe(2);
+    expect(serializeConfigXml(parsed.config)).toContain('<vantage quorum="2"/>');
+    const none = parseConfigXml(base.replace('VANTAGE', ''));
+    expect(none.ok && none.config.pairs[0]!.settings.vantageQuorum).toBeUndefined();
+    expect(none.ok && serializeConfigXml(none.config)).not.toContain('vantage');
+  });
+
+  it('names the attribute for a quorum that is not a whole number of at least 1', () => {
+    for (const bad of ['0', '1.5', 'two']) {
+      const parsed = parseConfigXml(base.replace('VANTAGE', `<vantage quorum="${bad}"/>`));
+      expect(parsed.ok).toBe(false);
+      if (parsed.ok) continue;
+      expect(parsed.problems.map((p) => p.field)).toContain('vantageQuorum');
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Backend over the headless service's HTTP API, with live events from its SSE
 // stream. Every /api/ call carries the bearer token.
 
+import type { ClusterInfo } from '$shared/cluster';
 import {
   API_PATHS,
   MonitorError,
@@ -184,6 +185,15 @@ export class HttpBackend implements Backend {
   }
   async removeMaintenance(id: string, by?: Reasoned): Promise<void> {
     await this.request('DELETE', API_PATHS.maintenanceWindow(id) + query(by));
+  }
+  /** The cluster this service is a node of; a service without --cluster answers 404: none. */
+  async cluster(): Promise<ClusterInfo | undefined> {
+    try {
+      return await this.request<ClusterInfo>('GET', API_PATHS.cluster);
+    } catch (err) {
+      if (err instanceof MonitorError && err.code === 'not-found') return undefined;
+      throw err;
+    }
   }
   /** The token's name and role; a service without named tokens (404) means its one admin token. */
   async whoami(): Promise<WhoAmI> {
