@@ -387,7 +387,9 @@ export class Controller implements Monitor {
 
   async health(): Promise<HealthInfo> {
     const problems = this.problems.list();
-    return { ok: problems.length === 0, version: this.opts.version, problems };
+    const health: HealthInfo = { ok: problems.length === 0, version: this.opts.version, problems };
+    if (this.opts.ctx.coordinator.cluster()) health.cluster = true;
+    return health;
   }
 
   async listPairs(): Promise<PairStatus[]> {

@@ -90,6 +90,8 @@ export interface HealthInfo {
   ok: boolean;
   version: string;
   problems: HealthProblem[];
+  /** Present and true on a node of a cluster (serve --cluster): GET /api/cluster answers. */
+  cluster?: true;
 }
 
 /**

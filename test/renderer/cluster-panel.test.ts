@@ -1,4 +1,5 @@
-// The cluster panel: shown only for a node of a cluster (the backend's cluster() answers), naming the
+// The cluster panel: shown only for a node of a cluster (its health says so, and only then is the
+// backend's cluster() asked), naming the
 // node this dashboard talks to, the leader and term, and every live node's view; "no leader" when none.
 
 import { cleanup, render, screen } from '@testing-library/svelte';
@@ -25,10 +26,16 @@ afterEach(() => {
 const now = new Date().toISOString();
 
 describe('ClusterPanel', () => {
-  it('is absent without a cluster', async () => {
+  it('is absent without a cluster, and never asks for one', async () => {
+    let asked = 0;
+    backend.cluster = async () => {
+      asked++;
+      return undefined;
+    };
     render(ClusterPanel, { context: appContext(app) });
     await Promise.resolve();
     expect(screen.queryByTestId('cluster')).toBeNull();
+    expect(asked).toBe(0);
   });
 
   it('names this node, the leader and term, and what every node sees', async () => {
@@ -41,6 +48,7 @@ describe('ClusterPanel', () => {
         { name: 'n2', url: 'http://10.0.0.2:8480', leader: false, lastSeen: now, pairsDown: 1 },
       ],
     });
+    app.health.cluster = true;
     render(ClusterPanel, { context: appContext(app) });
     expect((await screen.findByTestId('cluster-self')).textContent).toBe('n2');
     expect(screen.getByTestId('cluster-leader').textContent).toBe('n1');
@@ -53,6 +61,7 @@ describe('ClusterPanel', () => {
 
   it('says so when no node leads', async () => {
     backend.cluster = async () => ({ leader: null, term: 0, self: 'n1', nodes: [] });
+    app.health.cluster = true;
     render(ClusterPanel, { context: appContext(app) });
     expect((await screen.findByTestId('cluster-leader')).textContent).toBe('no leader');
     expect(screen.getByTestId('cluster').textContent).toMatch(/nothing fails over/);

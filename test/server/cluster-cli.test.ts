@@ -98,6 +98,8 @@ describe('GET /api/cluster', () => {
       const res = await service.api('/api/cluster');
       expect(res.status).toBe(404);
       expect(await res.text()).toMatch(/started without --cluster/);
+      // The dashboard asks GET /api/cluster only where the health says cluster.
+      expect((await service.json<{ cluster?: boolean }>('/api/health')).cluster).toBeUndefined();
     } finally {
       await service.dispose();
     }
@@ -131,6 +133,7 @@ describe('GET /api/cluster', () => {
       ]);
       for (const n of info.nodes) expect(Number.isNaN(Date.parse(n.lastSeen))).toBe(false);
       expect((await a.json<ClusterInfo>('/api/cluster')).self).toBe('alpha');
+      expect((await b.json<{ cluster?: boolean }>('/api/health')).cluster).toBe(true);
     } finally {
       await b.dispose();
       await a.dispose();

@@ -14,6 +14,8 @@ const HEALTH_ALERTS: ReadonlySet<AlertKind> = new Set<AlertKind>([
 
 export class HealthStore {
   ok = $state(true);
+  /** The service is a node of a cluster (serve --cluster): the cluster panel asks GET /api/cluster. */
+  cluster = $state(false);
   problems = $state.raw<HealthProblem[]>([]);
   /** The last read failed (the service is unreachable): what is shown is the last answer. */
   error = $state<string | undefined>(undefined);
@@ -47,6 +49,7 @@ export class HealthStore {
       const h = await this.backend.health();
       this.problems = Array.isArray(h.problems) ? h.problems : [];
       this.ok = h.ok && this.problems.length === 0;
+      this.cluster = h.cluster === true;
       this.error = undefined;
     } catch (err) {
       this.error = errorMessage(err);
