@@ -132,6 +132,28 @@ export function parseConfigXml(
   return { ok: true, config, document: read.document };
 }
 
+/**
+ * One <pair> written on its own (a fragment of the file, as writeRootChild writes it), read back
+ * and checked as parseConfigXml checks each pair: the tree and the pair's settings and state. What
+ * involves other pairs (duplicate ids, maintenance windows naming pairs) is the caller's to keep.
+ */
+export function parsePairFragment(
+  fragment: string,
+): { ok: true; record: PairRecord; element: XmlElement } | { ok: false; problems: Problem[] } {
+  const read = readXml(`<${ROOT_NAME}>\n${fragment}\n</${ROOT_NAME}>`, Infinity);
+  if (!read.ok) return { ok: false, problems: read.problems.map(locate) };
+  const elements = childElements(read.document.root);
+  const el = elements[0];
+  if (elements.length !== 1 || el?.name !== 'pair' || hasLooseText(read.document.root)) {
+    return { ok: false, problems: [{ field: 'file', message: 'a rewritten <pair> does not read back as one <pair>' }] };
+  }
+  const problems: Problem[] = [];
+  const record = readPair(el, 0, problems);
+  if (record && problems.length === 0) problems.push(...pairSendProblems(record.settings));
+  if (!record || problems.length > 0) return { ok: false, problems };
+  return { ok: true, record, element: el };
+}
+
 function locate(p: XmlProblem): Problem {
   const [, pairEl, ...rest] = p.path;
   if (!pairEl || pairEl.name !== 'pair') return { field: 'file', message: p.message };
@@ -343,7 +365,8 @@ export function buildConfigDocument(
   };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }
-function pairElement(record: PairRecord, base: XmlElement | undefined): XmlElement {
+/** One <pair> as the app writes it, merged into what `base` (the pair's element last read or written) held. */
+export function pairElement(record: PairRecord, base: XmlElement | undefined): XmlElement {
   const s = record.settings;
   const baseChild = (name: string) => base && childElements(base).find((c) => c.name === name);
   const known: XmlElement[] = [
