@@ -11,7 +11,7 @@ import { MonitorError } from '../shared/api.js';
 import type { PairSettings, Problem } from '../shared/model.js';
 import { CONFIG_FILE_NAME } from './paths.js';
 import type { FailoverConfig, PersistedState } from './ports.js';
-import { pairElement, parsePairFragment } from './config-xml.js';
+import { checkPersistedOf, pairElement, parsePairFragment } from './config-xml.js';
 import { attr, writeRootChild, type XmlDocument, type XmlElement } from './xml-tree.js';
 
 /** What a pair's element was written from: its settings object and its persisted state then. */
@@ -125,15 +125,25 @@ export class ConfigImage {
       if (slot.settings === record.settings && samePersisted(slot.persisted, record.persisted)) continue;
       const base = document.root.children[slot.node];
       if (base?.type !== 'element') return undefined;
-      const text = writeRootChild(pairElement(record, base));
-      // What the app writes must read back, or a restart would refuse to start: this pair's part of it.
-      const check = parsePairFragment(text);
-      if (!check.ok) throw invalid(check.problems);
+      const fresh = pairElement(record, base);
+      const text = writeRootChild(fresh);
+      // What the app writes must read back, or a restart would refuse to start: this pair's part of
+      // it. Only its state when only its state changed (the settings were written from the same
+      // object over the same pair, and read back, before); the whole pair when its settings changed.
+      let element: XmlElement = fresh;
+      if (slot.settings === record.settings) {
+        const problems = checkPersistedOf(fresh);
+        if (problems.length > 0) throw invalid(problems);
+      } else {
+        const check = parsePairFragment(text);
+        if (!check.ok) throw invalid(check.problems);
+        element = check.element;
+      }
       const key = keyOf(record.persisted);
       changed.push({
         slot,
         bytes: Buffer.from(`${text}\n`, 'utf8'),
-        element: check.element,
+        element,
         settings: record.settings,
         ...(key ? { key } : {}),
       });

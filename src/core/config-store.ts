@@ -141,7 +141,8 @@ class FileConfigStore implements ConfigStore {
         mode: FILE_MODE,
         ...(backup ? { backup: `${this.path}.bak`, backupByLink: true } : {}),
         // An edit may land while the new file is being written: look again right before replacing it.
-        beforeRename: async () => {
+        beforeRename: async (written) => {
+          await pastItsTick(written);
           await this.beforeReplace?.();
           if (await this.changedOnDisk()) throw this.editedByHand();
         },
@@ -324,12 +325,33 @@ async function stampOrFail(file: string): Promise<FileStamp | undefined> {
 }
 
 /**
+ * File times come from the kernel's coarse clock (one tick is at most 10 ms), or are whole (or
+ * even) seconds on some file systems. Within RACY_MS of a file's modification time (RACY_COARSE_MS
+ * for whole-second times) an edit could leave it with the same time.
+ */
+const RACY_MS = 20;
+const RACY_COARSE_MS = 2_500;
+
+function coarseTimes(stamp: FileStamp): boolean {
+  return stamp.mtimeNs % 1_000_000n === 0n;
+}
+
+/**
  * True while an edit made now could leave the file with the same stamp as `stamp` (same size,
- * written within the same tick of the file system's clock): its bytes must be compared then. File
- * systems with whole-second (or two-second) times are given a wider window.
+ * written within the same tick of the file system's clock): its bytes must be compared then.
  */
 function isRacy(stamp: FileStamp): boolean {
-  const coarse = stamp.mtimeNs % 1_000_000n === 0n;
-  const windowNs = BigInt(coarse ? 2_500 : 100) * 1_000_000n;
+  const windowNs = BigInt(coarseTimes(stamp) ? RACY_COARSE_MS : RACY_MS) * 1_000_000n;
   return BigInt(Date.now()) * 1_000_000n - stamp.mtimeNs < windowNs;
+}
+
+/**
+ * Waits (a few ms at most, on a timer) until a new file's modification time is out of the racy
+ * window, before it is renamed into place: an edit after the rename then always changes the stamp,
+ * and the next hand-edit check needs no read. Not on file systems with whole-second times.
+ */
+async function pastItsTick(stamp: FileStamp): Promise<void> {
+  if (coarseTimes(stamp)) return;
+  const waitMs = RACY_MS - Number(BigInt(Date.now()) * 1_000_000n - stamp.mtimeNs) / 1e6 + 1;
+  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, RACY_MS + 1)));
 }

@@ -26,6 +26,7 @@ import {
   readXml,
   textElement,
   textOf,
+  writeRootChild,
   writeXml,
   type XmlDocument,
   type XmlElement,
@@ -152,6 +153,30 @@ export function parsePairFragment(
   if (record && problems.length === 0) problems.push(...pairSendProblems(record.settings));
   if (!record || problems.length > 0) return { ok: false, problems };
   return { ok: true, record, element: el };
+}
+
+/**
+ * The <state> and <action-progress> of a pair element the app built, written and read back on
+ * their own: the check of a write that changed only the pair's state (its settings, written from
+ * the same settings object over the pair as last written, read back before).
+ */
+export function checkPersistedOf(pair: XmlElement): Problem[] {
+  const id = attr(pair, 'id') ?? '';
+  const parts = childElements(pair).filter((c) => c.name === 'state' || c.name === 'action-progress');
+  const text = parts.map((el) => writeRootChild(el)).join('\n');
+  const read = readXml(`<${ROOT_NAME}>\n<pair>\n${text}\n</pair>\n</${ROOT_NAME}>`, Infinity);
+  if (!read.ok) return read.problems.map((p) => ({ ...locate(p), pair: id }));
+  const problems: Problem[] = [];
+  const add = (field: string, message: string) => problems.push({ pair: id, field, message });
+  const children = childElements(childElements(read.document.root)[0]!);
+  const stateEl = children.find((c) => c.name === 'state');
+  readPersisted(
+    stateEl,
+    children.find((c) => c.name === 'action-progress'),
+    add,
+  );
+  if (!stateEl && parts.length > 0) add('state', 'the rewritten <state> does not read back');
+  return problems;
 }
 
 function locate(p: XmlProblem): Problem {

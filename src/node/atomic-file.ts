@@ -18,10 +18,10 @@ export interface AtomicWriteOptions {
   /** Mode of the new file and its backup, whatever the old ones had. Default 0o600: settings hold secrets. */
   mode?: number;
   /**
-   * Runs when the new content is on disk in its temporary file, right before it is renamed over
-   * the target; throwing cancels the write and leaves target and backup as they were.
+   * Runs when the new content is on disk in its temporary file (given its stamp), right before it
+   * is renamed over the target; throwing cancels the write and leaves target and backup as they were.
    */
-  beforeRename?: () => Promise<void>;
+  beforeRename?: (written: FileStamp) => Promise<void>;
   /**
    * Keep the backup as a hard link to the target's file rather than a copy of its bytes (no read, no
    * write: the file is already on disk), when the target is a regular file with `mode`; a copy
@@ -75,7 +75,7 @@ export async function writeFileAtomic(
     const temp = tempName(target);
     temps.push(temp);
     const stamp = await writeAndSync(temp, data, mode);
-    await opts.beforeRename?.();
+    await opts.beforeRename?.(stamp);
     // The backup first: a crash between the two renames leaves the old target beside its copy.
     if (backupTemp !== undefined && opts.backup !== undefined) await fs.rename(backupTemp, opts.backup);
     await fs.rename(temp, target);

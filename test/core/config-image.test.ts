@@ -119,6 +119,15 @@ describe('a write of changed states', () => {
           const i = Math.floor(next() * pairs.length);
           pairs[i] = { settings: pairs[i]!.settings, persisted: randomPersisted(next, seed * 1000 + round * 10 + c) };
         }
+        // Now and then one pair's settings are edited too (a new settings object).
+        if (next() < 0.2) {
+          const i = Math.floor(next() * pairs.length);
+          const p = pairs[i]!;
+          pairs[i] = {
+            ...p,
+            settings: { ...p.settings, interval: 1 + Math.floor(next() * 60), name: `edited ${round}` },
+          };
+        }
         config = { ...config, pairs };
         const previous = await fs.readFile(file, 'utf8');
         await store.save(config);
@@ -129,7 +138,7 @@ describe('a write of changed states', () => {
       }
     }
     expect(writes[0]).toBe('all');
-    expect(writes.slice(1).every((w) => typeof w === 'number' && w >= 1 && w <= 4)).toBe(true);
+    expect(writes.slice(1).every((w) => typeof w === 'number' && w >= 1 && w <= 5)).toBe(true);
     expect(writes).toHaveLength(1 + 8 * 12);
   });
 
