@@ -11,6 +11,7 @@ import { detectionRows, type DetectionOptions } from './detection.js';
 import { engineScale, type ScaleOptions } from './engine-scale.js';
 import { historyRows, type HistoryOptions } from './history.js';
 import { metricsRows, type MetricsOptions } from './metrics.js';
+import { stateWriteRows, type StateWriteOptions } from './state-write.js';
 import { machine, markdownTable, notMeasured, textTable, type Row } from './table.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -26,6 +27,7 @@ export interface Plan {
   history: HistoryOptions;
   dashboard: DashboardOptions;
   metrics: MetricsOptions;
+  stateWrite: StateWriteOptions;
 }
 
 const plan: Plan = smoke
@@ -44,6 +46,7 @@ const plan: Plan = smoke
       history: { days: 1, intervalS: 1 },
       dashboard: { pairs: 50, sampleS: 1, timelineDays: 7, timelineChecks: 5_000, settleMs: 0 },
       metrics: { pairs: 50, scrapes: 2 },
+      stateWrite: { sizes: [20], pauses: 1, failures: 1, settleMs: 0, intervalS: 0.5 },
     }
   : {
       smoke,
@@ -60,6 +63,7 @@ const plan: Plan = smoke
       history: { days: 30, intervalS: 1 },
       dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000 },
       metrics: { pairs: 5000, scrapes: 10 },
+      stateWrite: { sizes: [1000, 10_000], pauses: 6, failures: 4, settleMs: 5_000, intervalS: 1 },
     };
 
 interface Section {
@@ -73,6 +77,7 @@ const sections: Section[] = [
   { group: '3. History', measure: () => historyRows(plan.history) },
   { group: '4. Dashboard', measure: () => dashboardRows(plan.dashboard) },
   { group: '5. Metrics', measure: () => metricsRows(plan.metrics) },
+  { group: '6. State writes', measure: () => stateWriteRows(plan.stateWrite) },
 ];
 
 async function main(): Promise<void> {
@@ -152,6 +157,21 @@ holds on a busy machine; targets are reported here and never asserted in tests.
 5. **Metrics.** The exporter of GET /metrics (src/server/metrics.ts on prom-client) in process, with
    every pair's primary, standby and validation checks counted and timed (40 each), scraped after a
    warm-up; the limit is writing the same sample lines by hand from the same statuses.
+6. **State writes.** The real \`openMonitor\` in the benchmark's process on a serverdir whose
+   pbxctrl-failover.xml holds every pair (bench/pairs-xml.ts; the primaries share 50 loopback ports,
+   every pair checked once a second), after every pair reached waiting and the start-up writes
+   settled. A worker thread watches the file (fs.watch and a 5 ms stat poll; it reads the file when
+   its stamp changes) and notes when the pair's \`<state since>\` shows the move. Each span runs from
+   the pair's \`state\` event, timed in the engine's process, to that moment. Three kinds of move:
+   an operator's pause (written at once), the pair's move to waiting after it is resumed (a
+   coalesced state write: at least the 200 ms coalescing window), and a primary that stops
+   answering (its own port; the move to verifying, which is written together with the failover's
+   action progress). The limit is measured meanwhile in another worker thread: the steps of
+   writeFileAtomic (temp file, write, fsync, rename, directory fsync) for a file of the same size
+   every 500 ms, on the same disk. The event-loop time of one state write is what the store reports
+   for a write of one changed state (median of five, through a store of its own on a copy of the
+   file); "before" times, the same way, what every state write did until now: the whole file
+   serialized, parsed back and its bytes hashed.
 `;
 
 async function writeReport(rows: Row[], date: string, seconds: number): Promise<void> {

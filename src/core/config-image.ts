@@ -41,9 +41,14 @@ export interface ImageWrite {
   bytes: Buffer;
   /** How many pairs were serialized again. */
   rewritten: number;
+  /** Event-loop time it took, in turns of at most about SLICE_MS. */
+  loopMs: number;
   /** The write is on disk: the image and the document become the new file's. */
   commit: () => void;
 }
+
+/** A write of many changed pairs yields to the event loop after about this much work. */
+const SLICE_MS = 8;
 
 export class ConfigImage {
   private writes = 0;
@@ -108,7 +113,9 @@ export class ConfigImage {
    * Throws MonitorError('invalid') when a rewritten pair would not read back, writing nothing.
    * `document` is the tree of the file as last written; commit() puts the rewritten pairs into it.
    */
-  write(config: FailoverConfig, document: XmlDocument, maxBytes: number): ImageWrite | undefined {
+  async write(config: FailoverConfig, document: XmlDocument, maxBytes: number): Promise<ImageWrite | undefined> {
+    let sliceStart = performance.now();
+    let loopMs = 0;
     if (config.pairs.length !== this.slots.size || envelopeOf(config) !== this.envelope) return undefined;
     const write = ++this.writes;
     const changed: {
@@ -118,7 +125,13 @@ export class ConfigImage {
       settings: PairSettings;
       key?: PersistedKey;
     }[] = [];
-    for (const record of config.pairs) {
+    for (const [i, record] of config.pairs.entries()) {
+      // Thousands of pairs changed at once (all of them starting -> waiting) take turns with the checks.
+      if (i % 64 === 63 && performance.now() - sliceStart > SLICE_MS) {
+        loopMs += performance.now() - sliceStart;
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       const slot = this.slots.get(record.settings.id);
       if (!slot || slot.seen === write) return undefined;
       slot.seen = write;
@@ -158,9 +171,11 @@ export class ConfigImage {
       ]);
     }
     const bytes = Buffer.concat(parts, length);
+    loopMs += performance.now() - sliceStart;
     return {
       bytes,
       rewritten: changed.length,
+      loopMs,
       commit: () => {
         // Every piece a slice of the new file, so that the old one can go.
         let offset = this.head.length;

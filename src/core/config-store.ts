@@ -28,7 +28,7 @@ import {
   serializeConfigXml,
   type XmlDocument,
 } from './config-xml.js';
-import { ConfigImage, type ImageWrite } from './config-image.js';
+import { ConfigImage } from './config-image.js';
 import { writeXml, writeXmlPieces } from './xml-tree.js';
 import { describeFsError, errnoCode, fsError } from './fs-errors.js';
 import { CONFIG_FILE_NAME, configPath } from './paths.js';
@@ -104,12 +104,32 @@ class FileConfigStore implements ConfigStore {
     this.document = result.document;
     if (content.kind !== 'content') throw new Error('unreachable');
     this.known = { kind: 'content', bytes: content.bytes, stamp: content.stamp, racy: isRacy(content.stamp) };
-    // A file exactly as the app writes it: the first write can already rewrite only what changed.
-    const pieces = writeXmlPieces(buildConfigDocument(result.config, { base: result.document }));
-    if (pieces && pieces.head + pieces.children.join('') + pieces.tail === text) {
-      this.image = ConfigImage.of(result.document, result.config, pieces, content.bytes);
-    }
+    this.image = this.imageAtLoad(result.config, result.document, text, content.bytes);
     return result.config;
+  }
+
+  /**
+   * The pieces of the file the next write would make from what was loaded, so that even the first
+   * state write rewrites only what changed. A file exactly as the app writes it is its own image;
+   * another (written by hand or by a tool) is serialized and read back here, as the first write
+   * would do, before any check runs rather than in the middle of them.
+   */
+  private imageAtLoad(
+    config: FailoverConfig,
+    loaded: XmlDocument,
+    text: string,
+    bytes: Buffer,
+  ): ConfigImage | undefined {
+    const pieces = writeXmlPieces(buildConfigDocument(config, { base: loaded }));
+    if (!pieces) return undefined;
+    const written = pieces.head + pieces.children.join('') + pieces.tail;
+    if (written === text) return ConfigImage.of(loaded, config, pieces, bytes);
+    const check = parseConfigXml(written, { maxBytes: this.maxBytes });
+    // Not readable back: the first write takes the full path and says why.
+    if (!check.ok) return undefined;
+    const image = ConfigImage.of(check.document, config, pieces, Buffer.from(written, 'utf8'));
+    if (image) this.document = check.document;
+    return image;
   }
 
   save(config: FailoverConfig): Promise<void> {
@@ -119,16 +139,7 @@ class FileConfigStore implements ConfigStore {
   }
 
   private async write(config: FailoverConfig): Promise<void> {
-    const started = performance.now();
-    let prepared: { bytes: Buffer; commit: () => void; rewritten?: number } | undefined = this.prepareFromImage(config);
-    if (prepared) this.imageWriteMs = performance.now() - started;
-    else {
-      try {
-        prepared = this.prepareFull(config);
-      } finally {
-        this.fullWriteMs = performance.now() - started;
-      }
-    }
+    const prepared = await this.prepare(config);
     if (await this.changedOnDisk()) throw this.editedByHand();
     await this.warnIfReadableByOthers();
     // The .bak is exactly the file we know: a second name for it (it is on disk already), made
@@ -161,9 +172,20 @@ class FileConfigStore implements ConfigStore {
   }
 
   /** The file from the image when only pairs' settings or state changed; undefined otherwise. */
-  private prepareFromImage(config: FailoverConfig): ImageWrite | undefined {
-    if (!this.image || !this.document) return undefined;
-    return this.image.write(config, this.document, this.maxBytes);
+  /** The new file: from the image when only pairs' settings or state changed, else the whole file serialized. */
+  private async prepare(config: FailoverConfig): Promise<{ bytes: Buffer; commit: () => void; rewritten?: number }> {
+    const fromImage =
+      this.image && this.document ? await this.image.write(config, this.document, this.maxBytes) : undefined;
+    if (fromImage) {
+      this.imageWriteMs = fromImage.loopMs;
+      return fromImage;
+    }
+    const started = performance.now();
+    try {
+      return this.prepareFull(config);
+    } finally {
+      this.fullWriteMs = performance.now() - started;
+    }
   }
 
   /** The whole file serialized and read back. */
