@@ -134,6 +134,9 @@ class FileWatcher {
 }
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
+const progress = (what: string): void => {
+  if (process.env.BENCH_PROGRESS) console.error(`state writes: ${what}`);
+};
 
 export async function stateWriteRows(opts: StateWriteOptions): Promise<Row[]> {
   const rows: Row[] = [];
@@ -167,7 +170,9 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
 
     const waiting = new Set<string>();
     const changes = new Map<string, { to?: string; moved: (e: { at: string; to: string; seenAt: number }) => void }>();
+    const opened = performance.now();
     monitor = await openMonitor({ serverdir, version: 'bench', log: silentLogger });
+    progress(`${count(size)} pairs open in ${ms(performance.now() - opened)}`);
     monitor.subscribe((event: EngineEvent) => {
       if (event.type !== 'state') return;
       if (event.to === 'waiting') waiting.add(event.pair);
@@ -183,6 +188,7 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
       await sleep(100);
     }
     await sleep(opts.settleMs);
+    progress(`${count(size)} pairs all waiting; measuring`);
 
     /** From the state event of the pair's next move (to `to`, if given) to the file showing it. */
     const measure = async (pair: string, trigger: () => Promise<unknown>, to?: string): Promise<number> => {
@@ -192,6 +198,7 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
       await trigger();
       const e = await moved;
       const onDisk = await watcher.seen(pair, e.to, e.at, 30_000);
+      progress(`${pair} ${e.to}: on disk after ${ms(onDisk - e.seenAt)}`);
       return onDisk - e.seenAt;
     };
     const floorDir = join(serverdir, 'floor');

@@ -48,7 +48,7 @@ export interface ImageWrite {
 }
 
 /** A write of many changed pairs yields to the event loop after about this much work. */
-const SLICE_MS = 8;
+const SLICE_MS = 15;
 
 export class ConfigImage {
   private writes = 0;
@@ -60,6 +60,8 @@ export class ConfigImage {
     private segments: Buffer[],
     private tail: Buffer,
     private readonly slots: Map<string, PairSlot>,
+    /** The file has <maintenance> elements. */
+    private readonly fileHasWindows: boolean,
     /** The maintenance windows, channels and policy the file was written with. */
     private readonly envelope: string,
   ) {}
@@ -105,7 +107,8 @@ export class ConfigImage {
     if (slots.size !== records.size || offset + Buffer.byteLength(pieces.tail, 'utf8') !== file.length) {
       return undefined;
     }
-    return new ConfigImage(file, head, segments, file.subarray(offset), slots, envelopeOf(config));
+    const windows = document.root.children.some((c) => c.type === 'element' && c.name === 'maintenance');
+    return new ConfigImage(file, head, segments, file.subarray(offset), slots, windows, envelopeOf(config, windows));
   }
 
   /**
@@ -116,7 +119,8 @@ export class ConfigImage {
   async write(config: FailoverConfig, document: XmlDocument, maxBytes: number): Promise<ImageWrite | undefined> {
     let sliceStart = performance.now();
     let loopMs = 0;
-    if (config.pairs.length !== this.slots.size || envelopeOf(config) !== this.envelope) return undefined;
+    if (config.pairs.length !== this.slots.size || envelopeOf(config, this.fileHasWindows) !== this.envelope)
+      return undefined;
     const write = ++this.writes;
     const changed: {
       slot: PairSlot;
@@ -145,7 +149,7 @@ export class ConfigImage {
       // object over the same pair, and read back, before); the whole pair when its settings changed.
       let element: XmlElement = fresh;
       if (slot.settings === record.settings) {
-        const problems = checkPersistedOf(fresh);
+        const problems = checkPersistedOf(fresh, text);
         if (problems.length > 0) throw invalid(problems);
       } else {
         const check = parsePairFragment(text);
@@ -221,9 +225,14 @@ function samePersisted(key: PersistedKey | undefined, p: PersistedState | undefi
   );
 }
 
-/** Everything of the configuration that is written outside the pairs. */
-function envelopeOf(config: FailoverConfig): string {
-  return JSON.stringify([config.maintenance ?? null, config.notify ?? null, config.policy ?? null]);
+/**
+ * Everything of the configuration that is written outside the pairs. No channels and none given
+ * are written alike; so are no windows and none given when the file has no <maintenance>.
+ */
+function envelopeOf(config: FailoverConfig, fileHasWindows: boolean): string {
+  const windows = config.maintenance?.length === 0 && !fileHasWindows ? undefined : config.maintenance;
+  const channels = config.notify?.length === 0 ? undefined : config.notify;
+  return JSON.stringify([windows ?? null, channels ?? null, config.policy ?? null]);
 }
 
 function invalid(problems: Problem[]): MonitorError {

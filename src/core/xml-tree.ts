@@ -53,6 +53,16 @@ const parser = new XMLParser({
   maxNestedTags: MAX_DEPTH,
 });
 
+const FORBIDDEN_CHARACTER =
+  // eslint-disable-next-line no-control-regex -- finding the control characters XML 1.0 forbids is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The first character in `text` that XML 1.0 cannot hold, as U+XXXX, if there is one. */
+export function forbiddenCharacter(text: string): string | undefined {
+  const bad = FORBIDDEN_CHARACTER.exec(text);
+  return bad ? `U+${hex4(bad[0])}` : undefined;
+}
+
 /** Parse XML text into a tree, or say (with line and column where known) why it cannot be read. */
 export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResult {
   const fail = (message: string): XmlReadResult => ({ ok: false, problems: [{ path: [], message }] });
@@ -65,11 +75,7 @@ export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResu
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
     return fail('DOCTYPE and ENTITY declarations are not allowed (no entity expansion); remove the <!DOCTYPE …> part');
   }
-  const bad =
-    // eslint-disable-next-line no-control-regex -- finding the control characters XML 1.0 forbids is the point
-    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(
-      xml,
-    );
+  const bad = FORBIDDEN_CHARACTER.exec(xml);
   if (bad) {
     const { line, col } = position(xml, bad.index);
     return fail(`line ${line}, column ${col}: character U+${hex4(bad[0])} is not allowed in XML`);

@@ -283,6 +283,35 @@ describe('the pieces of the last file are not reused when they no longer fit', (
     expect(await fs.readFile(file, 'utf8')).toBe(fullSerialize(config, previous));
   });
 
+  it('a state XML cannot hold (a control character in the reason) is refused, writing nothing', async () => {
+    await fs.writeFile(file, sample(2));
+    const { store } = openStore();
+    const config = await store.load();
+    await store.save(config);
+    const before = await fs.readFile(file, 'utf8');
+    const err = await rejection(
+      store.save(withState(config, 'p0', { state: 'paused', since: '2026-12-01T10:00:00.000Z', reason: 'a\u0001b' })),
+    );
+    expect(err.code).toBe('invalid');
+    expect(err.problems).toEqual([expect.objectContaining({ pair: 'p0', message: expect.stringContaining('U+0001') })]);
+    expect(await fs.readFile(file, 'utf8')).toBe(before);
+  });
+
+  it("no windows given and none in the file write alike: the engine's maintenance: [] keeps the fast path", async () => {
+    await fs.writeFile(file, RICH_SAMPLE);
+    const { store, writes } = openStore();
+    const loaded = await store.load();
+    expect(loaded.maintenance).toBeUndefined();
+    const previous = await fs.readFile(file, 'utf8');
+    const config = withState({ ...loaded, maintenance: [], notify: [] }, 'beta', {
+      state: 'paused',
+      since: '2026-12-01T10:00:00.000Z',
+    });
+    await store.save(config);
+    expect(writes).toEqual([1]);
+    expect(await fs.readFile(file, 'utf8')).toBe(fullSerialize(config, previous));
+  });
+
   it('a rewritten pair that would not read back is refused, writing nothing', async () => {
     await fs.writeFile(file, sample(2));
     const { store } = openStore();
