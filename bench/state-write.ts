@@ -38,6 +38,8 @@ export interface StateWriteOptions {
 }
 
 const TARGET_MS = 1000;
+/** A move not seen (or not on disk) within this long counts as never. */
+const GIVE_UP_MS = 60_000;
 /** The file shows the new state, the time it was seen (epoch ms, performance.timeOrigin based). */
 type Seen = { pair: string; at: number } | { pair: string; error: string };
 
@@ -182,24 +184,36 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
         wanted.moved({ at: event.at, to: event.to, seenAt: epochNow() });
       }
     });
-    const deadline = performance.now() + 60_000 + size * 10;
-    while (waiting.size < size) {
-      if (performance.now() > deadline) throw new Error(`only ${waiting.size} of ${size} pairs reached waiting`);
-      await sleep(100);
-    }
+    // A machine too busy to check every pair in time is measured all the same, and says so.
+    const started = performance.now();
+    const deadline = started + 60_000 + size * 10;
+    while (waiting.size < size && performance.now() < deadline) await sleep(100);
+    const reached = waiting.size;
+    const startNote =
+      reached < size
+        ? `; only ${count(reached)} of ${count(size)} pairs reached waiting in ${ms(performance.now() - started)}`
+        : '';
     await sleep(opts.settleMs);
-    progress(`${count(size)} pairs all waiting; measuring`);
+    progress(`${count(reached)} of ${count(size)} pairs waiting; measuring`);
 
-    /** From the state event of the pair's next move (to `to`, if given) to the file showing it. */
+    /** From the state event of the pair's next move (to `to`, if given) to the file showing it; Infinity if never. */
     const measure = async (pair: string, trigger: () => Promise<unknown>, to?: string): Promise<number> => {
-      const moved = new Promise<{ at: string; to: string; seenAt: number }>((resolve) =>
-        changes.set(pair, { ...(to !== undefined ? { to } : {}), moved: resolve }),
-      );
-      await trigger();
-      const e = await moved;
-      const onDisk = await watcher.seen(pair, e.to, e.at, 30_000);
-      progress(`${pair} ${e.to}: on disk after ${ms(onDisk - e.seenAt)}`);
-      return onDisk - e.seenAt;
+      const moved = new Promise<{ at: string; to: string; seenAt: number }>((resolve, reject) => {
+        changes.set(pair, { ...(to !== undefined ? { to } : {}), moved: resolve });
+        setTimeout(() => reject(new Error(`${pair} did not move within ${GIVE_UP_MS} ms`)), GIVE_UP_MS);
+      });
+      // An operator move resolves once it is written; the span is timed from its state event all the same.
+      trigger().catch(() => undefined);
+      try {
+        const e = await moved;
+        const onDisk = await watcher.seen(pair, e.to, e.at, GIVE_UP_MS);
+        progress(`${pair} ${e.to}: on disk after ${ms(onDisk - e.seenAt)}`);
+        return onDisk - e.seenAt;
+      } catch (error) {
+        progress(`${pair}: ${(error as Error).message}`);
+        changes.delete(pair);
+        return Number.POSITIVE_INFINITY;
+      }
     };
     const floorDir = join(serverdir, 'floor');
     await mkdir(floorDir);
@@ -212,7 +226,8 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
     const pauses: number[] = [];
     const coalesced: number[] = [];
     for (let i = 0; i < opts.pauses; i++) {
-      const pair = shared[Math.floor(((i + 0.5) * shared.length) / opts.pauses)]!.id;
+      const ready = shared.filter((p) => waiting.has(p.id));
+      const pair = ready[Math.floor(((i + 0.5) * ready.length) / opts.pauses)]!.id;
       pauses.push(await measure(pair, () => monitor!.pause(pair, { reason: 'bench', operator: 'bench' })));
       await sleep(200 + Math.random() * 300);
       // Resumed, the pair starts again; its first good check moves it to waiting: a coalesced state write.
@@ -234,13 +249,13 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
     const loop = await loopTimeOfStateWrite(serverdir, file);
     const floorText = `atomic write of ${(bytes / 2 ** 20).toFixed(1)} MiB meanwhile: p50 ${ms(floor)}, max ${ms(floors[floors.length - 1] ?? Number.NaN)} (${floors.length})`;
     return [
-      changeRow(group, 'pause -> on disk (operator move, written at once)', pauses, floor, floorText),
+      changeRow(group, 'pause -> on disk (operator move, written at once)', pauses, floor, floorText + startNote),
       changeRow(group, 'starting -> waiting -> on disk (coalesced state write)', coalesced, floor, floorText),
       changeRow(group, 'primary fails -> on disk (with the action progress)', failures, floor, floorText),
       row({
         group,
         measure: 'event-loop time of one state write',
-        engine: `${ms(loop.after)} (the changed pair serialized and read back)`,
+        engine: `${ms(loop.after)} (the changed pair serialized and checked; the whole write alone, no checks running: ${ms(loop.alone)})`,
         limit: `before: ${ms(loop.before)} (whole file serialized, parsed back, hashed)`,
         ratio: times(loop.after / loop.before),
         target: 'no whole-file work on the loop',
@@ -256,12 +271,14 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
 }
 
 function changeRow(group: string, measure: string, spans: number[], floor: number, floorText: string): Row {
-  const sorted = Float64Array.from(spans).sort();
-  const max = sorted[sorted.length - 1]!;
+  const sorted = Float64Array.from(spans.filter(Number.isFinite)).sort();
+  const lost = spans.length - sorted.length;
+  const max = lost > 0 ? Number.POSITIVE_INFINITY : (sorted[sorted.length - 1] ?? Number.NaN);
+  const never = lost > 0 ? `, ${lost} not on disk within ${GIVE_UP_MS / 1000} s` : '';
   return row({
     group,
     measure,
-    engine: `p50 ${ms(percentile(sorted, 50))}, max ${ms(max)} (${spans.length} changes)`,
+    engine: `p50 ${ms(percentile(sorted, 50))}, max ${ms(sorted[sorted.length - 1] ?? Number.NaN)} (${spans.length} changes${never})`,
     limit: floorText,
     ratio: times(percentile(sorted, 50) / floor),
     target: `max <= ${TARGET_MS / 1000} s`,
@@ -275,7 +292,10 @@ function changeRow(group: string, measure: string, spans: number[], floor: numbe
  * every state write did until now, timed here the same way: the whole file serialized, parsed
  * back, and the file's bytes hashed for the hand-edit check (median of three).
  */
-async function loopTimeOfStateWrite(dir: string, file: string): Promise<{ before: number; after: number }> {
+async function loopTimeOfStateWrite(
+  dir: string,
+  file: string,
+): Promise<{ before: number; after: number; alone: number }> {
   const copyDir = join(dir, 'copy');
   await rm(copyDir, { recursive: true, force: true });
   await mkdir(copyDir);
@@ -283,6 +303,7 @@ async function loopTimeOfStateWrite(dir: string, file: string): Promise<{ before
   const store = createConfigStore(copyDir);
   let config: FailoverConfig = await store.load();
   const after: number[] = [];
+  const alone: number[] = [];
   for (let i = 0; i < 5; i++) {
     const k = Math.floor((i * config.pairs.length) / 5);
     config = {
@@ -291,7 +312,9 @@ async function loopTimeOfStateWrite(dir: string, file: string): Promise<{ before
         j === k ? { settings: p.settings, persisted: { state: 'paused', since: new Date().toISOString() } } : p,
       ),
     };
+    const t0 = performance.now();
     await store.save(config);
+    alone.push(performance.now() - t0);
     after.push(store.expectedWriteLoopMs ?? Number.NaN);
   }
   const text = await readFile(join(copyDir, 'pbxctrl-failover.xml'), 'utf8');
@@ -306,5 +329,5 @@ async function loopTimeOfStateWrite(dir: string, file: string): Promise<{ before
     before.push(performance.now() - t0);
   }
   const median = (xs: number[]) => percentile(Float64Array.from(xs).sort(), 50);
-  return { before: median(before), after: median(after) };
+  return { before: median(before), after: median(after), alone: median(alone) };
 }
