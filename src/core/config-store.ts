@@ -147,9 +147,12 @@ class FileConfigStore implements ConfigStore {
     const backup = this.known?.kind === 'content';
     let stamp: FileStamp;
     try {
-      await fs.mkdir(path.dirname(this.path), { recursive: true });
+      // The serverdir is there when the file we know is.
+      if (!backup) await fs.mkdir(path.dirname(this.path), { recursive: true });
       stamp = await writeFileAtomic(this.path, prepared.bytes, {
         mode: FILE_MODE,
+        // Not behind the history's appends in the thread pool.
+        diskThread: true,
         ...(backup ? { backup: `${this.path}.bak`, backupByLink: true } : {}),
         // An edit may land while the new file is being written: look again right before replacing it.
         beforeRename: async (written) => {
