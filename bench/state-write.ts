@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { createConfigStore } from '../src/core/config-store.js';
 import { parseConfigXml, serializeConfigXml } from '../src/core/config-xml.js';
@@ -223,6 +224,9 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
       workerData: { dir: floorDir, bytes: (await stat(file)).size },
     });
     floorWorker.on('message', (span: number) => floorSpans.push(span));
+    // How late the engine's own event loop runs meanwhile: every step of a write waits for it.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const pauses: number[] = [];
     const coalesced: number[] = [];
     for (let i = 0; i < opts.pauses; i++) {
@@ -240,6 +244,7 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
     for (const v of victims)
       failures.push(await measure(v.id, () => servers.stop(v.id, Math.random() * opts.intervalS * 1000)));
 
+    lag.disable();
     await floorWorker.terminate();
     const bytes = (await stat(file)).size;
     await monitor.close();
@@ -252,6 +257,14 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
       changeRow(group, 'pause -> on disk (operator move, written at once)', pauses, floor, floorText + startNote),
       changeRow(group, 'starting -> waiting -> on disk (coalesced state write)', coalesced, floor, floorText),
       changeRow(group, 'primary fails -> on disk (with the action progress)', failures, floor, floorText),
+      row({
+        group,
+        measure: "the engine's event-loop delay while measuring",
+        engine: `p50 ${ms(lag.percentile(50) / 1e6)}, p99 ${ms(lag.percentile(99) / 1e6)}, max ${ms(lag.max / 1e6)}`,
+        limit: '-',
+        target: '-',
+        verdict: 'info',
+      }),
       row({
         group,
         measure: 'event-loop time of one state write',

@@ -104,28 +104,36 @@ async function writeOnDiskThread(
   if (opts.backupData !== undefined) throw new Error('writeFileAtomic: backupData is not done on the disk thread');
   const temps: string[] = [];
   try {
-    let backupTemp: string | undefined;
-    if (opts.backup !== undefined && existsNow(target)) {
-      backupTemp = tempName(opts.backup);
-      temps.push(backupTemp);
-      const linked = opts.backupByLink && (await onDiskThread({ op: 'link', from: target, to: backupTemp, mode }));
-      if (!linked) {
-        await fs.copyFile(target, backupTemp, constants.COPYFILE_EXCL);
-        await fs.chmod(backupTemp, mode);
-        await fsyncFile(backupTemp);
-      }
-    }
+    // Two trips to the thread: the backup's link, the new file written and synced; then the renames
+    // and the directory's fsync.
+    const backupTemp = opts.backup !== undefined && existsNow(target) ? tempName(opts.backup) : undefined;
     const temp = tempName(target);
+    if (backupTemp !== undefined) temps.push(backupTemp);
     temps.push(temp);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const stamp = (await onDiskThread({ op: 'write', file: temp, data: bytes, mode })) as FileStamp;
-    await opts.beforeRename?.(stamp);
-    if (backupTemp !== undefined && opts.backup !== undefined) {
-      await onDiskThread({ op: 'rename', from: backupTemp, to: opts.backup });
+    const prepared = (await onDiskThread({
+      op: 'prepare',
+      ...(backupTemp !== undefined && opts.backupByLink ? { link: { from: target, to: backupTemp } } : {}),
+      file: temp,
+      data: bytes,
+      mode,
+    })) as { linked: boolean; stamp: FileStamp };
+    if (backupTemp !== undefined && !prepared.linked) {
+      await fs.copyFile(target, backupTemp, constants.COPYFILE_EXCL);
+      await fs.chmod(backupTemp, mode);
+      await fsyncFile(backupTemp);
     }
-    await onDiskThread({ op: 'rename', from: temp, to: target });
-    if (opts.syncDirectory !== false) await onDiskThread({ op: 'fsync-dir', dir: path.dirname(target) });
-    return stamp;
+    await opts.beforeRename?.(prepared.stamp);
+    // The backup first: a crash between the two renames leaves the old target beside its copy.
+    const renames: [string, string][] = [];
+    if (backupTemp !== undefined && opts.backup !== undefined) renames.push([backupTemp, opts.backup]);
+    renames.push([temp, target]);
+    await onDiskThread({
+      op: 'commit',
+      renames,
+      ...(opts.syncDirectory !== false ? { syncDir: path.dirname(target) } : {}),
+    });
+    return prepared.stamp;
   } catch (err) {
     await Promise.all(temps.map((t) => onDiskThread({ op: 'rm', file: t }).catch(() => undefined)));
     throw err;

@@ -7,56 +7,65 @@ import { Worker } from 'node:worker_threads';
 
 /** What the thread answers: the new file's stamp for a write, nothing otherwise. */
 export type DiskOp =
-  | { op: 'write'; file: string; data: Uint8Array; mode: number }
-  | { op: 'link'; from: string; to: string; mode: number }
-  | { op: 'rename'; from: string; to: string }
-  | { op: 'fsync-dir'; dir: string }
+  | {
+      op: 'prepare';
+      /** Keep the target as this backup temp by a hard link first, when it is a file with `mode`. */
+      link?: { from: string; to: string };
+      file: string;
+      data: Uint8Array;
+      mode: number;
+    }
+  | { op: 'commit'; renames: [string, string][]; syncDir?: string }
   | { op: 'rm'; file: string };
 
 const THREAD = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const stampOf = (s) => ({ dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs });
+function link(from, to, mode) {
+  const s = fs.lstatSync(from);
+  if (!s.isFile() || (s.mode & 0o777) !== mode) return false;
+  try {
+    fs.linkSync(from, to);
+    return true;
+  } catch (e) {
+    if (e.code === 'ENOENT') throw e;
+    return false;
+  }
+}
+function syncDir(dir) {
+  let fd;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (e) {
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes(e.code)) throw e;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+function write(file, data, mode) {
+  const fd = fs.openSync(file, 'wx', mode);
+  try {
+    fs.fchmodSync(fd, mode);
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+    fs.fsyncSync(fd);
+    return stampOf(fs.fstatSync(fd, { bigint: true }));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 function run(m) {
   switch (m.op) {
-    case 'write': {
-      const fd = fs.openSync(m.file, 'wx', m.mode);
-      try {
-        fs.fchmodSync(fd, m.mode);
-        let off = 0;
-        while (off < m.data.length) off += fs.writeSync(fd, m.data, off, m.data.length - off);
-        fs.fsyncSync(fd);
-        return stampOf(fs.fstatSync(fd, { bigint: true }));
-      } finally {
-        fs.closeSync(fd);
-      }
+    case 'prepare': {
+      const linked = m.link ? link(m.link.from, m.link.to, m.mode) : false;
+      return { linked, stamp: write(m.file, m.data, m.mode) };
     }
-    case 'link': {
-      const s = fs.lstatSync(m.from);
-      if (!s.isFile() || (s.mode & 0o777) !== m.mode) return false;
-      try {
-        fs.linkSync(m.from, m.to);
-        return true;
-      } catch (e) {
-        if (e.code === 'ENOENT') throw e;
-        return false;
-      }
-    }
-    case 'rename':
-      fs.renameSync(m.from, m.to);
+    case 'commit':
+      for (const [from, to] of m.renames) fs.renameSync(from, to);
+      if (m.syncDir !== undefined) syncDir(m.syncDir);
       return undefined;
-    case 'fsync-dir': {
-      let fd;
-      try {
-        fd = fs.openSync(m.dir, 'r');
-        fs.fsyncSync(fd);
-      } catch (e) {
-        if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes(e.code)) throw e;
-      } finally {
-        if (fd !== undefined) fs.closeSync(fd);
-      }
-      return undefined;
-    }
     case 'rm':
       fs.rmSync(m.file, { force: true });
       return undefined;
