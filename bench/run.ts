@@ -12,6 +12,7 @@ import { engineScale, type ScaleOptions } from './engine-scale.js';
 import { historyRows, type HistoryOptions } from './history.js';
 import { metricsRows, type MetricsOptions } from './metrics.js';
 import { clusterRows, type ClusterBenchOptions } from './cluster.js';
+import { stateWriteRows, type StateWriteOptions } from './state-write.js';
 import { machine, markdownTable, notMeasured, textTable, type Row } from './table.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -36,6 +37,7 @@ export interface Plan {
   dashboard: DashboardOptions;
   metrics: MetricsOptions;
   cluster: ClusterBenchOptions;
+  stateWrite: StateWriteOptions;
 }
 
 const plan: Plan = smoke
@@ -57,6 +59,7 @@ const plan: Plan = smoke
       dashboard: { pairs: 50, sampleS: 1, timelineDays: 7, timelineChecks: 5_000, settleMs: 0 },
       metrics: { pairs: 50, scrapes: 2 },
       cluster: { pairs: 20, intervalMs: 500, warmupMs: 100, durationMs: 1000 },
+      stateWrite: { sizes: [20], pauses: 1, failures: 1, settleMs: 0, intervalS: 0.5 },
     }
   : {
       smoke,
@@ -74,6 +77,7 @@ const plan: Plan = smoke
       dashboard: { pairs: 1000, sampleS: 10, timelineDays: 30, timelineChecks: 100_000, settleMs: 2_000, rounds: 2 },
       metrics: { pairs: 5000, scrapes: 10 },
       cluster: { pairs: 1000, intervalMs: 1000, warmupMs: 2000, durationMs: 15_000 },
+      stateWrite: { sizes: [1000, 10_000], pauses: 6, failures: 4, settleMs: 5_000, intervalS: 1 },
     };
 
 interface Section {
@@ -88,6 +92,7 @@ const sections: Section[] = [
   { group: '4. Dashboard', measure: () => dashboardRows(plan.dashboard) },
   { group: '5. Metrics', measure: () => metricsRows(plan.metrics) },
   { group: '6. Cluster', measure: () => clusterRows(plan.cluster) },
+  { group: '7. State writes', measure: () => stateWriteRows(plan.stateWrite) },
 ];
 
 async function main(): Promise<void> {
@@ -191,6 +196,21 @@ holds on a busy machine; targets are reported here and never asserted in tests.
    seeds etcd, both check every pair, one leads. CPU per node is measured as in row 1, in each node's
    own window; etcd's CPU is user + system time of its process (/proc) from the start of both
    nodes until both finished, their start (and the seeding of 1,000 pairs) included.
+7. **State writes.** The real \`openMonitor\` in the benchmark's process on a serverdir whose
+   pbxctrl-failover.xml holds every pair (bench/pairs-xml.ts; the primaries share 50 loopback ports,
+   every pair checked once a second), after every pair reached waiting and the start-up writes
+   settled. A worker thread watches the file (fs.watch and a 5 ms stat poll; it reads the file when
+   its stamp changes) and notes when the pair's \`<state since>\` shows the move. Each span runs from
+   the pair's \`state\` event, timed in the engine's process, to that moment. Three kinds of move:
+   an operator's pause (written at once), the pair's move to waiting after it is resumed (a
+   coalesced state write: at least the 200 ms coalescing window), and a primary that stops
+   answering (its own port; the move to verifying, which is written together with the failover's
+   action progress). The limit is measured meanwhile in another worker thread: the steps of
+   writeFileAtomic (temp file, write, fsync, rename, directory fsync) for a file of the same size
+   every 500 ms, on the same disk. The event-loop time of one state write is what the store reports
+   for a write of one changed state (median of five, through a store of its own on a copy of the
+   file); "before" times, the same way, what every state write did until now: the whole file
+   serialized, parsed back and its bytes hashed.
 `;
 
 async function writeReport(rows: Row[], date: string, seconds: number): Promise<void> {

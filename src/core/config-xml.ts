@@ -26,6 +26,7 @@ import {
   readXml,
   textElement,
   textOf,
+  forbiddenCharacter,
   writeXml,
   type XmlDocument,
   type XmlElement,
@@ -131,6 +132,48 @@ export function parseConfigXml(
   if (maintenance.length > 0) config.maintenance = maintenance;
   if (policy) config.policy = policy;
   return { ok: true, config, document: read.document };
+}
+
+/**
+ * One <pair> written on its own (a fragment of the file, as writeRootChild writes it), read back
+ * and checked as parseConfigXml checks each pair: the tree and the pair's settings and state. What
+ * involves other pairs (duplicate ids, maintenance windows naming pairs) is the caller's to keep.
+ */
+export function parsePairFragment(
+  fragment: string,
+): { ok: true; record: PairRecord; element: XmlElement } | { ok: false; problems: Problem[] } {
+  const read = readXml(`<${ROOT_NAME}>\n${fragment}\n</${ROOT_NAME}>`, Infinity);
+  if (!read.ok) return { ok: false, problems: read.problems.map(locate) };
+  const elements = childElements(read.document.root);
+  const el = elements[0];
+  if (elements.length !== 1 || el?.name !== 'pair' || hasLooseText(read.document.root)) {
+    return { ok: false, problems: [{ field: 'file', message: 'a rewritten <pair> does not read back as one <pair>' }] };
+  }
+  const problems: Problem[] = [];
+  const record = readPair(el, 0, problems);
+  if (record && problems.length === 0) problems.push(...pairSendProblems(record.settings));
+  if (!record || problems.length > 0) return { ok: false, problems };
+  return { ok: true, record, element: el };
+}
+
+/**
+ * The check of a write that changed only a pair's state (its settings written from the same
+ * settings object over the pair as last written, read back before): the <state> and
+ * <action-progress> the app built, checked as reading them back would (readPersisted on the
+ * tree, which is what parsing the text gives: the writer escapes every value), and `text`, the
+ * pair as written, holds no character XML cannot hold.
+ */
+export function checkPersistedOf(pair: XmlElement, text: string): Problem[] {
+  const id = attr(pair, 'id') ?? '';
+  const problems: Problem[] = [];
+  const add = (field: string, message: string) => problems.push({ pair: id, field, message });
+  const bad = forbiddenCharacter(text);
+  if (bad) add('state', `character ${bad} is not allowed in XML`);
+  const children = childElements(pair);
+  const stateEl = children.find((c) => c.name === 'state');
+  const progressEl = children.find((c) => c.name === 'action-progress');
+  if (stateEl || progressEl) readPersisted(stateEl, progressEl, add);
+  return problems;
 }
 
 function locate(p: XmlProblem): Problem {
@@ -346,7 +389,8 @@ export function buildConfigDocument(
   };
   return { before: base?.before ?? [], root, after: base?.after ?? [] };
 }
-function pairElement(record: PairRecord, base: XmlElement | undefined): XmlElement {
+/** One <pair> as the app writes it, merged into what `base` (the pair's element last read or written) held. */
+export function pairElement(record: PairRecord, base: XmlElement | undefined): XmlElement {
   const s = record.settings;
   const baseChild = (name: string) => base && childElements(base).find((c) => c.name === name);
   const known: XmlElement[] = [

@@ -91,6 +91,12 @@ export interface ConfigStore {
   serialize(config: FailoverConfig, opts?: { masked?: boolean }): string;
   /** True when the file on disk is no longer what this store last read or wrote (edited by hand). */
   changedOnDisk(): Promise<boolean>;
+  /**
+   * Event-loop time (serializing and checking what is written, not waiting for the disk) the next
+   * save is expected to take: what the last one made the same way took (a save of changed states
+   * rewrites only those pairs, other saves the whole file). Undefined when the store does not tell.
+   */
+  readonly expectedWriteLoopMs?: number | undefined;
 }
 
 /** `<serverdir>/history/`: append-only events per pair plus per-minute check aggregates. */

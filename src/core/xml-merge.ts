@@ -46,6 +46,8 @@ export function merge(
 // Attributes the app writes on text elements; any other attribute there belongs to someone else.
 const LEAF_ATTRS: Record<string, readonly string[]> = {
   state: ['since', 'reason', 'primary-answered', 'paused-by'],
+  // An attempt's optional attributes (status, error) must not outlive the attempt they described.
+  attempt: ['n', 'at', 'ok', 'status', 'latency-ms', 'error'],
   pairs: ['all'],
   once: ['start', 'end'],
   every: ['cron', 'duration', 'tz'],

@@ -53,6 +53,16 @@ const parser = new XMLParser({
   maxNestedTags: MAX_DEPTH,
 });
 
+const FORBIDDEN_CHARACTER =
+  // eslint-disable-next-line no-control-regex -- finding the control characters XML 1.0 forbids is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The first character in `text` that XML 1.0 cannot hold, as U+XXXX, if there is one. */
+export function forbiddenCharacter(text: string): string | undefined {
+  const bad = FORBIDDEN_CHARACTER.exec(text);
+  return bad ? `U+${hex4(bad[0])}` : undefined;
+}
+
 /** Parse XML text into a tree, or say (with line and column where known) why it cannot be read. */
 export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResult {
   const fail = (message: string): XmlReadResult => ({ ok: false, problems: [{ path: [], message }] });
@@ -65,11 +75,7 @@ export function readXml(text: string, maxBytes = DEFAULT_MAX_BYTES): XmlReadResu
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
     return fail('DOCTYPE and ENTITY declarations are not allowed (no entity expansion); remove the <!DOCTYPE …> part');
   }
-  const bad =
-    // eslint-disable-next-line no-control-regex -- finding the control characters XML 1.0 forbids is the point
-    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(
-      xml,
-    );
+  const bad = FORBIDDEN_CHARACTER.exec(xml);
   if (bad) {
     const { line, col } = position(xml, bad.index);
     return fail(`line ${line}, column ${col}: character U+${hex4(bad[0])} is not allowed in XML`);
@@ -205,11 +211,41 @@ export function attr(el: XmlElement, name: string): string | undefined {
 
 /** The document as text: declaration, 2-space indentation; text content is written exactly. */
 export function writeXml(doc: XmlDocument): string {
+  const pieces = writeXmlPieces(doc);
+  if (pieces) return pieces.head + pieces.children.join('') + pieces.tail;
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   for (const n of doc.before) lines.push(writeNode(n, ''));
   lines.push(writeNode(doc.root, ''));
   for (const n of doc.after) lines.push(writeNode(n, ''));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * writeXml's text in pieces: `head + children.join('') + tail` is exactly writeXml(doc), and
+ * children[i] (ending in a newline) is the i-th child of the root that is not text. Undefined when
+ * the root is not written with one child per line (no children, or text in it).
+ */
+export function writeXmlPieces(doc: XmlDocument): { head: string; children: string[]; tail: string } | undefined {
+  const root = doc.root;
+  if (!childrenOnLines(root)) return undefined;
+  const open = `<${root.name}${root.attrs.map(([n, v]) => ` ${n}="${escapeAttr(v)}"`).join('')}>\n`;
+  const head = ['<?xml version="1.0" encoding="UTF-8"?>', ...doc.before.map((n) => writeNode(n, ''))].join('\n');
+  const children = root.children.filter((c) => c.type !== 'text').map((c) => writeNode(c, '  ') + '\n');
+  const tail = [`</${root.name}>`, ...doc.after.map((n) => writeNode(n, ''))].join('\n') + '\n';
+  return { head: `${head}\n${open}`, children, tail };
+}
+
+/** One child of the root as writeXml writes it (2 spaces in), without the newline after it. */
+export function writeRootChild(node: XmlNode): string {
+  return writeNode(node, '  ');
+}
+
+/** Written with each child on its own line (markup only), rather than as text content. */
+function childrenOnLines(el: XmlElement): boolean {
+  const children = el.children;
+  const hasText = children.some((c) => (c.type === 'text' && c.text.trim() !== '') || c.type === 'cdata');
+  const hasMarkup = children.some((c) => c.type === 'element' || c.type === 'comment');
+  return !hasText && hasMarkup;
 }
 
 function writeNode(node: XmlNode, indent: string): string {
@@ -229,9 +265,7 @@ function writeElement(el: XmlElement, indent: string): string {
   const open = `${indent}<${el.name}${el.attrs.map(([n, v]) => ` ${n}="${escapeAttr(v)}"`).join('')}`;
   const children = el.children;
   if (children.length === 0) return `${open}/>`;
-  const hasText = children.some((c) => (c.type === 'text' && c.text.trim() !== '') || c.type === 'cdata');
-  const hasMarkup = children.some((c) => c.type === 'element' || c.type === 'comment');
-  if (hasText || !hasMarkup) {
+  if (!childrenOnLines(el)) {
     // Text (or mixed) content is written exactly as it is: whitespace in it may be meaningful.
     return `${open}>${children.map((c) => writeNode(c, '')).join('')}</${el.name}>`;
   }

@@ -41,4 +41,35 @@ describe('writeFileAtomic', () => {
     expect(await readFile(target, 'utf8')).toBe('v2');
     expect(await readFile(`${target}.bak`, 'utf8')).toBe('v1');
   });
+
+  it('does the same on the disk thread: content, mode, the backup as a hard link, and the cancel before the rename', async () => {
+    const target = join(dir, 'settings.xml');
+    const backup = `${target}.bak`;
+    await expect(writeFileAtomic(join(dir, 'missing', 'x'), 'x', { diskThread: true })).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    const first = await writeFileAtomic(target, 'one', { diskThread: true, backup, backupByLink: true });
+    expect(first.size).toBe(3n);
+    expect(await readFile(target, 'utf8')).toBe('one');
+    const before = await stat(target, { bigint: true });
+    expect(first.ino).toBe(before.ino);
+    await writeFileAtomic(target, Buffer.from('two'), { diskThread: true, backup, backupByLink: true });
+    expect(await readFile(target, 'utf8')).toBe('two');
+    // The backup is the old file itself, under a second name.
+    expect((await stat(backup, { bigint: true })).ino).toBe(before.ino);
+    expect(await readFile(backup, 'utf8')).toBe('one');
+    expect((await stat(backup)).mode & 0o777).toBe(0o600);
+    const refused = new Error('edited meanwhile');
+    await expect(
+      writeFileAtomic(target, 'three', {
+        diskThread: true,
+        backup,
+        backupByLink: true,
+        beforeRename: () => Promise.reject(refused),
+      }),
+    ).rejects.toBe(refused);
+    expect(await readFile(target, 'utf8')).toBe('two');
+    expect(await readFile(backup, 'utf8')).toBe('one');
+    expect((await readdir(dir)).sort()).toEqual(['settings.xml', 'settings.xml.bak']);
+  });
 });
