@@ -31,7 +31,9 @@ export interface DashboardOptions {
   rounds?: number;
 }
 
-const TARGET = { updateMs: 8, interactiveMs: 500, timelineMs: 100 };
+// Issue 17's targets: live updates cost the main thread at most what the plain page's cost, the first
+// screen is usable within 1.3x the plain page's time, a 30-day timeline is drawn in under 100 ms.
+const TARGET = { updateRatio: 1, interactiveRatio: 1.3, timelineMs: 100 };
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -464,8 +466,8 @@ function dashboardTable(opts: DashboardOptions, app: PageResult, floor: PageResu
         `${count(app.updates.events)} events`,
       limit: `${plainPage} ${busy(floor)}`,
       ratio: times(appBusy / median(floor.updates.perSecond)),
-      target: `median < ${TARGET.updateMs} ms`,
-      verdict: verdict(appBusy < TARGET.updateMs),
+      target: `median <= plain page's`,
+      verdict: verdict(appBusy <= median(floor.updates.perSecond) * TARGET.updateRatio),
     }),
     row({
       group,
@@ -473,8 +475,8 @@ function dashboardTable(opts: DashboardOptions, app: PageResult, floor: PageResu
       engine: `${ms(app.screen.interactiveMs)} (scripts loaded at ${ms(app.screen.scriptsMs)}, pair list at ${ms(app.screen.pairListMs)}, pairs on screen at ${ms(app.screen.renderedMs)})`,
       limit: `${plainPage} ${ms(floor.screen.interactiveMs)} (pair list at ${ms(floor.screen.pairListMs)})`,
       ratio: times(app.screen.interactiveMs / floor.screen.interactiveMs),
-      target: `< ${TARGET.interactiveMs} ms`,
-      verdict: verdict(app.screen.interactiveMs < TARGET.interactiveMs),
+      target: `<= ${TARGET.interactiveRatio}x plain page`,
+      verdict: verdict(app.screen.interactiveMs <= floor.screen.interactiveMs * TARGET.interactiveRatio),
     }),
     row({
       group,
@@ -482,8 +484,8 @@ function dashboardTable(opts: DashboardOptions, app: PageResult, floor: PageResu
       engine: `${ms(app.drawn.drawMs)} (${ms(app.drawn.clickToDrawnMs)}, ${count(Math.round(app.drawn.historyKb))} kB of history fetched)`,
       limit: `${plainPage} ${ms(floor.drawn.drawMs)} (${ms(floor.drawn.clickToDrawnMs)})`,
       ratio: times(app.drawn.drawMs / floor.drawn.drawMs),
-      target: `~${TARGET.timelineMs} ms`,
-      verdict: verdict(app.drawn.drawMs <= TARGET.timelineMs * 1.2),
+      target: `< ${TARGET.timelineMs} ms`,
+      verdict: verdict(app.drawn.drawMs < TARGET.timelineMs),
     }),
   ];
 }

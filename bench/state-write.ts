@@ -199,10 +199,11 @@ async function measureSize(size: number, opts: StateWriteOptions): Promise<Row[]
 
     /** From the state event of the pair's next move (to `to`, if given) to the file showing it; Infinity if never. */
     const measure = async (pair: string, trigger: () => Promise<unknown>, to?: string): Promise<number> => {
+      let giveUp: NodeJS.Timeout | undefined;
       const moved = new Promise<{ at: string; to: string; seenAt: number }>((resolve, reject) => {
         changes.set(pair, { ...(to !== undefined ? { to } : {}), moved: resolve });
-        setTimeout(() => reject(new Error(`${pair} did not move within ${GIVE_UP_MS} ms`)), GIVE_UP_MS);
-      });
+        giveUp = setTimeout(() => reject(new Error(`${pair} did not move within ${GIVE_UP_MS} ms`)), GIVE_UP_MS);
+      }).finally(() => clearTimeout(giveUp));
       // An operator move resolves once it is written; the span is timed from its state event all the same.
       trigger().catch(() => undefined);
       try {

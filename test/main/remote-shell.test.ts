@@ -169,7 +169,8 @@ describe('desktop shell attached to a real service', () => {
     );
     await waitFor('tray back', () => !/tray-disconnected/.test(lastIcon(tray)));
     expect(win.title).toBe(`PBX Failover Monitor — ${box.svc.url} (live)`);
-  });
+    // A service stopped and started again, each wait bounded above: room for a loaded machine.
+  }, 60_000);
 
   it('tells a refused token: "Token rejected" on calls, a notification, the tray, and no more reconnecting', async () => {
     const { box } = await lab();

@@ -539,14 +539,23 @@ export class EtcdCoordinator implements Coordinator {
         .exec(),
       this.callMs() * 4,
     );
-    const config = await withDeadline(this.client.get(this.o.prefix + 'config').exec(), this.callMs());
+    // The config at the same revision as the pairs: one snapshot, so that nothing written between the
+    // two reads is counted as read (lastRev) without having been taken.
+    const snapshot = String(res.header.revision);
+    const config = await withDeadline(
+      this.client
+        .get(this.o.prefix + 'config')
+        .revision(snapshot)
+        .exec(),
+      this.callMs(),
+    );
     this.contact();
     const globalsKv = config.kvs[0];
     if (!globalsKv) return undefined;
     for (const key of [...this.known.keys()]) if (key.startsWith('pairs/')) this.known.delete(key);
     for (const kv of res.kvs) this.known.set(kv.key.toString().slice(this.o.prefix.length), kv.value.toString());
     this.known.set('config', globalsKv.value.toString());
-    this.lastRev = maxRev(String(res.header.revision), String(config.header.revision));
+    this.lastRev = snapshot;
     return this.assemble();
   }
 
@@ -669,10 +678,6 @@ export class EtcdCoordinator implements Coordinator {
 function inFlightKey(action: ActionStatus): string | undefined {
   if (!action.inFlight) return undefined;
   return `${action.actionId ?? ''}#${action.inFlight.attempt}#${action.inFlight.at}`;
-}
-
-function maxRev(a: string, b: string): string {
-  return BigInt(a) > BigInt(b) ? a : b;
 }
 
 function delay(ms: number): Promise<void> {
