@@ -108,7 +108,8 @@ export class ReadinessWatch {
     const now = this.ctx.clock.monotonic();
     const at = Math.max(now + this.firstDelayMs, this.nextFirstAt);
     this.nextFirstAt = at + FIRST_ROUND_SPACING_MS;
-    return at - now;
+    // Whole milliseconds: (now + 1000) - now can be 999.9999…, which a timer may truncate to 999.
+    return Math.round(at - now);
   }
 
   private schedule(id: string, ms: number): unknown {
