@@ -6,12 +6,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { Agent, fetch as undiciFetch, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MonitorError } from '../../src/shared/api.js';
 import type { PairStatus } from '../../src/shared/model.js';
 import { isLoopbackHost } from '../../src/server/address.js';
 import { startService } from '../../src/server/service.js';
+import { loadDashboard } from '../../src/server/static.js';
 import { LOCK_FILE_NAME } from '../../src/core/paths.js';
 import {
   CONFIG_FILE,
@@ -65,6 +67,63 @@ describe('dashboard files', () => {
     } finally {
       await svc.dispose();
     }
+  });
+
+  it('serves the files from memory: compressed as the browser accepts, revalidated by ETag, dotfiles never', async () => {
+    const renderer = join(dir, 'renderer');
+    await mkdir(join(renderer, 'assets'), { recursive: true });
+    await mkdir(join(renderer, '.git'), { recursive: true });
+    const big = `export const rows = ${JSON.stringify(Array.from({ length: 400 }, (_, i) => `row ${i}`))};\n`;
+    await writeFile(join(renderer, 'index.html'), '<!doctype html><title>PBX Failover Monitor</title>');
+    await writeFile(join(renderer, 'assets', 'big-abc.js'), big);
+    await writeFile(join(renderer, '.env'), 'SECRET=1');
+    await writeFile(join(renderer, '.git', 'config'), '[core]');
+    const svc = await startTestService({ rendererDir: renderer });
+    try {
+      // Raw bytes (undici's request does not decode): the encoding is the one asked for, and decodes to the file.
+      const raw = async (path: string, headers: Record<string, string>) => {
+        const res = await request(`${svc.url}${path}`, { headers });
+        return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
+      };
+      const br = await raw('/assets/big-abc.js', { 'accept-encoding': 'gzip, deflate, br' });
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(br.headers['vary']).toBe('accept-encoding');
+      expect(br.headers['content-type']).toMatch(/^text\/javascript/);
+      expect(brotliDecompressSync(br.body).toString()).toBe(big);
+      const gz = await raw('/assets/big-abc.js', { 'accept-encoding': 'gzip;q=1, br;q=0' });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(gz.body).toString()).toBe(big);
+      const plain = await raw('/assets/big-abc.js', {});
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.body.toString()).toBe(big);
+      expect(Number(plain.headers['content-length'])).toBe(Buffer.byteLength(big));
+
+      const etag = plain.headers['etag'] as string;
+      expect(etag).toMatch(/^"[\w-]+"$/);
+      const again = await raw('/assets/big-abc.js', { 'if-none-match': etag });
+      expect(again.status).toBe(304);
+      expect(again.body.length).toBe(0);
+      const index = await raw('/', { 'if-none-match': `W/${(await raw('/index.html', {})).headers['etag']}` });
+      expect(index.status).toBe(304);
+      expect(index.headers['cache-control']).toBe('no-cache');
+
+      const head = await request(`${svc.url}/assets/big-abc.js`, { method: 'HEAD' });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers['etag']).toBe(etag);
+      await head.body.dump();
+
+      for (const hidden of ['/.env', '/.git/config']) expect((await raw(hidden, {})).status).toBe(404);
+    } finally {
+      await svc.dispose();
+    }
+  });
+
+  it('refuses a dashboard directory larger than any build, naming it', async () => {
+    const renderer = join(dir, 'huge');
+    await mkdir(renderer, { recursive: true });
+    await writeFile(join(renderer, 'index.html'), 'x'.repeat(2048));
+    await expect(loadDashboard(renderer, 1024)).rejects.toThrow(`the dashboard directory ${renderer} holds more than`);
+    expect((await loadDashboard(renderer, 4096)).get('index.html')?.body.length).toBe(2048);
   });
 
   it('says the dashboard is not built when out/renderer is missing, and the API still works', async () => {
