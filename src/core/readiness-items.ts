@@ -10,6 +10,7 @@ import { effectiveTimeout } from '../shared/rules.js';
 import { probeOnce } from './probe.js';
 import type { EngineContext } from './ports.js';
 import { reachUrl } from './reachability.js';
+import type { SharedProbes } from './shared-probes.js';
 
 export interface ItemInputs {
   settings: PairSettings;
@@ -19,6 +20,10 @@ export interface ItemInputs {
   certificates: readonly CertificateStatus[] | undefined;
   ctx: ReadinessContext;
   isoNow: () => string;
+  /** Answers shared with the other pairs' rounds of the last few seconds (shared-probes.ts). */
+  shared: SharedProbes;
+  /** The operator asked for this round: probe afresh rather than take a shared answer. */
+  fresh: boolean;
 }
 
 /** The engine's context (its DNS client asks the `<dns-verify>` servers). */
@@ -118,9 +123,9 @@ export async function dnsItem({ settings, ctx }: ItemInputs): Promise<Item | und
   };
 }
 
-export async function actionReceiverItem({ settings }: ItemInputs): Promise<Item> {
+export async function actionReceiverItem({ settings, shared, fresh }: ItemInputs): Promise<Item> {
   const url = settings.action.url;
-  const reach = await reachUrl(url, Math.min(settings.action.timeout, 10) * 1000);
+  const timeoutMs = Math.min(settings.action.timeout, 10) * 1000;
   let where: string;
   try {
     const u = new URL(url);
@@ -128,6 +133,9 @@ export async function actionReceiverItem({ settings }: ItemInputs): Promise<Item
   } catch {
     where = 'the action URL';
   }
+  // Only where the connection goes matters (never the path or query, which may carry a secret).
+  const key = where === 'the action URL' ? `reach ${timeoutMs} ${url}` : `reach ${timeoutMs} ${where}`;
+  const reach = await shared.get(key, () => reachUrl(url, timeoutMs), fresh);
   return reach.ok
     ? { key: 'action-receiver', ok: true, message: `${where} takes connections (${reach.latencyMs} ms)` }
     : {
@@ -137,7 +145,7 @@ export async function actionReceiverItem({ settings }: ItemInputs): Promise<Item
       };
 }
 
-export async function validationItem({ settings, ctx }: ItemInputs): Promise<Item> {
+export async function validationItem({ settings, ctx, shared, fresh }: ItemInputs): Promise<Item> {
   const { quorum, urls } = settings.validation;
   if (urls.length === 0) {
     return { key: 'validation', ok: true, message: 'no validation URLs (quorum 0): no isolation protection' };
@@ -145,7 +153,13 @@ export async function validationItem({ settings, ctx }: ItemInputs): Promise<Ite
   const accept = settings.acceptStatus ? compileAcceptStatus(settings.acceptStatus) : acceptOnly200;
   const timeoutMs = effectiveTimeout(settings) * 1000;
   const results = await Promise.all(
-    urls.map((url) => probeOnce(ctx.client, 'validation', url, timeoutMs, accept, () => ctx.clock.now())),
+    urls.map((url) =>
+      shared.get(
+        `validation ${timeoutMs} ${settings.acceptStatus} ${url}`,
+        () => probeOnce(ctx.client, 'validation', url, timeoutMs, accept, () => ctx.clock.now()),
+        fresh,
+      ),
+    ),
   );
   const answering = results.filter((r) => r.ok).length;
   return answering >= quorum

@@ -1,11 +1,13 @@
 // Failover readiness of every pair, all the time: every `<readiness interval>` seconds (default 300)
 // and at once when asked, each pair's items are checked without sending any action (readiness-items.ts).
 // A pair that turns not ready raises one warning per episode, and one "ready again" when it is.
+// Scheduled rounds share validation and receiver answers of the last few seconds (shared-probes.ts).
 // Rounds of one pair never overlap; every wait goes through the engine's timers.
 
 import type { EngineEvent, PairSettings, PairStatus } from '../shared/model.js';
 import type { CertificateStatus, Readiness, ReadinessItem } from '../shared/pbx-health.js';
 import { pairLabel } from '../shared/pair-label.js';
+import { SharedProbes } from './shared-probes.js';
 import type { Supervisor } from './supervisor.js';
 import {
   actionReceiverItem,
@@ -53,6 +55,8 @@ export class ReadinessWatch {
   private readonly pairs = new Map<string, PairRound>();
   private stopped = false;
   private readonly firstDelayMs: number;
+  /** Validation and receiver answers shared between pairs' rounds a few seconds apart. */
+  private readonly shared: SharedProbes;
   /** Monotonic time before which no further first round starts (see FIRST_ROUND_SPACING_MS). */
   private nextFirstAt = Number.NEGATIVE_INFINITY;
 
@@ -62,6 +66,7 @@ export class ReadinessWatch {
     opts: ReadinessOptions = {},
   ) {
     this.firstDelayMs = opts.firstDelayMs ?? 10_000;
+    this.shared = new SharedProbes(ctx.clock);
   }
 
   /** Start (or restart, after a settings change) the rounds of a pair. */
@@ -96,11 +101,11 @@ export class ReadinessWatch {
     return this.pairs.get(id)?.last;
   }
 
-  /** One round now (joins a round already running); the next is an interval later. */
+  /** One round now, probing afresh (joins a round already running); the next is an interval later. */
   checkNow(id: string): Promise<Readiness | undefined> {
     const round = this.pairs.get(id);
     if (!round || this.stopped) return Promise.resolve(undefined);
-    return this.run(id, round);
+    return this.run(id, round, true);
   }
 
   /** The first delay, pushed back to keep first rounds FIRST_ROUND_SPACING_MS apart. */
@@ -115,12 +120,13 @@ export class ReadinessWatch {
   private schedule(id: string, ms: number): unknown {
     return this.ctx.timers.setTimeout(() => {
       const round = this.pairs.get(id);
-      if (round) void this.run(id, round);
+      if (round) void this.run(id, round, false);
     }, ms);
   }
 
-  private run(id: string, round: PairRound): Promise<Readiness> {
-    round.running ??= this.round(id)
+  /** `fresh`: asked by the operator, so no answer shared from another pair's round is taken. */
+  private run(id: string, round: PairRound, fresh: boolean): Promise<Readiness> {
+    round.running ??= this.round(id, fresh)
       .then((readiness) => {
         if (this.pairs.get(id) === round && !this.stopped) this.publish(id, round, readiness);
         return readiness;
@@ -136,7 +142,7 @@ export class ReadinessWatch {
     return round.running;
   }
 
-  private async round(id: string): Promise<Readiness> {
+  private async round(id: string, fresh: boolean): Promise<Readiness> {
     const settings = this.sources.settings(id);
     if (!settings) return { ready: false, items: [] };
     const inputs: ItemInputs = {
@@ -145,6 +151,8 @@ export class ReadinessWatch {
       certificates: this.sources.certificates?.(id),
       ctx: this.ctx,
       isoNow: () => new Date(this.ctx.clock.now()).toISOString(),
+      shared: this.shared,
+      fresh,
     };
     const found = await Promise.all([
       standbyItem(inputs),

@@ -239,6 +239,53 @@ describe('readiness', () => {
   });
 });
 
+describe('readiness answers shared between pairs', () => {
+  it('sends one validation request and one receiver connection for pairs sharing them; check now probes afresh', async () => {
+    const [receiver, validation] = await Promise.all([HttpFixture.start(), HttpFixture.start()]);
+    scope.cleanups.push(
+      () => receiver.close(),
+      () => validation.close(),
+    );
+    const ids = ['a', 'b', 'c'];
+    const settings = new Map(
+      ids.map((id) => [
+        id,
+        pairSettings({
+          id,
+          primaryUrl: 'http://127.0.0.1:9/',
+          // Each pair its own path and query on the receiver: only where the connection goes is shared.
+          actionUrl: receiver.url(`/dns?pair=${id}`),
+          validation: { quorum: 1, urls: [validation.url('/shared')] },
+        }),
+      ]),
+    );
+    const rounds: string[] = [];
+    const base = engineContext({ client });
+    // A monotonic clock that stands still: every scheduled round falls within the sharing window.
+    const ctx = { ...base, clock: { ...base.clock, monotonic: () => 1_000_000 }, dns: createDnsClient() };
+    const watch = new ReadinessWatch(
+      ctx,
+      {
+        settings: (id) => settings.get(id),
+        status: () => undefined,
+        emit: (e) => void (e.type === 'readiness' && rounds.push(e.pair)),
+      },
+      { firstDelayMs: 1 },
+    );
+    scope.cleanups.push(async () => watch.stop());
+    for (const id of ids) watch.watch(id);
+    await vi.waitFor(() => expect(rounds.sort()).toEqual(ids), { timeout: 20_000 });
+    for (const id of ids) expect(watch.readiness(id)?.ready).toBe(true);
+    expect(validation.requests).toHaveLength(1);
+    expect(receiver.connections).toBe(1);
+
+    // The operator's round does not take the shared answer.
+    await watch.checkNow('b');
+    expect(validation.requests).toHaveLength(2);
+    expect(receiver.connections).toBe(2);
+  });
+});
+
 describe('readiness schedule', () => {
   it('runs the first round after the first delay and then every readiness interval', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
