@@ -33,7 +33,7 @@ it('answers the same statuses in columns, and the plain list as before', async (
     const list = await svc.json<PairStatus[]>('/api/pairs');
     return list.every((p) => p.state === 'waiting' && p.lastPrimary);
   });
-  // Pause both so nothing moves between the two reads.
+  // Pause both so that nothing moves between the reads.
   for (const id of ['acme', 'beta']) {
     const res = await svc.api(`/api/pairs/${id}/pause`, {
       method: 'POST',
@@ -42,10 +42,16 @@ it('answers the same statuses in columns, and the plain list as before', async (
     });
     expect(res.status).toBe(200);
   }
-  const plainRes = await svc.api('/api/pairs');
-  const columnsRes = await svc.api('/api/pairs?format=columns');
-  const plainText = await plainRes.text();
-  const columnsText = await columnsRes.text();
+  // A check already in flight when the pause came still lands: take the two shapes from a moment
+  // in which the plain list read the same before and after the columns.
+  let plainText = '';
+  let columnsText = '';
+  await waitFor('two reads with nothing moving between them', async () => {
+    const before = await (await svc.api('/api/pairs')).text();
+    columnsText = await (await svc.api('/api/pairs?format=columns')).text();
+    plainText = await (await svc.api('/api/pairs')).text();
+    return before === plainText;
+  });
   const plain = JSON.parse(plainText) as PairStatus[];
   expect(Array.isArray(plain)).toBe(true);
   expect(plain.map((p) => p.id).sort()).toEqual(['acme', 'beta']);
