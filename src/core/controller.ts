@@ -3,9 +3,10 @@
 // and action step is persisted through the StateWriter (state writes
 // coalesced, action progress never delayed); every event goes to the history;
 // every operator move becomes an OperatorEvent with who, what, why and outcome.
-// Imports and hand edits of pbxctrl-failover.xml are ConfigSync's; reading a
-// request's reason and operator is requests.ts's. It is one cohesive thing, the facade with one short
-// method per MonitorApi call, and so longer than most files here.
+// Imports and hand edits of pbxctrl-failover.xml are ConfigSync's; the operator's moves and the
+// two-person rule in front of them are operator-moves.ts's; reading a request's reason and operator
+// is requests.ts's. What is left is the facade, one short method per MonitorApi call, and the
+// constructor that wires the engine's services together, so it is longer than most files here.
 
 import { HealthProblems } from './health-problems.js';
 import {
@@ -60,7 +61,6 @@ import {
   isForced,
   isObject,
   operatorOf,
-  readFailback,
   readRange,
   readRequester,
   reasonOf,
@@ -74,6 +74,7 @@ import { MaintenanceEdits } from './maintenance-edits.js';
 import type { MaintenanceInfo, MaintenanceWindow } from '../shared/maintenance.js';
 import { testUrls } from './test-urls.js';
 import { TwoPersonRequests } from './requests-two-person.js';
+import { OperatorMoves } from './operator-moves.js';
 import type { Policy, TwoPersonAction } from '../shared/two-person.js';
 import type { Watcher } from './watcher.js';
 import { NotifyService, type NotifyServiceDeps } from './notify/notify-service.js';
@@ -138,6 +139,8 @@ export class Controller implements Monitor {
   /** `<policy>` of the file: which manual moves need a second operator. */
   private policy: Policy | undefined;
   private readonly requests: TwoPersonRequests;
+  /** Failover, re-arm, pause, resume, mark done, retry, and the two-person rule in front of them. */
+  private readonly moves: OperatorMoves;
 
   constructor(opts: ControllerOptions, initial: FailoverConfig) {
     this.opts = opts;
@@ -155,7 +158,7 @@ export class Controller implements Monitor {
       clock: ctx.clock,
       timers: ctx.timers,
       emit: (event) => this.supervisor.emit(event),
-      perform: (request, detail) => this.performApproved(request, detail),
+      perform: (request, detail) => this.moves.performApproved(request, detail),
       ...(opts.requestLapseMs !== undefined ? { lapseMs: opts.requestLapseMs } : {}),
     });
     this.dns = attachDnsVerifier(this.supervisor, ctx, { roundMs: opts.dnsRoundMs });
@@ -236,6 +239,18 @@ export class Controller implements Monitor {
       maintenance: this.maintenance,
       policy: () => this.policy,
       setPolicy: (policy) => void (this.policy = policy),
+    });
+    this.moves = new OperatorMoves({
+      supervisor: this.supervisor,
+      writer: this.writer,
+      requests: () => this.requests,
+      policy: () => this.policy,
+      refuseWithoutLock: () => this.refuseWithoutLock(),
+      watcher: (id) => this.watcher(id),
+      readRequester: (pair, req, reasonRequired) => this.readRequester(pair, req, reasonRequired),
+      emitOperator: (pair, action, by, outcome, detail) => this.emitOperator(pair, action, by, outcome, detail),
+      checkFileOnDisk: () => this.checkFileOnDisk(),
+      remove: (id, by) => this.remove(id, by),
     });
   }
 
@@ -523,7 +538,7 @@ export class Controller implements Monitor {
   }
 
   removePair(id: string, by?: RemoveRequest): Promise<TwoPersonRequest | void> {
-    if (this.holds('remove')) return this.hold(id, 'remove', by).then((held) => held.request);
+    if (this.moves.holds('remove')) return this.moves.hold(id, 'remove', by).then((held) => held.request);
     return this.remove(id, by);
   }
 
@@ -593,99 +608,27 @@ export class Controller implements Monitor {
   // Operator moves
 
   failover(id: string, req: Reasoned): Promise<MoveResult> {
-    if (this.holds('failover')) return this.hold(id, 'failover', req);
-    return this.move(id, 'failover', req, (w, reason, operator) => w.failover(reason, operator));
+    return this.moves.failover(id, req);
   }
 
   rearm(id: string, req: RearmRequest): Promise<MoveResult> {
-    let failback: boolean;
-    try {
-      failback = readFailback(id, req);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (failback && this.holds('failback')) return this.hold(id, 'failback', req);
-    return this.move(
-      id,
-      'rearm',
-      req,
-      (w, reason, operator) => w.rearm(reason, operator, failback),
-      failback ? 'with failback action' : 'without failback',
-    );
+    return this.moves.rearm(id, req);
   }
 
   pause(id: string, req: Reasoned): Promise<PairStatus> {
-    return this.move(id, 'pause', req, (w, reason, operator) => w.pause(reason, operator));
+    return this.moves.pause(id, req);
   }
 
   resume(id: string, req: Reasoned): Promise<PairStatus> {
-    return this.move(id, 'resume', req, (w, reason, operator) => w.resume(reason, operator));
+    return this.moves.resume(id, req);
   }
 
   markActionDone(id: string, req: Reasoned): Promise<PairStatus> {
-    return this.move(id, 'mark-action-done', req, (w) => w.markActionDone(), 'marked done; nothing sent');
+    return this.moves.markActionDone(id, req);
   }
 
   retryAction(id: string, by?: Reasoned): Promise<PairStatus> {
-    // Sending again what may have arrived is a decision: then the reason is required and audited.
-    const unknown = this.supervisor.get(id)?.status().action?.phase === 'unknown';
-    return this.move(
-      id,
-      'retry-action',
-      by ?? { reason: '' },
-      (w) => w.retryAction(),
-      unknown ? 'outcome was unknown; fresh series' : undefined,
-      unknown,
-    );
-  }
-
-  private async move(
-    id: string,
-    action: OperatorAction,
-    req: Reasoned | undefined,
-    apply: (w: Watcher, reason: string, operator: string) => void,
-    detail?: string,
-    reasonRequired = true,
-  ): Promise<PairStatus> {
-    this.refuseWithoutLock();
-    const watcher = this.watcher(id);
-    const { reason, operator } = this.readRequester(id, req, reasonRequired);
-    // A move that could not be saved would be undone by a restart (and its action sent again):
-    // refuse it while pair states cannot be written, before anything changes or fires.
-    await this.writer.writableNow();
-    try {
-      apply(watcher, reason, operator);
-    } catch (error) {
-      if (error instanceof MonitorError && error.code === 'conflict') {
-        this.emitOperator(id, action, req, 'failed', error.message);
-      }
-      throw error;
-    }
-    this.emitOperator(id, action, req, 'ok', detail);
-    // The state change is on disk before the caller hears "done".
-    await this.persistMove(id, action);
-    return this.supervisor.statusWith(watcher.status());
-  }
-
-  /** Writes a move that has taken effect; when that fails, the caller hears that it is not saved. */
-  private async persistMove(id: string, action: OperatorAction): Promise<void> {
-    try {
-      await this.writer.persistNow();
-      return;
-    } catch (error) {
-      if (!(error instanceof MonitorError && error.code === 'conflict') || this.writer.blocked)
-        throw this.moveNotSaved(id, action, error);
-    }
-    // The file was edited by hand at this very moment: read the edit, then write again.
-    await this.checkFileOnDisk();
-    await this.writer.persistNow().catch((error: unknown) => {
-      throw this.moveNotSaved(id, action, error);
-    });
-  }
-
-  private moveNotSaved(id: string, action: OperatorAction, error: unknown): MonitorError {
-    const why = this.writer.failureMessage() ?? messageOf(error);
-    return new MonitorError('internal', `the ${action} of pair "${id}" took effect but is not saved: ${why}`);
+    return this.moves.retryAction(id, by);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -710,43 +653,6 @@ export class Controller implements Monitor {
 
   async twoPersonActions(): Promise<TwoPersonAction[]> {
     return [...(this.policy?.twoPerson ?? [])];
-  }
-
-  private holds(action: TwoPersonAction): boolean {
-    return this.policy?.twoPerson.includes(action) === true;
-  }
-
-  /** The move is not made: a request for a second operator is (reason required, checked first). */
-  private async hold(
-    id: string,
-    action: TwoPersonAction,
-    req: Partial<RemoveRequest> | undefined,
-  ): Promise<MoveResult> {
-    this.refuseWithoutLock();
-    const watcher = this.watcher(id);
-    const { reason, operator } = this.readRequester(id, req, true);
-    const note = isObject(req) && typeof req.note === 'string' ? req.note : undefined;
-    const request = this.requests.create({
-      pair: id,
-      action,
-      requestedBy: operator,
-      reason,
-      ...(note ? { note } : {}),
-      ...(action === 'remove' && isForced(req as RemoveRequest) ? { force: true } : {}),
-    });
-    return { ...watcher.status(), request };
-  }
-
-  /** An approved request: the move as its requester asked it, audited under the requester's name. */
-  private async performApproved(request: TwoPersonRequest, detail: string): Promise<void> {
-    const by = { reason: request.reason, operator: request.requestedBy };
-    if (request.action === 'remove')
-      return this.remove(request.pair, { ...by, ...(request.force ? { force: true } : {}) });
-    if (request.action === 'failover') {
-      await this.move(request.pair, 'failover', by, (w, reason, operator) => w.failover(reason, operator), detail);
-      return;
-    }
-    await this.move(request.pair, 'rearm', by, (w, reason, operator) => w.rearm(reason, operator, true), detail);
   }
 
   // ---------------------------------------------------------------------------------------------
