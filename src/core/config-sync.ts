@@ -23,6 +23,15 @@ import type { NotifySettings } from '../shared/notify.js';
 import type { MaintenanceWindow } from '../shared/maintenance.js';
 import type { MaintenanceScheduler } from './maintenance.js';
 
+/** Records an operator move in the audit (an OperatorEvent with who, why and outcome). */
+export type EmitOperator = (
+  pair: string,
+  action: OperatorAction,
+  by: Partial<Reasoned> | undefined,
+  outcome: 'ok' | 'failed',
+  detail?: string,
+) => void;
+
 export interface ImportPlan {
   settings: PairSettings[];
   changes: ImportChange[];
@@ -40,13 +49,7 @@ export interface ConfigSyncDeps {
   /** True once the monitor is closing: the file is not checked any more. */
   closing: () => boolean;
   emitConfig: (pair: string, change: 'added' | 'updated' | 'removed') => void;
-  emitOperator: (
-    pair: string,
-    action: OperatorAction,
-    by: Partial<Reasoned> | undefined,
-    outcome: 'ok' | 'failed',
-    detail?: string,
-  ) => void;
+  emitOperator: EmitOperator;
   emit: (event: EngineEvent) => void;
   isoNow: () => string;
   /** How often the file is checked for hand edits (default 3 s; 0 turns it off). */

@@ -18,6 +18,7 @@ import { messageOf } from './fs-errors.js';
 import { isForced, isObject, readFailback } from './requests.js';
 import type { TwoPersonRequests } from './requests-two-person.js';
 import type { StateWriter } from './state-writer.js';
+import type { EmitOperator } from './config-sync.js';
 import type { Supervisor } from './supervisor.js';
 import type { Watcher } from './watcher.js';
 
@@ -35,13 +36,7 @@ export interface OperatorMovesDeps {
     req: Partial<Reasoned> | undefined,
     reasonRequired: boolean,
   ) => { reason: string; operator: string };
-  emitOperator: (
-    pair: string,
-    action: OperatorAction,
-    by: Partial<Reasoned> | undefined,
-    outcome: 'ok' | 'failed',
-    detail?: string,
-  ) => void;
+  emitOperator: EmitOperator;
   /** Reads a hand edit of the file that a write just ran into. */
   checkFileOnDisk: () => Promise<void>;
   /** Removes a pair (an approved removal request). */
