@@ -22,7 +22,9 @@ describe('alert channels', () => {
     scope.cleanups.push(() => h.close());
     h.dispatcher.handle(alertEvent('standby-down', 'warning', 'acme', 'ACME Corp: the standby does not answer'));
     h.dispatcher.handle(alertEvent('standby-up', 'info', 'acme', 'ACME Corp: the standby answers again'));
+    // A post is on the receiver before its reply is back at the dispatcher: wait for both.
     await waitFor(() => slack.requests.length === 2, 'two Slack posts');
+    await waitFor(() => h.events.filter((e) => e.type === 'notify').length === 2, 'both deliveries reported');
     expect(slack.requests[0]!.url).toBe('/services/T0/B0/x');
     expect(slack.requests[0]!.headers['content-type']).toBe('application/json');
     const first = JSON.parse(slack.requests[0]!.body);
@@ -66,6 +68,7 @@ describe('alert channels', () => {
     scope.cleanups.push(() => h.close());
     h.dispatcher.handle(alertEvent('isolated', 'warning', 'acme', 'cut off'));
     await waitFor(() => teams.requests.length === 1, 'a Teams post');
+    await waitFor(() => h.events.some((e) => e.type === 'notify'), 'the delivery reported');
     const body = JSON.parse(teams.requests[0]!.body);
     expect(body.type).toBe('message');
     expect(body.attachments).toHaveLength(1);
