@@ -5,8 +5,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigImage } from '../../src/core/config-image.js';
 import { createConfigStore } from '../../src/core/config-store.js';
-import { parseConfigXml, serializeConfigXml } from '../../src/core/config-xml.js';
+import { buildConfigDocument, parseConfigXml, serializeConfigXml } from '../../src/core/config-xml.js';
+import { writeXmlPieces } from '../../src/core/xml-tree.js';
 import type { ConfigStore, FailoverConfig, PairRecord, PersistedState } from '../../src/core/ports.js';
 import { PAIR_STATES, type ActionStatus } from '../../src/shared/model.js';
 import { RICH_SAMPLE, configWith, minimalPair } from '../helpers/xml-samples.js';
@@ -323,6 +325,42 @@ describe('the pieces of the last file are not reused when they no longer fit', (
     expect(err.code).toBe('invalid');
     expect(err.problems).toEqual([expect.objectContaining({ pair: 'p1', field: 'state.since' })]);
     expect(await fs.readFile(file, 'utf8')).toBe(before);
+  });
+});
+
+describe('a write of thousands of changed states while the loop runs late', () => {
+  it('takes a share of every turn the loop takes, not 15 ms of it, so that it is not starved', async () => {
+    const loaded = parseConfigXml(configWith(...Array.from({ length: 4000 }, (_, i) => minimalPair(`p${i}`))));
+    if (!loaded.ok) throw new Error('the sample does not parse');
+    const pieces = writeXmlPieces(buildConfigDocument(loaded.config, { base: loaded.document }))!;
+    const text = pieces.head + pieces.children.join('') + pieces.tail;
+    const written = parseConfigXml(text);
+    if (!written.ok) throw new Error('the written sample does not parse');
+    const image = ConfigImage.of(written.document, written.config, pieces, Buffer.from(text, 'utf8'))!;
+    const since = '2026-12-03T10:00:00.000Z';
+    const changed: FailoverConfig = {
+      ...written.config,
+      pairs: written.config.pairs.map((p) => ({ settings: p.settings, persisted: { state: 'waiting', since } })),
+    };
+    // A loop running late: every turn, the checks due hold it for 200 ms. Both wait in the same
+    // queue of immediates, so between two slices of the write the other work runs exactly once.
+    let turns = 0;
+    let done = false;
+    const lateLoop = () => {
+      if (done) return;
+      turns++;
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+      setImmediate(lateLoop);
+    };
+    setImmediate(lateLoop);
+    const result = await image.write(changed, written.document, 64 * 2 ** 20);
+    done = true;
+    expect(result?.rewritten).toBe(4000);
+    // After each turn away (200 ms or more) the next slice runs at least a quarter of it: at most one
+    // turn per 50 ms of the write's own work, besides the first slice (15 ms) and the last.
+    expect(turns).toBeLessThanOrEqual(Math.floor(result!.loopMs / 50) + 2);
+    expect(result!.bytes.toString('utf8')).toBe(serializeConfigXml(changed, { base: written.document }));
   });
 });
 
