@@ -151,8 +151,9 @@ class FileConfigStore implements ConfigStore {
       if (!backup) await fs.mkdir(path.dirname(this.path), { recursive: true });
       stamp = await writeFileAtomic(this.path, prepared.bytes, {
         mode: FILE_MODE,
-        // Not behind the history's appends in the thread pool.
+        // Not behind the history's appends in the thread pool; past the clock's tick there, not on a timer here.
         diskThread: true,
+        settleMs: RACY_MS + 2,
         ...(backup ? { backup: `${this.path}.bak`, backupByLink: true } : {}),
         // An edit may land while the new file is being written: look again right before replacing it.
         beforeRename: async (written) => {

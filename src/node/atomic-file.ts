@@ -34,6 +34,13 @@ export interface AtomicWriteOptions {
    * pool, where it would wait behind every other file operation of the process. Default false.
    */
   diskThread?: boolean;
+  /**
+   * With `diskThread`: the thread waits until the new file's modification time is this many ms in
+   * the past (file systems with whole-second times excepted) before answering, so that a caller that
+   * must wait past the clock's tick before renaming (config-store.ts) does not wait a turn of the
+   * event loop on a timer for it. Default 0.
+   */
+  settleMs?: number;
   /** Create the target's folder (and its parents) first when it is missing. Default false. */
   createDirectory?: boolean;
   /**
@@ -117,6 +124,7 @@ async function writeOnDiskThread(
       file: temp,
       data: bytes,
       mode,
+      ...(opts.settleMs ? { settleMs: opts.settleMs } : {}),
     })) as { linked: boolean; stamp: FileStamp };
     if (backupTemp !== undefined && !prepared.linked) {
       await fs.copyFile(target, backupTemp, constants.COPYFILE_EXCL);

@@ -14,6 +14,8 @@ export type DiskOp =
       file: string;
       data: Uint8Array;
       mode: number;
+      /** Answer only once the new file's modification time is this many ms in the past (not for whole-second times). */
+      settleMs?: number;
     }
   | { op: 'commit'; renames: [string, string][]; syncDir?: string }
   | { op: 'rm'; file: string };
@@ -56,11 +58,19 @@ function write(file, data, mode) {
     fs.closeSync(fd);
   }
 }
+const nap = new Int32Array(new SharedArrayBuffer(4));
+function settle(stamp, ms) {
+  if (!ms || stamp.mtimeNs % 1000000n === 0n) return;
+  const until = Number(stamp.mtimeNs / 1000000n) + 1 + ms;
+  for (let left = until - Date.now(); left > 0; left = until - Date.now()) Atomics.wait(nap, 0, 0, left);
+}
 function run(m) {
   switch (m.op) {
     case 'prepare': {
       const linked = m.link ? link(m.link.from, m.link.to, m.mode) : false;
-      return { linked, stamp: write(m.file, m.data, m.mode) };
+      const stamp = write(m.file, m.data, m.mode);
+      settle(stamp, m.settleMs);
+      return { linked, stamp };
     }
     case 'commit':
       for (const [from, to] of m.renames) fs.renameSync(from, to);

@@ -72,4 +72,21 @@ describe('writeFileAtomic', () => {
     expect(await readFile(backup, 'utf8')).toBe('one');
     expect((await readdir(dir)).sort()).toEqual(['settings.xml', 'settings.xml.bak']);
   });
+
+  it('on the disk thread, renames only once the new file is settleMs old (past the clock tick an edit could share)', async () => {
+    const target = join(dir, 'settings.xml');
+    for (let i = 0; i < 5; i++) {
+      const seen: bigint[] = [];
+      const stamp = await writeFileAtomic(target, `v${i}`, {
+        diskThread: true,
+        settleMs: 30,
+        beforeRename: async () => {
+          seen.push(BigInt(Date.now()) * 1_000_000n);
+        },
+      });
+      // File systems with whole-second times are not waited for.
+      if (stamp.mtimeNs % 1_000_000n === 0n) continue;
+      expect(seen[0]! - stamp.mtimeNs).toBeGreaterThanOrEqual(30_000_000n);
+    }
+  });
 });
