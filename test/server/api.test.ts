@@ -260,13 +260,16 @@ describe('operator actions', () => {
     );
     const alerts = await svc.json<HistoryEvent[]>('/api/alerts');
     expect(alerts.some((e) => e.type === 'alert' && e.pair === 'acme')).toBe(true);
-    // The action's outcome reaches the history a moment after the status: wait for it, so the two
-    // shapes below are read with the same events.
-    await waitFor('the action outcome in the history', async () =>
-      (await svc.json<PairHistory>('/api/pairs/acme/history')).events.some(
-        (e) => e.type === 'action' && e.phase === 'succeeded',
-      ),
-    );
+    // The action's outcome reaches the history a moment after the status, and the primary (still up)
+    // raises primary-answering at the next check: wait for both, so the two shapes below are read
+    // with the same events (nothing else is added for acme until a re-arm).
+    await waitFor('the action outcome and the primary-answering alert in the history', async () => {
+      const { events } = await svc.json<PairHistory>('/api/pairs/acme/history');
+      return (
+        events.some((e) => e.type === 'action' && e.phase === 'succeeded') &&
+        events.some((e) => e.type === 'alert' && e.alert === 'primary-answering')
+      );
+    });
     const history = await svc.json<PairHistory>('/api/pairs/acme/history');
     expect(history.pair).toBe('acme');
     expect(history.events).toContainEqual(expect.objectContaining({ type: 'state', to: 'failover', manual: true }));

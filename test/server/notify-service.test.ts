@@ -3,7 +3,7 @@
 // in another client's event stream; the channels' secrets never leave masked (API, export, logs).
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AlertEvent, EngineEvent, HistoryEvent, OperatorEvent } from '../../src/shared/model.js';
+import type { AlertEvent, EngineEvent, HistoryEvent, OperatorEvent, PairStatus } from '../../src/shared/model.js';
 import type { NotifyOverview, NotifyTestResult, SilenceInfo } from '../../src/shared/notify.js';
 import { HttpFixture } from '../helpers/http-fixtures.js';
 import { configXml, jsonBody, startTestService, waitFor, type TestService } from '../helpers/service-harness.js';
@@ -115,7 +115,11 @@ describe('alert channels in the service', () => {
         receivers.every(([f, read]) => count(f, read, false) >= 1) &&
         subjects().includes('CRITICAL: ACME Corp failover'),
     );
-    await waitFor('the action done', () => action.requests.length >= 1);
+    await waitFor('the action received', () => action.requests.length >= 1);
+    await waitFor(
+      'the action done',
+      async () => (await svc.json<PairStatus>('/api/pairs/acme')).action?.phase === 'succeeded',
+    );
     primary.setStatus(200);
 
     // The failover alert, with its id, through the API; acknowledged by one client, seen by the other.

@@ -191,6 +191,11 @@ describe('two-person rule', () => {
     primary.setStatus(503);
     await waitFor('the automatic failover', async () => (await stateOf()) === 'failover');
     await waitFor('its action', () => receiver.hits === 1);
+    // Received is not done: a re-arm is refused while the action's reply is still being read.
+    await waitFor(
+      'its action done',
+      async () => (await svc.json<PairStatus>('/api/pairs/acme')).action?.phase === 'succeeded',
+    );
 
     const rearm = await as(alice, '/api/pairs/acme/rearm', jsonBody('POST', { reason: 'back', failback: true }));
     expect(rearm.status).toBe(202);
