@@ -1,7 +1,7 @@
 // The headless service: one engine on one serverdir, the HTTP API and the dashboard on one port.
 // Used by the command line, the end-to-end tests and the benchmarks alike.
 
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { openMonitor } from '../core/monitor.js';
 import type { Logger, Monitor } from '../core/ports.js';
@@ -12,6 +12,7 @@ import { logEvents } from './event-log.js';
 import { TokenStore } from './tokens.js';
 import { HostAllowList } from './host-check.js';
 import { createLogger, type ServiceLogger } from './log.js';
+import { listenError, reservePort } from './port-reservation.js';
 import { packageVersion, rendererDir as builtRendererDir } from './package-info.js';
 import type { EventStreamOptions } from './sse.js';
 import type { ClusterOptions } from '../core/cluster/options.js';
@@ -147,30 +148,6 @@ function withDebug(log: Logger): ServiceLogger {
   return 'debug' in log && typeof log.debug === 'function'
     ? (log as ServiceLogger)
     : Object.assign(Object.create(log) as Logger, { debug() {} });
-}
-
-/**
- * Holds the port while the engine opens, so that a port in use is found before the lock is taken
- * and nobody else can take the port meanwhile. Released just before the service listens on it.
- * Port 0 (any free port) needs no reservation.
- */
-async function reservePort(host: string, port: number): Promise<{ release(): Promise<void> }> {
-  if (port === 0) return { release: async () => undefined };
-  const server = createServer();
-  await new Promise<void>((resolveListen, rejectListen) => {
-    server.once('error', (err) => rejectListen(listenError(err, host, port)));
-    server.listen({ host, port, exclusive: true }, () => resolveListen());
-  });
-  let released: Promise<void> | undefined;
-  return { release: () => (released ??= new Promise((done) => server.close(() => done()))) };
-}
-
-function listenError(err: unknown, host: string, port: number): unknown {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new Error(`port ${port} on ${host} is already in use; choose another with --port`);
-  if (code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${host}: no such address on this machine`);
-  if (code === 'EACCES') return new Error(`not allowed to listen on ${host} port ${port}`);
-  return err;
 }
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
