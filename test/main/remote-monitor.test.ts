@@ -3,6 +3,8 @@
 // list of node addresses moves on to the next live one; the event stream is read as the dashboard
 // reads it; a wrong token is refused and the stream stops for good.
 
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitorError } from '../../src/shared/api.js';
 import type { EngineEvent } from '../../src/shared/model.js';
@@ -45,6 +47,25 @@ function client(urls: string[], token: string, extra: Partial<ConstructorParamet
   const m = new RemoteMonitor({ urls, token, backoffMs: [50, 100], ...extra });
   cleanups.push(() => m.close());
   return m;
+}
+
+/** A node that accepts connections and never says a word. */
+async function blackHole(): Promise<{ url: string; connections: number }> {
+  const sockets = new Set<Socket>();
+  const box = { url: '', connections: 0 };
+  const server = createServer((socket) => {
+    box.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  box.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cleanups.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((done) => server.close(done));
+  });
+  return box;
 }
 
 async function caught(p: Promise<unknown>): Promise<MonitorError> {
@@ -120,6 +141,33 @@ describe('RemoteMonitor against a real service', () => {
     const to = events.flatMap((e) => (e.type === 'state' ? [e.to] : []));
     expect(to.indexOf('verifying')).toBeLessThan(to.indexOf('failover'));
     expect(states).toContainEqual({ url: svc.url, live: true });
+  });
+
+  it('moves on from a node that accepts the connection and never answers', async () => {
+    const { svc } = await service();
+    const silent = await blackHole();
+    const m = client([silent.url, svc.url], svc.token, { connectTimeoutMs: 300, timeoutMs: 300 });
+    m.subscribe(() => {});
+    await waitFor('the stream is live on the second node', () => {
+      const c = m.connection;
+      return c !== 'local' && c.live && c.url === svc.url;
+    });
+    expect(silent.connections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a stream open longer than the connect timeout', async () => {
+    const { svc } = await service();
+    const m = client([svc.url], svc.token, { connectTimeoutMs: 200 });
+    const states: unknown[] = [];
+    m.onConnection((c) => states.push(c));
+    m.subscribe(() => {});
+    const liveAt = await waitFor('live', () => {
+      const c = m.connection;
+      return c !== 'local' && c.live && Date.now();
+    });
+    // Five connect timeouts with the stream open: a timeout still armed would have cut it by now.
+    await waitFor('five connect timeouts', () => Date.now() - liveAt > 1_000);
+    expect(states).toEqual([{ url: svc.url, live: true }]);
   });
 
   it('says "Token rejected" for a wrong token, and the stream stops reconnecting', async () => {

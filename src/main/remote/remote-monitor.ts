@@ -41,6 +41,8 @@ export interface RemoteMonitorOptions {
   timeoutMs?: number;
   backoffMs?: number[];
   silenceMs?: number;
+  /** Longest wait for a node to answer the stream's request before the next is tried. */
+  connectTimeoutMs?: number;
 }
 
 /** What the shell needs of either a local engine or a service: see Monitor in core/ports.ts. */
@@ -77,6 +79,7 @@ export class RemoteMonitor implements ShellMonitor {
       fetch: fetchImpl,
       ...(opts.backoffMs ? { backoffMs: opts.backoffMs } : {}),
       ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
+      ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
       onEvents: (events) => {
         for (const e of events) for (const l of [...this.listeners]) l(e);
       },

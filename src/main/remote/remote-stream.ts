@@ -118,12 +118,12 @@ export class RemoteStream {
     for (const index of http.order()) {
       const base = http.urls[index]!;
       this.url = base;
-      const timeout = AbortSignal.timeout(this.connectTimeoutMs);
+      const attempt = attemptSignal(controller.signal, this.connectTimeoutMs);
       try {
         const res = await this.fetch(base + API_PATHS.events, {
           headers: http.headers({ accept: 'text/event-stream' }),
-          signal: AbortSignal.any([controller.signal, timeout]),
-        });
+          signal: attempt.signal,
+        }).finally(attempt.answered);
         if (res.status === 401) {
           await res.body?.cancel().catch(() => {});
           throw new Rejected(`${base}: HTTP 401`);
@@ -132,9 +132,11 @@ export class RemoteStream {
           http.settle(index);
           return res;
         }
+        attempt.drop();
         await res.body?.cancel().catch(() => {});
         last = new Error(`${base}: HTTP ${res.status}`);
       } catch (err) {
+        attempt.drop();
         if (err instanceof Rejected || controller.signal.aborted) throw err;
         last = err;
       }
@@ -171,4 +173,30 @@ export class RemoteStream {
     }
     this.o.onEvents(Array.isArray(parsed) ? (parsed as EngineEvent[]) : [parsed as EngineEvent]);
   }
+}
+
+/**
+ * The signal of one attempt to open the stream: aborted when the stream stops, or when no answer
+ * (the response's headers) came within `timeoutMs`. Once the answer is there only a stop aborts it:
+ * a timeout still armed would cut a healthy stream `timeoutMs` after it opened (a signal passed to
+ * fetch aborts the body too), and the stream would reconnect and resync every 10 s.
+ */
+function attemptSignal(stop: AbortSignal, timeoutMs: number) {
+  const attempt = new AbortController();
+  const onStop = (): void => attempt.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  const timer = setTimeout(
+    () => attempt.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  return {
+    signal: attempt.signal,
+    /** The answer came (or the fetch failed): the timeout no longer applies. */
+    answered: (): void => clearTimeout(timer),
+    /** The attempt is over without a stream: nothing of it is left listening. */
+    drop: (): void => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    },
+  };
 }
