@@ -20,6 +20,8 @@ let server: Server;
 let base: string;
 let seen: Seen[];
 let streams: ServerResponse[];
+/** Stream requests to leave unanswered (no headers, connection open), as a stuck proxy does. */
+let unansweredStreams: number;
 /** What GET /api/pairs?format=columns answers; undefined: the service is older than that form. */
 let columnsAnswer: PairColumns | undefined;
 
@@ -28,6 +30,11 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
     res
       .writeHead(401, { 'content-type': 'application/json' })
       .end(JSON.stringify({ error: 'unauthorized', message: 'a valid token is required' }));
+    return;
+  }
+  if (req.url === '/api/events' && unansweredStreams > 0) {
+    unansweredStreams--;
+    streams.push(res);
     return;
   }
   if (req.url === '/api/events') {
@@ -68,6 +75,7 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
 
 beforeEach(async () => {
   seen = [];
+  unansweredStreams = 0;
   columnsAnswer = undefined;
   streams = [];
   server = createServer((req, res) => {
@@ -214,6 +222,20 @@ describe('HttpBackend when the token is refused or the stream goes silent', () =
     // The server keeps the connection open and says nothing more, as a cut network does.
     await expect.poll(() => states.includes('lost'), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => streams.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    off();
+    backend.close();
+  });
+
+  it('gives up on a stream request that is never answered, and tries again', async () => {
+    unansweredStreams = 1;
+    const backend = new HttpBackend({ baseUrl: base, token: 's3cret', backoffMs: [0], silenceMs: 150 });
+    const states: ConnectionState[] = [];
+    backend.onConnection((s) => states.push(s));
+    const off = backend.subscribe(() => {});
+    // The first request got no answer at all; the watchdog gave up on it and the second is live.
+    await expect.poll(() => states.at(-1), { timeout: 10_000 }).toBe('live');
+    expect(streams.length).toBe(2);
+    expect(states).toContain('lost');
     off();
     backend.close();
   });

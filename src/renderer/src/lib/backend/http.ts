@@ -333,6 +333,9 @@ export class HttpBackend implements Backend {
   }
 
   private async readStream(controller: AbortController): Promise<void> {
+    // The watchdog runs from the request on: a request that is never answered (a stuck proxy, a
+    // half-open connection) is given up like a silent stream, not waited on for ever.
+    this.heard(controller);
     const res = await fetch(this.baseUrl + API_PATHS.events, {
       headers: this.headers({ accept: 'text/event-stream' }),
       signal: controller.signal,
