@@ -51,7 +51,7 @@ export function createMetrics(monitor: MonitorApi & EventSource, opts: MetricsOp
   });
   const deliveries = new Counter({
     name: 'pbx_notify_deliveries_total',
-    help: 'Alert deliveries by channel and result.',
+    help: 'Alert delivery attempts by channel and result (a retried message counts each attempt).',
     labelNames: ['channel', 'result'] as const,
     registers: [registry],
   });
