@@ -13,9 +13,9 @@ export interface PortReservation {
  * Port 0 (any free port) needs no reservation.
  *
  * A client that connects meanwhile (a desktop or a dashboard reconnecting to a service that is
- * restarting) is reset at once: the service is not there yet, and a connection left open would
- * hold the release, and so the start, for as long as the client keeps it (an aborted fetch may
- * keep it for good).
+ * restarting) is reset at once: the service is not there yet, and closing a server waits for every
+ * connection it accepted, so a connection left open would hold the release, and with it the start,
+ * for as long as the client keeps it (Node's own fetch keeps the connection of a request it gave up).
  */
 export async function reservePort(host: string, port: number): Promise<PortReservation> {
   if (port === 0) return { release: async () => undefined };
